@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Reference app: the stacks in stacks/, configured from cdk.json context.
+
+Environment-agnostic by default. Set CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (the CDK CLI
+does this from your profile) and context ``sagemaker-constructs:use-cli-environment=true``
+to pin the stacks to that account and region.
+"""
+
+from __future__ import annotations
+
+import os
+
+import aws_cdk as cdk
+
+from stacks import PlatformConfig, PlatformStack
+from stacks.config import CONTEXT_KEY
+
+
+def build(app: cdk.App) -> dict[str, cdk.Stack]:
+    """Compose the reference stacks into ``app``; returns them by name (used by the tests)."""
+    config = PlatformConfig.from_context(app.node.try_get_context(CONTEXT_KEY))
+    env = None
+    if app.node.try_get_context("sagemaker-constructs:use-cli-environment") in (True, "true"):
+        env = cdk.Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        )
+    platform = PlatformStack(
+        app,
+        config.stack_name,
+        config=config,
+        env=env,
+        description="sagemaker-constructs reference platform: key, isolated network, data bucket, audit trail",
+    )
+    return {"platform": platform}
+
+
+def main() -> None:
+    app = cdk.App()
+    build(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

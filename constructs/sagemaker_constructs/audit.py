@@ -1,0 +1,113 @@
+"""CloudTrail auditing: multi-region, validated, KMS-encrypted, with S3 data events."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
+from .errors import ValidationError, check_pattern
+from .storage import SecureBucket
+
+#: CloudTrail's limit on data resources across a trail's basic event selectors.
+MAX_DATA_EVENT_RESOURCES = 250
+
+
+class AuditTrail(Construct):
+    """A CloudTrail trail a security reviewer expects.
+
+    Default settings:
+
+    * multi-region, global service events included, all management events (read and write),
+      which include every KMS API call on the platform keys;
+    * log file integrity validation on;
+    * log files encrypted with ``encryption_key`` and delivered to a ``SecureBucket``
+      (child ``Bucket``: SSE-KMS, private, TLS-only, versioned, access-logged, RETAIN);
+    * delivered as well to a CloudWatch log group (child ``LogGroup``) encrypted with the same
+      key, retained ``log_retention`` (one year), RETAINed on stack deletion;
+    * S3 data events (reads and writes) for every bucket in ``data_event_buckets``
+      (at most 250, CloudTrail's limit for basic event selectors).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        encryption_key: kms.IKey,
+        data_event_buckets: Sequence[s3.IBucket] = (),
+        bucket: s3.IBucket | None = None,
+        trail_name: str | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        is_organization_trail: bool = False,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """
+        :param encryption_key: key for log files and the log group (required).
+        :param data_event_buckets: buckets whose object-level reads and writes are logged.
+            Default: none. At most 250, without duplicates.
+        :param bucket: where log files go. Default: a new ``SecureBucket`` (child ``Bucket``).
+        :param trail_name: Default: a CloudFormation-generated name.
+        :param log_retention: retention of the CloudWatch copy. Default: one year.
+        :param is_organization_trail: log every account of the organization (deploy from the
+            management account). Default: false.
+        :param removal_policy: for the created bucket and log group. Default: RETAIN.
+        """
+        super().__init__(scope, id)
+        buckets = list(data_event_buckets)
+        if len(buckets) > MAX_DATA_EVENT_RESOURCES:
+            raise ValidationError(
+                self, "data_event_buckets", f"{len(buckets)} buckets",
+                f"CloudTrail allows at most {MAX_DATA_EVENT_RESOURCES} data resources in a trail's event selectors",
+            )
+        seen: set[str] = set()
+        for b in buckets:
+            key = b.node.path
+            if key in seen:
+                raise ValidationError(self, "data_event_buckets", key, "each bucket at most once")
+            seen.add(key)
+        check_pattern(
+            self, "trail_name", trail_name, r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,126}[a-zA-Z0-9]",
+            description="3-128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+        )
+        if encryption_key is None:
+            raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
+
+        self.encryption_key = encryption_key
+        self.bucket: s3.IBucket = bucket or SecureBucket(
+            self, "Bucket", encryption_key=encryption_key, removal_policy=removal_policy
+        )
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
+        )
+        self.trail = cloudtrail.Trail(
+            self,
+            "Resource",
+            trail_name=trail_name,
+            bucket=self.bucket,
+            encryption_key=encryption_key,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            is_organization_trail=is_organization_trail or None,
+            enable_file_validation=True,
+            management_events=cloudtrail.ReadWriteType.ALL,
+            send_to_cloud_watch_logs=True,
+            cloud_watch_log_group=self.log_group,
+        )
+        acknowledge(self.trail, reason=INLINE_SERVICE_POLICY_REASON, nag=across_packs("IAMNoInlinePolicy"))
+        if buckets:
+            self.trail.add_s3_event_selector(
+                [cloudtrail.S3EventSelector(bucket=b) for b in buckets],
+                read_write_type=cloudtrail.ReadWriteType.ALL,
+                include_management_events=True,
+            )
+
+    @property
+    def trail_arn(self) -> str:
+        return self.trail.trail_arn

@@ -1,0 +1,176 @@
+"""Encrypted, private, versioned, access-logged S3 buckets."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .compliance import acknowledge, across_packs
+from .errors import ValidationError, check_int_range, check_pattern
+
+_REPLICATION_REASON = (
+    "Cross-region replication is an opt-in disaster-recovery choice (pass replication_rules=); "
+    "versioning, RETAIN and KMS protect this bucket's data in its own region."
+)
+_BUCKET_NAME = r"(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+
+
+class SecureBucket(s3.Bucket):
+    """An S3 bucket a security reviewer signs off on. Usable wherever an ``s3.IBucket`` is expected.
+
+    Default settings:
+
+    * SSE-KMS with the given customer-managed key and S3 Bucket Keys (fewer KMS calls);
+      SSE-C uploads blocked;
+    * all public access blocked, ACLs disabled (``BUCKET_OWNER_ENFORCED``);
+    * TLS enforced (``aws:SecureTransport``) with TLS 1.2 as the minimum;
+    * versioning on; noncurrent versions expire after 90 days, incomplete multipart
+      uploads are aborted after 7 days;
+    * server access logging to ``server_access_logs_bucket``, or to a log bucket created as
+      child ``AccessLogs`` (SSE-S3, the only default encryption S3 log delivery supports;
+      private, TLS-only, versioned, logs expire after ``access_logs_retention``);
+    * ``RemovalPolicy.RETAIN`` for the bucket and its log bucket.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        encryption_key: kms.IKey,
+        server_access_logs_bucket: s3.IBucket | None = None,
+        server_access_logs_prefix: str | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        bucket_name: str | None = None,
+        noncurrent_version_expiration: Duration = Duration.days(90),
+        access_logs_retention: Duration = Duration.days(365),
+        lifecycle_rules: Sequence[s3.LifecycleRule] = (),
+        replication_rules: Sequence[s3.ReplicationRule] | None = None,
+        event_bridge_enabled: bool = False,
+        object_lock_enabled: bool | None = None,
+    ) -> None:
+        """
+        :param encryption_key: the customer-managed key for SSE-KMS (required).
+        :param server_access_logs_bucket: where S3 writes access logs. Default: a new
+            log bucket, child ``AccessLogs``.
+        :param server_access_logs_prefix: Default: ``"<construct id>/"`` when a bucket is given,
+            none for the bucket this construct creates.
+        :param removal_policy: Default: ``RemovalPolicy.RETAIN``.
+        :param bucket_name: Default: a CloudFormation-generated name.
+        :param noncurrent_version_expiration: Default: 90 days (1 day at least).
+        :param access_logs_retention: expiry of the created log bucket's objects. Default: 365 days.
+        :param lifecycle_rules: extra lifecycle rules. Default: none.
+        :param replication_rules: cross-region/account replication. Default: none.
+        :param event_bridge_enabled: send object events to EventBridge. Default: false.
+        """
+        path = f"{scope.node.path}/{id}"
+        if encryption_key is None:
+            raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (a customer-managed key)")
+        check_pattern(
+            path, "bucket_name", bucket_name, _BUCKET_NAME, max_length=63,
+            description="3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+        )
+        if not noncurrent_version_expiration.is_unresolved():
+            check_int_range(path, "noncurrent_version_expiration (days)", noncurrent_version_expiration.to_days(), minimum=1)
+        if not access_logs_retention.is_unresolved():
+            check_int_range(path, "access_logs_retention (days)", access_logs_retention.to_days(), minimum=1)
+
+        super().__init__(
+            scope,
+            id,
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=encryption_key,
+            bucket_key_enabled=True,
+            blocked_encryption_types=[s3.BlockedEncryptionType.SSE_C],
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            public_read_access=False,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            server_access_logs_bucket=server_access_logs_bucket,
+            server_access_logs_prefix=(
+                server_access_logs_prefix or f"{id}/" if server_access_logs_bucket is not None else None
+            ),
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="noncurrent-versions",
+                    noncurrent_version_expiration=noncurrent_version_expiration,
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
+                *lifecycle_rules,
+            ],
+            replication_rules=list(replication_rules) if replication_rules else None,
+            event_bridge_enabled=event_bridge_enabled or None,
+            object_lock_enabled=object_lock_enabled,
+            removal_policy=removal_policy,
+        )
+        self.encryption_key_ref: kms.IKey = encryption_key
+        #: The bucket receiving this bucket's server access logs.
+        self.access_logs_bucket: s3.IBucket
+        if server_access_logs_bucket is None:
+            self.access_logs_bucket = self._create_access_logs_bucket(access_logs_retention, removal_policy)
+            cfn = self.node.default_child
+            cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+                destination_bucket_name=self.access_logs_bucket.bucket_name,
+                log_file_prefix=server_access_logs_prefix,
+            )
+        else:
+            self.access_logs_bucket = server_access_logs_bucket
+        if not replication_rules:
+            acknowledge(self, reason=_REPLICATION_REASON, nag=across_packs("S3BucketReplicationEnabled"))
+
+    def _create_access_logs_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
+        logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            blocked_encryption_types=[s3.BlockedEncryptionType.SSE_C],
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=retention,
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=removal_policy,
+        )
+        logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="S3ServerAccessLogsPolicy",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[logs.arn_for_objects("*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": self.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                },
+            )
+        )
+        acknowledge(
+            logs,
+            reason=(
+                "This is the server-access-log destination: S3 log delivery supports only SSE-S3 "
+                "default encryption on the target bucket, and logging it to itself would loop."
+            ),
+            nag=[
+                "AwsSolutions-S1",
+                *across_packs("S3BucketLoggingEnabled"),
+                *across_packs("S3DefaultEncryptionKMS"),
+                *across_packs("S3BucketReplicationEnabled"),
+            ],
+            checkov=["CKV_AWS_18"],
+        )
+        return logs

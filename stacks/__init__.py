@@ -1,0 +1,6 @@
+"""Deployable compositions of sagemaker-constructs used by the reference app (app.py)."""
+
+from .config import PlatformConfig
+from .platform import PlatformStack
+
+__all__ = ["PlatformConfig", "PlatformStack"]

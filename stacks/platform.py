@@ -1,0 +1,47 @@
+"""The platform every other reference stack builds on: key, network, data bucket, audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from sagemaker_constructs import AuditTrail, IsolatedNetwork, PlatformKey, SecureBucket
+
+from .config import PlatformConfig
+
+
+class PlatformStack(Stack):
+    """A customer-managed key, an isolated network, an ML data bucket and a CloudTrail trail.
+
+    Exposes ``key``, ``network``, ``vpc``, ``data_bucket`` and ``trail`` for the stacks that
+    build on it (pass them as constructor arguments; CDK wires the cross-stack references).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        config = config or PlatformConfig()
+        self.config = config
+        self.key = PlatformKey(self, "PlatformKey", alias=config.key_alias, description="SageMaker platform data key")
+        self.network = IsolatedNetwork(
+            self,
+            "Network",
+            max_azs=config.max_azs,
+            cidr=config.vpc_cidr,
+            endpoints=config.endpoints,
+            encryption_key=self.key,
+            flow_log_retention=config.log_retention,
+        )
+        self.vpc = self.network.vpc
+        self.data_bucket = SecureBucket(self, "DataBucket", encryption_key=self.key)
+        self.trail = AuditTrail(
+            self,
+            "AuditTrail",
+            encryption_key=self.key,
+            data_event_buckets=[self.data_bucket],
+            log_retention=config.log_retention,
+        )
+        CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
+        CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
+        CfnOutput(self, "PlatformKeyArn", value=self.key.key_arn)
