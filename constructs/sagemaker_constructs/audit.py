@@ -105,7 +105,8 @@ class AuditTrail(Construct):
             self.trail.add_s3_event_selector(
                 [cloudtrail.S3EventSelector(bucket=b) for b in buckets],
                 read_write_type=cloudtrail.ReadWriteType.ALL,
-                include_management_events=True,
+                # Management events already come from the trail's own selector.
+                include_management_events=False,
             )
 
     @property

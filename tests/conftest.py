@@ -1,0 +1,46 @@
+"""Shared test set-up: offline, fast synth; the reference app's context; snapshot helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+# Before aws_cdk is imported anywhere: jsii must run on the virtualenv's supported Node, and the
+# built-in "CloudFormation Validate" plugin (3-5 s per synth) stays off except in the one test
+# that runs the real CLI synth (tests/test_cli_synth.py switches it back on).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+os.environ.setdefault("CDK_VALIDATION", "false")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
+from syrupy.extensions.json import JSONSnapshotExtension  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cdk_context() -> dict:
+    """The context of cdk.json: feature flags and the reference configuration."""
+    return json.loads((REPO / "cdk.json").read_text())["context"]
+
+
+def new_app(**kwargs) -> cdk.App:
+    """An App with the same feature flags as the reference app."""
+    context = {**cdk_context(), **kwargs.pop("context", {})}
+    return cdk.App(context=context, **kwargs)
+
+
+def new_stack(name: str = "Test") -> cdk.Stack:
+    return cdk.Stack(new_app(), name)
+
+
+@pytest.fixture
+def stack() -> cdk.Stack:
+    return new_stack()
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)

@@ -1,0 +1,107 @@
+"""AuditTrail: validated, encrypted, multi-region CloudTrail with data events."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from sagemaker_constructs import MAX_DATA_EVENT_RESOURCES, AuditTrail, PlatformKey, SecureBucket, ValidationError
+from tests.harness.templates import only, resources, template_of
+
+
+@pytest.fixture
+def trail(stack):
+    key = PlatformKey(stack, "Key")
+    data = SecureBucket(stack, "Data", encryption_key=key)
+    trail = AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=[data])
+    return trail, template_of(stack)
+
+
+def test_multi_region_validated_encrypted(trail):
+    _, t = trail
+    props = only(t, "AWS::CloudTrail::Trail")
+    assert props["IsMultiRegionTrail"] is True
+    assert props["IncludeGlobalServiceEvents"] is True
+    assert props["EnableLogFileValidation"] is True
+    assert props["KMSKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert props["IsLogging"] is True
+
+
+def test_delivers_to_encrypted_log_group_with_retention(trail):
+    _, t = trail
+    props = only(t, "AWS::CloudTrail::Trail")
+    group_id = props["CloudWatchLogsLogGroupArn"]["Fn::GetAtt"][0]
+    group = resources(t, "AWS::Logs::LogGroup")[group_id]
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert group["Properties"]["RetentionInDays"] == 365
+    assert group["DeletionPolicy"] == "Retain"
+
+
+def test_logs_go_to_a_retained_secure_bucket(trail):
+    construct, t = trail
+    assert isinstance(construct.bucket, SecureBucket)
+    props = only(t, "AWS::CloudTrail::Trail")
+    bucket = resources(t, "AWS::S3::Bucket")[props["S3BucketName"]["Ref"]]
+    assert bucket["DeletionPolicy"] == "Retain"
+    enc = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert enc["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert "LoggingConfiguration" in bucket["Properties"]
+
+
+def test_bucket_policy_lets_only_cloudtrail_write(trail):
+    _, t = trail
+    props = only(t, "AWS::CloudTrail::Trail")
+    policy = next(p for p in resources(t, "AWS::S3::BucketPolicy").values()
+                  if p["Properties"]["Bucket"] == props["S3BucketName"])
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allows} == {"cloudtrail.amazonaws.com"}
+
+
+def test_all_management_events_and_s3_data_events(trail):
+    _, t = trail
+    selectors = only(t, "AWS::CloudTrail::Trail")["EventSelectors"]
+    management, data = selectors
+    assert management == {"IncludeManagementEvents": True, "ReadWriteType": "All"}
+    assert data["ReadWriteType"] == "All"
+    assert data["IncludeManagementEvents"] is False
+    (resource,) = data["DataResources"]
+    assert resource["Type"] == "AWS::S3::Object"
+
+
+def test_no_data_events_by_default(stack):
+    AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"))
+    props = only(template_of(stack), "AWS::CloudTrail::Trail")
+    assert props.get("EventSelectors", []) in ([], None) or all(
+        not s.get("DataResources") for s in props["EventSelectors"]
+    )
+
+
+def test_rejects_more_data_event_buckets_than_cloudtrail_allows(stack):
+    key = PlatformKey(stack, "Key")
+    buckets = [s3.Bucket.from_bucket_name(stack, f"B{i}", f"bucket-{i}") for i in range(MAX_DATA_EVENT_RESOURCES + 1)]
+    with pytest.raises(ValidationError, match="at most 250"):
+        AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=buckets)
+
+
+def test_accepts_exactly_the_limit(stack):
+    key = PlatformKey(stack, "Key")
+    buckets = [s3.Bucket.from_bucket_name(stack, f"B{i}", f"bucket-{i}") for i in range(MAX_DATA_EVENT_RESOURCES)]
+    AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=buckets)
+
+
+def test_rejects_duplicate_buckets(stack):
+    key = PlatformKey(stack, "Key")
+    b = SecureBucket(stack, "Data", encryption_key=key)
+    with pytest.raises(ValidationError, match="at most once"):
+        AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=[b, b])
+
+
+@pytest.mark.parametrize("name", ["ab", "-bad", "has space", "x" * 129])
+def test_rejects_bad_trail_names(stack, name):
+    with pytest.raises(ValidationError, match="trail_name"):
+        AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), trail_name=name)
+
+
+def test_requires_a_key(stack):
+    with pytest.raises(ValidationError, match="encryption_key"):
+        AuditTrail(stack, "Trail", encryption_key=None)

@@ -1,0 +1,100 @@
+"""PlatformKey: secure defaults and validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+
+from sagemaker_constructs import PlatformKey, ValidationError
+from tests.harness.templates import only, resources, template_of
+
+
+def _statements(template: dict) -> list[dict]:
+    return only(template, "AWS::KMS::Key")["KeyPolicy"]["Statement"]
+
+
+def test_is_a_kms_ikey_with_rotation_and_retain(stack):
+    key = PlatformKey(stack, "Key")
+    assert isinstance(key, kms.Key)  # so it satisfies kms.IKey wherever one is expected
+    t = template_of(stack)
+    props = only(t, "AWS::KMS::Key")
+    assert props["EnableKeyRotation"] is True
+    assert props["PendingWindowInDays"] == 30
+    (res,) = resources(t, "AWS::KMS::Key").values()
+    assert res["DeletionPolicy"] == "Retain"
+    assert res["UpdateReplacePolicy"] == "Retain"
+
+
+def test_no_wildcard_principals(stack):
+    PlatformKey(stack, "Key")
+    for st in _statements(template_of(stack)):
+        principal = st["Principal"]
+        assert principal != "*"
+        assert "*" not in json.dumps(principal.get("AWS", "")).replace("arn:", "")
+
+
+def test_services_are_limited_to_this_account(stack):
+    PlatformKey(stack, "Key")
+    by_sid = {s.get("Sid"): s for s in _statements(template_of(stack))}
+    sm = by_sid["AllowSageMakerForThisAccount"]
+    assert sm["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert sm["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    logs = by_sid["AllowCloudWatchLogsForThisAccount"]
+    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+    trail = by_sid["AllowCloudTrailEncryptForThisAccount"]
+    assert trail["Action"] == "kms:GenerateDataKey*"
+    assert set(trail["Condition"]["StringLike"]) == {"kms:EncryptionContext:aws:cloudtrail:arn", "aws:SourceArn"}
+    # Every service statement carries a condition.
+    for st in by_sid.values():
+        if "Service" in st["Principal"]:
+            assert st.get("Condition"), st
+
+
+def test_service_statements_can_be_turned_off(stack):
+    PlatformKey(stack, "Key", allow_sagemaker=False, allow_cloudwatch_logs=False, allow_cloudtrail=False)
+    sids = {s.get("Sid") for s in _statements(template_of(stack))}
+    assert not {"AllowSageMakerForThisAccount", "AllowCloudWatchLogsForThisAccount"} & sids
+
+
+def test_alias_gets_prefix(stack):
+    PlatformKey(stack, "Key", alias="team/ml")
+    assert only(template_of(stack), "AWS::KMS::Alias")["AliasName"] == "alias/team/ml"
+
+
+def test_removal_policy_is_an_explicit_choice(stack):
+    PlatformKey(stack, "Key", removal_policy=RemovalPolicy.DESTROY, pending_window=Duration.days(7))
+    (res,) = resources(template_of(stack), "AWS::KMS::Key").values()
+    assert res["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.parametrize(
+    "alias",
+    ["alias/aws/sagemaker", "aws/sagemaker", "alias/", "alias/has space", "alias/bad*char", "alias/" + "a" * 251],
+)
+def test_rejects_aliases_kms_would_reject(stack, alias):
+    with pytest.raises(ValidationError, match="alias"):
+        PlatformKey(stack, "Key", alias=alias)
+
+
+def test_error_names_path_argument_and_value(stack):
+    with pytest.raises(ValidationError) as err:
+        PlatformKey(stack, "Key", alias="alias/aws/x")
+    assert err.value.construct_path == "Test"
+    assert err.value.argument == "alias"
+    assert "alias/aws/x" in str(err.value)
+    assert isinstance(err.value, ValueError)
+
+
+@pytest.mark.parametrize("days", [6, 31])
+def test_rejects_pending_window_outside_7_to_30_days(stack, days):
+    with pytest.raises(ValidationError, match="pending_window"):
+        PlatformKey(stack, "Key", pending_window=Duration.days(days))
+
+
+@pytest.mark.parametrize("days", [89, 2561])
+def test_rejects_rotation_period_outside_kms_range(stack, days):
+    with pytest.raises(ValidationError, match="rotation_period"):
+        PlatformKey(stack, "Key", rotation_period=Duration.days(days))

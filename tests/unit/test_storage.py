@@ -1,0 +1,131 @@
+"""SecureBucket: secure defaults and validation."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from sagemaker_constructs import PlatformKey, SecureBucket, ValidationError
+from tests.harness.templates import resources, template_of
+
+
+def _buckets(stack):
+    t = template_of(stack)
+    found = resources(t, "AWS::S3::Bucket")
+    main = next(v for k, v in found.items() if "AccessLogs" not in k)
+    logs = [v for k, v in found.items() if "AccessLogs" in k]
+    return t, main, logs
+
+
+def test_sse_kms_with_bucket_key_and_ssec_blocked(stack):
+    key = PlatformKey(stack, "Key")
+    SecureBucket(stack, "Bucket", encryption_key=key)
+    _, main, _ = _buckets(stack)
+    (rule,) = main["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["BucketKeyEnabled"] is True
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert rule["BlockedEncryptionTypes"] == {"EncryptionType": ["SSE-C"]}
+
+
+def test_private_acls_disabled_versioned_retained(stack):
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"))
+    _, main, _ = _buckets(stack)
+    props = main["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert main["DeletionPolicy"] == "Retain"
+
+
+def test_tls_enforced_with_minimum_version(stack):
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"))
+    t = template_of(stack)
+    policies = [p for k, p in resources(t, "AWS::S3::BucketPolicy").items() if "AccessLogs" not in k]
+    statements = policies[0]["Properties"]["PolicyDocument"]["Statement"]
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    conditions = [s["Condition"] for s in denies]
+    assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
+    assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in conditions
+
+
+def test_noncurrent_versions_expire_and_uploads_abort(stack):
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"))
+    _, main, _ = _buckets(stack)
+    (rule,) = main["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    assert rule["Status"] == "Enabled"
+
+
+def test_creates_access_log_bucket_with_sse_s3_and_delivery_policy(stack):
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"))
+    t, main, logs = _buckets(stack)
+    assert len(logs) == 1
+    log_bucket = logs[0]
+    (rule,) = log_bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert log_bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    assert log_bucket["DeletionPolicy"] == "Retain"
+    log_id = next(k for k in resources(t, "AWS::S3::Bucket") if "AccessLogs" in k)
+    assert main["Properties"]["LoggingConfiguration"] == {"DestinationBucketName": {"Ref": log_id}}
+    policy = next(p for k, p in resources(t, "AWS::S3::BucketPolicy").items() if "AccessLogs" in k)
+    delivery = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "S3ServerAccessLogsPolicy")
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert "aws:SourceArn" in delivery["Condition"]["ArnLike"]
+    assert "aws:SourceAccount" in delivery["Condition"]["StringEquals"]
+
+
+def test_uses_given_log_bucket_with_prefix(stack):
+    logs = s3.Bucket.from_bucket_name(stack, "Logs", "central-access-logs")
+    key = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-east-1:111122223333:key/abcd")
+    SecureBucket(stack, "Bucket", encryption_key=key, server_access_logs_bucket=logs)
+    t, main, created = _buckets(stack)
+    assert created == []
+    assert main["Properties"]["LoggingConfiguration"] == {
+        "DestinationBucketName": "central-access-logs", "LogFilePrefix": "Bucket/",
+    }
+
+
+def test_is_an_ibucket_with_grants(stack):
+    from aws_cdk import aws_iam as iam
+
+    bucket = SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"))
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    bucket.grant_read(role)
+    t = template_of(stack)
+    doc = next(iter(resources(t, "AWS::IAM::Policy").values()))["Properties"]["PolicyDocument"]
+    actions = {a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert "kms:Decrypt" in actions and "s3:GetObject*" in actions
+
+
+def test_destroy_is_explicit(stack):
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), removal_policy=RemovalPolicy.DESTROY)
+    _, main, logs = _buckets(stack)
+    assert main["DeletionPolicy"] == "Delete"
+    assert logs[0]["DeletionPolicy"] == "Delete"
+
+
+def test_requires_a_key(stack):
+    with pytest.raises(ValidationError, match="encryption_key"):
+        SecureBucket(stack, "Bucket", encryption_key=None)
+
+
+@pytest.mark.parametrize("name", ["UPPER", "ab", "a" * 64, "-leading", "xn--punycode", "has_underscore"])
+def test_rejects_bucket_names_s3_would_reject(stack, name):
+    with pytest.raises(ValidationError, match="bucket_name"):
+        SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), bucket_name=name)
+
+
+def test_rejects_zero_day_noncurrent_expiration(stack):
+    with pytest.raises(ValidationError, match="noncurrent_version_expiration"):
+        SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), noncurrent_version_expiration=Duration.days(0))
+
+
+def test_rejects_zero_day_access_log_retention(stack):
+    with pytest.raises(ValidationError, match="access_logs_retention"):
+        SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), access_logs_retention=Duration.days(0))
