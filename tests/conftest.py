@@ -44,3 +44,11 @@ def stack() -> cdk.Stack:
 @pytest.fixture
 def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory):
+    """The reference app, synthesized once per session with the cdk-nag packs registered."""
+    from tests.harness.reference import synth_reference
+
+    return synth_reference(tmp_path_factory.mktemp("reference") / "cdk.out")

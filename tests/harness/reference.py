@@ -1,0 +1,75 @@
+"""Synthesize the reference app once, with the compliance packs registered, and read the result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aws_cdk as cdk
+
+import app as reference_app
+from sagemaker_constructs import add_compliance_checks
+
+
+@dataclass
+class ReferenceAssembly:
+    outdir: Path
+    stacks: dict[str, cdk.Stack]
+    synth_error: str | None = None
+    templates: dict[str, dict] = field(default_factory=dict)
+
+    def template_path(self, name: str) -> Path:
+        return self.outdir / self.stacks[name].template_file
+
+    def template(self, name: str) -> dict:
+        if name not in self.templates:
+            self.templates[name] = json.loads(self.template_path(name).read_text())
+        return self.templates[name]
+
+    def unacknowledged_findings(self) -> list[tuple[str, str, str]]:
+        """``(rule, construct path, description)`` for each finding left in validation-report.json."""
+        report = self.outdir / "validation-report.json"
+        if not report.exists():
+            return []
+        found = []
+        for plugin in json.loads(report.read_text())["pluginReports"]:
+            for violation in plugin["violations"]:
+                for construct in violation["violatingConstructs"]:
+                    found.append((violation["ruleName"], construct["constructPath"], violation["description"]))
+        return found
+
+    def acknowledgements(self) -> dict[str, dict[str, str]]:
+        """Every cdk-nag acknowledgement: ``{construct path: {rule id: reason}}``."""
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        acks: dict[str, dict[str, str]] = {}
+        for artifact in manifest.get("artifacts", {}).values():
+            for path, entries in artifact.get("metadata", {}).items():
+                for entry in entries:
+                    if entry.get("type") == "aws:cdk:acknowledged-rules":
+                        acks.setdefault(path, {}).update(entry["data"])
+        return dict(sorted(acks.items()))
+
+    def checkov_skips(self, name: str) -> dict[str, dict[str, str]]:
+        """Every checkov skip in a stack: ``{logical id: {check id: comment}}``."""
+        skips = {}
+        for logical_id, res in self.template(name)["Resources"].items():
+            entries = res.get("Metadata", {}).get("checkov", {}).get("skip", [])
+            if entries:
+                skips[logical_id] = {e["id"]: e["comment"] for e in entries}
+        return skips
+
+
+def synth_reference(outdir: Path, *, compliance: bool = True) -> ReferenceAssembly:
+    from tests.conftest import new_app
+
+    app = new_app(outdir=str(outdir))
+    stacks = reference_app.build(app)
+    if compliance:
+        add_compliance_checks(app)
+    error = None
+    try:
+        app.synth()
+    except RuntimeError as exc:  # a finding fails synth; the report says which
+        error = str(exc)
+    return ReferenceAssembly(outdir=outdir, stacks=stacks, synth_error=error)

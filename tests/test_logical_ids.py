@@ -1,0 +1,36 @@
+"""Stateful resources keep their logical IDs: a changed ID replaces a key, bucket, log group or
+trail on the next deploy, which is data loss. Change these only with a migration plan."""
+
+from __future__ import annotations
+
+STATEFUL_TYPES = {
+    "AWS::KMS::Key",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::CloudTrail::Trail",
+    "AWS::EC2::VPC",
+    "AWS::EFS::FileSystem",
+    "AWS::SageMaker::Domain",
+    "AWS::SageMaker::UserProfile",
+}
+
+PINNED = {
+    "platform": {
+        "PlatformKey9FD66B6F": "AWS::KMS::Key",
+        "Network6E62CE96": "AWS::EC2::VPC",
+        "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
+        "DataBucketE3889A50": "AWS::S3::Bucket",
+        "DataBucketAccessLogsC7D55B3F": "AWS::S3::Bucket",
+        "AuditTrailBucketA91FD435": "AWS::S3::Bucket",
+        "AuditTrailBucketAccessLogsC13AE187": "AWS::S3::Bucket",
+        "AuditTrailLogGroup28BB9333": "AWS::Logs::LogGroup",
+        "AuditTrail213A10E8": "AWS::CloudTrail::Trail",
+    },
+}
+
+
+def test_stateful_logical_ids_are_pinned(reference):
+    for name, pinned in PINNED.items():
+        template = reference.template(name)
+        stateful = {k: v["Type"] for k, v in template["Resources"].items() if v["Type"] in STATEFUL_TYPES}
+        assert stateful == pinned, f"{name}: stateful logical IDs changed"
