@@ -162,15 +162,19 @@ class SecureBucket(s3.Bucket):
         acknowledge(
             logs,
             reason=(
-                "This is the server-access-log destination: S3 log delivery supports only SSE-S3 "
-                "default encryption on the target bucket, and logging it to itself would loop."
+                "This bucket is the server-access-log destination itself: logging it to itself "
+                "would loop, so S3 does not allow it."
             ),
-            nag=[
-                "AwsSolutions-S1",
-                *across_packs("S3BucketLoggingEnabled"),
-                *across_packs("S3DefaultEncryptionKMS"),
-                *across_packs("S3BucketReplicationEnabled"),
-            ],
+            nag=["AwsSolutions-S1", *across_packs("S3BucketLoggingEnabled")],
             checkov=["CKV_AWS_18"],
         )
+        acknowledge(
+            logs,
+            reason=(
+                "S3 server access log delivery supports only SSE-S3 default encryption on the "
+                "target bucket; SSE-KMS here would make log delivery fail."
+            ),
+            nag=across_packs("S3DefaultEncryptionKMS"),
+        )
+        acknowledge(logs, reason=_REPLICATION_REASON, nag=across_packs("S3BucketReplicationEnabled"))
         return logs

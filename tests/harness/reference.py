@@ -44,7 +44,10 @@ class ReferenceAssembly:
         manifest = json.loads((self.outdir / "manifest.json").read_text())
         acks: dict[str, dict[str, str]] = {}
         for artifact in manifest.get("artifacts", {}).values():
-            for path, entries in artifact.get("metadata", {}).items():
+            metadata = dict(artifact.get("metadata", {}))
+            if "additionalMetadataFile" in artifact:
+                metadata.update(json.loads((self.outdir / artifact["additionalMetadataFile"]).read_text()))
+            for path, entries in metadata.items():
                 for entry in entries:
                     if entry.get("type") == "aws:cdk:acknowledged-rules":
                         acks.setdefault(path, {}).update(entry["data"])

@@ -355,15 +355,18 @@ def rehearse(
             with (SUCCESS). Custom resources not listed are answered with no Data.
             Unknown logical ids raise ``ValueError``.
         timeout_s: how long to wait for the stack to leave ``CREATE_IN_PROGRESS``.
+            moto's CreateStack is synchronous and custom resources are answered inside
+            it, so this only matters if one is left unanswered (then ``status`` stays
+            ``CREATE_IN_PROGRESS`` and ``status_reason`` names it).
         account_id: the mocked account (``MOTO_ACCOUNT_ID``).
         parameters: stack parameters to pass to ``CreateStack``.
         ssm_parameters: extra SSM parameters (name -> value) to create first.
         setup: called with the session before ``CreateStack``, to seed moto.
 
     Returns:
-        A :class:`Rehearsal`; use it as a context manager so the mock ends. The
-        returned object is never in an error state for a failed deployment: check
-        ``status`` (``CREATE_COMPLETE``/``CREATE_FAILED``/...) and ``status_reason``.
+        A :class:`Rehearsal`; use it as a context manager so the mock ends. A failed
+        deployment does not raise: check ``status`` (``CREATE_COMPLETE``,
+        ``CREATE_FAILED``, ...) and ``status_reason``. Only harness misuse raises.
     """
     answers = {k: dict(v) for k, v in (custom_resource_answers or {}).items()}
     _check_answer_keys(template, answers)

@@ -1,0 +1,64 @@
+"""Compliance of the reference stacks: cdk-nag packs, cfn-lint, checkov.
+
+Every acknowledgement sits next to its resource (sagemaker_constructs.acknowledge) with a
+specific reason; the inventories below are snapshots so they cannot grow without review.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sagemaker_constructs import NAG_PACKS
+from tests.harness.lint import checkov_results, format_cfn_lint, format_checkov, run_cfn_lint
+
+REFERENCE_STACKS = ["platform"]
+
+
+def test_reference_app_synthesizes_with_all_packs(reference):
+    assert reference.synth_error is None, reference.synth_error
+    assert set(NAG_PACKS) == {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"}
+
+
+def test_no_unacknowledged_nag_findings(reference):
+    findings = reference.unacknowledged_findings()
+    assert findings == [], "\n".join(f"{r} {p}: {d}" for r, p, d in findings)
+
+
+def test_every_acknowledgement_has_a_specific_reason(reference):
+    acks = reference.acknowledgements()
+    assert acks, "expected the inventory to be read from the cloud assembly"
+    ours = 0
+    for path, rules in acks.items():
+        for rule, reason in rules.items():
+            if rule.startswith("CloudFormation-Validate::"):
+                continue  # written by aws-cdk-lib itself for its own known false positives
+            ours += 1
+            assert any(rule.startswith(p + "::") for p in NAG_PACKS), rule
+            assert len(reason) >= 40, f"{path} {rule}: reason too vague: {reason!r}"
+    assert ours > 0
+
+
+def test_acknowledgement_inventory(reference, snapshot_json):
+    """Review a diff here as carefully as an IAM change: it is a finding we chose to accept."""
+    assert reference.acknowledgements() == snapshot_json
+
+
+@pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
+def test_cfn_lint_has_no_errors(reference, stack_name):
+    errors = run_cfn_lint(reference.template_path(stack_name), level="Error")
+    assert errors == [], "\n".join(map(format_cfn_lint, errors))
+
+
+@pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
+def test_checkov_has_no_failures(reference, stack_name):
+    results = checkov_results(reference.template_path(stack_name))
+    assert results.parsing_errors == []
+    assert results.passed, "checkov ran no checks: is the template empty or unparsed?"
+    assert results.failed == [], "\n".join(map(format_checkov, results.failed))
+    for skipped in results.skipped:
+        assert skipped.get("comment") and len(skipped["comment"]) >= 40, format_checkov(skipped)
+
+
+@pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
+def test_checkov_skip_inventory(reference, stack_name, snapshot_json):
+    assert reference.checkov_skips(stack_name) == snapshot_json
