@@ -1,0 +1,56 @@
+"""The main job: `cdk synth` of the reference app through the pinned CLI, offline, with the
+built-in CloudFormation Validate plugin on and its findings turned into errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.mark.slow
+def test_cli_synth_with_cloudformation_validation(tmp_path):
+    cdk = REPO / "node_modules" / ".bin" / "cdk"
+    if not cdk.exists():
+        pytest.fail("the pinned CDK CLI is not installed: run `make test` (it runs `npm ci`)")
+    bin_dir = os.path.dirname(sys.executable)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.pop("CDK_VALIDATION", None)  # on: the built-in plugin runs
+    env.update(
+        PATH=os.pathsep.join([bin_dir, str(cdk.parent), env.get("PATH", "")]),
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        CDK_DISABLE_VERSION_CHECK="1",
+        CDK_HOME=str(tmp_path / "cdk-home"),
+        HOME=str(tmp_path / "home"),  # proves nothing needs a profile or credentials
+    )
+    out = tmp_path / "cdk.out"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(cdk), "synth", "--quiet", "--output", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "end-of-life" not in proc.stderr, "jsii ran on the system's end-of-life Node"
+    manifest = json.loads((out / "manifest.json").read_text())
+    stacks = [k for k, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"]
+    assert stacks == ["SageMakerPlatform"]
+    # The report exists only when validation ran; the flag makes any finding fail synth.
+    report = json.loads((out / "validation-report.json").read_text())
+    assert [v for p in report["pluginReports"] for v in p["violations"]] == []
+    flags = json.loads((REPO / "cdk.json").read_text())["context"]
+    assert flags["@aws-cdk/core:validateAgainstDefaultRules"] is True
+    # Only aws-cdk-lib's asset-fingerprint cache may land in $HOME; the CLI's own files
+    # (notices, version checks, telemetry) go to CDK_HOME or are never written offline.
+    written = {p.relative_to(tmp_path / "home").as_posix() for p in (tmp_path / "home").rglob("*")
+               if ".cache/aws/jsii" not in p.as_posix() and "fingerprints/" not in p.as_posix()}
+    assert written <= {".cache", ".cache/aws", ".cdk", ".cdk/cache", ".cdk/cache/fingerprints"}, written
+    print(f"cdk synth (CLI, validation on): {elapsed:.1f}s")
+    shutil.rmtree(out)
