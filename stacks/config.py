@@ -37,6 +37,9 @@ class PlatformConfig:
     max_azs: int = 2
     endpoints: str | tuple[str, ...] = "all"
     log_retention_days: int = 365
+    studio_users: tuple[str, ...] = ("data-scientist", "ml-engineer")
+    studio_idle_timeout_minutes: int = 60
+    studio_keep_home_efs: bool = True
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | None) -> "PlatformConfig":
@@ -59,6 +62,10 @@ class PlatformConfig:
                     value = tuple(value)
                 elif not isinstance(value, str):
                     raise ValidationError(where, name, value, "a preset name or a list of service names")
+            elif isinstance(default, tuple):
+                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    raise ValidationError(where, name, value, "a list of strings")
+                value = tuple(value)
             elif type(value) is not type(default):  # noqa: E721 - bool is not an int here
                 raise ValidationError(where, name, value, f"a {type(default).__name__}")
             values[name] = value

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
-from sagemaker_constructs import AuditTrail, IsolatedNetwork, PlatformKey, SecureBucket
+from sagemaker_constructs import AuditTrail, IsolatedNetwork, PlatformKey, SecureBucket, StudioDomain
 
 from .config import PlatformConfig
 
 
 class PlatformStack(Stack):
-    """A customer-managed key, an isolated network, an ML data bucket and a CloudTrail trail.
+    """A customer-managed key, an isolated network, an ML data bucket, a CloudTrail trail and a
+    VPC-only Studio domain with example user profiles.
 
-    Exposes ``key``, ``network``, ``vpc``, ``data_bucket`` and ``trail`` for the stacks that
+    Exposes ``key``, ``network``, ``vpc``, ``data_bucket``, ``trail`` and ``studio`` for the stacks that
     build on it (pass them as constructor arguments; CDK wires the cross-stack references).
     """
 
@@ -42,6 +43,20 @@ class PlatformStack(Stack):
             data_event_buckets=[self.data_bucket],
             log_retention=config.log_retention,
         )
+        self.studio = StudioDomain(
+            self,
+            "Studio",
+            vpc=self.vpc,
+            encryption_key=self.key,
+            subnets=self.network.isolated_subnets.subnets,
+            endpoint_security_group=self.network.endpoint_security_group,
+            data_buckets=[self.data_bucket],
+            idle_timeout=Duration.minutes(config.studio_idle_timeout_minutes),
+            home_efs_removal_policy=RemovalPolicy.RETAIN if config.studio_keep_home_efs else RemovalPolicy.DESTROY,
+        )
+        for user in config.studio_users:
+            self.studio.add_user_profile(user)
+        CfnOutput(self, "StudioDomainId", value=self.studio.domain_id)
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
         CfnOutput(self, "PlatformKeyArn", value=self.key.key_arn)

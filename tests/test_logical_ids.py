@@ -25,6 +25,10 @@ PINNED = {
         "AuditTrailBucketAccessLogsC13AE187": "AWS::S3::Bucket",
         "AuditTrailLogGroup28BB9333": "AWS::Logs::LogGroup",
         "AuditTrail213A10E8": "AWS::CloudTrail::Trail",
+        "Studio43727D10": "AWS::SageMaker::Domain",
+        "StudioUserProfilesdatascientist1DCB3DD0": "AWS::SageMaker::UserProfile",
+        "StudioUserProfilesmlengineer02DFC56B": "AWS::SageMaker::UserProfile",
+        "StudioTeardownProviderLogs75C9BAAE": "AWS::Logs::LogGroup",
     },
 }
 

@@ -5,7 +5,9 @@ from .compliance import NAG_PACKS, acknowledge, add_compliance_checks
 from .encryption import PlatformKey
 from .errors import ValidationError
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
+from .roles import JobExecutionRole, ModelHostingRole, StudioUserRole
 from .storage import SecureBucket
+from .studio import StudioDomain, UserProfile
 
 __version__ = "0.1.0"
 
@@ -15,10 +17,15 @@ __all__ = [
     "ENDPOINT_SERVICES",
     "EndpointService",
     "IsolatedNetwork",
+    "JobExecutionRole",
     "MAX_DATA_EVENT_RESOURCES",
+    "ModelHostingRole",
     "NAG_PACKS",
     "PlatformKey",
     "SecureBucket",
+    "StudioDomain",
+    "StudioUserRole",
+    "UserProfile",
     "ValidationError",
     "acknowledge",
     "add_compliance_checks",

@@ -8,9 +8,11 @@ resource it is about and carries a specific reason. It records the same reason f
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import json
+from typing import Any, Iterable, Sequence
 
-from aws_cdk import Acknowledgment, CfnResource, Stage, Validations
+from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 #: Why a CDK-generated ``DefaultPolicy`` on a single service role is acceptable.
@@ -49,10 +51,11 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = NAG_PACKS, verbo
 def nag_rule_id(rule: str) -> str:
     """The acknowledgement id cdk-nag 3 expects: ``"<pack>::<rule>"``.
 
-    ``"AwsSolutions-IAM5"`` becomes ``"AwsSolutions::AwsSolutions-IAM5"``; an id that already
-    has a ``::`` prefix is returned unchanged.
+    ``"AwsSolutions-IAM5"`` becomes ``"AwsSolutions::AwsSolutions-IAM5"`` and
+    ``"AwsSolutions-IAM5[Resource::*]"`` becomes ``"AwsSolutions::AwsSolutions-IAM5[Resource::*]"``;
+    an id that already starts with ``"<pack>::"`` is returned unchanged.
     """
-    if "::" in rule:
+    if any(rule.startswith(f"{pack}::") for pack in NAG_PACKS):
         return rule
     for pack in NAG_PACKS:
         if rule.startswith(pack + "-"):
@@ -100,3 +103,90 @@ def acknowledge(
 def across_packs(rule: str, packs: Sequence[str] = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")) -> list[str]:
     """The same rule name in several packs: ``across_packs("S3BucketReplicationEnabled")``."""
     return [f"{p}-{rule}" for p in packs]
+
+
+def nag_flatten(node: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag flattens it into a finding id.
+
+    ``{"Fn::GetAtt": ["Fn1", "Arn"]}`` becomes ``"<Fn1.Arn>"``, ``{"Ref": "AWS::Region"}``
+    becomes ``"<AWS::Region>"`` and ``Fn::Join`` parts are joined.
+    """
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if node.get("Fn::Join"):
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(nag_flatten(i) for i in items)
+        if node.get("Fn::Sub"):
+            return nag_flatten(node["Fn::Sub"])
+        if node.get("Fn::GetAtt"):
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{nag_flatten(resource)}.{nag_flatten(attribute)}>"
+        if node.get("Fn::ImportValue"):
+            return nag_flatten(node["Fn::ImportValue"])
+        if node.get("Ref"):
+            return f"<{nag_flatten(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _policy_documents(resource: CfnResource, stack: Stack) -> list[dict]:
+    if isinstance(resource, iam.CfnPolicy):
+        return [stack.resolve(resource.policy_document)]
+    if isinstance(resource, iam.CfnManagedPolicy):
+        return [stack.resolve(resource.policy_document)]
+    if isinstance(resource, iam.CfnRole):
+        return [stack.resolve(p)["PolicyDocument"] for p in _as_list(stack.resolve(resource.policies) or [])]
+    return []
+
+
+def iam_findings(construct: IConstruct) -> dict[str, list[str]]:
+    """The AwsSolutions-IAM4/IAM5 finding ids cdk-nag will report for the IAM resources under
+    ``construct``, by construct path: ``AwsSolutions-IAM5[Resource::<Fn.Arn>:*]``,
+    ``AwsSolutions-IAM5[Action::s3:Get*]``, ``AwsSolutions-IAM4[Policy::arn:...]``.
+
+    cdk-nag reports one finding per wildcard or AWS-managed policy and CDK matches
+    acknowledgements exactly, so these ids are computed the way cdk-nag flattens them. Call it
+    when the policies are complete (after the grants that fill them).
+    """
+    stack = Stack.of(construct)
+    found: dict[str, list[str]] = {}
+    for resource in construct.node.find_all():
+        if not isinstance(resource, CfnResource):
+            continue
+        ids: list[str] = []
+        for document in _policy_documents(resource, stack):
+            for statement in _as_list(document.get("Statement", [])):
+                if statement.get("Effect") != "Allow":
+                    continue
+                for action in _as_list(statement.get("Action", [])):
+                    if "*" in action:
+                        ids.append(f"AwsSolutions-IAM5[Action::{action}]")
+                for res in _as_list(statement.get("Resource", [])):
+                    flat = nag_flatten(res)
+                    if "*" in flat:
+                        ids.append(f"AwsSolutions-IAM5[Resource::{flat}]")
+        if isinstance(resource, iam.CfnRole):
+            for arn in _as_list(stack.resolve(resource.managed_policy_arns) or []):
+                flat = nag_flatten(arn)
+                if ":iam::aws:policy/" in flat:
+                    ids.append(f"AwsSolutions-IAM4[Policy::{flat}]")
+        if ids:
+            found[resource.node.path] = list(dict.fromkeys(ids))
+    return found
+
+
+def acknowledge_iam_findings(construct: IConstruct, *, reason: str) -> list[str]:
+    """Acknowledge, on each IAM resource under ``construct``, exactly the IAM4/IAM5 findings it
+    has now (see :func:`iam_findings`), with ``reason``. Returns the acknowledged ids."""
+    acknowledged = []
+    for path, ids in iam_findings(construct).items():
+        target = next(c for c in construct.node.find_all() if c.node.path == path)
+        acknowledge(target, reason=reason, nag=ids)
+        acknowledged.extend(ids)
+    return acknowledged

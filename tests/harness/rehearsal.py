@@ -456,6 +456,47 @@ def _prepare_template(
         prepared["Outputs"] = fix_azs(prepared["Outputs"])
     for az in sorted(replaced):
         adjustments.append(f"availability zone {az} (CDK dummy) replaced by {region}{az[-1]}")
+
+    # moto validates an output's Fn::GetAtt against the resource's moto model and crashes on a
+    # type it has no model for (it would skip the resource anyway): drop such outputs.
+    from moto.cloudformation.parsing import resource_class_from_type
+
+    # References to resources moto skips cannot resolve: replace them with placeholders.
+    skipped = {lid for lid, res in prepared.get("Resources", {}).items()
+               if not res["Type"].startswith("Custom::") and resource_class_from_type(res["Type"]) is None}
+    placeheld: set[str] = set()
+
+    def placeholder(logical_id: str, attribute: str) -> str:
+        placeheld.add(f"{logical_id}.{attribute}" if attribute else logical_id)
+        name = f"rehearsal-{logical_id.lower()}-{attribute.lower() or 'ref'}"
+        if attribute.endswith("Arn"):
+            return f"arn:aws:placeholder:{region}:123456789012:{name}"
+        return name
+
+    def fix_refs(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in skipped:
+                return placeholder(node["Ref"], "")
+            if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in skipped:
+                return placeholder(node["Fn::GetAtt"][0], node["Fn::GetAtt"][1])
+            return {k: fix_refs(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fix_refs(v) for v in node]
+        return node
+
+    for logical_id, resource in prepared.get("Resources", {}).items():
+        if logical_id not in skipped:
+            prepared["Resources"][logical_id] = fix_refs(resource)
+    for ref in sorted(placeheld):
+        adjustments.append(f"reference to {ref} (a type moto skips) replaced by a placeholder")
+
+    for name, output in list(prepared.get("Outputs", {}).items()):
+        value = output.get("Value")
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            target = prepared["Resources"].get(value["Fn::GetAtt"][0], {})
+            if target and resource_class_from_type(target["Type"]) is None:
+                del prepared["Outputs"][name]
+                adjustments.append(f"output {name} dropped: it reads {target['Type']}, which moto skips")
     return prepared, adjustments, type_of
 
 

@@ -18,6 +18,9 @@ EXPECTED_SKIPPED = {
     "platform": {
         "AWS::CloudTrail::Trail": "tests/unit/test_audit.py, test_platform_trail_and_bucket_policies below",
         "AWS::S3::BucketPolicy": "tests/unit/test_storage.py (TLS, log delivery), test_audit.py (CloudTrail)",
+        "AWS::SageMaker::Domain": "tests/unit/test_studio.py, test_platform_studio_domain below",
+        "AWS::SageMaker::UserProfile": "tests/unit/test_studio.py::test_user_profiles, test_platform_studio_domain",
+        "AWS::EC2::SecurityGroupEgress": "tests/unit/test_studio.py::test_security_group_has_exactly_the_rules_studio_needs",
     },
 }
 
@@ -25,7 +28,9 @@ EXPECTED_SKIPPED = {
 @pytest.fixture(scope="module")
 def platform_rehearsal(reference):
     template = reference.template("platform")
-    with rehearse(template, stack_name="SageMakerPlatform", assets_dir=reference.outdir) as r:
+    answers = {lid: {"S3PrefixListId": "pl-63a5400a"} for lid in resources(template, "Custom::StudioTeardown")}
+    with rehearse(template, stack_name="SageMakerPlatform", assets_dir=reference.outdir,
+                  custom_resource_answers=answers) as r:
         yield template, r
 
 
@@ -111,3 +116,43 @@ def test_platform_trail_and_bucket_policies(platform_rehearsal):
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
                    for s in statements)
+
+
+def test_platform_studio_teardown_was_answered_and_its_functions_exist(platform_rehearsal):
+    template, r = platform_rehearsal
+    (logical,) = resources(template, "Custom::StudioTeardown")
+    request = r.custom_resource_request(logical)
+    assert request.request_type == "Create"
+    assert request.properties["RemoveHomeEfs"] == "false"
+    assert request.properties["S3PrefixListName"] == "com.amazonaws.us-east-1.s3"
+    lam = r.client("lambda")
+    handlers = {}
+    for lid, res in resources(template, "AWS::Lambda::Function").items():
+        config = lam.get_function(FunctionName=r.physical_id(lid))["Configuration"]
+        handlers[config["Handler"]] = config
+    assert handlers["studio_teardown.on_event"]["Runtime"] == "python3.14"
+    assert handlers["studio_teardown.is_complete"]["Runtime"] == "python3.14"
+    sfn = r.client("stepfunctions")
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine")
+    assert sfn.describe_state_machine(stateMachineArn=r.physical_id(machine))["status"] == "ACTIVE"
+
+
+def test_platform_studio_execution_role_has_no_aws_managed_policies(platform_rehearsal):
+    template, r = platform_rehearsal
+    iam = r.client("iam")
+    role_ids = [lid for lid in resources(template, "AWS::IAM::Role") if lid.startswith("StudioExecutionRole")]
+    (role_id,) = role_ids
+    attached = iam.list_attached_role_policies(RoleName=r.physical_id(role_id))["AttachedPolicies"]
+    assert attached and all(":aws:policy/" not in p["PolicyArn"] for p in attached)
+
+
+def test_platform_studio_domain(platform_rehearsal):
+    """Template assertions for the Domain and profiles moto skips."""
+    template, _ = platform_rehearsal
+    (domain,) = resources(template, "AWS::SageMaker::Domain").values()
+    props = domain["Properties"]
+    assert props["AppNetworkAccessType"] == "VpcOnly"
+    assert props["AuthMode"] == "IAM"
+    assert "KmsKeyId" in props
+    profiles = resources(template, "AWS::SageMaker::UserProfile")
+    assert sorted(p["Properties"]["UserProfileName"] for p in profiles.values()) == ["data-scientist", "ml-engineer"]

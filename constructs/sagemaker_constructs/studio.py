@@ -1,0 +1,539 @@
+"""A SageMaker Studio domain that starts inside an isolated VPC and deletes cleanly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Sequence
+
+from aws_cdk import Aws, CustomResource, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
+from .errors import ValidationError, check_int_range, check_pattern, is_unresolved
+from .roles import StudioUserRole
+
+#: SageMaker's pattern for domain, user-profile and space names (at most 63 characters).
+NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+NAME_RULE = "1-63 letters, digits and single or repeated hyphens, starting and ending with a letter or digit"
+#: Idle shutdown limits of SageMaker's IdleSettings, in minutes.
+MIN_IDLE_MINUTES = 60
+MAX_IDLE_MINUTES = 525_600
+#: CustomPosixUserConfig limits (SageMaker reserves lower ids for its images' users).
+MIN_POSIX_UID, MAX_POSIX_UID = 10_000, 4_000_000
+MIN_POSIX_GID, MAX_POSIX_GID = 1_001, 4_000_000
+
+HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
+
+_TEARDOWN_TIMEOUT = Duration.hours(2)
+
+
+def _default_domain_name(scope: Construct) -> str:
+    raw = Names.unique_resource_name(scope, max_length=63, separator="-")
+    name = re.sub(r"[^a-zA-Z0-9-]", "", raw).strip("-")
+    return name[:63].rstrip("-")
+
+
+class UserProfile(Construct):
+    """A Studio user profile in a :class:`StudioDomain` (create it with ``add_user_profile``).
+
+    Exposes ``user_profile_name``, ``user_profile_arn``, ``execution_role`` and ``cfn_user_profile``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain: "StudioDomain",
+        user_profile_name: str,
+        execution_role: iam.IRole | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.user_profile_name = user_profile_name
+        self.execution_role = execution_role or domain.execution_role
+        settings = None
+        if execution_role is not None:
+            settings = sagemaker.CfnUserProfile.UserSettingsProperty(
+                execution_role=execution_role.role_arn,
+                security_groups=[domain.security_group.security_group_id],
+            )
+        self.cfn_user_profile = sagemaker.CfnUserProfile(
+            self,
+            "Resource",
+            domain_id=domain.domain_id,
+            user_profile_name=user_profile_name,
+            user_settings=settings,
+        )
+
+    @property
+    def user_profile_arn(self) -> str:
+        return self.cfn_user_profile.attr_user_profile_arn
+
+
+class StudioDomain(Construct):
+    """A VPC-only SageMaker Studio domain with least-privilege defaults and a clean teardown.
+
+    Default settings:
+
+    * ``AppNetworkAccessType: VpcOnly`` in ``subnets`` (default: the VPC's private and isolated
+      subnets), IAM authentication, tags propagated to Studio resources;
+    * one security group (child ``SecurityGroup``) for the domain, users and spaces, with only:
+      NFS (TCP 2049) and Studio's app-to-app ports (TCP 8192-65535) within the group, HTTPS
+      (443) out to the VPC endpoints (``endpoint_security_group``, or the VPC CIDR), HTTPS out
+      to S3 through the gateway endpoint (the region's S3 prefix list); nothing to or from
+      0.0.0.0/0;
+    * ``encryption_key`` on the domain (home EFS and app volumes);
+    * Docker access off unless ``allow_docker_access``. Studio has no root-access switch like
+      notebook instances' ``RootAccess``: root inside a Studio app container is remapped to an
+      unprivileged user on the host; ``posix_user`` runs custom images as a fixed non-root
+      POSIX user instead;
+    * idle shutdown of JupyterLab and Code Editor apps after ``idle_timeout`` (1 hour) through
+      the domain's native idle settings; users may shorten it, not lengthen it;
+    * sharing notebook output off, unless ``notebook_sharing_bucket`` is given (then written
+      there encrypted with ``encryption_key``);
+    * default execution role: a :class:`StudioUserRole` (child ``ExecutionRole``) scoped to
+      ``data_buckets``, the key, these subnets and this security group;
+    * teardown on stack deletion (child ``Teardown``): every app and space of the domain is
+      deleted first, so CloudFormation can delete the user profiles and the domain; with
+      ``home_efs_removal_policy=DESTROY`` the home EFS, its mount targets and the security
+      groups SageMaker created for it are deleted too, so subnets and the VPC delete cleanly.
+      With ``RETAIN`` (default) the EFS with every user's home directory is kept.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        encryption_key: kms.IKey,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        domain_name: str | None = None,
+        default_execution_role: iam.IRole | None = None,
+        idle_timeout: Duration = Duration.hours(1),
+        home_efs_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        endpoint_security_group: ec2.ISecurityGroup | None = None,
+        s3_prefix_list_id: str | None = None,
+        data_buckets: Sequence[s3.IBucket] = (),
+        notebook_sharing_bucket: s3.IBucket | None = None,
+        allow_docker_access: bool = False,
+        posix_user: tuple[int, int] | None = None,
+        teardown: bool = True,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        """
+        :param vpc: the VPC (an ``IsolatedNetwork``'s ``vpc``, or an imported one).
+        :param encryption_key: the key for the home EFS, volumes and shared notebooks.
+        :param subnets: 1-16 subnets for Studio's ENIs. Default: the VPC's private and
+            isolated subnets.
+        :param domain_name: Default: a unique name derived from the construct path.
+        :param default_execution_role: Default: a new ``StudioUserRole`` (child ``ExecutionRole``).
+        :param idle_timeout: idle shutdown of JupyterLab/Code Editor apps, 60 minutes to
+            365 days. Default: 1 hour.
+        :param home_efs_removal_policy: RETAIN (default) keeps the home EFS on deletion;
+            DESTROY deletes it with its mount targets and SageMaker's NFS security groups.
+        :param endpoint_security_group: the VPC endpoints' security group (an
+            ``IsolatedNetwork``'s ``endpoint_security_group``). Default: HTTPS to the VPC CIDR.
+        :param s3_prefix_list_id: the region's S3 prefix list (``pl-...``). Default: looked up
+            at deploy time by the teardown provider (needs ``teardown=True``).
+        :param data_buckets: buckets the default execution role may read and write. Default: none.
+        :param notebook_sharing_bucket: where shared notebook output goes. Default: sharing off.
+        :param allow_docker_access: let apps run Docker. Default: false.
+        :param posix_user: ``(uid, gid)`` that custom-image apps run as (uid 10000-4000000,
+            gid 1001-4000000). Default: the image's own user.
+        :param teardown: create the teardown custom resource. Default: true.
+        :param log_retention: of the teardown functions' logs. Default: one year.
+        """
+        super().__init__(scope, id)
+        if encryption_key is None:
+            raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
+        check_pattern(self, "domain_name", domain_name, NAME_PATTERN, max_length=63, description=NAME_RULE)
+        if not idle_timeout.is_unresolved():
+            check_int_range(
+                self, "idle_timeout (minutes)", idle_timeout.to_minutes(), minimum=MIN_IDLE_MINUTES,
+                maximum=MAX_IDLE_MINUTES,
+            )
+        if posix_user is not None:
+            check_int_range(self, "posix_user uid", posix_user[0], minimum=MIN_POSIX_UID, maximum=MAX_POSIX_UID)
+            check_int_range(self, "posix_user gid", posix_user[1], minimum=MIN_POSIX_GID, maximum=MAX_POSIX_GID)
+        if home_efs_removal_policy not in (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY):
+            raise ValidationError(self, "home_efs_removal_policy", home_efs_removal_policy, "RETAIN or DESTROY")
+        if s3_prefix_list_id is not None and not is_unresolved(s3_prefix_list_id):
+            check_pattern(self, "s3_prefix_list_id", s3_prefix_list_id, r"pl-[0-9a-f]{8,17}",
+                          description="a prefix list id such as pl-63a5400a")
+        chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
+        if not 1 <= len(chosen) <= 16:
+            raise ValidationError(
+                self, "subnets", f"{len(chosen)} subnets",
+                "1-16 subnets; the VPC has no private or isolated subnets" if subnets is None
+                else "between 1 and 16 subnets",
+            )
+
+        self.vpc = vpc
+        self.encryption_key = encryption_key
+        self.subnets = chosen
+        self.home_efs_removal_policy = home_efs_removal_policy
+        self.domain_name = domain_name or _default_domain_name(self)
+        self._profiles: dict[str, UserProfile] = {}
+
+        self.security_group = self._security_group(vpc, endpoint_security_group)
+        idle = sagemaker.CfnDomain.AppLifecycleManagementProperty(
+            idle_settings=sagemaker.CfnDomain.IdleSettingsProperty(
+                lifecycle_management="ENABLED",
+                idle_timeout_in_minutes=idle_timeout.to_minutes(),
+                min_idle_timeout_in_minutes=MIN_IDLE_MINUTES,
+                max_idle_timeout_in_minutes=idle_timeout.to_minutes(),
+            )
+        )
+        posix = None if posix_user is None else sagemaker.CfnDomain.CustomPosixUserConfigProperty(
+            uid=posix_user[0], gid=posix_user[1]
+        )
+        sharing = sagemaker.CfnDomain.SharingSettingsProperty(notebook_output_option="Disabled")
+        if notebook_sharing_bucket is not None:
+            sharing = sagemaker.CfnDomain.SharingSettingsProperty(
+                notebook_output_option="Allowed",
+                s3_output_path=notebook_sharing_bucket.s3_url_for_object("shared-notebooks"),
+                s3_kms_key_id=encryption_key.key_arn,
+            )
+        sg_ids = [self.security_group.security_group_id]
+
+        def settings(role_arn: str) -> tuple[sagemaker.CfnDomain.UserSettingsProperty,
+                                             sagemaker.CfnDomain.DefaultSpaceSettingsProperty]:
+            return (
+                sagemaker.CfnDomain.UserSettingsProperty(
+                    execution_role=role_arn,
+                    security_groups=sg_ids,
+                    sharing_settings=sharing,
+                    studio_web_portal="ENABLED",
+                    default_landing_uri="studio::",
+                    custom_posix_user_config=posix,
+                    jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
+                        app_lifecycle_management=idle
+                    ),
+                    code_editor_app_settings=sagemaker.CfnDomain.CodeEditorAppSettingsProperty(
+                        app_lifecycle_management=idle
+                    ),
+                ),
+                sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
+                    execution_role=role_arn,
+                    security_groups=sg_ids,
+                    custom_posix_user_config=posix,
+                    jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
+                        app_lifecycle_management=idle
+                    ),
+                ),
+            )
+
+        # The default role is scoped to this domain's id, so the domain comes first and gets its
+        # role settings once the role exists (the role's policy references the domain, the
+        # domain references the role: no cycle, the policy is a separate resource).
+        user_settings, space_settings = settings(
+            default_execution_role.role_arn if default_execution_role else "placeholder"
+        )
+        self.cfn_domain = sagemaker.CfnDomain(
+            self,
+            "Resource",
+            domain_name=self.domain_name,
+            auth_mode="IAM",
+            app_network_access_type="VpcOnly",
+            vpc_id=vpc.vpc_id,
+            subnet_ids=[s.subnet_id for s in chosen],
+            kms_key_id=encryption_key.key_arn,
+            tag_propagation="ENABLED",
+            domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
+                security_group_ids=sg_ids,
+                docker_settings=sagemaker.CfnDomain.DockerSettingsProperty(
+                    enable_docker_access="ENABLED" if allow_docker_access else "DISABLED"
+                ),
+            ),
+            default_user_settings=user_settings,
+            default_space_settings=space_settings,
+        )
+        self.execution_role: iam.IRole = default_execution_role or StudioUserRole(
+            self,
+            "ExecutionRole",
+            domain_id=self.cfn_domain.attr_domain_id,
+            encryption_key=encryption_key,
+            data_buckets=list(data_buckets) + ([notebook_sharing_bucket] if notebook_sharing_bucket else []),
+            subnets=chosen,
+            security_groups=[self.security_group],
+        )
+        if default_execution_role is None:
+            user_settings, space_settings = settings(self.execution_role.role_arn)
+            self.cfn_domain.default_user_settings = user_settings
+            self.cfn_domain.default_space_settings = space_settings
+        self.teardown: CustomResource | None = None
+        if teardown:
+            lookup = s3_prefix_list_id is None
+            self.teardown = self._teardown(log_retention, lookup_s3=lookup)
+            if lookup:
+                s3_prefix_list_id = self.teardown.get_att_string("S3PrefixListId")
+        if s3_prefix_list_id is not None:
+            egress = ec2.CfnSecurityGroupEgress(
+                self,
+                "S3GatewayEgress",
+                group_id=self.security_group.security_group_id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                destination_prefix_list_id=s3_prefix_list_id,
+                description="HTTPS to S3 through the gateway endpoint",
+            )
+            self.s3_egress = egress
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def domain_id(self) -> str:
+        return self.cfn_domain.attr_domain_id
+
+    @property
+    def domain_arn(self) -> str:
+        return self.cfn_domain.attr_domain_arn
+
+    @property
+    def home_efs_file_system_id(self) -> str:
+        return self.cfn_domain.attr_home_efs_file_system_id
+
+    @property
+    def url(self) -> str:
+        return self.cfn_domain.attr_url
+
+    @property
+    def user_profiles(self) -> dict[str, UserProfile]:
+        return dict(self._profiles)
+
+    # ------------------------------------------------------------------ users
+    def add_user_profile(self, name: str, *, execution_role: iam.IRole | None = None) -> UserProfile:
+        """Add a user profile named ``name`` (its construct ID too: keep it stable).
+
+        :param execution_role: Default: the domain's default execution role.
+        """
+        check_pattern(self, "user profile name", name, NAME_PATTERN, max_length=63, description=NAME_RULE)
+        if name in self._profiles:
+            raise ValidationError(self, "user profile name", name, "each user profile name at most once")
+        container = self.node.try_find_child("UserProfiles") or Construct(self, "UserProfiles")
+        profile = UserProfile(
+            container, name, domain=self, user_profile_name=name, execution_role=execution_role
+        )
+        self._profiles[name] = profile
+        if self.teardown is not None:
+            # Deleted before the profiles: CloudFormation deletes dependents first.
+            self.teardown.node.add_dependency(profile)
+        return profile
+
+    # ------------------------------------------------------------------ internals
+    def _security_group(self, vpc: ec2.IVpc, endpoint_sg: ec2.ISecurityGroup | None) -> ec2.SecurityGroup:
+        sg = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="SageMaker Studio domain: intra-group NFS and app traffic, HTTPS to VPC endpoints",
+            allow_all_outbound=False,
+        )
+        for port, what in ((ec2.Port.tcp(2049), "NFS to the home EFS"),
+                           (ec2.Port.tcp_range(8192, 65535), "Studio app-to-app traffic")):
+            sg.add_ingress_rule(sg, port, f"{what} within the group")
+            sg.add_egress_rule(sg, port, f"{what} within the group")
+        if endpoint_sg is not None:
+            sg.connections.allow_to(endpoint_sg, ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
+        else:
+            try:
+                cidr = vpc.vpc_cidr_block
+            except Exception as exc:  # jsii error: an imported VPC without vpc_cidr_block
+                raise ValidationError(
+                    self, "vpc", vpc.node.path,
+                    "an imported VPC needs vpc_cidr_block in from_vpc_attributes, or pass endpoint_security_group",
+                ) from exc
+            sg.add_egress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
+        return sg
+
+    def _teardown(self, log_retention: logs.RetentionDays, *, lookup_s3: bool) -> CustomResource:
+        holder = Construct(self, "TeardownProvider")
+        stack = Stack.of(self)
+        domain_resource_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        vpc_arn = f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:vpc/{self.vpc.vpc_id}"
+        statements = [
+            iam.PolicyStatement(
+                sid="StudioAppsAndSpaces",
+                actions=["sagemaker:DescribeDomain", "sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:DescribeSpace",
+                         "sagemaker:DeleteApp", "sagemaker:DeleteSpace"],
+                resources=[
+                    f"{domain_resource_arn}:domain/{self.domain_id}",
+                    f"{domain_resource_arn}:app/{self.domain_id}/*",
+                    f"{domain_resource_arn}:space/{self.domain_id}/*",
+                    f"{domain_resource_arn}:user-profile/{self.domain_id}/*",
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="DescribeOnly",
+                actions=["ec2:DescribeSecurityGroups", "ec2:DescribePrefixLists", "ec2:DescribeNetworkInterfaces",
+                         "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DescribeFileSystems"],
+                resources=["*"],
+            ),
+        ]
+        if self.home_efs_removal_policy == RemovalPolicy.DESTROY:
+            statements += [
+                iam.PolicyStatement(
+                    sid="DeleteStudioHomeEfs",
+                    actions=["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"],
+                    resources=[f"arn:{Aws.PARTITION}:elasticfilesystem:{Aws.REGION}:{Aws.ACCOUNT_ID}:file-system/*"],
+                    conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": self.domain_arn}},
+                ),
+                iam.PolicyStatement(
+                    sid="DeleteStudioNetworkLeftovers",
+                    actions=["ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
+                             "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+                    resources=[
+                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*",
+                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
+                    ],
+                    conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+                ),
+            ]
+        role = iam.Role(
+            holder,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Studio teardown: deletes the domain's apps and spaces (and, if asked, its home EFS)",
+        )
+        policy = iam.ManagedPolicy(holder, "Policy", statements=statements, roles=[role])
+        log_group = logs.LogGroup(
+            holder, "Logs", encryption_key=self.encryption_key, retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        policy.add_statements(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
+            )
+        )
+        code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
+        functions = {}
+        for name, handler in (("OnEvent", "studio_teardown.on_event"), ("IsComplete", "studio_teardown.is_complete")):
+            functions[name] = lambda_.Function(
+                holder,
+                name,
+                runtime=lambda_.Runtime.PYTHON_3_14,
+                architecture=lambda_.Architecture.ARM_64,
+                handler=handler,
+                code=code,
+                role=role,
+                timeout=Duration.minutes(5),
+                memory_size=256,
+                reserved_concurrent_executions=2,
+                environment_encryption=self.encryption_key,
+                tracing=lambda_.Tracing.ACTIVE,
+                log_group=log_group,
+                description=f"Studio teardown ({name}) for domain {self.domain_name}",
+            )
+        provider = cr.Provider(
+            holder,
+            "Provider",
+            on_event_handler=functions["OnEvent"],
+            is_complete_handler=functions["IsComplete"],
+            query_interval=Duration.seconds(30),
+            total_timeout=_TEARDOWN_TIMEOUT,
+            log_group=log_group,
+            provider_function_env_encryption=self.encryption_key,
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+        )
+        self._acknowledge_teardown(holder, role, policy)
+        properties = {
+            "DomainId": self.domain_id,
+            "RemoveHomeEfs": "true" if self.home_efs_removal_policy == RemovalPolicy.DESTROY else "false",
+        }
+        if lookup_s3:
+            properties["S3PrefixListName"] = f"com.amazonaws.{stack.region}.s3"
+        resource = CustomResource(
+            self,
+            "Teardown",
+            service_token=provider.service_token,
+            resource_type="Custom::StudioTeardown",
+            properties=properties,
+        )
+        resource.node.add_dependency(self.cfn_domain)
+        resource.node.add_dependency(policy)  # the functions' permissions are attached before first use
+        return resource
+
+    def _acknowledge_teardown(self, holder: Construct, role: iam.Role, policy: iam.ManagedPolicy) -> None:
+        acknowledge_iam_findings(
+            policy,
+            reason=(
+                "Wildcards only where IAM cannot scope further: ec2/elasticfilesystem Describe* have no "
+                "resource-level permissions; apps, spaces and profiles of this domain are named by users "
+                "at run time (<domain id>/*); Lambda names its own log streams; deletes are limited to "
+                "this domain's tagged EFS and to this VPC."
+            ),
+        )
+        acknowledge_iam_findings(
+            role,
+            reason=(
+                "CDK-generated grants of this role's functions: X-Ray PutTraceSegments/PutTelemetryRecords "
+                "support no resource-level permissions; the rest is scoped to the platform key."
+            ),
+        )
+        acknowledge(role, reason=INLINE_SERVICE_POLICY_REASON, nag=across_packs("IAMNoInlinePolicy"))
+        framework = holder.node.find_child("Provider")
+        functions = [c for c in holder.node.find_all() if isinstance(c, lambda_.CfnFunction)]
+        framework_functions = [f for f in functions if f.node.path.startswith(framework.node.path + "/")]
+        for function in functions:
+            if function in framework_functions:
+                continue
+            acknowledge(
+                function,
+                reason=(
+                    "Teardown functions run once, at stack deletion, invoked synchronously by the CDK "
+                    "Provider framework (a DLQ applies only to asynchronous invocations) and outside the "
+                    "VPC on purpose: Lambda ENIs in these subnets would themselves block subnet deletion."
+                ),
+                nag=[*across_packs("LambdaDLQ", ("HIPAA.Security", "NIST.800.53.R5")),
+                     *across_packs("LambdaInsideVPC")],
+                checkov=["CKV_AWS_116", "CKV_AWS_117"],
+            )
+        framework_reason = (
+            "CDK Provider framework internals (Node.js dispatch functions, their roles and the waiter "
+            "state machine) generated by aws-cdk-lib: they only relay this teardown's events, may invoke "
+            "only this construct's two functions, and expose no concurrency, DLQ or X-Ray settings."
+        )
+        acknowledge_iam_findings(framework, reason=framework_reason)
+        acknowledge(
+            framework,
+            reason=framework_reason,
+            nag=[
+                "AwsSolutions-SF2",
+                *across_packs("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")),
+                *across_packs("IAMNoInlinePolicy"),
+            ],
+        )
+        for function in framework_functions:
+            acknowledge(
+                function,
+                reason=framework_reason + " They run outside the VPC so their ENIs never block its deletion.",
+                nag=[*across_packs("LambdaDLQ", ("HIPAA.Security", "NIST.800.53.R5")),
+                     *across_packs("LambdaInsideVPC")],
+                checkov=["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"],
+            )
+        waiter_policy = framework.node.try_find_child("waiter-state-machine")
+        if waiter_policy is not None:
+            acknowledge(
+                waiter_policy.node.find_child("Role").node.find_child("DefaultPolicy"),
+                reason=(
+                    "The waiter state machine may only invoke this Provider's own isComplete and "
+                    "onTimeout functions (lambda:InvokeFunction on their ARNs and versions)."
+                ),
+                checkov=["CKV_AWS_111"],
+            )

@@ -1,0 +1,362 @@
+"""StudioDomain: VPC-only domain, security group, idle shutdown, profiles, teardown, validation."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+
+from sagemaker_constructs import IsolatedNetwork, PlatformKey, SecureBucket, StudioDomain, UserProfile, ValidationError
+from tests.harness.templates import only, resources, template_of
+
+
+def _network_domain(stack, **kwargs):
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="studio")
+    kwargs.setdefault("endpoint_security_group", net.endpoint_security_group)
+    domain = StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, **kwargs)
+    return net, domain
+
+
+@pytest.fixture
+def studio(stack):
+    net, domain = _network_domain(stack)
+    domain.add_user_profile("alice")
+    return net, domain, template_of(stack)
+
+
+def _domain(t):
+    return only(t, "AWS::SageMaker::Domain")
+
+
+def _studio_sg(t):
+    return next(v["Properties"] for k, v in resources(t, "AWS::EC2::SecurityGroup").items() if k.startswith("StudioSecurityGroup"))
+
+
+def _sg_id(t):
+    return next(k for k in resources(t, "AWS::EC2::SecurityGroup") if k.startswith("StudioSecurityGroup"))
+
+
+def test_vpc_only_iam_auth_kms(studio):
+    _, _, t = studio
+    d = _domain(t)
+    assert d["AppNetworkAccessType"] == "VpcOnly"
+    assert d["AuthMode"] == "IAM"
+    assert d["KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert len(d["SubnetIds"]) == 2
+    assert d["VpcId"] == {"Ref": "Network6E62CE96"}
+
+
+def test_security_group_everywhere(studio):
+    _, _, t = studio
+    d = _domain(t)
+    ref = [{"Fn::GetAtt": [_sg_id(t), "GroupId"]}]
+    assert d["DomainSettings"]["SecurityGroupIds"] == ref
+    assert d["DefaultUserSettings"]["SecurityGroups"] == ref
+    assert d["DefaultSpaceSettings"]["SecurityGroups"] == ref
+
+
+def test_security_group_has_exactly_the_rules_studio_needs(studio):
+    _, _, t = studio
+    sg_id = _sg_id(t)
+    sg = _studio_sg(t)
+    assert "SecurityGroupIngress" not in sg  # all ingress is intra-group, as separate resources
+    ingress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()]
+    egress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupEgress").values()]
+    self_ref = {"Fn::GetAtt": [sg_id, "GroupId"]}
+    own_in = {(r["FromPort"], r["ToPort"]) for r in ingress if r["GroupId"] == self_ref}
+    assert own_in == {(2049, 2049), (8192, 65535)}
+    assert all(r["SourceSecurityGroupId"] == self_ref for r in ingress if r["GroupId"] == self_ref)
+    own_out = [r for r in egress if r["GroupId"] == self_ref]
+    to_self = {(r["FromPort"], r["ToPort"]) for r in own_out if r.get("DestinationSecurityGroupId") == self_ref}
+    assert to_self == {(2049, 2049), (8192, 65535)}
+    https = [r for r in own_out if r["FromPort"] == 443]
+    assert len(https) == 2  # endpoint SG and the S3 prefix list
+    assert any("DestinationSecurityGroupId" in r and r["DestinationSecurityGroupId"] != self_ref for r in https)
+    assert any("DestinationPrefixListId" in r for r in https)
+    # The endpoint SG admits the domain's SG on 443.
+    assert any(r.get("SourceSecurityGroupId") == self_ref and r["FromPort"] == 443 for r in ingress)
+    for r in ingress + egress + sg.get("SecurityGroupEgress", []):
+        assert r.get("CidrIp") not in ("0.0.0.0/0",) and r.get("CidrIpv6") != "::/0"
+
+
+def test_s3_egress_uses_the_prefix_list_looked_up_by_teardown(studio):
+    _, _, t = studio
+    (teardown_id,) = resources(t, "Custom::StudioTeardown")
+    s3 = next(r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupEgress").values()
+              if "DestinationPrefixListId" in r["Properties"])
+    assert s3["DestinationPrefixListId"] == {"Fn::GetAtt": [teardown_id, "S3PrefixListId"]}
+    props = resources(t, "Custom::StudioTeardown")[teardown_id]["Properties"]
+    assert props["S3PrefixListName"] == {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]}
+
+
+def test_without_endpoint_sg_https_goes_to_the_vpc_cidr(stack):
+    _network_domain(stack, endpoint_security_group=None)
+    t = template_of(stack)
+    sg = _studio_sg(t)
+    assert sg["SecurityGroupEgress"] == [
+        {"CidrIp": {"Fn::GetAtt": ["Network6E62CE96", "CidrBlock"]}, "Description": "HTTPS to the VPC interface endpoints",
+         "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+    ]
+
+
+def test_docker_off_by_default(studio):
+    _, _, t = studio
+    d = _domain(t)
+    assert d["DomainSettings"]["DockerSettings"] == {"EnableDockerAccess": "DISABLED"}
+    assert "CustomPosixUserConfig" not in d["DefaultUserSettings"]
+
+
+def test_docker_on_when_asked(stack):
+    _network_domain(stack, allow_docker_access=True)
+    d = _domain(template_of(stack))
+    assert d["DomainSettings"]["DockerSettings"] == {"EnableDockerAccess": "ENABLED"}
+
+
+def test_posix_user_for_custom_images(stack):
+    _network_domain(stack, posix_user=(20000, 2000))
+    d = _domain(template_of(stack))
+    assert d["DefaultUserSettings"]["CustomPosixUserConfig"] == {"Uid": 20000, "Gid": 2000}
+    assert d["DefaultSpaceSettings"]["CustomPosixUserConfig"] == {"Uid": 20000, "Gid": 2000}
+
+
+@pytest.mark.parametrize("user,match", [((0, 2000), "uid"), ((1000, 100), "uid"), ((20000, 100), "gid"),
+                                        ((4_000_001, 2000), "uid")])
+def test_rejects_posix_users_sagemaker_reserves(stack, user, match):
+    with pytest.raises(ValidationError, match=f"posix_user {match}"):
+        _network_domain(stack, posix_user=user)
+
+
+def test_idle_shutdown_for_jupyterlab_and_code_editor(studio):
+    _, _, t = studio
+    d = _domain(t)
+    expected = {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 60,
+                                 "MinIdleTimeoutInMinutes": 60, "MaxIdleTimeoutInMinutes": 60}}
+    assert d["DefaultUserSettings"]["JupyterLabAppSettings"]["AppLifecycleManagement"] == expected
+    assert d["DefaultUserSettings"]["CodeEditorAppSettings"]["AppLifecycleManagement"] == expected
+    assert d["DefaultSpaceSettings"]["JupyterLabAppSettings"]["AppLifecycleManagement"] == expected
+
+
+def test_custom_idle_timeout(stack):
+    _network_domain(stack, idle_timeout=Duration.hours(3))
+    idle = _domain(template_of(stack))["DefaultUserSettings"]["JupyterLabAppSettings"]["AppLifecycleManagement"]
+    assert idle["IdleSettings"]["IdleTimeoutInMinutes"] == 180
+    assert idle["IdleSettings"]["MaxIdleTimeoutInMinutes"] == 180
+
+
+def test_notebook_sharing_off_by_default(studio):
+    _, _, t = studio
+    assert _domain(t)["DefaultUserSettings"]["SharingSettings"] == {"NotebookOutputOption": "Disabled"}
+
+
+def test_notebook_sharing_encrypted_when_enabled(stack):
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="none")
+    bucket = SecureBucket(stack, "Shared", encryption_key=key)
+    StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, notebook_sharing_bucket=bucket)
+    sharing = _domain(template_of(stack))["DefaultUserSettings"]["SharingSettings"]
+    assert sharing["NotebookOutputOption"] == "Allowed"
+    assert sharing["S3KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+
+
+def test_default_execution_role_is_created_and_used(studio):
+    _, domain, t = studio
+    d = _domain(t)
+    role_id = d["DefaultUserSettings"]["ExecutionRole"]["Fn::GetAtt"][0]
+    assert role_id.startswith("StudioExecutionRole")
+    assert d["DefaultSpaceSettings"]["ExecutionRole"] == d["DefaultUserSettings"]["ExecutionRole"]
+    arns = json.dumps(resources(t, "AWS::IAM::Role")[role_id])
+    assert "AmazonSageMakerFullAccess" not in arns
+
+
+def test_given_execution_role_is_used(stack):
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/ds", mutable=False)
+    _network_domain(stack, default_execution_role=role)
+    d = _domain(template_of(stack))
+    assert d["DefaultUserSettings"]["ExecutionRole"] == "arn:aws:iam::111122223333:role/ds"
+
+
+def test_exposes_attributes(studio):
+    _, domain, _ = studio
+    assert isinstance(domain.cfn_domain, cdk.aws_sagemaker.CfnDomain)
+    assert isinstance(domain.security_group, ec2.SecurityGroup)
+    for value in (domain.domain_id, domain.domain_arn, domain.home_efs_file_system_id, domain.url):
+        assert cdk.Token.is_unresolved(value)
+
+
+def test_user_profiles(studio):
+    _, domain, t = studio
+    profile = domain.user_profiles["alice"]
+    assert isinstance(profile, UserProfile)
+    props = only(t, "AWS::SageMaker::UserProfile")
+    assert props["UserProfileName"] == "alice"
+    assert props["DomainId"] == {"Fn::GetAtt": [next(iter(resources(t, "AWS::SageMaker::Domain"))), "DomainId"]}
+    assert "UserSettings" not in props  # inherits the domain's settings
+
+
+def test_user_profile_with_own_role(stack):
+    _, domain = _network_domain(stack)
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    domain.add_user_profile("bob", execution_role=role)
+    props = only(template_of(stack), "AWS::SageMaker::UserProfile")
+    assert props["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0].startswith("Role")
+    assert len(props["UserSettings"]["SecurityGroups"]) == 1
+
+
+def test_teardown_runs_before_profiles_and_domain_are_deleted(studio):
+    _, _, t = studio
+    ((teardown_id, teardown),) = resources(t, "Custom::StudioTeardown").items()
+    (profile_id,) = resources(t, "AWS::SageMaker::UserProfile")
+    (domain_id,) = resources(t, "AWS::SageMaker::Domain")
+    assert profile_id in teardown["DependsOn"]
+    assert teardown["Properties"]["DomainId"] == {"Fn::GetAtt": [domain_id, "DomainId"]}
+    assert teardown["Properties"]["RemoveHomeEfs"] == "false"
+
+
+def test_teardown_keeps_home_efs_by_default(studio):
+    _, _, t = studio
+    policies = json.dumps([p for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if "Teardown" in k])
+    assert "elasticfilesystem:DeleteFileSystem" not in policies
+    assert "sagemaker:DeleteApp" in policies
+
+
+def test_teardown_removes_home_efs_when_destroy(stack):
+    _network_domain(stack, home_efs_removal_policy=RemovalPolicy.DESTROY)
+    t = template_of(stack)
+    (teardown,) = resources(t, "Custom::StudioTeardown").values()
+    assert teardown["Properties"]["RemoveHomeEfs"] == "true"
+    policies = json.dumps([p for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if "Teardown" in k])
+    assert "elasticfilesystem:DeleteFileSystem" in policies
+    assert "ec2:DeleteSecurityGroup" in policies
+    assert "ManagedByAmazonSageMakerResource" in policies and "ec2:Vpc" in policies
+
+
+def test_teardown_functions_are_hardened(studio):
+    _, _, t = studio
+    ours = {k: v["Properties"] for k, v in resources(t, "AWS::Lambda::Function").items()
+            if v["Properties"].get("Handler", "").startswith("studio_teardown.")}
+    assert {p["Handler"] for p in ours.values()} == {"studio_teardown.on_event", "studio_teardown.is_complete"}
+    for p in ours.values():
+        assert p["Runtime"] == "python3.14"
+        assert p["ReservedConcurrentExecutions"] == 2
+        assert p["TracingConfig"] == {"Mode": "Active"}
+        assert "KmsKeyArn" in p
+        assert "LoggingConfig" in p
+
+
+def test_teardown_waits_up_to_two_hours(studio):
+    _, _, t = studio
+    (machine,) = resources(t, "AWS::StepFunctions::StateMachine").values()
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    assert '\\"MaxAttempts\\":240' in definition or "240" in definition  # 2 h / 30 s
+
+
+def test_no_teardown_when_disabled(stack):
+    _network_domain(stack, teardown=False, s3_prefix_list_id="pl-63a5400a")
+    t = template_of(stack)
+    assert resources(t, "Custom::StudioTeardown") == {}
+    s3 = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupEgress").values()
+          if "DestinationPrefixListId" in r["Properties"]]
+    assert s3 == [{"Description": "HTTPS to S3 through the gateway endpoint", "DestinationPrefixListId": "pl-63a5400a",
+                   "FromPort": 443, "GroupId": s3[0]["GroupId"], "IpProtocol": "tcp", "ToPort": 443}]
+
+
+def test_imported_vpc_and_key_need_no_lookups(stack):
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack, "Vpc", vpc_id="vpc-0123456789abcdef0", vpc_cidr_block="10.1.0.0/16",
+        availability_zones=["us-east-1a", "us-east-1b"], isolated_subnet_ids=["subnet-0a", "subnet-0b"],
+    )
+    key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:us-east-1:111122223333:key/abcd")
+    domain = StudioDomain(stack, "Studio", vpc=vpc, encryption_key=key, domain_name="team-a")
+    domain.add_user_profile("alice")
+    d = _domain(template_of(stack))
+    assert d["SubnetIds"] == ["subnet-0a", "subnet-0b"]
+    assert d["VpcId"] == "vpc-0123456789abcdef0"
+    assert d["KmsKeyId"] == "arn:aws:kms:us-east-1:111122223333:key/abcd"
+    assert d["DomainName"] == "team-a"
+    assert not stack.node.metadata or all(m.type != "aws:cdk:missing" for m in stack.node.metadata)
+
+
+def test_default_domain_name_is_valid(studio):
+    _, domain, t = studio
+    import re
+
+    name = _domain(t)["DomainName"]
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name), name
+
+
+# ----------------------------------------------------------------- validation
+
+
+def test_rejects_imported_vpc_without_cidr_or_endpoint_sg(stack):
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-1", availability_zones=["us-east-1a"],
+                                      isolated_subnet_ids=["subnet-0a"])
+    with pytest.raises(ValidationError, match="vpc_cidr_block"):
+        StudioDomain(stack, "Studio", vpc=vpc, encryption_key=PlatformKey(stack, "Key"))
+
+
+def test_rejects_vpc_without_private_subnets(stack):
+    vpc = ec2.Vpc(stack, "Vpc", nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC)])
+    with pytest.raises(ValidationError, match="no private or isolated subnets"):
+        StudioDomain(stack, "Studio", vpc=vpc, encryption_key=PlatformKey(stack, "Key"))
+
+
+def test_rejects_more_than_16_subnets(stack):
+    net = IsolatedNetwork(stack, "Network", endpoints="none")
+    subnets = [ec2.Subnet.from_subnet_id(stack, f"S{i}", f"subnet-{i:02d}") for i in range(17)]
+    with pytest.raises(ValidationError, match="between 1 and 16"):
+        StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=PlatformKey(stack, "Key"), subnets=subnets)
+
+
+def test_rejects_empty_subnet_list(stack):
+    net = IsolatedNetwork(stack, "Network", endpoints="none")
+    with pytest.raises(ValidationError, match="subnets"):
+        StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=PlatformKey(stack, "Key"), subnets=[])
+
+
+@pytest.mark.parametrize("name", ["-bad", "bad-", "has_underscore", "a" * 64, "dots.not.allowed"])
+def test_rejects_bad_domain_names(stack, name):
+    with pytest.raises(ValidationError, match="domain_name"):
+        _network_domain(stack, domain_name=name)
+
+
+@pytest.mark.parametrize("name", ["-bad", "has space", "b" * 64])
+def test_rejects_bad_user_profile_names(stack, name):
+    _, domain = _network_domain(stack)
+    with pytest.raises(ValidationError, match="user profile name"):
+        domain.add_user_profile(name)
+
+
+def test_rejects_duplicate_user_profile(stack):
+    _, domain = _network_domain(stack)
+    domain.add_user_profile("alice")
+    with pytest.raises(ValidationError, match="at most once"):
+        domain.add_user_profile("alice")
+
+
+@pytest.mark.parametrize("timeout", [Duration.minutes(59), Duration.minutes(525_601)])
+def test_rejects_idle_timeout_out_of_range(stack, timeout):
+    with pytest.raises(ValidationError, match="idle_timeout"):
+        _network_domain(stack, idle_timeout=timeout)
+
+
+def test_rejects_snapshot_for_home_efs(stack):
+    with pytest.raises(ValidationError, match="home_efs_removal_policy"):
+        _network_domain(stack, home_efs_removal_policy=RemovalPolicy.SNAPSHOT)
+
+
+def test_rejects_bad_prefix_list_id(stack):
+    with pytest.raises(ValidationError, match="s3_prefix_list_id"):
+        _network_domain(stack, s3_prefix_list_id="s3")
+
+
+def test_requires_a_key(stack):
+    net = IsolatedNetwork(stack, "Network", endpoints="none")
+    with pytest.raises(ValidationError, match="encryption_key"):
+        StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=None)
