@@ -7,7 +7,14 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from constructs import Construct
 
-from sagemaker_constructs import AuditTrail, IsolatedNetwork, PlatformKey, SecureBucket, StudioDomain
+from sagemaker_constructs import (
+    AuditTrail,
+    IsolatedNetwork,
+    JobExecutionRole,
+    PlatformKey,
+    SecureBucket,
+    StudioDomain,
+)
 
 from .config import PlatformConfig
 
@@ -16,7 +23,7 @@ class PlatformStack(Stack):
     """A customer-managed key, an isolated network, an ML data bucket, a CloudTrail trail and a
     VPC-only Studio domain with example user profiles.
 
-    Exposes ``key``, ``network``, ``vpc``, ``data_bucket``, ``trail`` and ``studio`` for the stacks that
+    Exposes ``key``, ``network``, ``vpc``, ``data_bucket``, ``trail``, ``job_role`` and ``studio`` for the stacks that
     build on it (pass them as constructor arguments; CDK wires the cross-stack references).
     """
 
@@ -43,6 +50,9 @@ class PlatformStack(Stack):
             data_event_buckets=[self.data_bucket],
             log_retention=config.log_retention,
         )
+        self.job_role = JobExecutionRole(
+            self, "JobRole", encryption_key=self.key, data_buckets=[self.data_bucket], output_bucket=self.data_bucket
+        )
         self.studio = StudioDomain(
             self,
             "Studio",
@@ -51,6 +61,7 @@ class PlatformStack(Stack):
             subnets=self.network.isolated_subnets.subnets,
             endpoint_security_group=self.network.endpoint_security_group,
             data_buckets=[self.data_bucket],
+            job_roles=[self.job_role],
             idle_timeout=Duration.minutes(config.studio_idle_timeout_minutes),
             home_efs_removal_policy=RemovalPolicy.RETAIN if config.studio_keep_home_efs else RemovalPolicy.DESTROY,
         )

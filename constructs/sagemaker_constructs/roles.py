@@ -408,6 +408,14 @@ class _SageMakerExecutionRole(iam.Role):
         # later Allow statement, so Resource '*' statements stay Sid-less (Resource is then last).
         self._allow(actions, ["*"], sid=None, conditions=conditions, wildcard_reason=reason)
 
+    def _allow_vpc_network_interfaces(self) -> None:
+        """ECR's token and the ENI calls SageMaker makes for VPC jobs and endpoints (unscoped)."""
+        reason = _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS))
+        self._allow_unscoped(["ecr:GetAuthorizationToken", *VPC_NETWORK_INTERFACE_ACTIONS], reason)
+        # checkov reads the unscoped ENI create/permission calls as unconstrained write (111) and
+        # permissions management (109).
+        acknowledge(self.policy, reason=reason, checkov=["CKV_AWS_109", "CKV_AWS_111"])
+
     def _allow_metrics(self, namespaces: Sequence[str]) -> None:
         self._allow_unscoped(
             ["cloudwatch:PutMetricData"],
@@ -804,10 +812,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
                 sid="PassSelfToSageMaker",
                 conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
             )
-        self._allow_unscoped(
-            ["ecr:GetAuthorizationToken", *VPC_NETWORK_INTERFACE_ACTIONS],
-            _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS)),
-        )
+        self._allow_vpc_network_interfaces()
         self._allow_metrics(["/aws/sagemaker/*"])
         if orchestrate_pipelines:
             self._deny_other_keys(encryption_key.key_arn)
@@ -879,10 +884,7 @@ class ModelHostingRole(_SageMakerExecutionRole):
         self._allow_log_writes("/aws/sagemaker/Endpoints/")
         if rollback_alarms:
             self._allow(["cloudwatch:DescribeAlarms"], [a.alarm_arn for a in rollback_alarms], sid="ReadRollbackAlarms")
-        self._allow_unscoped(
-            ["ecr:GetAuthorizationToken", *VPC_NETWORK_INTERFACE_ACTIONS],
-            _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS)),
-        )
+        self._allow_vpc_network_interfaces()
         self._allow_metrics(["/aws/sagemaker/Endpoints", "/aws/sagemaker/Endpoints/*",
                              "/aws/sagemaker/InferenceComponents"])
         self._acknowledge_wildcards()

@@ -102,7 +102,8 @@ class StudioDomain(Construct):
     * sharing notebook output off, unless ``notebook_sharing_bucket`` is given (then written
       there encrypted with ``encryption_key``);
     * default execution role: a :class:`StudioUserRole` (child ``ExecutionRole``) scoped to
-      ``data_buckets``, the key, these subnets and this security group;
+      this domain, ``data_buckets`` and the key; jobs it starts must run in these subnets with
+      this security group and the key; it may pass only ``job_roles``, only to SageMaker;
     * teardown on stack deletion (child ``Teardown``): every app and space of the domain is
       deleted first, so CloudFormation can delete the user profiles and the domain; with
       ``home_efs_removal_policy=DESTROY`` the home EFS, its mount targets and the security
@@ -125,6 +126,7 @@ class StudioDomain(Construct):
         endpoint_security_group: ec2.ISecurityGroup | None = None,
         s3_prefix_list_id: str | None = None,
         data_buckets: Sequence[s3.IBucket] = (),
+        job_roles: Sequence[iam.IRole] = (),
         notebook_sharing_bucket: s3.IBucket | None = None,
         allow_docker_access: bool = False,
         posix_user: tuple[int, int] | None = None,
@@ -147,6 +149,9 @@ class StudioDomain(Construct):
         :param s3_prefix_list_id: the region's S3 prefix list (``pl-...``). Default: looked up
             at deploy time by the teardown provider (needs ``teardown=True``).
         :param data_buckets: buckets the default execution role may read and write. Default: none.
+        :param job_roles: roles the default execution role may pass to SageMaker for the jobs,
+            models and pipelines users start (e.g. a ``JobExecutionRole``). Default: none, so
+            users cannot start jobs until one is given.
         :param notebook_sharing_bucket: where shared notebook output goes. Default: sharing off.
         :param allow_docker_access: let apps run Docker. Default: false.
         :param posix_user: ``(uid, gid)`` that custom-image apps run as (uid 10000-4000000,
@@ -267,6 +272,7 @@ class StudioDomain(Construct):
             data_buckets=list(data_buckets) + ([notebook_sharing_bucket] if notebook_sharing_bucket else []),
             subnets=chosen,
             security_groups=[self.security_group],
+            passable_roles=list(job_roles),
         )
         if default_execution_role is None:
             user_settings, space_settings = settings(self.execution_role.role_arn)

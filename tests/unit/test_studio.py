@@ -360,3 +360,19 @@ def test_requires_a_key(stack):
     net = IsolatedNetwork(stack, "Network", endpoints="none")
     with pytest.raises(ValidationError, match="encryption_key"):
         StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=None)
+
+
+def test_job_roles_are_the_only_passable_roles(stack):
+    from sagemaker_constructs import JobExecutionRole
+
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="none")
+    job = JobExecutionRole(stack, "Job", encryption_key=key)
+    StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, job_roles=[job])
+    t = template_of(stack)
+    docs = [p["Properties"]["PolicyDocument"] for k, p in resources(t, "AWS::IAM::ManagedPolicy").items()
+            if k.startswith("StudioExecutionRole")]
+    passes = [s for d in docs for s in d["Statement"] if s.get("Action") == "iam:PassRole"]
+    assert len(passes) == 1
+    assert passes[0]["Resource"] == {"Fn::GetAtt": [next(k for k in resources(t, "AWS::IAM::Role") if k.startswith("Job")), "Arn"]}
+    assert passes[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
