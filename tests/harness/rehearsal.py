@@ -106,6 +106,7 @@ MOTO_SKIPPED_TYPES: frozenset[str] = frozenset(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         "AWS::CloudTrail::Trail",
+        "AWS::EC2::SecurityGroupEgress",
         "AWS::S3::BucketPolicy",
         "AWS::SQS::QueuePolicy",
         "AWS::SageMaker::Domain",

@@ -268,6 +268,7 @@ def test_mock_ends_with_the_context() -> None:
 
 EXPECTED_SKIPPED_TYPES = {
     "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::EC2::SecurityGroupEgress",
     "AWS::ApplicationAutoScaling::ScalingPolicy",
     "AWS::CloudTrail::Trail",
     "AWS::S3::BucketPolicy",
@@ -302,6 +303,9 @@ def kitchen_sink() -> tuple[dict[str, Any], Path]:
         ],
     )
     vpc.add_flow_log("FlowLog")
+    sg = ec2.SecurityGroup(stack, "Sg", vpc=vpc, allow_all_outbound=False)
+    sg.add_ingress_rule(sg, ec2.Port.tcp(2049))  # AWS::EC2::SecurityGroupIngress: created
+    sg.add_egress_rule(sg, ec2.Port.tcp(2049))  # AWS::EC2::SecurityGroupEgress: skipped
     vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
     vpc.add_interface_endpoint("SageMakerApi", service=ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API)
     trail_bucket = s3.Bucket(stack, "TrailBucket", enforce_ssl=True)
