@@ -273,19 +273,20 @@ class _SageMakerExecutionRole(iam.Role):
     """Shared mechanics: SageMaker-only trust, the managed policies, acknowledged wildcards, size check."""
 
     _policy_description = "sagemaker-constructs execution role permissions"
+    _key_required = True
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        encryption_key: kms.IKey,
+        encryption_key: kms.IKey | None,
         role_name: str | None,
         description: str,
         permissions_boundary: iam.IManagedPolicy | None,
     ) -> None:
         path = f"{scope.node.path}/{id}"
-        if encryption_key is None:
+        if encryption_key is None and self._key_required:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (the platform's customer-managed key)")
         super().__init__(
             scope,
@@ -358,11 +359,13 @@ class _SageMakerExecutionRole(iam.Role):
         return statement
 
     def _key_arns(self, buckets: Sequence[s3.IBucket]) -> list[str]:
-        keys = [self.encryption_key.key_arn]
+        keys = [self.encryption_key.key_arn] if self.encryption_key is not None else []
         keys.extend(b.encryption_key.key_arn for b in buckets if b.encryption_key is not None)
         return _unique(keys)
 
     def _allow_key_use(self, key_arns: Sequence[str], actions: Sequence[str]) -> None:
+        if not key_arns:
+            return
         self._allow(actions, key_arns, sid="UseEncryptionKeys")
         self._allow(
             ["kms:CreateGrant"],
@@ -837,13 +840,14 @@ class ModelHostingRole(_SageMakerExecutionRole):
     """
 
     _policy_description = "sagemaker-constructs model hosting permissions"
+    _key_required = False
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        encryption_key: kms.IKey,
+        encryption_key: kms.IKey | None = None,
         model_data_buckets: Sequence[s3.IBucket] = (),
         ecr_repositories: Sequence[ecr.IRepository] = (),
         data_capture_bucket: s3.IBucket | None = None,
@@ -852,7 +856,7 @@ class ModelHostingRole(_SageMakerExecutionRole):
         permissions_boundary: iam.IManagedPolicy | None = None,
     ) -> None:
         """
-        :param encryption_key: the platform key (required).
+        :param encryption_key: the platform key. Default: none (only the model buckets' own keys).
         :param model_data_buckets: buckets holding model artifacts. Default: none.
         :param ecr_repositories: repositories of the inference images. Default: this account's
             repositories in this region.

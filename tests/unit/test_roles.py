@@ -452,10 +452,26 @@ def test_hosting_role_data_capture_and_rollback_alarms(stack):
 
 
 # --- validation ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls", [StudioUserRole, JobExecutionRole, ModelHostingRole])
+@pytest.mark.parametrize("cls", [StudioUserRole, JobExecutionRole])
 def test_encryption_key_is_required(stack, cls):
     with pytest.raises(ValidationError, match="encryption_key"):
         cls(stack, "Role", encryption_key=None)
+
+
+def test_hosting_role_without_platform_key_uses_only_the_buckets_keys(stack):
+    from aws_cdk import aws_s3 as s3
+
+    bucket = s3.Bucket(stack, "Models", encryption_key=PlatformKey(stack, "BucketKey"))
+    ModelHostingRole(stack, "Role", model_data_buckets=[bucket])
+    doc = next(iter(resources(template_of(stack), "AWS::IAM::ManagedPolicy").values()))["Properties"]["PolicyDocument"]
+    key_statement = next(s for s in doc["Statement"] if s.get("Sid") == "UseEncryptionKeys")
+    assert key_statement["Resource"] == {"Fn::GetAtt": ["BucketKey7092080A", "Arn"]}
+
+
+def test_hosting_role_without_any_key_has_no_kms_statement(stack):
+    ModelHostingRole(stack, "Role")
+    doc = next(iter(resources(template_of(stack), "AWS::IAM::ManagedPolicy").values()))["Properties"]["PolicyDocument"]
+    assert not any(str(s.get("Action", "")).startswith("kms:") for s in doc["Statement"])
 
 
 def test_empty_subnets_rejected(stack):
