@@ -1,10 +1,19 @@
 """sagemaker-constructs: secure-by-default AWS CDK v2 constructs for Amazon SageMaker."""
 
 from .audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
-from .compliance import NAG_PACKS, acknowledge, add_compliance_checks
+from .compliance import NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
 from .encryption import PlatformKey
+from .endpoints import (
+    DataCapture,
+    DeploymentGuardrail,
+    ImportedEndpoint,
+    MultiModelEndpoint,
+    RealtimeEndpoint,
+    ServerlessEndpoint,
+)
 from .errors import ValidationError
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
+from .models import ContainerImage, Model, ModelData
 from .roles import JobExecutionRole, ModelHostingRole, StudioUserRole
 from .storage import SecureBucket
 from .studio import StudioDomain, UserProfile
@@ -13,6 +22,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuditTrail",
+    "ContainerImage",
+    "DataCapture",
+    "DeploymentGuardrail",
+    "ImportedEndpoint",
+    "Model",
+    "ModelData",
+    "MultiModelEndpoint",
+    "RealtimeEndpoint",
+    "ServerlessEndpoint",
     "ENDPOINT_PRESETS",
     "ENDPOINT_SERVICES",
     "EndpointService",
@@ -28,5 +46,6 @@ __all__ = [
     "UserProfile",
     "ValidationError",
     "acknowledge",
+    "acknowledge_iam_findings",
     "add_compliance_checks",
 ]

@@ -1,0 +1,22 @@
+"""Endpoints: real-time, serverless and multi-model, with autoscaling, guardrails and data capture."""
+
+from .base import VARIANT_NAME, EndpointBase, ImportedEndpoint
+from .data_capture import DataCapture
+from .deployment import DeploymentGuardrail
+from .multi_model import MultiModelEndpoint
+from .realtime import NVME_FAMILIES, RealtimeEndpoint, has_instance_storage
+from .serverless import SERVERLESS_MEMORY_SIZES, ServerlessEndpoint
+
+__all__ = [
+    "DataCapture",
+    "DeploymentGuardrail",
+    "EndpointBase",
+    "ImportedEndpoint",
+    "MultiModelEndpoint",
+    "NVME_FAMILIES",
+    "RealtimeEndpoint",
+    "SERVERLESS_MEMORY_SIZES",
+    "ServerlessEndpoint",
+    "VARIANT_NAME",
+    "has_instance_storage",
+]

@@ -1,0 +1,110 @@
+"""What every endpoint shares: names, ARNs, invoke grants, metrics, imports."""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import ArnFormat, Duration, Resource, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from ..errors import ValidationError, check_pattern
+from ..models import NAME_PATTERN, NAME_RULE
+
+#: The production variant name every endpoint of this library uses.
+VARIANT_NAME = "AllTraffic"
+#: ``ml.<family>.<size>``, e.g. ``ml.m5.xlarge``, ``ml.g5.2xlarge``, ``ml.c7g.large``.
+INSTANCE_TYPE_PATTERN = r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+"
+_INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
+
+
+def check_name(scope: Construct, argument: str, value: str | None) -> None:
+    check_pattern(scope, argument, value, NAME_PATTERN, max_length=63, description=NAME_RULE)
+
+
+def check_instance_type(scope: Construct, instance_type: str) -> None:
+    check_pattern(scope, "instance_type", instance_type, INSTANCE_TYPE_PATTERN,
+                  description="an instance type of the form ml.<family>.<size>, e.g. ml.m5.xlarge")
+
+
+def instance_family(instance_type: str) -> str:
+    return instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
+
+
+def endpoint_default_name(scope: Construct) -> str:
+    """A stable SageMaker-valid endpoint name (callers invoke by name, alarms watch by name)."""
+    from aws_cdk import Names
+
+    raw = Names.unique_resource_name(scope, max_length=63, separator="-")
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")[:63].rstrip("-")
+
+
+class _EndpointMixin:
+    """Invoke grants and CloudWatch metrics for anything with ``endpoint_name``/``endpoint_arn``."""
+
+    endpoint_name: str
+    endpoint_arn: str
+    variant_name: str = VARIANT_NAME
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call ``InvokeEndpoint`` (and its streaming form) on this endpoint only."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=_INVOKE_ACTIONS, resource_arns=[self.endpoint_arn])
+
+    def metric(self, metric_name: str, *, statistic: str = "Sum", period: Duration = Duration.minutes(5),
+               namespace: str = "AWS/SageMaker", **kwargs) -> cloudwatch.Metric:
+        """A CloudWatch metric of this endpoint's variant (dimensions EndpointName, VariantName)."""
+        return cloudwatch.Metric(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
+            statistic=statistic,
+            period=period,
+            **kwargs,
+        )
+
+    def metric_invocations(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Requests sent to the endpoint: ``Sum`` over 5 minutes."""
+        return self.metric("Invocations", statistic="Sum", period=period)
+
+    def metric_model_latency(self, *, statistic: str = "Average", period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Time the model took to respond, in microseconds: ``Average`` over 5 minutes."""
+        return self.metric("ModelLatency", statistic=statistic, period=period)
+
+    def metric_invocation_5xx_errors(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Requests for which the model returned a 5xx error: ``Sum`` over 5 minutes."""
+        return self.metric("Invocation5XXErrors", statistic="Sum", period=period)
+
+    def metric_invocation_4xx_errors(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
+        """Requests for which the model returned a 4xx error: ``Sum`` over 5 minutes."""
+        return self.metric("Invocation4XXErrors", statistic="Sum", period=period)
+
+
+class ImportedEndpoint(_EndpointMixin, Resource):
+    """An endpoint this stack does not own (``*.from_endpoint_name``)."""
+
+    def __init__(self, scope: Construct, id: str, *, endpoint_name: str, variant_name: str = VARIANT_NAME) -> None:
+        super().__init__(scope, id)
+        check_name(self, "endpoint_name", endpoint_name)
+        self.endpoint_name = endpoint_name
+        self.variant_name = variant_name
+        # SageMaker lower-cases endpoint names in ARNs.
+        name = endpoint_name if Token.is_unresolved(endpoint_name) else endpoint_name.lower()
+        self.endpoint_arn = Stack.of(self).format_arn(
+            service="sagemaker", resource="endpoint", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+        )
+
+
+class EndpointBase(_EndpointMixin, Construct):
+    """Base of the endpoint constructs; ``from_endpoint_name`` imports one the stack does not own."""
+
+    @classmethod
+    def from_endpoint_name(cls, scope: Construct, id: str, endpoint_name: str, *,
+                           variant_name: str = VARIANT_NAME) -> ImportedEndpoint:
+        """An existing endpoint by name: ``grant_invoke`` and ``metric_*`` work on it."""
+        return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_name=variant_name)
+
+
+def require(scope: Construct, argument: str, value: object, allowed: str) -> None:
+    if value is None:
+        raise ValidationError(scope, argument, None, allowed)

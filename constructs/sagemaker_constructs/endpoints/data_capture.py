@@ -1,0 +1,70 @@
+"""Data capture: a sample of requests and responses written, KMS-encrypted, to S3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ..errors import ValidationError, check_int_range, check_pattern
+
+
+@dataclass(frozen=True)
+class DataCapture:
+    """Capture settings for a real-time endpoint.
+
+    ``DataCapture(bucket, sampling_percentage=20)`` writes 20 % of requests and responses to
+    ``s3://<bucket>/<prefix>/``, encrypted with ``encryption_key`` (default: the bucket's key, or
+    the endpoint's key when the bucket has none).
+    """
+
+    bucket: s3.IBucket
+    sampling_percentage: int = 100
+    prefix: str = "data-capture"
+    capture_input: bool = True
+    capture_output: bool = True
+    encryption_key: kms.IKey | None = None
+    json_content_types: Sequence[str] = field(default_factory=lambda: ("application/json",))
+    csv_content_types: Sequence[str] = field(default_factory=lambda: ("text/csv",))
+
+    def validate(self, scope: Construct) -> None:
+        check_int_range(scope, "data_capture.sampling_percentage", self.sampling_percentage, minimum=0, maximum=100)
+        check_pattern(scope, "data_capture.prefix", self.prefix, r"[a-zA-Z0-9!_.*'()/-]{1,512}",
+                      description="an S3 key prefix without leading or trailing '/'")
+        if self.prefix.startswith("/") or self.prefix.endswith("/"):
+            raise ValidationError(scope, "data_capture.prefix", self.prefix, "no leading or trailing '/'")
+        if not (self.capture_input or self.capture_output):
+            raise ValidationError(scope, "data_capture", "capture_input=capture_output=False",
+                                  "capture the input, the output or both")
+
+    def key_for(self, endpoint_key: kms.IKey | None) -> kms.IKey | None:
+        return self.encryption_key or self.bucket.encryption_key or endpoint_key
+
+    def bind(self, scope: Construct, role: iam.IRole, endpoint_key: kms.IKey | None) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+        """The EndpointConfig property; lets ``role`` (the model's) write the captures."""
+        self.validate(scope)
+        self.bucket.grant_put(role, f"{self.prefix}/*")
+        key = self.key_for(endpoint_key)
+        if key is not None:
+            key.grant_encrypt(role)
+        options = []
+        if self.capture_input:
+            options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"))
+        if self.capture_output:
+            options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"))
+        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+            enable_capture=True,
+            initial_sampling_percentage=self.sampling_percentage,
+            destination_s3_uri=self.bucket.s3_url_for_object(self.prefix),
+            kms_key_id=key.key_arn if key is not None else None,
+            capture_options=options,
+            capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                json_content_types=list(self.json_content_types) or None,
+                csv_content_types=list(self.csv_content_types) or None,
+            ),
+        )

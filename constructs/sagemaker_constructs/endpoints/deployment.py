@@ -1,0 +1,116 @@
+"""Deployment guardrails: blue/green traffic shifting with automatic rollback on alarms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ..errors import ValidationError, check_int_range
+
+#: SageMaker's limits for BlueGreenUpdatePolicy (UpdateEndpoint DeploymentConfig).
+MAX_WAIT_SECONDS = 3600
+MIN_EXECUTION_TIMEOUT_SECONDS, MAX_EXECUTION_TIMEOUT_SECONDS = 600, 28800
+MAX_ROLLBACK_ALARMS = 10
+CANARY_MAX_PERCENT = 50
+LINEAR_MIN_PERCENT, LINEAR_MAX_PERCENT = 10, 50
+
+
+@dataclass(frozen=True)
+class DeploymentGuardrail:
+    """How a real-time endpoint moves traffic to a new fleet when its model or config changes.
+
+    Create with :meth:`all_at_once`, :meth:`canary` or :meth:`linear`. Every mode is blue/green:
+    the old fleet stays until the new one has baked for ``wait`` without any rollback alarm
+    firing; an alarm during the shift or the bake sends all traffic back. ``alarms=None`` uses
+    the endpoint's own alarms (5xx errors and model latency).
+    """
+
+    mode: str
+    wait: Duration
+    step_percent: int | None = None
+    step_instances: int | None = None
+    termination_wait: Duration = Duration.minutes(5)
+    max_execution_timeout: Duration | None = None
+    alarms: Sequence[cloudwatch.IAlarm] | None = None
+
+    @classmethod
+    def all_at_once(cls, *, bake: Duration = Duration.minutes(10), termination_wait: Duration = Duration.minutes(5),
+                    max_execution_timeout: Duration | None = None,
+                    alarms: Sequence[cloudwatch.IAlarm] | None = None) -> "DeploymentGuardrail":
+        """Shift all traffic at once, bake ``bake`` (default 10 minutes), then retire the old fleet."""
+        return cls("ALL_AT_ONCE", bake, termination_wait=termination_wait,
+                   max_execution_timeout=max_execution_timeout, alarms=alarms)
+
+    @classmethod
+    def canary(cls, *, percent: int | None = 10, instances: int | None = None, wait: Duration = Duration.minutes(10),
+               termination_wait: Duration = Duration.minutes(5), max_execution_timeout: Duration | None = None,
+               alarms: Sequence[cloudwatch.IAlarm] | None = None) -> "DeploymentGuardrail":
+        """Send ``percent`` of capacity (1-50 %; or ``instances``) to the new fleet, wait ``wait``,
+        then the rest."""
+        return cls("CANARY", wait, step_percent=None if instances else percent, step_instances=instances,
+                   termination_wait=termination_wait, max_execution_timeout=max_execution_timeout, alarms=alarms)
+
+    @classmethod
+    def linear(cls, *, step_percent: int | None = 20, step_instances: int | None = None,
+               wait: Duration = Duration.minutes(5), termination_wait: Duration = Duration.minutes(5),
+               max_execution_timeout: Duration | None = None,
+               alarms: Sequence[cloudwatch.IAlarm] | None = None) -> "DeploymentGuardrail":
+        """Shift ``step_percent`` (10-50 %; or ``step_instances``) of capacity every ``wait``."""
+        return cls("LINEAR", wait, step_percent=None if step_instances else step_percent,
+                   step_instances=step_instances, termination_wait=termination_wait,
+                   max_execution_timeout=max_execution_timeout, alarms=alarms)
+
+    def validate(self, scope: Construct, instance_count: int) -> None:
+        check_int_range(scope, "deployment wait (seconds)", self.wait.to_seconds(), minimum=0, maximum=MAX_WAIT_SECONDS)
+        check_int_range(scope, "deployment termination_wait (seconds)", self.termination_wait.to_seconds(),
+                        minimum=0, maximum=MAX_WAIT_SECONDS)
+        if self.max_execution_timeout is not None:
+            check_int_range(scope, "deployment max_execution_timeout (seconds)", self.max_execution_timeout.to_seconds(),
+                            minimum=MIN_EXECUTION_TIMEOUT_SECONDS, maximum=MAX_EXECUTION_TIMEOUT_SECONDS)
+        if self.alarms is not None and len(self.alarms) > MAX_ROLLBACK_ALARMS:
+            raise ValidationError(scope, "deployment alarms", f"{len(self.alarms)} alarms",
+                                  f"at most {MAX_ROLLBACK_ALARMS} rollback alarms")
+        if self.mode == "CANARY":
+            if self.step_instances is not None:
+                check_int_range(scope, "canary instances", self.step_instances, minimum=1, maximum=max(1, instance_count // 2))
+            else:
+                check_int_range(scope, "canary percent", self.step_percent, minimum=1, maximum=CANARY_MAX_PERCENT)
+        if self.mode == "LINEAR":
+            if self.step_instances is not None:
+                check_int_range(scope, "linear step_instances", self.step_instances, minimum=1,
+                                maximum=max(1, instance_count // 2))
+            else:
+                check_int_range(scope, "linear step_percent", self.step_percent, minimum=LINEAR_MIN_PERCENT,
+                                maximum=LINEAR_MAX_PERCENT)
+
+    def _size(self) -> sagemaker.CfnEndpoint.CapacitySizeProperty | None:
+        if self.step_instances is not None:
+            return sagemaker.CfnEndpoint.CapacitySizeProperty(type="INSTANCE_COUNT", value=self.step_instances)
+        if self.step_percent is not None:
+            return sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=self.step_percent)
+        return None
+
+    def render(self, alarms: Sequence[cloudwatch.IAlarm]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+        routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+            type=self.mode,
+            wait_interval_in_seconds=int(self.wait.to_seconds()),
+            canary_size=self._size() if self.mode == "CANARY" else None,
+            linear_step_size=self._size() if self.mode == "LINEAR" else None,
+        )
+        return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=routing,
+                termination_wait_in_seconds=int(self.termination_wait.to_seconds()),
+                maximum_execution_timeout_in_seconds=(
+                    int(self.max_execution_timeout.to_seconds()) if self.max_execution_timeout else None
+                ),
+            ),
+            auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+                alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in alarms]
+            ) if alarms else None,
+        )

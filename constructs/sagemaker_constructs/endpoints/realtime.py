@@ -1,0 +1,238 @@
+"""Real-time (instance-backed) endpoints."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ..compliance import acknowledge, across_packs
+from ..errors import ValidationError, check_int_range
+from ..models import Model
+from .autoscaling import scale_variant
+from .base import EndpointBase, check_instance_type, check_name, endpoint_default_name, instance_family
+from .data_capture import DataCapture
+from .deployment import DeploymentGuardrail
+
+#: Instance families with local NVMe instance storage whose names carry no "d": SageMaker rejects
+#: a volume KmsKeyId for them (their instance store is encrypted by the hardware). AWS publishes
+#: no SageMaker list; families whose name has a "d" after the generation (m5d, c5d, r5d, g4dn,
+#: p3dn, p4d, p4de, m6id, ...) are matched by rule, as the SageMaker Python SDK does.
+NVME_FAMILIES = frozenset({"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"})
+_NVME_BY_NAME = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
+
+
+def has_instance_storage(instance_type: str) -> bool:
+    """True when SageMaker will not accept a volume KMS key for ``instance_type``."""
+    family = instance_family(instance_type)
+    return family in NVME_FAMILIES or bool(_NVME_BY_NAME.fullmatch(family))
+
+
+class _InstanceEndpoint(EndpointBase):
+    """Shared by real-time and multi-model endpoints: one production variant on instances."""
+
+    def _build(
+        self,
+        *,
+        model: Model,
+        instance_type: str,
+        instance_count: int,
+        max_instance_count: int | None,
+        target_invocations_per_instance: float | None,
+        encryption_key: kms.IKey | None,
+        data_capture: DataCapture | None,
+        deployment: DeploymentGuardrail | None,
+        endpoint_name: str | None,
+        endpoint_config_name: str | None,
+        rollback_5xx_threshold: int,
+        rollback_latency: Duration,
+    ) -> None:
+        check_instance_type(self, instance_type)
+        check_int_range(self, "instance_count", instance_count, minimum=1)
+        check_name(self, "endpoint_name", endpoint_name)
+        check_name(self, "endpoint_config_name", endpoint_config_name)
+        if max_instance_count is not None:
+            check_int_range(self, "max_instance_count", max_instance_count, minimum=instance_count)
+            if instance_family(instance_type).startswith("t"):
+                raise ValidationError(
+                    self, "instance_type", instance_type,
+                    "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g, "
+                    "or drop max_instance_count",
+                )
+        if target_invocations_per_instance is not None:
+            if max_instance_count is None:
+                raise ValidationError(self, "target_invocations_per_instance", target_invocations_per_instance,
+                                      "only with max_instance_count (autoscaling)")
+            check_int_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
+        if deployment is not None:
+            deployment.validate(self, instance_count)
+        if data_capture is not None:
+            data_capture.validate(self)
+
+        self.model = model
+        self.instance_type = instance_type
+        self.endpoint_name = endpoint_name or endpoint_default_name(self)
+        self.encryption_key = encryption_key
+        volume_key = None if has_instance_storage(instance_type) else encryption_key
+        capture = data_capture.bind(self, model.role, encryption_key) if data_capture is not None else None
+        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            endpoint_config_name=endpoint_config_name,
+            kms_key_id=volume_key.key_arn if volume_key is not None else None,
+            data_capture_config=capture,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=self.variant_name,
+                    model_name=model.model_name,
+                    initial_instance_count=instance_count,
+                    instance_type=instance_type,
+                    initial_variant_weight=1.0,
+                )
+            ],
+        )
+        self.cfn_endpoint_config.node.add_dependency(model)
+        if encryption_key is not None and volume_key is None:
+            acknowledge(
+                self.cfn_endpoint_config,
+                reason=(
+                    f"{instance_type} has local NVMe instance storage, which SageMaker encrypts with a "
+                    "hardware module and for which it rejects a volume KmsKeyId."
+                ),
+                nag=across_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
+            )
+
+        self.rollback_alarms: list[cloudwatch.IAlarm] = []
+        deployment_config = None
+        if deployment is not None:
+            alarms = list(deployment.alarms) if deployment.alarms is not None else self._default_alarms(
+                rollback_5xx_threshold, rollback_latency
+            )
+            self.rollback_alarms = alarms
+            deployment_config = deployment.render(alarms)
+
+        autoscaling = max_instance_count is not None
+        self.cfn_endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Resource",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
+            deployment_config=deployment_config,
+            # With autoscaling, a stack update must not reset the scaled-out instance count
+            # (or weights) to the template's; data capture changes still apply.
+            retain_all_variant_properties=True if autoscaling else None,
+            exclude_retained_variant_properties=[
+                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DataCaptureConfig")
+            ] if autoscaling else None,
+        )
+        self.endpoint_arn = self.cfn_endpoint.attr_endpoint_arn
+        self.scalable_target: appscaling.ScalableTarget | None = None
+        if autoscaling:
+            self.scalable_target = scale_variant(
+                self,
+                endpoint_name=self.endpoint_name,
+                variant_name=self.variant_name,
+                dimension="sagemaker:variant:DesiredInstanceCount",
+                min_capacity=instance_count,
+                max_capacity=max_instance_count,
+                metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+                target_value=float(target_invocations_per_instance or 100),
+                depends_on=self.cfn_endpoint,
+            )
+
+    def _default_alarms(self, threshold_5xx: int, latency: Duration) -> list[cloudwatch.IAlarm]:
+        """The endpoint's own rollback alarms: 5xx errors, and model latency."""
+        errors = cloudwatch.Alarm(
+            self,
+            "Invocation5xxAlarm",
+            alarm_description=f"{self.endpoint_name}: model 5xx errors (rolls back a deployment)",
+            metric=self.metric_invocation_5xx_errors(period=Duration.minutes(1)),
+            threshold=threshold_5xx,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        slow = cloudwatch.Alarm(
+            self,
+            "ModelLatencyAlarm",
+            alarm_description=f"{self.endpoint_name}: p99 model latency above {latency.to_milliseconds()} ms",
+            metric=self.metric_model_latency(statistic="p99", period=Duration.minutes(1)),
+            threshold=latency.to_milliseconds() * 1000,  # ModelLatency is in microseconds
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return [errors, slow]
+
+
+class RealtimeEndpoint(_InstanceEndpoint):
+    """A real-time endpoint on instances (``AWS::SageMaker::Endpoint``, child ``Resource``;
+    its config is child ``Config``).
+
+    Default settings:
+
+    * ``instance_count`` 2: SageMaker spreads instances across AZs, so one AZ can fail;
+    * the volume encrypted with ``encryption_key`` (omitted, with a recorded reason, on instance
+      types with local NVMe storage, which SageMaker rejects a volume key for);
+    * autoscaling when ``max_instance_count`` is given: a scalable target from
+      ``instance_count`` to ``max_instance_count`` (child ``ScalableTarget``) tracking
+      ``SageMakerVariantInvocationsPerInstance`` at ``target_invocations_per_instance`` (100);
+      stack updates keep the scaled-out count (``RetainAllVariantProperties``);
+    * ``data_capture=DataCapture(bucket, ...)`` writes KMS-encrypted captures;
+    * ``deployment=DeploymentGuardrail.canary()/linear()/all_at_once()`` shifts traffic
+      blue/green and rolls back on alarms: by default the endpoint's own (children
+      ``Invocation5xxAlarm``: any 5xx in a minute; ``ModelLatencyAlarm``: p99 above
+      ``rollback_latency`` (1 s) in 2 of 3 minutes);
+    * ``endpoint_name``: a stable name derived from the construct path (callers invoke by name).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: Model,
+        instance_type: str,
+        instance_count: int = 2,
+        max_instance_count: int | None = None,
+        target_invocations_per_instance: float | None = None,
+        encryption_key: kms.IKey | None = None,
+        data_capture: DataCapture | None = None,
+        deployment: DeploymentGuardrail | None = None,
+        endpoint_name: str | None = None,
+        endpoint_config_name: str | None = None,
+        rollback_5xx_threshold: int = 1,
+        rollback_latency: Duration = Duration.seconds(1),
+    ) -> None:
+        """
+        :param model: the ``Model`` to serve.
+        :param instance_type: ``ml.<family>.<size>``, e.g. ``ml.c7g.large`` (Graviton: cheaper per request).
+        :param instance_count: instances, and the autoscaling minimum. Default: 2.
+        :param max_instance_count: enables autoscaling up to this many. Default: no autoscaling.
+        :param target_invocations_per_instance: autoscaling target (per minute). Default: 100.
+        :param encryption_key: the ML storage volume key. Default: the AWS-managed EBS key.
+        :param data_capture: Default: no capture.
+        :param deployment: Default: SageMaker's default (blue/green, all at once, no rollback alarms).
+        :param endpoint_name: Default: a stable name derived from the construct path.
+        :param endpoint_config_name: Default: generated by CloudFormation (configs are replaced on change).
+        """
+        super().__init__(scope, id)
+        if model is None:
+            raise ValidationError(self, "model", None, "a Model is required")
+        self._build(
+            model=model, instance_type=instance_type, instance_count=instance_count,
+            max_instance_count=max_instance_count, target_invocations_per_instance=target_invocations_per_instance,
+            encryption_key=encryption_key, data_capture=data_capture, deployment=deployment,
+            endpoint_name=endpoint_name, endpoint_config_name=endpoint_config_name,
+            rollback_5xx_threshold=rollback_5xx_threshold, rollback_latency=rollback_latency,
+        )
+
+
+__all__: Sequence[str] = ("RealtimeEndpoint", "NVME_FAMILIES", "has_instance_storage")

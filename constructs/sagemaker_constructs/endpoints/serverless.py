@@ -1,0 +1,146 @@
+"""Serverless endpoints: no instances, no idle cost."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ..compliance import acknowledge, across_packs
+from ..errors import ValidationError, check_choice, check_int_range
+from ..models import Model
+from .autoscaling import scale_variant
+from .base import EndpointBase, check_name, endpoint_default_name
+from .data_capture import DataCapture
+
+#: MemorySizeInMB values SageMaker Serverless Inference accepts.
+SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+MAX_SERVERLESS_CONCURRENCY = 200
+
+
+class ServerlessEndpoint(EndpointBase):
+    """A serverless endpoint (``AWS::SageMaker::Endpoint``, child ``Resource``; config ``Config``).
+
+    You pay per request and per GB-second of compute; nothing while idle.
+
+    Default settings:
+
+    * 2048 MB memory, at most 20 concurrent invocations (``max_concurrency``);
+    * no provisioned concurrency (cold starts possible); with ``provisioned_concurrency``, that
+      many warm instances; with ``max_provisioned_concurrency`` too, Application Auto Scaling
+      tracks ``SageMakerVariantProvisionedConcurrencyUtilization`` at
+      ``target_provisioned_utilization`` (0.7) between the two (child ``ScalableTarget``).
+
+    SageMaker Serverless Inference does not support VPC configuration, network isolation or
+    data capture (nor GPUs, multi-model or multiple variants): a model with a VPC or with
+    network isolation, or ``data_capture``, is a ``ValidationError``. It has no ML storage
+    volume, so no volume key: SageMaker encrypts its data at rest with AWS-owned keys.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: Model,
+        memory_size_in_mb: int = 2048,
+        max_concurrency: int = 20,
+        provisioned_concurrency: int | None = None,
+        max_provisioned_concurrency: int | None = None,
+        target_provisioned_utilization: float = 0.7,
+        endpoint_name: str | None = None,
+        endpoint_config_name: str | None = None,
+        data_capture: DataCapture | None = None,
+    ) -> None:
+        """
+        :param model: the ``Model`` to serve; create it with ``network_isolation=False`` and no VPC.
+        :param memory_size_in_mb: 1024, 2048, 3072, 4096, 5120 or 6144. Default: 2048.
+        :param max_concurrency: 1-200. Default: 20.
+        :param provisioned_concurrency: warm capacity, 1-200 and at most ``max_concurrency``.
+            Default: none.
+        :param max_provisioned_concurrency: autoscale provisioned concurrency up to this.
+            Default: no autoscaling.
+        :param target_provisioned_utilization: autoscaling target (0.1-1.0). Default: 0.7.
+        :param data_capture: not supported by SageMaker for serverless endpoints; present so
+            the mistake fails at synth with a clear message.
+        """
+        super().__init__(scope, id)
+        if model is None:
+            raise ValidationError(self, "model", None, "a Model is required")
+        check_name(self, "endpoint_name", endpoint_name)
+        check_name(self, "endpoint_config_name", endpoint_config_name)
+        check_choice(self, "memory_size_in_mb", memory_size_in_mb, SERVERLESS_MEMORY_SIZES)
+        check_int_range(self, "max_concurrency", max_concurrency, minimum=1, maximum=MAX_SERVERLESS_CONCURRENCY)
+        if provisioned_concurrency is not None:
+            check_int_range(self, "provisioned_concurrency", provisioned_concurrency, minimum=1,
+                            maximum=min(MAX_SERVERLESS_CONCURRENCY, max_concurrency))
+        if max_provisioned_concurrency is not None:
+            if provisioned_concurrency is None:
+                raise ValidationError(self, "max_provisioned_concurrency", max_provisioned_concurrency,
+                                      "only together with provisioned_concurrency (the autoscaling minimum)")
+            check_int_range(self, "max_provisioned_concurrency", max_provisioned_concurrency,
+                            minimum=provisioned_concurrency, maximum=max_concurrency)
+        if not 0.1 <= target_provisioned_utilization <= 1.0:
+            raise ValidationError(self, "target_provisioned_utilization", target_provisioned_utilization,
+                                  "between 0.1 and 1.0")
+        if model.vpc is not None:
+            raise ValidationError(self, "model", model.node.path,
+                                  "SageMaker Serverless Inference does not support a VPC: create the Model without vpc=")
+        if model.network_isolation:
+            raise ValidationError(self, "model", model.node.path,
+                                  "SageMaker Serverless Inference does not support network isolation: "
+                                  "create the Model with network_isolation=False")
+        if data_capture is not None:
+            raise ValidationError(self, "data_capture", data_capture.bucket.node.path,
+                                  "SageMaker Serverless Inference does not support data capture")
+
+        self.model = model
+        self.endpoint_name = endpoint_name or endpoint_default_name(self)
+        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            endpoint_config_name=endpoint_config_name,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=self.variant_name,
+                    model_name=model.model_name,
+                    serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                        memory_size_in_mb=memory_size_in_mb,
+                        max_concurrency=max_concurrency,
+                        provisioned_concurrency=provisioned_concurrency,
+                    ),
+                )
+            ],
+        )
+        self.cfn_endpoint_config.node.add_dependency(model)
+        acknowledge(
+            self.cfn_endpoint_config,
+            reason=(
+                "Serverless endpoints have no ML storage volume and SageMaker rejects a KmsKeyId for "
+                "them; their data at rest is encrypted by SageMaker."
+            ),
+            nag=across_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
+            checkov=["CKV_AWS_98"],
+        )
+        autoscaling = max_provisioned_concurrency is not None
+        self.cfn_endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Resource",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
+            retain_all_variant_properties=True if autoscaling else None,
+        )
+        self.endpoint_arn = self.cfn_endpoint.attr_endpoint_arn
+        self.scalable_target: appscaling.ScalableTarget | None = None
+        if autoscaling:
+            self.scalable_target = scale_variant(
+                self,
+                endpoint_name=self.endpoint_name,
+                variant_name=self.variant_name,
+                dimension="sagemaker:variant:DesiredProvisionedConcurrency",
+                min_capacity=provisioned_concurrency,
+                max_capacity=max_provisioned_concurrency,
+                metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
+                target_value=target_provisioned_utilization,
+                depends_on=self.cfn_endpoint,
+            )

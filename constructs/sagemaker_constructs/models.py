@@ -1,0 +1,275 @@
+"""SageMaker models: inference images, model artifacts and the Model construct."""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Sequence
+
+from aws_cdk import Names, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from .compliance import acknowledge, iam_findings
+from .errors import ValidationError, check_pattern
+from .roles import ModelHostingRole
+
+#: SageMaker's pattern for model, endpoint and endpoint-config names.
+NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (no consecutive rules)"
+_IMAGE_URI = r"[^\s]{1,255}"
+_ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
+
+
+def default_name(scope: Construct) -> str:
+    """A unique SageMaker-valid name (at most 63 characters) derived from the construct path."""
+    raw = Names.unique_resource_name(scope, max_length=63, separator="-")
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")[:63].rstrip("-")
+
+
+class ContainerImage:
+    """An inference container image. Create with one of the ``from_*`` class methods."""
+
+    def __init__(self, *, uri: str | None = None, repository: ecr.IRepository | None = None, tag: str = "latest",
+                 directory: str | None = None, asset_options: Mapping | None = None) -> None:
+        self._uri = uri
+        self._repository = repository
+        self._tag = tag
+        self._directory = directory
+        self._asset_options = dict(asset_options or {})
+        self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
+
+    @classmethod
+    def from_uri(cls, uri: str) -> "ContainerImage":
+        """An image by URI (e.g. a SageMaker prebuilt image). Pull permission: the role's ECR
+        statement (``ModelHostingRole`` allows this account's repositories in this region)."""
+        if not Token.is_unresolved(uri) and not re.fullmatch(_IMAGE_URI, uri or ""):
+            raise ValidationError("ContainerImage.from_uri", "uri", uri, "an image URI without spaces, at most 255 characters")
+        return cls(uri=uri)
+
+    @classmethod
+    def from_ecr_repository(cls, repository: ecr.IRepository, tag: str = "latest") -> "ContainerImage":
+        """An image in an ECR repository; the model's role may pull from that repository only.
+
+        Prefer an immutable tag or a digest (``tag="sha256:..."``) so a deploy is reproducible."""
+        check_pattern("ContainerImage.from_ecr_repository", "tag", tag, r"[a-zA-Z0-9_.-]{1,128}|sha256:[a-f0-9]{64}",
+                      description="an image tag (1-128 of a-zA-Z0-9_.-) or a sha256 digest")
+        return cls(repository=repository, tag=tag)
+
+    @classmethod
+    def from_asset(cls, directory: str, **asset_options) -> "ContainerImage":
+        """An image built from a Dockerfile in ``directory`` when the app is deployed (synth needs
+        no Docker). ``asset_options`` go to ``ecr_assets.DockerImageAsset``."""
+        return cls(directory=directory, asset_options=asset_options)
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
+        """The image URI for a model in ``scope``, granting ``grantee`` the pull it needs."""
+        if self._repository is not None:
+            self._repository.grant_pull(grantee)
+            if self._tag.startswith("sha256:"):
+                return self._repository.repository_uri_for_digest(self._tag)
+            return self._repository.repository_uri_for_tag(self._tag)
+        if self._directory is not None:
+            asset = ecr_assets.DockerImageAsset(scope, "ImageAsset", directory=self._directory, **self._asset_options)
+            asset.repository.grant_pull(grantee)
+            return asset.image_uri
+        return self._uri  # type: ignore[return-value]
+
+
+class ModelData:
+    """Where a model's artifacts live. Create with one of the ``from_*`` class methods."""
+
+    def __init__(self, *, bucket: s3.IBucket | None = None, key: str | None = None, path: str | None = None) -> None:
+        self.bucket = bucket
+        self.key = key
+        self._path = path
+
+    @classmethod
+    def from_bucket(cls, bucket: s3.IBucket, key: str) -> "ModelData":
+        """``s3://<bucket>/<key>``: a ``model.tar.gz`` object, or a prefix ending in ``/`` (a
+        multi-model endpoint's models, or uncompressed model data)."""
+        if not Token.is_unresolved(key) and (not key or key.startswith("/") or len(key) > 1024):
+            raise ValidationError("ModelData.from_bucket", "key", key, "an S3 key of 1-1024 characters, not starting with '/'")
+        return cls(bucket=bucket, key=key)
+
+    @classmethod
+    def from_asset(cls, path: str) -> "ModelData":
+        """A local ``model.tar.gz`` uploaded as a CDK file asset at deploy time."""
+        return cls(path=path)
+
+    @property
+    def is_prefix(self) -> bool:
+        return self.key is not None and not Token.is_unresolved(self.key) and self.key.endswith("/")
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
+        """The S3 URL for a model in ``scope``, granting ``grantee`` read access."""
+        if self._path is not None:
+            asset = s3_assets.Asset(scope, "ModelDataAsset", path=self._path)
+            asset.grant_read(grantee)
+            return asset.s3_object_url
+        assert self.bucket is not None and self.key is not None
+        if self.is_prefix:
+            self.bucket.grant_read(grantee, f"{self.key}*")
+        else:
+            self.bucket.grant_read(grantee, self.key)
+        return self.bucket.s3_url_for_object(self.key)
+
+
+class Model(Construct):
+    """A SageMaker model (``AWS::SageMaker::Model``, child ``Resource``).
+
+    Default settings:
+
+    * network isolation on: the container has no network access at all (``network_isolation``);
+    * a least-privilege ``ModelHostingRole`` (child ``Role``) when ``role`` is not given: read
+      only this model's artifacts, pull only its image (only this account's repositories for
+      ``from_uri`` images), use ``encryption_key`` and the artifact bucket's key, write its logs;
+    * in ``vpc`` (``subnets``: default the private and isolated subnets) with its own security
+      group (child ``SecurityGroup``, no inbound, HTTPS out to the VPC) when a VPC is given;
+    * ``Mode: MultiModel`` with ``multi_model=True`` (model data must then be an S3 prefix).
+
+    Exposes ``model_name``, ``role``, ``cfn_model``, ``image_uri``, ``model_data_url``,
+    ``network_isolation``, ``vpc`` and ``security_groups``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        image: ContainerImage,
+        model_data: ModelData | None = None,
+        role: iam.IRole | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        network_isolation: bool = True,
+        environment: Mapping[str, str] | None = None,
+        encryption_key: kms.IKey | None = None,
+        model_name: str | None = None,
+        multi_model: bool = False,
+    ) -> None:
+        """
+        :param image: the inference image (``ContainerImage.from_*``).
+        :param model_data: the artifacts (``ModelData.from_*``). Default: none (the image holds the model).
+        :param role: Default: a new ``ModelHostingRole`` (child ``Role``).
+        :param vpc: run the model's containers in this VPC. Default: no VPC.
+        :param subnets: Default: the VPC's private and isolated subnets (1-16).
+        :param security_groups: Default: a new security group (child ``SecurityGroup``).
+        :param network_isolation: Default: true.
+        :param environment: container environment variables. Default: none.
+        :param encryption_key: key the default role may use. Default: only the artifact bucket's key.
+        :param model_name: Default: a name CloudFormation generates (so a changed model can be
+            replaced; a fixed name makes every replacing change fail).
+        :param multi_model: host many models from the ``model_data`` prefix. Default: false.
+        """
+        super().__init__(scope, id)
+        check_pattern(self, "model_name", model_name, NAME_PATTERN, max_length=63, description=NAME_RULE)
+        if image is None:
+            raise ValidationError(self, "image", None, "a ContainerImage is required")
+        for key in (environment or {}):
+            check_pattern(self, "environment key", key, _ENV_KEY, description="a variable name ([a-zA-Z_][a-zA-Z0-9_]*)")
+        if environment is not None and len(environment) > 100:
+            raise ValidationError(self, "environment", f"{len(environment)} variables", "at most 100 variables")
+        if multi_model and (model_data is None or (not model_data.is_prefix and model_data._path is None)):
+            raise ValidationError(
+                self, "model_data", getattr(model_data, "key", None),
+                "a multi-model endpoint loads models from an S3 prefix: ModelData.from_bucket(bucket, 'prefix/')",
+            )
+        if vpc is None and (subnets or security_groups):
+            raise ValidationError(self, "subnets", "given without vpc", "pass vpc= together with subnets/security_groups")
+
+        self.network_isolation = network_isolation
+        self.vpc = vpc
+        self.multi_model = multi_model
+        # The artifact grant (bind below) scopes reads to this model's key or prefix, and adds
+        # the bucket key's Decrypt; the role itself gets no bucket-wide read.
+        self.role: iam.IRole = role or ModelHostingRole(self, "Role", encryption_key=encryption_key)
+        before = self._findings()
+        self.image_uri = image.bind(self, self.role)
+        self.model_data_url = model_data.bind(self, self.role) if model_data is not None else None
+        self._acknowledge_new_grants(before)
+
+        vpc_config = None
+        self.security_groups: list[ec2.ISecurityGroup] = []
+        if vpc is not None:
+            chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
+            if not 1 <= len(chosen) <= 16:
+                raise ValidationError(self, "subnets", f"{len(chosen)} subnets", "1-16 private or isolated subnets")
+            if security_groups is None:
+                sg = ec2.SecurityGroup(
+                    self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+                    description="SageMaker model containers: no inbound, HTTPS to the VPC only",
+                )
+                try:
+                    sg.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(443), "HTTPS to VPC endpoints")
+                except Exception as exc:  # imported VPC without vpc_cidr_block
+                    raise ValidationError(self, "vpc", vpc.node.path,
+                                          "an imported VPC needs vpc_cidr_block, or pass security_groups") from exc
+                self.security_groups = [sg]
+            else:
+                if not 1 <= len(security_groups) <= 5:
+                    raise ValidationError(self, "security_groups", f"{len(security_groups)} groups", "1-5 security groups")
+                self.security_groups = list(security_groups)
+            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
+                subnets=[s.subnet_id for s in chosen],
+                security_group_ids=[g.security_group_id for g in self.security_groups],
+            )
+
+        # No generated name by default: a model is immutable, and CloudFormation can replace it
+        # only when it may choose the new one's name.
+        self.cfn_model = sagemaker.CfnModel(
+            self,
+            "Resource",
+            model_name=model_name,
+            execution_role_arn=self.role.role_arn,
+            enable_network_isolation=network_isolation,
+            vpc_config=vpc_config,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=self.image_uri,
+                model_data_url=self.model_data_url,
+                environment=dict(environment) if environment else None,
+                mode="MultiModel" if multi_model else "SingleModel",
+            ),
+        )
+        self.model_name: str = model_name or self.cfn_model.attr_model_name
+        # The role's permissions must exist before SageMaker validates the model.
+        for policy in self._role_policies():
+            self.cfn_model.node.add_dependency(policy)
+
+    @property
+    def model_arn(self) -> str:
+        return self.cfn_model.attr_model_arn
+
+    def _role_policies(self) -> list[Construct]:
+        role = self.role
+        return [p for p in (getattr(role, "policy", None), getattr(role, "guardrails", None))
+                if isinstance(p, Construct)]
+
+    def _findings(self) -> set[str]:
+        if not isinstance(self.role, Construct):
+            return set()
+        return {f"{path}|{rule}" for path, rules in iam_findings(self.role).items() for rule in rules}
+
+    def _acknowledge_new_grants(self, before: set[str]) -> None:
+        if not isinstance(self.role, Construct):
+            return
+        for path, rules in iam_findings(self.role).items():
+            new = [r for r in rules if f"{path}|{r}" not in before]
+            if new:
+                target = next(c for c in self.role.node.find_all() if c.node.path == path)
+                acknowledge(
+                    target,
+                    reason=(
+                        "Grants of this model's own artifacts and image: S3 object reads under its "
+                        "model-data key or prefix, and ECR layer pulls of its repository, whose object "
+                        "keys and layer digests are only known at run time."
+                    ),
+                    nag=new,
+                )

@@ -1,0 +1,164 @@
+"""ContainerImage, ModelData and Model: least-privilege role, isolation, VPC, validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+
+from sagemaker_constructs import (
+    ContainerImage,
+    IsolatedNetwork,
+    Model,
+    ModelData,
+    ModelHostingRole,
+    PlatformKey,
+    SecureBucket,
+    ValidationError,
+)
+from tests.harness.templates import only, resources, template_of
+
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def _model(stack, **kwargs):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Models", encryption_key=key)
+    kwargs.setdefault("model_data", ModelData.from_bucket(bucket, "iris/model.tar.gz"))
+    return Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), encryption_key=key, **kwargs)
+
+
+def _policy_statements(t):
+    return [s for p in resources(t, "AWS::IAM::ManagedPolicy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_network_isolation_on_by_default(stack):
+    _model(stack)
+    props = only(template_of(stack), "AWS::SageMaker::Model")
+    assert props["EnableNetworkIsolation"] is True
+    assert props["PrimaryContainer"]["Image"] == IMAGE
+    assert props["PrimaryContainer"]["Mode"] == "SingleModel"
+    assert "VpcConfig" not in props
+    assert "ModelName" not in props  # CloudFormation names it, so a changed model can be replaced
+
+
+def test_default_role_reads_only_its_model_data(stack):
+    model = _model(stack)
+    assert isinstance(model.role, ModelHostingRole)
+    t = template_of(stack)
+    reads = [s for s in _policy_statements(t) if "s3:GetObject" in json.dumps(s.get("Action"))]
+    resources_read = json.dumps([s["Resource"] for s in reads])
+    assert "iris/model.tar.gz" in resources_read
+    assert '"/*"' not in resources_read.replace(" ", "")  # never the whole bucket
+    assert "AmazonSageMakerFullAccess" not in json.dumps(t)
+
+
+def test_model_waits_for_its_role_policy(stack):
+    _model(stack)
+    t = template_of(stack)
+    (model,) = resources(t, "AWS::SageMaker::Model").values()
+    assert any(d.startswith("ModelRolePolicy") for d in model["DependsOn"])
+
+
+def test_vpc_config_with_own_security_group(stack):
+    net = IsolatedNetwork(stack, "Network", endpoints="none")
+    model = _model(stack, vpc=net.vpc)
+    t = template_of(stack)
+    props = only(t, "AWS::SageMaker::Model")
+    assert len(props["VpcConfig"]["Subnets"]) == 2
+    (sg_ref,) = props["VpcConfig"]["SecurityGroupIds"]
+    sg = resources(t, "AWS::EC2::SecurityGroup")[sg_ref["Fn::GetAtt"][0]]["Properties"]
+    assert "SecurityGroupIngress" not in sg
+    assert sg["SecurityGroupEgress"][0]["FromPort"] == 443
+    assert model.security_groups
+
+
+def test_environment_and_explicit_name(stack):
+    _model(stack, environment={"SAGEMAKER_PROGRAM": "inference.py"}, model_name="iris-v1")
+    props = only(template_of(stack), "AWS::SageMaker::Model")
+    assert props["PrimaryContainer"]["Environment"] == {"SAGEMAKER_PROGRAM": "inference.py"}
+    assert props["ModelName"] == "iris-v1"
+
+
+def test_given_role_is_used(stack):
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/hosting", mutable=False)
+    _model(stack, role=role)
+    props = only(template_of(stack), "AWS::SageMaker::Model")
+    assert props["ExecutionRoleArn"] == "arn:aws:iam::111122223333:role/hosting"
+
+
+def test_ecr_repository_image_pull_is_scoped_to_that_repository(stack):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "iris-inference")
+    Model(stack, "Model", image=ContainerImage.from_ecr_repository(repo, "v1"))
+    t = template_of(stack)
+    props = only(t, "AWS::SageMaker::Model")
+    assert "iris-inference:v1" in json.dumps(props["PrimaryContainer"]["Image"])
+    pulls = [s for s in _policy_statements(t) if "ecr:BatchGetImage" in json.dumps(s.get("Action"))]
+    assert any("repository/iris-inference" in json.dumps(s["Resource"]) for s in pulls)
+
+
+def test_image_from_asset_needs_no_docker_at_synth(stack, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/python:3.12-slim\n")
+    Model(stack, "Model", image=ContainerImage.from_asset(str(tmp_path)))
+    props = only(template_of(stack), "AWS::SageMaker::Model")
+    assert "cdk-hnb659fds-container-assets" in json.dumps(props["PrimaryContainer"]["Image"])
+
+
+def test_model_data_from_asset(stack, tmp_path):
+    artifact = tmp_path / "model.tar.gz"
+    artifact.write_bytes(b"not really a tarball")
+    Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), model_data=ModelData.from_asset(str(artifact)))
+    props = only(template_of(stack), "AWS::SageMaker::Model")
+    assert "s3://" in json.dumps(props["PrimaryContainer"]["ModelDataUrl"])
+
+
+def test_multi_model_mode_reads_the_prefix(stack):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Models", encryption_key=key)
+    Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), model_data=ModelData.from_bucket(bucket, "models/"),
+          multi_model=True)
+    t = template_of(stack)
+    assert only(t, "AWS::SageMaker::Model")["PrimaryContainer"]["Mode"] == "MultiModel"
+    reads = json.dumps([s["Resource"] for s in _policy_statements(t) if "s3:GetObject" in json.dumps(s.get("Action"))])
+    assert "models/*" in reads
+
+
+def test_rejects_multi_model_without_a_prefix(stack):
+    with pytest.raises(ValidationError, match="S3 prefix"):
+        _model(stack, multi_model=True)
+
+
+@pytest.mark.parametrize("name", ["-bad", "bad-", "has_underscore", "m" * 64])
+def test_rejects_bad_model_names(stack, name):
+    with pytest.raises(ValidationError, match="model_name"):
+        _model(stack, model_name=name)
+
+
+def test_rejects_bad_environment_keys(stack):
+    with pytest.raises(ValidationError, match="environment key"):
+        _model(stack, environment={"1BAD": "x"})
+
+
+def test_rejects_subnets_without_vpc(stack):
+    net = IsolatedNetwork(stack, "Network", endpoints="none")
+    with pytest.raises(ValidationError, match="vpc"):
+        _model(stack, subnets=net.isolated_subnets.subnets)
+
+
+def test_rejects_bad_image_uri():
+    with pytest.raises(ValidationError, match="uri"):
+        ContainerImage.from_uri("has space:latest")
+
+
+def test_rejects_bad_image_tag(stack):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "r")
+    with pytest.raises(ValidationError, match="tag"):
+        ContainerImage.from_ecr_repository(repo, "bad tag")
+
+
+def test_rejects_bad_model_data_key(stack):
+    bucket = SecureBucket(stack, "B", encryption_key=PlatformKey(stack, "Key"))
+    with pytest.raises(ValidationError, match="key"):
+        ModelData.from_bucket(bucket, "/absolute")
