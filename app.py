@@ -12,7 +12,7 @@ import os
 
 import aws_cdk as cdk
 
-from stacks import PlatformConfig, PlatformStack
+from stacks import InferenceStack, PlatformConfig, PlatformStack
 from stacks.config import CONTEXT_KEY
 
 
@@ -31,7 +31,18 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         env=env,
         description="sagemaker-constructs reference platform: key, isolated network, data bucket, audit trail",
     )
-    return {"platform": platform}
+    inference = InferenceStack(
+        app,
+        config.inference_stack_name,
+        encryption_key=platform.key,
+        vpc=platform.vpc,
+        data_bucket=platform.data_bucket,
+        endpoint_security_group=platform.network.endpoint_security_group,
+        instance_type=config.inference_instance_type,
+        env=env,
+        description="sagemaker-constructs reference inference: real-time, serverless and multi-model endpoints",
+    )
+    return {"platform": platform, "inference": inference}
 
 
 def main() -> None:

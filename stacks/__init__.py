@@ -1,6 +1,7 @@
 """Deployable compositions of sagemaker-constructs used by the reference app (app.py)."""
 
 from .config import PlatformConfig
+from .inference import InferenceStack
 from .platform import PlatformStack
 
-__all__ = ["PlatformConfig", "PlatformStack"]
+__all__ = ["InferenceStack", "PlatformConfig", "PlatformStack"]

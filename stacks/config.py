@@ -40,6 +40,8 @@ class PlatformConfig:
     studio_users: tuple[str, ...] = ("data-scientist", "ml-engineer")
     studio_idle_timeout_minutes: int = 60
     studio_keep_home_efs: bool = True
+    inference_stack_name: str = "SageMakerInference"
+    inference_instance_type: str = "ml.m5.large"
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | None) -> "PlatformConfig":

@@ -12,6 +12,8 @@ STATEFUL_TYPES = {
     "AWS::EFS::FileSystem",
     "AWS::SageMaker::Domain",
     "AWS::SageMaker::UserProfile",
+    "AWS::SageMaker::Endpoint",  # a replaced endpoint is downtime for every caller
+    "AWS::SQS::Queue",  # dead-letter queues hold failed requests
 }
 
 PINNED = {
@@ -29,6 +31,13 @@ PINNED = {
         "StudioUserProfilesdatascientist1DCB3DD0": "AWS::SageMaker::UserProfile",
         "StudioUserProfilesmlengineer02DFC56B": "AWS::SageMaker::UserProfile",
         "StudioTeardownProviderLogs75C9BAAE": "AWS::Logs::LogGroup",
+    },
+    "inference": {
+        "Realtime76B7E44C": "AWS::SageMaker::Endpoint",
+        "Serverless54B8191B": "AWS::SageMaker::Endpoint",
+        "MultiModel5826660D": "AWS::SageMaker::Endpoint",
+        "InvokerLogs9857728A": "AWS::Logs::LogGroup",
+        "InvokerDeadLetterQueueDFC21ADE": "AWS::SQS::Queue",
     },
 }
 

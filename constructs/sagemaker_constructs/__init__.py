@@ -13,6 +13,7 @@ from .endpoints import (
 )
 from .errors import ValidationError
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
+from .invoke import EndpointInvoker
 from .models import ContainerImage, Model, ModelData
 from .roles import JobExecutionRole, ModelHostingRole, StudioUserRole
 from .storage import SecureBucket
@@ -25,6 +26,7 @@ __all__ = [
     "ContainerImage",
     "DataCapture",
     "DeploymentGuardrail",
+    "EndpointInvoker",
     "ImportedEndpoint",
     "Model",
     "ModelData",

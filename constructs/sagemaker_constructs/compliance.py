@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Sequence
 
+import jsii
 from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
 from aws_cdk import aws_iam as iam
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 #: Why a CDK-generated ``DefaultPolicy`` on a single service role is acceptable.
 INLINE_SERVICE_POLICY_REASON = (
@@ -190,3 +191,29 @@ def acknowledge_iam_findings(construct: IConstruct, *, reason: str) -> list[str]
         acknowledge(target, reason=reason, nag=ids)
         acknowledged.extend(ids)
     return acknowledged
+
+
+def _finding_set(construct: IConstruct) -> set[tuple[str, str]]:
+    return {(path, rule) for path, rules in iam_findings(construct).items() for rule in rules}
+
+
+@jsii.implements(IValidation)
+class _LateIamAcknowledgement:
+    def __init__(self, construct: IConstruct, reason: str, exclude: set[tuple[str, str]]) -> None:
+        self._construct = construct
+        self._reason = reason
+        self._exclude = exclude
+
+    def validate(self) -> list[str]:
+        for path, rule in sorted(_finding_set(self._construct) - self._exclude):
+            target = next(c for c in self._construct.node.find_all() if c.node.path == path)
+            acknowledge(target, reason=self._reason, nag=[rule])
+        return []
+
+
+def acknowledge_iam_findings_at_synth(construct: IConstruct, *, reason: str) -> None:
+    """Like :func:`acknowledge_iam_findings`, for the IAM4/IAM5 findings added to the IAM
+    resources under ``construct`` from now on (grants made later, e.g. by an endpoint's data
+    capture), computed when the app is validated: cross-stack references are resolved then, so
+    the ids match what cdk-nag reports (``Fn::ImportValue`` names instead of local tokens)."""
+    construct.node.add_validation(_LateIamAcknowledgement(construct, reason, _finding_set(construct)))

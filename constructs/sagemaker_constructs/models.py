@@ -16,7 +16,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from .compliance import acknowledge, iam_findings
+from .compliance import acknowledge_iam_findings_at_synth
 from .errors import ValidationError, check_pattern
 from .roles import ModelHostingRole
 
@@ -191,10 +191,18 @@ class Model(Construct):
         # The artifact grant (bind below) scopes reads to this model's key or prefix, and adds
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
         self.role: iam.IRole = role or ModelHostingRole(self, "Role", encryption_key=encryption_key)
-        before = self._findings()
+        if isinstance(self.role, Construct):
+            acknowledge_iam_findings_at_synth(
+                self.role,
+                reason=(
+                    "Grants of this model's own artifacts, image and data capture: S3 object access under "
+                    "its model-data key or prefix and its capture prefix, ECR layer pulls of its repository, "
+                    "and KMS data keys of those buckets' keys; object keys and layer digests are only "
+                    "known at run time."
+                ),
+            )
         self.image_uri = image.bind(self, self.role)
         self.model_data_url = model_data.bind(self, self.role) if model_data is not None else None
-        self._acknowledge_new_grants(before)
 
         vpc_config = None
         self.security_groups: list[ec2.ISecurityGroup] = []
@@ -251,25 +259,3 @@ class Model(Construct):
         role = self.role
         return [p for p in (getattr(role, "policy", None), getattr(role, "guardrails", None))
                 if isinstance(p, Construct)]
-
-    def _findings(self) -> set[str]:
-        if not isinstance(self.role, Construct):
-            return set()
-        return {f"{path}|{rule}" for path, rules in iam_findings(self.role).items() for rule in rules}
-
-    def _acknowledge_new_grants(self, before: set[str]) -> None:
-        if not isinstance(self.role, Construct):
-            return
-        for path, rules in iam_findings(self.role).items():
-            new = [r for r in rules if f"{path}|{r}" not in before]
-            if new:
-                target = next(c for c in self.role.node.find_all() if c.node.path == path)
-                acknowledge(
-                    target,
-                    reason=(
-                        "Grants of this model's own artifacts and image: S3 object reads under its "
-                        "model-data key or prefix, and ECR layer pulls of its repository, whose object "
-                        "keys and layer digests are only known at run time."
-                    ),
-                    nag=new,
-                )

@@ -77,7 +77,7 @@ import types
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,6 +342,7 @@ def rehearse(
     parameters: Mapping[str, str] | None = None,
     ssm_parameters: Mapping[str, str] | None = None,
     setup: Callable[[boto3.Session], None] | None = None,
+    prerequisites: Sequence[tuple[str, Mapping[str, Any]]] = (),
 ) -> Rehearsal:
     """Create ``template`` as stack ``stack_name`` in in-process moto and report.
 
@@ -363,6 +364,10 @@ def rehearse(
         parameters: stack parameters to pass to ``CreateStack``.
         ssm_parameters: extra SSM parameters (name -> value) to create first.
         setup: called with the session before ``CreateStack``, to seed moto.
+        prerequisites: ``(stack_name, template)`` of stacks to create first in the same mock
+            (e.g. the producer of the exports this stack imports); each must reach
+            ``CREATE_COMPLETE`` or :class:`RehearsalError` is raised. Their custom resources
+            are answered from ``custom_resource_answers`` too.
 
     Returns:
         A :class:`Rehearsal`; use it as a context manager so the mock ends. A failed
@@ -370,8 +375,13 @@ def rehearse(
         ``CREATE_FAILED``, ...) and ``status_reason``. Only harness misuse raises.
     """
     answers = {k: dict(v) for k, v in (custom_resource_answers or {}).items()}
-    _check_answer_keys(template, answers)
+    merged = {"Resources": {k: v for _, t in prerequisites for k, v in t.get("Resources", {}).items()}}
+    merged["Resources"].update(template.get("Resources", {}))
+    _check_answer_keys(merged, answers)
     prepared, adjustments, type_of = _prepare_template(template, region)
+    earlier = [(name, *_prepare_template(t, region)) for name, t in prerequisites]
+    for _, _, _, earlier_types in earlier:
+        type_of = {**earlier_types, **type_of}
 
     rehearsal = Rehearsal(
         stack_name=stack_name,
@@ -385,6 +395,17 @@ def rehearse(
     try:
         _activate(rehearsal, answers)
         rehearsal.session = boto3.Session(region_name=region)  # picks up mocked creds
+        for name, earlier_template, earlier_adjustments, _ in earlier:
+            main = (rehearsal.stack_name, rehearsal.template)
+            rehearsal.stack_name, rehearsal.template = name, earlier_template
+            _seed(rehearsal, ssm_parameters or {}, Path(assets_dir) if assets_dir else None)
+            _create_and_wait(rehearsal, {}, timeout_s)
+            rehearsal.adjustments.extend(f"{name}: {a}" for a in earlier_adjustments)
+            if rehearsal.status != "CREATE_COMPLETE":
+                raise RehearsalError(f"prerequisite stack {name} ended {rehearsal.status}: {rehearsal.status_reason}")
+            rehearsal.stack_name, rehearsal.template = main
+            rehearsal.status, rehearsal.status_reason, rehearsal.stack_id = "NOT_STARTED", None, None
+            rehearsal.error = None
         _seed(rehearsal, ssm_parameters or {}, Path(assets_dir) if assets_dir else None)
         if setup is not None:
             setup(rehearsal.session)

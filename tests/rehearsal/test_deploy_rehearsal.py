@@ -1,4 +1,4 @@
-"""Deploy rehearsal: each reference stack is created in moto's in-process CloudFormation.
+"""Deploy rehearsal of the platform stack in moto's in-process CloudFormation.
 
 moto 5.2.5 skips some resource types silently. They are listed here per stack so a new
 skipped type fails the test; each is covered by template assertions instead.
@@ -156,3 +156,4 @@ def test_platform_studio_domain(platform_rehearsal):
     assert "KmsKeyId" in props
     profiles = resources(template, "AWS::SageMaker::UserProfile")
     assert sorted(p["Properties"]["UserProfileName"] for p in profiles.values()) == ["data-scientist", "ml-engineer"]
+

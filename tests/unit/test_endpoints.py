@@ -168,8 +168,9 @@ def test_grant_invoke_is_scoped_to_the_endpoint(env):
     doc = next(p for k, p in resources(t, "AWS::IAM::Policy").items() if k.startswith("Caller"))["Properties"]["PolicyDocument"]
     (statement,) = doc["Statement"]
     assert statement["Action"] == ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
-    (endpoint_id,) = resources(t, "AWS::SageMaker::Endpoint")
-    assert statement["Resource"] == {"Fn::GetAtt": [endpoint_id, "EndpointArn"]}
+    assert statement["Resource"] == {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, ":sagemaker:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+        f":endpoint/{endpoint.endpoint_name.lower()}"]]}
 
 
 def test_metrics_state_statistic_and_period(env):

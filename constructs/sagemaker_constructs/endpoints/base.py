@@ -40,6 +40,15 @@ def endpoint_default_name(scope: Construct) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")[:63].rstrip("-")
 
 
+def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
+    """``arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>``; SageMaker lower-cases
+    endpoint names in ARNs."""
+    name = endpoint_name if Token.is_unresolved(endpoint_name) else endpoint_name.lower()
+    return Stack.of(scope).format_arn(
+        service="sagemaker", resource="endpoint", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+    )
+
+
 class _EndpointMixin:
     """Invoke grants and CloudWatch metrics for anything with ``endpoint_name``/``endpoint_arn``."""
 
@@ -88,11 +97,7 @@ class ImportedEndpoint(_EndpointMixin, Resource):
         check_name(self, "endpoint_name", endpoint_name)
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
-        # SageMaker lower-cases endpoint names in ARNs.
-        name = endpoint_name if Token.is_unresolved(endpoint_name) else endpoint_name.lower()
-        self.endpoint_arn = Stack.of(self).format_arn(
-            service="sagemaker", resource="endpoint", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
-        )
+        self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
 
 
 class EndpointBase(_EndpointMixin, Construct):

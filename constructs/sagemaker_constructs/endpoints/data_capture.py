@@ -48,10 +48,17 @@ class DataCapture:
     def bind(self, scope: Construct, role: iam.IRole, endpoint_key: kms.IKey | None) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
         """The EndpointConfig property; lets ``role`` (the model's) write the captures."""
         self.validate(scope)
-        self.bucket.grant_put(role, f"{self.prefix}/*")
+        # Exact actions (no s3:Abort* / kms:GenerateDataKey* wildcards): write objects under the
+        # prefix, and data keys of the capture key.
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+            resources=[self.bucket.arn_for_objects(f"{self.prefix}/*")],
+        ))
         key = self.key_for(endpoint_key)
         if key is not None:
-            key.grant_encrypt(role)
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Encrypt"], resources=[key.key_arn],
+            ))
         options = []
         if self.capture_input:
             options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"))

@@ -16,7 +16,14 @@ from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_int_range
 from ..models import Model
 from .autoscaling import scale_variant
-from .base import EndpointBase, check_instance_type, check_name, endpoint_default_name, instance_family
+from .base import (
+    EndpointBase,
+    check_instance_type,
+    check_name,
+    endpoint_arn_for,
+    endpoint_default_name,
+    instance_family,
+)
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 
@@ -131,7 +138,8 @@ class _InstanceEndpoint(EndpointBase):
                 sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DataCaptureConfig")
             ] if autoscaling else None,
         )
-        self.endpoint_arn = self.cfn_endpoint.attr_endpoint_arn
+        # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
+        self.endpoint_arn = endpoint_arn_for(self, self.endpoint_name)
         self.scalable_target: appscaling.ScalableTarget | None = None
         if autoscaling:
             self.scalable_target = scale_variant(
@@ -169,6 +177,15 @@ class _InstanceEndpoint(EndpointBase):
             datapoints_to_alarm=2,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        for alarm in (errors, slow):
+            acknowledge(
+                alarm,
+                reason=(
+                    "This alarm's action is SageMaker's automatic rollback (the endpoint's "
+                    "AutoRollbackConfiguration watches it); add_alarm_action adds paging if wanted."
+                ),
+                nag=across_packs("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")),
+            )
         return [errors, slow]
 
 

@@ -10,7 +10,7 @@ from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_choice, check_int_range
 from ..models import Model
 from .autoscaling import scale_variant
-from .base import EndpointBase, check_name, endpoint_default_name
+from .base import EndpointBase, check_name, endpoint_arn_for, endpoint_default_name
 from .data_capture import DataCapture
 
 #: MemorySizeInMB values SageMaker Serverless Inference accepts.
@@ -95,6 +95,14 @@ class ServerlessEndpoint(EndpointBase):
                                   "SageMaker Serverless Inference does not support data capture")
 
         self.model = model
+        acknowledge(
+            model.cfn_model,
+            reason=(
+                "Served by a serverless endpoint: SageMaker Serverless Inference does not support "
+                "network isolation (nor a VPC), so this model runs without them."
+            ),
+            checkov=["CKV_AWS_370"],
+        )
         self.endpoint_name = endpoint_name or endpoint_default_name(self)
         self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
             self,
@@ -130,7 +138,8 @@ class ServerlessEndpoint(EndpointBase):
             endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
             retain_all_variant_properties=True if autoscaling else None,
         )
-        self.endpoint_arn = self.cfn_endpoint.attr_endpoint_arn
+        # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
+        self.endpoint_arn = endpoint_arn_for(self, self.endpoint_name)
         self.scalable_target: appscaling.ScalableTarget | None = None
         if autoscaling:
             self.scalable_target = scale_variant(

@@ -1,0 +1,194 @@
+"""Lambda handler that invokes one SageMaker endpoint (EndpointInvoker).
+
+Two event shapes are accepted:
+
+* a direct invocation: ``{"body": <JSON-able value or str>, "content_type"?: str, "accept"?: str,
+  "target_model"?: str (multi-model endpoints: TargetModel), "target_variant"?: str,
+  "inference_id"?: str, "custom_attributes"?: str}``; a string body is sent as is, anything else
+  as JSON. The answer is ``{"statusCode": 200, "body": <response>, "contentType": ...}``, the body
+  parsed when the endpoint answers JSON, text otherwise (base64 with ``"isBase64Encoded": true``
+  when it is not UTF-8);
+* an API Gateway proxy event (``requestContext``/``headers`` with a string ``body``, base64 when
+  ``isBase64Encoded``). ``Content-Type``, ``Accept`` and ``X-Amzn-SageMaker-Target-Model`` come from
+  the headers, and the answer is a proxy response: the body stays a string, with a
+  ``Content-Type`` header.
+
+A ``ModelError`` or ``ValidationError`` from SageMaker, and a malformed event, are answered with a
+4xx status (424 / 400) and the message, with one structured JSON log line: retrying would fail the
+same way. Throttling and every other error raise, so Lambda retries asynchronous invocations and
+then sends them to the dead-letter queue. Request bodies are never logged.
+
+Configuration is read from the environment at call time: ``ENDPOINT_NAME`` (required),
+``CONTENT_TYPE`` and ``ACCEPT`` (defaults for callers that give none). Packaged alone as Lambda
+code: boto3 and the standard library only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+DEFAULT_CONTENT_TYPE = "application/json"
+#: SageMaker errors that a retry cannot fix, and the status they are answered with.
+CLIENT_ERRORS = {"ValidationError": 400, "ModelError": 424}
+TARGET_MODEL_HEADER = "x-amzn-sagemaker-target-model"
+#: Direct-payload keys and the InvokeEndpoint parameters they map to.
+OPTIONAL_PARAMETERS = {
+    "target_model": "TargetModel",
+    "target_variant": "TargetVariant",
+    "inference_id": "InferenceId",
+    "custom_attributes": "CustomAttributes",
+}
+
+
+class BadRequest(ValueError):
+    """The event cannot be turned into an InvokeEndpoint request."""
+
+
+@functools.cache
+def _client() -> Any:
+    """The SageMaker Runtime client, created on first use (tests replace this function)."""
+    return boto3.client(
+        "sagemaker-runtime",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60),
+    )
+
+
+def _log(level: str, message: str, **fields: Any) -> None:
+    """One structured (JSON) log line."""
+    print(json.dumps({"level": level, "message": message, **fields}, default=str, sort_keys=True), flush=True)
+
+
+def _is_api_gateway(event: dict) -> bool:
+    return "requestContext" in event or "httpMethod" in event or "routeKey" in event
+
+
+def _headers(event: dict) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+
+
+def _request(event: Any, endpoint_name: str) -> tuple[dict[str, Any], bool]:
+    """The InvokeEndpoint parameters for ``event``, and whether it came from API Gateway."""
+    if not isinstance(event, dict):
+        raise BadRequest(f"the event must be a JSON object, not {type(event).__name__}")
+    body = event.get("body")
+    if body is None:
+        raise BadRequest("the event has no body")
+    content_type = os.environ.get("CONTENT_TYPE") or DEFAULT_CONTENT_TYPE
+    accept = os.environ.get("ACCEPT") or DEFAULT_CONTENT_TYPE
+    params: dict[str, Any] = {"EndpointName": endpoint_name}
+    api_gateway = _is_api_gateway(event)
+    if api_gateway:
+        if not isinstance(body, str):
+            raise BadRequest("an API Gateway event body must be a string")
+        if event.get("isBase64Encoded"):
+            try:
+                payload = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError) as err:
+                raise BadRequest(f"the body is not valid base64: {err}") from err
+        else:
+            payload = body.encode("utf-8")
+        headers = _headers(event)
+        content_type = headers.get("content-type", content_type)
+        accept = headers.get("accept", accept)
+        if headers.get(TARGET_MODEL_HEADER):
+            params["TargetModel"] = headers[TARGET_MODEL_HEADER]
+    else:
+        if isinstance(body, str):
+            payload = body.encode("utf-8")
+        else:
+            try:
+                payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+            except (TypeError, ValueError) as err:
+                raise BadRequest(f"the body cannot be serialised as JSON: {err}") from err
+        content_type = event.get("content_type") or content_type
+        accept = event.get("accept") or accept
+        for key, parameter in OPTIONAL_PARAMETERS.items():
+            value = event.get(key)
+            if value is not None:
+                if not isinstance(value, str) or not value:
+                    raise BadRequest(f"{key} must be a non-empty string")
+                params[parameter] = value
+    params.update(Body=payload, ContentType=content_type, Accept=accept)
+    return params, api_gateway
+
+
+def _decode(payload: bytes, content_type: str) -> tuple[Any, bool]:
+    """The response body as JSON (for JSON content types), text, or base64 (flag True)."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(payload).decode("ascii"), True
+    if "json" in content_type.lower():
+        try:
+            return json.loads(text), False
+        except ValueError:
+            pass
+    return text, False
+
+
+def _error_result(status: int, code: str, message: str, api_gateway: bool, **details: Any) -> dict[str, Any]:
+    error = {"error": code, "message": message, **{k: v for k, v in details.items() if v is not None}}
+    if api_gateway:
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error)}
+    return {"statusCode": status, "body": error, "contentType": "application/json"}
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Invoke the endpoint named by ``ENDPOINT_NAME`` with the event's body."""
+    endpoint_name = os.environ.get("ENDPOINT_NAME")
+    if not endpoint_name:
+        raise RuntimeError("ENDPOINT_NAME is not set: the function is misconfigured")
+    request_id = getattr(context, "aws_request_id", None)
+    api_gateway = isinstance(event, dict) and _is_api_gateway(event)
+    try:
+        params, api_gateway = _request(event, endpoint_name)
+    except BadRequest as err:
+        _log("WARNING", "bad request", endpoint=endpoint_name, error="BadRequest", detail=str(err),
+             request_id=request_id)
+        return _error_result(400, "BadRequest", str(err), api_gateway)
+
+    try:
+        response = _client().invoke_endpoint(**params)
+    except ClientError as err:
+        code = str(err.response.get("Error", {}).get("Code", ""))
+        message = str(err.response.get("Error", {}).get("Message", ""))
+        if code in CLIENT_ERRORS:
+            original = err.response.get("OriginalStatusCode")
+            log_stream = err.response.get("LogStreamArn")
+            _log("WARNING", "endpoint rejected the request", endpoint=endpoint_name, error=code, detail=message,
+                 original_status_code=original, log_stream_arn=log_stream, request_id=request_id,
+                 target_model=params.get("TargetModel"), inference_id=params.get("InferenceId"))
+            return _error_result(CLIENT_ERRORS[code], code, message, api_gateway,
+                                 originalStatusCode=original, logStreamArn=log_stream)
+        _log("ERROR", "invocation failed; raising so Lambda can retry", endpoint=endpoint_name, error=code,
+             detail=message, request_id=request_id)
+        raise
+
+    content_type = response.get("ContentType") or params["Accept"]
+    payload = response["Body"].read()
+    variant = response.get("InvokedProductionVariant")
+    if api_gateway:
+        headers = {"Content-Type": content_type}
+        if variant:
+            headers["X-Amzn-Invoked-Production-Variant"] = variant
+        try:
+            return {"statusCode": 200, "headers": headers, "body": payload.decode("utf-8"), "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            return {"statusCode": 200, "headers": headers, "body": base64.b64encode(payload).decode("ascii"),
+                    "isBase64Encoded": True}
+    body, encoded = _decode(payload, content_type)
+    result: dict[str, Any] = {"statusCode": 200, "body": body, "contentType": content_type}
+    if encoded:
+        result["isBase64Encoded"] = True
+    if variant:
+        result["invokedProductionVariant"] = variant
+    return result
