@@ -1,0 +1,240 @@
+"""Lambda handler behind ``DeployOnApproval``: deploy an approved model package to an existing endpoint.
+
+An EventBridge rule (source ``aws.sagemaker``, detail-type ``SageMaker Model Package State Change``,
+``detail.ModelApprovalStatus == "Approved"``, one model package group) invokes this function
+asynchronously. Each event ends in exactly one decision, logged as one JSON line and returned:
+
+* ``ignored``: not Approved, another group, or the package is no longer Approved when described
+  (a late event for a package since rejected). No AWS call for the first two.
+* ``already-deployed``: the endpoint already runs, or is being updated to, the target endpoint config
+  (the same approval delivered twice deploys once; a retry after ``update_endpoint`` succeeded is a no-op).
+* ``deployed``: a new Model and EndpointConfig were created (an existing one of the same name, left by
+  an earlier partial attempt, is reused) and ``update_endpoint`` started, with ``DEPLOYMENT_CONFIG``
+  (blue/green traffic shifting and alarm-based auto-rollback) so a bad model never takes all traffic.
+
+Names are deterministic (:func:`resource_name`), which makes every step safe to repeat.
+
+Errors are never swallowed. While the endpoint is busy (Creating, Updating, SystemUpdating,
+RollingBack, Deleting) :class:`EndpointBusy` is raised, throttling re-raises the ``ClientError`` and any
+other AWS error raises :class:`DeploymentError`: Lambda retries a failed asynchronous invocation (twice
+by default, about one and then two minutes later) and then sends the event to the dead-letter queue.
+EventBridge itself only retries delivering the event to Lambda. A deployment longer than the retry
+window therefore leaves a later approval in the DLQ, to be replayed.
+
+Configuration is read from the environment at call time: ``ENDPOINT_NAME``, ``MODEL_PACKAGE_GROUP_NAME``,
+``EXECUTION_ROLE_ARN`` (required); ``VARIANT_NAME`` (``AllTraffic``), ``DEPLOYMENT_CONFIG`` (JSON
+UpdateEndpoint ``DeploymentConfig``; empty: SageMaker's default), ``VPC_CONFIG`` (JSON), ``ENABLE_NETWORK_ISOLATION``
+(``true``), ``KMS_KEY_ARN`` and ``DATA_CAPTURE_CONFIG`` (JSON) for the new endpoint config.
+Packaged alone as Lambda code: boto3 and the standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
+BUSY = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
+#: SageMaker's pattern for model and endpoint config names.
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+#: Properties of the serving variant carried over to the new endpoint config (capacity and timeouts).
+CARRIED_VARIANT_KEYS = (
+    "InstanceType", "ServerlessConfig", "VolumeSizeInGB", "ModelDataDownloadTimeoutInSeconds",
+    "ContainerStartupHealthCheckTimeoutInSeconds", "ManagedInstanceScaling", "RoutingConfig",
+    "InferenceAmiVersion", "EnableSSMAccess", "CoreDumpConfig",
+)
+PACKAGE_TAG = "sagemaker-constructs:model-package-arn"
+
+
+class DeploymentError(RuntimeError):
+    """The deployment failed; Lambda retries the event, then sends it to the dead-letter queue."""
+
+
+class EndpointBusy(DeploymentError):
+    """The endpoint is being created, updated, rolled back or deleted: retryable, try again later."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The function's configuration, read from the environment."""
+
+    endpoint: str
+    group: str
+    role_arn: str
+    variant: str = "AllTraffic"
+    deployment_config: dict | None = None
+    vpc_config: dict | None = None
+    network_isolation: bool = True
+    kms_key_arn: str | None = None
+    data_capture: dict | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        def required(name: str) -> str:
+            if not (value := os.environ.get(name, "").strip()):
+                raise DeploymentError(f"environment variable {name} is not set")
+            return value
+
+        def json_or_none(name: str) -> dict | None:
+            raw = os.environ.get(name, "").strip()
+            try:
+                return json.loads(raw) if raw else None
+            except json.JSONDecodeError as err:
+                raise DeploymentError(f"environment variable {name} is not valid JSON: {err}") from err
+
+        isolation = os.environ.get("ENABLE_NETWORK_ISOLATION", "true").strip().lower() or "true"
+        if isolation not in ("true", "false"):
+            raise DeploymentError(f"ENABLE_NETWORK_ISOLATION must be true or false, not {isolation!r}")
+        return cls(
+            endpoint=required("ENDPOINT_NAME"), group=required("MODEL_PACKAGE_GROUP_NAME"),
+            role_arn=required("EXECUTION_ROLE_ARN"), variant=os.environ.get("VARIANT_NAME", "").strip() or "AllTraffic",
+            deployment_config=json_or_none("DEPLOYMENT_CONFIG"), vpc_config=json_or_none("VPC_CONFIG"),
+            network_isolation=isolation == "true", kms_key_arn=os.environ.get("KMS_KEY_ARN", "").strip() or None,
+            data_capture=json_or_none("DATA_CAPTURE_CONFIG"),
+        )
+
+
+@functools.cache
+def _client(name: str) -> Any:
+    """One boto3 client per service, created on first use (tests replace this function)."""
+    return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+def _decide(decision: str, **fields: Any) -> dict:
+    """Log the decision as one JSON line and return it."""
+    result = {"decision": decision, **fields}
+    print(json.dumps(result, default=str, sort_keys=True), flush=True)
+    return result
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _message(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Message", ""))
+
+
+def resource_name(group: str, version: int | str, package_arn: str, endpoint: str) -> str:
+    """The deterministic name of the Model and EndpointConfig for one package on one endpoint.
+
+    ``{group[:30]}-v{version}-{hash8}`` where hash8 is the first 8 hex digits of the SHA-256 of the package
+    ARN and the endpoint name (two endpoints fed from one group never share a config). Characters SageMaker
+    rejects become ``-``; the result always matches :data:`NAME_PATTERN` (at most 63 characters).
+    """
+    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", group)[:30].lstrip("-") or "model"
+    digest = hashlib.sha256(f"{package_arn}\n{endpoint}".encode()).hexdigest()[:8]
+    name = f"{prefix}-v{version}-{digest}"
+    if not NAME_PATTERN.match(name):
+        raise DeploymentError(f"cannot derive a valid SageMaker name from {group!r} version {version!r}: {name}")
+    return name
+
+
+def _call(operation: str, ids: dict, *, exists_ok: bool = False, **params: Any) -> dict:
+    """One SageMaker call. Throttling re-raises the ClientError, a conflicting update raises EndpointBusy, any
+    other AWS error raises DeploymentError (each logged). With ``exists_ok``, "already existing" answers {}."""
+    try:
+        return getattr(_client("sagemaker"), operation)(**params)
+    except ClientError as err:
+        code, message = _code(err), _message(err)
+        if exists_ok and code == "ValidationException" and "cannot create already existing" in message.lower():
+            return {}
+        if code in THROTTLING:
+            _decide("throttled", operation=operation, error=code, **ids)
+            raise
+        if operation == "update_endpoint" and "in-progress" in message.lower():
+            _decide("endpoint-busy", operation=operation, error=code, detail=message, **ids)
+            raise EndpointBusy(f"endpoint {ids['endpoint']} became busy: {message}") from err
+        _decide("failed", operation=operation, error=code, detail=message, **ids)
+        raise DeploymentError(f"SageMaker {operation} failed for {ids['model_package_arn']} on endpoint "
+                              f"{ids['endpoint']}: {code}: {message}") from err
+
+
+def _containers(package: dict) -> list[dict]:
+    """The package's inference containers as CreateModel container definitions."""
+    containers = package.get("InferenceSpecification", {}).get("Containers", [])
+    if not containers:
+        raise DeploymentError(f"model package {package['ModelPackageArn']} has no inference containers")
+    result = []
+    for container in containers:
+        definition = {"Image": container["Image"]}
+        if container.get("ModelDataUrl"):
+            definition["ModelDataUrl"] = container["ModelDataUrl"]
+        elif container.get("ModelDataSource"):
+            definition["ModelDataSource"] = container["ModelDataSource"]
+        if container.get("Environment"):
+            definition["Environment"] = container["Environment"]
+        result.append(definition)
+    return result
+
+
+def _variant(settings: Settings, endpoint: dict, config: dict, model_name: str) -> dict:
+    """The new production variant: the serving variant's capacity and timeouts, running the new model."""
+    variants = config["ProductionVariants"]
+    current = next((v for v in variants if v["VariantName"] == settings.variant), variants[0] if variants else None)
+    if current is None:
+        raise DeploymentError(f"endpoint config {config['EndpointConfigName']} has no production variant")
+    variant = {"VariantName": settings.variant, "ModelName": model_name, "InitialVariantWeight": 1.0,
+               **{key: current[key] for key in CARRIED_VARIANT_KEYS if key in current}}
+    if "ServerlessConfig" not in variant:
+        running = next((v for v in endpoint.get("ProductionVariants", [])
+                        if v["VariantName"] == current["VariantName"]), {})
+        variant["InitialInstanceCount"] = running.get("CurrentInstanceCount") or current.get("InitialInstanceCount", 1)
+    return variant
+
+
+def handler(event: dict, context: Any) -> dict:
+    """Deploy the approved model package of the event to ``ENDPOINT_NAME``; see the module docstring."""
+    settings = Settings.from_env()
+    detail = event.get("detail") or {}
+    arn = detail.get("ModelPackageArn")
+    ids = {"endpoint": settings.endpoint, "model_package_arn": arn, "version": detail.get("ModelPackageVersion")}
+    if detail.get("ModelApprovalStatus") != "Approved":
+        return _decide("ignored", reason=f"status is {detail.get('ModelApprovalStatus')}", **ids)
+    if detail.get("ModelPackageGroupName") != settings.group or not arn:
+        return _decide("ignored", reason=f"not a package of group {settings.group}",
+                       group=detail.get("ModelPackageGroupName"), **ids)
+
+    package = _call("describe_model_package", ids, ModelPackageName=arn)
+    if package.get("ModelApprovalStatus") != "Approved":
+        return _decide("ignored", reason=f"package is now {package.get('ModelApprovalStatus')}", **ids)
+    ids["version"] = version = package.get("ModelPackageVersion", ids["version"])
+    name = resource_name(settings.group, version, arn, settings.endpoint)
+    ids["name"] = name  # of both the new Model and EndpointConfig
+
+    endpoint = _call("describe_endpoint", ids, EndpointName=settings.endpoint)
+    status = endpoint["EndpointStatus"]
+    pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    if name in (endpoint.get("EndpointConfigName"), pending):
+        return _decide("already-deployed", status=status, pending=name == pending, **ids)
+    if status in BUSY:
+        _decide("endpoint-busy", status=status, current_config=endpoint.get("EndpointConfigName"), **ids)
+        raise EndpointBusy(f"endpoint {settings.endpoint} is {status}; {arn} will be deployed on a retry")
+
+    config = _call("describe_endpoint_config", ids, EndpointConfigName=endpoint["EndpointConfigName"])
+    containers = _containers(package)
+    model = {"ModelName": name, "ExecutionRoleArn": settings.role_arn,
+             **({"PrimaryContainer": containers[0]} if len(containers) == 1 else {"Containers": containers}),
+             "EnableNetworkIsolation": settings.network_isolation,
+             **({"VpcConfig": settings.vpc_config} if settings.vpc_config else {}),
+             "Tags": [{"Key": PACKAGE_TAG, "Value": arn}]}
+    model_created = bool(_call("create_model", ids, exists_ok=True, **model))
+    endpoint_config = {"EndpointConfigName": name,
+                       "ProductionVariants": [_variant(settings, endpoint, config, name)],
+                       **({"KmsKeyId": settings.kms_key_arn} if settings.kms_key_arn else {}),
+                       **({"DataCaptureConfig": settings.data_capture} if settings.data_capture else {})}
+    config_created = bool(_call("create_endpoint_config", ids, exists_ok=True, **endpoint_config))
+    _call("update_endpoint", ids, EndpointName=settings.endpoint, EndpointConfigName=name,
+          RetainAllVariantProperties=False,
+          **({"DeploymentConfig": settings.deployment_config} if settings.deployment_config else {}))
+    return _decide("deployed", previous_config=endpoint["EndpointConfigName"], model_created=model_created,
+                   config_created=config_created, variant=endpoint_config["ProductionVariants"][0], **ids)
