@@ -18,6 +18,7 @@ from constructs import Construct
 
 from .compliance import acknowledge, acknowledge_iam_findings, across_packs
 from .encryption import PlatformKey
+from .network import allow_https_to_endpoints
 from .errors import ValidationError, check_int_range
 
 HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
@@ -119,17 +120,7 @@ class SecureFunction(Construct):
             description=f"{self._purpose}: HTTPS to the VPC interface endpoints only",
             allow_all_outbound=False,
         )
-        if endpoint_sg is not None:
-            sg.connections.allow_to(endpoint_sg, ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
-        else:
-            try:
-                cidr = vpc.vpc_cidr_block
-            except Exception as exc:  # jsii error: an imported VPC without vpc_cidr_block
-                raise ValidationError(
-                    self, "vpc", vpc.node.path,
-                    "an imported VPC needs vpc_cidr_block in from_vpc_attributes, or pass endpoint_security_group",
-                ) from exc
-            sg.add_egress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
+        allow_https_to_endpoints(self, sg, vpc, endpoint_sg)
         return sg
 
     def _build(

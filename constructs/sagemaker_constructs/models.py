@@ -18,6 +18,7 @@ from constructs import Construct
 
 from .compliance import acknowledge_iam_findings_at_synth
 from .errors import ValidationError, check_pattern
+from .network import allow_https_to_endpoints
 from .roles import ModelHostingRole
 
 #: SageMaker's pattern for model, endpoint and endpoint-config names.
@@ -215,11 +216,7 @@ class Model(Construct):
                     self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
                     description="SageMaker model containers: no inbound, HTTPS to the VPC only",
                 )
-                try:
-                    sg.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(443), "HTTPS to VPC endpoints")
-                except Exception as exc:  # imported VPC without vpc_cidr_block
-                    raise ValidationError(self, "vpc", vpc.node.path,
-                                          "an imported VPC needs vpc_cidr_block, or pass security_groups") from exc
+                allow_https_to_endpoints(self, sg, vpc, None)
                 self.security_groups = [sg]
             else:
                 if not 1 <= len(security_groups) <= 5:

@@ -112,6 +112,25 @@ def validate_cidr(scope: Construct | str, cidr: str, subnet_cidr_mask: int, subn
         )
 
 
+def allow_https_to_endpoints(
+    owner: Construct, security_group: ec2.SecurityGroup, vpc: ec2.IVpc, endpoint_security_group: ec2.ISecurityGroup | None
+) -> None:
+    """Let ``security_group`` send HTTPS to the VPC interface endpoints: to their security group
+    (which is opened to it on 443) or, without one, to the VPC CIDR. An imported VPC without
+    ``vpc_cidr_block`` and no endpoint security group is a :class:`ValidationError` of ``owner``."""
+    if endpoint_security_group is not None:
+        security_group.connections.allow_to(endpoint_security_group, ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
+        return
+    try:
+        cidr = vpc.vpc_cidr_block
+    except Exception as exc:  # jsii error: an imported VPC without vpc_cidr_block
+        raise ValidationError(
+            owner, "vpc", vpc.node.path,
+            "an imported VPC needs vpc_cidr_block in from_vpc_attributes, or pass endpoint_security_group",
+        ) from exc
+    security_group.add_egress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
+
+
 class IsolatedNetwork(Construct):
     """A VPC with no path to the internet, ready for SageMaker Studio, jobs and endpoints.
 

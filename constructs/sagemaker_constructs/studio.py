@@ -19,6 +19,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
+from .network import allow_https_to_endpoints
 from .errors import ValidationError, check_int_range, check_pattern, is_unresolved
 from .roles import StudioUserRole
 
@@ -350,17 +351,7 @@ class StudioDomain(Construct):
                            (ec2.Port.tcp_range(8192, 65535), "Studio app-to-app traffic")):
             sg.add_ingress_rule(sg, port, f"{what} within the group")
             sg.add_egress_rule(sg, port, f"{what} within the group")
-        if endpoint_sg is not None:
-            sg.connections.allow_to(endpoint_sg, ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
-        else:
-            try:
-                cidr = vpc.vpc_cidr_block
-            except Exception as exc:  # jsii error: an imported VPC without vpc_cidr_block
-                raise ValidationError(
-                    self, "vpc", vpc.node.path,
-                    "an imported VPC needs vpc_cidr_block in from_vpc_attributes, or pass endpoint_security_group",
-                ) from exc
-            sg.add_egress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS to the VPC interface endpoints")
+        allow_https_to_endpoints(self, sg, vpc, endpoint_sg)
         return sg
 
     def _teardown(self, log_retention: logs.RetentionDays, *, lookup_s3: bool) -> CustomResource:

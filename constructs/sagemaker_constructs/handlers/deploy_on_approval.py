@@ -19,7 +19,8 @@ RollingBack, Deleting) :class:`EndpointBusy` is raised, throttling re-raises the
 other AWS error raises :class:`DeploymentError`: Lambda retries a failed asynchronous invocation (twice
 by default, about one and then two minutes later) and then sends the event to the dead-letter queue.
 EventBridge itself only retries delivering the event to Lambda. A deployment longer than the retry
-window therefore leaves a later approval in the DLQ, to be replayed.
+window therefore leaves a later approval in the DLQ, to be replayed. Versions are not ordered: a retried
+or replayed event for an older package that is still Approved deploys it over a newer one.
 
 Configuration is read from the environment at call time: ``ENDPOINT_NAME``, ``MODEL_PACKAGE_GROUP_NAME``,
 ``EXECUTION_ROLE_ARN`` (required); ``VARIANT_NAME`` (``AllTraffic``), ``DEPLOYMENT_CONFIG`` (JSON
