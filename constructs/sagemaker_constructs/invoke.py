@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 from aws_cdk import Duration

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
+
+from tests.handlers.conftest import load_handler
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-HANDLER = Path(__file__).resolve().parents[2] / "constructs/sagemaker_constructs/handlers/deploy_on_approval.py"
-
-
-def _load_standalone():
-    """Load the handler as Lambda does: a lone top-level module, outside the sagemaker_constructs package."""
-    spec = importlib.util.spec_from_file_location("deploy_on_approval", HANDLER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # as an import does (dataclasses look the module up)
-    spec.loader.exec_module(module)
-    return module
-
-
-doa = _load_standalone()
+doa = load_handler("deploy_on_approval")
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 GROUP, ENDPOINT, VERSION = "churn-model", "churn-endpoint", 7
@@ -54,14 +40,11 @@ DATA_CAPTURE = {"EnableCapture": True, "InitialSamplingPercentage": 20, "Destina
 def env(monkeypatch, tmp_path):
     """Fake credentials and region, no profile or config file; the function's configuration."""
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_EC2_METADATA_DISABLED": "true",
         "ENDPOINT_NAME": ENDPOINT, "MODEL_PACKAGE_GROUP_NAME": GROUP, "EXECUTION_ROLE_ARN": ROLE,
         "DEPLOYMENT_CONFIG": json.dumps(DEPLOYMENT_CONFIG),
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "VARIANT_NAME", "VPC_CONFIG", "ENABLE_NETWORK_ISOLATION", "KMS_KEY_ARN",
+    for name in ("VARIANT_NAME", "VPC_CONFIG", "ENABLE_NETWORK_ISOLATION", "KMS_KEY_ARN",
                  "DATA_CAPTURE_CONFIG"):
         monkeypatch.delenv(name, raising=False)
 
@@ -388,21 +371,3 @@ def test_name_keeps_a_valid_group_prefix_verbatim():
 # --- packaging
 
 
-def test_handler_imports_only_boto3_and_the_standard_library():
-    tree = ast.parse(HANDLER.read_text())
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
-    assert roots - set(sys.stdlib_module_names) <= {"boto3", "botocore"}
-
-
-def test_clients_are_created_lazily_once_per_service(monkeypatch):
-    created = []
-    monkeypatch.setattr(doa.boto3, "client", lambda name, **kwargs: created.append(name) or object())
-    doa._client.cache_clear()
-    try:
-        assert doa._client("sagemaker") is doa._client("sagemaker")
-        assert created == ["sagemaker"]
-    finally:
-        doa._client.cache_clear()

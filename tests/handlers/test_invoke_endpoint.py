@@ -3,53 +3,35 @@ against the real service model."""
 
 from __future__ import annotations
 
-import ast
 import base64
-import importlib.util
 import io
 import json
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
+
+from tests.handlers.conftest import load_handler
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-HANDLER = Path(__file__).resolve().parents[2] / "constructs/sagemaker_constructs/handlers/invoke_endpoint.py"
 ENDPOINT = "churn-endpoint"
-
-
-def _load_standalone():
-    """Load the handler as Lambda does: a lone top-level module, outside the sagemaker_constructs package."""
-    spec = importlib.util.spec_from_file_location("invoke_endpoint", HANDLER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ie = _load_standalone()
+ie = load_handler("invoke_endpoint")
 
 
 @pytest.fixture(autouse=True)
-def fake_aws_env(monkeypatch, tmp_path):
-    """Fake credentials and region, no profile or config file: nothing real is ever looked up."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_EC2_METADATA_DISABLED": "true",
-        "ENDPOINT_NAME": ENDPOINT, "CONTENT_TYPE": "application/json", "ACCEPT": "application/json",
-    }.items():
+def function_env(monkeypatch):
+    """The function's configuration (credentials come from conftest's fake_aws_env)."""
+    for name, value in {"ENDPOINT_NAME": ENDPOINT, "CONTENT_TYPE": "application/json",
+                        "ACCEPT": "application/json"}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture
 def runtime(monkeypatch):
     """A real sagemaker-runtime client with a Stubber, installed as the handler's client."""
     client = boto3.client("sagemaker-runtime", region_name="us-east-1")
-    monkeypatch.setattr(ie, "_client", lambda: client)
+    monkeypatch.setattr(ie, "_client", lambda name="sagemaker-runtime": client)
     with Stubber(client) as stub:
         yield stub
         stub.assert_no_pending_responses()
@@ -212,21 +194,3 @@ def test_missing_endpoint_name_is_a_configuration_error(runtime, monkeypatch):
 
 
 # --- packaging ------------------------------------------------------------------------------------
-def test_client_is_created_once_and_cached():
-    ie._client.cache_clear()
-    try:
-        first = ie._client()
-        assert first is ie._client()
-        assert first.meta.service_model.service_name == "sagemaker-runtime"
-        assert first.meta.config.retries["mode"] == "standard"
-    finally:
-        ie._client.cache_clear()
-
-
-def test_handler_imports_only_boto3_botocore_and_the_standard_library():
-    tree = ast.parse(HANDLER.read_text())
-    nodes = list(ast.walk(tree))
-    roots = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in nodes if isinstance(node, ast.ImportFrom) and node.level == 0}
-    third_party = {r for r in roots if r not in sys.stdlib_module_names}
-    assert third_party <= {"boto3", "botocore"}, third_party

@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
+
+from tests.handlers.conftest import load_handler
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-HANDLER = Path(__file__).resolve().parents[2] / "constructs/sagemaker_constructs/handlers/studio_teardown.py"
-
-
-def _load_standalone():
-    """Load the handler as Lambda does: a lone top-level module, outside the sagemaker_constructs package."""
-    spec = importlib.util.spec_from_file_location("studio_teardown", HANDLER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-st = _load_standalone()
+st = load_handler("studio_teardown")
 
 DOMAIN, FS, VPC = "d-abc123", "fs-0123456789abcdef0", "vpc-0a1b2c3d4e5f60718"
 SG_IN, SG_OUT = "sg-0000000000000000a", "sg-0000000000000000b"
 PHYSICAL_ID = f"studio-teardown-{DOMAIN}"
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture(autouse=True)
-def fake_aws_env(monkeypatch, tmp_path):
-    """Fake credentials and region, no profile or config file: nothing real is ever looked up."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 class Aws:
@@ -428,21 +403,3 @@ def test_idempotent_polls_repeat_no_delete_on_resources_already_deleting(aws):
 # --- packaging
 
 
-def test_handler_imports_only_boto3_and_the_standard_library():
-    tree = ast.parse(HANDLER.read_text())
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
-    assert roots - set(sys.stdlib_module_names) <= {"boto3", "botocore"}
-
-
-def test_clients_are_created_lazily_once_per_service(monkeypatch):
-    created = []
-    monkeypatch.setattr(st.boto3, "client", lambda name, **kwargs: created.append(name) or object())
-    st._client.cache_clear()
-    try:
-        assert st._client("efs") is st._client("efs")
-        assert created == ["efs"]
-    finally:
-        st._client.cache_clear()

@@ -54,10 +54,10 @@ class BadRequest(ValueError):
 
 
 @functools.cache
-def _client() -> Any:
-    """The SageMaker Runtime client, created on first use (tests replace this function)."""
+def _client(name: str = "sagemaker-runtime") -> Any:
+    """One client per service (SageMaker Runtime here), created on first use (tests replace this)."""
     return boto3.client(
-        "sagemaker-runtime",
+        name,
         config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60),
     )
 
