@@ -12,7 +12,7 @@ import os
 
 import aws_cdk as cdk
 
-from stacks import InferenceStack, PlatformConfig, PlatformStack
+from stacks import InferenceStack, MlopsStack, PlatformConfig, PlatformStack
 from stacks.config import CONTEXT_KEY
 
 
@@ -42,7 +42,18 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         env=env,
         description="sagemaker-constructs reference inference: real-time, serverless and multi-model endpoints",
     )
-    return {"platform": platform, "inference": inference}
+    mlops = MlopsStack(
+        app,
+        config.mlops_stack_name,
+        encryption_key=platform.key,
+        vpc=platform.vpc,
+        data_bucket=platform.data_bucket,
+        endpoint=inference.realtime,
+        endpoint_security_group=platform.network.endpoint_security_group,
+        env=env,
+        description="sagemaker-constructs reference MLOps: training pipeline, registry, deploy-on-approval, monitor",
+    )
+    return {"platform": platform, "inference": inference, "mlops": mlops}
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from .config import PlatformConfig
 from .inference import InferenceStack
+from .mlops import MlopsStack
 from .platform import PlatformStack
 
-__all__ = ["InferenceStack", "PlatformConfig", "PlatformStack"]
+__all__ = ["InferenceStack", "MlopsStack", "PlatformConfig", "PlatformStack"]

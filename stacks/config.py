@@ -42,6 +42,7 @@ class PlatformConfig:
     studio_keep_home_efs: bool = True
     inference_stack_name: str = "SageMakerInference"
     inference_instance_type: str = "ml.m5.large"
+    mlops_stack_name: str = "SageMakerMlops"
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any] | None) -> "PlatformConfig":

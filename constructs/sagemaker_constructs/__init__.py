@@ -2,6 +2,7 @@
 
 from .audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
 from .compliance import NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
+from .deploy import DeployOnApproval
 from .encryption import PlatformKey
 from .endpoints import (
     DataCapture,
@@ -15,6 +16,8 @@ from .errors import ValidationError
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
 from .invoke import EndpointInvoker
 from .models import ContainerImage, Model, ModelData
+from .monitoring import ModelMonitor
+from .pipelines import ModelPackageGroup, TrainingPipeline
 from .roles import JobExecutionRole, ModelHostingRole, StudioUserRole
 from .storage import SecureBucket
 from .studio import StudioDomain, UserProfile
@@ -25,11 +28,14 @@ __all__ = [
     "AuditTrail",
     "ContainerImage",
     "DataCapture",
+    "DeployOnApproval",
     "DeploymentGuardrail",
     "EndpointInvoker",
     "ImportedEndpoint",
     "Model",
     "ModelData",
+    "ModelMonitor",
+    "ModelPackageGroup",
     "MultiModelEndpoint",
     "RealtimeEndpoint",
     "ServerlessEndpoint",
@@ -45,6 +51,7 @@ __all__ = [
     "SecureBucket",
     "StudioDomain",
     "StudioUserRole",
+    "TrainingPipeline",
     "UserProfile",
     "ValidationError",
     "acknowledge",

@@ -55,8 +55,8 @@ class PlatformKey(kms.Key):
     * key rotation on (yearly; ``rotation_period`` to shorten), 30-day deletion window;
     * ``RemovalPolicy.RETAIN``: deleting the stack never destroys data encrypted with it;
     * key policy: the account root administers the key (the CDK default, which delegates to
-      IAM); SageMaker, CloudWatch Logs (this region) and CloudTrail may use it, each only on
-      behalf of this account (``aws:SourceAccount`` / encryption-context conditions);
+      IAM); SageMaker, CloudWatch Logs (this region), CloudWatch alarms (for encrypted SNS
+      topics) and CloudTrail may use it, each only on behalf of this account (``aws:SourceAccount`` / encryption-context conditions);
       no ``*`` principals.
     """
 
@@ -74,6 +74,7 @@ class PlatformKey(kms.Key):
         allow_sagemaker: bool = True,
         allow_cloudwatch_logs: bool = True,
         allow_cloudtrail: bool = True,
+        allow_cloudwatch_alarms: bool = True,
     ) -> None:
         """
         :param alias: alias to create for the key (``alias/`` is prepended when missing).
@@ -90,6 +91,8 @@ class PlatformKey(kms.Key):
             account's log groups with it. Default: true.
         :param allow_cloudtrail: let CloudTrail encrypt this account's trails with it.
             Default: true.
+        :param allow_cloudwatch_alarms: let CloudWatch alarms of this account publish to SNS topics
+            encrypted with it. Default: true.
         """
         alias_name = validate_key_alias(scope, alias)
         if not pending_window.is_unresolved():
@@ -134,6 +137,16 @@ class PlatformKey(kms.Key):
                             )
                         }
                     },
+                )
+            )
+        if allow_cloudwatch_alarms:
+            self.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowCloudWatchAlarmsForThisAccount",
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": account}},
                 )
             )
         if allow_cloudtrail:

@@ -11,7 +11,7 @@ import pytest
 from sagemaker_constructs import NAG_PACKS
 from tests.harness.lint import checkov_results, format_cfn_lint, format_checkov, run_cfn_lint
 
-REFERENCE_STACKS = ["platform", "inference"]
+REFERENCE_STACKS = ["platform", "inference", "mlops"]
 
 
 def test_reference_app_synthesizes_with_all_packs(reference):

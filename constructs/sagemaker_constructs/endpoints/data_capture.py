@@ -45,6 +45,22 @@ class DataCapture:
     def key_for(self, endpoint_key: kms.IKey | None) -> kms.IKey | None:
         return self.encryption_key or self.bucket.encryption_key or endpoint_key
 
+    def api(self, endpoint_key: kms.IKey | None) -> dict:
+        """The same settings as CreateEndpointConfig's ``DataCaptureConfig`` (for DeployOnApproval)."""
+        key = self.key_for(endpoint_key)
+        config: dict = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": self.sampling_percentage,
+            "DestinationS3Uri": self.bucket.s3_url_for_object(self.prefix),
+            "CaptureOptions": [{"CaptureMode": m} for m, on in (("Input", self.capture_input),
+                                                                 ("Output", self.capture_output)) if on],
+            "CaptureContentTypeHeader": {k: list(v) for k, v in (("JsonContentTypes", self.json_content_types),
+                                                                  ("CsvContentTypes", self.csv_content_types)) if v},
+        }
+        if key is not None:
+            config["KmsKeyId"] = key.key_arn
+        return config
+
     def bind(self, scope: Construct, role: iam.IRole, endpoint_key: kms.IKey | None) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
         """The EndpointConfig property; lets ``role`` (the model's) write the captures."""
         self.validate(scope)

@@ -95,6 +95,24 @@ class DeploymentGuardrail:
             return sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=self.step_percent)
         return None
 
+    def api(self, alarms: Sequence[cloudwatch.IAlarm]) -> dict:
+        """The same configuration as UpdateEndpoint's ``DeploymentConfig`` (for DeployOnApproval)."""
+        routing: dict = {"Type": self.mode, "WaitIntervalInSeconds": int(self.wait.to_seconds())}
+        size = ({"Type": "INSTANCE_COUNT", "Value": self.step_instances} if self.step_instances is not None
+                else {"Type": "CAPACITY_PERCENT", "Value": self.step_percent} if self.step_percent is not None else None)
+        if size and self.mode == "CANARY":
+            routing["CanarySize"] = size
+        if size and self.mode == "LINEAR":
+            routing["LinearStepSize"] = size
+        policy: dict = {"TrafficRoutingConfiguration": routing,
+                        "TerminationWaitInSeconds": int(self.termination_wait.to_seconds())}
+        if self.max_execution_timeout:
+            policy["MaximumExecutionTimeoutInSeconds"] = int(self.max_execution_timeout.to_seconds())
+        config: dict = {"BlueGreenUpdatePolicy": policy}
+        if alarms:
+            config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a.alarm_name} for a in alarms]}
+        return config
+
     def render(self, alarms: Sequence[cloudwatch.IAlarm]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
         routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
             type=self.mode,

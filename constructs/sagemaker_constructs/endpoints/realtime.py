@@ -87,6 +87,10 @@ class _InstanceEndpoint(EndpointBase):
         self.endpoint_name = endpoint_name or endpoint_default_name(self)
         self.encryption_key = encryption_key
         volume_key = None if has_instance_storage(instance_type) else encryption_key
+        #: The ML storage volume key actually used (None on NVMe instance types).
+        self.volume_key: kms.IKey | None = volume_key
+        #: The data capture settings (None without capture).
+        self.data_capture: DataCapture | None = data_capture
         capture = data_capture.bind(self, model.role, encryption_key) if data_capture is not None else None
         self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
             self,
@@ -123,6 +127,8 @@ class _InstanceEndpoint(EndpointBase):
             )
             self.rollback_alarms = alarms
             deployment_config = deployment.render(alarms)
+        #: UpdateEndpoint's DeploymentConfig for deployments made outside CloudFormation (None: default).
+        self.deployment_api_config: dict | None = deployment.api(self.rollback_alarms) if deployment else None
 
         autoscaling = max_instance_count is not None
         self.cfn_endpoint = sagemaker.CfnEndpoint(

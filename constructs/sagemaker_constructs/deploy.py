@@ -1,0 +1,193 @@
+"""Deploy approved model versions to a real-time endpoint with its guardrails."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .encryption import PlatformKey
+from .endpoints.realtime import _InstanceEndpoint
+from .errors import ValidationError
+from .functions import SecureFunction
+from .pipelines import ModelPackageGroup
+
+HANDLER = "deploy_on_approval.handler"
+
+
+def _name_prefix(group_name: str) -> str:
+    """The prefix the handler gives the models and endpoint configs it creates (lower-cased, as in ARNs)."""
+    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", group_name[:30]).lstrip("-") or "model"
+    return prefix.lower()
+
+
+class DeployOnApproval(SecureFunction):
+    """On ``Approved`` in ``model_package_group``, deploy that version to ``endpoint``.
+
+    An EventBridge rule (child ``Rule``) on ``SageMaker Model Package State Change`` events with
+    ``ModelApprovalStatus: Approved`` for this group targets a Lambda function (handler
+    ``handlers/deploy_on_approval.py``; hardened as :class:`SecureFunction`: KMS, DLQ, tracing,
+    reserved concurrency 1 so two approvals never race). It creates a model and an endpoint config
+    named after the version (so the same approval twice deploys once), keeps the endpoint's current
+    instance count, volume key, data capture and VPC settings, and calls ``UpdateEndpoint`` with the
+    endpoint's own deployment guardrails (canary/linear/all-at-once with rollback alarms), so a bad
+    model never takes all traffic and is rolled back. A busy endpoint makes the invocation fail
+    and Lambda retries it (twice); after that the event waits in the dead-letter queue.
+
+    Co-existing with CloudFormation: CloudFormation still owns the endpoint resource, which now
+    serves a config CloudFormation did not create (drift on ``EndpointConfigName``). The next stack
+    update that changes the endpoint's model or config rolls it back to the template's model;
+    reconcile by promoting the approved version into the template (e.g. ``ModelData`` of the new
+    artifact), or keep the template's endpoint settings unchanged between approvals.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_package_group: ModelPackageGroup,
+        endpoint: _InstanceEndpoint,
+        vpc: ec2.IVpc | None = None,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        endpoint_security_group: ec2.ISecurityGroup | None = None,
+        encryption_key: kms.IKey | None = None,
+        timeout: Duration = Duration.minutes(2),
+        retry_attempts: int = 2,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        """
+        :param model_package_group: the registry group whose approvals deploy.
+        :param endpoint: a ``RealtimeEndpoint`` or ``MultiModelEndpoint`` of this app.
+        :param vpc: run the function in this VPC (it needs the ``sagemaker.api`` endpoint).
+            Default: outside any VPC.
+        :param encryption_key: key for the function's environment, logs and dead-letter queue.
+            Default: a new ``PlatformKey`` (child ``Key``) that EventBridge may use for the queue.
+        :param retry_attempts: retries of a failed deployment (0-2). Default: 2.
+        """
+        super().__init__(scope, id)
+        if model_package_group is None:
+            raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
+        if not isinstance(endpoint, _InstanceEndpoint):
+            raise ValidationError(self, "endpoint", type(endpoint).__name__,
+                                  "a RealtimeEndpoint or MultiModelEndpoint of this app (deployment guardrails "
+                                  "apply to instance-backed endpoints)")
+        self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=1, retry_attempts=retry_attempts)
+        chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
+        self.endpoint = endpoint
+        self.model_package_group = model_package_group
+        stack = Stack.of(self)
+        model = endpoint.model
+        prefix = _name_prefix(model_package_group.model_package_group_name)
+
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        environment = {
+            "ENDPOINT_NAME": endpoint.endpoint_name,
+            "MODEL_PACKAGE_GROUP_NAME": model_package_group.model_package_group_name,
+            "EXECUTION_ROLE_ARN": model.role.role_arn,
+            "VARIANT_NAME": endpoint.variant_name,
+            "ENABLE_NETWORK_ISOLATION": "true" if model.network_isolation else "false",
+        }
+        if endpoint.deployment_api_config:
+            environment["DEPLOYMENT_CONFIG"] = stack.to_json_string(endpoint.deployment_api_config)
+        if model.vpc is not None:
+            cfn_vpc = model.cfn_model.vpc_config
+            environment["VPC_CONFIG"] = stack.to_json_string(
+                {"Subnets": cfn_vpc.subnets, "SecurityGroupIds": cfn_vpc.security_group_ids}
+            )
+        if endpoint.volume_key is not None:
+            environment["KMS_KEY_ARN"] = endpoint.volume_key.key_arn
+        if endpoint.data_capture is not None:
+            environment["DATA_CAPTURE_CONFIG"] = stack.to_json_string(endpoint.data_capture.api(endpoint.encryption_key))
+
+        statements = [
+            iam.PolicyStatement(sid="ReadApprovedVersions", actions=["sagemaker:DescribeModelPackage"],
+                                resources=[model_package_group.model_package_arn_pattern]),
+            iam.PolicyStatement(sid="DeployToOneEndpoint",
+                                actions=["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"],
+                                resources=[endpoint.endpoint_arn]),
+            iam.PolicyStatement(sid="ReadEndpointConfigs", actions=["sagemaker:DescribeEndpointConfig"],
+                                resources=[arn("endpoint-config", "*")]),
+            iam.PolicyStatement(
+                sid="CreateVersionedModelAndConfig",
+                actions=["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:AddTags"],
+                resources=[arn("model", f"{prefix}-v*"), arn("endpoint-config", f"{prefix}-v*")],
+            ),
+            iam.PolicyStatement(
+                sid="PassOnlyTheModelRole", actions=["iam:PassRole"], resources=[model.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+        ]
+        if endpoint.rollback_alarms:
+            statements.append(iam.PolicyStatement(sid="ReadRollbackAlarms", actions=["cloudwatch:DescribeAlarms"],
+                                                  resources=[a.alarm_arn for a in endpoint.rollback_alarms]))
+        if endpoint.volume_key is not None:
+            statements.append(iam.PolicyStatement(
+                sid="EndpointVolumeKey", actions=["kms:CreateGrant", "kms:DescribeKey"],
+                resources=[endpoint.volume_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ))
+        self._build(
+            purpose=f"DeployOnApproval: deploys approved {model_package_group.model_package_group_name} versions",
+            handler=HANDLER,
+            description=f"Deploys approved model versions to the SageMaker endpoint {endpoint.endpoint_name}",
+            environment=environment,
+            statements=statements,
+            vpc=vpc,
+            subnets=chosen_subnets,
+            endpoint_security_group=endpoint_security_group,
+            encryption_key=encryption_key,
+            timeout=timeout,
+            memory_size=256,
+            reserved_concurrency=1,
+            retry_attempts=retry_attempts,
+            log_retention=log_retention,
+            outside_vpc_reason=(
+                "Created without vpc=: the function reaches the SageMaker API over Lambda's own network, "
+                "authorised by IAM (one endpoint, this group's versions) and TLS. Pass vpc= (with the "
+                "sagemaker.api endpoint) to run it in a VPC, which removes this finding."
+            ),
+            iam_reason=(
+                "Wildcards only where IAM cannot scope further: X-Ray and EC2 Describe* support no "
+                "resource-level permissions; model versions are numbered at run time "
+                "(model-package/<group>/*); the endpoint's current config is named by CloudFormation "
+                "(endpoint-config/*, describe only); new models and configs are created only under "
+                "this group's name prefix; Lambda names its network interfaces at run time."
+            ),
+        )
+        if isinstance(self.encryption_key, PlatformKey) and encryption_key is None:
+            # EventBridge writes undeliverable events to the KMS-encrypted dead-letter queue.
+            self.encryption_key.add_to_resource_policy(iam.PolicyStatement(
+                sid="AllowEventBridgeDeadLetters",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ))
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"Approved versions of {model_package_group.model_package_group_name}",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Model Package State Change"],
+                detail={
+                    "ModelPackageGroupName": [model_package_group.model_package_group_name],
+                    "ModelApprovalStatus": ["Approved"],
+                },
+            ),
+            targets=[targets.LambdaFunction(
+                self.function, dead_letter_queue=self.dead_letter_queue, retry_attempts=retry_attempts,
+                max_event_age=Duration.hours(2),
+            )],
+        )

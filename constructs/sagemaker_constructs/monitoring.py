@@ -1,0 +1,226 @@
+"""Model monitoring: data-quality checks of an endpoint's captured traffic against a baseline."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import Aws, CfnMapping, Duration, Fn
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .compliance import acknowledge_iam_findings_at_synth
+from .endpoints.base import INSTANCE_TYPE_PATTERN
+from .endpoints.realtime import _InstanceEndpoint
+from .errors import ValidationError, check_int_range, check_pattern
+from .network import allow_https_to_endpoints
+from .pipelines import SCHEDULE_PATTERN
+from .roles import JobExecutionRole
+
+#: Registry accounts of SageMaker's model-monitor analyzer image (sagemaker-python-sdk
+#: image_uri_config/model-monitor.json), repository ``sagemaker-model-monitor-analyzer``.
+ANALYZER_IMAGE_ACCOUNTS = {
+    "us-east-1": "156813124566", "us-east-2": "777275614652", "us-west-1": "890145073186",
+    "us-west-2": "159807026194", "eu-west-1": "468650794304", "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114", "eu-central-1": "048819808253", "eu-north-1": "895015795356",
+    "ap-south-1": "126357580389", "ap-east-1": "001633400207", "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524", "ap-southeast-1": "245545462676", "ap-southeast-2": "563025443158",
+    "ca-central-1": "536280801234", "sa-east-1": "539772159869", "me-south-1": "607024016150",
+}
+DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+MAX_MONITORING_SECONDS = 86_400
+
+
+class ModelMonitor(Construct):
+    """A data-quality monitoring schedule over a real-time endpoint's captured data.
+
+    Default settings:
+
+    * ``AWS::SageMaker::DataQualityJobDefinition`` (child ``JobDefinition``) running SageMaker's
+      model-monitor analyzer on ``instance_type`` against the baseline
+      (``<baseline_uri>/constraints.json`` and ``statistics.json``), publishing CloudWatch metrics;
+      the job runs in the VPC (``vpc``; own security group, child ``SecurityGroup``) with network
+      isolation, inter-container encryption, ``encryption_key`` on its volume and its reports in
+      ``s3://<output_bucket>/<output_prefix>/``, a max runtime (1 hour);
+    * an hourly ``AWS::SageMaker::MonitoringSchedule`` (child ``Resource``);
+    * an alarm (child ``ViolationsAlarm``) when any of ``features`` drifts from the baseline
+      (``feature_baseline_drift_<feature>`` in ``aws/sagemaker/Endpoints/data-metrics`` above
+      ``drift_threshold``), notifying ``alarm_topic`` (default: a new KMS-encrypted SNS topic);
+    * role: a :class:`JobExecutionRole` (child ``Role``) reading the captures and the baseline,
+      writing reports, publishing the data metrics.
+
+    The endpoint must have data capture (``RealtimeEndpoint(data_capture=...)``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint: _InstanceEndpoint,
+        baseline_uri: str,
+        output_bucket: s3.IBucket,
+        encryption_key: kms.IKey,
+        features: Sequence[str],
+        vpc: ec2.IVpc | None = None,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        endpoint_security_group: ec2.ISecurityGroup | None = None,
+        instance_type: str = "ml.m5.large",
+        schedule_expression: str = "cron(0 * ? * * *)",
+        max_runtime: Duration = Duration.hours(1),
+        output_prefix: str = "monitoring",
+        drift_threshold: float = 0.1,
+        role: iam.IRole | None = None,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> None:
+        """
+        :param endpoint: a ``RealtimeEndpoint`` with ``data_capture``.
+        :param baseline_uri: ``s3://...`` prefix holding ``constraints.json`` and ``statistics.json``
+            (from a baselining job), in ``output_bucket``.
+        :param features: the feature names whose drift raises the alarm.
+        :param schedule_expression: Default: hourly, ``cron(0 * ? * * *)``.
+        :param max_runtime: 1 s to 24 hours. Default: 1 hour.
+        :param drift_threshold: alarm threshold of the drift distance. Default: 0.1.
+        :param alarm_topic: where the drift alarm notifies. Default: a new SNS topic (child
+            ``AlarmTopic``, encrypted with ``encryption_key``, TLS only) to subscribe to.
+        """
+        super().__init__(scope, id)
+        if not isinstance(endpoint, _InstanceEndpoint):
+            raise ValidationError(self, "endpoint", type(endpoint).__name__, "a RealtimeEndpoint of this app")
+        if endpoint.data_capture is None:
+            raise ValidationError(self, "endpoint", endpoint.node.path,
+                                  "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
+        check_pattern(self, "baseline_uri", baseline_uri, r"s3://[a-z0-9.-]{3,63}(/\S*)?",
+                      description="an s3:// URI of the baseline prefix")
+        check_pattern(self, "instance_type", instance_type, INSTANCE_TYPE_PATTERN, description="ml.<family>.<size>")
+        check_pattern(self, "schedule_expression", schedule_expression, SCHEDULE_PATTERN,
+                      description="rate(...) or cron(<6 fields>)")
+        if not max_runtime.is_unresolved():
+            check_int_range(self, "max_runtime (seconds)", max_runtime.to_seconds(), minimum=1,
+                            maximum=MAX_MONITORING_SECONDS)
+        if not features:
+            raise ValidationError(self, "features", list(features), "at least one feature name to alarm on")
+        for feature in features:
+            check_pattern(self, "feature", feature, r"[A-Za-z0-9_.\-]{1,200}", description="a feature name")
+        self.endpoint = endpoint
+        base = baseline_uri.rstrip("/")
+        output_uri = output_bucket.s3_url_for_object(output_prefix)
+        capture = endpoint.data_capture
+
+        self.role: iam.IRole = role or JobExecutionRole(
+            self, "Role", encryption_key=encryption_key, data_buckets=[capture.bucket], output_bucket=output_bucket,
+        )
+        if isinstance(self.role, Construct):
+            acknowledge_iam_findings_at_synth(
+                self.role, reason="Publishing Model Monitor's data metrics: cloudwatch:PutMetricData has no "
+                                  "resource type, limited here to the aws/sagemaker/Endpoints/data-metrics namespace.",
+            )
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": DATA_METRICS_NAMESPACE}},
+        ))
+
+        network = {"enable_network_isolation": True, "enable_inter_container_traffic_encryption": True}
+        self.security_group: ec2.SecurityGroup | None = None
+        if vpc is not None:
+            chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
+            if not 1 <= len(chosen) <= 16:
+                raise ValidationError(self, "subnets", f"{len(chosen)} subnets", "1-16 private or isolated subnets")
+            self.security_group = ec2.SecurityGroup(
+                self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+                description="Model Monitor jobs: HTTPS to the VPC endpoints only",
+            )
+            allow_https_to_endpoints(self, self.security_group, vpc, endpoint_security_group)
+            network["vpc_config"] = sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty(
+                subnets=[s.subnet_id for s in chosen], security_group_ids=[self.security_group.security_group_id]
+            )
+
+        accounts = CfnMapping(self, "AnalyzerImageAccounts",
+                              mapping={r: {"account": a} for r, a in ANALYZER_IMAGE_ACCOUNTS.items()})
+        image = (f"{accounts.find_in_map(Aws.REGION, 'account')}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
+                 "/sagemaker-model-monitor-analyzer")
+        key_arn = encryption_key.key_arn
+        self.job_definition = sagemaker.CfnDataQualityJobDefinition(
+            self,
+            "JobDefinition",
+            role_arn=self.role.role_arn,
+            data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
+                image_uri=image, environment={"publish_cloudwatch_metrics": "Enabled"},
+            ),
+            data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
+                constraints_resource=sagemaker.CfnDataQualityJobDefinition.ConstraintsResourceProperty(
+                    s3_uri=f"{base}/constraints.json"),
+                statistics_resource=sagemaker.CfnDataQualityJobDefinition.StatisticsResourceProperty(
+                    s3_uri=f"{base}/statistics.json"),
+            ),
+            data_quality_job_input=sagemaker.CfnDataQualityJobDefinition.DataQualityJobInputProperty(
+                endpoint_input=sagemaker.CfnDataQualityJobDefinition.EndpointInputProperty(
+                    endpoint_name=endpoint.endpoint_name, local_path="/opt/ml/processing/input/endpoint",
+                ),
+            ),
+            data_quality_job_output_config=sagemaker.CfnDataQualityJobDefinition.MonitoringOutputConfigProperty(
+                kms_key_id=key_arn,
+                monitoring_outputs=[sagemaker.CfnDataQualityJobDefinition.MonitoringOutputProperty(
+                    s3_output=sagemaker.CfnDataQualityJobDefinition.S3OutputProperty(
+                        s3_uri=output_uri, local_path="/opt/ml/processing/output", s3_upload_mode="EndOfJob",
+                    ))],
+            ),
+            job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
+                cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
+                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=key_arn,
+                )),
+            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(**network),
+            stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
+                max_runtime_in_seconds=int(max_runtime.to_seconds())),
+        )
+        self.job_definition.node.add_dependency(endpoint)
+        for policy in (getattr(self.role, "policy", None),):
+            if isinstance(policy, Construct):
+                self.job_definition.node.add_dependency(policy)
+        self.schedule_name = f"{endpoint.endpoint_name[:50]}-data-quality"
+        self.cfn_schedule = sagemaker.CfnMonitoringSchedule(
+            self,
+            "Resource",
+            monitoring_schedule_name=self.schedule_name,
+            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+                # The definition's name, CloudFormation-generated (any change replaces it), from its ARN.
+                monitoring_job_definition_name=Fn.select(1, Fn.split("/", self.job_definition.attr_job_definition_arn)),
+                monitoring_type="DataQuality",
+                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
+                    schedule_expression=schedule_expression),
+            ),
+        )
+        drift = {
+            f"d{i}": cloudwatch.Metric(
+                namespace=DATA_METRICS_NAMESPACE, metric_name=f"feature_baseline_drift_{feature}",
+                dimensions_map={"Endpoint": endpoint.endpoint_name, "MonitoringSchedule": self.schedule_name},
+                statistic="Maximum", period=Duration.hours(1),
+            )
+            for i, feature in enumerate(features)
+        }
+        self.violations_alarm = cloudwatch.Alarm(
+            self,
+            "ViolationsAlarm",
+            alarm_description=f"{endpoint.endpoint_name}: data drift from the baseline ({', '.join(features)})",
+            metric=cloudwatch.MathExpression(expression=f"MAX([{', '.join(drift)}])", using_metrics=drift,
+                                             period=Duration.hours(1), label="max feature drift"),
+            threshold=drift_threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarm_topic: sns.ITopic = alarm_topic or sns.Topic(
+            self, "AlarmTopic", display_name=f"{endpoint.endpoint_name} data drift", master_key=encryption_key,
+            enforce_ssl=True,
+        )
+        self.violations_alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+
+    def metric_max_drift(self) -> cloudwatch.IMetric:
+        """The largest feature drift of the last run: Maximum over 1 hour."""
+        return self.violations_alarm.metric

@@ -1,0 +1,103 @@
+"""MLOps reference stack: registry group, training pipeline, deploy-on-approval and monitoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, CfnMapping, CfnOutput, Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from sagemaker_constructs import (
+    ContainerImage,
+    DeployOnApproval,
+    ModelMonitor,
+    ModelPackageGroup,
+    RealtimeEndpoint,
+    TrainingPipeline,
+)
+
+from .inference import SKLEARN_ENVIRONMENT, SKLEARN_IMAGE, SKLEARN_IMAGE_ACCOUNTS
+
+TRAINING = Path(__file__).resolve().parent / "assets" / "iris_training"
+IRIS_FEATURES = ("sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm")
+
+
+class MlopsStack(Stack):
+    """The path from data to a guarded rollout, in the platform's network with its key and bucket:
+
+    * ``ModelPackageGroup`` ``iris`` (RETAIN);
+    * ``TrainingPipeline``: trains the iris model from ``s3://<data bucket>/training/`` on spot
+      capacity, evaluates it on ``test/``, registers it ``PendingManualApproval`` when accuracy
+      reaches the threshold; started daily through EventBridge Scheduler;
+    * ``DeployOnApproval``: an approval deploys the version to the inference stack's real-time
+      endpoint through its canary guardrail;
+    * ``ModelMonitor``: hourly data-quality checks of that endpoint's captured traffic against
+      ``s3://<data bucket>/monitoring/baseline/``, with an alarm on drift.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        encryption_key: kms.IKey,
+        vpc: ec2.IVpc,
+        data_bucket: s3.IBucket,
+        endpoint: RealtimeEndpoint,
+        endpoint_security_group: ec2.ISecurityGroup | None = None,
+        model_package_group_name: str = "iris",
+        schedule: str | None = "rate(1 day)",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        accounts = CfnMapping(
+            self, "SklearnImageAccounts", mapping={r: {"account": a} for r, a in SKLEARN_IMAGE_ACCOUNTS.items()}
+        )
+        image = ContainerImage.from_uri(
+            f"{accounts.find_in_map(Aws.REGION, 'account')}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{SKLEARN_IMAGE}"
+        )
+        self.group = ModelPackageGroup(
+            self, "ModelGroup", model_package_group_name=model_package_group_name,
+            description="Iris nearest-centroid models trained by the reference pipeline",
+        )
+        self.pipeline = TrainingPipeline(
+            self,
+            "TrainingPipeline",
+            training_image=image,
+            data_bucket=data_bucket,
+            encryption_key=encryption_key,
+            vpc=vpc,
+            model_package_group=self.group,
+            instance_type="ml.m5.large",
+            use_spot=True,
+            max_runtime=Duration.hours(1),
+            training_code=str(TRAINING / "dist" / "sourcedir.tar.gz"),
+            entry_point="train.py",
+            evaluation_script=str(TRAINING / "evaluate.py"),
+            inference_environment=SKLEARN_ENVIRONMENT,
+            metric_name="accuracy",
+            metric_threshold=0.9,
+        )
+        if schedule:
+            self.pipeline.schedule(schedule)
+        self.deployer = DeployOnApproval(
+            self, "DeployOnApproval", model_package_group=self.group, endpoint=endpoint, vpc=vpc,
+            endpoint_security_group=endpoint_security_group, encryption_key=encryption_key,
+        )
+        self.monitor = ModelMonitor(
+            self,
+            "DataQualityMonitor",
+            endpoint=endpoint,
+            baseline_uri=data_bucket.s3_url_for_object("monitoring/baseline"),
+            output_bucket=data_bucket,
+            encryption_key=encryption_key,
+            features=IRIS_FEATURES,
+            vpc=vpc,
+            endpoint_security_group=endpoint_security_group,
+        )
+        CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
+        CfnOutput(self, "ModelPackageGroupName", value=self.group.model_package_group_name)
