@@ -14,6 +14,8 @@ STATEFUL_TYPES = {
     "AWS::SageMaker::UserProfile",
     "AWS::SageMaker::Endpoint",  # a replaced endpoint is downtime for every caller
     "AWS::SQS::Queue",  # dead-letter queues hold failed requests
+    "AWS::SageMaker::ModelPackageGroup",  # the model registry and its approval history
+    "AWS::SageMaker::Pipeline",  # a replaced pipeline loses its execution history
 }
 
 PINNED = {
@@ -38,6 +40,12 @@ PINNED = {
         "MultiModel5826660D": "AWS::SageMaker::Endpoint",
         "InvokerLogs9857728A": "AWS::Logs::LogGroup",
         "InvokerDeadLetterQueueDFC21ADE": "AWS::SQS::Queue",
+    },
+    "mlops": {
+        "ModelGroup6A6ED3EE": "AWS::SageMaker::ModelPackageGroup",
+        "TrainingPipeline6E0303C5": "AWS::SageMaker::Pipeline",
+        "DeployOnApprovalLogs275BC41B": "AWS::Logs::LogGroup",
+        "DeployOnApprovalDeadLetterQueueF1C26059": "AWS::SQS::Queue",
     },
 }
 

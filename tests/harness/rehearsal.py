@@ -509,6 +509,8 @@ def _prepare_template(
     for logical_id, resource in prepared.get("Resources", {}).items():
         if logical_id not in skipped:
             prepared["Resources"][logical_id] = fix_refs(resource)
+    if "Outputs" in prepared:  # exports of skipped resources' attributes still exist, as placeholders
+        prepared["Outputs"] = fix_refs(prepared["Outputs"])
     for ref in sorted(placeheld):
         adjustments.append(f"reference to {ref} (a type moto skips) replaced by a placeholder")
 
