@@ -9,6 +9,19 @@ import pytest
 
 from sagemaker_constructs import (
     AuditTrail,
+    ContainerImage,
+    DataCapture,
+    DeployOnApproval,
+    DeploymentGuardrail,
+    EndpointInvoker,
+    Model,
+    ModelData,
+    ModelMonitor,
+    ModelPackageGroup,
+    MultiModelEndpoint,
+    RealtimeEndpoint,
+    ServerlessEndpoint,
+    TrainingPipeline,
     IsolatedNetwork,
     JobExecutionRole,
     ModelHostingRole,
@@ -17,6 +30,7 @@ from sagemaker_constructs import (
     StudioDomain,
     StudioUserRole,
 )
+from tests.conftest import REPO
 from tests.harness.templates import scrub, template_of
 
 
@@ -56,7 +70,75 @@ def _model_hosting_role(stack):
     ModelHostingRole(stack, "Role", encryption_key=PlatformKey(stack, "Key"))
 
 
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+TRAINING = REPO / "stacks" / "assets" / "iris_training"
+
+
+def _base(stack):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    return key, bucket
+
+
+def _model(stack):
+    key, bucket = _base(stack)
+    return key, bucket, Model(stack, "Model", image=ContainerImage.from_uri(IMAGE),
+                              model_data=ModelData.from_bucket(bucket, "m/model.tar.gz"), encryption_key=key)
+
+
+def _realtime(stack):
+    key, bucket, model = _model(stack)
+    return key, bucket, RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large",
+                                         data_capture=DataCapture(bucket), deployment=DeploymentGuardrail.canary())
+
+
+def _serverless(stack):
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), network_isolation=False)
+    ServerlessEndpoint(stack, "Endpoint", model=model)
+
+
+def _multi_model(stack):
+    key, bucket = _base(stack)
+    MultiModelEndpoint(stack, "Endpoint", image=ContainerImage.from_uri(IMAGE),
+                       model_data_prefix=ModelData.from_bucket(bucket, "models/"), instance_type="ml.m5.large")
+
+
+def _invoker(stack):
+    _, _, endpoint = _realtime(stack)
+    EndpointInvoker(stack, "Invoker", endpoint=endpoint)
+
+
+def _pipeline(stack):
+    key, bucket = _base(stack)
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="training")
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="iris")
+    TrainingPipeline(stack, "Pipeline", training_image=ContainerImage.from_uri(IMAGE), data_bucket=bucket,
+                     encryption_key=key, vpc=net.vpc, model_package_group=group,
+                     evaluation_script=str(TRAINING / "evaluate.py"))
+
+
+def _deploy(stack):
+    _, _, endpoint = _realtime(stack)
+    DeployOnApproval(stack, "Deploy", model_package_group=ModelPackageGroup(stack, "Group", model_package_group_name="iris"),
+                     endpoint=endpoint)
+
+
+def _monitor(stack):
+    key, bucket, endpoint = _realtime(stack)
+    ModelMonitor(stack, "Monitor", endpoint=endpoint, baseline_uri="s3://baseline-bucket/iris", output_bucket=bucket,
+                 encryption_key=key, features=["sepal_length_cm"])
+
+
 CONSTRUCT_DEFAULTS = {
+    "Model": lambda stack: _model(stack),
+    "RealtimeEndpoint": lambda stack: _realtime(stack),
+    "ServerlessEndpoint": _serverless,
+    "MultiModelEndpoint": _multi_model,
+    "EndpointInvoker": _invoker,
+    "ModelPackageGroup": lambda stack: ModelPackageGroup(stack, "Group", model_package_group_name="iris"),
+    "TrainingPipeline": _pipeline,
+    "DeployOnApproval": _deploy,
+    "ModelMonitor": _monitor,
     "StudioDomain": _studio_domain,
     "StudioUserRole": _studio_user_role,
     "JobExecutionRole": _job_execution_role,

@@ -463,7 +463,7 @@ class TrainingPipeline(Construct):
     def _evaluation_step(self, *, image_uri, role_arn, key_arn, vpc_config, instance_type, volume_size_gb, base,
                          script: s3_assets.Asset) -> dict[str, Any]:
         def s3_input(name: str, uri: Any, local: str) -> dict[str, Any]:
-            return {"InputName": name, "AppManaged": False, "S3Input": {
+            return {"InputName": name, "S3Input": {
                 "S3Uri": uri, "LocalPath": local, "S3DataType": "S3Prefix", "S3InputMode": "File",
                 "S3DataDistributionType": "FullyReplicated"}}
 
@@ -481,7 +481,7 @@ class TrainingPipeline(Construct):
                     s3_input("test", get("Parameters.TestDataUrl"), "/opt/ml/processing/test"),
                     s3_input("code", script.s3_object_url, "/opt/ml/processing/input/code"),
                 ],
-                "ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation", "AppManaged": False, "S3Output": {
+                "ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation", "S3Output": {
                     "S3Uri": join(base, get("Execution.PipelineExecutionId"), "evaluation"),
                     "LocalPath": "/opt/ml/processing/evaluation", "S3UploadMode": "EndOfJob"}}],
                     "KmsKeyId": key_arn},

@@ -1,0 +1,108 @@
+"""DeployOnApproval: the rule, the function's configuration and least-privilege permissions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import Stack
+
+from sagemaker_constructs import (
+    ContainerImage,
+    DataCapture,
+    DeployOnApproval,
+    DeploymentGuardrail,
+    Model,
+    ModelData,
+    ModelPackageGroup,
+    PlatformKey,
+    RealtimeEndpoint,
+    SecureBucket,
+    ServerlessEndpoint,
+    ValidationError,
+)
+from tests.harness.templates import only, resources, template_of
+
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def _setup(stack, **endpoint_kwargs):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE),
+                  model_data=ModelData.from_bucket(bucket, "m/model.tar.gz"), encryption_key=key)
+    endpoint_kwargs.setdefault("deployment", DeploymentGuardrail.canary(instances=1))
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large", encryption_key=key,
+                                data_capture=DataCapture(bucket, sampling_percentage=10), **endpoint_kwargs)
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
+    deployer = DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint)
+    return deployer, endpoint, template_of(stack)
+
+
+def _function(t):
+    return next(v["Properties"] for v in resources(t, "AWS::Lambda::Function").values()
+                if v["Properties"].get("Handler") == "deploy_on_approval.handler")
+
+
+def test_rule_matches_approved_versions_of_the_group(stack):
+    _, _, t = _setup(stack)
+    rule = only(t, "AWS::Events::Rule")
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["churn"], "ModelApprovalStatus": ["Approved"]},
+    }
+    (target,) = rule["Targets"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 2}
+    assert "DeadLetterConfig" in target
+
+
+def test_function_carries_the_endpoints_guardrails_and_settings(stack):
+    _, endpoint, t = _setup(stack)
+    fn = _function(t)
+    env = fn["Environment"]["Variables"]
+    assert env["ENDPOINT_NAME"] == endpoint.endpoint_name
+    assert env["MODEL_PACKAGE_GROUP_NAME"] == "churn"
+    assert env["ENABLE_NETWORK_ISOLATION"] == "true"
+    assert "KMS_KEY_ARN" in env and "DATA_CAPTURE_CONFIG" in env and "DEPLOYMENT_CONFIG" in env
+    deployment = Stack.of(stack).resolve(endpoint.deployment_api_config)
+    assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+    assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 2
+    assert fn["ReservedConcurrentExecutions"] == 1  # two approvals never race
+    assert fn["TracingConfig"] == {"Mode": "Active"} and "KmsKeyArn" in fn
+
+
+def test_permissions_are_scoped(stack):
+    _, endpoint, t = _setup(stack)
+    policy = next(p for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith("DeployPolicy"))
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "Sid" in s}
+    assert statements["DeployToOneEndpoint"]["Action"] == ["sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"]
+    assert f"endpoint/{endpoint.endpoint_name.lower()}" in json.dumps(statements["DeployToOneEndpoint"]["Resource"])
+    assert "model-package/churn/*" in json.dumps(statements["ReadApprovedVersions"]["Resource"])
+    created = json.dumps(statements["CreateVersionedModelAndConfig"]["Resource"])
+    assert "model/churn-v*" in created and "endpoint-config/churn-v*" in created
+    assert statements["PassOnlyTheModelRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    all_actions = json.dumps([s["Action"] for s in policy["Properties"]["PolicyDocument"]["Statement"]])
+    assert "sagemaker:*" not in all_actions and "DeleteEndpoint" not in all_actions
+
+
+def test_default_key_lets_eventbridge_write_dead_letters(stack):
+    deployer, _, t = _setup(stack)
+    keys = [k["Properties"]["KeyPolicy"]["Statement"] for k in resources(t, "AWS::KMS::Key").values()]
+    assert any(s.get("Sid") == "AllowEventBridgeDeadLetters" for statements in keys for s in statements)
+
+
+def test_rejects_a_serverless_endpoint(stack):
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), network_isolation=False)
+    endpoint = ServerlessEndpoint(stack, "Serverless", model=model)
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
+    with pytest.raises(ValidationError, match="RealtimeEndpoint"):
+        DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint)
+
+
+def test_rejects_missing_group(stack):
+    key = PlatformKey(stack, "Key")
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), encryption_key=key)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large")
+    with pytest.raises(ValidationError, match="model_package_group"):
+        DeployOnApproval(stack, "Deploy", model_package_group=None, endpoint=endpoint)
