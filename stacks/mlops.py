@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, CfnMapping, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -54,12 +54,7 @@ class MlopsStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        accounts = CfnMapping(
-            self, "SklearnImageAccounts", mapping={r: {"account": a} for r, a in SKLEARN_IMAGE_ACCOUNTS.items()}
-        )
-        image = ContainerImage.from_uri(
-            f"{accounts.find_in_map(Aws.REGION, 'account')}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{SKLEARN_IMAGE}"
-        )
+        image = ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_IMAGE)
         self.group = ModelPackageGroup(
             self, "ModelGroup", model_package_group_name=model_package_group_name,
             description="Iris nearest-centroid models trained by the reference pipeline",

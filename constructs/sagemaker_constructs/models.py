@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Mapping, Sequence
 
-from aws_cdk import Names, Token
+from aws_cdk import Aws, CfnMapping, Names, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -38,7 +39,9 @@ class ContainerImage:
     """An inference container image. Create with one of the ``from_*`` class methods."""
 
     def __init__(self, *, uri: str | None = None, repository: ecr.IRepository | None = None, tag: str = "latest",
-                 directory: str | None = None, asset_options: Mapping | None = None) -> None:
+                 directory: str | None = None, asset_options: Mapping | None = None,
+                 regional: tuple[Mapping[str, str], str] | None = None) -> None:
+        self._regional = regional
         self._uri = uri
         self._repository = repository
         self._tag = tag
@@ -53,6 +56,18 @@ class ContainerImage:
         if not Token.is_unresolved(uri) and not re.fullmatch(_IMAGE_URI, uri or ""):
             raise ValidationError("ContainerImage.from_uri", "uri", uri, "an image URI without spaces, at most 255 characters")
         return cls(uri=uri)
+
+    @classmethod
+    def from_regional_registry(cls, accounts: Mapping[str, str], repository: str) -> "ContainerImage":
+        """A SageMaker prebuilt image whose registry account differs by region (as the SageMaker
+        Python SDK's image URI tables list them): ``<account of the stack's region>.dkr.ecr.
+        <region>.<url suffix>/<repository>``, resolved at deploy time through a CloudFormation
+        mapping, so an environment-agnostic stack works in every listed region."""
+        check_pattern("ContainerImage.from_regional_registry", "repository", repository,
+                      r"[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?", description="repository[:tag]")
+        if not accounts:
+            raise ValidationError("ContainerImage.from_regional_registry", "accounts", {}, "at least one region")
+        return cls(regional=(dict(accounts), repository))
 
     @classmethod
     def from_ecr_repository(cls, repository: ecr.IRepository, tag: str = "latest") -> "ContainerImage":
@@ -80,6 +95,14 @@ class ContainerImage:
             asset = ecr_assets.DockerImageAsset(scope, "ImageAsset", directory=self._directory, **self._asset_options)
             asset.repository.grant_pull(grantee)
             return asset.image_uri
+        if self._regional is not None:
+            accounts, repository = self._regional
+            stack = Stack.of(scope)
+            mapping_id = "ImageAccounts" + hashlib.sha256(repository.split(":")[0].encode()).hexdigest()[:8]
+            mapping = stack.node.try_find_child(mapping_id) or CfnMapping(
+                stack, mapping_id, mapping={r: {"account": a} for r, a in sorted(accounts.items())}
+            )
+            return f"{mapping.find_in_map(Aws.REGION, 'account')}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{repository}"
         return self._uri  # type: ignore[return-value]
 
 

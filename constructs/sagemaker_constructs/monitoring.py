@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Aws, CfnMapping, Duration, Fn
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
@@ -19,6 +19,7 @@ from .compliance import acknowledge_iam_findings_at_synth
 from .endpoints.base import INSTANCE_TYPE_PATTERN
 from .endpoints.realtime import _InstanceEndpoint
 from .errors import ValidationError, check_int_range, check_pattern
+from .models import ContainerImage
 from .network import allow_https_to_endpoints
 from .pipelines import SCHEDULE_PATTERN
 from .roles import JobExecutionRole
@@ -141,10 +142,8 @@ class ModelMonitor(Construct):
                 subnets=[s.subnet_id for s in chosen], security_group_ids=[self.security_group.security_group_id]
             )
 
-        accounts = CfnMapping(self, "AnalyzerImageAccounts",
-                              mapping={r: {"account": a} for r, a in ANALYZER_IMAGE_ACCOUNTS.items()})
-        image = (f"{accounts.find_in_map(Aws.REGION, 'account')}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
-                 "/sagemaker-model-monitor-analyzer")
+        image = ContainerImage.from_regional_registry(
+            ANALYZER_IMAGE_ACCOUNTS, "sagemaker-model-monitor-analyzer").bind(self, self.role)
         key_arn = encryption_key.key_arn
         self.job_definition = sagemaker.CfnDataQualityJobDefinition(
             self,

@@ -162,3 +162,20 @@ def test_rejects_bad_model_data_key(stack):
     bucket = SecureBucket(stack, "B", encryption_key=PlatformKey(stack, "Key"))
     with pytest.raises(ValidationError, match="key"):
         ModelData.from_bucket(bucket, "/absolute")
+
+
+def test_regional_registry_image_resolves_per_region(stack):
+    image = ContainerImage.from_regional_registry({"us-east-1": "683313688378", "eu-west-1": "141502667606"},
+                                                  "sagemaker-scikit-learn:1.2-1-cpu-py3")
+    Model(stack, "A", image=image)
+    Model(stack, "B", image=image)
+    t = template_of(stack)
+    (mapping,) = t["Mappings"].values()  # one mapping, shared by both models
+    assert mapping == {"eu-west-1": {"account": "141502667606"}, "us-east-1": {"account": "683313688378"}}
+    image_uri = json.dumps(next(iter(resources(t, "AWS::SageMaker::Model").values()))["Properties"]["PrimaryContainer"]["Image"])
+    assert "Fn::FindInMap" in image_uri and "sagemaker-scikit-learn:1.2-1-cpu-py3" in image_uri
+
+
+def test_rejects_empty_regional_registry():
+    with pytest.raises(ValidationError, match="accounts"):
+        ContainerImage.from_regional_registry({}, "sagemaker-scikit-learn:1.2-1-cpu-py3")

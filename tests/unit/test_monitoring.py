@@ -17,7 +17,7 @@ from sagemaker_constructs import (
     SecureBucket,
     ValidationError,
 )
-from tests.harness.templates import only, resources, template_of
+from tests.harness.templates import only, template_of
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 FEATURES = ["sepal_length_cm", "petal_width_cm"]

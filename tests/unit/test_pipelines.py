@@ -4,7 +4,6 @@ request shapes and the published definition schema, scheduling, and every valida
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import botocore.session
 import jsonschema
