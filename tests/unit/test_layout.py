@@ -72,3 +72,19 @@ def test_handlers_import_only_boto3_and_stdlib():
     for path in handlers.rglob("*.py"):
         text = path.read_text()
         assert "aws_cdk" not in text and "sagemaker_constructs" not in text, path
+
+
+def test_pip_installable_from_the_checkout(tmp_path):
+    """A wheel built from the checkout holds the whole package (handlers, endpoints, py.typed)
+    and never a top-level ``constructs`` package."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    (wheel,) = tmp_path.glob("sagemaker_constructs-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in ("sagemaker_constructs/__init__.py", "sagemaker_constructs/py.typed",
+                     "sagemaker_constructs/endpoints/realtime.py", "sagemaker_constructs/handlers/studio_teardown.py",
+                     "sagemaker_constructs/handlers/deploy_on_approval.py"):
+        assert expected in names, expected
+    assert not any(n.startswith("constructs/") for n in names)
