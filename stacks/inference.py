@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Fn, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -112,4 +112,3 @@ class InferenceStack(Stack):
         CfnOutput(self, "ServerlessEndpointName", value=self.serverless.endpoint_name)
         CfnOutput(self, "MultiModelEndpointName", value=self.multi_model.endpoint_name)
         CfnOutput(self, "InvokerFunctionName", value=self.invoker.function.function_name)
-        CfnOutput(self, "MultiModelPrefix", value=Fn.join("", ["s3://", data_bucket.bucket_name, "/models/"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
@@ -108,7 +108,8 @@ class _InstanceEndpoint(EndpointBase):
                 )
             ],
         )
-        self.cfn_endpoint_config.node.add_dependency(model)
+        if not Token.is_unresolved(model.model_name):  # a literal name carries no implicit dependency
+            self.cfn_endpoint_config.node.add_dependency(model)
         if encryption_key is not None and volume_key is None:
             acknowledge(
                 self.cfn_endpoint_config,

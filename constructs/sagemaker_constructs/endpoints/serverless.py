@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
@@ -120,7 +121,8 @@ class ServerlessEndpoint(EndpointBase):
                 )
             ],
         )
-        self.cfn_endpoint_config.node.add_dependency(model)
+        if not Token.is_unresolved(model.model_name):  # a literal name carries no implicit dependency
+            self.cfn_endpoint_config.node.add_dependency(model)
         acknowledge(
             self.cfn_endpoint_config,
             reason=(
