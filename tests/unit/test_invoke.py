@@ -4,7 +4,6 @@ grants, metrics, validation and cdk-nag."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -13,10 +12,11 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from sagemaker_constructs import IsolatedNetwork, PlatformKey, ValidationError, add_compliance_checks
+from sagemaker_constructs import IsolatedNetwork, PlatformKey, ValidationError
 from sagemaker_constructs.compliance import nag_flatten
 from sagemaker_constructs.invoke import HANDLERS_DIR, EndpointInvoker
 from tests.conftest import new_app, new_stack
+from tests.harness.reference import synth_checked
 from tests.harness.templates import only, resources, template_of, walk
 
 ENDPOINT_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint/churn-endpoint"
@@ -390,31 +390,10 @@ def test_all_nag_packs_report_no_unacknowledged_findings(tmp_path):
     key, net = _network(stack)
     EndpointInvoker(stack, "Private", endpoint=endpoint, vpc=net.vpc,
                     endpoint_security_group=net.endpoint_security_group, encryption_key=key)
-    add_compliance_checks(app)
-    try:
-        app.synth()
-    except RuntimeError:  # a finding fails synth; the report says which
-        pass
-    report = tmp_path / "validation-report.json"
-    findings = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            for violation in plugin["violations"]:
-                for construct in violation["violatingConstructs"]:
-                    findings.append(f"{violation['ruleName']} {construct['constructPath']}")
-    assert findings == []
-
-    acks = {}
-    manifest = json.loads(Path(tmp_path, "manifest.json").read_text())
-    for artifact in manifest["artifacts"].values():
-        metadata = dict(artifact.get("metadata", {}))
-        if "additionalMetadataFile" in artifact:
-            metadata.update(json.loads((tmp_path / artifact["additionalMetadataFile"]).read_text()))
-        for path, entries in metadata.items():
-            for entry in entries:
-                ours = path.startswith(("/Invoke/Public", "/Invoke/Private"))
-                if entry.get("type") == "aws:cdk:acknowledged-rules" and ours:
-                    acks.setdefault(path, {}).update(entry["data"])
+    result = synth_checked(app, tmp_path)
+    assert [f"{rule} {path}" for rule, path, _ in result.unacknowledged_findings()] == []
+    acks = {path: rules for path, rules in result.acknowledgements().items()
+            if path.startswith(("/Invoke/Public", "/Invoke/Private"))}
     # Outside a VPC: LambdaInsideVPC acknowledged on that function only, saying how to remove it.
     public_fn = {r: why for r, why in acks["/Invoke/Public/Function"].items()}
     assert set(public_fn) == {f"{p}::{p}-LambdaInsideVPC" for p in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")}

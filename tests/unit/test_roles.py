@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -13,7 +12,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from sagemaker_constructs import PlatformKey, SecureBucket, ValidationError, add_compliance_checks
+from sagemaker_constructs import PlatformKey, SecureBucket, ValidationError
 from sagemaker_constructs.roles import (
     INTER_CONTAINER_ENCRYPTION_ACTIONS,
     NETWORK_ISOLATION_ACTIONS,
@@ -26,6 +25,7 @@ from sagemaker_constructs.roles import (
     StudioUserRole,
 )
 from tests.conftest import new_app, new_stack
+from tests.harness.reference import synth_checked
 from tests.harness.templates import resources, template_of, walk
 
 KEY = {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
@@ -530,30 +530,10 @@ def test_all_nag_packs_report_no_unacknowledged_findings(tmp_path):
     StudioUserRole(stack, "StudioDefaults", encryption_key=key)
     JobExecutionRole(stack, "JobDefaults", encryption_key=key, orchestrate_pipelines=True)
     ModelHostingRole(stack, "HostDefaults", encryption_key=key, data_capture_bucket=roles["data"])
-    add_compliance_checks(app)
-    try:
-        app.synth()
-    except RuntimeError:  # a finding fails synth; the report says which
-        pass
-    report = tmp_path / "validation-report.json"
-    findings = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            for violation in plugin["violations"]:
-                for construct in violation["violatingConstructs"]:
-                    findings.append(f"{violation['ruleName']} {construct['constructPath']}")
-    assert findings == []
+    result = synth_checked(app, tmp_path)
+    assert [f"{rule} {path}" for rule, path, _ in result.unacknowledged_findings()] == []
     # Each acknowledgement is an IAM5 finding on a role's permissions policy, with its reason.
-    manifest = json.loads(Path(tmp_path, "manifest.json").read_text())
-    acks = {}
-    for artifact in manifest["artifacts"].values():
-        metadata = dict(artifact.get("metadata", {}))
-        if "additionalMetadataFile" in artifact:
-            metadata.update(json.loads((tmp_path / artifact["additionalMetadataFile"]).read_text()))
-        for path, entries in metadata.items():
-            for entry in entries:
-                if entry.get("type") == "aws:cdk:acknowledged-rules" and "/Policy" in path:
-                    acks.setdefault(path, {}).update(entry["data"])
+    acks = {path: rules for path, rules in result.acknowledgements().items() if "/Policy" in path}
     studio_acks = acks["/Roles/Studio/Policy"]
     assert all(rule.startswith("AwsSolutions::AwsSolutions-IAM5[") for rule in studio_acks)
     unscoped = studio_acks["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]

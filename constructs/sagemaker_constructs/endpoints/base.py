@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from aws_cdk import ArnFormat, Duration, Resource, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -102,6 +103,36 @@ class ImportedEndpoint(_EndpointMixin, Resource):
 
 class EndpointBase(_EndpointMixin, Construct):
     """Base of the endpoint constructs; ``from_endpoint_name`` imports one the stack does not own."""
+
+    def _create_endpoint(self, *, deployment_config=None, autoscaling: dict | None = None,
+                         exclude_retained: Sequence[str] = ()) -> None:
+        """The ``AWS::SageMaker::Endpoint`` (child ``Resource``) on ``self.cfn_endpoint_config``, its
+        ARN, and, with ``autoscaling`` (``scale_variant`` arguments), a scalable target. With
+        autoscaling, stack updates keep the scaled capacity (``RetainAllVariantProperties``) except
+        for ``exclude_retained`` properties."""
+        from aws_cdk import aws_sagemaker as sagemaker
+
+        from .autoscaling import scale_variant
+
+        self.cfn_endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Resource",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
+            deployment_config=deployment_config,
+            retain_all_variant_properties=True if autoscaling else None,
+            exclude_retained_variant_properties=[
+                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=p) for p in exclude_retained
+            ] if autoscaling and exclude_retained else None,
+        )
+        # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
+        self.endpoint_arn = endpoint_arn_for(self, self.endpoint_name)
+        self.scalable_target = None
+        if autoscaling:
+            self.scalable_target = scale_variant(
+                self, endpoint_name=self.endpoint_name, variant_name=self.variant_name,
+                depends_on=self.cfn_endpoint, **autoscaling,
+            )
 
     @classmethod
     def from_endpoint_name(cls, scope: Construct, id: str, endpoint_name: str, *,

@@ -15,12 +15,10 @@ from constructs import Construct
 from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_int_range
 from ..models import Model
-from .autoscaling import scale_variant
 from .base import (
     EndpointBase,
     check_instance_type,
     check_name,
-    endpoint_arn_for,
     endpoint_default_name,
     instance_family,
 )
@@ -131,35 +129,18 @@ class _InstanceEndpoint(EndpointBase):
         #: UpdateEndpoint's DeploymentConfig for deployments made outside CloudFormation (None: default).
         self.deployment_api_config: dict | None = deployment.api(self.rollback_alarms) if deployment else None
 
-        autoscaling = max_instance_count is not None
-        self.cfn_endpoint = sagemaker.CfnEndpoint(
-            self,
-            "Resource",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
+        self._create_endpoint(
             deployment_config=deployment_config,
-            # With autoscaling, a stack update must not reset the scaled-out instance count
-            # (or weights) to the template's; data capture changes still apply.
-            retain_all_variant_properties=True if autoscaling else None,
-            exclude_retained_variant_properties=[
-                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DataCaptureConfig")
-            ] if autoscaling else None,
+            # Data capture changes still apply when the scaled capacity is retained.
+            exclude_retained=("DataCaptureConfig",),
+            autoscaling=None if max_instance_count is None else {
+                "dimension": "sagemaker:variant:DesiredInstanceCount",
+                "min_capacity": instance_count,
+                "max_capacity": max_instance_count,
+                "metric": appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+                "target_value": float(target_invocations_per_instance or 100),
+            },
         )
-        # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
-        self.endpoint_arn = endpoint_arn_for(self, self.endpoint_name)
-        self.scalable_target: appscaling.ScalableTarget | None = None
-        if autoscaling:
-            self.scalable_target = scale_variant(
-                self,
-                endpoint_name=self.endpoint_name,
-                variant_name=self.variant_name,
-                dimension="sagemaker:variant:DesiredInstanceCount",
-                min_capacity=instance_count,
-                max_capacity=max_instance_count,
-                metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-                target_value=float(target_invocations_per_instance or 100),
-                depends_on=self.cfn_endpoint,
-            )
 
     def _default_alarms(self, threshold_5xx: int, latency: Duration) -> list[cloudwatch.IAlarm]:
         """The endpoint's own rollback alarms: 5xx errors, and model latency."""

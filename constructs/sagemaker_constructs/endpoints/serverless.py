@@ -10,8 +10,7 @@ from constructs import Construct
 from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_choice, check_int_range
 from ..models import Model
-from .autoscaling import scale_variant
-from .base import EndpointBase, check_name, endpoint_arn_for, endpoint_default_name
+from .base import EndpointBase, check_name, endpoint_default_name
 from .data_capture import DataCapture
 
 #: MemorySizeInMB values SageMaker Serverless Inference accepts.
@@ -132,26 +131,10 @@ class ServerlessEndpoint(EndpointBase):
             nag=across_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
             checkov=["CKV_AWS_98"],
         )
-        autoscaling = max_provisioned_concurrency is not None
-        self.cfn_endpoint = sagemaker.CfnEndpoint(
-            self,
-            "Resource",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=self.cfn_endpoint_config.attr_endpoint_config_name,
-            retain_all_variant_properties=True if autoscaling else None,
-        )
-        # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
-        self.endpoint_arn = endpoint_arn_for(self, self.endpoint_name)
-        self.scalable_target: appscaling.ScalableTarget | None = None
-        if autoscaling:
-            self.scalable_target = scale_variant(
-                self,
-                endpoint_name=self.endpoint_name,
-                variant_name=self.variant_name,
-                dimension="sagemaker:variant:DesiredProvisionedConcurrency",
-                min_capacity=provisioned_concurrency,
-                max_capacity=max_provisioned_concurrency,
-                metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
-                target_value=target_provisioned_utilization,
-                depends_on=self.cfn_endpoint,
-            )
+        self._create_endpoint(autoscaling=None if max_provisioned_concurrency is None else {
+            "dimension": "sagemaker:variant:DesiredProvisionedConcurrency",
+            "min_capacity": provisioned_concurrency,
+            "max_capacity": max_provisioned_concurrency,
+            "metric": appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
+            "target_value": target_provisioned_utilization,
+        })
