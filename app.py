@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reference app: the stacks in stacks/, configured from cdk.json context.
 
-Environment-agnostic by default. Set CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (the CDK CLI
+Environment-agnostic by default. With context ``sagemaker-constructs:compliance=true`` (set in
+cdk.json) every synth runs the compliance packs and fails on an unacknowledged finding. Set CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION (the CDK CLI
 does this from your profile) and context ``sagemaker-constructs:use-cli-environment=true``
 to pin the stacks to that account and region.
 """
@@ -12,6 +13,7 @@ import os
 
 import aws_cdk as cdk
 
+from sagemaker_constructs import add_compliance_checks
 from stacks import InferenceStack, MlopsStack, PlatformConfig, PlatformStack
 from stacks.config import CONTEXT_KEY
 
@@ -59,6 +61,9 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
 def main() -> None:
     app = cdk.App()
     build(app)
+    if app.node.try_get_context("sagemaker-constructs:compliance") in (True, "true"):
+        # cdk-nag's four packs and our SageMaker pack: an unacknowledged finding fails the synth.
+        add_compliance_checks(app)
     app.synth()
 
 

@@ -1,7 +1,7 @@
 """sagemaker-constructs: secure-by-default AWS CDK v2 constructs for Amazon SageMaker."""
 
 from .audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
-from .compliance import NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
+from .compliance import COMPLIANCE_PACKS, NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
 from .deploy import DeployOnApproval
 from .encryption import PlatformKey
 from .endpoints import (
@@ -18,6 +18,8 @@ from .invoke import EndpointInvoker
 from .models import ContainerImage, Model, ModelData
 from .monitoring import ModelMonitor
 from .pipelines import ModelPackageGroup, TrainingPipeline
+from .sagemaker_rules import RULES as SAGEMAKER_RULES
+from .sagemaker_rules import SageMakerChecks
 from .roles import JobExecutionRole, ModelHostingRole, StudioUserRole
 from .storage import SecureBucket
 from .studio import StudioDomain, UserProfile
@@ -26,6 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuditTrail",
+    "COMPLIANCE_PACKS",
     "ContainerImage",
     "DataCapture",
     "DeployOnApproval",
@@ -48,6 +51,8 @@ __all__ = [
     "ModelHostingRole",
     "NAG_PACKS",
     "PlatformKey",
+    "SAGEMAKER_RULES",
+    "SageMakerChecks",
     "SecureBucket",
     "StudioDomain",
     "StudioUserRole",

@@ -24,22 +24,34 @@ INLINE_SERVICE_POLICY_REASON = (
 
 #: The cdk-nag rule-pack prefixes, in the order findings are reported.
 NAG_PACKS: tuple[str, ...] = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+#: Every pack ``add_compliance_checks`` registers by default: the cdk-nag packs and our own.
+COMPLIANCE_PACKS: tuple[str, ...] = (*NAG_PACKS, "SageMaker")
 
 
-def add_compliance_checks(app: Stage, *, packs: Sequence[str] = NAG_PACKS, verbose: bool = False) -> None:
-    """Register cdk-nag rule packs as validation plugins on ``app`` (cdk-nag 3 API).
+def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS, verbose: bool = False) -> None:
+    """Register rule packs as validation plugins on ``app`` (cdk-nag 3 API).
 
-    Default: AwsSolutions, HIPAA Security, NIST 800-53 R5 and PCI DSS 3.2.1. A finding that is
-    not acknowledged fails ``app.synth()`` / ``cdk synth`` and is written to
-    ``validation-report.json`` in the cloud assembly.
+    Default: the cdk-nag packs AwsSolutions, HIPAA Security, NIST 800-53 R5 and PCI DSS 3.2.1,
+    and our ``SageMaker`` pack (:class:`SageMakerChecks`). A finding that is not acknowledged
+    fails ``app.synth()`` / ``cdk synth`` and is written to ``validation-report.json``.
+    The cdk-nag packs need ``cdk-nag`` installed; the SageMaker pack needs nothing else.
     """
-    import cdk_nag  # development dependency: imported only when checks are requested
+    from .sagemaker_rules import SageMakerChecks
+
+    def nag(name: str):
+        def create(scope, verbose):
+            import cdk_nag  # development dependency: imported only when its packs are requested
+
+            return getattr(cdk_nag, name)(scope, verbose=verbose)
+
+        return create
 
     factories = {
-        "AwsSolutions": cdk_nag.AwsSolutionsChecks,
-        "HIPAA.Security": cdk_nag.HIPAASecurityChecks,
-        "NIST.800.53.R5": cdk_nag.NIST80053R5Checks,
-        "PCI.DSS.321": cdk_nag.PCIDSS321Checks,
+        "AwsSolutions": nag("AwsSolutionsChecks"),
+        "HIPAA.Security": nag("HIPAASecurityChecks"),
+        "NIST.800.53.R5": nag("NIST80053R5Checks"),
+        "PCI.DSS.321": nag("PCIDSS321Checks"),
+        "SageMaker": lambda scope, verbose: SageMakerChecks(),
     }
     unknown = [p for p in packs if p not in factories]
     if unknown:
@@ -56,12 +68,12 @@ def nag_rule_id(rule: str) -> str:
     ``"AwsSolutions-IAM5[Resource::*]"`` becomes ``"AwsSolutions::AwsSolutions-IAM5[Resource::*]"``;
     an id that already starts with ``"<pack>::"`` is returned unchanged.
     """
-    if any(rule.startswith(f"{pack}::") for pack in NAG_PACKS):
+    if any(rule.startswith(f"{pack}::") for pack in COMPLIANCE_PACKS):
         return rule
-    for pack in NAG_PACKS:
+    for pack in COMPLIANCE_PACKS:
         if rule.startswith(pack + "-"):
             return f"{pack}::{rule}"
-    raise ValueError(f"unknown cdk-nag rule pack in {rule!r}; expected one of {NAG_PACKS}")
+    raise ValueError(f"unknown rule pack in {rule!r}; expected one of {COMPLIANCE_PACKS}")
 
 
 def _cfn_resources(construct: IConstruct) -> list[CfnResource]:

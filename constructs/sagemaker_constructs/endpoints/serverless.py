@@ -101,6 +101,7 @@ class ServerlessEndpoint(EndpointBase):
                 "Served by a serverless endpoint: SageMaker Serverless Inference does not support "
                 "network isolation (nor a VPC), so this model runs without them."
             ),
+            nag=["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"],
             checkov=["CKV_AWS_370"],
         )
         self.endpoint_name = endpoint_name or endpoint_default_name(self)
