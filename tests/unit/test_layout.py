@@ -88,3 +88,11 @@ def test_pip_installable_from_the_checkout(tmp_path):
                      "sagemaker_constructs/handlers/deploy_on_approval.py"):
         assert expected in names, expected
     assert not any(n.startswith("constructs/") for n in names)
+
+
+def test_ruff_finds_no_errors():
+    """Unused imports, undefined names and syntax errors fail the suite (ruff, pinned in the dev lock)."""
+    ruff = Path(sys.executable).with_name("ruff")
+    out = subprocess.run([str(ruff), "check", "constructs", "stacks", "tests", "app.py", "benchmarks"],
+                         cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
