@@ -46,6 +46,7 @@ PINNED = {
         "TrainingPipeline6E0303C5": "AWS::SageMaker::Pipeline",
         "DeployOnApprovalLogs275BC41B": "AWS::Logs::LogGroup",
         "DeployOnApprovalDeadLetterQueueF1C26059": "AWS::SQS::Queue",
+        "DeployOnApprovalApprovalQueue7AD2A33E": "AWS::SQS::Queue",
     },
 }
 

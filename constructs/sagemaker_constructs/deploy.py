@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .encryption import PlatformKey
 from .endpoints.realtime import _InstanceEndpoint
-from .errors import ValidationError
+from .errors import ValidationError, check_int_range
 from .functions import SecureFunction
 from .pipelines import ModelPackageGroup
 
@@ -35,12 +36,15 @@ class DeployOnApproval(SecureFunction):
     An EventBridge rule (child ``Rule``) on ``SageMaker Model Package State Change`` events with
     ``ModelApprovalStatus: Approved`` for this group targets a Lambda function (handler
     ``handlers/deploy_on_approval.py``; hardened as :class:`SecureFunction`: KMS, DLQ, tracing,
-    reserved concurrency 1 so two approvals never race). It creates a model and an endpoint config
+    reserved concurrency 2) through an SQS queue (child ``ApprovalQueue``, KMS, TLS only) read one
+    approval at a time. It creates a model and an endpoint config
     named after the version (so the same approval twice deploys once), keeps the endpoint's current
     instance count, volume key, data capture and VPC settings, and calls ``UpdateEndpoint`` with the
     endpoint's own deployment guardrails (canary/linear/all-at-once with rollback alarms), so a bad
-    model never takes all traffic and is rolled back. A busy endpoint makes the invocation fail
-    and Lambda retries it (twice); after that the event waits in the dead-letter queue.
+    model never takes all traffic and is rolled back. An approval that cannot be deployed yet (the
+    endpoint is still rolling out, throttling) goes back to the queue and is retried every
+    ``retry_interval`` (10 minutes), up to ``max_receive_count`` (36) times, then waits in the
+    dead-letter queue (child ``DeadLetterQueue``) for a redrive.
 
     Co-existing with CloudFormation: CloudFormation still owns the endpoint resource, which now
     serves a config CloudFormation did not create (drift on ``EndpointConfigName``). The next stack
@@ -48,6 +52,9 @@ class DeployOnApproval(SecureFunction):
     reconcile by promoting the approved version into the template (e.g. ``ModelData`` of the new
     artifact), or keep the template's endpoint settings unchanged between approvals.
     """
+
+    #: EventBridge delivers approvals to the KMS-encrypted queue: the default key allows it.
+    _key_allows_eventbridge = True
 
     def __init__(
         self,
@@ -62,6 +69,8 @@ class DeployOnApproval(SecureFunction):
         encryption_key: kms.IKey | None = None,
         timeout: Duration = Duration.minutes(2),
         retry_attempts: int = 2,
+        retry_interval: Duration = Duration.minutes(10),
+        max_receive_count: int = 36,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         """
@@ -70,8 +79,14 @@ class DeployOnApproval(SecureFunction):
         :param vpc: run the function in this VPC (it needs the ``sagemaker.api`` endpoint).
             Default: outside any VPC.
         :param encryption_key: key for the function's environment, logs and dead-letter queue.
-            Default: a new ``PlatformKey`` (child ``Key``) that EventBridge may use for the queue.
-        :param retry_attempts: retries of a failed deployment (0-2). Default: 2.
+            Its policy must let EventBridge use it for the queues (a ``PlatformKey`` does). Default:
+            a new ``PlatformKey`` (child ``Key``).
+        :param retry_attempts: retries of a failed direct asynchronous invocation (0-2). Default: 2.
+        :param retry_interval: how long an approval that could not be deployed yet (endpoint busy,
+            throttled, failed) waits in the queue before the next try; at least the function
+            timeout. Default: 10 minutes.
+        :param max_receive_count: tries before an approval moves to the dead-letter queue (1-1000).
+            Default: 36 (6 hours at the default interval: longer than a blue/green rollout).
         """
         super().__init__(scope, id)
         if model_package_group is None:
@@ -80,7 +95,11 @@ class DeployOnApproval(SecureFunction):
             raise ValidationError(self, "endpoint", type(endpoint).__name__,
                                   "a RealtimeEndpoint or MultiModelEndpoint of this app (deployment guardrails "
                                   "apply to instance-backed endpoints)")
-        self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=1, retry_attempts=retry_attempts)
+        self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=2, retry_attempts=retry_attempts)
+        check_int_range(self, "max_receive_count", max_receive_count, minimum=1, maximum=1000)
+        if not retry_interval.is_unresolved() and not timeout.is_unresolved():
+            check_int_range(self, "retry_interval (seconds)", retry_interval.to_seconds(),
+                            minimum=timeout.to_seconds(), maximum=12 * 3600)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
         self.endpoint = endpoint
         self.model_package_group = model_package_group
@@ -149,7 +168,7 @@ class DeployOnApproval(SecureFunction):
             encryption_key=encryption_key,
             timeout=timeout,
             memory_size=256,
-            reserved_concurrency=1,
+            reserved_concurrency=2,
             retry_attempts=retry_attempts,
             log_retention=log_retention,
             outside_vpc_reason=(
@@ -165,15 +184,21 @@ class DeployOnApproval(SecureFunction):
                 "this group's name prefix; Lambda names its network interfaces at run time."
             ),
         )
-        if isinstance(self.encryption_key, PlatformKey) and encryption_key is None:
-            # EventBridge writes undeliverable events to the KMS-encrypted dead-letter queue.
-            self.encryption_key.add_to_resource_policy(iam.PolicyStatement(
-                sid="AllowEventBridgeDeadLetters",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            ))
+        # Approvals wait in a queue, so one that arrives during a rollout is retried every
+        # retry_interval until the endpoint is free, instead of exhausting Lambda's 3-minute retries.
+        self.approvals_queue = sqs.Queue(
+            self,
+            "ApprovalQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            visibility_timeout=retry_interval,
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=max_receive_count),
+        )
+        self.function.add_event_source(event_sources.SqsEventSource(
+            self.approvals_queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2,
+        ))
         self.rule = events.Rule(
             self,
             "Rule",
@@ -186,8 +211,8 @@ class DeployOnApproval(SecureFunction):
                     "ModelApprovalStatus": ["Approved"],
                 },
             ),
-            targets=[targets.LambdaFunction(
-                self.function, dead_letter_queue=self.dead_letter_queue, retry_attempts=retry_attempts,
+            targets=[targets.SqsQueue(
+                self.approvals_queue, dead_letter_queue=self.dead_letter_queue, retry_attempts=retry_attempts,
                 max_event_age=Duration.hours(2),
             )],
         )

@@ -56,7 +56,7 @@ class PlatformKey(kms.Key):
     * ``RemovalPolicy.RETAIN``: deleting the stack never destroys data encrypted with it;
     * key policy: the account root administers the key (the CDK default, which delegates to
       IAM); SageMaker, CloudWatch Logs (this region), CloudWatch alarms (for encrypted SNS
-      topics) and CloudTrail may use it, each only on behalf of this account (``aws:SourceAccount`` / encryption-context conditions);
+      topics), EventBridge (for encrypted SQS targets) and CloudTrail may use it, each only on behalf of this account (``aws:SourceAccount`` / encryption-context conditions);
       no ``*`` principals.
     """
 
@@ -75,6 +75,7 @@ class PlatformKey(kms.Key):
         allow_cloudwatch_logs: bool = True,
         allow_cloudtrail: bool = True,
         allow_cloudwatch_alarms: bool = True,
+        allow_eventbridge: bool = True,
     ) -> None:
         """
         :param alias: alias to create for the key (``alias/`` is prepended when missing).
@@ -93,6 +94,8 @@ class PlatformKey(kms.Key):
             Default: true.
         :param allow_cloudwatch_alarms: let CloudWatch alarms of this account publish to SNS topics
             encrypted with it. Default: true.
+        :param allow_eventbridge: let EventBridge rules of this account deliver to SQS queues
+            encrypted with it (targets and dead-letter queues). Default: true.
         """
         alias_name = validate_key_alias(scope, alias)
         if not pending_window.is_unresolved():
@@ -144,6 +147,16 @@ class PlatformKey(kms.Key):
                 iam.PolicyStatement(
                     sid="AllowCloudWatchAlarmsForThisAccount",
                     principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": account}},
+                )
+            )
+        if allow_eventbridge:
+            self.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowEventBridgeForThisAccount",
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
                     actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                     resources=["*"],
                     conditions={"StringEquals": {"aws:SourceAccount": account}},

@@ -83,6 +83,9 @@ class SecureFunction(Construct):
     Subclasses validate their own input, then call :meth:`_build` with their statements.
     """
 
+    #: Whether the default key lets EventBridge use it (for constructs whose queues it feeds).
+    _key_allows_eventbridge = False
+
     def _check_function(self, *, timeout: Duration, memory_size: int, reserved_concurrency: int,
                         retry_attempts: int) -> None:
         if not timeout.is_unresolved():
@@ -146,7 +149,8 @@ class SecureFunction(Construct):
         self._purpose = purpose
         self.encryption_key: kms.IKey = encryption_key or PlatformKey(
             self, "Key", description=f"{purpose}: function environment, logs and dead-letter queue",
-            allow_sagemaker=False, allow_cloudtrail=False,
+            allow_sagemaker=False, allow_cloudtrail=False, allow_cloudwatch_alarms=False,
+            allow_eventbridge=self._key_allows_eventbridge,
         )
         self.log_group = logs.LogGroup(
             self, "Logs", encryption_key=self.encryption_key, retention=log_retention,

@@ -371,3 +371,37 @@ def test_name_keeps_a_valid_group_prefix_verbatim():
 # --- packaging
 
 
+
+
+# --- SQS batches (the construct buffers approvals in a queue)
+
+
+def _sqs(*events: dict) -> dict:
+    return {"Records": [{"messageId": f"m{i}", "body": json.dumps(e), "eventSource": "aws:sqs"}
+                        for i, e in enumerate(events)]}
+
+
+def test_sqs_batch_of_ignored_events_reports_no_failures(sm):
+    result = doa.handler(_sqs(event("Rejected"), event(group="other-group")), None)
+    assert result["batchItemFailures"] == []
+    assert [r["decision"] for r in result["results"]] == ["ignored", "ignored"]
+
+
+def test_sqs_record_for_a_busy_endpoint_is_retried_later(sm, capsys):
+    sm.package()
+    sm.endpoint("Updating", pending="EndpointConfig-SomethingElse")
+    result = doa.handler(_sqs(event()), None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}], "results": []}
+    assert decisions(capsys)[-1]["decision"] == "retry-later"
+
+
+def test_sqs_record_that_deploys_reports_no_failure(sm):
+    sm.package()
+    sm.endpoint()
+    sm.config()
+    sm.create_model()
+    sm.create_config()
+    sm.update()
+    result = doa.handler(_sqs(event()), None)
+    assert result["batchItemFailures"] == []
+    assert result["results"][0]["decision"] == "deployed"

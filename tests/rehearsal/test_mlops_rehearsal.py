@@ -45,7 +45,7 @@ def test_mlops_skipped_types_are_the_known_ones(mlops_rehearsal):
     assert skipped_types(template, r) == set(EXPECTED_SKIPPED)
 
 
-def test_mlops_deploy_rule_targets_the_function(mlops_rehearsal):
+def test_mlops_deploy_rule_targets_the_approval_queue(mlops_rehearsal):
     template, r = mlops_rehearsal
     events = r.client("events")
     (rule_id,) = resources(template, "AWS::Events::Rule")
@@ -55,8 +55,18 @@ def test_mlops_deploy_rule_targets_the_function(mlops_rehearsal):
     assert pattern["detail-type"] == ["SageMaker Model Package State Change"]
     assert pattern["detail"]["ModelApprovalStatus"] == ["Approved"]
     (target,) = events.list_targets_by_rule(Rule=rule_name)["Targets"]
-    assert target["Arn"].startswith("arn:aws:lambda:")
+    assert target["Arn"].startswith("arn:aws:sqs:")  # approvals are buffered, then retried while the endpoint is busy
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+
+
+def test_mlops_approval_queue_feeds_the_deployer(mlops_rehearsal):
+    template, r = mlops_rehearsal
+    lam = r.client("lambda")
+    (fn_id,) = [k for k, v in resources(template, "AWS::Lambda::Function").items()
+                if v["Properties"].get("Handler") == "deploy_on_approval.handler"]
+    mappings = lam.list_event_source_mappings(FunctionName=r.physical_id(fn_id))["EventSourceMappings"]
+    assert len(mappings) == 1 and mappings[0]["BatchSize"] == 1
+    assert mappings[0]["EventSourceArn"].startswith("arn:aws:sqs:")
 
 
 def test_mlops_deployer_function_is_configured_for_the_endpoint(mlops_rehearsal):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 
 from sagemaker_constructs import (
     ContainerImage,
@@ -67,7 +67,7 @@ def test_function_carries_the_endpoints_guardrails_and_settings(stack):
     deployment = Stack.of(stack).resolve(endpoint.deployment_api_config)
     assert deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
     assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 2
-    assert fn["ReservedConcurrentExecutions"] == 1  # two approvals never race
+    assert fn["ReservedConcurrentExecutions"] == 2
     assert fn["TracingConfig"] == {"Mode": "Active"} and "KmsKeyArn" in fn
 
 
@@ -86,10 +86,39 @@ def test_permissions_are_scoped(stack):
     assert "sagemaker:*" not in all_actions and "DeleteEndpoint" not in all_actions
 
 
-def test_default_key_lets_eventbridge_write_dead_letters(stack):
+def test_default_key_lets_eventbridge_use_the_queues(stack):
     deployer, _, t = _setup(stack)
-    keys = [k["Properties"]["KeyPolicy"]["Statement"] for k in resources(t, "AWS::KMS::Key").values()]
-    assert any(s.get("Sid") == "AllowEventBridgeDeadLetters" for statements in keys for s in statements)
+    key_id = next(k for k in resources(t, "AWS::KMS::Key") if k.startswith("DeployKey"))
+    statements = resources(t, "AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    events = next(s for s in statements if s.get("Sid") == "AllowEventBridgeForThisAccount")
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert "aws:SourceAccount" in events["Condition"]["StringEquals"]
+
+
+def test_approvals_are_buffered_and_retried_through_a_queue(stack):
+    deployer, _, t = _setup(stack)
+    rule = only(t, "AWS::Events::Rule")
+    (target,) = rule["Targets"]
+    queue_id = next(k for k in resources(t, "AWS::SQS::Queue") if k.startswith("DeployApprovalQueue"))
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    queue = resources(t, "AWS::SQS::Queue")[queue_id]["Properties"]
+    assert queue["VisibilityTimeout"] == 600
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 36
+    assert "KmsMasterKeyId" in queue
+    mapping = only(t, "AWS::Lambda::EventSourceMapping")
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("kwargs,match", [({"max_receive_count": 0}, "max_receive_count"),
+                                          ({"retry_interval": Duration.seconds(30)}, "retry_interval")])
+def test_rejects_bad_retry_settings(stack, kwargs, match):
+    key = PlatformKey(stack, "Key")
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), encryption_key=key)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large")
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
+    with pytest.raises(ValidationError, match=match):
+        DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint, **kwargs)
 
 
 def test_rejects_a_serverless_endpoint(stack):

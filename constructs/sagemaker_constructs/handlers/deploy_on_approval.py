@@ -1,8 +1,9 @@
 """Lambda handler behind ``DeployOnApproval``: deploy an approved model package to an existing endpoint.
 
 An EventBridge rule (source ``aws.sagemaker``, detail-type ``SageMaker Model Package State Change``,
-``detail.ModelApprovalStatus == "Approved"``, one model package group) invokes this function
-asynchronously. Each event ends in exactly one decision, logged as one JSON line and returned:
+``detail.ModelApprovalStatus == "Approved"``, one model package group) sends approvals to an SQS queue
+that feeds this function one at a time (or invokes it directly). Each event ends in exactly one
+decision, logged as one JSON line and returned:
 
 * ``ignored``: not Approved, another group, or the package is no longer Approved when described
   (a late event for a package since rejected). No AWS call for the first two.
@@ -16,11 +17,11 @@ Names are deterministic (:func:`resource_name`), which makes every step safe to 
 
 Errors are never swallowed. While the endpoint is busy (Creating, Updating, SystemUpdating,
 RollingBack, Deleting) :class:`EndpointBusy` is raised, throttling re-raises the ``ClientError`` and any
-other AWS error raises :class:`DeploymentError`: Lambda retries a failed asynchronous invocation (twice
-by default, about one and then two minutes later) and then sends the event to the dead-letter queue.
-EventBridge itself only retries delivering the event to Lambda. A deployment longer than the retry
-window therefore leaves a later approval in the DLQ, to be replayed. Versions are not ordered: a retried
-or replayed event for an older package that is still Approved deploys it over a newer one.
+other AWS error raises :class:`DeploymentError`. From the queue, a failed record is reported in
+``batchItemFailures`` and offered again after the queue's visibility timeout (so an approval waits out a
+blue/green rollout of hours), and moves to the dead-letter queue after the queue's receive limit. Invoked
+directly, the exception fails the invocation and Lambda's asynchronous retries apply. Versions are not
+ordered: a retried or replayed event for an older package that is still Approved deploys it over a newer one.
 
 Configuration is read from the environment at call time: ``ENDPOINT_NAME``, ``MODEL_PACKAGE_GROUP_NAME``,
 ``EXECUTION_ROLE_ARN`` (required); ``VARIANT_NAME`` (``AllTraffic``), ``DEPLOYMENT_CONFIG`` (JSON
@@ -194,7 +195,27 @@ def _variant(settings: Settings, endpoint: dict, config: dict, model_name: str) 
 
 
 def handler(event: dict, context: Any) -> dict:
-    """Deploy the approved model package of the event to ``ENDPOINT_NAME``; see the module docstring."""
+    """Deploy approved model packages to ``ENDPOINT_NAME``; see the module docstring.
+
+    Takes the EventBridge event itself, or an SQS batch of them (the construct buffers approvals in
+    a queue): a record that fails (e.g. the endpoint is busy) is reported in ``batchItemFailures``,
+    so SQS offers it again after the queue's visibility timeout, and after the queue's receive
+    limit moves it to the dead-letter queue.
+    """
+    if "Records" not in event:
+        return deploy(event)
+    failures, results = [], []
+    for record in event["Records"]:
+        try:
+            results.append(deploy(json.loads(record["body"])))
+        except Exception as err:  # noqa: BLE001 - every failure is retried through SQS, then dead-lettered
+            _decide("retry-later", message_id=record.get("messageId"), error=type(err).__name__, detail=str(err))
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures, "results": results}
+
+
+def deploy(event: dict) -> dict:
+    """Deploy the approved model package of one EventBridge event."""
     settings = Settings.from_env()
     detail = event.get("detail") or {}
     arn = detail.get("ModelPackageArn")
