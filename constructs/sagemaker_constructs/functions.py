@@ -18,7 +18,7 @@ from constructs import Construct
 
 from .compliance import acknowledge, acknowledge_iam_findings, across_packs
 from .encryption import PlatformKey
-from .network import allow_https_to_endpoints
+from .network import allow_https_to_endpoints, private_subnets
 from .errors import ValidationError, check_int_range
 
 HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
@@ -28,7 +28,6 @@ MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 1, 900
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
 MIN_RESERVED_CONCURRENCY, MAX_RESERVED_CONCURRENCY = 1, 1_000
 MAX_RETRY_ATTEMPTS = 2
-MAX_SUBNETS = 16
 
 _XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 _ENI_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
@@ -106,14 +105,7 @@ class SecureFunction(Construct):
             if endpoint_sg is not None:
                 raise ValidationError(self, "endpoint_security_group", endpoint_sg.node.path, "only together with vpc=")
             return []
-        chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
-        if not 1 <= len(chosen) <= MAX_SUBNETS:
-            raise ValidationError(
-                self, "subnets", f"{len(chosen)} subnets",
-                "1-16 subnets; the VPC has no private or isolated subnets" if subnets is None
-                else "between 1 and 16 subnets",
-            )
-        return chosen
+        return private_subnets(self, vpc, subnets)
 
     def _security_group(self, vpc: ec2.IVpc, endpoint_sg: ec2.ISecurityGroup | None) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(

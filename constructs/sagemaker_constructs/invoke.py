@@ -11,24 +11,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .errors import ValidationError, check_pattern, is_unresolved
-from .functions import (  # noqa: F401 - re-exported limits
-    HANDLERS_DIR,
-    MAX_MEMORY_MB,
-    MAX_RESERVED_CONCURRENCY,
-    MAX_RETRY_ATTEMPTS,
-    MAX_SUBNETS,
-    MAX_TIMEOUT_SECONDS,
-    MIN_MEMORY_MB,
-    MIN_RESERVED_CONCURRENCY,
-    MIN_TIMEOUT_SECONDS,
-    SecureFunction,
-)
+from .errors import ValidationError, is_unresolved
+from .naming import check_name
+from .functions import SecureFunction
 
 HANDLER = "invoke_endpoint.handler"
 
-#: SageMaker's pattern for endpoint names.
-ENDPOINT_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 
 #: The only SageMaker action the function's role is given.
 INVOKE_ACTION = "sagemaker:InvokeEndpoint"
@@ -185,8 +173,7 @@ class EndpointInvoker(SecureFunction):
             raise ValidationError(self, "endpoint.endpoint_name", name, allowed)
         if not isinstance(arn, str) or not arn:
             raise ValidationError(self, "endpoint.endpoint_arn", arn, allowed)
-        check_pattern(self, "endpoint.endpoint_name", name, ENDPOINT_NAME_PATTERN, max_length=63,
-                      description="1-63 letters, digits and hyphens, starting and ending with a letter or digit")
+        check_name(self, "endpoint.endpoint_name", name)
         if not is_unresolved(arn) and not (arn.startswith("arn:") and ":sagemaker:" in arn and ":endpoint/" in arn):
             raise ValidationError(
                 self, "endpoint.endpoint_arn", arn,

@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Mapping, Sequence
 
-from aws_cdk import Aws, CfnMapping, Names, Stack, Token
+from aws_cdk import Aws, CfnMapping, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -19,20 +19,12 @@ from constructs import Construct
 
 from .compliance import acknowledge_iam_findings_at_synth
 from .errors import ValidationError, check_pattern
-from .network import allow_https_to_endpoints
-from .roles import ModelHostingRole
+from .naming import check_name
+from .network import allow_https_to_endpoints, private_subnets
+from .roles import ModelHostingRole, depend_on_role_policies
 
-#: SageMaker's pattern for model, endpoint and endpoint-config names.
-NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (no consecutive rules)"
 _IMAGE_URI = r"[^\s]{1,255}"
 _ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
-
-
-def default_name(scope: Construct) -> str:
-    """A unique SageMaker-valid name (at most 63 characters) derived from the construct path."""
-    raw = Names.unique_resource_name(scope, max_length=63, separator="-")
-    return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")[:63].rstrip("-")
 
 
 class ContainerImage:
@@ -194,7 +186,7 @@ class Model(Construct):
         :param multi_model: host many models from the ``model_data`` prefix. Default: false.
         """
         super().__init__(scope, id)
-        check_pattern(self, "model_name", model_name, NAME_PATTERN, max_length=63, description=NAME_RULE)
+        check_name(self, "model_name", model_name)
         if image is None:
             raise ValidationError(self, "image", None, "a ContainerImage is required")
         for key in (environment or {}):
@@ -231,9 +223,7 @@ class Model(Construct):
         vpc_config = None
         self.security_groups: list[ec2.ISecurityGroup] = []
         if vpc is not None:
-            chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
-            if not 1 <= len(chosen) <= 16:
-                raise ValidationError(self, "subnets", f"{len(chosen)} subnets", "1-16 private or isolated subnets")
+            chosen = private_subnets(self, vpc, subnets)
             if security_groups is None:
                 sg = ec2.SecurityGroup(
                     self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
@@ -268,14 +258,8 @@ class Model(Construct):
         )
         self.model_name: str = model_name or self.cfn_model.attr_model_name
         # The role's permissions must exist before SageMaker validates the model.
-        for policy in self._role_policies():
-            self.cfn_model.node.add_dependency(policy)
+        depend_on_role_policies(self.cfn_model, self.role)
 
     @property
     def model_arn(self) -> str:
         return self.cfn_model.attr_model_arn
-
-    def _role_policies(self) -> list[Construct]:
-        role = self.role
-        return [p for p in (getattr(role, "policy", None), getattr(role, "guardrails", None))
-                if isinstance(p, Construct)]

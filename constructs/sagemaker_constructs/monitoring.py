@@ -16,13 +16,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .compliance import acknowledge_iam_findings_at_synth
-from .endpoints.base import INSTANCE_TYPE_PATTERN
+from .instances import INSTANCE_TYPE_PATTERN
 from .endpoints.realtime import _InstanceEndpoint
 from .errors import ValidationError, check_int_range, check_pattern
 from .models import ContainerImage
-from .network import allow_https_to_endpoints
+from .network import allow_https_to_endpoints, private_subnets
 from .pipelines import SCHEDULE_PATTERN
-from .roles import JobExecutionRole
+from .roles import JobExecutionRole, depend_on_role_policies
 
 #: Registry accounts of SageMaker's model-monitor analyzer image (sagemaker-python-sdk
 #: image_uri_config/model-monitor.json), repository ``sagemaker-model-monitor-analyzer``.
@@ -130,9 +130,7 @@ class ModelMonitor(Construct):
         network = {"enable_network_isolation": True, "enable_inter_container_traffic_encryption": True}
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
-            chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
-            if not 1 <= len(chosen) <= 16:
-                raise ValidationError(self, "subnets", f"{len(chosen)} subnets", "1-16 private or isolated subnets")
+            chosen = private_subnets(self, vpc, subnets)
             self.security_group = ec2.SecurityGroup(
                 self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
                 description="Model Monitor jobs: HTTPS to the VPC endpoints only",
@@ -179,9 +177,7 @@ class ModelMonitor(Construct):
                 max_runtime_in_seconds=int(max_runtime.to_seconds())),
         )
         self.job_definition.node.add_dependency(endpoint)
-        for policy in (getattr(self.role, "policy", None),):
-            if isinstance(policy, Construct):
-                self.job_definition.node.add_dependency(policy)
+        depend_on_role_policies(self.job_definition, self.role)
         self.schedule_name = f"{endpoint.endpoint_name[:50]}-data-quality"
         self.cfn_schedule = sagemaker.CfnMonitoringSchedule(
             self,

@@ -112,6 +112,23 @@ def validate_cidr(scope: Construct | str, cidr: str, subnet_cidr_mask: int, subn
         )
 
 
+#: SageMaker accepts 1-16 subnets in a VpcConfig (Studio, models, jobs); Lambda accepts up to 16.
+MAX_SUBNETS = 16
+
+
+def private_subnets(owner: Construct, vpc: ec2.IVpc, subnets: Sequence[ec2.ISubnet] | None) -> list[ec2.ISubnet]:
+    """``subnets``, or the VPC's private and isolated subnets; 1-16 of them, else a
+    :class:`ValidationError` of ``owner``'s ``subnets`` argument."""
+    chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
+    if not 1 <= len(chosen) <= MAX_SUBNETS:
+        raise ValidationError(
+            owner, "subnets", f"{len(chosen)} subnets",
+            "1-16 subnets; the VPC has no private or isolated subnets" if subnets is None and not chosen
+            else "between 1 and 16 private or isolated subnets",
+        )
+    return chosen
+
+
 def allow_https_to_endpoints(
     owner: Construct, security_group: ec2.SecurityGroup, vpc: ec2.IVpc, endpoint_security_group: ec2.ISecurityGroup | None
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Mapping, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
@@ -17,13 +16,13 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from .compliance import acknowledge_iam_findings_at_synth
-from .endpoints.base import INSTANCE_TYPE_PATTERN
+from .instances import INSTANCE_TYPE_PATTERN
 from .errors import ValidationError, check_int_range, check_pattern
 from .models import ContainerImage
-from .roles import JobExecutionRole
+from .naming import check_name, default_name
+from .network import private_subnets
+from .roles import JobExecutionRole, depend_on_role_policies
 
-#: Model package group names: SageMaker's pattern, at most 63 characters.
-GROUP_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 #: Pipeline names: 1-256 letters, digits and hyphens (no leading/trailing hyphen); we also refuse "--".
 PIPELINE_NAME_PATTERN = r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,255}"
 #: CreateTrainingJob's MaxRuntimeInSeconds / MaxWaitTimeInSeconds ceiling: 28 days.
@@ -56,8 +55,7 @@ class ModelPackageGroup(Construct):
     def __init__(self, scope: Construct, id: str, *, model_package_group_name: str, description: str | None = None,
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
         super().__init__(scope, id)
-        check_pattern(self, "model_package_group_name", model_package_group_name, GROUP_NAME_PATTERN, max_length=63,
-                      description="1-63 letters, digits and hyphens, starting and ending with a letter or digit")
+        check_name(self, "model_package_group_name", model_package_group_name)
         if description is not None and len(description) > 1024:
             raise ValidationError(self, "description", f"{len(description)} characters", "at most 1024 characters")
         self.model_package_group_name = model_package_group_name
@@ -192,14 +190,12 @@ class TrainingPipeline(Construct):
                                 ("model_package_group", model_package_group)):
             if value is None:
                 raise ValidationError(self, argument, None, "required")
-        chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
-        if not 1 <= len(chosen) <= 16:
-            raise ValidationError(self, "subnets", f"{len(chosen)} subnets", "1-16 private or isolated subnets")
+        chosen = private_subnets(self, vpc, subnets)
 
         self.data_bucket = data_bucket
         self.encryption_key = encryption_key
         self.model_package_group = model_package_group
-        self.pipeline_name = pipeline_name or self._default_name()
+        self.pipeline_name = pipeline_name or default_name(self, max_length=80)
         self.role: iam.IRole = role or JobExecutionRole(
             self, "Role", encryption_key=encryption_key, data_buckets=[data_bucket], output_bucket=data_bucket,
             orchestrate_pipelines=True,
@@ -310,9 +306,7 @@ class TrainingPipeline(Construct):
             pipeline_description=f"Train, evaluate and register into {model_package_group.model_package_group_name}",
             pipeline_definition={"PipelineDefinitionBody": Stack.of(self).to_json_string(self.definition)},
         )
-        for policy in (getattr(self.role, "policy", None), getattr(self.role, "guardrails", None)):
-            if isinstance(policy, Construct):
-                self.cfn_pipeline.node.add_dependency(policy)
+        depend_on_role_policies(self.cfn_pipeline, self.role)
         self.pipeline_arn = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
         )
@@ -401,12 +395,6 @@ class TrainingPipeline(Construct):
             if not isinstance(value, str) or len(key) > 256 or len(value) > 2500:
                 raise ValidationError(self, f"hyperparameters[{key!r}]", value,
                                       "string values (at most 2500 characters), keys of at most 256")
-
-    def _default_name(self) -> str:
-        from aws_cdk import Names
-
-        raw = Names.unique_resource_name(self, max_length=80, separator="-")
-        return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")
 
     def _job_security_group(self, vpc: ec2.IVpc, s3_prefix_list_id: str | None) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(

@@ -36,7 +36,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 from .compliance import acknowledge, nag_flatten
 from .errors import ValidationError, check_pattern, is_unresolved
@@ -491,6 +491,14 @@ class _SageMakerExecutionRole(iam.Role):
             rules_by_reason.setdefault(" ".join(reasons), []).append(rule)
         for reason, rules in rules_by_reason.items():
             acknowledge(self.policy, reason=reason, nag=rules)
+
+
+def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:
+    """Make ``resource`` wait for the managed policies of one of our roles (its permissions and
+    guardrails), so SageMaker sees them when it validates the resource. No-op for other roles."""
+    for policy in (getattr(role, "policy", None), getattr(role, "guardrails", None)):
+        if isinstance(policy, Construct):
+            resource.node.add_dependency(policy)
 
 
 class StudioUserRole(_SageMakerExecutionRole):

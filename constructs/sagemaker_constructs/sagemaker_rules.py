@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import jsii
 from aws_cdk import IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolatingResource, PolicyViolation
 
+from .instances import has_instance_storage
+
 PACK = "SageMaker"
-_NVME_BY_NAME = re.compile(r"ml\.[a-z]+[0-9]+[a-z]*d[a-z]*\..+")
-_NVME_FAMILIES = ("ml.g5.", "ml.g6.", "ml.g6e.", "ml.gr6.", "ml.p5.", "ml.p5e.", "ml.p5en.", "ml.trn1.",
-                  "ml.trn1n.", "ml.trn2.")
 
 
 class Compliance(enum.Enum):
@@ -65,8 +63,7 @@ def model_in_vpc(resource: Mapping[str, Any]) -> Compliance:
 
 
 def _instance_store(instance_type: Any) -> bool:
-    return isinstance(instance_type, str) and (bool(_NVME_BY_NAME.fullmatch(instance_type))
-                                               or instance_type.startswith(_NVME_FAMILIES))
+    return isinstance(instance_type, str) and has_instance_storage(instance_type)
 
 
 def endpoint_config_volume_key(resource: Mapping[str, Any]) -> Compliance:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Sequence
 
-from aws_cdk import Aws, CustomResource, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,13 +17,12 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
-from .network import allow_https_to_endpoints
+from .network import allow_https_to_endpoints, private_subnets
 from .errors import ValidationError, check_int_range, check_pattern, is_unresolved
+from .functions import HANDLERS_DIR
+from .naming import check_name, default_name
 from .roles import StudioUserRole
 
-#: SageMaker's pattern for domain, user-profile and space names (at most 63 characters).
-NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-NAME_RULE = "1-63 letters, digits and single or repeated hyphens, starting and ending with a letter or digit"
 #: Idle shutdown limits of SageMaker's IdleSettings, in minutes.
 MIN_IDLE_MINUTES = 60
 MAX_IDLE_MINUTES = 525_600
@@ -33,15 +30,7 @@ MAX_IDLE_MINUTES = 525_600
 MIN_POSIX_UID, MAX_POSIX_UID = 10_000, 4_000_000
 MIN_POSIX_GID, MAX_POSIX_GID = 1_001, 4_000_000
 
-HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
-
 _TEARDOWN_TIMEOUT = Duration.hours(2)
-
-
-def _default_domain_name(scope: Construct) -> str:
-    raw = Names.unique_resource_name(scope, max_length=63, separator="-")
-    name = re.sub(r"[^a-zA-Z0-9-]", "", raw).strip("-")
-    return name[:63].rstrip("-")
 
 
 class UserProfile(Construct):
@@ -163,7 +152,7 @@ class StudioDomain(Construct):
         super().__init__(scope, id)
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
-        check_pattern(self, "domain_name", domain_name, NAME_PATTERN, max_length=63, description=NAME_RULE)
+        check_name(self, "domain_name", domain_name)
         if not idle_timeout.is_unresolved():
             check_int_range(
                 self, "idle_timeout (minutes)", idle_timeout.to_minutes(), minimum=MIN_IDLE_MINUTES,
@@ -177,19 +166,13 @@ class StudioDomain(Construct):
         if s3_prefix_list_id is not None and not is_unresolved(s3_prefix_list_id):
             check_pattern(self, "s3_prefix_list_id", s3_prefix_list_id, r"pl-[0-9a-f]{8,17}",
                           description="a prefix list id such as pl-63a5400a")
-        chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
-        if not 1 <= len(chosen) <= 16:
-            raise ValidationError(
-                self, "subnets", f"{len(chosen)} subnets",
-                "1-16 subnets; the VPC has no private or isolated subnets" if subnets is None
-                else "between 1 and 16 subnets",
-            )
+        chosen = private_subnets(self, vpc, subnets)
 
         self.vpc = vpc
         self.encryption_key = encryption_key
         self.subnets = chosen
         self.home_efs_removal_policy = home_efs_removal_policy
-        self.domain_name = domain_name or _default_domain_name(self)
+        self.domain_name = domain_name or default_name(self)
         self._profiles: dict[str, UserProfile] = {}
 
         self.security_group = self._security_group(vpc, endpoint_security_group)
@@ -325,7 +308,7 @@ class StudioDomain(Construct):
 
         :param execution_role: Default: the domain's default execution role.
         """
-        check_pattern(self, "user profile name", name, NAME_PATTERN, max_length=63, description=NAME_RULE)
+        check_name(self, "user profile name", name)
         if name in self._profiles:
             raise ValidationError(self, "user profile name", name, "each user profile name at most once")
         container = self.node.try_find_child("UserProfiles") or Construct(self, "UserProfiles")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 from aws_cdk import ArnFormat, Duration, Resource, Stack, Token
@@ -10,35 +9,18 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..errors import ValidationError, check_pattern
-from ..models import NAME_PATTERN, NAME_RULE
+from ..errors import check_pattern
+from ..instances import INSTANCE_TYPE_PATTERN
+from ..naming import check_name
 
 #: The production variant name every endpoint of this library uses.
 VARIANT_NAME = "AllTraffic"
-#: ``ml.<family>.<size>``, e.g. ``ml.m5.xlarge``, ``ml.g5.2xlarge``, ``ml.c7g.large``.
-INSTANCE_TYPE_PATTERN = r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+"
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
-
-
-def check_name(scope: Construct, argument: str, value: str | None) -> None:
-    check_pattern(scope, argument, value, NAME_PATTERN, max_length=63, description=NAME_RULE)
 
 
 def check_instance_type(scope: Construct, instance_type: str) -> None:
     check_pattern(scope, "instance_type", instance_type, INSTANCE_TYPE_PATTERN,
                   description="an instance type of the form ml.<family>.<size>, e.g. ml.m5.xlarge")
-
-
-def instance_family(instance_type: str) -> str:
-    return instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
-
-
-def endpoint_default_name(scope: Construct) -> str:
-    """A stable SageMaker-valid endpoint name (callers invoke by name, alarms watch by name)."""
-    from aws_cdk import Names
-
-    raw = Names.unique_resource_name(scope, max_length=63, separator="-")
-    return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")[:63].rstrip("-")
 
 
 def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
@@ -140,7 +122,3 @@ class EndpointBase(_EndpointMixin, Construct):
         """An existing endpoint by name: ``grant_invoke`` and ``metric_*`` work on it."""
         return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_name=variant_name)
 
-
-def require(scope: Construct, argument: str, value: object, allowed: str) -> None:
-    if value is None:
-        raise ValidationError(scope, argument, None, allowed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 from aws_cdk import Duration, Token
@@ -15,28 +14,12 @@ from constructs import Construct
 from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_int_range
 from ..models import Model
-from .base import (
-    EndpointBase,
-    check_instance_type,
-    check_name,
-    endpoint_default_name,
-    instance_family,
-)
+from ..naming import check_name, default_name
+from ..instances import NVME_FAMILIES, has_instance_storage, instance_family
+from .base import EndpointBase, check_instance_type
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 
-#: Instance families with local NVMe instance storage whose names carry no "d": SageMaker rejects
-#: a volume KmsKeyId for them (their instance store is encrypted by the hardware). AWS publishes
-#: no SageMaker list; families whose name has a "d" after the generation (m5d, c5d, r5d, g4dn,
-#: p3dn, p4d, p4de, m6id, ...) are matched by rule, as the SageMaker Python SDK does.
-NVME_FAMILIES = frozenset({"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"})
-_NVME_BY_NAME = re.compile(r"[a-z]+[0-9]+[a-z]*d[a-z]*")
-
-
-def has_instance_storage(instance_type: str) -> bool:
-    """True when SageMaker will not accept a volume KMS key for ``instance_type``."""
-    family = instance_family(instance_type)
-    return family in NVME_FAMILIES or bool(_NVME_BY_NAME.fullmatch(family))
 
 
 class _InstanceEndpoint(EndpointBase):
@@ -82,7 +65,7 @@ class _InstanceEndpoint(EndpointBase):
 
         self.model = model
         self.instance_type = instance_type
-        self.endpoint_name = endpoint_name or endpoint_default_name(self)
+        self.endpoint_name = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
         self.encryption_key = encryption_key
         volume_key = None if has_instance_storage(instance_type) else encryption_key
         #: The ML storage volume key actually used (None on NVMe instance types).

@@ -10,7 +10,8 @@ from constructs import Construct
 from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_choice, check_int_range
 from ..models import Model
-from .base import EndpointBase, check_name, endpoint_default_name
+from ..naming import check_name, default_name
+from .base import EndpointBase
 from .data_capture import DataCapture
 
 #: MemorySizeInMB values SageMaker Serverless Inference accepts.
@@ -104,7 +105,7 @@ class ServerlessEndpoint(EndpointBase):
             nag=["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"],
             checkov=["CKV_AWS_370"],
         )
-        self.endpoint_name = endpoint_name or endpoint_default_name(self)
+        self.endpoint_name = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
         self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
