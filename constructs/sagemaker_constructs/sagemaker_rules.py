@@ -119,7 +119,9 @@ def no_full_access_policy(resource: Mapping[str, Any]) -> Compliance:
     return _ok("AmazonSageMakerFullAccess" not in _flat(arns))
 
 
-def _definition(resource: Mapping[str, Any]) -> dict | None:
+def pipeline_definition(resource: Mapping[str, Any]) -> dict | None:
+    """The inline definition of an ``AWS::SageMaker::Pipeline`` resource, references rendered as
+    ``TOKEN``; None when it lives in S3 or cannot be read at synth."""
     body = (_props(resource).get("PipelineDefinition") or {}).get("PipelineDefinitionBody")
     if isinstance(body, dict) and "Fn::Join" in body:
         body = "".join(p if isinstance(p, str) else "TOKEN" for p in body["Fn::Join"][1])
@@ -131,21 +133,22 @@ def _definition(resource: Mapping[str, Any]) -> dict | None:
         return None
 
 
-def _steps(steps: list) -> list[dict]:
+def pipeline_steps(steps: list) -> list[dict]:
+    """Every step of a definition's ``Steps``, including those inside condition steps."""
     found = []
     for step in steps or []:
         found.append(step)
         if step.get("Type") == "Condition":
             args = step.get("Arguments") or {}
-            found.extend(_steps(args.get("IfSteps", []) + args.get("ElseSteps", [])))
+            found.extend(pipeline_steps(args.get("IfSteps", []) + args.get("ElseSteps", [])))
     return found
 
 
 def pipeline_jobs_hardened(resource: Mapping[str, Any]) -> Compliance:
-    definition = _definition(resource)
+    definition = pipeline_definition(resource)
     if definition is None:
         return NA  # the definition lives in S3 or cannot be read at synth
-    jobs = [s for s in _steps(definition.get("Steps", [])) if s.get("Type") in ("Training", "Processing")]
+    jobs = [s for s in pipeline_steps(definition.get("Steps", [])) if s.get("Type") in ("Training", "Processing")]
     if not jobs:
         return NA
     for step in jobs:

@@ -86,3 +86,23 @@ def synth_checked(app: cdk.App, outdir: Path) -> ReferenceAssembly:
     except RuntimeError as exc:  # a finding fails synth; the report says which
         error = str(exc)
     return ReferenceAssembly(outdir=Path(outdir), stacks={}, synth_error=error)
+
+
+#: What the Studio teardown provider answers at create time in a rehearsal (moto runs no Lambda).
+STUDIO_TEARDOWN_ANSWER = {"S3PrefixListId": "pl-63a5400a"}
+
+
+def rehearse_reference(reference: ReferenceAssembly, name: str, prerequisites: tuple[str, ...] = ()):
+    """Rehearse reference stack ``name`` in moto after ``prerequisites`` (the stacks whose exports
+    it imports), answering every Studio teardown custom resource; a context manager."""
+    from tests.harness.rehearsal import rehearse
+    from tests.harness.templates import resources
+
+    templates = {n: reference.template(n) for n in (*prerequisites, name)}
+    answers = {lid: dict(STUDIO_TEARDOWN_ANSWER)
+               for template in templates.values() for lid in resources(template, "Custom::StudioTeardown")}
+    return rehearse(
+        templates[name], stack_name=reference.stacks[name].stack_name, assets_dir=reference.outdir,
+        custom_resource_answers=answers,
+        prerequisites=[(reference.stacks[n].stack_name, templates[n]) for n in prerequisites],
+    )

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from tests.harness.rehearsal import rehearse, skipped_types
+from tests.harness.reference import rehearse_reference
+from tests.harness.rehearsal import skipped_types
 from tests.harness.templates import resources
 
 # Resource types moto does not create, and the tests that cover them by template assertions.
@@ -27,11 +28,8 @@ EXPECTED_SKIPPED = {
 
 @pytest.fixture(scope="module")
 def platform_rehearsal(reference):
-    template = reference.template("platform")
-    answers = {lid: {"S3PrefixListId": "pl-63a5400a"} for lid in resources(template, "Custom::StudioTeardown")}
-    with rehearse(template, stack_name="SageMakerPlatform", assets_dir=reference.outdir,
-                  custom_resource_answers=answers) as r:
-        yield template, r
+    with rehearse_reference(reference, "platform") as r:
+        yield reference.template("platform"), r
 
 
 def test_platform_stack_creates(platform_rehearsal):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness.rehearsal import rehearse, skipped_types
+from tests.harness.reference import rehearse_reference
+from tests.harness.rehearsal import skipped_types
 from tests.harness.templates import resources
 
 EXPECTED_SKIPPED = {}
@@ -26,12 +27,8 @@ EXPECTED_SKIPPED["inference"] = {
 
 @pytest.fixture(scope="module")
 def inference_rehearsal(reference):
-    platform = reference.template("platform")
-    template = reference.template("inference")
-    answers = {lid: {"S3PrefixListId": "pl-63a5400a"} for lid in resources(platform, "Custom::StudioTeardown")}
-    with rehearse(template, stack_name="SageMakerInference", assets_dir=reference.outdir,
-                  custom_resource_answers=answers, prerequisites=[("SageMakerPlatform", platform)]) as r:
-        yield template, r
+    with rehearse_reference(reference, "inference", prerequisites=("platform",)) as r:
+        yield reference.template("inference"), r
 
 
 def test_inference_stack_creates(inference_rehearsal):

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.harness.rehearsal import rehearse, skipped_types
+from tests.harness.reference import rehearse_reference
+from tests.harness.rehearsal import skipped_types
 from tests.harness.templates import resources
 
 EXPECTED_SKIPPED = {
@@ -26,13 +27,8 @@ EXPECTED_SKIPPED = {
 
 @pytest.fixture(scope="module")
 def mlops_rehearsal(reference):
-    platform = reference.template("platform")
-    answers = {lid: {"S3PrefixListId": "pl-63a5400a"} for lid in resources(platform, "Custom::StudioTeardown")}
-    template = reference.template("mlops")
-    with rehearse(template, stack_name="SageMakerMlops", assets_dir=reference.outdir, custom_resource_answers=answers,
-                  prerequisites=[("SageMakerPlatform", platform),
-                                 ("SageMakerInference", reference.template("inference"))]) as r:
-        yield template, r
+    with rehearse_reference(reference, "mlops", prerequisites=("platform", "inference")) as r:
+        yield reference.template("mlops"), r
 
 
 def test_mlops_stack_creates(mlops_rehearsal):

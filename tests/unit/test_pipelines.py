@@ -20,6 +20,7 @@ from sagemaker_constructs import (
     TrainingPipeline,
     ValidationError,
 )
+from sagemaker_constructs.sagemaker_rules import pipeline_definition, pipeline_steps
 from tests.conftest import REPO
 from tests.harness.templates import only, resources, template_of
 
@@ -41,19 +42,13 @@ def _pipeline(stack, **kwargs):
 
 def _definition(stack) -> dict:
     """The PipelineDefinitionBody as CloudFormation will see it, tokens rendered as placeholders."""
-    body = only(template_of(stack), "AWS::SageMaker::Pipeline")["PipelineDefinition"]["PipelineDefinitionBody"]
-    if isinstance(body, dict):  # Fn::Join of literal parts and references
-        parts = body["Fn::Join"][1]
-        body = "".join(p if isinstance(p, str) else "TOKEN" for p in parts)
-    return json.loads(body)
+    definition = pipeline_definition({"Properties": only(template_of(stack), "AWS::SageMaker::Pipeline")})
+    assert definition is not None, "the inline definition is not valid JSON"
+    return definition
 
 
 def _steps(definition):
-    steps = {s["Name"]: s for s in definition["Steps"]}
-    condition = steps["CheckMetric"]["Arguments"]
-    for s in condition["IfSteps"] + condition["ElseSteps"]:
-        steps[s["Name"]] = s
-    return steps
+    return {s["Name"]: s for s in pipeline_steps(definition["Steps"])}
 
 
 @pytest.fixture
