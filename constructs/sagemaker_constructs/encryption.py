@@ -116,75 +116,34 @@ class PlatformKey(kms.Key):
             admins=list(admins) or None,
         )
         account = Aws.ACCOUNT_ID
+        this_account = {"StringEquals": {"aws:SourceAccount": account}}
+        trails = f"arn:{Aws.PARTITION}:cloudtrail:*:{account}:trail/*"
         if allow_sagemaker:
-            self.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowSageMakerForThisAccount",
-                    principals=[iam.ServicePrincipal("sagemaker.amazonaws.com")],
-                    actions=[*_ENCRYPT_ACTIONS, "kms:CreateGrant"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
-                )
-            )
+            self._allow_service("AllowSageMakerForThisAccount", "sagemaker.amazonaws.com",
+                                [*_ENCRYPT_ACTIONS, "kms:CreateGrant"], this_account)
         if allow_cloudwatch_logs:
-            self.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudWatchLogsForThisAccount",
-                    principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
-                    actions=_ENCRYPT_ACTIONS,
-                    resources=["*"],
-                    conditions={
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{account}:log-group:*"
-                            )
-                        }
-                    },
-                )
+            self._allow_service(
+                "AllowCloudWatchLogsForThisAccount", f"logs.{Aws.REGION}.amazonaws.com", _ENCRYPT_ACTIONS,
+                {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                             f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{account}:log-group:*"}},
             )
         if allow_cloudwatch_alarms:
-            self.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudWatchAlarmsForThisAccount",
-                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
-                )
-            )
+            self._allow_service("AllowCloudWatchAlarmsForThisAccount", "cloudwatch.amazonaws.com",
+                                ["kms:Decrypt", "kms:GenerateDataKey*"], this_account)
         if allow_eventbridge:
-            self.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowEventBridgeForThisAccount",
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
-                )
-            )
+            self._allow_service("AllowEventBridgeForThisAccount", "events.amazonaws.com",
+                                ["kms:Decrypt", "kms:GenerateDataKey*"], this_account)
         if allow_cloudtrail:
-            self.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudTrailEncryptForThisAccount",
-                    principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                    actions=["kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": (
-                                f"arn:{Aws.PARTITION}:cloudtrail:*:{account}:trail/*"
-                            ),
-                            "aws:SourceArn": f"arn:{Aws.PARTITION}:cloudtrail:*:{account}:trail/*",
-                        }
-                    },
-                )
+            self._allow_service(
+                "AllowCloudTrailEncryptForThisAccount", "cloudtrail.amazonaws.com", ["kms:GenerateDataKey*"],
+                {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails, "aws:SourceArn": trails}},
             )
-            self.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudTrailDescribeForThisAccount",
-                    principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-                    actions=["kms:DescribeKey"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": account}},
-                )
-            )
+            self._allow_service("AllowCloudTrailDescribeForThisAccount", "cloudtrail.amazonaws.com",
+                                ["kms:DescribeKey"], this_account)
+
+    def _allow_service(self, sid: str, service: str, actions: Sequence[str], conditions: dict) -> None:
+        """A key-policy statement for one AWS service principal; every one carries a condition."""
+        self.add_to_resource_policy(iam.PolicyStatement(
+            sid=sid, principals=[iam.ServicePrincipal(service)], actions=list(actions), resources=["*"],
+            conditions=conditions,
+        ))

@@ -53,10 +53,23 @@ def test_services_are_limited_to_this_account(stack):
             assert st.get("Condition"), st
 
 
+def test_alarms_and_eventbridge_may_use_it_for_this_account_only(stack):
+    PlatformKey(stack, "Key")
+    by_sid = {s.get("Sid"): s for s in _statements(template_of(stack))}
+    this_account = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    for sid, service in (("AllowCloudWatchAlarmsForThisAccount", "cloudwatch.amazonaws.com"),
+                         ("AllowEventBridgeForThisAccount", "events.amazonaws.com")):
+        assert by_sid[sid]["Principal"] == {"Service": service}
+        assert by_sid[sid]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert by_sid[sid]["Condition"] == this_account
+
+
 def test_service_statements_can_be_turned_off(stack):
-    PlatformKey(stack, "Key", allow_sagemaker=False, allow_cloudwatch_logs=False, allow_cloudtrail=False)
+    PlatformKey(stack, "Key", allow_sagemaker=False, allow_cloudwatch_logs=False, allow_cloudtrail=False,
+                allow_cloudwatch_alarms=False, allow_eventbridge=False)
     sids = {s.get("Sid") for s in _statements(template_of(stack))}
-    assert not {"AllowSageMakerForThisAccount", "AllowCloudWatchLogsForThisAccount"} & sids
+    assert not {"AllowSageMakerForThisAccount", "AllowCloudWatchLogsForThisAccount", "AllowCloudWatchAlarmsForThisAccount",
+                "AllowEventBridgeForThisAccount", "AllowCloudTrailEncryptForThisAccount"} & sids
 
 
 def test_alias_gets_prefix(stack):
