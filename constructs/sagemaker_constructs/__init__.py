@@ -1,10 +1,10 @@
 """sagemaker-constructs: secure-by-default AWS CDK v2 constructs for Amazon SageMaker."""
 
-from .audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
+from .security.audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
 from .compliance import COMPLIANCE_PACKS, NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
-from .deploy import DeployOnApproval
-from .encryption import PlatformKey
-from .endpoints import (
+from .mlops.deploy import DeployOnApproval
+from .security.key import PlatformKey
+from .inference.endpoints import (
     DataCapture,
     DeploymentGuardrail,
     ImportedEndpoint,
@@ -14,15 +14,15 @@ from .endpoints import (
 )
 from .errors import ValidationError
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
-from .invoke import EndpointInvoker
-from .models import ContainerImage, Model, ModelData
-from .monitoring import ModelMonitor
-from .pipelines import ModelPackageGroup, TrainingPipeline
-from .sagemaker_rules import RULES as SAGEMAKER_RULES
-from .sagemaker_rules import SageMakerChecks
-from .roles import JobExecutionRole, ModelHostingRole, StudioUserRole
-from .storage import SecureBucket
-from .studio import StudioDomain, UserProfile
+from .inference.invoker import EndpointInvoker
+from .inference.models import ContainerImage, Model, ModelData
+from .mlops.monitor import ModelMonitor
+from .mlops.pipeline import ModelPackageGroup, TrainingPipeline
+from .rules.pack import RULES as SAGEMAKER_RULES
+from .rules.pack import SageMakerChecks
+from .security.roles import JobExecutionRole, ModelHostingRole, StudioUserRole
+from .security.bucket import SecureBucket
+from .studio.domain import StudioDomain, UserProfile
 
 __version__ = "0.1.0"
 

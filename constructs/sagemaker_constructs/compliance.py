@@ -36,7 +36,7 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
     fails ``app.synth()`` / ``cdk synth`` and is written to ``validation-report.json``.
     The cdk-nag packs need ``cdk-nag`` installed; the SageMaker pack needs nothing else.
     """
-    from .sagemaker_rules import SageMakerChecks
+    from .rules.pack import SageMakerChecks
 
     def nag(name: str):
         def create(scope, verbose):

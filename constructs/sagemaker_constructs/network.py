@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from .encryption import PlatformKey
+from .security.key import PlatformKey
 from .errors import ValidationError, check_int_range
 
 _PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))

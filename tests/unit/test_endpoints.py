@@ -23,7 +23,7 @@ from sagemaker_constructs import (
     ServerlessEndpoint,
     ValidationError,
 )
-from sagemaker_constructs.endpoints import has_instance_storage
+from sagemaker_constructs.inference.endpoints import has_instance_storage
 from tests.harness.templates import only, resources, template_of
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"

@@ -14,8 +14,8 @@ from aws_cdk import aws_s3 as s3
 
 from sagemaker_constructs import IsolatedNetwork, PlatformKey, ValidationError
 from sagemaker_constructs.compliance import nag_flatten
-from sagemaker_constructs.functions import HANDLERS_DIR
-from sagemaker_constructs.invoke import EndpointInvoker
+from sagemaker_constructs._internal.functions import HANDLERS_DIR
+from sagemaker_constructs.inference.invoker import EndpointInvoker
 from tests.conftest import new_app, new_stack
 from tests.harness.reference import synth_checked
 from tests.harness.templates import only, resources, template_of, walk

@@ -84,7 +84,7 @@ def test_pip_installable_from_the_checkout(tmp_path):
     (wheel,) = tmp_path.glob("sagemaker_constructs-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("sagemaker_constructs/__init__.py", "sagemaker_constructs/py.typed",
-                     "sagemaker_constructs/endpoints/realtime.py", "sagemaker_constructs/handlers/studio_teardown.py",
+                     "sagemaker_constructs/inference/endpoints/realtime.py", "sagemaker_constructs/handlers/studio_teardown.py",
                      "sagemaker_constructs/handlers/deploy_on_approval.py"):
         assert expected in names, expected
     assert not any(n.startswith("constructs/") for n in names)

@@ -20,7 +20,7 @@ from sagemaker_constructs import (
     TrainingPipeline,
     ValidationError,
 )
-from sagemaker_constructs.sagemaker_rules import pipeline_definition, pipeline_steps
+from sagemaker_constructs.rules.pack import pipeline_definition, pipeline_steps
 from tests.conftest import REPO
 from tests.harness.templates import only, resources, template_of
 

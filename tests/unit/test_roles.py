@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from sagemaker_constructs import PlatformKey, SecureBucket, ValidationError
-from sagemaker_constructs.roles import (
+from sagemaker_constructs.security.roles import (
     INTER_CONTAINER_ENCRYPTION_ACTIONS,
     NETWORK_ISOLATION_ACTIONS,
     OUTPUT_KEY_ACTIONS,

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_sagemaker as sagemaker
 
 from sagemaker_constructs import SAGEMAKER_RULES, acknowledge, add_compliance_checks
-from sagemaker_constructs.sagemaker_rules import Compliance, evaluate
+from sagemaker_constructs.rules.pack import Compliance, evaluate
 from tests.conftest import new_app
 from tests.harness.reference import ReferenceAssembly
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 import jsii
 from aws_cdk import IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolatingResource, PolicyViolation
 
-from .instances import has_instance_storage
+from ..validation.instances import has_instance_storage
 
 PACK = "SageMaker"
 

@@ -16,12 +16,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
-from .network import allow_https_to_endpoints, private_subnets
-from .errors import ValidationError, check_int_range, check_pattern, is_unresolved
-from .functions import HANDLERS_DIR
-from .naming import check_name, default_name
-from .roles import StudioUserRole
+from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
+from ..network import allow_https_to_endpoints, private_subnets
+from ..errors import ValidationError, check_int_range, check_pattern, is_unresolved
+from .._internal.functions import HANDLERS_DIR
+from ..validation.naming import check_name, default_name
+from ..security.roles import StudioUserRole
 
 #: Idle shutdown limits of SageMaker's IdleSettings, in minutes.
 MIN_IDLE_MINUTES = 60

@@ -7,7 +7,7 @@ import re
 from aws_cdk import Names
 from constructs import Construct, IConstruct
 
-from .errors import check_pattern
+from ..errors import check_pattern
 
 #: SageMaker's pattern for domain, user-profile, model, endpoint, endpoint-config and model
 #: package group names: at most 63 characters.

@@ -15,14 +15,14 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .compliance import acknowledge_iam_findings_at_synth
-from .instances import INSTANCE_TYPE_PATTERN
-from .endpoints.realtime import _InstanceEndpoint
-from .errors import ValidationError, check_int_range, check_pattern
-from .models import ContainerImage
-from .network import allow_https_to_endpoints, private_subnets
-from .pipelines import SCHEDULE_PATTERN
-from .roles import JobExecutionRole, depend_on_role_policies
+from ..compliance import acknowledge_iam_findings_at_synth
+from ..validation.instances import INSTANCE_TYPE_PATTERN
+from ..inference.endpoints.realtime import _InstanceEndpoint
+from ..errors import ValidationError, check_int_range, check_pattern
+from ..inference.models import ContainerImage
+from ..network import allow_https_to_endpoints, private_subnets
+from .pipeline import SCHEDULE_PATTERN
+from ..security.roles import JobExecutionRole, depend_on_role_policies
 
 #: Registry accounts of SageMaker's model-monitor analyzer image (sagemaker-python-sdk
 #: image_uri_config/model-monitor.json), repository ``sagemaker-model-monitor-analyzer``.

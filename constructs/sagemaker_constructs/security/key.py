@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from .errors import ValidationError, check_int_range, is_unresolved
+from ..errors import ValidationError, check_int_range, is_unresolved
 
 #: KMS alias names: ``alias/`` followed by 1-250 of ``[a-zA-Z0-9/_-]``; ``alias/aws/`` is reserved.
 _ALIAS_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-")

@@ -17,11 +17,11 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from .compliance import acknowledge_iam_findings_at_synth
-from .errors import ValidationError, check_pattern
-from .naming import check_name
-from .network import allow_https_to_endpoints, private_subnets
-from .roles import ModelHostingRole, depend_on_role_policies
+from ..compliance import acknowledge_iam_findings_at_synth
+from ..errors import ValidationError, check_pattern
+from ..validation.naming import check_name
+from ..network import allow_https_to_endpoints, private_subnets
+from ..security.roles import ModelHostingRole, depend_on_role_policies
 
 _IMAGE_URI = r"[^\s]{1,255}"
 _ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"

@@ -11,9 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .errors import ValidationError, is_unresolved
-from .naming import check_name
-from .functions import SecureFunction
+from ..errors import ValidationError, is_unresolved
+from ..validation.naming import check_name
+from .._internal.functions import SecureFunction
 
 HANDLER = "invoke_endpoint.handler"
 

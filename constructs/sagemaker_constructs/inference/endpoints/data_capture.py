@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..errors import ValidationError, check_int_range, check_pattern
+from ...errors import ValidationError, check_int_range, check_pattern
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..errors import check_pattern
-from ..instances import INSTANCE_TYPE_PATTERN
-from ..naming import check_name
+from ...errors import check_pattern
+from ...validation.instances import INSTANCE_TYPE_PATTERN
+from ...validation.naming import check_name
 
 #: The production variant name every endpoint of this library uses.
 VARIANT_NAME = "AllTraffic"

@@ -11,9 +11,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from .errors import ValidationError, check_pattern
-from .storage import SecureBucket
+from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
+from ..errors import ValidationError, check_pattern
+from .bucket import SecureBucket
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
 MAX_DATA_EVENT_RESOURCES = 250

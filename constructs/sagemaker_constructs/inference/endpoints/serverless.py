@@ -7,10 +7,10 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..compliance import acknowledge, across_packs
-from ..errors import ValidationError, check_choice, check_int_range
+from ...compliance import acknowledge, across_packs
+from ...errors import ValidationError, check_choice, check_int_range
 from ..models import Model
-from ..naming import check_name, default_name
+from ...validation.naming import check_name, default_name
 from .base import EndpointBase
 from .data_capture import DataCapture
 

@@ -11,11 +11,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..compliance import acknowledge, across_packs
-from ..errors import ValidationError, check_int_range
+from ...compliance import acknowledge, across_packs
+from ...errors import ValidationError, check_int_range
 from ..models import Model
-from ..naming import check_name, default_name
-from ..instances import NVME_FAMILIES, has_instance_storage, instance_family
+from ...validation.naming import check_name, default_name
+from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_family
 from .base import EndpointBase, check_instance_type
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail

@@ -15,13 +15,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from .compliance import acknowledge_iam_findings_at_synth
-from .instances import INSTANCE_TYPE_PATTERN
-from .errors import ValidationError, check_int_range, check_pattern
-from .models import ContainerImage
-from .naming import check_name, default_name
-from .network import private_subnets
-from .roles import JobExecutionRole, depend_on_role_policies
+from ..compliance import acknowledge_iam_findings_at_synth
+from ..validation.instances import INSTANCE_TYPE_PATTERN
+from ..errors import ValidationError, check_int_range, check_pattern
+from ..inference.models import ContainerImage
+from ..validation.naming import check_name, default_name
+from ..network import private_subnets
+from ..security.roles import JobExecutionRole, depend_on_role_policies
 
 #: Pipeline names: 1-256 letters, digits and hyphens (no leading/trailing hyphen); we also refuse "--".
 PIPELINE_NAME_PATTERN = r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,255}"

@@ -10,8 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .compliance import acknowledge, across_packs
-from .errors import ValidationError, check_int_range, check_pattern
+from ..compliance import acknowledge, across_packs
+from ..errors import ValidationError, check_int_range, check_pattern
 
 _REPLICATION_REASON = (
     "Cross-region replication is an opt-in disaster-recovery choice (pass replication_rules=); "

@@ -16,12 +16,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .compliance import acknowledge, acknowledge_iam_findings, across_packs
-from .encryption import PlatformKey
-from .network import allow_https_to_endpoints, private_subnets
-from .errors import ValidationError, check_int_range
+from ..compliance import acknowledge, acknowledge_iam_findings, across_packs
+from ..security.key import PlatformKey
+from ..network import allow_https_to_endpoints, private_subnets
+from ..errors import ValidationError, check_int_range
 
-HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
+HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 
 #: Limits enforced at synth (Lambda's own limits, and a sane cap on reserved concurrency).
 MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 1, 900

@@ -16,10 +16,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .endpoints.realtime import _InstanceEndpoint
-from .errors import ValidationError, check_int_range
-from .functions import SecureFunction
-from .pipelines import ModelPackageGroup
+from ..inference.endpoints.realtime import _InstanceEndpoint
+from ..errors import ValidationError, check_int_range
+from .._internal.functions import SecureFunction
+from .pipeline import ModelPackageGroup
 
 HANDLER = "deploy_on_approval.handler"
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..errors import ValidationError, check_int_range
+from ...errors import ValidationError, check_int_range
 
 #: SageMaker's limits for BlueGreenUpdatePolicy (UpdateEndpoint DeploymentConfig).
 MAX_WAIT_SECONDS = 3600

@@ -38,8 +38,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct, IValidation
 
-from .compliance import acknowledge, nag_flatten
-from .errors import ValidationError, check_pattern, is_unresolved
+from ..compliance import acknowledge, nag_flatten
+from ..errors import ValidationError, check_pattern, is_unresolved
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 

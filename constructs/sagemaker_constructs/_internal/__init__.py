@@ -1,0 +1,1 @@
+"""What several subpackages share (not public API)."""

@@ -1,0 +1,1 @@
+"""Inference: models and images, endpoints and the invoker."""

@@ -1,0 +1,1 @@
+"""MLOps: registry, pipelines, deploy on approval and monitoring."""

@@ -1,0 +1,1 @@
+"""Studio: the VPC-only domain, user profiles and spaces, and its teardown."""

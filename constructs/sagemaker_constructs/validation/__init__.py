@@ -1,0 +1,1 @@
+"""Small reusable checkers, names and the instance-type catalog."""
