@@ -17,7 +17,8 @@ from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, Isola
 from .inference.invoker import EndpointInvoker
 from .inference.models import ContainerImage, Model, ModelData
 from .mlops.monitor import ModelMonitor
-from .mlops.pipeline import ModelPackageGroup, TrainingPipeline
+from .mlops.pipeline import TrainingPipeline
+from .mlops.registry import ModelPackageGroup
 from .rules.pack import RULES as SAGEMAKER_RULES
 from .rules.pack import SageMakerChecks
 from .security.roles import JobExecutionRole, ModelHostingRole, StudioUserRole

@@ -19,7 +19,7 @@ from constructs import Construct
 from ..inference.endpoints.realtime import _InstanceEndpoint
 from ..errors import ValidationError, check_int_range
 from .._internal.functions import SecureFunction
-from .pipeline import ModelPackageGroup
+from .registry import ModelPackageGroup
 
 HANDLER = "deploy_on_approval.handler"
 

@@ -1,11 +1,11 @@
-"""MLOps: a model registry group and a training pipeline (train, evaluate, condition, register)."""
+"""MLOps: a training pipeline (train, evaluate, condition, register) into a model registry group."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Mapping, Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,9 +19,10 @@ from ..compliance import acknowledge_iam_findings_at_synth
 from ..validation.instances import INSTANCE_TYPE_PATTERN
 from ..errors import ValidationError, check_int_range, check_pattern
 from ..inference.models import ContainerImage
-from ..validation.naming import check_name, default_name
+from ..validation.naming import default_name
 from ..network import private_subnets
 from ..security.roles import JobExecutionRole, depend_on_role_policies
+from .registry import ModelPackageGroup
 
 #: Pipeline names: 1-256 letters, digits and hyphens (no leading/trailing hyphen); we also refuse "--".
 PIPELINE_NAME_PATTERN = r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,255}"
@@ -42,54 +43,6 @@ def get(path: str) -> dict[str, str]:
 def join(*values: Any, on: str = "/") -> dict[str, Any]:
     """``Std:Join`` of values (strings, parameters or step properties) at execution time."""
     return {"Std:Join": {"On": on, "Values": list(values)}}
-
-
-class ModelPackageGroup(Construct):
-    """A model registry group (``AWS::SageMaker::ModelPackageGroup``, child ``Resource``), RETAINed
-    on stack deletion by default (it holds every registered model version and its approval history).
-
-    Exposes ``model_package_group_name``, ``model_package_group_arn``, ``model_package_arn_pattern``
-    and ``grant_register``/``grant_read``/``grant_approve``.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, model_package_group_name: str, description: str | None = None,
-                 removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
-        super().__init__(scope, id)
-        check_name(self, "model_package_group_name", model_package_group_name)
-        if description is not None and len(description) > 1024:
-            raise ValidationError(self, "description", f"{len(description)} characters", "at most 1024 characters")
-        self.model_package_group_name = model_package_group_name
-        self.cfn_model_package_group = sagemaker.CfnModelPackageGroup(
-            self, "Resource", model_package_group_name=model_package_group_name,
-            model_package_group_description=description,
-        )
-        self.cfn_model_package_group.apply_removal_policy(removal_policy)
-        self.model_package_group_arn = self.cfn_model_package_group.attr_model_package_group_arn
-        #: ARN pattern of this group's versions (SageMaker lower-cases names in ARNs).
-        self.model_package_arn_pattern = Stack.of(self).format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{model_package_group_name.lower()}/*"
-        )
-
-    def _grant(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions),
-            resource_arns=[self.model_package_group_arn, self.model_package_arn_pattern],
-        )
-
-    def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Register new versions (``CreateModelPackage``) and read the group."""
-        return self._grant(grantee, ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup",
-                                     "sagemaker:DescribeModelPackage", "sagemaker:AddTags"])
-
-    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Describe the group and its versions, and list them."""
-        return self._grant(grantee, ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
-                                     "sagemaker:ListModelPackages"])
-
-    def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Approve or reject versions (``UpdateModelPackage``) and read them."""
-        return self._grant(grantee, ["sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage",
-                                     "sagemaker:ListModelPackages"])
 
 
 class TrainingPipeline(Construct):
