@@ -112,3 +112,88 @@ def test_plugin_fails_synth_and_honours_acknowledgements(tmp_path):
     findings = ReferenceAssembly(outdir=tmp_path, stacks={}).unacknowledged_findings()
     assert sorted((rule, path) for rule, path, _ in findings) == [
         ("SageMaker-ModelInVpc", "Checks/Open"), ("SageMaker-ModelNetworkIsolation", "Checks/Open")]
+
+
+def _insecure_l1_stack(app) -> cdk.Stack:
+    """SageMaker resources written as L1s with none of the secure settings."""
+    stack = cdk.Stack(app, "Insecure")
+    sagemaker.CfnModel(stack, "Model", execution_role_arn="arn:aws:iam::1:role/r",
+                       primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(image="image"))
+    sagemaker.CfnEndpointConfig(stack, "Config", production_variants=[
+        sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name="AllTraffic", model_name="m", instance_type="ml.m5.large", initial_instance_count=1)])
+    sagemaker.CfnNotebookInstance(stack, "Notebook", instance_type="ml.t3.medium", role_arn="arn:aws:iam::1:role/r",
+                                  direct_internet_access="Enabled", root_access="Enabled")
+    return stack
+
+
+INSECURE_FINDINGS = [
+    ("SageMaker-EndpointConfigVolumeKey", "Insecure/Config"), ("SageMaker-EndpointMultiInstance", "Insecure/Config"),
+    ("SageMaker-ModelInVpc", "Insecure/Model"), ("SageMaker-ModelNetworkIsolation", "Insecure/Model"),
+    ("SageMaker-NotebookInstanceHardened", "Insecure/Notebook"),
+]
+
+
+def test_pack_takes_the_app_like_cdk_nag_packs(tmp_path):
+    """``SageMakerChecks(app)``, as ``AwsSolutionsChecks(app)`` is written, runs and reports."""
+    from aws_cdk import Validations
+
+    from sagemaker_constructs import SageMakerChecks
+
+    app = new_app(outdir=str(tmp_path))
+    _insecure_l1_stack(app)
+    checks = SageMakerChecks(app)
+    assert checks.scope is app
+    Validations.of(app).add_plugins(checks)
+    with pytest.raises(RuntimeError, match="SageMaker::SageMaker-NotebookInstanceHardened"):
+        app.synth()
+    findings = ReferenceAssembly(outdir=tmp_path, stacks={}).unacknowledged_findings()
+    assert sorted((rule, path) for rule, path, _ in findings) == INSECURE_FINDINGS
+
+
+def test_pack_without_scope_and_with_chosen_rules(tmp_path):
+    from aws_cdk import Validations
+
+    from sagemaker_constructs import SageMakerChecks
+
+    app = new_app(outdir=str(tmp_path))
+    _insecure_l1_stack(app)
+    only_models = tuple(r for r in SAGEMAKER_RULES if r.resource_type == "AWS::SageMaker::Model")
+    checks = SageMakerChecks(rules=only_models)
+    assert checks.rule_ids == ["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"]
+    assert SageMakerChecks().rule_ids == [r.id for r in SAGEMAKER_RULES]
+    assert SageMakerChecks(only_models).rule_ids == checks.rule_ids  # rules given positionally, as before
+    Validations.of(app).add_plugins(checks)
+    with pytest.raises(RuntimeError, match="SageMaker-ModelInVpc"):
+        app.synth()
+    findings = ReferenceAssembly(outdir=tmp_path, stacks={}).unacknowledged_findings()
+    assert sorted(rule for rule, _, _ in findings) == ["SageMaker-ModelInVpc", "SageMaker-ModelNetworkIsolation"]
+
+
+def test_verbose_findings_carry_the_fix():
+    from sagemaker_constructs import SageMakerChecks
+
+    rule = RULES["SageMaker-ModelInVpc"]
+    assert SageMakerChecks(verbose=True)._describe(rule) == f"{rule.description} Fix: {rule.fix}"
+    assert SageMakerChecks()._describe(rule) == rule.description
+
+
+@pytest.mark.parametrize("bad", [object(), "app", ("not a rule",)])
+def test_pack_rejects_what_is_neither_a_scope_nor_rules(bad):
+    from sagemaker_constructs import SageMakerChecks
+
+    with pytest.raises(TypeError, match="SageMakerChecks"):
+        SageMakerChecks(bad)
+
+
+def test_one_rule_per_module_and_the_pack_lists_every_one():
+    import importlib
+    import pkgutil
+
+    import sagemaker_constructs.rules as package
+
+    modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+    with_rule = {m.__name__.rsplit(".", 1)[1]: m.RULE for m in modules if hasattr(m, "RULE")}
+    assert sorted(r.id for r in with_rule.values()) == sorted(RULES)
+    for name, rule in with_rule.items():  # the module is named after its rule
+        assert rule.id == "SageMaker-" + "".join(part.capitalize() for part in name.split("_")), name
