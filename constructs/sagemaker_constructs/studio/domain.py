@@ -1,27 +1,29 @@
-"""A SageMaker Studio domain that starts inside an isolated VPC and deletes cleanly."""
+"""A SageMaker Studio domain that starts inside an isolated VPC and deletes cleanly.
+
+The domain lives here; user profiles in ``profiles.py``; the teardown provider in ``teardown.py``.
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
-from ..network import allow_https_to_endpoints, private_subnets
 from ..errors import ValidationError, check_int_range, check_pattern, is_unresolved
-from .._internal.functions import HANDLERS_DIR
-from ..validation.naming import check_name, default_name
+from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import StudioUserRole
+from ..validation.naming import check_name, default_name
+from .profiles import UserProfile
+from .teardown import TEARDOWN_RESOURCE_TYPE, TeardownProvider
+
+__all__ = ["StudioDomain", "UserProfile"]
 
 #: Idle shutdown limits of SageMaker's IdleSettings, in minutes.
 MIN_IDLE_MINUTES = 60
@@ -29,45 +31,6 @@ MAX_IDLE_MINUTES = 525_600
 #: CustomPosixUserConfig limits (SageMaker reserves lower ids for its images' users).
 MIN_POSIX_UID, MAX_POSIX_UID = 10_000, 4_000_000
 MIN_POSIX_GID, MAX_POSIX_GID = 1_001, 4_000_000
-
-_TEARDOWN_TIMEOUT = Duration.hours(2)
-
-
-class UserProfile(Construct):
-    """A Studio user profile in a :class:`StudioDomain` (create it with ``add_user_profile``).
-
-    Exposes ``user_profile_name``, ``user_profile_arn``, ``execution_role`` and ``cfn_user_profile``.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        domain: "StudioDomain",
-        user_profile_name: str,
-        execution_role: iam.IRole | None = None,
-    ) -> None:
-        super().__init__(scope, id)
-        self.user_profile_name = user_profile_name
-        self.execution_role = execution_role or domain.execution_role
-        settings = None
-        if execution_role is not None:
-            settings = sagemaker.CfnUserProfile.UserSettingsProperty(
-                execution_role=execution_role.role_arn,
-                security_groups=[domain.security_group.security_group_id],
-            )
-        self.cfn_user_profile = sagemaker.CfnUserProfile(
-            self,
-            "Resource",
-            domain_id=domain.domain_id,
-            user_profile_name=user_profile_name,
-            user_settings=settings,
-        )
-
-    @property
-    def user_profile_arn(self) -> str:
-        return self.cfn_user_profile.attr_user_profile_arn
 
 
 class StudioDomain(Construct):
@@ -338,182 +301,30 @@ class StudioDomain(Construct):
         return sg
 
     def _teardown(self, log_retention: logs.RetentionDays, *, lookup_s3: bool) -> CustomResource:
-        holder = Construct(self, "TeardownProvider")
-        stack = Stack.of(self)
-        domain_resource_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
-        vpc_arn = f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:vpc/{self.vpc.vpc_id}"
-        statements = [
-            iam.PolicyStatement(
-                sid="StudioAppsAndSpaces",
-                actions=["sagemaker:DescribeDomain", "sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:DescribeSpace",
-                         "sagemaker:DeleteApp", "sagemaker:DeleteSpace"],
-                resources=[
-                    f"{domain_resource_arn}:domain/{self.domain_id}",
-                    f"{domain_resource_arn}:app/{self.domain_id}/*",
-                    f"{domain_resource_arn}:space/{self.domain_id}/*",
-                    f"{domain_resource_arn}:user-profile/{self.domain_id}/*",
-                ],
-            ),
-            iam.PolicyStatement(
-                sid="DescribeOnly",
-                actions=["ec2:DescribeSecurityGroups", "ec2:DescribePrefixLists", "ec2:DescribeNetworkInterfaces",
-                         "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DescribeFileSystems"],
-                resources=["*"],
-            ),
-        ]
-        if self.home_efs_removal_policy == RemovalPolicy.DESTROY:
-            statements += [
-                iam.PolicyStatement(
-                    sid="DeleteStudioHomeEfs",
-                    actions=["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"],
-                    resources=[f"arn:{Aws.PARTITION}:elasticfilesystem:{Aws.REGION}:{Aws.ACCOUNT_ID}:file-system/*"],
-                    conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": self.domain_arn}},
-                ),
-                iam.PolicyStatement(
-                    sid="DeleteStudioNetworkLeftovers",
-                    actions=["ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
-                             "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
-                    resources=[
-                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*",
-                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
-                    ],
-                    conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-                ),
-            ]
-        role = iam.Role(
-            holder,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Studio teardown: deletes the domain's apps and spaces (and, if asked, its home EFS)",
+        provider = TeardownProvider(
+            self,
+            "TeardownProvider",
+            domain_id=self.domain_id,
+            domain_arn=self.domain_arn,
+            domain_name=self.domain_name,
+            vpc=self.vpc,
+            encryption_key=self.encryption_key,
+            remove_home_efs=self.home_efs_removal_policy == RemovalPolicy.DESTROY,
+            log_retention=log_retention,
         )
-        policy = iam.ManagedPolicy(holder, "Policy", statements=statements, roles=[role])
-        log_group = logs.LogGroup(
-            holder, "Logs", encryption_key=self.encryption_key, retention=log_retention,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        policy.add_statements(
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
-            )
-        )
-        code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
-        functions = {}
-        for name, handler in (("OnEvent", "studio_teardown.on_event"), ("IsComplete", "studio_teardown.is_complete")):
-            functions[name] = lambda_.Function(
-                holder,
-                name,
-                runtime=lambda_.Runtime.PYTHON_3_14,
-                architecture=lambda_.Architecture.ARM_64,
-                handler=handler,
-                code=code,
-                role=role,
-                timeout=Duration.minutes(5),
-                memory_size=256,
-                reserved_concurrent_executions=2,
-                environment_encryption=self.encryption_key,
-                tracing=lambda_.Tracing.ACTIVE,
-                log_group=log_group,
-                description=f"Studio teardown ({name}) for domain {self.domain_name}",
-            )
-        provider = cr.Provider(
-            holder,
-            "Provider",
-            on_event_handler=functions["OnEvent"],
-            is_complete_handler=functions["IsComplete"],
-            query_interval=Duration.seconds(30),
-            total_timeout=_TEARDOWN_TIMEOUT,
-            log_group=log_group,
-            provider_function_env_encryption=self.encryption_key,
-            disable_waiter_state_machine_logging=False,
-            waiter_state_machine_log_options=cr.LogOptions(
-                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
-        )
-        self._acknowledge_teardown(holder, role, policy)
         properties = {
             "DomainId": self.domain_id,
             "RemoveHomeEfs": "true" if self.home_efs_removal_policy == RemovalPolicy.DESTROY else "false",
         }
         if lookup_s3:
-            properties["S3PrefixListName"] = f"com.amazonaws.{stack.region}.s3"
+            properties["S3PrefixListName"] = f"com.amazonaws.{Stack.of(self).region}.s3"
         resource = CustomResource(
             self,
             "Teardown",
             service_token=provider.service_token,
-            resource_type="Custom::StudioTeardown",
+            resource_type=TEARDOWN_RESOURCE_TYPE,
             properties=properties,
         )
         resource.node.add_dependency(self.cfn_domain)
-        resource.node.add_dependency(policy)  # the functions' permissions are attached before first use
+        resource.node.add_dependency(provider.policy)  # the functions' permissions are attached before first use
         return resource
-
-    def _acknowledge_teardown(self, holder: Construct, role: iam.Role, policy: iam.ManagedPolicy) -> None:
-        acknowledge_iam_findings(
-            policy,
-            reason=(
-                "Wildcards only where IAM cannot scope further: ec2/elasticfilesystem Describe* have no "
-                "resource-level permissions; apps, spaces and profiles of this domain are named by users "
-                "at run time (<domain id>/*); Lambda names its own log streams; deletes are limited to "
-                "this domain's tagged EFS and to this VPC."
-            ),
-        )
-        acknowledge_iam_findings(
-            role,
-            reason=(
-                "CDK-generated grants of this role's functions: X-Ray PutTraceSegments/PutTelemetryRecords "
-                "support no resource-level permissions; the rest is scoped to the platform key."
-            ),
-        )
-        acknowledge(role, reason=INLINE_SERVICE_POLICY_REASON, nag=across_packs("IAMNoInlinePolicy"))
-        framework = holder.node.find_child("Provider")
-        functions = [c for c in holder.node.find_all() if isinstance(c, lambda_.CfnFunction)]
-        framework_functions = [f for f in functions if f.node.path.startswith(framework.node.path + "/")]
-        for function in functions:
-            if function in framework_functions:
-                continue
-            acknowledge(
-                function,
-                reason=(
-                    "Teardown functions run once, at stack deletion, invoked synchronously by the CDK "
-                    "Provider framework (a DLQ applies only to asynchronous invocations) and outside the "
-                    "VPC on purpose: Lambda ENIs in these subnets would themselves block subnet deletion."
-                ),
-                nag=[*across_packs("LambdaDLQ", ("HIPAA.Security", "NIST.800.53.R5")),
-                     *across_packs("LambdaInsideVPC")],
-                checkov=["CKV_AWS_116", "CKV_AWS_117"],
-            )
-        framework_reason = (
-            "CDK Provider framework internals (Node.js dispatch functions, their roles and the waiter "
-            "state machine) generated by aws-cdk-lib: they only relay this teardown's events, may invoke "
-            "only this construct's two functions, and expose no concurrency, DLQ or X-Ray settings."
-        )
-        acknowledge_iam_findings(framework, reason=framework_reason)
-        acknowledge(
-            framework,
-            reason=framework_reason,
-            nag=[
-                "AwsSolutions-SF2",
-                *across_packs("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")),
-                *across_packs("IAMNoInlinePolicy"),
-            ],
-        )
-        for function in framework_functions:
-            acknowledge(
-                function,
-                reason=framework_reason + " They run outside the VPC so their ENIs never block its deletion.",
-                nag=[*across_packs("LambdaDLQ", ("HIPAA.Security", "NIST.800.53.R5")),
-                     *across_packs("LambdaInsideVPC")],
-                checkov=["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"],
-            )
-        waiter_policy = framework.node.try_find_child("waiter-state-machine")
-        if waiter_policy is not None:
-            acknowledge(
-                waiter_policy.node.find_child("Role").node.find_child("DefaultPolicy"),
-                reason=(
-                    "The waiter state machine may only invoke this Provider's own isComplete and "
-                    "onTimeout functions (lambda:InvokeFunction on their ARNs and versions)."
-                ),
-                checkov=["CKV_AWS_111"],
-            )

@@ -1,0 +1,217 @@
+"""The teardown of a Studio domain: the provider of ``Custom::StudioTeardown`` (its Lambda code is
+``handlers/studio_teardown.py``).
+
+:class:`StudioDomain` creates it as its child ``TeardownProvider`` and the custom resource as its child
+``Teardown``; both IDs are a contract (a moved teardown resource is sent a Delete).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from .._internal.functions import HANDLERS_DIR
+from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
+
+#: How long the teardown may take before the Provider framework fails the deletion.
+TEARDOWN_TIMEOUT = Duration.hours(2)
+#: How often the Provider framework polls ``is_complete``.
+TEARDOWN_QUERY_INTERVAL = Duration.seconds(30)
+#: The custom resource type.
+TEARDOWN_RESOURCE_TYPE = "Custom::StudioTeardown"
+
+
+class TeardownProvider(Construct):
+    """The Provider-framework provider (two hardened Python functions, one managed policy, one log
+    group) that empties a Studio domain before CloudFormation deletes it.
+
+    Exposes ``role``, ``policy``, ``log_group``, ``functions`` (``OnEvent``, ``IsComplete``) and
+    ``provider`` (its ``service_token`` is the custom resource's).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain_id: str,
+        domain_arn: str,
+        domain_name: str,
+        vpc: ec2.IVpc,
+        encryption_key: kms.IKey,
+        remove_home_efs: bool,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, id)
+        domain_resource_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        vpc_arn = f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:vpc/{vpc.vpc_id}"
+        statements = [
+            iam.PolicyStatement(
+                sid="StudioAppsAndSpaces",
+                actions=["sagemaker:DescribeDomain", "sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:DescribeSpace",
+                         "sagemaker:DeleteApp", "sagemaker:DeleteSpace"],
+                resources=[
+                    f"{domain_resource_arn}:domain/{domain_id}",
+                    f"{domain_resource_arn}:app/{domain_id}/*",
+                    f"{domain_resource_arn}:space/{domain_id}/*",
+                    f"{domain_resource_arn}:user-profile/{domain_id}/*",
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="DescribeOnly",
+                actions=["ec2:DescribeSecurityGroups", "ec2:DescribePrefixLists", "ec2:DescribeNetworkInterfaces",
+                         "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DescribeFileSystems"],
+                resources=["*"],
+            ),
+        ]
+        if remove_home_efs:
+            statements += [
+                iam.PolicyStatement(
+                    sid="DeleteStudioHomeEfs",
+                    actions=["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"],
+                    resources=[f"arn:{Aws.PARTITION}:elasticfilesystem:{Aws.REGION}:{Aws.ACCOUNT_ID}:file-system/*"],
+                    conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": domain_arn}},
+                ),
+                iam.PolicyStatement(
+                    sid="DeleteStudioNetworkLeftovers",
+                    actions=["ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
+                             "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+                    resources=[
+                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*",
+                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
+                    ],
+                    conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+                ),
+            ]
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Studio teardown: deletes the domain's apps and spaces (and, if asked, its home EFS)",
+        )
+        self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
+        self.log_group = logs.LogGroup(
+            self, "Logs", encryption_key=encryption_key, retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:*"],
+            )
+        )
+        code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
+        self.functions: dict[str, lambda_.Function] = {}
+        for name, handler in (("OnEvent", "studio_teardown.on_event"), ("IsComplete", "studio_teardown.is_complete")):
+            self.functions[name] = lambda_.Function(
+                self,
+                name,
+                runtime=lambda_.Runtime.PYTHON_3_14,
+                architecture=lambda_.Architecture.ARM_64,
+                handler=handler,
+                code=code,
+                role=self.role,
+                timeout=Duration.minutes(5),
+                memory_size=256,
+                reserved_concurrent_executions=2,
+                environment_encryption=encryption_key,
+                tracing=lambda_.Tracing.ACTIVE,
+                log_group=self.log_group,
+                description=f"Studio teardown ({name}) for domain {domain_name}",
+            )
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.functions["OnEvent"],
+            is_complete_handler=self.functions["IsComplete"],
+            query_interval=TEARDOWN_QUERY_INTERVAL,
+            total_timeout=TEARDOWN_TIMEOUT,
+            log_group=self.log_group,
+            provider_function_env_encryption=encryption_key,
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+        )
+        self._acknowledge()
+
+    @property
+    def service_token(self) -> str:
+        return self.provider.service_token
+
+    def _acknowledge(self) -> None:
+        acknowledge_iam_findings(
+            self.policy,
+            reason=(
+                "Wildcards only where IAM cannot scope further: ec2/elasticfilesystem Describe* have no "
+                "resource-level permissions; apps, spaces and profiles of this domain are named by users "
+                "at run time (<domain id>/*); Lambda names its own log streams; deletes are limited to "
+                "this domain's tagged EFS and to this VPC."
+            ),
+        )
+        acknowledge_iam_findings(
+            self.role,
+            reason=(
+                "CDK-generated grants of this role's functions: X-Ray PutTraceSegments/PutTelemetryRecords "
+                "support no resource-level permissions; the rest is scoped to the platform key."
+            ),
+        )
+        acknowledge(self.role, reason=INLINE_SERVICE_POLICY_REASON, nag=across_packs("IAMNoInlinePolicy"))
+        framework = self.provider
+        functions = [c for c in self.node.find_all() if isinstance(c, lambda_.CfnFunction)]
+        framework_functions = [f for f in functions if f.node.path.startswith(framework.node.path + "/")]
+        for function in functions:
+            if function in framework_functions:
+                continue
+            acknowledge(
+                function,
+                reason=(
+                    "Teardown functions run once, at stack deletion, invoked synchronously by the CDK "
+                    "Provider framework (a DLQ applies only to asynchronous invocations) and outside the "
+                    "VPC on purpose: Lambda ENIs in these subnets would themselves block subnet deletion."
+                ),
+                nag=[*across_packs("LambdaDLQ", ("HIPAA.Security", "NIST.800.53.R5")),
+                     *across_packs("LambdaInsideVPC")],
+                checkov=["CKV_AWS_116", "CKV_AWS_117"],
+            )
+        framework_reason = (
+            "CDK Provider framework internals (Node.js dispatch functions, their roles and the waiter "
+            "state machine) generated by aws-cdk-lib: they only relay this teardown's events, may invoke "
+            "only this construct's two functions, and expose no concurrency, DLQ or X-Ray settings."
+        )
+        acknowledge_iam_findings(framework, reason=framework_reason)
+        acknowledge(
+            framework,
+            reason=framework_reason,
+            nag=[
+                "AwsSolutions-SF2",
+                *across_packs("LambdaConcurrency", ("HIPAA.Security", "NIST.800.53.R5")),
+                *across_packs("IAMNoInlinePolicy"),
+            ],
+        )
+        for function in framework_functions:
+            acknowledge(
+                function,
+                reason=framework_reason + " They run outside the VPC so their ENIs never block its deletion.",
+                nag=[*across_packs("LambdaDLQ", ("HIPAA.Security", "NIST.800.53.R5")),
+                     *across_packs("LambdaInsideVPC")],
+                checkov=["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"],
+            )
+        waiter_policy = framework.node.try_find_child("waiter-state-machine")
+        if waiter_policy is not None:
+            acknowledge(
+                waiter_policy.node.find_child("Role").node.find_child("DefaultPolicy"),
+                reason=(
+                    "The waiter state machine may only invoke this Provider's own isComplete and "
+                    "onTimeout functions (lambda:InvokeFunction on their ARNs and versions)."
+                ),
+                checkov=["CKV_AWS_111"],
+            )
