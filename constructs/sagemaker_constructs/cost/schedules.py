@@ -1,0 +1,115 @@
+"""Time-weighted minimum capacity under Application Auto Scaling scheduled actions.
+
+Scheduled actions on a scalable target change its ``MinCapacity``/``MaxCapacity`` at the times
+their ``cron(...)`` expressions name (https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html:
+six fields, minutes hours day-of-month month day-of-week year, day-of-week 1-7 = SUN-SAT).
+The committed capacity at any minute is the minimum in effect then. A schedule that repeats every
+week (day-of-month, month and year all wildcards) is simulated minute by minute over a week in
+its steady state; anything else (``rate()``, ``at()``, calendar days, ``L``/``W``/``#``) is not
+evaluated and the caller falls back to the lowest minimum any action sets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+_MINUTES_PER_WEEK = 7 * 24 * 60
+_DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
+_MONTH_NAMES = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+
+
+@dataclass(frozen=True)
+class ScheduledAction:
+    """One scheduled action: its ``cron(...)`` (or other) expression and the capacities it sets."""
+
+    schedule: str
+    min_capacity: int | None
+    max_capacity: int | None
+
+
+class UnsupportedSchedule(ValueError):
+    """The expression is not a weekly-repeating ``cron(...)`` this module evaluates."""
+
+
+def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> set[int]:
+    values: set[int] = set()
+    for part in text.split(","):
+        part = part.strip().upper()
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise UnsupportedSchedule(text)
+            step = int(step_text)
+        if part in ("*", "?"):
+            start, end = lo, hi
+        elif "-" in part:
+            a, b = part.split("-", 1)
+            start, end = _value(a, names), _value(b, names)
+        else:
+            start = _value(part, names)
+            end = hi if step > 1 else start
+        if not (lo <= start <= hi and lo <= end <= hi) or start > end:
+            raise UnsupportedSchedule(text)
+        values.update(range(start, end + 1, step))
+    return values
+
+
+def _value(text: str, names: dict[str, int] | None) -> int:
+    if names and text in names:
+        return names[text]
+    if not text.isdigit():
+        raise UnsupportedSchedule(text)
+    return int(text)
+
+
+def weekly_fire_minutes(expression: str) -> set[int]:
+    """The minutes of a week (0 = Monday 00:00) at which ``cron(...)`` ``expression`` fires.
+
+    Raises :class:`UnsupportedSchedule` for anything that does not repeat weekly.
+    """
+    match = re.fullmatch(r"\s*cron\((.*)\)\s*", expression)
+    if not match:
+        raise UnsupportedSchedule(expression)
+    fields = match.group(1).split()
+    if len(fields) != 6:
+        raise UnsupportedSchedule(expression)
+    minute, hour, dom, month, dow, year = fields
+    if dom not in ("*", "?") or month not in ("*", "?") or year not in ("*", "?"):
+        raise UnsupportedSchedule(expression)
+    minutes = _field(minute, 0, 59)
+    hours = _field(hour, 0, 23)
+    days = _field(dow, 1, 7, _DAY_NAMES)  # 1 = Sunday
+    fired = set()
+    for day in range(7):  # 0 = Monday
+        aws_day = (day + 1) % 7 + 1
+        if aws_day not in days:
+            continue
+        for h in hours:
+            for m in minutes:
+                fired.add(day * 1440 + h * 60 + m)
+    return fired
+
+
+def average_minimum(min_capacity: int, max_capacity: int, actions: list[ScheduledAction]) -> Decimal:
+    """The time-weighted minimum capacity over a week in steady state (an exact fraction as Decimal).
+
+    Raises :class:`UnsupportedSchedule` when any action's schedule is not weekly ``cron(...)``.
+    """
+    fires = [(weekly_fire_minutes(a.schedule), a) for a in actions]
+    current_min, current_max = min_capacity, max_capacity
+    total = 0
+    for week in range(2):  # the first week reaches the steady state, the second is measured
+        for minute in range(_MINUTES_PER_WEEK):
+            for minutes, action in fires:
+                if minute in minutes:
+                    if action.min_capacity is not None:
+                        current_min = action.min_capacity
+                    if action.max_capacity is not None:
+                        current_max = action.max_capacity
+            if week == 1:
+                total += min(current_min, current_max)
+    return Decimal(total) / Decimal(_MINUTES_PER_WEEK)
