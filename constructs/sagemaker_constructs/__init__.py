@@ -1,6 +1,7 @@
 """sagemaker-constructs: secure-by-default AWS CDK v2 constructs for Amazon SageMaker."""
 
 from .security.audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
+from .cost import CostReport, estimate_monthly_cost
 from .compliance import COMPLIANCE_PACKS, NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
 from .mlops.deploy import DeployOnApproval
 from .security.key import PlatformKey
@@ -31,6 +32,7 @@ __all__ = [
     "AuditTrail",
     "COMPLIANCE_PACKS",
     "ContainerImage",
+    "CostReport",
     "DataCapture",
     "DeployOnApproval",
     "DeploymentGuardrail",
@@ -63,4 +65,5 @@ __all__ = [
     "acknowledge",
     "acknowledge_iam_findings",
     "add_compliance_checks",
+    "estimate_monthly_cost",
 ]
