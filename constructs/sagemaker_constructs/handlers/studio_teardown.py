@@ -1,19 +1,47 @@
 """Custom-resource handler that empties a SageMaker Studio domain before CloudFormation deletes it.
 
-CloudFormation deletes this resource before the user profiles and the domain. ``on_event`` starts deleting
-the domain's apps; ``is_complete`` (polled by the CDK Provider framework) then advances idempotently:
+CloudFormation deletes this resource before the user profiles and the domain. A Delete of this resource
+does not always mean the domain goes: renaming or replacing the teardown resource, removing it, or
+``teardown=False`` sends a Delete too, during a stack *update*, while the domain stays in service. So a
+Delete first decides, from the stack (``cloudformation:DescribeStacks``, ``DescribeStackResource`` and
+``GetTemplate`` on its own stack only), whether the domain itself is being deleted:
 
-1. apps: delete the ones still InService/Pending; wait until every app is Deleted or Failed;
+==============================================  =====================================================  ===========
+stack status                                    the domain (``DomainLogicalId``, ``DomainId``)          decision
+==============================================  =====================================================  ===========
+``DELETE_IN_PROGRESS``                          ``DomainDeletionPolicy`` Retain/RetainExceptOnCreate    nothing
+``DELETE_IN_PROGRESS``                          otherwise (deleted with the stack)                     tear down
+``ROLLBACK_IN_PROGRESS`` (failed create)        ``DomainDeletionPolicy`` Retain                          nothing
+``ROLLBACK_IN_PROGRESS``                        otherwise (deleted with the stack)                     tear down
+``UPDATE_*`` (in progress, cleanup, rollback)   no ``DomainLogicalId`` property (older resource)        nothing
+``UPDATE_*``                                    logical id no longer a resource of the stack            tear down
+``UPDATE_*``                                    logical id names another physical id (replaced)         tear down
+                                                (nothing with ``DomainUpdateReplacePolicy`` Retain)
+``UPDATE_*``                                    same physical id, logical id gone from the template     tear down
+                                                (removed in this update; nothing if retained)
+``UPDATE_*``                                    same physical id, still in the template (domain stays)  nothing
+any other status                                                                                        nothing
+==============================================  =====================================================  ===========
+
+``on_event`` decides (one log line), passes the decision to ``is_complete`` (the CDK Provider framework
+merges on_event's answer into is_complete's event) and, when tearing down, starts deleting the apps.
+``is_complete`` (polled by the Provider framework) then advances idempotently:
+
+1. apps: delete the ones InService, Pending or Failed; wait until every app is Deleted or Failed;
 2. spaces: delete them; wait until none remain (a Delete_Failed space is an error);
-3. only with ``RemoveHomeEfs == "true"``: the home EFS (mount targets, then the file system), then the two
-   security groups SageMaker created for it (mutual rules revoked, then both deleted);
-4. complete.
+3. the home EFS's mount targets (the file system and its data are kept), and with
+   ``RemoveHomeEfs == "true"`` the file system too;
+4. ENIs left ``available`` in the domain's or SageMaker's NFS security groups, then those two NFS security
+   groups SageMaker created (mutual rules revoked, then both deleted): what would block deleting the VPC;
+5. complete.
 
 On Create and Update the handler only answers ``S3PrefixListId`` (the region's S3 prefix list, for the
 domain security group's HTTPS egress to the S3 gateway endpoint) when ``S3PrefixListName`` is given.
 
-Anything already gone counts as deleted, throttling makes a poll answer "not complete", any other AWS error
-fails the deletion. Packaged alone as Lambda code: boto3 and the standard library only.
+Anything already gone counts as deleted. Transient errors (throttling, 5xx, connection failures: what
+outlasts boto3's own retries) make a poll answer "not complete", so the next poll retries until the
+provider's total timeout; any other AWS error fails the deletion. Every decision is one JSON log line.
+Packaged alone as Lambda code: boto3 and the standard library only.
 """
 
 from __future__ import annotations
@@ -24,17 +52,33 @@ from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
 
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
+SERVER_ERRORS = frozenset({
+    "InternalFailure", "InternalError", "InternalServerError", "InternalServerException", "ServiceUnavailable",
+    "ServiceUnavailableException", "Unavailable", "RequestTimeout", "RequestTimeoutException",
+})
 NOT_FOUND = frozenset({
     "ResourceNotFound", "ResourceNotFoundException", "FileSystemNotFound", "MountTargetNotFound",
     "InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidPermission.NotFound",
+    "InvalidNetworkInterfaceID.NotFound",
 })
 NOT_FOUND_PHRASES = ("does not exist", "not found", "cannot be found", "could not be found")
 APP_DONE = frozenset({"Deleted", "Failed"})
-APP_DELETABLE = frozenset({"InService", "Pending"})
+APP_DELETABLE = frozenset({"InService", "Pending", "Failed"})
 SECURITY_GROUP_NAMES = ("security-group-for-inbound-nfs-{}", "security-group-for-outbound-nfs-{}")
+
+#: Stack statuses in which every resource of the stack is being deleted.
+STACK_DELETING = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
+#: Stack statuses of an update (and its rollback) in which CloudFormation deletes old or new resources.
+STACK_UPDATING = frozenset({
+    "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+})
+RETAINED = frozenset({"Retain", "RetainExceptOnCreate"})
+#: Where on_event puts its decision for is_complete (the Provider framework passes it through).
+DECISION = "TeardownDecision"
 
 ISSUED, GONE, BUSY = "issued", "gone", "busy"  # outcomes of _delete
 
@@ -66,6 +110,16 @@ def _is_gone(err: ClientError) -> bool:
     )
 
 
+def _is_transient(err: Exception) -> bool:
+    """Throttling, a 5xx or a connection failure that outlasted boto3's retries: worth another poll."""
+    if isinstance(err, (BotoConnectionError, HTTPClientError)):
+        return True
+    if not isinstance(err, ClientError):
+        return False
+    status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return _code(err) in THROTTLING or _code(err) in SERVER_ERRORS or status >= 500
+
+
 def _list(service: str, operation: str, key: str, **params: Any) -> list[dict]:
     """Every item of a paginated listing."""
     pages = _client(service).get_paginator(operation).paginate(**params)
@@ -88,8 +142,82 @@ def _delete(what: str, call: Callable[..., Any], busy: frozenset[str] = frozense
     return ISSUED
 
 
+# ---------------------------------------------------------------------------------------- the decision
+
+
+def _template_resources(stack_id: str) -> dict | None:
+    """The ``Resources`` of the stack's current template; None when it cannot be read as JSON."""
+    body = _client("cloudformation").get_template(StackName=stack_id, TemplateStage="Processed").get("TemplateBody")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return None
+    resources = body.get("Resources") if isinstance(body, dict) else None
+    return resources if isinstance(resources, dict) else None
+
+
+def decide(event: dict) -> dict:
+    """Whether this Delete tears the domain down (``{"Act": bool, "Reason": str}``); one log line.
+
+    Raises what the CloudFormation calls raise (callers retry transient errors on the next poll)."""
+    props = event.get("ResourceProperties", {})
+    domain_id, logical_id, stack_id = props["DomainId"], props.get("DomainLogicalId"), event["StackId"]
+    deletion_policy = props.get("DomainDeletionPolicy", "Delete")
+    stacks = _client("cloudformation").describe_stacks(StackName=stack_id).get("Stacks", [])
+    status = stacks[0].get("StackStatus") if stacks else None
+    fields: dict[str, Any] = {"domain_id": domain_id, "domain_logical_id": logical_id, "stack_status": status,
+                              "teardown_logical_id": event.get("LogicalResourceId")}
+
+    def verdict(act: bool, reason: str, **more: Any) -> dict:
+        _log("decision: tear down the domain" if act else "decision: delete nothing", reason=reason, **fields, **more)
+        return {"Act": act, "Reason": reason}
+
+    if status in STACK_DELETING:
+        if deletion_policy == "Retain" or (deletion_policy in RETAINED and status == "DELETE_IN_PROGRESS"):
+            return verdict(False, f"the stack is being deleted but keeps the domain (DeletionPolicy {deletion_policy})")
+        return verdict(True, "the stack is being deleted, the domain with it")
+    if status not in STACK_UPDATING:
+        return verdict(False, f"stack status {status} deletes no domain")
+    if not logical_id:
+        return verdict(False, "no DomainLogicalId property (created by an older version): the domain is assumed to stay")
+    try:
+        detail = _client("cloudformation").describe_stack_resource(
+            StackName=stack_id, LogicalResourceId=logical_id)["StackResourceDetail"]
+    except ClientError as err:
+        message = str(err.response.get("Error", {}).get("Message", "")).lower()
+        if _code(err) != "ValidationError" or "does not exist" not in message:
+            raise
+        detail = None
+    if detail is None:
+        if deletion_policy in RETAINED:
+            return verdict(False, f"the domain leaves the stack but is retained (DeletionPolicy {deletion_policy})")
+        return verdict(True, "the domain's logical resource is no longer in the stack")
+    current = detail.get("PhysicalResourceId")
+    if current != domain_id:
+        if props.get("DomainUpdateReplacePolicy") in RETAINED:
+            return verdict(False, "the domain is replaced but retained (UpdateReplacePolicy Retain)",
+                           current_domain_id=current)
+        return verdict(True, "the domain is replaced: its logical resource names another domain",
+                       current_domain_id=current)
+    resources = _template_resources(stack_id)
+    if resources is None:
+        return verdict(False, "the stack's template cannot be read: the domain is assumed to stay")
+    if logical_id in resources:
+        return verdict(False, "the domain stays in the stack: only the teardown resource goes")
+    if deletion_policy in RETAINED:
+        return verdict(False, f"the domain is removed from the stack but retained (DeletionPolicy {deletion_policy})")
+    return verdict(True, "the domain is removed from the stack in this update")
+
+
+# ---------------------------------------------------------------------------------------- the phases
+
+
 def _delete_apps(domain_id: str) -> list[dict]:
-    """Delete every app of the domain that is InService or Pending; the apps still not Deleted/Failed."""
+    """Delete every app of the domain that is InService, Pending or Failed; the apps not yet Deleted/Failed.
+
+    A Failed app is not waited for once its delete is issued (or refused): the spaces phase retries
+    while SageMaker still holds it."""
     sagemaker = _client("sagemaker")
     apps = _list("sagemaker", "list_apps", "Apps", DomainIdEquals=domain_id)
     remaining = []
@@ -98,8 +226,15 @@ def _delete_apps(domain_id: str) -> list[dict]:
         if state in APP_DELETABLE:
             owner = {"SpaceName": app["SpaceName"]} if app.get("SpaceName") else {
                 "UserProfileName": app["UserProfileName"]}
-            state = _delete("app", sagemaker.delete_app, frozenset({"ResourceInUse"}), DomainId=domain_id,
-                            AppType=app["AppType"], AppName=app["AppName"], **owner)
+            params = {"DomainId": domain_id, "AppType": app["AppType"], "AppName": app["AppName"], **owner}
+            try:
+                outcome = _delete("app", sagemaker.delete_app, frozenset({"ResourceInUse"}), **params)
+            except ClientError as err:
+                if state != "Failed" or _is_transient(err):
+                    raise
+                _log("failed app refused deletion", reason=_code(err), detail=str(err), **params)
+                outcome = GONE
+            state = GONE if state == "Failed" else outcome
         if state not in APP_DONE and state != GONE:
             remaining.append({k: app[k] for k in ("AppType", "AppName", "UserProfileName", "SpaceName") if app.get(k)}
                              | {"Status": app.get("Status")})
@@ -135,8 +270,8 @@ def _spaces_gone(domain_id: str) -> bool:
     return True
 
 
-def _home_efs_gone(domain_id: str, fs_id: str | None) -> bool:
-    """Delete the home EFS: every mount target first, then the file system; True once it is gone."""
+def _home_efs_cleared(domain_id: str, fs_id: str | None, remove_file_system: bool) -> bool:
+    """Delete the home EFS's mount targets, then (only if asked) the file system; True once done."""
     if not fs_id:
         _log("no home EFS on the domain", domain_id=domain_id)
         return True
@@ -158,6 +293,9 @@ def _home_efs_gone(domain_id: str, fs_id: str | None) -> bool:
     if remaining:
         _log("not complete: mount targets remain", domain_id=domain_id, file_system=fs_id, mount_targets=remaining)
         return False
+    if not remove_file_system:
+        _log("home EFS kept with its data, mount targets gone", domain_id=domain_id, file_system=fs_id)
+        return True
     try:
         systems = efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"]
     except ClientError as err:
@@ -185,8 +323,44 @@ def _referencing(permissions: list[dict], group_ids: set[str]) -> list[dict]:
     return rules
 
 
-def _security_groups_gone(domain_id: str, vpc_id: str | None) -> bool:
-    """Delete the two NFS security groups SageMaker created; True once both are gone."""
+def _domain_security_groups(domain: dict) -> list[str]:
+    """The security groups the domain, its users and its spaces use (the construct's own group)."""
+    ids = [*domain.get("DomainSettings", {}).get("SecurityGroupIds", []),
+           *domain.get("DefaultUserSettings", {}).get("SecurityGroups", []),
+           *domain.get("DefaultSpaceSettings", {}).get("SecurityGroups", [])]
+    return sorted(set(ids))
+
+
+def _network_interfaces_gone(domain_id: str, vpc_id: str, group_ids: list[str]) -> bool:
+    """Delete the ENIs left ``available`` in these security groups; True once none is left but in-use ones
+    (attached to something still running, for example a job: logged, left alone)."""
+    if not group_ids:
+        return True
+    ec2 = _client("ec2")
+    interfaces = _list("ec2", "describe_network_interfaces", "NetworkInterfaces", Filters=[
+        {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-id", "Values": group_ids}])
+    remaining, in_use = [], []
+    for eni in interfaces:
+        eni_id, state = eni["NetworkInterfaceId"], eni.get("Status")
+        if state == "in-use":
+            in_use.append(eni_id)
+            continue
+        if state == "available":
+            state = _delete("network interface", ec2.delete_network_interface,
+                            frozenset({"InvalidNetworkInterface.InUse"}), NetworkInterfaceId=eni_id)
+        if state != GONE and state != ISSUED:
+            remaining.append(eni_id)
+    if in_use:
+        _log("network interfaces in use left alone", domain_id=domain_id, network_interfaces=in_use)
+    if remaining:
+        _log("not complete: network interfaces remain", domain_id=domain_id, network_interfaces=remaining)
+        return False
+    return True
+
+
+def _network_cleared(domain_id: str, domain: dict) -> bool:
+    """Leftover ENIs in the domain's and SageMaker's NFS security groups, then the two NFS groups."""
+    vpc_id = domain.get("VpcId")
     if not vpc_id:
         _log("no VPC on the domain", domain_id=domain_id)
         return True
@@ -195,6 +369,8 @@ def _security_groups_gone(domain_id: str, vpc_id: str | None) -> bool:
     groups = _list("ec2", "describe_security_groups", "SecurityGroups", Filters=[
         {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": names}])
     ids = {group["GroupId"] for group in groups}
+    if not _network_interfaces_gone(domain_id, vpc_id, sorted(set(_domain_security_groups(domain)) | ids)):
+        return False
     for group in groups:
         others = ids - {group["GroupId"]}
         for what, key, revoke in (("ingress rules", "IpPermissions", ec2.revoke_security_group_ingress),
@@ -226,11 +402,15 @@ def _teardown(domain_id: str, remove_home_efs: bool) -> bool:
     _log("apps gone", domain_id=domain_id)
     if not _spaces_gone(domain_id):
         return False
-    if remove_home_efs and not (_home_efs_gone(domain_id, domain.get("HomeEfsFileSystemId"))
-                                and _security_groups_gone(domain_id, domain.get("VpcId"))):
+    if not _home_efs_cleared(domain_id, domain.get("HomeEfsFileSystemId"), remove_home_efs):
+        return False
+    if not _network_cleared(domain_id, domain):
         return False
     _log("complete", domain_id=domain_id, removed_home_efs=remove_home_efs)
     return True
+
+
+# ---------------------------------------------------------------------------------------- entry points
 
 
 def s3_prefix_list_id(name: str) -> str:
@@ -242,9 +422,14 @@ def s3_prefix_list_id(name: str) -> str:
     return found[0]["PrefixListId"]
 
 
+def _deferred(what: str, domain_id: str, err: Exception) -> None:
+    reason = _code(err) if isinstance(err, ClientError) else type(err).__name__
+    _log(f"{what}: transient error, retried on the next poll", domain_id=domain_id, reason=reason, detail=str(err))
+
+
 def on_event(event: dict, context: Any) -> dict:
     """Create/Update: look up the S3 prefix list if asked (``S3PrefixListName``), no teardown work.
-    Delete: start deleting the domain's apps (is_complete finishes)."""
+    Delete: decide whether the domain goes (see the module's table); if so, start deleting its apps."""
     props = event.get("ResourceProperties", {})
     domain_id = props["DomainId"]
     if event["RequestType"] != "Delete":
@@ -255,26 +440,42 @@ def on_event(event: dict, context: Any) -> dict:
         _log(f"{event['RequestType']}: no teardown work", domain_id=domain_id, physical_id=physical_id,
              data=result.get("Data"))
         return result
+    response: dict[str, Any] = {"PhysicalResourceId": event["PhysicalResourceId"]}
+    try:
+        decision = decide(event)
+    except Exception as err:
+        if not _is_transient(err):
+            raise
+        _deferred("decision deferred to is_complete", domain_id, err)
+        return response
+    response[DECISION] = decision
+    if not decision["Act"]:
+        return response
     try:
         _log("app deletion started", domain_id=domain_id, remaining=_delete_apps(domain_id))
-    except ClientError as err:
-        if _code(err) not in THROTTLING and not _is_gone(err):
+    except Exception as err:
+        if not (_is_transient(err) or (isinstance(err, ClientError) and _is_gone(err))):
             raise
-        _log("app deletion deferred to is_complete", domain_id=domain_id, reason=_code(err))
-    return {"PhysicalResourceId": event["PhysicalResourceId"]}
+        _deferred("app deletion deferred to is_complete", domain_id, err)
+    return response
 
 
 def is_complete(event: dict, context: Any) -> dict:
-    """Create/Update: complete. Delete: advance the teardown one step; not complete while work remains."""
+    """Create/Update: complete. Delete: complete at once when the domain stays; otherwise advance the
+    teardown one step, not complete while work remains or after a transient error."""
     if event["RequestType"] != "Delete":
         return {"IsComplete": True}
     props = event.get("ResourceProperties", {})
     domain_id = props["DomainId"]
     try:
+        decision = event.get(DECISION) or decide(event)
+        if not decision["Act"]:
+            _log("complete: nothing deleted", domain_id=domain_id, reason=decision["Reason"])
+            return {"IsComplete": True}
         done = _teardown(domain_id, str(props.get("RemoveHomeEfs", "false")).lower() == "true")
-    except ClientError as err:
-        if _code(err) not in THROTTLING:
+    except Exception as err:
+        if not _is_transient(err):
             raise
-        _log("not complete: throttled", domain_id=domain_id, reason=_code(err), detail=str(err))
+        _deferred("not complete", domain_id, err)
         done = False
     return {"IsComplete": done}
