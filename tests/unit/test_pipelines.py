@@ -36,6 +36,7 @@ def _pipeline(stack, **kwargs):
     group = kwargs.pop("group", None) or ModelPackageGroup(stack, "Group", model_package_group_name="iris")
     kwargs.setdefault("evaluation_script", str(TRAINING / "evaluate.py"))
     kwargs.setdefault("training_code", str(TRAINING / "dist" / "sourcedir.tar.gz"))
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return TrainingPipeline(stack, "Pipeline", training_image=ContainerImage.from_uri(IMAGE), data_bucket=bucket,
                             encryption_key=key, vpc=net.vpc, model_package_group=group, **kwargs)
 
@@ -138,8 +139,8 @@ REQUESTS = {"Training": ("CreateTrainingJob", {"TrainingJobName": "t"}),
             "RegisterModel": ("CreateModelPackage", {})}
 
 
-def test_step_arguments_are_valid_sagemaker_requests(definition):
-    """Each job's Arguments validated against botocore's SageMaker service model (the API contract)."""
+def assert_valid_requests(definition):
+    """Each step's Arguments validated against botocore's SageMaker service model (the API contract)."""
     model = botocore.session.get_session().get_service_model("sagemaker")
     for step in _steps(definition).values():
         if step["Type"] not in REQUESTS:
@@ -151,6 +152,23 @@ def test_step_arguments_are_valid_sagemaker_requests(definition):
             params["ResourceConfig"]["InstanceType"] = "ml.m5.xlarge"
         report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
         assert not report.has_errors(), f"{step['Name']}: {report.generate_report()}"
+
+
+def test_step_arguments_are_valid_sagemaker_requests(definition):
+    assert_valid_requests(definition)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"evaluation_script": None, "training_code": None},
+    {"evaluation_script": None, "metric_definitions": {"accuracy": "accuracy=([0-9.]+)"}},
+    {"metric_definitions": {"accuracy": "accuracy=([0-9.]+)"}, "use_spot": False,
+     "inference_instance_types": ["ml.c6g.large"], "transform_instance_types": []},
+], ids=["minimal", "training-metric", "evaluation-and-metrics"])
+def test_every_shape_of_the_definition_is_valid_sagemaker_requests(stack, kwargs):
+    _pipeline(stack, **kwargs)
+    definition = _definition(stack)
+    assert_valid_requests(definition)
+    assert {s["Type"] for s in _steps(definition).values()} >= {"Training", "RegisterModel"}
 
 
 def test_jobs_match_the_published_pipeline_definition_schema(definition):

@@ -1,4 +1,8 @@
-"""MLOps: a training pipeline (train, evaluate, condition, register) into a model registry group."""
+"""MLOps: a training pipeline (train, evaluate, condition, register) into a model registry group.
+
+The construct lives here; the definition JSON is built by :mod:`.definition` (step builders) and
+the registered model's serving metadata by :mod:`.serving`.
+"""
 
 from __future__ import annotations
 
@@ -15,56 +19,67 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
-from ..validation.instances import INSTANCE_TYPE_PATTERN
 from ..errors import ValidationError, check_int_range, check_pattern
 from ..inference.models import ContainerImage
-from ..validation.naming import default_name
+from ..interfaces import IModelPackageGroup
 from ..network import private_subnets
-from ..security.roles import JobExecutionRole, depend_on_role_policies
-from .registry import ModelPackageGroup
+from ..security.roles import JobExecutionRole
+from ..validation.instances import INSTANCE_TYPE_PATTERN
+from ..validation.naming import default_name
+from . import definition as d
+from .definition import DEFINITION_VERSION, get, join  # noqa: F401 - kept importable from here
+from .serving import check_metric_definitions, serving_metadata
 
 #: Pipeline names: 1-256 letters, digits and hyphens (no leading/trailing hyphen); we also refuse "--".
 PIPELINE_NAME_PATTERN = r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,255}"
 #: CreateTrainingJob's MaxRuntimeInSeconds / MaxWaitTimeInSeconds ceiling: 28 days.
 MAX_TRAINING_SECONDS = 28 * 24 * 3600
 SCHEDULE_PATTERN = r"(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\S+( \S+){5}\))"
-DEFINITION_VERSION = "2020-12-01"
 
 TRAIN, EVALUATE, CHECK, REGISTER, FAIL = "Train", "Evaluate", "CheckMetric", "Register", "MetricBelowThreshold"
 EVALUATION_REPORT = "EvaluationReport"
-
-
-def get(path: str) -> dict[str, str]:
-    """A pipeline property reference: ``get("Parameters.InputDataUrl")``."""
-    return {"Get": path}
-
-
-def join(*values: Any, on: str = "/") -> dict[str, Any]:
-    """``Std:Join`` of values (strings, parameters or step properties) at execution time."""
-    return {"Std:Join": {"On": on, "Values": list(values)}}
+#: Where script mode finds the training code (the "code" channel) and a processing job its script.
+TRAINING_CODE_DIR = "/opt/ml/input/data/code"
+PROCESSING_CODE_DIR = "/opt/ml/processing/input/code"
 
 
 class TrainingPipeline(Construct):
     """A SageMaker Pipeline (``AWS::SageMaker::Pipeline``, child ``Resource``) whose definition is
-    built here, in typed Python, and placed inline (``PipelineDefinitionBody``) so every job
-    setting shows up in a CloudFormation diff.
+    built in typed Python (:mod:`sagemaker_constructs.mlops.definition`) and placed inline
+    (``PipelineDefinitionBody``) so every job setting shows up in a CloudFormation diff.
 
-    Steps: ``Train`` (training job) -> ``Evaluate`` (processing job writing ``evaluation.json``) ->
-    ``CheckMetric`` (``metrics.<metric_name>.value >= MetricThreshold``) -> ``Register`` (a model
-    package in ``model_package_group``, ``PendingManualApproval``) or ``MetricBelowThreshold`` (Fail).
+    Steps, by what decides whether a model is registered:
+
+    * with ``evaluation_script``: ``Train`` (training job) -> ``Evaluate`` (processing job writing
+      ``evaluation.json``) -> ``CheckMetric`` (``metrics.<metric_name>.value`` against
+      ``MetricThreshold``) -> ``Register`` or ``MetricBelowThreshold`` (Fail);
+    * without it, with ``metric_definitions``: ``Train`` -> ``CheckMetric`` on the training job's
+      final value of ``metric_name`` (``FinalMetricDataList``, one of ``metric_definitions``) ->
+      ``Register`` or ``MetricBelowThreshold``;
+    * with neither: ``Train`` -> ``Register``. Every version waits for a person's approval.
+
+    Registered versions are ``PendingManualApproval`` in ``model_package_group``, deployable on
+    ``inference_instance_types`` (default: what the serving image can run, see
+    :mod:`sagemaker_constructs.mlops.serving`).
 
     Every job: in the VPC subnets with ``security_groups`` (default: a new group, child
     ``JobSecurityGroup``, that allows traffic only within itself and HTTPS out), network isolation,
     inter-container traffic encryption, ``encryption_key`` on volumes and outputs, a max runtime.
     Training: managed spot capacity with checkpoints in the bucket and a max wait when
-    ``use_spot``. Outputs go to ``s3://<data_bucket>/<output_prefix>/<execution id>/...``.
+    ``use_spot``. Outputs go to ``s3://<data_bucket>/<output_prefix>/<pipeline name>/<execution id>/...``.
+    Code assets are found in the containers by their object's file name, whatever the stack's
+    synthesizer and its ``bucket_prefix``.
 
-    Parameters of each execution: ``InputDataUrl``, ``TestDataUrl``, ``TrainingInstanceType``,
-    ``MetricThreshold``.
+    Parameters of each execution: ``InputDataUrl``, ``TrainingInstanceType``, and
+    ``TestDataUrl`` (with ``evaluation_script``) and ``MetricThreshold`` (when a metric decides).
 
     Default role: a :class:`JobExecutionRole` (child ``Role``) that orchestrates pipelines, reads
-    and writes ``data_bucket``, uses the key, and may register versions in the group only.
+    and writes ``data_bucket``, uses the key, and may register versions in the group only. A
+    supplied ``role`` that CDK can change receives exactly the statements the default role would
+    have; one it cannot change (``mutable=False``) raises a ``ValidationError`` naming the actions
+    it needs, unless ``role_is_prepared=True``.
     """
 
     def __init__(
@@ -76,7 +91,7 @@ class TrainingPipeline(Construct):
         data_bucket: s3.IBucket,
         encryption_key: kms.IKey,
         vpc: ec2.IVpc,
-        model_package_group: ModelPackageGroup,
+        model_package_group: IModelPackageGroup,
         instance_type: str = "ml.m5.xlarge",
         instance_count: int = 1,
         use_spot: bool = True,
@@ -84,18 +99,25 @@ class TrainingPipeline(Construct):
         max_wait: Duration | None = None,
         hyperparameters: Mapping[str, str] | None = None,
         role: iam.IRole | None = None,
+        role_is_prepared: bool = False,
         subnets: Sequence[ec2.ISubnet] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         pipeline_name: str | None = None,
         training_code: str | None = None,
         entry_point: str = "train.py",
-        evaluation_script: str,
+        evaluation_script: str | None = None,
         evaluation_image: ContainerImage | None = None,
         evaluation_instance_type: str = "ml.m5.large",
+        metric_definitions: Mapping[str, str] | None = None,
         inference_image: ContainerImage | None = None,
         inference_environment: Mapping[str, str] | None = None,
+        inference_instance_types: Sequence[str] | None = None,
+        transform_instance_types: Sequence[str] | None = None,
+        content_types: Sequence[str] | None = None,
+        response_types: Sequence[str] | None = None,
         metric_name: str = "accuracy",
         metric_threshold: float = 0.8,
+        higher_is_better: bool = True,
         input_prefix: str = "training/",
         test_prefix: str = "test/",
         output_prefix: str = "pipelines",
@@ -107,7 +129,8 @@ class TrainingPipeline(Construct):
         :param data_bucket: input data, outputs, checkpoints and evaluation reports.
         :param encryption_key: key for volumes, outputs and the registry's artifacts.
         :param vpc: the jobs' VPC (``IsolatedNetwork``'s ``vpc``).
-        :param model_package_group: where passing models are registered.
+        :param model_package_group: where passing models are registered (a ``ModelPackageGroup``,
+            or one imported with ``ModelPackageGroup.from_model_package_group_name``).
         :param instance_type: default of the ``TrainingInstanceType`` parameter. Default: ml.m5.xlarge.
         :param instance_count: training instances (at least 1). Default: 1.
         :param use_spot: managed spot training with checkpoints. Default: true.
@@ -115,7 +138,12 @@ class TrainingPipeline(Construct):
         :param max_wait: spot max wait, at least ``max_runtime``. Default: twice ``max_runtime``
             (capped at 28 days).
         :param hyperparameters: string hyperparameters. Default: none.
-        :param role: Default: a new ``JobExecutionRole`` (child ``Role``).
+        :param role: what the pipeline and its jobs run as. Default: a new ``JobExecutionRole``
+            (child ``Role``). A role CDK can change gets the default role's statements (Allow and
+            its key guardrails); one it cannot change needs ``role_is_prepared``.
+        :param role_is_prepared: ``role`` already allows everything the pipeline needs: add no
+            statements to it and do not fail for a role CDK cannot change. Only with ``role``.
+            Default: false.
         :param subnets: Default: the VPC's private and isolated subnets.
         :param security_groups: Default: a new security group (child ``JobSecurityGroup``).
         :param pipeline_name: Default: a unique name derived from the construct path.
@@ -125,12 +153,30 @@ class TrainingPipeline(Construct):
         :param evaluation_script: a Python file run with ``python3`` in the evaluation job; it reads
             the model in ``/opt/ml/processing/model`` and test data in ``/opt/ml/processing/test``
             and writes ``/opt/ml/processing/evaluation/evaluation.json`` with
-            ``{"metrics": {"<metric_name>": {"value": ...}}}``.
-        :param evaluation_image: Default: ``training_image``.
+            ``{"metrics": {"<metric_name>": {"value": ...}}}``. Default: none (no ``Evaluate``
+            step: the training job's ``metric_definitions`` decide, or, without them, every
+            trained model is registered for approval).
+        :param evaluation_image: Default: ``training_image``. Only with ``evaluation_script``.
+        :param evaluation_instance_type: Default: ml.m5.large.
+        :param metric_definitions: ``{metric name: regex}`` the training job extracts from its logs
+            (CreateTrainingJob ``MetricDefinitions``: at most 40, names 1-255 and regexes 1-500
+            characters); without ``evaluation_script``, ``metric_name`` must be one of them and its
+            final value decides. Default: none.
         :param inference_image: image registered for serving. Default: ``training_image``.
         :param inference_environment: environment registered with the model. Default: none.
+        :param inference_instance_types: real-time instance types the version is registered for
+            (CreateModelPackage's ``ProductionVariantInstanceType`` values). Default: what the
+            serving image can run (Graviton for Arm images, GPU types for GPU images, x86 CPU
+            types for CPU images, x86 and Graviton when the image does not say).
+        :param transform_instance_types: batch transform instance types (``TransformInstanceType``
+            values; an empty list registers none). Default: as ``inference_instance_types``
+            (none for Arm images: batch transform has no Graviton type).
+        :param content_types: request MIME types. Default: application/json, text/csv.
+        :param response_types: response MIME types. Default: application/json.
         :param metric_name: the metric compared with the threshold. Default: accuracy.
         :param metric_threshold: default of the ``MetricThreshold`` parameter. Default: 0.8.
+        :param higher_is_better: register when the metric is at least the threshold (true) or at
+            most the threshold (false, for losses such as ``validation:rmse``). Default: true.
         :param s3_prefix_list_id: the region's S3 prefix list, to limit the jobs' HTTPS egress to the
             VPC endpoints and S3. Default: HTTPS to anywhere (in an isolated VPC that reaches only
             the VPC endpoints and S3's gateway).
@@ -143,123 +189,121 @@ class TrainingPipeline(Construct):
                                 ("model_package_group", model_package_group)):
             if value is None:
                 raise ValidationError(self, argument, None, "required")
+        metrics = check_metric_definitions(self, metric_definitions)
+        self._check_decision(evaluation_script, evaluation_image, metrics, metric_name, role, role_is_prepared)
         chosen = private_subnets(self, vpc, subnets)
 
         self.data_bucket = data_bucket
         self.encryption_key = encryption_key
         self.model_package_group = model_package_group
         self.pipeline_name = pipeline_name or default_name(self, max_length=80)
-        self.role: iam.IRole = role or JobExecutionRole(
-            self, "Role", encryption_key=encryption_key, data_buckets=[data_bucket], output_bucket=data_bucket,
+        binding = bind_role(self, role, role_is_prepared=role_is_prepared, default=lambda scope, child: JobExecutionRole(
+            scope, child, encryption_key=encryption_key, data_buckets=[data_bucket], output_bucket=data_bucket,
             orchestrate_pipelines=True,
-        )
+        ))
+        self.role: iam.IRole = binding.role
+        grantee = binding.grantee
         if isinstance(self.role, Construct):
             acknowledge_iam_findings_at_synth(
                 self.role,
                 reason=(
                     "Grants of this pipeline's own code assets (read) and model registry group "
                     "(versions are numbered at run time, so model-package/<group>/*)."
+                    if not binding.supplied else
+                    "The statements of this pipeline's default JobExecutionRole, given to the supplied "
+                    "role: objects of the data bucket and code assets (keys chosen at run time), the "
+                    "jobs and models the steps create, SageMaker's log groups, image pulls, the ENI "
+                    "and metric calls SageMaker requires unscoped, the registry group's versions."
                 ),
             )
-        model_package_group.grant_register(self.role)
+        model_package_group.grant_register(grantee)
         self.security_groups = list(security_groups) if security_groups else [
             self._job_security_group(vpc, s3_prefix_list_id)
         ]
-        vpc_config = {"Subnets": [s.subnet_id for s in chosen],
-                      "SecurityGroupIds": [g.security_group_id for g in self.security_groups]}
+        job = d.JobSettings(
+            role_arn=self.role.role_arn, key_arn=encryption_key.key_arn,
+            vpc_config={"Subnets": [s.subnet_id for s in chosen],
+                        "SecurityGroupIds": [g.security_group_id for g in self.security_groups]},
+        )
 
-        image_uri = training_image.bind(self, self.role)
-        eval_uri = evaluation_image.bind(self, self.role) if evaluation_image else image_uri
-        serve_uri = inference_image.bind(self, self.role) if inference_image else image_uri
-        evaluation = s3_assets.Asset(self, "EvaluationScript", path=evaluation_script)
-        evaluation.grant_read(self.role)
+        image_uri = training_image.bind(self, grantee)
+        serve_uri = inference_image.bind(self, grantee) if inference_image else image_uri
+        evaluation = None
+        if evaluation_script is not None:
+            eval_uri = evaluation_image.bind(self, grantee) if evaluation_image else image_uri
+            evaluation = s3_assets.Asset(self, "EvaluationScript", path=evaluation_script)
+            evaluation.grant_read(grantee)
         code = None
         if training_code is not None:
             code = s3_assets.Asset(self, "TrainingCode", path=training_code)
-            code.grant_read(self.role)
+            code.grant_read(grantee)
+        binding.finish()
 
         runtime = int(max_runtime.to_seconds())
         wait = int(max_wait.to_seconds()) if max_wait else min(2 * runtime, MAX_TRAINING_SECONDS)
         base = f"s3://{data_bucket.bucket_name}/{output_prefix.strip('/')}/{self.pipeline_name}"
-        key_arn = encryption_key.key_arn
+        decides = evaluation is not None or bool(metrics)
 
         self.parameters = [
-            {"Name": "InputDataUrl", "Type": "String", "DefaultValue": f"s3://{data_bucket.bucket_name}/{input_prefix}"},
-            {"Name": "TestDataUrl", "Type": "String", "DefaultValue": f"s3://{data_bucket.bucket_name}/{test_prefix}"},
-            {"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": instance_type},
-            {"Name": "MetricThreshold", "Type": "Float", "DefaultValue": float(metric_threshold)},
+            d.parameter("InputDataUrl", "String", f"s3://{data_bucket.bucket_name}/{input_prefix}"),
+            *([d.parameter("TestDataUrl", "String", f"s3://{data_bucket.bucket_name}/{test_prefix}")]
+              if evaluation is not None else []),
+            d.parameter("TrainingInstanceType", "String", instance_type),
+            *([d.parameter("MetricThreshold", "Float", float(metric_threshold))] if decides else []),
         ]
-        train = self._training_step(
-            image_uri=image_uri, role_arn=self.role.role_arn, key_arn=key_arn, vpc_config=vpc_config,
-            instance_count=instance_count, volume_size_gb=volume_size_gb, runtime=runtime, wait=wait,
-            use_spot=use_spot, base=base, hyperparameters=hyperparameters, code=code, entry_point=entry_point,
+        train = self._training_step(job, image_uri=image_uri, instance_count=instance_count,
+                                    volume_size_gb=volume_size_gb, runtime=runtime, wait=wait, use_spot=use_spot,
+                                    base=base, hyperparameters=hyperparameters, code=code,
+                                    training_code=training_code, entry_point=entry_point, metrics=metrics)
+        register = d.register_model_step(
+            REGISTER,
+            model_package_group_name=model_package_group.model_package_group_name,
+            description=f"Trained by pipeline {self.pipeline_name}",
+            image_uri=serve_uri,
+            model_data_url=d.model_artifacts(TRAIN),
+            environment=inference_environment,
+            serving=serving_metadata(self, inference_image or training_image,
+                                     inference_instance_types=inference_instance_types,
+                                     transform_instance_types=transform_instance_types,
+                                     content_types=content_types, response_types=response_types),
+            model_quality_report_uri=(join(base, d.EXECUTION_ID, "evaluation", "evaluation.json")
+                                      if evaluation is not None else None),
         )
-        evaluate = self._evaluation_step(
-            image_uri=eval_uri, role_arn=self.role.role_arn, key_arn=key_arn, vpc_config=vpc_config,
-            instance_type=evaluation_instance_type, volume_size_gb=volume_size_gb, base=base, script=evaluation,
-        )
-        register = {
-            "Name": REGISTER,
-            "Type": "RegisterModel",
-            "Arguments": {
-                "ModelPackageGroupName": model_package_group.model_package_group_name,
-                "ModelPackageDescription": f"Trained by pipeline {self.pipeline_name}",
-                "ModelApprovalStatus": "PendingManualApproval",
-                "InferenceSpecification": {
-                    "Containers": [{
-                        "Image": serve_uri,
-                        "ModelDataUrl": get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"),
-                        **({"Environment": dict(inference_environment)} if inference_environment else {}),
-                    }],
-                    "SupportedContentTypes": ["application/json", "text/csv"],
-                    "SupportedResponseMIMETypes": ["application/json"],
-                    "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large", "ml.m5.xlarge", "ml.c5.large"],
-                    "SupportedTransformInstanceTypes": ["ml.m5.large", "ml.m5.xlarge"],
-                },
-                "ModelMetrics": {"ModelQuality": {"Statistics": {
-                    "ContentType": "application/json",
-                    "S3Uri": join(base, get("Execution.PipelineExecutionId"), "evaluation", "evaluation.json"),
-                }}},
-            },
-        }
-        fail = {"Name": FAIL, "Type": "Fail", "Arguments": {
-            "ErrorMessage": join(f"{metric_name} below", get("Parameters.MetricThreshold"), on=" ")}}
-        check = {
-            "Name": CHECK,
-            "Type": "Condition",
-            "Arguments": {
-                "Conditions": [{
-                    "Type": "GreaterThanOrEqualTo",
-                    "LeftValue": {"Std:JsonGet": {
-                        "PropertyFile": get(f"Steps.{EVALUATE}.PropertyFiles.{EVALUATION_REPORT}"),
-                        "Path": f"metrics.{metric_name}.value",
-                    }},
-                    "RightValue": get("Parameters.MetricThreshold"),
-                }],
-                "IfSteps": [register],
-                "ElseSteps": [fail],
-            },
-        }
+        steps: list[dict[str, Any]] = [train]
+        if evaluation is not None:
+            assert evaluation_script is not None
+            steps.append(self._evaluation_step(job, image_uri=eval_uri, instance_type=evaluation_instance_type,
+                                               volume_size_gb=volume_size_gb, base=base, script=evaluation,
+                                               script_path=evaluation_script))
+            metric = d.json_get(EVALUATE, EVALUATION_REPORT, f"metrics.{metric_name}.value")
+        elif metrics:
+            metric = d.final_metric(TRAIN, metric_name)
+        if decides:
+            threshold = get("Parameters.MetricThreshold")
+            compare = (d.greater_than_or_equal(metric, threshold) if higher_is_better
+                       else d.less_than_or_equal(metric, threshold))
+            fail = d.fail_step(FAIL, join(f"{metric_name} {'below' if higher_is_better else 'above'}", threshold,
+                                          on=" "))
+            steps.append(d.condition_step(CHECK, [compare], [register], [fail]))
+        else:
+            steps.append(register)
         #: The pipeline definition (a dict; tokens resolve at synth).
-        self.definition: dict[str, Any] = {
-            "Version": DEFINITION_VERSION,
-            "Metadata": {},
-            "Parameters": self.parameters,
-            "PipelineExperimentConfig": {
-                "ExperimentName": get("Execution.PipelineName"),
-                "TrialName": get("Execution.PipelineExecutionId"),
-            },
-            "Steps": [train, evaluate, check],
-        }
+        self.definition: dict[str, Any] = d.pipeline_definition(self.parameters, steps)
         self.cfn_pipeline = sagemaker.CfnPipeline(
             self,
             "Resource",
             pipeline_name=self.pipeline_name,
             role_arn=self.role.role_arn,
-            pipeline_description=f"Train, evaluate and register into {model_package_group.model_package_group_name}",
+            pipeline_description=f"Train, evaluate and register into {model_package_group.model_package_group_name}"
+            if evaluation is not None else f"Train and register into {model_package_group.model_package_group_name}",
             pipeline_definition={"PipelineDefinitionBody": Stack.of(self).to_json_string(self.definition)},
         )
-        depend_on_role_policies(self.cfn_pipeline, self.role)
+        binding.depend_on_policies(self.cfn_pipeline)
+        # An iam.Role reports its DefaultPolicy through a dependency group that is filled only at
+        # synth, so wait for the policy itself as well (SageMaker checks the role on creation).
+        default_policy = self.role.node.try_find_child("DefaultPolicy") if binding.supplied else None
+        if isinstance(default_policy, Construct) and not role_is_prepared:
+            self.cfn_pipeline.node.add_dependency(default_policy)
         self.pipeline_arn = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
         )
@@ -330,8 +374,6 @@ class TrainingPipeline(Construct):
         check_int_range(self, "volume_size_gb", volume_size_gb, minimum=1, maximum=16384)
         check_pattern(self, "pipeline_name", pipeline_name, PIPELINE_NAME_PATTERN, max_length=256,
                       description="1-256 letters, digits and single hyphens, starting and ending with a letter or digit")
-        check_pattern(self, "metric_name", metric_name, r"[A-Za-z_][A-Za-z0-9_]{0,127}",
-                      description="a JSON key (letters, digits, underscore)")
         check_pattern(self, "entry_point", entry_point, r"[A-Za-z0-9_./-]{1,256}", description="a file name")
         if not isinstance(metric_threshold, (int, float)) or metric_threshold != metric_threshold:
             raise ValidationError(self, "metric_threshold", metric_threshold, "a number")
@@ -349,6 +391,24 @@ class TrainingPipeline(Construct):
                 raise ValidationError(self, f"hyperparameters[{key!r}]", value,
                                       "string values (at most 2500 characters), keys of at most 256")
 
+    def _check_decision(self, evaluation_script, evaluation_image, metrics, metric_name, role,
+                        role_is_prepared) -> None:
+        """What decides registration, and the role arguments, hang together."""
+        if evaluation_script is not None:
+            check_pattern(self, "metric_name", metric_name, r"[A-Za-z_][A-Za-z0-9_]{0,127}",
+                          description="a JSON key of evaluation.json (letters, digits, underscore)")
+        else:
+            if evaluation_image is not None:
+                raise ValidationError(self, "evaluation_image", "an image", "only with evaluation_script")
+            if metrics and metric_name not in metrics:
+                raise ValidationError(self, "metric_name", metric_name,
+                                      f"one of metric_definitions ({', '.join(metrics)}) when there is no "
+                                      "evaluation_script")
+            if metrics and "'" in metric_name:
+                raise ValidationError(self, "metric_name", metric_name, "a name without quotes")
+        if role_is_prepared and role is None:
+            raise ValidationError(self, ROLE_IS_PREPARED, True, "only with role= (the default role gets its grants)")
+
     def _job_security_group(self, vpc: ec2.IVpc, s3_prefix_list_id: str | None) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(
             self, "JobSecurityGroup", vpc=vpc, allow_all_outbound=False,
@@ -364,72 +424,37 @@ class TrainingPipeline(Construct):
                                "HTTPS: in an isolated VPC only the VPC endpoints and the S3 gateway answer")
         return sg
 
-    def _training_step(self, *, image_uri, role_arn, key_arn, vpc_config, instance_count, volume_size_gb, runtime,
-                       wait, use_spot, base, hyperparameters, code, entry_point) -> dict[str, Any]:
-        channels: list[dict[str, Any]] = [{
-            "ChannelName": "train",
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": get("Parameters.InputDataUrl"),
-                                            "S3DataDistributionType": "FullyReplicated"}},
-        }]
+    def _training_step(self, job: d.JobSettings, *, image_uri, instance_count, volume_size_gb, runtime, wait,
+                       use_spot, base, hyperparameters, code, training_code, entry_point, metrics) -> dict[str, Any]:
+        channels = [d.s3_channel("train", get("Parameters.InputDataUrl"))]
         hp = dict(hyperparameters or {})
         if code is not None:
-            channels.append({"ChannelName": "code", "DataSource": {"S3DataSource": {
-                "S3DataType": "S3Prefix", "S3Uri": code.s3_object_url, "S3DataDistributionType": "FullyReplicated"}}})
+            channels.append(d.s3_channel("code", code.s3_object_url))
             # Script mode with network isolation reads its code from the "code" channel (as the SDK does).
+            local = f"{TRAINING_CODE_DIR}/{d.container_file_name(code, training_code)}"
             hp.update({"sagemaker_program": json.dumps(entry_point),
-                       "sagemaker_submit_directory": json.dumps(f"/opt/ml/input/data/code/{code.s3_object_key}"),
+                       "sagemaker_submit_directory": json.dumps(local),
                        "sagemaker_region": json.dumps(Aws.REGION)})
-        stopping: dict[str, Any] = {"MaxRuntimeInSeconds": runtime}
-        arguments: dict[str, Any] = {
-            "AlgorithmSpecification": {"TrainingImage": image_uri, "TrainingInputMode": "File"},
-            "OutputDataConfig": {"S3OutputPath": join(base, get("Execution.PipelineExecutionId"), "model"),
-                                 "KmsKeyId": key_arn},
-            "ResourceConfig": {"InstanceCount": instance_count, "InstanceType": get("Parameters.TrainingInstanceType"),
-                               "VolumeSizeInGB": volume_size_gb, "VolumeKmsKeyId": key_arn},
-            "StoppingCondition": stopping,
-            "RoleArn": role_arn,
-            "InputDataConfig": channels,
-            "VpcConfig": vpc_config,
-            "EnableNetworkIsolation": True,
-            "EnableInterContainerTrafficEncryption": True,
-            "EnableManagedSpotTraining": bool(use_spot),
-        }
-        if hp:
-            arguments["HyperParameters"] = hp
-        if use_spot:
-            stopping["MaxWaitTimeInSeconds"] = wait
-            arguments["CheckpointConfig"] = {"S3Uri": f"{base}/checkpoints"}
-        return {"Name": TRAIN, "Type": "Training", "Arguments": arguments}
+        return d.training_step(
+            TRAIN, job, image_uri=image_uri, instance_type=get("Parameters.TrainingInstanceType"),
+            instance_count=instance_count, volume_size_gb=volume_size_gb, max_runtime_seconds=runtime,
+            output_uri=join(base, d.EXECUTION_ID, "model"), channels=channels, use_spot=use_spot,
+            max_wait_seconds=wait, checkpoint_uri=f"{base}/checkpoints", hyperparameters=hp,
+            metric_definitions=metrics,
+        )
 
-    def _evaluation_step(self, *, image_uri, role_arn, key_arn, vpc_config, instance_type, volume_size_gb, base,
-                         script: s3_assets.Asset) -> dict[str, Any]:
-        def s3_input(name: str, uri: Any, local: str) -> dict[str, Any]:
-            return {"InputName": name, "S3Input": {
-                "S3Uri": uri, "LocalPath": local, "S3DataType": "S3Prefix", "S3InputMode": "File",
-                "S3DataDistributionType": "FullyReplicated"}}
-
-        return {
-            "Name": EVALUATE,
-            "Type": "Processing",
-            "Arguments": {
-                "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": instance_type,
-                                                          "VolumeSizeInGB": volume_size_gb, "VolumeKmsKeyId": key_arn}},
-                "AppSpecification": {"ImageUri": image_uri, "ContainerEntrypoint": [
-                    "python3", f"/opt/ml/processing/input/code/{script.s3_object_key}"]},
-                "RoleArn": role_arn,
-                "ProcessingInputs": [
-                    s3_input("model", get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts"), "/opt/ml/processing/model"),
-                    s3_input("test", get("Parameters.TestDataUrl"), "/opt/ml/processing/test"),
-                    s3_input("code", script.s3_object_url, "/opt/ml/processing/input/code"),
-                ],
-                "ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation", "S3Output": {
-                    "S3Uri": join(base, get("Execution.PipelineExecutionId"), "evaluation"),
-                    "LocalPath": "/opt/ml/processing/evaluation", "S3UploadMode": "EndOfJob"}}],
-                    "KmsKeyId": key_arn},
-                "NetworkConfig": {"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True,
-                                  "VpcConfig": vpc_config},
-                "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-            },
-            "PropertyFiles": [{"PropertyFileName": EVALUATION_REPORT, "OutputName": "evaluation",
-                               "FilePath": "evaluation.json"}],
-        }
+    def _evaluation_step(self, job: d.JobSettings, *, image_uri, instance_type, volume_size_gb, base,
+                         script: s3_assets.Asset, script_path: str) -> dict[str, Any]:
+        return d.processing_step(
+            EVALUATE, job, image_uri=image_uri,
+            entrypoint=["python3", f"{PROCESSING_CODE_DIR}/{d.container_file_name(script, script_path)}"],
+            instance_type=instance_type, volume_size_gb=volume_size_gb,
+            inputs=[
+                d.processing_input("model", d.model_artifacts(TRAIN), "/opt/ml/processing/model"),
+                d.processing_input("test", get("Parameters.TestDataUrl"), "/opt/ml/processing/test"),
+                d.processing_input("code", script.s3_object_url, PROCESSING_CODE_DIR),
+            ],
+            outputs=[d.processing_output("evaluation", join(base, d.EXECUTION_ID, "evaluation"),
+                                         "/opt/ml/processing/evaluation")],
+            property_files=[d.property_file(EVALUATION_REPORT, "evaluation", "evaluation.json")],
+        )

@@ -1,0 +1,197 @@
+"""What a registered model version can be served on: defaults decided from the serving image,
+and validation against SageMaker's API model (CreateModelPackage, CreateTrainingJob).
+
+Defaults as data: the instance lists below are the ones a pipeline registers when the caller
+gives none. The image decides the list:
+
+* an Arm image (``graviton``, ``arm64`` or ``aarch64`` in its URI or repository, or an asset
+  built for ``linux/arm64``): Graviton instances (``ml.c6g``, ``ml.m6g``, ``ml.c7g``) for
+  real-time inference; no batch transform (``TransformInstanceType`` lists no Graviton type);
+* a GPU image (``gpu`` or a CUDA tag such as ``cu121``): ``ml.g4dn``/``ml.g5``/``ml.g6``;
+* a Neuron image (``neuron``): ``ml.inf2``;
+* an x86 CPU image (``cpu`` in the tag, SageMaker's prebuilt CPU images, an asset built for
+  ``linux/amd64``): ``ml.m5``/``ml.c5``/``ml.m6i``/``ml.c6i``/``ml.c7i``;
+* anything else (an image CDK cannot see into: a repository, a URI without those hints, an
+  asset built for the deploying machine's platform): x86 and Graviton, since it may be
+  multi-arch. Pass ``inference_instance_types`` to narrow it.
+
+Validation reads the installed botocore's SageMaker service model (the API's own enums and
+limits) when botocore is importable; without it (botocore is not a runtime dependency of this
+library) instance types are only checked for their ``ml.<family>.<size>`` form and the limits
+below (from the same model) apply.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Mapping, Sequence
+
+from constructs import IConstruct
+
+from ..errors import ValidationError, is_unresolved
+from ..validation.instances import INSTANCE_TYPE_PATTERN
+from .definition import ServingMetadata
+
+X86_REALTIME = ("ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.large", "ml.c5.xlarge", "ml.c5.2xlarge",
+                "ml.m6i.large", "ml.m6i.xlarge", "ml.c6i.large", "ml.c6i.xlarge", "ml.c7i.large", "ml.c7i.xlarge")
+X86_TRANSFORM = ("ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.xlarge", "ml.c5.2xlarge",
+                 "ml.m6i.large", "ml.m6i.xlarge", "ml.c6i.large", "ml.c6i.xlarge")
+GRAVITON_REALTIME = ("ml.c6g.large", "ml.c6g.xlarge", "ml.c6g.2xlarge", "ml.m6g.large", "ml.m6g.xlarge",
+                     "ml.m6g.2xlarge", "ml.c7g.large", "ml.c7g.xlarge")
+GPU_REALTIME = ("ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g5.xlarge", "ml.g5.2xlarge", "ml.g6.xlarge", "ml.g6.2xlarge")
+GPU_TRANSFORM = ("ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g5.xlarge", "ml.g5.2xlarge", "ml.g6.xlarge")
+NEURON_REALTIME = ("ml.inf2.xlarge", "ml.inf2.8xlarge")
+NEURON_TRANSFORM = ("ml.inf2.xlarge", "ml.inf2.8xlarge")
+
+#: ``{architecture: (real-time types, transform types)}``.
+DEFAULT_INSTANCE_TYPES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "x86": (X86_REALTIME, X86_TRANSFORM),
+    "arm": (GRAVITON_REALTIME, ()),
+    "gpu": (GPU_REALTIME, GPU_TRANSFORM),
+    "neuron": (NEURON_REALTIME, NEURON_TRANSFORM),
+    "unknown": (X86_REALTIME + GRAVITON_REALTIME, X86_TRANSFORM),
+}
+DEFAULT_CONTENT_TYPES = ("application/json", "text/csv")
+DEFAULT_RESPONSE_TYPES = ("application/json",)
+
+# Limits of the SageMaker API model (botocore ``sagemaker`` 2017-07-24), used when botocore is absent.
+_FALLBACK_LIMITS = {"metric_definitions": 40, "metric_name": 255, "metric_regex": 500, "content_type": 256,
+                    "response_type": 1024}
+_RESPONSE_TYPE_PATTERN = r"[-\w]+\/.+"
+
+
+@functools.lru_cache(maxsize=1)
+def sagemaker_service_model() -> Any | None:
+    """botocore's SageMaker service model, or None when botocore is not installed."""
+    try:
+        import botocore.session
+    except ImportError:
+        return None
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+def _input_member(operation: str, *path: str) -> Any | None:
+    model = sagemaker_service_model()
+    if model is None:
+        return None
+    shape = model.operation_model(operation).input_shape
+    for name in path:
+        shape = shape.members[name]
+    return shape
+
+
+def allowed_instance_types(kind: str) -> tuple[str, ...] | None:
+    """The API's enum of instance types a model package may list for ``"realtime"`` or
+    ``"transform"``; None without botocore."""
+    member = "SupportedRealtimeInferenceInstanceTypes" if kind == "realtime" else "SupportedTransformInstanceTypes"
+    shape = _input_member("CreateModelPackage", "InferenceSpecification", member)
+    return None if shape is None else tuple(shape.member.enum)
+
+
+def image_architecture(image: Any) -> str:
+    """``"arm"``, ``"gpu"``, ``"neuron"``, ``"x86"`` or ``"unknown"`` for a ``ContainerImage``."""
+    regional = getattr(image, "_regional", None)
+    text = (regional[1] if regional else getattr(image, "_uri", None)) or ""
+    platform = getattr((getattr(image, "_asset_options", None) or {}).get("platform"), "platform", "")
+    words = set(re.split(r"[^a-z0-9]+", "" if is_unresolved(text) else text.lower()))
+    if platform == "linux/arm64" or words & {"graviton", "arm64", "aarch64"}:
+        return "arm"
+    if any(w.startswith("neuron") for w in words):
+        return "neuron"
+    if "gpu" in words or any(re.fullmatch(r"cu\d{2,3}", w) for w in words):
+        return "gpu"
+    if platform == "linux/amd64" or "cpu" in words or regional:
+        return "x86"
+    return "unknown"
+
+
+def check_instance_types(scope: IConstruct, argument: str, values: Sequence[str], kind: str, *,
+                         allow_empty: bool) -> tuple[str, ...]:
+    values = tuple(values)
+    if not values and not allow_empty:
+        raise ValidationError(scope, argument, [], "at least one instance type")
+    allowed = allowed_instance_types(kind)
+    for value in values:
+        if is_unresolved(value):
+            continue
+        if not isinstance(value, str) or not re.fullmatch(INSTANCE_TYPE_PATTERN, value):
+            raise ValidationError(scope, argument, value, "ml.<family>.<size>")
+        if allowed is not None and value not in allowed:
+            api = "ProductionVariantInstanceType" if kind == "realtime" else "TransformInstanceType"
+            raise ValidationError(scope, argument, value,
+                                  f"one of CreateModelPackage's {api} values (botocore's SageMaker model)")
+    if len(set(values)) != len(values):
+        raise ValidationError(scope, argument, list(values), "each instance type once")
+    return values
+
+
+def _limit(name: str, operation: str, *path: str) -> int:
+    shape = _input_member(operation, *path)
+    if shape is None:
+        return _FALLBACK_LIMITS[name]
+    return int(shape.metadata.get("max", _FALLBACK_LIMITS[name]))
+
+
+def check_media_types(scope: IConstruct, argument: str, values: Sequence[str], *, response: bool) -> tuple[str, ...]:
+    values = tuple(values)
+    if not values:
+        raise ValidationError(scope, argument, [], "at least one MIME type")
+    member = "SupportedResponseMIMETypes" if response else "SupportedContentTypes"
+    shape = _input_member("CreateModelPackage", "InferenceSpecification", member)
+    limit = (int(shape.member.metadata.get("max", 0)) if shape is not None else 0) or _FALLBACK_LIMITS[
+        "response_type" if response else "content_type"]
+    pattern = _RESPONSE_TYPE_PATTERN if response else r".+"
+    for value in values:
+        if is_unresolved(value):
+            continue
+        if not isinstance(value, str) or len(value) > limit or not re.fullmatch(pattern, value):
+            raise ValidationError(scope, argument, value, f"a MIME type (type/subtype) of at most {limit} characters")
+    return values
+
+
+def check_metric_definitions(scope: IConstruct, definitions: Mapping[str, str] | None) -> dict[str, str]:
+    """``{name: regex}`` checked against CreateTrainingJob's ``MetricDefinitions`` limits."""
+    if not definitions:
+        return {}
+    path = ("AlgorithmSpecification", "MetricDefinitions")
+    most = _limit("metric_definitions", "CreateTrainingJob", *path)
+    if len(definitions) > most:
+        raise ValidationError(scope, "metric_definitions", f"{len(definitions)} definitions", f"at most {most}")
+    shape = _input_member("CreateTrainingJob", *path)
+    name_max = int(shape.member.members["Name"].metadata["max"]) if shape is not None else _FALLBACK_LIMITS["metric_name"]
+    regex_max = (int(shape.member.members["Regex"].metadata["max"]) if shape is not None
+                 else _FALLBACK_LIMITS["metric_regex"])
+    for name, regex in definitions.items():
+        if not isinstance(name, str) or not 1 <= len(name) <= name_max:
+            raise ValidationError(scope, "metric_definitions", name, f"metric names of 1-{name_max} characters")
+        if not isinstance(regex, str) or not 1 <= len(regex) <= regex_max:
+            raise ValidationError(scope, f"metric_definitions[{name!r}]", regex,
+                                  f"a regular expression of 1-{regex_max} characters")
+    return dict(definitions)
+
+
+def serving_metadata(
+    scope: IConstruct,
+    image: Any,
+    *,
+    inference_instance_types: Sequence[str] | None,
+    transform_instance_types: Sequence[str] | None,
+    content_types: Sequence[str] | None,
+    response_types: Sequence[str] | None,
+) -> ServingMetadata:
+    """The registered model's serving metadata: the caller's values, checked, or the image's defaults."""
+    realtime, transform = DEFAULT_INSTANCE_TYPES[image_architecture(image)]
+    return ServingMetadata(
+        content_types=check_media_types(scope, "content_types", DEFAULT_CONTENT_TYPES if content_types is None else content_types,
+                                        response=False),
+        response_types=check_media_types(scope, "response_types", DEFAULT_RESPONSE_TYPES if response_types is None else response_types,
+                                         response=True),
+        inference_instance_types=check_instance_types(
+            scope, "inference_instance_types",
+            realtime if inference_instance_types is None else inference_instance_types, "realtime", allow_empty=False),
+        transform_instance_types=check_instance_types(
+            scope, "transform_instance_types",
+            transform if transform_instance_types is None else transform_instance_types, "transform",
+            allow_empty=True),
+    )
