@@ -41,6 +41,8 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         data_bucket=platform.data_bucket,
         endpoint_security_group=platform.network.endpoint_security_group,
         instance_type=config.inference_instance_type,
+        canary=config.inference_canary,
+        dedicated_model_security_group=config.inference_dedicated_model_security_group,
         env=env,
         description="sagemaker-constructs reference inference: real-time, serverless and multi-model endpoints",
     )
@@ -52,6 +54,7 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         data_bucket=platform.data_bucket,
         endpoint=inference.realtime,
         endpoint_security_group=platform.network.endpoint_security_group,
+        model_vpc_config_parameter=inference.model_vpc_config_parameter,
         env=env,
         description="sagemaker-constructs reference MLOps: training pipeline, registry, deploy-on-approval, monitor",
     )
@@ -62,7 +65,8 @@ def main() -> None:
     app = cdk.App()
     build(app)
     if app.node.try_get_context("sagemaker-constructs:compliance") in (True, "true"):
-        # cdk-nag's four packs and our SageMaker pack: an unacknowledged finding fails the synth.
+        # cdk-nag's four packs, our SageMaker pack and AWS Control Tower's proactive controls:
+        # an unacknowledged finding fails the synth.
         add_compliance_checks(app)
     app.synth()
 

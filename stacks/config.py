@@ -42,6 +42,10 @@ class PlatformConfig:
     studio_keep_home_efs: bool = True
     inference_stack_name: str = "SageMakerInference"
     inference_instance_type: str = "ml.m5.large"
+    #: Canary deployments (with automatic rollback) for the real-time endpoint.
+    inference_canary: bool = True
+    #: A security group of its own for the real-time model instead of the one Model creates.
+    inference_dedicated_model_security_group: bool = False
     mlops_stack_name: str = "SageMakerMlops"
 
     @classmethod

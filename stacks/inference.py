@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from sagemaker_constructs import (
@@ -21,7 +25,9 @@ from sagemaker_constructs import (
     MultiModelEndpoint,
     RealtimeEndpoint,
     ServerlessEndpoint,
+    acknowledge,
 )
+from sagemaker_constructs.network import allow_https_to_endpoints
 
 #: The iris nearest-centroid model shipped in the repo (stacks/assets/iris_model, built by build.py).
 MODEL_ARTIFACT = Path(__file__).resolve().parent / "assets" / "iris_model" / "dist" / "model.tar.gz"
@@ -45,6 +51,21 @@ SKLEARN_IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
 SKLEARN_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
 
+#: Why the Control Tower rules cannot see this stack's KMS keys, subnets and security groups.
+CROSS_STACK_REASON = (
+    "Set from the platform stack through Fn::ImportValue (its key, isolated subnets and endpoint "
+    "security group); Control Tower's Guard rules accept only literal values or references to "
+    "resources in the same template, so they cannot read an imported one."
+)
+
+#: Why a dead-letter queue has no dead-letter queue of its own.
+DLQ_REASON = (
+    "This queue is itself the dead-letter queue at the end of the retry chain: a further "
+    "dead-letter queue would only move the same failed messages again; they wait here (14 days) "
+    "for inspection and redrive."
+)
+
+
 class InferenceStack(Stack):
     """A real-time endpoint (in the VPC, network-isolated, autoscaled, data capture, canary
     deployments), a serverless endpoint (no idle cost), a multi-model endpoint (models under
@@ -52,6 +73,20 @@ class InferenceStack(Stack):
 
     The model is the iris nearest-centroid artifact in ``stacks/assets/iris_model`` served by
     SageMaker's prebuilt scikit-learn image, so synth needs no Docker.
+
+    What other stacks (the MLOps stack) use of it does not depend on its optional features, so
+    turning one on or off never removes or changes an export another stack imports:
+
+    * the real-time endpoint's rollback alarms (children ``RealtimeRollback5xxAlarm``,
+      ``RealtimeRollbackLatencyAlarm``) exist with or without the canary, under names derived from
+      the stack name (:attr:`rollback_alarm_names`); the guardrail and the MLOps stack refer to
+      them by name, so no export carries them;
+    * the model's VPC placement (its subnets and security groups, which change when the model gets
+      ``dedicated_model_security_group``) is published in the SSM parameter
+      :attr:`model_vpc_config_parameter` (child ``ModelVpcConfig``), read by the MLOps stack at
+      its own deployment, instead of an export.
+
+    Alarms notify ``alarm_topic`` (child ``AlarmTopic``: KMS-encrypted, TLS-only, RETAIN).
     """
 
     def __init__(
@@ -64,16 +99,44 @@ class InferenceStack(Stack):
         data_bucket: s3.IBucket,
         endpoint_security_group: ec2.ISecurityGroup | None = None,
         instance_type: str = "ml.m5.large",
+        canary: bool = True,
+        dedicated_model_security_group: bool = False,
         **kwargs: Any,
     ) -> None:
+        """
+        :param canary: deploy the real-time endpoint's new versions as a canary (one instance
+            for 10 minutes) that rolls back on the rollback alarms. Off: SageMaker's default
+            (all at once, no automatic rollback); the alarms still notify. Default: true.
+        :param dedicated_model_security_group: give the real-time model a security group of its
+            own (child ``ModelSecurityGroup``) instead of the one ``Model`` creates. Default: false.
+        """
         super().__init__(scope, id, **kwargs)
         image = ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_IMAGE)
         artifact = ModelData.from_asset(str(MODEL_ARTIFACT))
 
+        self.alarm_topic = sns.Topic(
+            self, "AlarmTopic", display_name=f"{self.stack_name} alarms", master_key=encryption_key, enforce_ssl=True,
+        )
+        # Subscriptions live on the topic: deleting the stack must not drop them.
+        self.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
+
+        model_security_groups = None
+        if dedicated_model_security_group:
+            group = ec2.SecurityGroup(
+                self, "ModelSecurityGroup", vpc=vpc, allow_all_outbound=False,
+                description="Iris model containers: no inbound, HTTPS to the VPC endpoints only",
+            )
+            allow_https_to_endpoints(self, group, vpc, None)
+            model_security_groups = [group]
         self.model = Model(
             self, "IrisModel", image=image, model_data=artifact, vpc=vpc, encryption_key=encryption_key,
-            environment=SKLEARN_ENVIRONMENT,
+            environment=SKLEARN_ENVIRONMENT, security_groups=model_security_groups,
         )
+        #: Names of the real-time endpoint's rollback alarms: stable, whatever the options.
+        self.rollback_alarm_names = (f"{self.stack_name}-realtime-rollback-5xx",
+                                     f"{self.stack_name}-realtime-rollback-latency")
+        rollback_refs = [cloudwatch.Alarm.from_alarm_name(self, f"RollbackAlarmRef{i}", name)
+                         for i, name in enumerate(self.rollback_alarm_names)]
         self.realtime = RealtimeEndpoint(
             self,
             "Realtime",
@@ -84,7 +147,24 @@ class InferenceStack(Stack):
             target_invocations_per_instance=200,
             encryption_key=encryption_key,
             data_capture=DataCapture(data_bucket, sampling_percentage=20, prefix="data-capture/iris"),
-            deployment=DeploymentGuardrail.canary(instances=1, wait=Duration.minutes(10)),
+            deployment=(
+                DeploymentGuardrail.canary(instances=1, wait=Duration.minutes(10), alarms=rollback_refs)
+                if canary else None
+            ),
+        )
+        self.rollback_alarms = self._rollback_alarms(self.rollback_alarm_names)
+        for alarm in self.rollback_alarms:
+            # The endpoint's DeploymentConfig names them: they exist before it is created or updated.
+            self.realtime.node.default_child.node.add_dependency(alarm)
+        #: SSM parameter holding the real-time model's VPC config (CreateModel's VpcConfig, JSON).
+        self.model_vpc_config_parameter = f"/{self.stack_name}/realtime/model-vpc-config"
+        ssm.StringParameter(
+            self, "ModelVpcConfig", parameter_name=self.model_vpc_config_parameter,
+            description="VpcConfig (Subnets, SecurityGroupIds) of the real-time endpoint's model, for DeployOnApproval",
+            string_value=self.to_json_string({
+                "Subnets": self.model.cfn_model.vpc_config.subnets,
+                "SecurityGroupIds": self.model.cfn_model.vpc_config.security_group_ids,
+            }),
         )
         # Serverless Inference supports neither a VPC nor network isolation (SageMaker docs).
         self.serverless_model = Model(
@@ -108,7 +188,35 @@ class InferenceStack(Stack):
             self, "Invoker", endpoint=self.realtime, vpc=vpc, endpoint_security_group=endpoint_security_group,
             encryption_key=encryption_key,
         )
+        for function in (self.invoker,):
+            acknowledge(function.function, reason=CROSS_STACK_REASON, control_tower=["lambda_inside_vpc_check"])
+            acknowledge(function.log_group, reason=CROSS_STACK_REASON, control_tower=["cloudwatch_log_group_encrypted_check"])
+            acknowledge(function.dead_letter_queue, reason=CROSS_STACK_REASON, control_tower=["sqs_queue_encrypted_check"])
+            acknowledge(function.dead_letter_queue, reason=DLQ_REASON, control_tower=["sqs_dlq_check"])
         CfnOutput(self, "RealtimeEndpointName", value=self.realtime.endpoint_name)
         CfnOutput(self, "ServerlessEndpointName", value=self.serverless.endpoint_name)
         CfnOutput(self, "MultiModelEndpointName", value=self.multi_model.endpoint_name)
         CfnOutput(self, "InvokerFunctionName", value=self.invoker.function.function_name)
+
+    def _rollback_alarms(self, names: tuple[str, str]) -> list[cloudwatch.Alarm]:
+        """The real-time endpoint's rollback alarms, named ``names``: model 5xx errors (any in a
+        minute), and p99 model latency above 1 s in 2 of 3 minutes; both notify the alarm topic."""
+        errors = cloudwatch.Alarm(
+            self, "RealtimeRollback5xxAlarm", alarm_name=names[0],
+            alarm_description=f"{self.realtime.endpoint_name}: model 5xx errors (rolls back a canary deployment)",
+            metric=self.realtime.metric_invocation_5xx_errors(period=Duration.minutes(1)),
+            threshold=1, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        slow = cloudwatch.Alarm(
+            self, "RealtimeRollbackLatencyAlarm", alarm_name=names[1],
+            alarm_description=f"{self.realtime.endpoint_name}: p99 model latency above 1000 ms",
+            metric=self.realtime.metric_model_latency(statistic="p99", period=Duration.minutes(1)),
+            threshold=1_000_000, evaluation_periods=3, datapoints_to_alarm=2,  # ModelLatency is in microseconds
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (errors, slow):
+            alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        return [errors, slow]

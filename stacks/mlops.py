@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from sagemaker_constructs import (
@@ -18,9 +19,10 @@ from sagemaker_constructs import (
     ModelPackageGroup,
     RealtimeEndpoint,
     TrainingPipeline,
+    acknowledge,
 )
 
-from .inference import SKLEARN_ENVIRONMENT, SKLEARN_IMAGE, SKLEARN_IMAGE_ACCOUNTS
+from .inference import CROSS_STACK_REASON, DLQ_REASON, SKLEARN_ENVIRONMENT, SKLEARN_IMAGE, SKLEARN_IMAGE_ACCOUNTS
 
 TRAINING = Path(__file__).resolve().parent / "assets" / "iris_training"
 IRIS_FEATURES = ("sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm")
@@ -36,7 +38,12 @@ class MlopsStack(Stack):
     * ``DeployOnApproval``: an approval deploys the version to the inference stack's real-time
       endpoint through its canary guardrail;
     * ``ModelMonitor``: hourly data-quality checks of that endpoint's captured traffic against
-      ``s3://<data bucket>/monitoring/baseline/``, with an alarm on drift.
+      ``s3://<data bucket>/monitoring/baseline/``, with an alarm on drift notifying its topic
+      (RETAIN: it holds the subscriptions).
+
+    With ``model_vpc_config_parameter`` (the inference stack's :attr:`model_vpc_config_parameter`)
+    the deployer reads the model's VPC placement from that SSM parameter at deployment instead of
+    importing the model's security group, so changing it never blocks the inference stack.
     """
 
     def __init__(
@@ -51,6 +58,7 @@ class MlopsStack(Stack):
         endpoint_security_group: ec2.ISecurityGroup | None = None,
         model_package_group_name: str = "iris",
         schedule: str | None = "rate(1 day)",
+        model_vpc_config_parameter: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -83,6 +91,16 @@ class MlopsStack(Stack):
             self, "DeployOnApproval", model_package_group=self.group, endpoint=endpoint, vpc=vpc,
             endpoint_security_group=endpoint_security_group, encryption_key=encryption_key,
         )
+        if model_vpc_config_parameter is not None and endpoint.model.vpc is not None:
+            # Resolved by CloudFormation at each deployment of this stack: no export to keep.
+            self.deployer.function.add_environment(
+                "VPC_CONFIG", ssm.StringParameter.value_for_string_parameter(self, model_vpc_config_parameter)
+            )
+        acknowledge(self.deployer.function, reason=CROSS_STACK_REASON, control_tower=["lambda_inside_vpc_check"])
+        acknowledge(self.deployer.log_group, reason=CROSS_STACK_REASON, control_tower=["cloudwatch_log_group_encrypted_check"])
+        for queue in (self.deployer.dead_letter_queue, self.deployer.approvals_queue):
+            acknowledge(queue, reason=CROSS_STACK_REASON, control_tower=["sqs_queue_encrypted_check"])
+        acknowledge(self.deployer.dead_letter_queue, reason=DLQ_REASON, control_tower=["sqs_dlq_check"])
         self.monitor = ModelMonitor(
             self,
             "DataQualityMonitor",
@@ -94,5 +112,7 @@ class MlopsStack(Stack):
             vpc=vpc,
             endpoint_security_group=endpoint_security_group,
         )
+        # Subscriptions live on the topic: deleting the stack must not drop them.
+        self.monitor.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
         CfnOutput(self, "ModelPackageGroupName", value=self.group.model_package_group_name)

@@ -9,6 +9,7 @@ resource it is about and carries a specific reason. It records the same reason f
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterable, Sequence
 
 import jsii
@@ -24,17 +25,27 @@ INLINE_SERVICE_POLICY_REASON = (
 
 #: The cdk-nag rule-pack prefixes, in the order findings are reported.
 NAG_PACKS: tuple[str, ...] = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
-#: Every pack ``add_compliance_checks`` registers by default: the cdk-nag packs and our own.
-COMPLIANCE_PACKS: tuple[str, ...] = (*NAG_PACKS, "SageMaker")
+#: AWS Control Tower's proactive controls, run by ``cdklabs-cdk-validator-cfnguard``.
+CONTROL_TOWER_PACK = "ControlTower"
+#: The namespace CDK gives that plugin's findings in acknowledgement ids (its plugin name).
+CONTROL_TOWER_NAMESPACE = "cdk-validator-cfnguard"
+#: Every pack ``add_compliance_checks`` registers by default: the cdk-nag packs, our own and
+#: Control Tower's proactive controls.
+COMPLIANCE_PACKS: tuple[str, ...] = (*NAG_PACKS, "SageMaker", CONTROL_TOWER_PACK)
+#: The acknowledgement-id namespace of each pack (``"<namespace>::<rule>"``).
+PACK_NAMESPACES: dict[str, str] = {**{p: p for p in (*NAG_PACKS, "SageMaker")}, CONTROL_TOWER_PACK: CONTROL_TOWER_NAMESPACE}
 
 
 def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS, verbose: bool = False) -> None:
     """Register rule packs as validation plugins on ``app`` (cdk-nag 3 API).
 
     Default: the cdk-nag packs AwsSolutions, HIPAA Security, NIST 800-53 R5 and PCI DSS 3.2.1,
-    and our ``SageMaker`` pack (:class:`SageMakerChecks`). A finding that is not acknowledged
-    fails ``app.synth()`` / ``cdk synth`` and is written to ``validation-report.json``.
-    The cdk-nag packs need ``cdk-nag`` installed; the SageMaker pack needs nothing else.
+    our ``SageMaker`` pack (:class:`SageMakerChecks`) and ``ControlTower``, AWS Control Tower's
+    proactive controls (the CloudFormation Guard rules bundled in ``cdklabs-cdk-validator-cfnguard``).
+    A finding that is not acknowledged fails ``app.synth()`` / ``cdk synth`` and is written to
+    ``validation-report.json``. The cdk-nag packs need ``cdk-nag`` installed and ``ControlTower``
+    needs ``cdklabs-cdk-validator-cfnguard`` (both in the ``compliance`` extra); the SageMaker pack
+    needs nothing else.
     """
     from .rules.pack import SageMakerChecks
 
@@ -52,6 +63,7 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
         "NIST.800.53.R5": nag("NIST80053R5Checks"),
         "PCI.DSS.321": nag("PCIDSS321Checks"),
         "SageMaker": lambda scope, verbose: SageMakerChecks(),
+        CONTROL_TOWER_PACK: _control_tower,
     }
     unknown = [p for p in packs if p not in factories]
     if unknown:
@@ -61,13 +73,48 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
     Validations.of(app).add_plugins(*(factories[p](app, verbose=verbose) for p in packs))
 
 
+def _control_tower(scope, verbose):
+    # Development dependency, imported only when the pack is requested. Its rules are Control
+    # Tower's proactive controls (CT.<SERVICE>.PR.<n>); findings are named by the Guard rule.
+    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+    # Guard prints every check of every rule; 1 MB (its default) is too small for three stacks.
+    return CfnGuardValidator(control_tower_rules_enabled=True, max_buffer=64 * 1024 * 1024)
+
+
+_GUARD_RULE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+
+
+def control_tower_rule_id(rule: str) -> str:
+    """The acknowledgement id of a Control Tower proactive-control finding.
+
+    The plugin names a finding by its Guard rule (the report prints ``Acknowledge with
+    'cdk-validator-cfnguard::<rule>'``): ``"lambda_inside_vpc_check"`` and
+    ``"ControlTower-lambda_inside_vpc_check"`` become
+    ``"cdk-validator-cfnguard::lambda_inside_vpc_check"``; a full id is returned unchanged.
+    """
+    for prefix in (f"{CONTROL_TOWER_NAMESPACE}::", f"{CONTROL_TOWER_PACK}::", f"{CONTROL_TOWER_PACK}-"):
+        if rule.startswith(prefix):
+            rule = rule[len(prefix):]
+            break
+    if not _GUARD_RULE.fullmatch(rule):
+        raise ValueError(
+            f"not a Control Tower Guard rule name: {rule!r}; expected the rule the report names, "
+            "e.g. 'lambda_inside_vpc_check' (see validation-report.json)"
+        )
+    return f"{CONTROL_TOWER_NAMESPACE}::{rule}"
+
+
 def nag_rule_id(rule: str) -> str:
     """The acknowledgement id cdk-nag 3 expects: ``"<pack>::<rule>"``.
 
     ``"AwsSolutions-IAM5"`` becomes ``"AwsSolutions::AwsSolutions-IAM5"`` and
     ``"AwsSolutions-IAM5[Resource::*]"`` becomes ``"AwsSolutions::AwsSolutions-IAM5[Resource::*]"``;
-    an id that already starts with ``"<pack>::"`` is returned unchanged.
+    an id that already starts with ``"<pack>::"`` is returned unchanged. Control Tower rules
+    (``"ControlTower-<guard rule>"``) go through :func:`control_tower_rule_id`.
     """
+    if rule.startswith((f"{CONTROL_TOWER_PACK}-", f"{CONTROL_TOWER_PACK}::", f"{CONTROL_TOWER_NAMESPACE}::")):
+        return control_tower_rule_id(rule)
     if any(rule.startswith(f"{pack}::") for pack in COMPLIANCE_PACKS):
         return rule
     for pack in COMPLIANCE_PACKS:
@@ -91,16 +138,20 @@ def acknowledge(
     reason: str,
     nag: Iterable[str] = (),
     checkov: Iterable[str] = (),
+    control_tower: Iterable[str] = (),
 ) -> None:
     """Acknowledge findings on ``construct`` (and its children) with one specific ``reason``.
 
     ``nag`` takes cdk-nag rule names (``"AwsSolutions-IAM5"``, ``"NIST.800.53.R5-..."``);
+    ``control_tower`` takes the Guard rule names of Control Tower's proactive controls
+    (``"lambda_inside_vpc_check"``, as ``validation-report.json`` names them), acknowledged the
+    same way (CDK validation acknowledgements, namespace ``cdk-validator-cfnguard``);
     ``checkov`` takes checkov check ids (``"CKV_AWS_18"``), written to the resource metadata
     (the construct's default child, or every CfnResource below it when it has none).
     """
     if len(reason.strip()) < 20:
         raise ValueError("an acknowledgement needs a specific reason (at least 20 characters)")
-    rules = [nag_rule_id(r) for r in nag]
+    rules = [nag_rule_id(r) for r in nag] + [control_tower_rule_id(r) for r in control_tower]
     if rules:
         Validations.of(construct).acknowledge(*(Acknowledgment(id=r, reason=reason) for r in rules))
     checks = list(checkov)

@@ -275,4 +275,5 @@ class IsolatedNetwork(Construct):
                 "the EC2 API before endpoints exist) and is not invoked by users."
             ),
             checkov=["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"],
+            control_tower=["lambda_inside_vpc_check"],
         )

@@ -105,3 +105,47 @@ def test_rejects_bad_trail_names(stack, name):
 def test_requires_a_key(stack):
     with pytest.raises(ValidationError, match="encryption_key"):
         AuditTrail(stack, "Trail", encryption_key=None)
+
+
+def test_trail_is_retained(trail):
+    _, t = trail
+    (res,) = resources(t, "AWS::CloudTrail::Trail").values()
+    assert res["DeletionPolicy"] == "Retain" and res["UpdateReplacePolicy"] == "Retain"
+
+
+def _trail_bucket(template: dict) -> dict:
+    (bucket,) = [r["Properties"] for lid, r in resources(template, "AWS::S3::Bucket").items()
+                 if lid.startswith("TrailBucket") and "LoggingConfiguration" in r["Properties"]]
+    return bucket
+
+
+def test_log_bucket_has_object_lock_in_governance_mode(trail):
+    """CT.S3.PR.9: the trail's log files are WORM for a year (governance mode)."""
+    bucket = _trail_bucket(trail[1])
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
+    }
+
+
+def test_object_lock_can_be_turned_off_or_shortened(stack):
+    from aws_cdk import Duration
+
+    key = PlatformKey(stack, "Key")
+    AuditTrail(stack, "Short", encryption_key=key, object_lock_retention=Duration.days(30))
+    AuditTrail(stack, "None", encryption_key=key, object_lock_retention=None)
+    t = template_of(stack)
+    buckets = {lid: r["Properties"] for lid, r in resources(t, "AWS::S3::Bucket").items()
+               if "LoggingConfiguration" in r["Properties"]}
+    short = next(b for lid, b in buckets.items() if lid.startswith("Short"))
+    none = next(b for lid, b in buckets.items() if lid.startswith("None"))
+    assert short["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Days"] == 30
+    assert "ObjectLockEnabled" not in none and "ObjectLockConfiguration" not in none
+
+
+@pytest.mark.parametrize("days", [0, 36501])
+def test_rejects_object_lock_retention_out_of_range(stack, days):
+    from aws_cdk import Duration
+
+    with pytest.raises(ValidationError, match="object_lock_retention"):
+        AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), object_lock_retention=Duration.days(days))

@@ -31,6 +31,8 @@ def test_is_a_kms_ikey_with_rotation_and_retain(stack):
 def test_no_wildcard_principals(stack):
     PlatformKey(stack, "Key")
     for st in _statements(template_of(stack)):
+        if st["Effect"] == "Deny":
+            continue  # a Deny for everyone narrows; see test_grants_only_for_aws_resources
         principal = st["Principal"]
         assert principal != "*"
         assert "*" not in json.dumps(principal.get("AWS", "")).replace("arn:", "")
@@ -111,3 +113,64 @@ def test_rejects_pending_window_outside_7_to_30_days(stack, days):
 def test_rejects_rotation_period_outside_kms_range(stack, days):
     with pytest.raises(ValidationError, match="rotation_period"):
         PlatformKey(stack, "Key", rotation_period=Duration.days(days))
+
+
+def _deny_grants(template: dict) -> list[dict]:
+    return [s for s in _statements(template) if s["Effect"] == "Deny" and s["Action"] == "kms:CreateGrant"]
+
+
+def test_grants_only_for_aws_resources(stack):
+    """CT.KMS.PR.3: CreateGrant is denied unless for an AWS resource or from an AWS service."""
+    PlatformKey(stack, "Key")
+    (deny,) = _deny_grants(template_of(stack))
+    assert deny["Sid"] == "DenyGrantsNotForAwsResources"
+    assert deny["Principal"] == {"AWS": "*"} and deny["Resource"] == "*"
+    assert deny["Condition"] == {
+        "BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}
+    }
+
+
+def test_grant_restriction_can_be_turned_off(stack):
+    PlatformKey(stack, "Key", grants_only_for_aws_resources=False)
+    assert _deny_grants(template_of(stack)) == []
+
+
+def _eventbridge_statements(template: dict) -> list[dict]:
+    return [s for s in _statements(template) if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+
+
+def _queue_target(stack, key) -> None:
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_events_targets as targets
+    from aws_cdk import aws_sqs as sqs
+
+    queue = sqs.Queue(stack, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key)
+    events.Rule(stack, "Rule", event_pattern=events.EventPattern(source=["aws.sagemaker"]),
+                targets=[targets.SqsQueue(queue)])
+
+
+def test_an_encrypted_queue_target_adds_no_second_eventbridge_statement(stack):
+    """CDK's SqsQueue target grants EventBridge encrypt/decrypt on the queue's key; ours covers it."""
+    key = PlatformKey(stack, "Key")
+    _queue_target(stack, key)
+    (statement,) = _eventbridge_statements(template_of(stack))
+    assert statement["Sid"] == "AllowEventBridgeForThisAccount"
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_without_our_eventbridge_statement_cdk_grant_is_kept(stack):
+    key = PlatformKey(stack, "Key", allow_eventbridge=False)
+    _queue_target(stack, key)
+    (statement,) = _eventbridge_statements(template_of(stack))
+    assert "Sid" not in statement and "kms:Encrypt" in statement["Action"]
+
+
+def test_other_eventbridge_grants_are_kept(stack):
+    from aws_cdk import aws_iam as iam
+
+    key = PlatformKey(stack, "Key")
+    key.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("events.amazonaws.com")], actions=["kms:Decrypt"], resources=["*"],
+        conditions={"StringEquals": {"aws:SourceAccount": "111122223333"}},
+    ))
+    assert len(_eventbridge_statements(template_of(stack))) == 2

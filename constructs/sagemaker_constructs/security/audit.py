@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from ..errors import ValidationError, check_pattern
+from ..errors import ValidationError, check_int_range, check_pattern
 from .bucket import SecureBucket
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
@@ -28,7 +28,12 @@ class AuditTrail(Construct):
       which include every KMS API call on the platform keys;
     * log file integrity validation on;
     * log files encrypted with ``encryption_key`` and delivered to a ``SecureBucket``
-      (child ``Bucket``: SSE-KMS, private, TLS-only, versioned, access-logged, RETAIN);
+      (child ``Bucket``: SSE-KMS, private, TLS-only, versioned, access-logged, RETAIN) with S3
+      Object Lock in GOVERNANCE mode: each log file version is kept ``object_lock_retention``
+      (365 days) and only a principal allowed ``s3:BypassGovernanceRetention`` can delete it
+      earlier (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html);
+    * the trail itself RETAINed on stack deletion (``removal_policy``), so deleting the stack
+      never stops auditing;
     * delivered as well to a CloudWatch log group (child ``LogGroup``) encrypted with the same
       key, retained ``log_retention`` (one year), RETAINed on stack deletion;
     * S3 data events (reads and writes) for every bucket in ``data_event_buckets``
@@ -47,6 +52,7 @@ class AuditTrail(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         is_organization_trail: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        object_lock_retention: Duration | None = Duration.days(365),
     ) -> None:
         """
         :param encryption_key: key for log files and the log group (required).
@@ -57,7 +63,12 @@ class AuditTrail(Construct):
         :param log_retention: retention of the CloudWatch copy. Default: one year.
         :param is_organization_trail: log every account of the organization (deploy from the
             management account). Default: false.
-        :param removal_policy: for the created bucket and log group. Default: RETAIN.
+        :param removal_policy: for the trail, the created bucket and the log group. Default: RETAIN.
+        :param object_lock_retention: GOVERNANCE-mode default retention of the created bucket's
+            log files (1-36500 days); ``None`` creates the bucket without Object Lock. Ignored
+            with ``bucket=``. Default: 365 days. Object Lock cannot be turned off again; on a trail
+            bucket deployed without it, CloudFormation cannot add it (turn it on in S3 first:
+            https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
         """
         super().__init__(scope, id)
         buckets = list(data_event_buckets)
@@ -78,10 +89,16 @@ class AuditTrail(Construct):
         )
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
+        if object_lock_retention is not None and not object_lock_retention.is_unresolved():
+            check_int_range(self, "object_lock_retention (days)", object_lock_retention.to_days(),
+                            minimum=1, maximum=36500)
 
         self.encryption_key = encryption_key
         self.bucket: s3.IBucket = bucket or SecureBucket(
-            self, "Bucket", encryption_key=encryption_key, removal_policy=removal_policy
+            self, "Bucket", encryption_key=encryption_key, removal_policy=removal_policy,
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.governance(object_lock_retention) if object_lock_retention is not None else None
+            ),
         )
         self.log_group = logs.LogGroup(
             self, "LogGroup", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
@@ -100,6 +117,7 @@ class AuditTrail(Construct):
             send_to_cloud_watch_logs=True,
             cloud_watch_log_group=self.log_group,
         )
+        self.trail.apply_removal_policy(removal_policy)
         acknowledge(self.trail, reason=INLINE_SERVICE_POLICY_REASON, nag=across_packs("IAMNoInlinePolicy"))
         if buckets:
             self.trail.add_s3_event_selector(

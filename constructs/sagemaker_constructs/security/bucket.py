@@ -17,6 +17,16 @@ _REPLICATION_REASON = (
     "Cross-region replication is an opt-in disaster-recovery choice (pass replication_rules=); "
     "versioning, RETAIN and KMS protect this bucket's data in its own region."
 )
+_NO_OBJECT_LOCK_REASON = (
+    "Object Lock (write once, read many) is opt-in here (object_lock_default_retention=): ML data, "
+    "model artifacts and pipeline outputs are rewritten and expired by lifecycle rules; versioning "
+    "and RETAIN keep overwritten and deleted objects recoverable for noncurrent_version_expiration."
+)
+_NO_NOTIFICATIONS_REASON = (
+    "No consumer reacts to this bucket's object events; object-level reads and writes are "
+    "audited by CloudTrail data events (AuditTrail data_event_buckets). Pass "
+    "event_bridge_enabled=True when a consumer needs them."
+)
 _BUCKET_NAME = r"(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 
 
@@ -53,6 +63,7 @@ class SecureBucket(s3.Bucket):
         replication_rules: Sequence[s3.ReplicationRule] | None = None,
         event_bridge_enabled: bool = False,
         object_lock_enabled: bool | None = None,
+        object_lock_default_retention: s3.ObjectLockRetention | None = None,
     ) -> None:
         """
         :param encryption_key: the customer-managed key for SSE-KMS (required).
@@ -67,6 +78,12 @@ class SecureBucket(s3.Bucket):
         :param lifecycle_rules: extra lifecycle rules. Default: none.
         :param replication_rules: cross-region/account replication. Default: none.
         :param event_bridge_enabled: send object events to EventBridge. Default: false.
+        :param object_lock_enabled: turn on S3 Object Lock (write once, read many; it cannot be
+            turned off again). Default: off, unless ``object_lock_default_retention`` is given.
+        :param object_lock_default_retention: the default retention of new object versions, e.g.
+            ``s3.ObjectLockRetention.governance(Duration.days(365))``; implies Object Lock.
+            Default: none. A locked bucket cannot receive server access logs
+            (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
         """
         path = f"{scope.node.path}/{id}"
         if encryption_key is None:
@@ -109,6 +126,7 @@ class SecureBucket(s3.Bucket):
             replication_rules=list(replication_rules) if replication_rules else None,
             event_bridge_enabled=event_bridge_enabled or None,
             object_lock_enabled=object_lock_enabled,
+            object_lock_default_retention=object_lock_default_retention,
             removal_policy=removal_policy,
         )
         self.encryption_key_ref: kms.IKey = encryption_key
@@ -125,6 +143,10 @@ class SecureBucket(s3.Bucket):
             self.access_logs_bucket = server_access_logs_bucket
         if not replication_rules:
             acknowledge(self, reason=_REPLICATION_REASON, nag=across_packs("S3BucketReplicationEnabled"))
+        if not (object_lock_enabled or object_lock_default_retention):
+            acknowledge(self, reason=_NO_OBJECT_LOCK_REASON, control_tower=["s3_bucket_object_lock_enabled_check"])
+        if not event_bridge_enabled:
+            acknowledge(self, reason=_NO_NOTIFICATIONS_REASON, control_tower=["s3_event_notifications_enabled_check"])
 
     def _create_access_logs_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
         logs = s3.Bucket(
@@ -167,6 +189,7 @@ class SecureBucket(s3.Bucket):
             ),
             nag=["AwsSolutions-S1", *across_packs("S3BucketLoggingEnabled")],
             checkov=["CKV_AWS_18"],
+            control_tower=["s3_bucket_logging_enabled_check"],
         )
         acknowledge(
             logs,
@@ -175,6 +198,24 @@ class SecureBucket(s3.Bucket):
                 "target bucket; SSE-KMS here would make log delivery fail."
             ),
             nag=across_packs("S3DefaultEncryptionKMS"),
+            control_tower=["s3_bucket_default_encryption_kms_check"],
+        )
+        acknowledge(
+            logs,
+            reason=(
+                "A bucket with S3 Object Lock cannot be a server-access-log destination "
+                "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html); "
+                "its logs expire after access_logs_retention instead."
+            ),
+            control_tower=["s3_bucket_object_lock_enabled_check"],
+        )
+        acknowledge(
+            logs,
+            reason=(
+                "Server access log objects are written by S3 itself and read in bulk (Athena, "
+                "S3 Inventory); no consumer reacts to each delivery, so no event notification."
+            ),
+            control_tower=["s3_event_notifications_enabled_check"],
         )
         acknowledge(logs, reason=_REPLICATION_REASON, nag=across_packs("S3BucketReplicationEnabled"))
         return logs

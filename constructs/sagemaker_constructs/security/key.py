@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -22,6 +22,8 @@ _ENCRYPT_ACTIONS = [
     "kms:GenerateDataKey*",
     "kms:DescribeKey",
 ]
+#: What EventBridge needs to deliver to a queue encrypted with the key.
+_EVENTBRIDGE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
 def validate_key_alias(scope: Construct, alias: str | None) -> str | None:
@@ -57,7 +59,16 @@ class PlatformKey(kms.Key):
     * key policy: the account root administers the key (the CDK default, which delegates to
       IAM); SageMaker, CloudWatch Logs (this region), CloudWatch alarms (for encrypted SNS
       topics), EventBridge (for encrypted SQS targets) and CloudTrail may use it, each only on behalf of this account (``aws:SourceAccount`` / encryption-context conditions);
-      no ``*`` principals.
+      no ``*`` principals in an Allow;
+    * grants only for AWS resources: a Deny (Sid ``DenyGrantsNotForAwsResources``) refuses
+      ``kms:CreateGrant`` unless an AWS service integrated with KMS asks on a principal's behalf
+      (``kms:GrantIsForAWSResource``) or the caller is a service principal
+      (``aws:PrincipalIsAWSService``): AWS Control Tower's CT.KMS.PR.3
+      (https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html,
+      https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html);
+    * one statement per service: a CDK grant to EventBridge (``events.amazonaws.com``, e.g. an
+      encrypted SQS target's ``grantSendMessages``) that our EventBridge statement already covers
+      is not added a second time with wider actions (``kms:Encrypt``, ``kms:ReEncrypt*``).
     """
 
     def __init__(
@@ -76,6 +87,7 @@ class PlatformKey(kms.Key):
         allow_cloudtrail: bool = True,
         allow_cloudwatch_alarms: bool = True,
         allow_eventbridge: bool = True,
+        grants_only_for_aws_resources: bool = True,
     ) -> None:
         """
         :param alias: alias to create for the key (``alias/`` is prepended when missing).
@@ -96,6 +108,9 @@ class PlatformKey(kms.Key):
             encrypted with it. Default: true.
         :param allow_eventbridge: let EventBridge rules of this account deliver to SQS queues
             encrypted with it (targets and dead-letter queues). Default: true.
+        :param grants_only_for_aws_resources: deny ``kms:CreateGrant`` unless the grant is for an
+            AWS resource or the caller is an AWS service. Turn off only to issue grants to IAM
+            principals directly. Default: true.
         """
         alias_name = validate_key_alias(scope, alias)
         if not pending_window.is_unresolved():
@@ -115,8 +130,15 @@ class PlatformKey(kms.Key):
             removal_policy=removal_policy,
             admins=list(admins) or None,
         )
+        self._eventbridge_statement: iam.PolicyStatement | None = None
         account = Aws.ACCOUNT_ID
         this_account = {"StringEquals": {"aws:SourceAccount": account}}
+        if grants_only_for_aws_resources:
+            super().add_to_resource_policy(iam.PolicyStatement(
+                sid="DenyGrantsNotForAwsResources", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+                actions=["kms:CreateGrant"], resources=["*"],
+                conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+            ))
         trails = f"arn:{Aws.PARTITION}:cloudtrail:*:{account}:trail/*"
         if allow_sagemaker:
             self._allow_service("AllowSageMakerForThisAccount", "sagemaker.amazonaws.com",
@@ -131,8 +153,9 @@ class PlatformKey(kms.Key):
             self._allow_service("AllowCloudWatchAlarmsForThisAccount", "cloudwatch.amazonaws.com",
                                 ["kms:Decrypt", "kms:GenerateDataKey*"], this_account)
         if allow_eventbridge:
-            self._allow_service("AllowEventBridgeForThisAccount", "events.amazonaws.com",
-                                ["kms:Decrypt", "kms:GenerateDataKey*"], this_account)
+            self._eventbridge_statement = self._allow_service(
+                "AllowEventBridgeForThisAccount", "events.amazonaws.com", _EVENTBRIDGE_ACTIONS, this_account
+            )
         if allow_cloudtrail:
             self._allow_service(
                 "AllowCloudTrailEncryptForThisAccount", "cloudtrail.amazonaws.com", ["kms:GenerateDataKey*"],
@@ -141,9 +164,41 @@ class PlatformKey(kms.Key):
             self._allow_service("AllowCloudTrailDescribeForThisAccount", "cloudtrail.amazonaws.com",
                                 ["kms:DescribeKey"], this_account)
 
-    def _allow_service(self, sid: str, service: str, actions: Sequence[str], conditions: dict) -> None:
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
+    ) -> iam.AddToResourcePolicyResult:
+        """Add ``statement`` to the key policy, unless it is a CDK grant to EventBridge in this
+        account that our ``AllowEventBridgeForThisAccount`` statement already covers: EventBridge
+        needs only ``kms:Decrypt`` and ``kms:GenerateDataKey*`` to deliver to an encrypted queue
+        (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html)."""
+        if self._covered_eventbridge_grant(statement):
+            return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
+        return super().add_to_resource_policy(statement, allow_no_op)
+
+    def _covered_eventbridge_grant(self, statement: iam.PolicyStatement) -> bool:
+        if getattr(self, "_eventbridge_statement", None) is None or statement.effect != iam.Effect.ALLOW:
+            return False
+        stack = Stack.of(self)
+        doc = stack.resolve(statement.to_statement_json())
+        principal = doc.get("Principal", {})
+        if set(doc) - {"Action", "Effect", "Principal", "Resource", "Condition", "Sid"} or principal != {
+            "Service": "events.amazonaws.com"
+        }:
+            return False
+        actions = doc.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if not set(actions) <= {*_ENCRYPT_ACTIONS, "kms:GenerateDataKey"} or doc.get("Resource") != "*":
+            return False
+        accounts = [stack.resolve(Aws.ACCOUNT_ID)]
+        if not Token.is_unresolved(stack.account):
+            accounts.append(stack.account)
+        return doc.get("Condition") in [{"StringEquals": {"aws:SourceAccount": a}} for a in accounts]
+
+    def _allow_service(self, sid: str, service: str, actions: Sequence[str], conditions: dict) -> iam.PolicyStatement:
         """A key-policy statement for one AWS service principal; every one carries a condition."""
-        self.add_to_resource_policy(iam.PolicyStatement(
+        statement = iam.PolicyStatement(
             sid=sid, principals=[iam.ServicePrincipal(service)], actions=list(actions), resources=["*"],
             conditions=conditions,
-        ))
+        )
+        super().add_to_resource_policy(statement)
+        return statement
