@@ -22,7 +22,7 @@ from .mlops.pipeline import TrainingPipeline
 from .mlops.registry import ModelPackageGroup
 from .rules.pack import RULES as SAGEMAKER_RULES
 from .rules.pack import SageMakerChecks
-from .security.roles import JobExecutionRole, ModelHostingRole, StudioUserRole
+from .security.roles import JobExecutionRole, ModelHostingRole, Persona, StudioUserRole, tag_platform_resource
 from .security.bucket import SecureBucket
 from .studio.domain import StudioDomain, UserProfile
 
@@ -53,6 +53,7 @@ __all__ = [
     "MAX_DATA_EVENT_RESOURCES",
     "ModelHostingRole",
     "NAG_PACKS",
+    "Persona",
     "PlatformKey",
     "SAGEMAKER_RULES",
     "SageMakerChecks",
@@ -66,4 +67,5 @@ __all__ = [
     "acknowledge_iam_findings",
     "add_compliance_checks",
     "estimate_monthly_cost",
+    "tag_platform_resource",
 ]

@@ -32,6 +32,9 @@ KEY = {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
 DATA = {"Fn::GetAtt": ["Data666C94C7", "Arn"]}
 DATA_OBJECTS = {"Fn::Join": ["", [DATA, "/*"]]}
 SUBNETS = ["subnet-0aaa", "subnet-0bbb"]
+#: The guardrails that protect production (platform resources, serving and capture prefixes).
+PRODUCTION_GUARDRAILS = {"DenyChangingPlatformResources", "DenyChangingStackResources",
+                         "DenyWritesUnderServingPrefixes", "DenyCapturedRequests"}
 SECURITY_GROUP = "sg-0ccc"
 
 #: The condition keys of each guarded action, as the Service Authorization Reference lists them
@@ -137,8 +140,11 @@ def test_is_an_irole_only_sagemaker_for_this_account_may_assume(built, name):
     role = roles[name]
     assert isinstance(role, iam.Role)
     trust = t["Resources"][cdk.Stack.of(role).get_logical_id(role.node.default_child)]["Properties"]
+    # Studio's role and the job roles it passes also let SageMaker set the source identity (the
+    # user profile name, for per-user isolation); the hosting role does not need it.
+    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"] if name in ("studio", "job") else "sts:AssumeRole"
     assert trust["AssumeRolePolicyDocument"]["Statement"] == [{
-        "Action": "sts:AssumeRole",
+        "Action": actions,
         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
         "Effect": "Allow",
         "Principal": {"Service": "sagemaker.amazonaws.com"},
@@ -157,7 +163,9 @@ def test_customer_managed_policies_only(built):
     # Guardrails (Deny only) exist where a role has guardrails, and nowhere else.
     assert policy_of(t, roles["job"], "Guardrails") is None
     assert policy_of(t, roles["host"], "Guardrails") is None
-    assert len(resources(t, "AWS::IAM::ManagedPolicy")) == 4
+    # Studio's own permissions (spaces, apps, profiles) are a third managed policy of its role.
+    assert policy_of(t, roles["studio"], "StudioPolicy") is not None
+    assert len(resources(t, "AWS::IAM::ManagedPolicy")) == 5
 
 
 def test_no_wildcard_actions_no_s3_star_no_all_buckets(built):
@@ -203,15 +211,21 @@ def test_add_to_policy_and_grants_land_in_the_managed_policy(stack):
 
 
 # --- StudioUserRole -----------------------------------------------------------------------------
-def test_studio_scoped_to_its_domain(studio):
-    policy, _ = studio
-    apps = by_sid(policy, "StudioAppsAndSpaces")
-    assert {"sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:CreateSpace", "sagemaker:UpdateSpace",
-            "sagemaker:DeleteSpace"} <= set(apps["Action"])
-    assert {flat(r) for r in apps["Resource"]} == {
-        "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:app/d-abc123/*",
-        "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:space/d-abc123/*",
-    }
+def test_studio_scoped_to_its_domain(built):
+    roles, t = built
+    policy = policy_of(t, roles["studio"], "StudioPolicy")
+    prefix = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+    for sid, actions in (("ManageOwnSpaces", {"CreateSpace", "UpdateSpace", "DeleteSpace"}),
+                         ("AppsInOwnPrivateSpaces", {"CreateApp", "DeleteApp"}),
+                         ("AppsInSharedSpaces", {"CreateApp", "DeleteApp"}),
+                         ("DescribeStudioAppsAndSpaces", {"DescribeApp", "DescribeSpace", "ListTags"})):
+        statement = by_sid(policy, sid)
+        assert set(as_list(statement["Action"])) == {f"sagemaker:{a}" for a in actions}
+        assert {flat(r) for r in as_list(statement["Resource"])} <= {
+            f"{prefix}app/d-abc123/*", f"{prefix}space/d-abc123/*"}
+    owner = by_sid(policy, "ManageOwnSpaces")["Condition"]["ArnLike"]["sagemaker:OwnerUserProfileArn"]
+    assert flat(owner) == f"{prefix}user-profile/d-abc123/${{aws:SourceIdentity}}"
+    assert flat(by_sid(policy, "OwnUserProfileApps")["Resource"]) == f"{prefix}app/d-abc123/${{aws:SourceIdentity}}/*"
     profiles = by_sid(policy, "StudioProfilesAndDomain")
     assert "sagemaker:AddTags" not in profiles["Action"]
     assert {flat(r) for r in profiles["Resource"]} == {
@@ -222,9 +236,8 @@ def test_studio_scoped_to_its_domain(studio):
 
 def test_studio_without_domain_id_covers_this_accounts_domains(stack):
     role = StudioUserRole(stack, "Studio", encryption_key=PlatformKey(stack, "Key"))
-    apps = by_sid(policy_of(template_of(stack), role), "StudioAppsAndSpaces")
-    assert "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:app/*/*" in {
-        flat(r) for r in apps["Resource"]}
+    apps = by_sid(policy_of(template_of(stack), role, "StudioPolicy"), "AppsInSharedSpaces")
+    assert flat(apps["Resource"]) == "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:app/*/*"
 
 
 def test_studio_runs_jobs_models_pipelines_experiments_in_this_account_and_region(studio):
@@ -321,6 +334,8 @@ def test_every_guardrail_names_only_actions_that_support_its_keys(built, stack):
     roles = build_roles(stack, require_network_isolation=True, require_inter_container_encryption=True,
                         volume_key_exempt_instance_types=["ml.g5.*"])
     for statement in policy_of(template_of(stack), roles["studio"], "Guardrails"):
+        if statement["Sid"] in PRODUCTION_GUARDRAILS:
+            continue  # tag conditions (aws:ResourceTag) and S3 object ARNs, tested in test_studio_isolation.py
         keys = {key.split(":", 1)[1] for block in statement["Condition"].values() for key in block}
         for action in as_list(statement["Action"]):
             assert keys <= SAR_CONDITION_KEYS[action], (statement["Sid"], action, keys)
@@ -357,7 +372,8 @@ def test_studio_defaults_add_no_vpc_or_isolation_guardrails(stack):
     role = StudioUserRole(stack, "Studio", encryption_key=PlatformKey(stack, "Key"))
     guardrails = policy_of(template_of(stack), role, "Guardrails")
     assert {s["Sid"] for s in guardrails} == {"DenyMissingVolumeKey", "DenyOtherVolumeKey",
-                                              "DenyMissingOutputKey", "DenyOtherOutputKey"}
+                                              "DenyMissingOutputKey", "DenyOtherOutputKey",
+                                              "DenyChangingPlatformResources", "DenyChangingStackResources"}
 
 
 # --- JobExecutionRole ---------------------------------------------------------------------------

@@ -6,8 +6,10 @@ on behalf of this account. Its permissions live in ONE customer-managed policy, 
 ``role.add_to_policy(...)`` and every ``grant_*(role)`` land in that managed policy too. Guardrails
 (explicit Deny statements) live in a second customer-managed policy, child ``Guardrails``
 (``role.guardrails``), created only for roles that have guardrails: together with the Studio
-permissions they would pass IAM's 6,144-character limit for one managed policy. Synth fails,
-instead of the deployment, when a policy could pass that limit.
+permissions they would pass IAM's 6,144-character limit for one managed policy. For the same
+reason ``StudioUserRole`` keeps its per-user Studio permissions in a third one, child
+``StudioPolicy`` (``role.studio_policy``). Synth fails, instead of the deployment, when a policy
+could pass that limit.
 
 Where a statement needs a wildcard (``ecr:GetAuthorizationToken``, the EC2 network-interface
 calls SageMaker makes for VPC jobs, ``cloudwatch:PutMetricData``, names that users choose at run
@@ -23,13 +25,14 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsa
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import jsii
 import jsii.errors
-from aws_cdk import ArnFormat, Aws, Stack, Token
+from aws_cdk import ArnFormat, Aws, Stack, Tags, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -117,6 +120,71 @@ VPC_NETWORK_INTERFACE_ACTIONS: tuple[str, ...] = (
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
 )
+#: The tag the platform puts on the models, endpoint configs, endpoints and inference components it
+#: deploys (``tag_platform_resource``). Studio users' roles deny changing or deleting anything that
+#: carries it, whatever its value: overwriting the value with ``AddTags`` does not lift the Deny,
+#: and ``DeleteTags`` on such a resource is denied too.
+PLATFORM_RESOURCE_TAG_KEY = "sagemaker-constructs:deployed-by"
+PLATFORM_RESOURCE_TAG_VALUE = "platform"
+#: The SageMaker resource types ``tag_platform_resource`` tags.
+PLATFORM_RESOURCE_TYPES: tuple[str, ...] = (
+    "AWS::SageMaker::Model",
+    "AWS::SageMaker::EndpointConfig",
+    "AWS::SageMaker::Endpoint",
+    "AWS::SageMaker::InferenceComponent",
+)
+#: What a Studio user may not do to a platform-deployed model, endpoint config, endpoint or
+#: inference component (each action's resource types list ``aws:ResourceTag/${TagKey}`` in the
+#: Service Authorization Reference).
+PLATFORM_PROTECTED_ACTIONS: tuple[str, ...] = (
+    "sagemaker:DeleteModel",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:UpdateEndpointWeightsAndCapacities",
+    "sagemaker:DeleteInferenceComponent",
+    "sagemaker:UpdateInferenceComponent",
+    "sagemaker:DeleteTags",
+)
+#: CloudFormation tags the resources it creates with ``aws:cloudformation:stack-id`` (for the
+#: resource types it propagates stack tags to); users can neither add nor remove ``aws:`` tags
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-resource-tags.html).
+CLOUDFORMATION_STACK_TAG = "aws:cloudformation:stack-id"
+#: The Studio user profile name of the caller, when the domain propagates it as the execution role
+#: session's source identity (``DomainSettings.ExecutionRoleIdentityConfig: USER_PROFILE_NAME``,
+#: https://docs.aws.amazon.com/sagemaker/latest/dg/monitor-user-access.html). ``aws:SourceIdentity``
+#: is a global condition key, so it can be used as a policy variable
+#: (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+SOURCE_IDENTITY_VARIABLE = "${aws:SourceIdentity}"
+#: Prefixes the platform serves models from (the multi-model endpoint's ``models/``).
+DEFAULT_SERVING_PREFIXES: tuple[str, ...] = ("models/",)
+#: Prefixes endpoint data capture writes captured requests and responses to.
+DEFAULT_CAPTURE_PREFIXES: tuple[str, ...] = ("data-capture/",)
+_USER_PROFILE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+
+
+def tag_platform_resource(scope: IConstruct) -> None:
+    """Mark the SageMaker models, endpoint configs, endpoints and inference components under
+    ``scope`` as deployed by the platform (``PLATFORM_RESOURCE_TAG_KEY``), so that no
+    :class:`StudioUserRole` persona but ``Persona.PLATFORM_ADMIN`` may update or delete them."""
+    Tags.of(scope).add(
+        PLATFORM_RESOURCE_TAG_KEY, PLATFORM_RESOURCE_TAG_VALUE, include_resource_types=list(PLATFORM_RESOURCE_TYPES)
+    )
+
+
+class Persona(str, enum.Enum):
+    """Kinds of :class:`StudioUserRole` (see its docstring and the README's persona table)."""
+
+    #: Studio, jobs, experiments, pipeline runs and their own models; nothing in production.
+    DATA_SCIENTIST = "data-scientist"
+    #: Also registers and approves model versions, runs endpoints of its own and publishes
+    #: artifacts under the serving prefixes; cannot change what the platform deployed.
+    ML_ENGINEER = "ml-engineer"
+    #: Also manages every space and app of the domain, may update or delete platform-deployed
+    #: models and endpoints (break-glass) and reads captured requests.
+    PLATFORM_ADMIN = "platform-admin"
+
+
 _ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 _KEY_USE_ACTIONS = (
     "kms:Decrypt",
@@ -176,6 +244,7 @@ class _Acknowledged:
     actions: Sequence[str]
     resources: Sequence[str]
     reason: str
+    policy: iam.ManagedPolicy
 
 
 def _ids(items: Sequence[Any], attribute: str) -> list[str]:
@@ -256,9 +325,7 @@ class _ManagedPolicySizeLimit:
     def validate(self) -> list[str]:
         errors = []
         stack = Stack.of(self._role)
-        for policy in (self._role.policy, self._role.guardrails):
-            if policy is None:
-                continue
+        for policy in self._role.managed_policies:
             size = estimated_policy_size(stack.resolve(policy.document))
             if size > MANAGED_POLICY_SIZE_LIMIT:
                 errors.append(
@@ -274,6 +341,11 @@ class _SageMakerExecutionRole(iam.Role):
 
     _policy_description = "sagemaker-constructs execution role permissions"
     _key_required = True
+    #: Also let SageMaker set the session's source identity (``sts:SetSourceIdentity``): needed by
+    #: the roles of a domain that propagates the user profile name as source identity (the Studio
+    #: execution role and the roles it passes to jobs), or AssumeRole and job creation fail
+    #: (https://docs.aws.amazon.com/sagemaker/latest/dg/monitor-user-access-how-to.html).
+    _trust_source_identity = False
 
     def __init__(
         self,
@@ -298,6 +370,12 @@ class _SageMakerExecutionRole(iam.Role):
             description=description,
             permissions_boundary=permissions_boundary,
         )
+        if self._trust_source_identity:
+            self.assume_role_policy.add_statements(iam.PolicyStatement(
+                actions=["sts:SetSourceIdentity"],
+                principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE)],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ))
         #: The one customer-managed policy that holds every permission (Allow) of this role.
         self.policy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self])
         #: The customer-managed policy holding this role's guardrails (Deny only), or ``None``.
@@ -306,6 +384,12 @@ class _SageMakerExecutionRole(iam.Role):
         self.encryption_key = encryption_key
         self._acknowledged: list[_Acknowledged] = []
         self.node.add_validation(_ManagedPolicySizeLimit(self))
+
+    @property
+    def managed_policies(self) -> list[iam.ManagedPolicy]:
+        """Every customer-managed policy of this role (permissions first, guardrails last)."""
+        found = [c for c in self.node.children if isinstance(c, iam.ManagedPolicy)]
+        return sorted(found, key=lambda p: p is self.guardrails)
 
     # Route add_to_policy() and every grant_*() into the managed policy instead of DefaultPolicy.
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
@@ -335,16 +419,21 @@ class _SageMakerExecutionRole(iam.Role):
         sid: str | None,
         conditions: Mapping[str, Any] | None = None,
         wildcard_reason: str | None = None,
+        policy: iam.ManagedPolicy | None = None,
     ) -> iam.PolicyStatement:
         statement = iam.PolicyStatement(
             sid=sid, actions=list(actions), resources=list(resources), conditions=dict(conditions) if conditions else None
         )
-        self.policy.add_statements(statement)
+        policy = policy or self.policy
+        policy.add_statements(statement)
         if wildcard_reason is not None:
-            self._acknowledged.append(_Acknowledged(list(actions), list(resources), wildcard_reason))
+            self._acknowledged.append(_Acknowledged(list(actions), list(resources), wildcard_reason, policy))
         return statement
 
-    def _deny(self, sid: str, actions: Sequence[str], conditions: Mapping[str, Any]) -> iam.PolicyStatement:
+    def _deny(
+        self, sid: str, actions: Sequence[str], conditions: Mapping[str, Any] | None,
+        resources: Sequence[str] = ("*",),
+    ) -> iam.PolicyStatement:
         # Guardrails live in their own managed policy: with them, the Studio permissions would pass
         # IAM's 6,144-character managed-policy limit in a typical configuration. It holds only
         # Deny statements, so nothing added to `policy` can weaken or reorder them.
@@ -353,7 +442,8 @@ class _SageMakerExecutionRole(iam.Role):
                 self, "Guardrails", description="sagemaker-constructs guardrails (Deny only)", roles=[self]
             )
         statement = iam.PolicyStatement(
-            sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=["*"], conditions=dict(conditions)
+            sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=list(resources),
+            conditions=dict(conditions) if conditions else None,
         )
         self.guardrails.add_statements(statement)
         return statement
@@ -469,9 +559,13 @@ class _SageMakerExecutionRole(iam.Role):
         flattens the resolved policy. A resource of another stack is only replaced by its
         cross-stack reference at synth, so its finding does not match and is left for review.
         """
+        for policy in self.managed_policies:
+            self._acknowledge_policy_wildcards(policy, [e for e in self._acknowledged if e.policy is policy])
+
+    def _acknowledge_policy_wildcards(self, policy: iam.ManagedPolicy, acknowledged: list[_Acknowledged]) -> None:
         stack = Stack.of(self)
         reasons_by_rule: dict[str, list[str]] = {}
-        for entry in self._acknowledged:
+        for entry in acknowledged:
             findings = [f"Action::{a}" for a in entry.actions if "*" in a]
             for resource in entry.resources:
                 try:
@@ -490,7 +584,7 @@ class _SageMakerExecutionRole(iam.Role):
         for rule, reasons in reasons_by_rule.items():
             rules_by_reason.setdefault(" ".join(reasons), []).append(rule)
         for reason, rules in rules_by_reason.items():
-            acknowledge(self.policy, reason=reason, nag=rules)
+            acknowledge(policy, reason=reason, nag=rules)
 
 
 def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:
@@ -502,14 +596,34 @@ def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:
 
 
 class StudioUserRole(_SageMakerExecutionRole):
-    """The execution role of a data scientist's SageMaker Studio user profile.
+    """The execution role of SageMaker Studio user profiles, per persona, with per-user isolation.
 
-    Usable wherever an ``iam.IRole`` is expected. Permissions (one managed policy, ``role.policy``):
+    Usable wherever an ``iam.IRole`` is expected. Permissions live in two managed policies,
+    ``role.studio_policy`` (spaces, apps, profiles, domain) and ``role.policy`` (everything else).
 
-    * Studio basics: create, update, delete and describe apps and spaces (and tag them), describe
-      user profiles and the domain, scoped to ``domain_id`` (``app/<domain>/*``, ``space/<domain>/*``,
-      ``user-profile/<domain>/*``, ``domain/<domain>``) or, without ``domain_id``, to any domain of
-      this account and region;
+    Per-user isolation (``role.studio_policy``), scoped to ``domain_id`` (or, without it, to any
+    domain of this account and region). The role is shared by the users of a domain, who are told
+    apart by the session's source identity, their user profile name (``${aws:SourceIdentity}``:
+    the domain must set ``ExecutionRoleIdentityConfig: USER_PROFILE_NAME``, see
+    https://docs.aws.amazon.com/sagemaker/latest/dg/monitor-user-access.html), or the role is one
+    user's (``user_profile_name``). With ``sagemaker:OwnerUserProfileArn`` and
+    ``sagemaker:SpaceSharingType``, the keys of the Studio guide's "Give your users access to
+    spaces" policy (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-jl-admin-guide-permissions.html):
+
+    * a user creates, updates and deletes only spaces they own, private or shared (and cannot
+      create a space in someone else's name or without an owner), and creates and deletes apps
+      only in their own private spaces and of their own user profile;
+    * shared spaces: everyone in the domain may create and delete apps in a shared space (that is
+      what sharing is for); only its owner (or ``PLATFORM_ADMIN``) may update or delete the space
+      itself. Spaces without an owner (created by the platform) only ``PLATFORM_ADMIN`` changes;
+    * everyone may describe the domain's apps, spaces and profiles; tags go on apps and spaces only
+      as they are created (``sagemaker:TaggingAction``); no AddTags on user profiles.
+
+    Without a source identity (a domain that does not propagate it) no user passes for an owner:
+    nobody can change spaces (fail closed), rather than everybody.
+
+    Workload permissions (``role.policy``), for every persona:
+
     * create, describe and stop training, processing, tuning and transform jobs; create, describe
       and delete models; create and describe experiments, trials and trial components; start,
       describe and stop executions of existing pipelines -- all in this account and region; the
@@ -525,6 +639,18 @@ class StudioUserRole(_SageMakerExecutionRole):
       (``sagemaker-<region>-<account>``) is not granted: set the session's ``default_bucket`` to
       one of ``data_buckets``.
 
+    Personas (``persona``), each adding to the one before:
+
+    * ``Persona.DATA_SCIENTIST`` (default): the above; nothing that changes production;
+    * ``Persona.ML_ENGINEER``: register model versions and approve them
+      (``CreateModelPackage``, ``UpdateModelPackage``: an approval starts deploy-on-approval);
+      create, update, delete and invoke endpoints and endpoint configs -- except the platform's
+      (guardrail below); write and delete objects under ``serving_prefixes`` (publish models to
+      the multi-model endpoint);
+    * ``Persona.PLATFORM_ADMIN``: create, update and delete every space and app of the domain;
+      update and delete the platform's models, endpoint configs and endpoints (break-glass: they
+      are CloudFormation's, so change them there when you can); read under ``capture_prefixes``.
+
     Guardrails (explicit ``Deny`` in ``role.guardrails``, so no other policy can lift them):
 
     * training, processing, tuning, transform and AutoML jobs, endpoint configs and notebook
@@ -535,7 +661,15 @@ class StudioUserRole(_SageMakerExecutionRole):
       notebook instances only in those subnets with those security groups (``sagemaker:VpcSubnets``
       / ``sagemaker:VpcSecurityGroupIds`` not in the list, or missing). ``None`` (the default) adds
       no VPC guardrail: jobs may then run without a VPC (the keys guardrail still applies);
-    * optional: network isolation, inter-container traffic encryption.
+    * optional: network isolation, inter-container traffic encryption;
+    * production (not ``PLATFORM_ADMIN``): no update or delete (``PLATFORM_PROTECTED_ACTIONS``) of a
+      model, endpoint config, endpoint or inference component tagged ``PLATFORM_RESOURCE_TAG_KEY``
+      (``tag_platform_resource``; any value) or ``aws:cloudformation:stack-id`` (what CloudFormation
+      created, where it propagates its tags); users can neither remove the tag nor forge an
+      ``aws:`` tag;
+    * ``data_buckets``: no write or delete under ``serving_prefixes`` (``DATA_SCIENTIST``); no read
+      under ``capture_prefixes`` (all but ``PLATFORM_ADMIN``) and no write or delete there (all).
+      Object keys stay listable (``s3:ListBucket``).
 
     Each guardrail names only actions whose "Condition keys" column in the Service Authorization
     Reference lists the key (see ``VPC_GUARDED_ACTIONS``, ``VOLUME_KEY_ACTIONS``, ...).
@@ -543,6 +677,7 @@ class StudioUserRole(_SageMakerExecutionRole):
     """
 
     _policy_description = "sagemaker-constructs Studio user permissions"
+    _trust_source_identity = True
 
     def __init__(
         self,
@@ -561,6 +696,10 @@ class StudioUserRole(_SageMakerExecutionRole):
         volume_key_exempt_instance_types: Sequence[str] = (),
         role_name: str | None = None,
         permissions_boundary: iam.IManagedPolicy | None = None,
+        persona: Persona = Persona.DATA_SCIENTIST,
+        user_profile_name: str | None = None,
+        serving_prefixes: Sequence[str] = DEFAULT_SERVING_PREFIXES,
+        capture_prefixes: Sequence[str] = DEFAULT_CAPTURE_PREFIXES,
     ) -> None:
         """
         :param encryption_key: the platform key every job, endpoint config and notebook must use
@@ -585,8 +724,42 @@ class StudioUserRole(_SageMakerExecutionRole):
             still be the platform key. Default: none, every job must name the platform key.
         :param role_name: Default: a CloudFormation-generated name.
         :param permissions_boundary: Default: none.
+        :param persona: what kind of user the role is for (see the class docstring). Default:
+            ``Persona.DATA_SCIENTIST``.
+        :param user_profile_name: the one user profile this role is for, when each user has a role
+            of their own. Default: none, a role shared by the users of the domain, which tells them
+            apart by the session's source identity (``${aws:SourceIdentity}``): the domain must set
+            ``ExecutionRoleIdentityConfig: USER_PROFILE_NAME``, or no user can create, update or
+            delete their own spaces.
+        :param serving_prefixes: key prefixes of ``data_buckets`` the platform serves from (each
+            ends with ``/``). Only ``ML_ENGINEER`` and ``PLATFORM_ADMIN`` may write or delete
+            objects there. Default: ``("models/",)``.
+        :param capture_prefixes: key prefixes of ``data_buckets`` holding captured requests (each
+            ends with ``/``). Only ``PLATFORM_ADMIN`` may read them; no persona writes or deletes
+            them. Default: ``("data-capture/",)``.
         """
         path = f"{scope.node.path}/{id}"
+        if not isinstance(persona, Persona):
+            try:
+                persona = Persona(persona)
+            except ValueError:
+                raise ValidationError(
+                    path, "persona", persona, "one of " + ", ".join(f"Persona.{p.name}" for p in Persona)
+                ) from None
+        if user_profile_name is not None and not is_unresolved(user_profile_name):
+            check_pattern(path, "user_profile_name", user_profile_name, _USER_PROFILE_NAME, max_length=63,
+                          description="a user profile name: letters, digits and '-', 1-63 characters")
+        for argument, prefixes in (("serving_prefixes", serving_prefixes), ("capture_prefixes", capture_prefixes)):
+            for prefix in prefixes:
+                if is_unresolved(prefix):
+                    continue
+                if (not isinstance(prefix, str) or not prefix.endswith("/") or prefix.startswith("/")
+                        or "*" in prefix or "?" in prefix or "$" in prefix):
+                    raise ValidationError(
+                        path, argument, prefix,
+                        "S3 key prefixes ending with '/', not starting with '/', without '*', '?' or '$' "
+                        "(e.g. 'models/')",
+                    )
         _check_network_guardrail(path, subnets, security_groups)
         check_pattern(
             path, "domain_id", domain_id, _DOMAIN_ID, max_length=63,
@@ -614,29 +787,14 @@ class StudioUserRole(_SageMakerExecutionRole):
             domain_text = "its domain"  # an acknowledgement reason must be plain text
         else:
             domain_text = f"domain {domain_id}"
-        studio_actions = [
-            "sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:DescribeApp",
-            "sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace", "sagemaker:DescribeSpace",
-            "sagemaker:AddTags", "sagemaker:ListTags",
-        ]
-        self._allow(
-            studio_actions,
-            [self._sagemaker_arn("app", f"{domain}/*"), self._sagemaker_arn("space", f"{domain}/*")],
-            sid="StudioAppsAndSpaces",
-            wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(
-                actions=", ".join(studio_actions), what=f"the apps and spaces of {domain_text}"
-            ),
+        self.persona = persona
+        self.user_profile_name = user_profile_name
+        #: The customer-managed policy with the Studio permissions: spaces, apps, profiles, domain.
+        #: Apart from ``policy`` because the per-user conditions would take both past IAM's size limit.
+        self.studio_policy = iam.ManagedPolicy(
+            self, "StudioPolicy", description="sagemaker-constructs Studio spaces and apps, per user", roles=[self]
         )
-        # Describe only: no AddTags on user profiles, whose tags may drive attribute-based access.
-        profile_actions = ["sagemaker:DescribeUserProfile", "sagemaker:DescribeDomain"]
-        self._allow(
-            profile_actions,
-            [self._sagemaker_arn("user-profile", f"{domain}/*"), self._sagemaker_arn("domain", domain)],
-            sid="StudioProfilesAndDomain",
-            wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(
-                actions=", ".join(profile_actions), what=f"the user profiles (and domain) of {domain_text}"
-            ),
-        )
+        self._allow_studio(domain, domain_text, user_profile_name or SOURCE_IDENTITY_VARIABLE)
         job_actions = [
             "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
             "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
@@ -700,6 +858,8 @@ class StudioUserRole(_SageMakerExecutionRole):
             "sagemaker:ListModels", "sagemaker:ListPipelines", "sagemaker:ListPipelineExecutions",
             "sagemaker:ListExperiments", "sagemaker:ListTrials", "sagemaker:ListTrialComponents", "sagemaker:Search",
         ]
+        if persona is not Persona.DATA_SCIENTIST:
+            list_actions += self._allow_production_work()
         self._allow_unscoped(
             [*list_actions, "ecr:GetAuthorizationToken"],
             _SAGEMAKER_LIST_REASON.format(actions=", ".join(list_actions)),
@@ -729,7 +889,90 @@ class StudioUserRole(_SageMakerExecutionRole):
         if require_inter_container_encryption:
             self._deny("DenyWithoutInterContainerEncryption", INTER_CONTAINER_ENCRYPTION_ACTIONS,
                        {"BoolIfExists": {"sagemaker:InterContainerTrafficEncryption": "false"}})
+        self._deny_harm_to_production(serving_prefixes, capture_prefixes)
         self._acknowledge_wildcards()
+
+    # --- per-user isolation and personas --------------------------------------------------------
+    def _allow_studio(self, domain: str, domain_text: str, identity: str) -> None:
+        """Spaces and apps: each user's own, shared spaces by the rule in the class docstring."""
+        policy = self.studio_policy
+
+        def allow(actions: list[str], resources: list[str], sid: str, what: str,
+                  conditions: Mapping[str, Any] | None = None) -> None:
+            self._allow(actions, resources, sid=sid, conditions=conditions, policy=policy,
+                        wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(actions=", ".join(actions), what=what))
+
+        apps = self._sagemaker_arn("app", f"{domain}/*")
+        spaces = self._sagemaker_arn("space", f"{domain}/*")
+        what = f"the apps and spaces of {domain_text}"
+        # Describe only: no AddTags on user profiles, whose tags may drive attribute-based access.
+        allow(["sagemaker:DescribeUserProfile", "sagemaker:DescribeDomain"],
+              [self._sagemaker_arn("user-profile", f"{domain}/*"), self._sagemaker_arn("domain", domain)],
+              "StudioProfilesAndDomain", f"the user profiles (and domain) of {domain_text}")
+        allow(["sagemaker:DescribeApp", "sagemaker:DescribeSpace", "sagemaker:ListTags"], [apps, spaces],
+              "DescribeStudioAppsAndSpaces", what)
+        # Studio tags what it creates; tags only on creation (sagemaker:TaggingAction is set then).
+        allow(["sagemaker:AddTags"], [apps, spaces], "TagStudioAppsAndSpacesOnCreate", what,
+              {"Null": {"sagemaker:TaggingAction": "false"}})
+        app_actions = ["sagemaker:CreateApp", "sagemaker:DeleteApp"]
+        space_actions = ["sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace"]
+        if self.persona is Persona.PLATFORM_ADMIN:
+            allow([*app_actions, *space_actions], [apps, spaces], "ManageAllStudioAppsAndSpaces", what)
+            return
+        # Condition keys as the Service Authorization Reference lists them for these actions and
+        # the Studio guide's "Give your users access to spaces" policy uses them.
+        owner = {"ArnLike": {"sagemaker:OwnerUserProfileArn": self._sagemaker_arn("user-profile", f"{domain}/{identity}")}}
+        allow(space_actions, [spaces], "ManageOwnSpaces", f"the spaces the user owns in {domain_text}",
+              {**owner, "StringEquals": {"sagemaker:SpaceSharingType": ["Private", "Shared"]}})
+        allow(app_actions, [apps], "AppsInOwnPrivateSpaces", f"the apps of the user's private spaces in {domain_text}",
+              {**owner, "StringEquals": {"sagemaker:SpaceSharingType": "Private"}})
+        allow(app_actions, [apps], "AppsInSharedSpaces", f"the apps of the shared spaces of {domain_text}",
+              {"StringEquals": {"sagemaker:SpaceSharingType": "Shared"}})
+        # Apps of the user profile itself (no space): app/<domain>/<user profile>/<type>/<name>.
+        allow(app_actions, [self._sagemaker_arn("app", f"{domain}/{identity}/*")], "OwnUserProfileApps",
+              f"the user's own user-profile apps in {domain_text}",
+              {"Null": {"sagemaker:OwnerUserProfileArn": "true", "sagemaker:SpaceSharingType": "true"}})
+
+    def _allow_production_work(self) -> list[str]:
+        """ML engineers and platform admins: the model registry and endpoints. Returns the List
+        actions that go with them (unscoped)."""
+        registry = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage",
+                    "sagemaker:DescribeModelPackageGroup"]
+        self._allow(registry, [self._sagemaker_arn("model-package"), self._sagemaker_arn("model-package-group")],
+                    sid="RegisterAndApproveModels",
+                    wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(
+                        actions=", ".join(registry), what="model package groups and their versions"))
+        endpoints = ["sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
+                     "sagemaker:DeleteEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint",
+                     "sagemaker:UpdateEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities",
+                     "sagemaker:DeleteEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:AddTags"]
+        self._allow(endpoints, [self._sagemaker_arn("endpoint"), self._sagemaker_arn("endpoint-config")],
+                    sid="RunEndpoints",
+                    wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(
+                        actions=", ".join(endpoints), what="endpoints and endpoint configs"))
+        return ["sagemaker:ListModelPackageGroups", "sagemaker:ListModelPackages", "sagemaker:ListEndpoints",
+                "sagemaker:ListEndpointConfigs"]
+
+    def _deny_harm_to_production(self, serving_prefixes: Sequence[str], capture_prefixes: Sequence[str]) -> None:
+        """Guardrails that keep Studio users away from what the platform runs in production."""
+        persona = self.persona
+        if persona is not Persona.PLATFORM_ADMIN:
+            # Two statements: conditions of one statement are ANDed, either tag suffices.
+            self._deny("DenyChangingPlatformResources", PLATFORM_PROTECTED_ACTIONS,
+                       {"Null": {f"aws:ResourceTag/{PLATFORM_RESOURCE_TAG_KEY}": "false"}})
+            self._deny("DenyChangingStackResources", PLATFORM_PROTECTED_ACTIONS,
+                       {"Null": {f"aws:ResourceTag/{CLOUDFORMATION_STACK_TAG}": "false"}})
+        if not self.data_buckets:
+            return
+        if serving_prefixes and persona is Persona.DATA_SCIENTIST:
+            self._deny("DenyWritesUnderServingPrefixes", ["s3:PutObject", "s3:DeleteObject"], None,
+                       [b.arn_for_objects(f"{p}*") for b in self.data_buckets for p in serving_prefixes])
+        if capture_prefixes:
+            actions = ["s3:PutObject", "s3:DeleteObject"]
+            if persona is not Persona.PLATFORM_ADMIN:
+                actions.insert(0, "s3:GetObject")
+            self._deny("DenyCapturedRequests", actions, None,
+                       [b.arn_for_objects(f"{p}*") for b in self.data_buckets for p in capture_prefixes])
 
 
 class JobExecutionRole(_SageMakerExecutionRole):
@@ -754,6 +997,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
     """
 
     _policy_description = "sagemaker-constructs job execution permissions"
+    _trust_source_identity = True
 
     def __init__(
         self,
