@@ -88,12 +88,16 @@ class JobSettings:
 def container_file_name(asset: s3_assets.Asset, source_path: str) -> str:
     """The name a code asset's file has inside a job's container, whatever the synthesizer.
 
-    A training channel or processing input whose ``S3Uri`` is one object (``S3DataType:
-    S3Prefix`` on the object's key) downloads it under the channel's directory by the key's last
-    path segment: the SageMaker Python SDK relies on this for script mode with network isolation
-    (``/opt/ml/input/data/code/sourcedir.tar.gz``) and script processors
-    (``/opt/ml/processing/input/code/<file>``). So the name is the object key's last segment,
-    never the whole key: a synthesizer's ``bucket_prefix`` (``team-a/``) is not part of it.
+    A training channel or processing input with ``S3DataType: S3Prefix`` downloads the objects
+    whose keys start with ``S3Uri`` ("identifies a key name prefix", API reference ``S3DataSource``
+    and ``ProcessingS3Input``, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_S3DataSource.html).
+    Pointed at one object, the file lands in the channel's directory under the key's last path
+    segment: the SageMaker Python SDK relies on this for script mode with network isolation (it
+    uploads ``<job>/source/sourcedir.tar.gz`` and passes
+    ``Framework.CONTAINER_CODE_CHANNEL_SOURCEDIR_PATH = "/opt/ml/input/data/code/sourcedir.tar.gz"``,
+    src/sagemaker/estimator.py) and for script processors (``/opt/ml/processing/input/code/<file>``).
+    So the name is the object key's last segment, never the whole key: a synthesizer's
+    ``bucket_prefix`` (``team-a/``) is not part of it.
 
     * A key known at synth (``DefaultStackSynthesizer``, ``CliCredentialsStackSynthesizer``,
       custom synthesizers with literal keys): its last segment.

@@ -6,10 +6,9 @@ the registered model's serving metadata by :mod:`.serving`.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, Sequence
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -29,20 +28,16 @@ from ..security.roles import JobExecutionRole
 from ..validation.instances import INSTANCE_TYPE_PATTERN
 from ..validation.naming import default_name
 from . import definition as d
+from . import training_steps as steps_of
 from .definition import DEFINITION_VERSION, get, join  # noqa: F401 - kept importable from here
+from .schedule import SCHEDULE_PATTERN, schedule_pipeline  # noqa: F401 - SCHEDULE_PATTERN kept importable
 from .serving import check_metric_definitions, serving_metadata
+from .training_steps import CHECK, EVALUATE, EVALUATION_REPORT, FAIL, REGISTER, TRAIN  # noqa: F401
 
 #: Pipeline names: 1-256 letters, digits and hyphens (no leading/trailing hyphen); we also refuse "--".
 PIPELINE_NAME_PATTERN = r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,255}"
 #: CreateTrainingJob's MaxRuntimeInSeconds / MaxWaitTimeInSeconds ceiling: 28 days.
 MAX_TRAINING_SECONDS = 28 * 24 * 3600
-SCHEDULE_PATTERN = r"(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\S+( \S+){5}\))"
-
-TRAIN, EVALUATE, CHECK, REGISTER, FAIL = "Train", "Evaluate", "CheckMetric", "Register", "MetricBelowThreshold"
-EVALUATION_REPORT = "EvaluationReport"
-#: Where script mode finds the training code (the "code" channel) and a processing job its script.
-TRAINING_CODE_DIR = "/opt/ml/input/data/code"
-PROCESSING_CODE_DIR = "/opt/ml/processing/input/code"
 
 
 class TrainingPipeline(Construct):
@@ -141,9 +136,9 @@ class TrainingPipeline(Construct):
         :param role: what the pipeline and its jobs run as. Default: a new ``JobExecutionRole``
             (child ``Role``). A role CDK can change gets the default role's statements (Allow and
             its key guardrails); one it cannot change needs ``role_is_prepared``.
-        :param role_is_prepared: ``role`` already allows everything the pipeline needs: add no
-            statements to it and do not fail for a role CDK cannot change. Only with ``role``.
-            Default: false.
+        :param role_is_prepared: ``role`` already allows everything the pipeline needs, so a role
+            CDK cannot change is used as it is instead of failing (a role CDK can change still
+            receives the statements). Only with ``role``. Default: false.
         :param subnets: Default: the VPC's private and isolated subnets.
         :param security_groups: Default: a new security group (child ``JobSecurityGroup``).
         :param pipeline_name: Default: a unique name derived from the construct path.
@@ -242,19 +237,23 @@ class TrainingPipeline(Construct):
         runtime = int(max_runtime.to_seconds())
         wait = int(max_wait.to_seconds()) if max_wait else min(2 * runtime, MAX_TRAINING_SECONDS)
         base = f"s3://{data_bucket.bucket_name}/{output_prefix.strip('/')}/{self.pipeline_name}"
-        decides = evaluation is not None or bool(metrics)
+        metric = (steps_of.evaluated_metric(metric_name) if evaluation is not None
+                  else steps_of.training_metric(metric_name) if metrics else None)
 
-        self.parameters = [
-            d.parameter("InputDataUrl", "String", f"s3://{data_bucket.bucket_name}/{input_prefix}"),
-            *([d.parameter("TestDataUrl", "String", f"s3://{data_bucket.bucket_name}/{test_prefix}")]
-              if evaluation is not None else []),
-            d.parameter("TrainingInstanceType", "String", instance_type),
-            *([d.parameter("MetricThreshold", "Float", float(metric_threshold))] if decides else []),
-        ]
-        train = self._training_step(job, image_uri=image_uri, instance_count=instance_count,
-                                    volume_size_gb=volume_size_gb, runtime=runtime, wait=wait, use_spot=use_spot,
-                                    base=base, hyperparameters=hyperparameters, code=code,
-                                    training_code=training_code, entry_point=entry_point, metrics=metrics)
+        self.parameters = steps_of.parameters(
+            input_url=f"s3://{data_bucket.bucket_name}/{input_prefix}",
+            test_url=f"s3://{data_bucket.bucket_name}/{test_prefix}" if evaluation is not None else None,
+            instance_type=instance_type, metric_threshold=metric_threshold if metric is not None else None,
+        )
+        steps: list[dict[str, Any]] = [steps_of.train(
+            job, image_uri=image_uri, instance_count=instance_count, volume_size_gb=volume_size_gb, runtime=runtime,
+            wait=wait, use_spot=use_spot, base=base, hyperparameters=hyperparameters, code=code,
+            code_path=training_code, entry_point=entry_point, metric_definitions=metrics,
+        )]
+        if evaluation is not None and evaluation_script is not None:
+            steps.append(steps_of.evaluate(job, image_uri=eval_uri, instance_type=evaluation_instance_type,
+                                           volume_size_gb=volume_size_gb, base=base, script=evaluation,
+                                           script_path=evaluation_script))
         register = d.register_model_step(
             REGISTER,
             model_package_group_name=model_package_group.model_package_group_name,
@@ -266,27 +265,10 @@ class TrainingPipeline(Construct):
                                      inference_instance_types=inference_instance_types,
                                      transform_instance_types=transform_instance_types,
                                      content_types=content_types, response_types=response_types),
-            model_quality_report_uri=(join(base, d.EXECUTION_ID, "evaluation", "evaluation.json")
-                                      if evaluation is not None else None),
+            model_quality_report_uri=steps_of.evaluation_report_uri(base) if evaluation is not None else None,
         )
-        steps: list[dict[str, Any]] = [train]
-        if evaluation is not None:
-            assert evaluation_script is not None
-            steps.append(self._evaluation_step(job, image_uri=eval_uri, instance_type=evaluation_instance_type,
-                                               volume_size_gb=volume_size_gb, base=base, script=evaluation,
-                                               script_path=evaluation_script))
-            metric = d.json_get(EVALUATE, EVALUATION_REPORT, f"metrics.{metric_name}.value")
-        elif metrics:
-            metric = d.final_metric(TRAIN, metric_name)
-        if decides:
-            threshold = get("Parameters.MetricThreshold")
-            compare = (d.greater_than_or_equal(metric, threshold) if higher_is_better
-                       else d.less_than_or_equal(metric, threshold))
-            fail = d.fail_step(FAIL, join(f"{metric_name} {'below' if higher_is_better else 'above'}", threshold,
-                                          on=" "))
-            steps.append(d.condition_step(CHECK, [compare], [register], [fail]))
-        else:
-            steps.append(register)
+        steps.append(register if metric is None else steps_of.decide(
+            register, metric=metric, metric_name=metric_name, higher_is_better=higher_is_better))
         #: The pipeline definition (a dict; tokens resolve at synth).
         self.definition: dict[str, Any] = d.pipeline_definition(self.parameters, steps)
         self.cfn_pipeline = sagemaker.CfnPipeline(
@@ -302,7 +284,7 @@ class TrainingPipeline(Construct):
         # An iam.Role reports its DefaultPolicy through a dependency group that is filled only at
         # synth, so wait for the policy itself as well (SageMaker checks the role on creation).
         default_policy = self.role.node.try_find_child("DefaultPolicy") if binding.supplied else None
-        if isinstance(default_policy, Construct) and not role_is_prepared:
+        if isinstance(default_policy, Construct):
             self.cfn_pipeline.node.add_dependency(default_policy)
         self.pipeline_arn = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
@@ -323,47 +305,9 @@ class TrainingPipeline(Construct):
         """Start the pipeline on ``expression`` (``rate(...)`` or ``cron(...)``) through EventBridge
         Scheduler, with a role (child ``<id>Role``) that may only start this pipeline, the target
         input encrypted with the pipeline's key, and retries for 24 hours."""
-        check_pattern(self, "schedule expression", expression, SCHEDULE_PATTERN,
-                      description="rate(<n> minutes|hours|days) or cron(<6 fields>)")
-        for name in (parameters or {}):
-            check_pattern(self, "schedule parameter name", name, r"[A-Za-z0-9\-_]{1,256}",
-                          description="a pipeline parameter name")
-        role = iam.Role(
-            self,
-            f"{id}Role",
-            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
-            description=f"EventBridge Scheduler: start pipeline {self.pipeline_name}",
-        )
-        policy = iam.ManagedPolicy(self, f"{id}Policy", roles=[role], statements=[
-            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[self.pipeline_arn]),
-            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.encryption_key.key_arn]),
-        ])
-        schedule = scheduler.CfnSchedule(
-            self,
-            id,
-            description=f"Runs the SageMaker pipeline {self.pipeline_name}",
-            schedule_expression=expression,
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            kms_key_arn=self.encryption_key.key_arn,
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=self.pipeline_arn,
-                role_arn=role.role_arn,
-                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_event_age_in_seconds=86400, maximum_retry_attempts=10
-                ),
-                sage_maker_pipeline_parameters=scheduler.CfnSchedule.SageMakerPipelineParametersProperty(
-                    pipeline_parameter_list=[
-                        scheduler.CfnSchedule.SageMakerPipelineParameterProperty(name=k, value=v)
-                        for k, v in (parameters or {}).items()
-                    ] or None
-                ),
-            ),
-        )
-        schedule.node.add_dependency(policy)
-        schedule.node.add_dependency(self.cfn_pipeline)
-        return schedule
+        return schedule_pipeline(self, pipeline_name=self.pipeline_name, pipeline_arn=self.pipeline_arn,
+                                 pipeline=self.cfn_pipeline, encryption_key=self.encryption_key,
+                                 expression=expression, parameters=parameters, id=id)
 
     # ------------------------------------------------------------------ internals
     def _validate(self, instance_type, instance_count, max_runtime, max_wait, use_spot, pipeline_name, metric_name,
@@ -423,38 +367,3 @@ class TrainingPipeline(Construct):
             sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),
                                "HTTPS: in an isolated VPC only the VPC endpoints and the S3 gateway answer")
         return sg
-
-    def _training_step(self, job: d.JobSettings, *, image_uri, instance_count, volume_size_gb, runtime, wait,
-                       use_spot, base, hyperparameters, code, training_code, entry_point, metrics) -> dict[str, Any]:
-        channels = [d.s3_channel("train", get("Parameters.InputDataUrl"))]
-        hp = dict(hyperparameters or {})
-        if code is not None:
-            channels.append(d.s3_channel("code", code.s3_object_url))
-            # Script mode with network isolation reads its code from the "code" channel (as the SDK does).
-            local = f"{TRAINING_CODE_DIR}/{d.container_file_name(code, training_code)}"
-            hp.update({"sagemaker_program": json.dumps(entry_point),
-                       "sagemaker_submit_directory": json.dumps(local),
-                       "sagemaker_region": json.dumps(Aws.REGION)})
-        return d.training_step(
-            TRAIN, job, image_uri=image_uri, instance_type=get("Parameters.TrainingInstanceType"),
-            instance_count=instance_count, volume_size_gb=volume_size_gb, max_runtime_seconds=runtime,
-            output_uri=join(base, d.EXECUTION_ID, "model"), channels=channels, use_spot=use_spot,
-            max_wait_seconds=wait, checkpoint_uri=f"{base}/checkpoints", hyperparameters=hp,
-            metric_definitions=metrics,
-        )
-
-    def _evaluation_step(self, job: d.JobSettings, *, image_uri, instance_type, volume_size_gb, base,
-                         script: s3_assets.Asset, script_path: str) -> dict[str, Any]:
-        return d.processing_step(
-            EVALUATE, job, image_uri=image_uri,
-            entrypoint=["python3", f"{PROCESSING_CODE_DIR}/{d.container_file_name(script, script_path)}"],
-            instance_type=instance_type, volume_size_gb=volume_size_gb,
-            inputs=[
-                d.processing_input("model", d.model_artifacts(TRAIN), "/opt/ml/processing/model"),
-                d.processing_input("test", get("Parameters.TestDataUrl"), "/opt/ml/processing/test"),
-                d.processing_input("code", script.s3_object_url, PROCESSING_CODE_DIR),
-            ],
-            outputs=[d.processing_output("evaluation", join(base, d.EXECUTION_ID, "evaluation"),
-                                         "/opt/ml/processing/evaluation")],
-            property_files=[d.property_file(EVALUATION_REPORT, "evaluation", "evaluation.json")],
-        )

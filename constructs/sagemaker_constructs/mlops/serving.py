@@ -18,7 +18,11 @@ gives none. The image decides the list:
 Validation reads the installed botocore's SageMaker service model (the API's own enums and
 limits) when botocore is importable; without it (botocore is not a runtime dependency of this
 library) instance types are only checked for their ``ml.<family>.<size>`` form and the limits
-below (from the same model) apply.
+below (from the same model) apply. The API reference pages say the same:
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InferenceSpecification.html
+(instance and MIME types) and
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_MetricDefinition.html (``Name``
+1-255 and ``Regex`` 1-500 characters; ``AlgorithmSpecification`` takes at most 40).
 """
 
 from __future__ import annotations
@@ -183,10 +187,11 @@ def serving_metadata(
     """The registered model's serving metadata: the caller's values, checked, or the image's defaults."""
     realtime, transform = DEFAULT_INSTANCE_TYPES[image_architecture(image)]
     return ServingMetadata(
-        content_types=check_media_types(scope, "content_types", DEFAULT_CONTENT_TYPES if content_types is None else content_types,
-                                        response=False),
-        response_types=check_media_types(scope, "response_types", DEFAULT_RESPONSE_TYPES if response_types is None else response_types,
-                                         response=True),
+        content_types=check_media_types(
+            scope, "content_types", DEFAULT_CONTENT_TYPES if content_types is None else content_types, response=False),
+        response_types=check_media_types(
+            scope, "response_types", DEFAULT_RESPONSE_TYPES if response_types is None else response_types,
+            response=True),
         inference_instance_types=check_instance_types(
             scope, "inference_instance_types",
             realtime if inference_instance_types is None else inference_instance_types, "realtime", allow_empty=False),
