@@ -14,6 +14,7 @@ from .inference.endpoints import (
     ServerlessEndpoint,
 )
 from .errors import ValidationError
+from .interfaces import IEndpoint, IInstanceEndpoint, IModel, IModelPackageGroup, InvocableEndpoint
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
 from .inference.invoker import EndpointInvoker
 from .inference.models import ContainerImage, Model, ModelData
@@ -37,6 +38,11 @@ __all__ = [
     "DeployOnApproval",
     "DeploymentGuardrail",
     "EndpointInvoker",
+    "IEndpoint",
+    "IInstanceEndpoint",
+    "IModel",
+    "IModelPackageGroup",
+    "InvocableEndpoint",
     "ImportedEndpoint",
     "Model",
     "ModelData",

@@ -163,9 +163,8 @@ def test_validation_error_is_a_400_result(runtime):
                       "body": {"error": "ValidationError", "message": "Inference id too long"}}
 
 
-@pytest.mark.parametrize("code, status", [("ThrottlingException", 400), ("ServiceUnavailable", 503),
-                                          ("ModelNotReadyException", 429), ("InternalFailure", 500)])
-def test_throttling_and_other_errors_raise_so_lambda_retries(runtime, capsys, code, status):
+@pytest.mark.parametrize("code, status", [("ThrottlingException", 400), ("ModelNotReadyException", 429)])
+def test_errors_before_the_model_raise_so_lambda_retries(runtime, capsys, code, status):
     runtime.add_client_error("invoke_endpoint", service_error_code=code, service_message="slow down",
                              http_status_code=status)
     with pytest.raises(ClientError) as raised:
@@ -173,6 +172,17 @@ def test_throttling_and_other_errors_raise_so_lambda_retries(runtime, capsys, co
     assert raised.value.response["Error"]["Code"] == code
     (line,) = _log_lines(capsys)
     assert line["level"] == "ERROR" and line["error"] == code
+
+
+@pytest.mark.parametrize("code, status", [("ServiceUnavailable", 503), ("InternalFailure", 500)])
+def test_5xx_answers_are_not_raised_so_lambda_does_not_send_again(runtime, capsys, code, status):
+    runtime.add_client_error("invoke_endpoint", service_error_code=code, service_message="broken",
+                             http_status_code=status)
+    result = ie.handler({"body": {}}, None)
+    assert result["statusCode"] == 502 and result["body"]["error"] == "EndpointFailure"
+    assert code in result["body"]["message"]
+    (line,) = _log_lines(capsys)
+    assert line["level"] == "ERROR" and line["error"] == code and line["status"] == status
 
 
 @pytest.mark.parametrize("event", [{}, {"body": None}, ["not", "an", "object"], {"body": {"x": {1, 2}}},

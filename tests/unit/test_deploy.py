@@ -86,8 +86,21 @@ def test_permissions_are_scoped(stack):
     assert "sagemaker:*" not in all_actions and "DeleteEndpoint" not in all_actions
 
 
-def test_default_key_lets_eventbridge_use_the_queues(stack):
-    deployer, _, t = _setup(stack)
+def test_default_key_is_the_endpoints_key(stack):
+    deployer, endpoint, t = _setup(stack)
+    assert deployer.encryption_key is endpoint.encryption_key
+    assert not [k for k in resources(t, "AWS::KMS::Key") if k.startswith("DeployKey")]  # no new key
+    queue_id = next(k for k in resources(t, "AWS::SQS::Queue") if k.startswith("DeployApprovalQueue"))
+    key_id = next(k for k in resources(t, "AWS::KMS::Key") if k.startswith("Key"))
+    assert resources(t, "AWS::SQS::Queue")[queue_id]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_new_key_lets_eventbridge_use_the_queues_when_the_endpoint_has_none(stack):
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE))
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large")
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
+    DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint)
+    t = template_of(stack)
     key_id = next(k for k in resources(t, "AWS::KMS::Key") if k.startswith("DeployKey"))
     statements = resources(t, "AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
     events = next(s for s in statements if s.get("Sid") == "AllowEventBridgeForThisAccount")

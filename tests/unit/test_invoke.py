@@ -90,10 +90,11 @@ def test_function_defaults(default):
     assert fn["Handler"] == "invoke_endpoint.handler"
     assert fn["TracingConfig"] == {"Mode": "Active"}
     assert fn["ReservedConcurrentExecutions"] == 10
-    assert fn["Timeout"] == 30
+    assert fn["Timeout"] == 80  # above the SDK's worst case: 5 s connect + 70 s read, one attempt, + 5 s
     assert fn["MemorySize"] == 256
     assert fn["Environment"]["Variables"] == {
-        "ENDPOINT_NAME": "churn-endpoint", "CONTENT_TYPE": "application/json", "ACCEPT": "application/json"}
+        "ENDPOINT_NAME": "churn-endpoint", "CONTENT_TYPE": "application/json", "ACCEPT": "application/json",
+        "MAX_ATTEMPTS": "1", "CONNECT_TIMEOUT": "5", "READ_TIMEOUT": "70"}
     assert "VpcConfig" not in fn
     assert (HANDLERS_DIR / "invoke_endpoint.py").is_file()
     assert fn["Code"]["S3Key"].endswith(".zip")
@@ -397,8 +398,17 @@ def test_all_nag_packs_report_no_unacknowledged_findings(tmp_path):
             if path.startswith(("/Invoke/Public", "/Invoke/Private"))}
     # Outside a VPC: LambdaInsideVPC acknowledged on that function only, saying how to remove it.
     public_fn = {r: why for r, why in acks["/Invoke/Public/Function"].items()}
-    assert set(public_fn) == {f"{p}::{p}-LambdaInsideVPC" for p in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")}
+    assert set(public_fn) == {f"{p}::{p}-LambdaInsideVPC" for p in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+                              } | {"cdk-validator-cfnguard::lambda_inside_vpc_check"}
     assert all("vpc=" in why for why in public_fn.values())
+    # Without alarm_topic the dead-letter alarm has no action: acknowledged, saying how to add one.
+    for name in ("Public", "Private"):
+        alarm = acks[f"/Invoke/{name}/DeadLetterQueueAlarm"]
+        assert set(alarm) == {"HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction",
+                              "NIST.800.53.R5::NIST.800.53.R5-CloudWatchAlarmAction",
+                              "cdk-validator-cfnguard::cloudwatch_alarm_action_check"}
+        assert all("alarm_topic=" in why for why in alarm.values())
+        assert set(acks[f"/Invoke/{name}/DeadLetterQueue"]) == {"cdk-validator-cfnguard::sqs_dlq_check"}
     assert "/Invoke/Private/Function" not in acks
     # IAM5 only: X-Ray and EC2 describe on "*", and network interfaces Lambda names at run time.
     assert set(acks["/Invoke/Public/Policy/Resource"]) == {"AwsSolutions::AwsSolutions-IAM5[Resource::*]"}
@@ -407,7 +417,9 @@ def test_all_nag_packs_report_no_unacknowledged_findings(tmp_path):
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:"
         "network-interface/*]",
     }
-    assert set(acks) == {"/Invoke/Public/Function", "/Invoke/Public/Policy/Resource", "/Invoke/Private/Policy/Resource"}
+    assert set(acks) == {"/Invoke/Public/Function", "/Invoke/Public/Policy/Resource", "/Invoke/Private/Policy/Resource",
+                         *(f"/Invoke/{n}/{c}" for n in ("Public", "Private")
+                           for c in ("DeadLetterQueue", "DeadLetterQueueAlarm"))}
     # checkov: CKV_AWS_117 (not in a VPC) skipped on the public function only.
     template = json.loads((tmp_path / stack.template_file).read_text())["Resources"]
     skips = {k: [s["id"] for s in v.get("Metadata", {}).get("checkov", {}).get("skip", [])]

@@ -84,7 +84,7 @@ def test_environment_and_explicit_name(stack):
 
 def test_given_role_is_used(stack):
     role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/hosting", mutable=False)
-    _model(stack, role=role)
+    _model(stack, role=role, role_is_prepared=True)
     props = only(template_of(stack), "AWS::SageMaker::Model")
     assert props["ExecutionRoleArn"] == "arn:aws:iam::111122223333:role/hosting"
 

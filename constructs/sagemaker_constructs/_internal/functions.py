@@ -8,15 +8,18 @@ from typing import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from ..compliance import acknowledge, acknowledge_iam_findings, across_packs
+from ..compliance import acknowledge, acknowledge_iam_findings, acknowledge_iam_findings_at_synth, across_packs
+from .grants import add_statements
 from ..security.key import PlatformKey
 from ..network import allow_https_to_endpoints, private_subnets
 from ..errors import ValidationError, check_int_range
@@ -77,8 +80,10 @@ class SecureFunction(Construct):
     Python 3.14 on ARM64 from ``handlers/``, reserved concurrency, X-Ray tracing, environment
     encrypted with ``encryption_key`` (default: a new ``PlatformKey``, child ``Key``), its own
     KMS-encrypted log group (RETAIN), a KMS-encrypted TLS-only dead-letter queue (RETAIN) for
-    failed asynchronous invocations, a role whose permissions all sit in one customer-managed
-    policy, and, with ``vpc``, a security group that only sends HTTPS to the VPC endpoints.
+    failed asynchronous invocations with an alarm (child ``DeadLetterQueueAlarm``: any visible
+    message; notifies ``alarm_topic`` when given), a role whose permissions all sit in one
+    customer-managed policy, and, with ``vpc``, a security group that only sends HTTPS to the VPC
+    endpoints. A supplied ``role`` gets the same statements (see ``_internal/grants.py``).
     Subclasses validate their own input, then call :meth:`_build` with their statements.
     """
 
@@ -137,6 +142,9 @@ class SecureFunction(Construct):
         log_retention: logs.RetentionDays,
         outside_vpc_reason: str,
         iam_reason: str,
+        role: iam.IRole | None = None,
+        role_is_prepared: bool = False,
+        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         self._purpose = purpose
         self.encryption_key: kms.IKey = encryption_key or PlatformKey(
@@ -157,17 +165,38 @@ class SecureFunction(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        acknowledge(
+            self.dead_letter_queue,
+            reason=("This queue is itself the dead-letter queue at the end of the retry chain: a further "
+                    "dead-letter queue would only move the same failed messages again; they wait here (14 days, "
+                    "alarmed) for inspection and redrive."),
+            control_tower=["sqs_dlq_check"],
+        )
+        #: Alarm on any message in the dead-letter queue (a failed request waits there).
+        self.dead_letter_alarm = self._queue_alarm(
+            "DeadLetterQueueAlarm", self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(5)),
+            threshold=0, description=f"{purpose}: messages in the dead-letter queue", alarm_topic=alarm_topic)
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
             self.security_group = self._security_group(vpc, endpoint_security_group)
-        self.role = ManagedPolicyRole(
-            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=purpose
-        )
-        self.policy = iam.ManagedPolicy(self, "Policy", description=purpose, roles=[self.role])
-        self.role.attach_permissions(self.policy)
-        for statement in statements:
-            self.role.allow(statement)
-        self._grant_permissions(vpc, subnets)
+        all_statements = [*statements, *self._permission_statements(vpc, subnets), *self._own_resources()]
+        self.policy: iam.ManagedPolicy | None = None
+        policies: list[IConstruct] = []
+        if role is None:
+            own = ManagedPolicyRole(
+                self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=purpose
+            )
+            self.policy = iam.ManagedPolicy(self, "Policy", description=purpose, roles=[own])
+            own.attach_permissions(self.policy)
+            for statement in all_statements:
+                own.allow(statement)
+            self.role: iam.IRole = own
+            policies = [self.policy]
+        else:
+            # A supplied role gets the same statements (it must trust lambda.amazonaws.com).
+            self.role = role
+            policies = add_statements(self, role, all_statements, role_is_prepared=role_is_prepared)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -193,38 +222,78 @@ class SecureFunction(Construct):
         # Lambda checks the role's network-interface permissions when it creates a VPC function and
         # uses them to remove its network interfaces when the function is deleted: the policy is
         # attached before the function is created and detached only after it is deleted.
-        self.function.node.add_dependency(self.policy)
-        self._acknowledge(in_vpc=vpc is not None, outside_vpc_reason=outside_vpc_reason, iam_reason=iam_reason)
+        for policy in policies:
+            self.function.node.add_dependency(policy)
+        self._acknowledge(in_vpc=vpc is not None, outside_vpc_reason=outside_vpc_reason, iam_reason=iam_reason,
+                          policies=policies)
 
     # ------------------------------------------------------------------ grants and metrics
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the function (``lambda:InvokeFunction`` on it and its versions)."""
         return self.function.grant_invoke(grantee)
 
-    def metric_errors(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Invocations that failed (``AWS/Lambda`` ``Errors``). Statistic: Sum; period: ``period``
-        (default 5 minutes)."""
-        return self.function.metric_errors(statistic=cloudwatch.Stats.SUM, period=period)
+    def metric_errors(self, *, statistic: str | None = None, period: Duration | None = None,
+                      label: str | None = None, unit: cloudwatch.Unit | None = None, color: str | None = None,
+                      dimensions_map: Mapping[str, str] | None = None, account: str | None = None,
+                      region: str | None = None) -> cloudwatch.Metric:
+        """Invocations that failed (``AWS/Lambda`` ``Errors``); ``cloudwatch.MetricOptions`` arguments.
+        Default: Sum over 5 minutes."""
+        return self.function.metric_errors(
+            statistic=statistic or cloudwatch.Stats.SUM, period=period or Duration.minutes(5), label=label,
+            unit=unit, color=color, dimensions_map=dimensions_map, account=account, region=region)
 
-    def metric_throttles(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Invocations Lambda refused because ``reserved_concurrency`` was reached
-        (``AWS/Lambda`` ``Throttles``). Statistic: Sum; period: ``period`` (default 5 minutes)."""
-        return self.function.metric_throttles(statistic=cloudwatch.Stats.SUM, period=period)
+    def metric_throttles(self, *, statistic: str | None = None, period: Duration | None = None,
+                         label: str | None = None, unit: cloudwatch.Unit | None = None, color: str | None = None,
+                         dimensions_map: Mapping[str, str] | None = None, account: str | None = None,
+                         region: str | None = None) -> cloudwatch.Metric:
+        """Invocations Lambda refused because ``reserved_concurrency`` was reached (``AWS/Lambda``
+        ``Throttles``); ``cloudwatch.MetricOptions`` arguments. Default: Sum over 5 minutes."""
+        return self.function.metric_throttles(
+            statistic=statistic or cloudwatch.Stats.SUM, period=period or Duration.minutes(5), label=label,
+            unit=unit, color=color, dimensions_map=dimensions_map, account=account, region=region)
 
-    def _grant_permissions(self, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet]) -> None:
-        allow = self.role.allow
-        allow(iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                  resources=[self.log_group.log_group_arn]))
-        # The same statement Lambda adds for a dead-letter queue (so it is written once, with a Sid).
-        allow(iam.PolicyStatement(sid="SendToDeadLetterQueue", actions=["sqs:SendMessage"],
-                                  resources=[self.dead_letter_queue.queue_arn]))
-        # Decrypt: the environment; GenerateDataKey + Decrypt: SendMessage to the KMS-encrypted queue.
-        allow(iam.PolicyStatement(sid="UseOwnKey", actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                                  resources=[self.encryption_key.key_arn]))
-        # The same statement Lambda adds for active tracing.
-        allow(iam.PolicyStatement(sid="XRayTraces", actions=list(_XRAY_ACTIONS), resources=["*"]))
+    def _own_resources(self) -> list[iam.PolicyStatement]:
+        """Hook: create resources that need the key and dead-letter queue, before the role; return
+        the statements the function needs on them (so a supplied role is checked for them too)."""
+        return []
+
+    def _queue_alarm(self, id: str, metric: cloudwatch.IMetric, *, threshold: float, description: str,
+                     alarm_topic: sns.ITopic | None, evaluation_periods: int = 1) -> cloudwatch.Alarm:
+        """An alarm above ``threshold``, notifying ``alarm_topic`` (acknowledged without one)."""
+        alarm = cloudwatch.Alarm(
+            self, id, alarm_description=description, metric=metric, threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=evaluation_periods, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        if alarm_topic is not None:
+            alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+            alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
+        else:
+            acknowledge(
+                alarm,
+                reason=("Created without alarm_topic: the alarm's state is visible in CloudWatch and it can be "
+                        "routed with add_alarm_action; pass alarm_topic= to notify an SNS topic."),
+                nag=across_packs("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")),
+                control_tower=["cloudwatch_alarm_action_check"],
+            )
+        return alarm
+
+    def _permission_statements(self, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet]) -> list[iam.PolicyStatement]:
+        statements = [
+            iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                resources=[self.log_group.log_group_arn]),
+            # The same statement Lambda adds for a dead-letter queue (so it is written once, with a Sid).
+            iam.PolicyStatement(sid="SendToDeadLetterQueue", actions=["sqs:SendMessage"],
+                                resources=[self.dead_letter_queue.queue_arn]),
+            # Decrypt: the environment; GenerateDataKey + Decrypt: SendMessage to the KMS-encrypted queue.
+            iam.PolicyStatement(sid="UseOwnKey", actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                                resources=[self.encryption_key.key_arn]),
+            # The same statement Lambda adds for active tracing.
+            iam.PolicyStatement(sid="XRayTraces", actions=list(_XRAY_ACTIONS), resources=["*"]),
+        ]
         if vpc is None:
-            return
+            return statements
+        assert self.security_group is not None
         stack = Stack.of(self)
 
         def ec2_arn(resource: str, name: str) -> str:
@@ -232,24 +301,36 @@ class SecureFunction(Construct):
 
         in_this_vpc = {"ArnEqualsIfExists": {"ec2:Vpc": ec2_arn("vpc", vpc.vpc_id)}}
         network_interfaces = ec2_arn("network-interface", "*")
-        allow(iam.PolicyStatement(sid="DescribeNetworkInterfaces", actions=list(_ENI_DESCRIBE_ACTIONS),
-                                  resources=["*"]))
-        allow(iam.PolicyStatement(
-            sid="CreateNetworkInterfacesInOwnSubnets",
-            actions=["ec2:CreateNetworkInterface"],
-            resources=[
-                network_interfaces,
-                *(ec2_arn("subnet", s.subnet_id) for s in subnets),
-                ec2_arn("security-group", self.security_group.security_group_id),
-            ],
-            conditions=in_this_vpc,
-        ))
-        allow(iam.PolicyStatement(sid="ManageNetworkInterfacesInThisVpc", actions=list(_ENI_MANAGE_ACTIONS),
-                                  resources=[network_interfaces], conditions=in_this_vpc))
+        statements += [
+            iam.PolicyStatement(sid="DescribeNetworkInterfaces", actions=list(_ENI_DESCRIBE_ACTIONS),
+                                resources=["*"]),
+            iam.PolicyStatement(
+                sid="CreateNetworkInterfacesInOwnSubnets",
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[
+                    network_interfaces,
+                    *(ec2_arn("subnet", s.subnet_id) for s in subnets),
+                    ec2_arn("security-group", self.security_group.security_group_id),
+                ],
+                conditions=in_this_vpc,
+            ),
+            iam.PolicyStatement(sid="ManageNetworkInterfacesInThisVpc", actions=list(_ENI_MANAGE_ACTIONS),
+                                resources=[network_interfaces], conditions=in_this_vpc),
+        ]
+        return statements
 
-    def _acknowledge(self, *, in_vpc: bool, outside_vpc_reason: str, iam_reason: str) -> None:
-        acknowledge_iam_findings(self.policy, reason=iam_reason)
+    def _acknowledge(self, *, in_vpc: bool, outside_vpc_reason: str, iam_reason: str,
+                     policies: Sequence[IConstruct]) -> None:
+        if self.policy is not None:
+            acknowledge_iam_findings(self.policy, reason=iam_reason)
+        else:  # a supplied role: its policies get the statements (and Lambda's own) from now on
+            targets = list(policies)
+            if isinstance(self.role, Construct) and self.role not in targets:
+                targets.append(self.role)
+            for target in targets:
+                acknowledge_iam_findings_at_synth(target, reason=iam_reason)
         if not in_vpc:
             acknowledge(
-                self.function, reason=outside_vpc_reason, nag=across_packs("LambdaInsideVPC"), checkov=["CKV_AWS_117"]
+                self.function, reason=outside_vpc_reason, nag=across_packs("LambdaInsideVPC"), checkov=["CKV_AWS_117"],
+                control_tower=["lambda_inside_vpc_check"],
             )

@@ -9,6 +9,8 @@ decision, logged as one JSON line and returned:
   (a late event for a package since rejected). No AWS call for the first two.
 * ``already-deployed``: the endpoint already runs, or is being updated to, the target endpoint config
   (the same approval delivered twice deploys once; a retry after ``update_endpoint`` succeeded is a no-op).
+* ``superseded``: the endpoint already runs, or is being updated to, a newer version of the group
+  (approvals never go backwards; see below). No change.
 * ``deployed``: a new Model and EndpointConfig were created (an existing one of the same name, left by
   an earlier partial attempt, is reused) and ``update_endpoint`` started, with ``DEPLOYMENT_CONFIG``
   (blue/green traffic shifting and alarm-based auto-rollback) so a bad model never takes all traffic.
@@ -20,8 +22,14 @@ RollingBack, Deleting) :class:`EndpointBusy` is raised, throttling re-raises the
 other AWS error raises :class:`DeploymentError`. From the queue, a failed record is reported in
 ``batchItemFailures`` and offered again after the queue's visibility timeout (so an approval waits out a
 blue/green rollout of hours), and moves to the dead-letter queue after the queue's receive limit. Invoked
-directly, the exception fails the invocation and Lambda's asynchronous retries apply. Versions are not
-ordered: a retried or replayed event for an older package that is still Approved deploys it over a newer one.
+directly, the exception fails the invocation and Lambda's asynchronous retries apply.
+
+Versions are ordered: the version the endpoint serves and the one it is being updated to are read from the
+names of the endpoint configs this function created (:func:`version_of`); an approval of an older version is
+``superseded`` (a retried or replayed event for v7 never replaces v8). A config this function did not create
+(the CloudFormation template's) has no version. Rolling back is explicit: an event with ``"force": true`` at
+its top level (sent by an operator to the queue or as a direct invocation; EventBridge events never carry it)
+deploys its version even over a newer one; the package must still be Approved.
 
 Configuration is read from the environment at call time: ``ENDPOINT_NAME``, ``MODEL_PACKAGE_GROUP_NAME``,
 ``EXECUTION_ROLE_ARN`` (required); ``VARIANT_NAME`` (``AllTraffic``), ``DEPLOYMENT_CONFIG`` (JSON
@@ -141,6 +149,16 @@ def resource_name(group: str, version: int | str, package_arn: str, endpoint: st
     return name
 
 
+def version_of(group: str, config_name: str | None) -> int | None:
+    """The group version an endpoint config of :func:`resource_name` deploys, or None for a config this
+    function did not create."""
+    if not config_name:
+        return None
+    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", group)[:30].lstrip("-") or "model"
+    match = re.fullmatch(re.escape(prefix) + r"-v(\d+)-[0-9a-f]{8}", config_name)
+    return int(match.group(1)) if match else None
+
+
 def _call(operation: str, ids: dict, *, exists_ok: bool = False, **params: Any) -> dict:
     """One SageMaker call. Throttling re-raises the ClientError, a conflicting update raises EndpointBusy, any
     other AWS error raises DeploymentError (each logged). With ``exists_ok``, "already existing" answers {}."""
@@ -194,6 +212,13 @@ def _variant(settings: Settings, endpoint: dict, config: dict, model_name: str) 
     return variant
 
 
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def handler(event: dict, context: Any) -> dict:
     """Deploy approved model packages to ``ENDPOINT_NAME``; see the module docstring.
 
@@ -236,7 +261,18 @@ def deploy(event: dict) -> dict:
     endpoint = _call("describe_endpoint", ids, EndpointName=settings.endpoint)
     status = endpoint["EndpointStatus"]
     pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
-    if name in (endpoint.get("EndpointConfigName"), pending):
+    force = event.get("force") is True
+    deployed = {"current_version": version_of(settings.group, endpoint.get("EndpointConfigName")),
+                "pending_version": version_of(settings.group, pending)}
+    newest = max((v for v in deployed.values() if v is not None), default=None)
+    incoming = _as_int(version)
+    if newest is not None and incoming is not None and incoming < newest:
+        if not force:
+            return _decide("superseded", status=status, reason=f"the endpoint serves or deploys version {newest}; "
+                           "send the event with \"force\": true to roll back", **deployed, **ids)
+        if name != pending:
+            _decide("rollback-forced", status=status, **deployed, **ids)
+    if name == pending or (name == endpoint.get("EndpointConfigName") and not pending):
         return _decide("already-deployed", status=status, pending=name == pending, **ids)
     if status in BUSY:
         _decide("endpoint-busy", status=status, current_config=endpoint.get("EndpointConfigName"), **ids)

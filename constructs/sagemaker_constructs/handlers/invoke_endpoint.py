@@ -15,12 +15,26 @@ Two event shapes are accepted:
 
 A ``ModelError`` or ``ValidationError`` from SageMaker, and a malformed event, are answered with a
 4xx status (424 / 400) and the message, with one structured JSON log line: retrying would fail the
-same way. Throttling and every other error raise, so Lambda retries asynchronous invocations and
-then sends them to the dead-letter queue. Request bodies are never logged.
+same way.
+
+At most once: one call sends the request at most ``MAX_ATTEMPTS`` times (default 1: botocore's
+``total_max_attempts``, no SDK retry). A failure after which the request may have reached the
+model -- a read timeout, a 5xx answer from SageMaker -- is answered (504 ``EndpointTimeout`` /
+502 ``EndpointFailure``) instead of raised, because a raised error makes Lambda invoke the
+function again (asynchronous invocations: twice more), which would send the request again.
+Failures where it did not reach the model (throttling, a connection that was never made) raise,
+so asynchronous invocations are retried and then sent to the dead-letter queue.
+
+An answer bigger than Lambda's 6 MB synchronous response payload limit
+(https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html) -- binary answers grow by a third
+in base64 -- is answered 502 ``ResponseTooLarge`` with both sizes, not a Lambda error.
+Request and response bodies are never logged.
 
 Configuration is read from the environment at call time: ``ENDPOINT_NAME`` (required),
-``CONTENT_TYPE`` and ``ACCEPT`` (defaults for callers that give none). Packaged alone as Lambda
-code: boto3 and the standard library only.
+``CONTENT_TYPE`` and ``ACCEPT`` (defaults for callers that give none), ``MAX_ATTEMPTS`` (1),
+``CONNECT_TIMEOUT`` (5 s) and ``READ_TIMEOUT`` (70 s: SageMaker's advice for models that take up
+to its 60 s limit, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
+Packaged alone as Lambda code: boto3 and the standard library only.
 """
 
 from __future__ import annotations
@@ -34,9 +48,13 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 DEFAULT_CONTENT_TYPE = "application/json"
+DEFAULT_MAX_ATTEMPTS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT = 1, 5, 70
+#: Lambda's synchronous response payload limit (6 MB), with room for the runtime's framing.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 1024
+THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 #: SageMaker errors that a retry cannot fix, and the status they are answered with.
 CLIENT_ERRORS = {"ValidationError": 400, "ModelError": 424}
 TARGET_MODEL_HEADER = "x-amzn-sagemaker-target-model"
@@ -53,13 +71,31 @@ class BadRequest(ValueError):
     """The event cannot be turned into an InvokeEndpoint request."""
 
 
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise RuntimeError(f"{name}={raw!r} is not an integer: the function is misconfigured") from None
+    if value < minimum:
+        raise RuntimeError(f"{name}={value} is below {minimum}: the function is misconfigured")
+    return value
+
+
+def client_config() -> Config:
+    """botocore settings from the environment: ``total_max_attempts`` (``MAX_ATTEMPTS``, default 1:
+    no retry), connect and read timeouts in seconds."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": _int_env("MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1)},
+        connect_timeout=_int_env("CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 1),
+        read_timeout=_int_env("READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 1),
+    )
+
+
 @functools.cache
 def _client(name: str = "sagemaker-runtime") -> Any:
     """One client per service (SageMaker Runtime here), created on first use (tests replace this)."""
-    return boto3.client(
-        name,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60),
-    )
+    return boto3.client(name, config=client_config())
 
 
 def _log(level: str, message: str, **fields: Any) -> None:
@@ -158,9 +194,21 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
     try:
         response = _client().invoke_endpoint(**params)
+    except ReadTimeoutError as err:
+        # The request may have reached the model: answering (not raising) keeps Lambda from sending it again.
+        _log("ERROR", "no answer within the read timeout; not retried (the request may have been processed)",
+             endpoint=endpoint_name, error="ReadTimeout", detail=str(err), request_id=request_id)
+        return _error_result(504, "EndpointTimeout",
+                             "the endpoint did not answer in time; the request may have been processed, so it was "
+                             "not sent again", api_gateway)
+    except (ConnectTimeoutError, EndpointConnectionError) as err:
+        _log("ERROR", "could not connect to the endpoint; raising so Lambda can retry", endpoint=endpoint_name,
+             error=type(err).__name__, detail=str(err), request_id=request_id)
+        raise
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code", ""))
         message = str(err.response.get("Error", {}).get("Message", ""))
+        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         if code in CLIENT_ERRORS:
             original = err.response.get("OriginalStatusCode")
             log_stream = err.response.get("LogStreamArn")
@@ -169,10 +217,33 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                  target_model=params.get("TargetModel"), inference_id=params.get("InferenceId"))
             return _error_result(CLIENT_ERRORS[code], code, message, api_gateway,
                                  originalStatusCode=original, logStreamArn=log_stream)
-        _log("ERROR", "invocation failed; raising so Lambda can retry", endpoint=endpoint_name, error=code,
-             detail=message, request_id=request_id)
+        if status >= 500 and code not in THROTTLING:
+            _log("ERROR", "the endpoint failed; not retried (the request may have been processed)",
+                 endpoint=endpoint_name, error=code, detail=message, status=status, request_id=request_id)
+            return _error_result(502, "EndpointFailure", f"{code}: {message}", api_gateway)
+        _log("ERROR", "invocation failed before reaching the model; raising so Lambda can retry",
+             endpoint=endpoint_name, error=code, detail=message, request_id=request_id)
         raise
 
+    return _limit_size(_answer(response, params, api_gateway), endpoint_name, request_id, api_gateway)
+
+
+def _limit_size(result: dict[str, Any], endpoint_name: str, request_id: Any, api_gateway: bool) -> dict[str, Any]:
+    """``result``, or a 502 ``ResponseTooLarge`` answer when Lambda could not return it."""
+    size = len(json.dumps(result, separators=(",", ":")).encode("utf-8"))
+    if size <= MAX_RESPONSE_BYTES:
+        return result
+    _log("ERROR", "the answer is too large for a Lambda response", endpoint=endpoint_name, error="ResponseTooLarge",
+         response_bytes=size, limit_bytes=MAX_RESPONSE_BYTES, request_id=request_id)
+    return _error_result(502, "ResponseTooLarge",
+                         f"the endpoint's answer is {size} bytes as a Lambda response (base64 for binary content), "
+                         f"above the {MAX_RESPONSE_BYTES}-byte limit of a synchronous Lambda response; use "
+                         "asynchronous inference or have the model write large results to S3", api_gateway,
+                         responseBytes=size, limitBytes=MAX_RESPONSE_BYTES)
+
+
+def _answer(response: dict[str, Any], params: dict[str, Any], api_gateway: bool) -> dict[str, Any]:
+    """The function's answer for a successful InvokeEndpoint response."""
     content_type = response.get("ContentType") or params["Accept"]
     payload = response["Body"].read()
     variant = response.get("InvokedProductionVariant")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..errors import ValidationError, is_unresolved
+from ..errors import ValidationError, check_int_range, is_unresolved
+from ..interfaces import InvocableEndpoint
 from ..validation.naming import check_name
 from .._internal.functions import SecureFunction
 
@@ -22,15 +24,13 @@ HANDLER = "invoke_endpoint.handler"
 INVOKE_ACTION = "sagemaker:InvokeEndpoint"
 
 
-class InvocableEndpoint(Protocol):
-    """What :class:`EndpointInvoker` needs from an endpoint (our endpoint constructs provide it;
-    their ``grant_invoke`` is not used, see ``EndpointInvoker``'s ``endpoint`` argument)."""
+#: Seconds the function keeps beyond the SDK's own worst case (connect + read timeouts x attempts).
+TIMEOUT_MARGIN_SECONDS = 5
+MAX_ATTEMPTS = 5
+#: Longest connect/read timeout accepted (Lambda's own 15-minute maximum).
+MAX_TIMEOUT = 900
 
-    @property
-    def endpoint_name(self) -> str: ...
-
-    @property
-    def endpoint_arn(self) -> str: ...
+__all__ = ["EndpointInvoker", "InvocableEndpoint", "INVOKE_ACTION"]
 
 
 class EndpointInvoker(SecureFunction):
@@ -42,17 +42,29 @@ class EndpointInvoker(SecureFunction):
     "target_model"?, "target_variant"?, "inference_id"?, "custom_attributes"?}`` or an API Gateway
     proxy event, and answers ``{"statusCode": 200, "body": <response>, "contentType": ...}``. A
     ``ModelError`` or ``ValidationError`` from SageMaker is answered with status 424 / 400 and the
-    message (no retry would help); throttling and other errors fail the invocation, so asynchronous
-    invocations are retried and then sent to the dead-letter queue.
+    message (no retry would help).
+
+    At most once: one call sends the request to the endpoint at most ``max_attempts`` times
+    (default 1, no SDK retry). A read timeout or a SageMaker 5xx (the request may have been
+    processed) is answered 504 / 502 instead of failing the invocation, so Lambda does not send it
+    again; throttling and connection failures (the request never reached the model) fail the
+    invocation, so asynchronous invocations are retried and then sent to the dead-letter queue.
+    The function's ``timeout`` must exceed the SDK's worst case, ``(connect_timeout +
+    read_timeout) x max_attempts`` plus 5 s (checked at synth). An answer above Lambda's 6 MB
+    response limit is answered 502 ``ResponseTooLarge``.
 
     Default settings:
 
     * function (child ``Function``): Python 3.14 on ARM64, handler ``invoke_endpoint.handler``,
-      30 s timeout, 256 MB, 10 reserved concurrent executions, X-Ray active tracing, environment
-      (``ENDPOINT_NAME``, ``CONTENT_TYPE``, ``ACCEPT``) encrypted with ``encryption_key``;
-      asynchronous invocations retried twice, then sent to the dead-letter queue;
-    * ``encryption_key``: a new :class:`PlatformKey` (child ``Key``) that only CloudWatch Logs may
-      use as a service, for the environment, the log group and the dead-letter queue;
+      80 s timeout (5 s connect + 70 s read, SageMaker's advice for a model using its 60 s limit,
+      plus 5 s), 256 MB, 10 reserved concurrent executions, X-Ray active tracing, environment
+      (``ENDPOINT_NAME``, ``CONTENT_TYPE``, ``ACCEPT``, ``MAX_ATTEMPTS``, ``CONNECT_TIMEOUT``,
+      ``READ_TIMEOUT``) encrypted with ``encryption_key``; asynchronous invocations retried
+      twice, then sent to the dead-letter queue (alarm: child ``DeadLetterQueueAlarm``, notifying
+      ``alarm_topic`` when given);
+    * ``encryption_key``: the endpoint's own key (``endpoint.encryption_key``) when it has one;
+      otherwise a new :class:`PlatformKey` (child ``Key``) that only CloudWatch Logs may use as a
+      service, for the environment, the log group and the dead-letter queue;
     * log group (child ``Logs``) encrypted with the key, kept one year, RETAINed on deletion;
     * dead-letter queue (child ``DeadLetterQueue``): SQS, encrypted with the key, TLS enforced,
       messages kept 14 days, RETAINed on deletion (it may hold failed requests);
@@ -86,12 +98,18 @@ class EndpointInvoker(SecureFunction):
         encryption_key: kms.IKey | None = None,
         content_type: str = "application/json",
         accept: str = "application/json",
-        timeout: Duration = Duration.seconds(30),
+        timeout: Duration = Duration.seconds(80),
         memory_size: int = 256,
         reserved_concurrency: int = 10,
         retry_attempts: int = 2,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         description: str | None = None,
+        max_attempts: int = 1,
+        connect_timeout: Duration = Duration.seconds(5),
+        read_timeout: Duration = Duration.seconds(70),
+        role: iam.IRole | None = None,
+        role_is_prepared: bool = False,
+        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         """
         :param endpoint: the endpoint to invoke: any object with ``endpoint_name`` and
@@ -108,12 +126,13 @@ class EndpointInvoker(SecureFunction):
             ``IsolatedNetwork``'s ``endpoint_security_group``); the function may send HTTPS to it
             only (only with ``vpc``). Default: HTTPS to the VPC CIDR.
         :param encryption_key: key for the environment, logs and dead-letter queue. Its policy
-            must let CloudWatch Logs use it (a ``PlatformKey`` does). Default: a new
-            ``PlatformKey`` (child ``Key``).
+            must let CloudWatch Logs use it (a ``PlatformKey`` does). Default: the endpoint's
+            ``encryption_key`` when it has one, else a new ``PlatformKey`` (child ``Key``).
         :param content_type: ``ContentType`` sent when the caller gives none. Default:
             ``application/json``.
         :param accept: ``Accept`` sent when the caller gives none. Default: ``application/json``.
-        :param timeout: 1-900 seconds. Default: 30 seconds.
+        :param timeout: 1-900 seconds, at least ``(connect_timeout + read_timeout) x max_attempts
+            + 5 s``. Default: 80 seconds.
         :param memory_size: 128-10240 MB. Default: 256 MB.
         :param reserved_concurrency: reserved concurrent executions, 1-1000; also the most
             concurrent requests this function sends to the endpoint. Lambda refuses a reservation
@@ -122,11 +141,36 @@ class EndpointInvoker(SecureFunction):
             dead-letter queue, 0-2. Default: 2.
         :param log_retention: of the function's log group. Default: one year.
         :param description: the function's description. Default: names the endpoint.
+        :param max_attempts: sends of one request to the endpoint (1-5; above 1 opts into SDK
+            retries, which may run the model more than once). Default: 1.
+        :param connect_timeout: Default: 5 seconds.
+        :param read_timeout: how long one attempt waits for the answer. Default: 70 seconds.
+        :param role: the function's role (it must trust ``lambda.amazonaws.com``). Default: a new
+            role (child ``Role``) with one managed policy (child ``Policy``). A role you pass gets
+            the same statements.
+        :param role_is_prepared: ``role`` already has them (CDK adds none to a role it cannot
+            change instead of raising). Default: false.
+        :param alarm_topic: SNS topic the dead-letter queue's alarm notifies. Default: none (the
+            alarm has no action).
         """
         super().__init__(scope, id)
         endpoint_name = self._check_endpoint(endpoint)
         self._check_function(timeout=timeout, memory_size=memory_size, reserved_concurrency=reserved_concurrency,
                              retry_attempts=retry_attempts)
+        check_int_range(self, "max_attempts", max_attempts, minimum=1, maximum=MAX_ATTEMPTS)
+        sdk_seconds = None
+        for argument, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+            if not value.is_unresolved():
+                check_int_range(self, f"{argument} (seconds)", value.to_seconds(), minimum=1, maximum=MAX_TIMEOUT)
+        if not (connect_timeout.is_unresolved() or read_timeout.is_unresolved() or timeout.is_unresolved()):
+            sdk_seconds = (connect_timeout.to_seconds() + read_timeout.to_seconds()) * max_attempts
+            if timeout.to_seconds() < sdk_seconds + TIMEOUT_MARGIN_SECONDS:
+                raise ValidationError(
+                    self, "timeout", f"{timeout.to_seconds()} s",
+                    f"at least (connect_timeout + read_timeout) x max_attempts + {TIMEOUT_MARGIN_SECONDS} s = "
+                    f"{sdk_seconds + TIMEOUT_MARGIN_SECONDS} s, so the function outlives the SDK's last attempt "
+                    "(raise timeout, or lower read_timeout/max_attempts)",
+                )
         for argument, value in (("content_type", content_type), ("accept", accept)):
             if not is_unresolved(value) and (not value or len(value) > 1024):
                 raise ValidationError(self, argument, value, "a MIME type of 1-1024 characters")
@@ -136,18 +180,24 @@ class EndpointInvoker(SecureFunction):
             purpose="EndpointInvoker: invokes one SageMaker endpoint",
             handler=HANDLER,
             description=description or f"Invokes the SageMaker endpoint {endpoint_name}",
-            environment={"ENDPOINT_NAME": endpoint_name, "CONTENT_TYPE": content_type, "ACCEPT": accept},
+            environment={"ENDPOINT_NAME": endpoint_name, "CONTENT_TYPE": content_type, "ACCEPT": accept,
+                         "MAX_ATTEMPTS": str(max_attempts),
+                         "CONNECT_TIMEOUT": str(int(connect_timeout.to_seconds())),
+                         "READ_TIMEOUT": str(int(read_timeout.to_seconds()))},
             statements=[iam.PolicyStatement(sid="InvokeOneEndpoint", actions=[INVOKE_ACTION],
                                             resources=[endpoint.endpoint_arn])],
             vpc=vpc,
             subnets=chosen_subnets,
             endpoint_security_group=endpoint_security_group,
-            encryption_key=encryption_key,
+            encryption_key=encryption_key or _key_of(endpoint),
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrency=reserved_concurrency,
             retry_attempts=retry_attempts,
             log_retention=log_retention,
+            role=role,
+            role_is_prepared=role_is_prepared,
+            alarm_topic=alarm_topic,
             outside_vpc_reason=(
                 "Created without vpc=: the function reaches the SageMaker Runtime API over Lambda's "
                 "own network, authorised by IAM (InvokeEndpoint on one endpoint) and TLS. Pass vpc= "
@@ -181,3 +231,8 @@ class EndpointInvoker(SecureFunction):
             )
         return name
 
+
+def _key_of(endpoint: Any) -> kms.IKey | None:
+    """The endpoint's own key, when it has one (``RealtimeEndpoint(encryption_key=...)``)."""
+    key = getattr(endpoint, "encryption_key", None)
+    return key if key is not None and hasattr(key, "key_arn") else None

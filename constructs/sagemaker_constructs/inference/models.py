@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import Aws, CfnMapping, Stack, Token
+from aws_cdk import Aws, CfnMapping, Resource, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -17,11 +17,15 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+if TYPE_CHECKING:
+    from ..interfaces import IModel
+
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_pattern
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
-from ..security.roles import ModelHostingRole, depend_on_role_policies
+from .._internal.grants import bind_role
+from ..security.roles import ModelHostingRole
 
 _IMAGE_URI = r"[^\s]{1,255}"
 _ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
@@ -150,8 +154,14 @@ class Model(Construct):
       group (child ``SecurityGroup``, no inbound, HTTPS out to the VPC) when a VPC is given;
     * ``Mode: MultiModel`` with ``multi_model=True`` (model data must then be an S3 prefix).
 
+    A ``role`` you pass gets exactly the statements the default ``ModelHostingRole`` would have
+    (and the artifact, image and data-capture grants). A role CDK cannot change (imported with
+    ``mutable=False``) is a ``ValidationError`` naming the actions it needs, unless you pass
+    ``role_is_prepared=True``. ``Model.from_model_attributes`` describes a model this stack does
+    not own (an :class:`~sagemaker_constructs.IModel`).
+
     Exposes ``model_name``, ``role``, ``cfn_model``, ``image_uri``, ``model_data_url``,
-    ``network_isolation``, ``vpc`` and ``security_groups``.
+    ``network_isolation``, ``vpc``, ``vpc_config`` and ``security_groups``.
     """
 
     def __init__(
@@ -170,11 +180,15 @@ class Model(Construct):
         encryption_key: kms.IKey | None = None,
         model_name: str | None = None,
         multi_model: bool = False,
+        role_is_prepared: bool = False,
     ) -> None:
         """
         :param image: the inference image (``ContainerImage.from_*``).
         :param model_data: the artifacts (``ModelData.from_*``). Default: none (the image holds the model).
-        :param role: Default: a new ``ModelHostingRole`` (child ``Role``).
+        :param role: Default: a new ``ModelHostingRole`` (child ``Role``). A role you pass receives
+            the same statements (in its own policy).
+        :param role_is_prepared: ``role`` already has every permission the default role would
+            have: CDK adds none to a role it cannot change instead of raising. Default: false.
         :param vpc: run the model's containers in this VPC. Default: no VPC.
         :param subnets: Default: the VPC's private and isolated subnets (1-16).
         :param security_groups: Default: a new security group (child ``SecurityGroup``).
@@ -206,7 +220,11 @@ class Model(Construct):
         self.multi_model = multi_model
         # The artifact grant (bind below) scopes reads to this model's key or prefix, and adds
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
-        self.role: iam.IRole = role or ModelHostingRole(self, "Role", encryption_key=encryption_key)
+        binding = bind_role(self, role, default=lambda scope, id: ModelHostingRole(scope, id, encryption_key=encryption_key),
+                            role_is_prepared=role_is_prepared)
+        self.role: iam.IRole = binding.role
+        #: Whether the supplied role was declared prepared (later grants, e.g. data capture, honour it).
+        self.role_is_prepared = role_is_prepared
         if isinstance(self.role, Construct):
             acknowledge_iam_findings_at_synth(
                 self.role,
@@ -217,8 +235,9 @@ class Model(Construct):
                     "known at run time."
                 ),
             )
-        self.image_uri = image.bind(self, self.role)
-        self.model_data_url = model_data.bind(self, self.role) if model_data is not None else None
+        self.image_uri = image.bind(self, binding.grantee)
+        self.model_data_url = model_data.bind(self, binding.grantee) if model_data is not None else None
+        binding.finish()
 
         vpc_config = None
         self.security_groups: list[ec2.ISecurityGroup] = []
@@ -257,9 +276,45 @@ class Model(Construct):
             ),
         )
         self.model_name: str = model_name or self.cfn_model.attr_model_name
+        #: CreateModel's VpcConfig (``Subnets``, ``SecurityGroupIds``), or None outside a VPC.
+        self.vpc_config: dict[str, Any] | None = None if vpc_config is None else {
+            "Subnets": list(vpc_config.subnets), "SecurityGroupIds": list(vpc_config.security_group_ids)}
         # The role's permissions must exist before SageMaker validates the model.
-        depend_on_role_policies(self.cfn_model, self.role)
+        binding.depend_on_policies(self.cfn_model)
 
     @property
     def model_arn(self) -> str:
         return self.cfn_model.attr_model_arn
+
+    @classmethod
+    def from_model_attributes(cls, scope: Construct, id: str, *, model_name: str, role: iam.IRole,
+                              network_isolation: bool = True, subnets: Sequence[ec2.ISubnet] | None = None,
+                              security_groups: Sequence[ec2.ISecurityGroup] | None = None) -> "IModel":
+        """A model this stack does not own: its name, execution role, network isolation and VPC
+        placement (``subnets`` with ``security_groups``; default: no VPC)."""
+        return ImportedModel(scope, id, model_name=model_name, role=role, network_isolation=network_isolation,
+                             subnets=subnets, security_groups=security_groups)
+
+
+class ImportedModel(Resource):
+    """A model described by attributes (:meth:`Model.from_model_attributes`); an ``IModel``."""
+
+    def __init__(self, scope: Construct, id: str, *, model_name: str, role: iam.IRole, network_isolation: bool = True,
+                 subnets: Sequence[ec2.ISubnet] | None = None,
+                 security_groups: Sequence[ec2.ISecurityGroup] | None = None) -> None:
+        super().__init__(scope, id)
+        if role is None:
+            raise ValidationError(self, "role", None, "the model's execution role (an iam.IRole)")
+        if bool(subnets) != bool(security_groups):
+            raise ValidationError(self, "subnets", "given without security_groups" if subnets else "missing",
+                                  "a VPC placement needs both subnets and security_groups")
+        if security_groups and not 1 <= len(security_groups) <= 5:
+            raise ValidationError(self, "security_groups", f"{len(security_groups)} groups", "1-5 security groups")
+        self.model_name = model_name
+        self.role = role
+        self.network_isolation = network_isolation
+        self.role_is_prepared = False
+        self.vpc_config: dict[str, Any] | None = None if not subnets else {
+            "Subnets": [s.subnet_id for s in subnets],
+            "SecurityGroupIds": [g.security_group_id for g in security_groups or ()],
+        }

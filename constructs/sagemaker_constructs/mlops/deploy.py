@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -13,13 +14,13 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..inference.endpoints.realtime import _InstanceEndpoint
 from ..errors import ValidationError, check_int_range
+from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .._internal.functions import SecureFunction
-from .registry import ModelPackageGroup
 
 HANDLER = "deploy_on_approval.handler"
 
@@ -44,7 +45,27 @@ class DeployOnApproval(SecureFunction):
     model never takes all traffic and is rolled back. An approval that cannot be deployed yet (the
     endpoint is still rolling out, throttling) goes back to the queue and is retried every
     ``retry_interval`` (10 minutes), up to ``max_receive_count`` (36) times, then waits in the
-    dead-letter queue (child ``DeadLetterQueue``) for a redrive.
+    dead-letter queue (child ``DeadLetterQueue``) for a redrive. Alarms (notifying ``alarm_topic``
+    when given): any message in the dead-letter queue (child ``DeadLetterQueueAlarm``), and an
+    approval older than ``approval_age_alarm`` (1 hour) in the queue (child ``ApprovalAgeAlarm``).
+    The approval queue is RETAINed on deletion (it holds pending approvals).
+
+    Approvals never go backwards: a version older than the one the endpoint serves or is being
+    updated to (both read from the endpoint configs this function names ``<group>-v<version>-...``)
+    is not deployed (decision ``superseded``), so "v7 approved during a rollout, then v8, then v7
+    retried" ends serving v8. A config this function did not create (the template's) carries no
+    version: any approved version replaces it.
+
+    Rolling back is explicit: invoke the function (or send to ``approvals_queue``) the approval
+    event of the older version with ``"force": true`` at the top level, e.g.
+    ``{"force": true, "detail": {"ModelPackageGroupName": "<group>", "ModelPackageArn":
+    "<arn of v7>", "ModelApprovalStatus": "Approved"}}``; the version must still be Approved
+    (reject the newer one first so a later retry does not return to it). EventBridge's events
+    never carry ``force``.
+
+    Keys: ``encryption_key`` defaults to the endpoint's own key (``endpoint.encryption_key``,
+    e.g. a ``PlatformKey``, whose policy lets EventBridge use it), and to a new ``PlatformKey``
+    (child ``Key``) only when the endpoint has none.
 
     Co-existing with CloudFormation: CloudFormation still owns the endpoint resource, which now
     serves a config CloudFormation did not create (drift on ``EndpointConfigName``). The next stack
@@ -61,8 +82,8 @@ class DeployOnApproval(SecureFunction):
         scope: Construct,
         id: str,
         *,
-        model_package_group: ModelPackageGroup,
-        endpoint: _InstanceEndpoint,
+        model_package_group: IModelPackageGroup,
+        endpoint: IInstanceEndpoint,
         vpc: ec2.IVpc | None = None,
         subnets: Sequence[ec2.ISubnet] | None = None,
         endpoint_security_group: ec2.ISecurityGroup | None = None,
@@ -72,39 +93,65 @@ class DeployOnApproval(SecureFunction):
         retry_interval: Duration = Duration.minutes(10),
         max_receive_count: int = 36,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        alarm_topic: sns.ITopic | None = None,
+        approval_age_alarm: Duration = Duration.hours(1),
+        queue_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        role: iam.IRole | None = None,
+        role_is_prepared: bool = False,
     ) -> None:
         """
-        :param model_package_group: the registry group whose approvals deploy.
-        :param endpoint: a ``RealtimeEndpoint`` or ``MultiModelEndpoint`` of this app.
+        :param model_package_group: the registry group whose approvals deploy (a
+            ``ModelPackageGroup``, or ``ModelPackageGroup.from_model_package_group_name``).
+        :param endpoint: an instance-backed endpoint: a ``RealtimeEndpoint`` or
+            ``MultiModelEndpoint``, or ``RealtimeEndpoint.from_endpoint_attributes(..., role=...)``.
         :param vpc: run the function in this VPC (it needs the ``sagemaker.api`` endpoint).
             Default: outside any VPC.
         :param encryption_key: key for the function's environment, logs and dead-letter queue.
             Its policy must let EventBridge use it for the queues (a ``PlatformKey`` does). Default:
-            a new ``PlatformKey`` (child ``Key``).
+            the endpoint's ``encryption_key``; a new ``PlatformKey`` (child ``Key``) when it has none.
         :param retry_attempts: retries of a failed direct asynchronous invocation (0-2). Default: 2.
         :param retry_interval: how long an approval that could not be deployed yet (endpoint busy,
             throttled, failed) waits in the queue before the next try; at least the function
             timeout. Default: 10 minutes.
         :param max_receive_count: tries before an approval moves to the dead-letter queue (1-1000).
             Default: 36 (6 hours at the default interval: longer than a blue/green rollout).
+        :param alarm_topic: SNS topic the queue alarms notify. Default: none (alarms without action).
+        :param approval_age_alarm: alarm when the oldest approval has waited longer. Default: 1 hour.
+        :param queue_removal_policy: of the approval queue. Default: RETAIN (pending approvals).
+        :param role: the function's role (it must trust ``lambda.amazonaws.com``); it gets the same
+            statements as the default role. Default: a new role (child ``Role``).
+        :param role_is_prepared: ``role`` already has them (CDK adds none to a role it cannot
+            change instead of raising). Default: false.
         """
         super().__init__(scope, id)
         if model_package_group is None:
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
-        if not isinstance(endpoint, _InstanceEndpoint):
+        if not isinstance(endpoint, IInstanceEndpoint):
             raise ValidationError(self, "endpoint", type(endpoint).__name__,
-                                  "a RealtimeEndpoint or MultiModelEndpoint of this app (deployment guardrails "
-                                  "apply to instance-backed endpoints)")
+                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
+                                  "MultiModelEndpoint, or RealtimeEndpoint.from_endpoint_attributes(...) (deployment "
+                                  "guardrails apply to instance-backed endpoints)")
+        model = endpoint.model
+        if model is None:
+            raise ValidationError(self, "endpoint.model", None,
+                                  "an endpoint whose model is known: new versions run as its role; import the "
+                                  "endpoint with from_endpoint_attributes(..., role=<hosting role>) or model=")
         self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=2, retry_attempts=retry_attempts)
         check_int_range(self, "max_receive_count", max_receive_count, minimum=1, maximum=1000)
+        if not approval_age_alarm.is_unresolved():
+            # SQS keeps a message at most 14 days; the queue keeps approvals 4 days.
+            check_int_range(self, "approval_age_alarm (seconds)", approval_age_alarm.to_seconds(), minimum=60,
+                            maximum=4 * 86400)
         if not retry_interval.is_unresolved() and not timeout.is_unresolved():
             check_int_range(self, "retry_interval (seconds)", retry_interval.to_seconds(),
                             minimum=timeout.to_seconds(), maximum=12 * 3600)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
         self.endpoint = endpoint
         self.model_package_group = model_package_group
+        self._retry_interval, self._max_receive_count = retry_interval, max_receive_count
+        self._queue_removal_policy, self._approval_age, self._alarm_topic = (
+            queue_removal_policy, approval_age_alarm, alarm_topic)
         stack = Stack.of(self)
-        model = endpoint.model
         prefix = _name_prefix(model_package_group.model_package_group_name)
 
         def arn(resource: str, name: str) -> str:
@@ -119,11 +166,8 @@ class DeployOnApproval(SecureFunction):
         }
         if endpoint.deployment_api_config:
             environment["DEPLOYMENT_CONFIG"] = stack.to_json_string(endpoint.deployment_api_config)
-        if model.vpc is not None:
-            cfn_vpc = model.cfn_model.vpc_config
-            environment["VPC_CONFIG"] = stack.to_json_string(
-                {"Subnets": cfn_vpc.subnets, "SecurityGroupIds": cfn_vpc.security_group_ids}
-            )
+        if model.vpc_config is not None:
+            environment["VPC_CONFIG"] = stack.to_json_string(dict(model.vpc_config))
         if endpoint.volume_key is not None:
             environment["KMS_KEY_ARN"] = endpoint.volume_key.key_arn
         if endpoint.data_capture is not None:
@@ -165,12 +209,15 @@ class DeployOnApproval(SecureFunction):
             vpc=vpc,
             subnets=chosen_subnets,
             endpoint_security_group=endpoint_security_group,
-            encryption_key=encryption_key,
+            encryption_key=encryption_key or endpoint.encryption_key,
             timeout=timeout,
             memory_size=256,
             reserved_concurrency=2,
             retry_attempts=retry_attempts,
             log_retention=log_retention,
+            role=role,
+            role_is_prepared=role_is_prepared,
+            alarm_topic=alarm_topic,
             outside_vpc_reason=(
                 "Created without vpc=: the function reaches the SageMaker API over Lambda's own network, "
                 "authorised by IAM (one endpoint, this group's versions) and TLS. Pass vpc= (with the "
@@ -183,18 +230,6 @@ class DeployOnApproval(SecureFunction):
                 "(endpoint-config/*, describe only); new models and configs are created only under "
                 "this group's name prefix; Lambda names its network interfaces at run time."
             ),
-        )
-        # Approvals wait in a queue, so one that arrives during a rollout is retried every
-        # retry_interval until the endpoint is free, instead of exhausting Lambda's 3-minute retries.
-        self.approvals_queue = sqs.Queue(
-            self,
-            "ApprovalQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            visibility_timeout=retry_interval,
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=max_receive_count),
         )
         self.function.add_event_source(event_sources.SqsEventSource(
             self.approvals_queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2,
@@ -216,3 +251,33 @@ class DeployOnApproval(SecureFunction):
                 max_event_age=Duration.hours(2),
             )],
         )
+
+    def _own_resources(self) -> list[iam.PolicyStatement]:
+        # Approvals wait in a queue, so one that arrives during a rollout is retried every
+        # retry_interval until the endpoint is free, instead of exhausting Lambda's 3-minute retries.
+        self.approvals_queue = sqs.Queue(
+            self,
+            "ApprovalQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.encryption_key,
+            enforce_ssl=True,
+            visibility_timeout=self._retry_interval,
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=self._max_receive_count),
+            removal_policy=self._queue_removal_policy,
+        )
+        #: Alarm when an approval has waited longer than ``approval_age_alarm``.
+        self.approval_age_alarm = self._queue_alarm(
+            "ApprovalAgeAlarm", self.approvals_queue.metric_approximate_age_of_oldest_message(
+                statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(5)),
+            threshold=self._approval_age.to_seconds(), alarm_topic=self._alarm_topic,
+            description=(f"{self.model_package_group.model_package_group_name}: an approval has waited more than "
+                         f"{self._approval_age.to_human_string()} to deploy to {self.endpoint.endpoint_name}"),
+        )
+        # The same statement SQS's event source adds (written once); named so a supplied role is checked.
+        return [iam.PolicyStatement(
+            sid="ConsumeApprovals",
+            actions=["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+                     "sqs:GetQueueAttributes"],
+            resources=[self.approvals_queue.queue_arn],
+        )]

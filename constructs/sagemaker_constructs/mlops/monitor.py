@@ -17,12 +17,13 @@ from constructs import Construct
 
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..validation.instances import INSTANCE_TYPE_PATTERN
-from ..inference.endpoints.realtime import _InstanceEndpoint
+from .._internal.grants import bind_role
+from ..interfaces import IInstanceEndpoint
 from ..errors import ValidationError, check_int_range, check_pattern
 from ..inference.models import ContainerImage
 from ..network import allow_https_to_endpoints, private_subnets
 from .pipeline import SCHEDULE_PATTERN
-from ..security.roles import JobExecutionRole, depend_on_role_policies
+from ..security.roles import JobExecutionRole
 
 #: Registry accounts of SageMaker's model-monitor analyzer image (sagemaker-python-sdk
 #: image_uri_config/model-monitor.json), repository ``sagemaker-model-monitor-analyzer``.
@@ -54,9 +55,12 @@ class ModelMonitor(Construct):
       (``feature_baseline_drift_<feature>`` in ``aws/sagemaker/Endpoints/data-metrics`` above
       ``drift_threshold``), notifying ``alarm_topic`` (default: a new KMS-encrypted SNS topic);
     * role: a :class:`JobExecutionRole` (child ``Role``) reading the captures and the baseline,
-      writing reports, publishing the data metrics.
+      writing reports, publishing the data metrics. A ``role`` you pass gets exactly the same
+      statements; one CDK cannot change raises a ``ValidationError`` naming them unless
+      ``role_is_prepared=True``.
 
-    The endpoint must have data capture (``RealtimeEndpoint(data_capture=...)``).
+    The endpoint (any ``IInstanceEndpoint``: a ``RealtimeEndpoint``, or one imported with
+    ``RealtimeEndpoint.from_endpoint_attributes(..., data_capture=...)``) must have data capture.
     """
 
     def __init__(
@@ -64,7 +68,7 @@ class ModelMonitor(Construct):
         scope: Construct,
         id: str,
         *,
-        endpoint: _InstanceEndpoint,
+        endpoint: IInstanceEndpoint,
         baseline_uri: str,
         output_bucket: s3.IBucket,
         encryption_key: kms.IKey,
@@ -79,9 +83,14 @@ class ModelMonitor(Construct):
         drift_threshold: float = 0.1,
         role: iam.IRole | None = None,
         alarm_topic: sns.ITopic | None = None,
+        role_is_prepared: bool = False,
     ) -> None:
         """
-        :param endpoint: a ``RealtimeEndpoint`` with ``data_capture``.
+        :param endpoint: an instance-backed endpoint with ``data_capture`` (``RealtimeEndpoint``,
+            or ``RealtimeEndpoint.from_endpoint_attributes``).
+        :param role: the jobs' execution role. Default: a new ``JobExecutionRole`` (child ``Role``).
+        :param role_is_prepared: ``role`` already has every permission the default role would
+            have (CDK adds none to a role it cannot change instead of raising). Default: false.
         :param baseline_uri: ``s3://...`` prefix holding ``constraints.json`` and ``statistics.json``
             (from a baselining job), in ``output_bucket``.
         :param features: the feature names whose drift raises the alarm.
@@ -92,8 +101,10 @@ class ModelMonitor(Construct):
             ``AlarmTopic``, encrypted with ``encryption_key``, TLS only) to subscribe to.
         """
         super().__init__(scope, id)
-        if not isinstance(endpoint, _InstanceEndpoint):
-            raise ValidationError(self, "endpoint", type(endpoint).__name__, "a RealtimeEndpoint of this app")
+        if not isinstance(endpoint, IInstanceEndpoint):
+            raise ValidationError(self, "endpoint", type(endpoint).__name__,
+                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
+                                  "RealtimeEndpoint.from_endpoint_attributes(...)")
         if endpoint.data_capture is None:
             raise ValidationError(self, "endpoint", endpoint.node.path,
                                   "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
@@ -114,15 +125,16 @@ class ModelMonitor(Construct):
         output_uri = output_bucket.s3_url_for_object(output_prefix)
         capture = endpoint.data_capture
 
-        self.role: iam.IRole = role or JobExecutionRole(
-            self, "Role", encryption_key=encryption_key, data_buckets=[capture.bucket], output_bucket=output_bucket,
-        )
+        binding = bind_role(self, role, default=lambda scope, id: JobExecutionRole(
+            scope, id, encryption_key=encryption_key, data_buckets=[capture.bucket], output_bucket=output_bucket,
+        ), role_is_prepared=role_is_prepared)
+        self.role: iam.IRole = binding.role
         if isinstance(self.role, Construct):
             acknowledge_iam_findings_at_synth(
                 self.role, reason="Publishing Model Monitor's data metrics: cloudwatch:PutMetricData has no "
                                   "resource type, limited here to the aws/sagemaker/Endpoints/data-metrics namespace.",
             )
-        self.role.add_to_principal_policy(iam.PolicyStatement(
+        binding.grantee.add_to_principal_policy(iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"], resources=["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": DATA_METRICS_NAMESPACE}},
         ))
@@ -141,7 +153,8 @@ class ModelMonitor(Construct):
             )
 
         image = ContainerImage.from_regional_registry(
-            ANALYZER_IMAGE_ACCOUNTS, "sagemaker-model-monitor-analyzer").bind(self, self.role)
+            ANALYZER_IMAGE_ACCOUNTS, "sagemaker-model-monitor-analyzer").bind(self, binding.grantee)
+        binding.finish()
         key_arn = encryption_key.key_arn
         self.job_definition = sagemaker.CfnDataQualityJobDefinition(
             self,
@@ -177,7 +190,7 @@ class ModelMonitor(Construct):
                 max_runtime_in_seconds=int(max_runtime.to_seconds())),
         )
         self.job_definition.node.add_dependency(endpoint)
-        depend_on_role_policies(self.job_definition, self.role)
+        binding.depend_on_policies(self.job_definition)
         self.schedule_name = f"{endpoint.endpoint_name[:50]}-data-quality"
         self.cfn_schedule = sagemaker.CfnMonitoringSchedule(
             self,

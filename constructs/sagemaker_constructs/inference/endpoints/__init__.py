@@ -4,7 +4,7 @@ from .base import VARIANT_NAME, EndpointBase, ImportedEndpoint
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 from .multi_model import MultiModelEndpoint
-from .realtime import NVME_FAMILIES, RealtimeEndpoint, has_instance_storage
+from .realtime import NVME_FAMILIES, ImportedInstanceEndpoint, RealtimeEndpoint, has_instance_storage
 from .serverless import SERVERLESS_MEMORY_SIZES, ServerlessEndpoint
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "DeploymentGuardrail",
     "EndpointBase",
     "ImportedEndpoint",
+    "ImportedInstanceEndpoint",
     "MultiModelEndpoint",
     "NVME_FAMILIES",
     "RealtimeEndpoint",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, Resource, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -43,33 +43,58 @@ class _EndpointMixin:
         """Let ``grantee`` call ``InvokeEndpoint`` (and its streaming form) on this endpoint only."""
         return iam.Grant.add_to_principal(grantee=grantee, actions=_INVOKE_ACTIONS, resource_arns=[self.endpoint_arn])
 
-    def metric(self, metric_name: str, *, statistic: str = "Sum", period: Duration = Duration.minutes(5),
-               namespace: str = "AWS/SageMaker", **kwargs) -> cloudwatch.Metric:
-        """A CloudWatch metric of this endpoint's variant (dimensions EndpointName, VariantName)."""
+    def metric(self, metric_name: str, *, namespace: str = "AWS/SageMaker", statistic: str | None = None,
+               period: Duration | None = None, label: str | None = None, unit: cloudwatch.Unit | None = None,
+               color: str | None = None, dimensions_map: Mapping[str, str] | None = None,
+               account: str | None = None, region: str | None = None) -> cloudwatch.Metric:
+        """A CloudWatch metric of this endpoint's variant (dimensions ``EndpointName``,
+        ``VariantName``; ``dimensions_map`` adds or overrides dimensions). The other arguments are
+        ``cloudwatch.MetricOptions``'. Default: ``Sum`` over 5 minutes."""
         return cloudwatch.Metric(
             namespace=namespace,
             metric_name=metric_name,
-            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
-            statistic=statistic,
-            period=period,
-            **kwargs,
+            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name,
+                            **(dimensions_map or {})},
+            statistic=statistic or "Sum",
+            period=period or Duration.minutes(5),
+            label=label,
+            unit=unit,
+            color=color,
+            account=account,
+            region=region,
         )
 
-    def metric_invocations(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Requests sent to the endpoint: ``Sum`` over 5 minutes."""
-        return self.metric("Invocations", statistic="Sum", period=period)
+    def metric_invocations(self, *, statistic: str | None = None, period: Duration | None = None,
+                           label: str | None = None, unit: cloudwatch.Unit | None = None, color: str | None = None,
+                           dimensions_map: Mapping[str, str] | None = None, account: str | None = None,
+                           region: str | None = None) -> cloudwatch.Metric:
+        """Requests sent to the endpoint. Default: ``Sum`` over 5 minutes (``cloudwatch.MetricOptions``)."""
+        return self.metric("Invocations", statistic=statistic or "Sum", period=period, label=label, unit=unit,
+                           color=color, dimensions_map=dimensions_map, account=account, region=region)
 
-    def metric_model_latency(self, *, statistic: str = "Average", period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Time the model took to respond, in microseconds: ``Average`` over 5 minutes."""
-        return self.metric("ModelLatency", statistic=statistic, period=period)
+    def metric_model_latency(self, *, statistic: str | None = None, period: Duration | None = None,
+                             label: str | None = None, unit: cloudwatch.Unit | None = None,
+                             color: str | None = None, dimensions_map: Mapping[str, str] | None = None,
+                             account: str | None = None, region: str | None = None) -> cloudwatch.Metric:
+        """Time the model took to respond, in microseconds. Default: ``Average`` over 5 minutes."""
+        return self.metric("ModelLatency", statistic=statistic or "Average", period=period, label=label, unit=unit,
+                           color=color, dimensions_map=dimensions_map, account=account, region=region)
 
-    def metric_invocation_5xx_errors(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Requests for which the model returned a 5xx error: ``Sum`` over 5 minutes."""
-        return self.metric("Invocation5XXErrors", statistic="Sum", period=period)
+    def metric_invocation_5xx_errors(self, *, statistic: str | None = None, period: Duration | None = None,
+                                     label: str | None = None, unit: cloudwatch.Unit | None = None,
+                                     color: str | None = None, dimensions_map: Mapping[str, str] | None = None,
+                                     account: str | None = None, region: str | None = None) -> cloudwatch.Metric:
+        """Requests for which the model returned a 5xx error. Default: ``Sum`` over 5 minutes."""
+        return self.metric("Invocation5XXErrors", statistic=statistic or "Sum", period=period, label=label,
+                           unit=unit, color=color, dimensions_map=dimensions_map, account=account, region=region)
 
-    def metric_invocation_4xx_errors(self, *, period: Duration = Duration.minutes(5)) -> cloudwatch.Metric:
-        """Requests for which the model returned a 4xx error: ``Sum`` over 5 minutes."""
-        return self.metric("Invocation4XXErrors", statistic="Sum", period=period)
+    def metric_invocation_4xx_errors(self, *, statistic: str | None = None, period: Duration | None = None,
+                                     label: str | None = None, unit: cloudwatch.Unit | None = None,
+                                     color: str | None = None, dimensions_map: Mapping[str, str] | None = None,
+                                     account: str | None = None, region: str | None = None) -> cloudwatch.Metric:
+        """Requests for which the model returned a 4xx error. Default: ``Sum`` over 5 minutes."""
+        return self.metric("Invocation4XXErrors", statistic=statistic or "Sum", period=period, label=label,
+                           unit=unit, color=color, dimensions_map=dimensions_map, account=account, region=region)
 
 
 class ImportedEndpoint(_EndpointMixin, Resource):

@@ -61,20 +61,25 @@ class DataCapture:
             config["KmsKeyId"] = key.key_arn
         return config
 
-    def bind(self, scope: Construct, role: iam.IRole, endpoint_key: kms.IKey | None) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
-        """The EndpointConfig property; lets ``role`` (the model's) write the captures."""
+    def bind(self, scope: Construct, role: iam.IRole, endpoint_key: kms.IKey | None, *,
+             role_is_prepared: bool = False) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+        """The EndpointConfig property; lets ``role`` (the model's) write the captures (a role CDK
+        cannot change raises, naming the actions, unless ``role_is_prepared``)."""
+        from ..._internal.grants import add_statements
+
         self.validate(scope)
         # Exact actions (no s3:Abort* / kms:GenerateDataKey* wildcards): write objects under the
         # prefix, and data keys of the capture key.
-        role.add_to_principal_policy(iam.PolicyStatement(
+        statements = [iam.PolicyStatement(
             actions=["s3:PutObject", "s3:AbortMultipartUpload"],
             resources=[self.bucket.arn_for_objects(f"{self.prefix}/*")],
-        ))
+        )]
         key = self.key_for(endpoint_key)
         if key is not None:
-            role.add_to_principal_policy(iam.PolicyStatement(
+            statements.append(iam.PolicyStatement(
                 actions=["kms:GenerateDataKey", "kms:Encrypt"], resources=[key.key_arn],
             ))
+        add_statements(scope, role, statements, role_is_prepared=role_is_prepared, argument="model.role")
         options = []
         if self.capture_input:
             options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"))

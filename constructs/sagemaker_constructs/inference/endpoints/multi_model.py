@@ -50,6 +50,7 @@ class MultiModelEndpoint(_InstanceEndpoint):
         endpoint_config_name: str | None = None,
         rollback_5xx_threshold: int = 1,
         rollback_latency: Duration = Duration.seconds(1),
+        role_is_prepared: bool = False,
     ) -> None:
         """
         :param image: a container that supports multi-model hosting (e.g. SageMaker's
@@ -59,6 +60,10 @@ class MultiModelEndpoint(_InstanceEndpoint):
         :param instance_type: ``ml.<family>.<size>``.
         :param instance_count: Default: 2.
         :param vpc: run the models in this VPC. Default: no VPC.
+        :param role: the models' execution role. Default: a new ``ModelHostingRole`` (child
+            ``Model/Role``); a role you pass gets the same statements.
+        :param role_is_prepared: ``role`` already has them (CDK adds none to a role it cannot
+            change instead of raising). Default: false.
         Other parameters: as :class:`RealtimeEndpoint` and :class:`Model`.
         """
         super().__init__(scope, id)
@@ -75,6 +80,7 @@ class MultiModelEndpoint(_InstanceEndpoint):
             environment=environment,
             encryption_key=encryption_key,
             multi_model=True,
+            role_is_prepared=role_is_prepared,
         )
         self._build(
             model=model, instance_type=instance_type, instance_count=instance_count,

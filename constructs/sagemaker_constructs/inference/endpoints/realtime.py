@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Resource, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range
-from ..models import Model
+from ..models import ImportedModel
 from ...validation.naming import check_name, default_name
 from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_family
-from .base import EndpointBase, check_instance_type
+from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 
+if TYPE_CHECKING:
+    from ...interfaces import IInstanceEndpoint, IModel
 
 
 class _InstanceEndpoint(EndpointBase):
@@ -28,7 +32,7 @@ class _InstanceEndpoint(EndpointBase):
     def _build(
         self,
         *,
-        model: Model,
+        model: "IModel",
         instance_type: str,
         instance_count: int,
         max_instance_count: int | None,
@@ -72,7 +76,9 @@ class _InstanceEndpoint(EndpointBase):
         self.volume_key: kms.IKey | None = volume_key
         #: The data capture settings (None without capture).
         self.data_capture: DataCapture | None = data_capture
-        capture = data_capture.bind(self, model.role, encryption_key) if data_capture is not None else None
+        capture = data_capture.bind(self, model.role, encryption_key,
+                                    role_is_prepared=getattr(model, "role_is_prepared", False),
+                                    ) if data_capture is not None else None
         self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
@@ -110,7 +116,7 @@ class _InstanceEndpoint(EndpointBase):
             self.rollback_alarms = alarms
             deployment_config = deployment.render(alarms)
         #: UpdateEndpoint's DeploymentConfig for deployments made outside CloudFormation (None: default).
-        self.deployment_api_config: dict | None = deployment.api(self.rollback_alarms) if deployment else None
+        self.deployment_api_config: Mapping[str, Any] | None = deployment.api(self.rollback_alarms) if deployment else None
 
         self._create_endpoint(
             deployment_config=deployment_config,
@@ -123,6 +129,53 @@ class _InstanceEndpoint(EndpointBase):
                 "metric": appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
                 "target_value": float(target_invocations_per_instance or 100),
             },
+        )
+
+    @classmethod
+    def from_endpoint_attributes(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_name: str,
+        variant_name: str = VARIANT_NAME,
+        model: "IModel | None" = None,
+        role: iam.IRole | None = None,
+        network_isolation: bool = True,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        encryption_key: kms.IKey | None = None,
+        instance_type: str | None = None,
+        data_capture: DataCapture | None = None,
+        deployment: DeploymentGuardrail | None = None,
+        rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
+    ) -> "IInstanceEndpoint":
+        """An instance-backed endpoint this stack does not own, described well enough for
+        ``DeployOnApproval`` and ``ModelMonitor`` (and ``grant_invoke``/``metric_*``).
+
+        :param endpoint_name: the endpoint's name.
+        :param variant_name: its production variant. Default: ``AllTraffic``.
+        :param model: the model it serves (``Model.from_model_attributes``). Default: built from
+            ``role``, ``network_isolation``, ``subnets`` and ``security_groups`` when ``role`` is
+            given; otherwise unknown (``DeployOnApproval`` then raises: it needs the role new
+            versions run as).
+        :param role: the execution role new model versions run as. Default: unknown.
+        :param network_isolation: of new model versions. Default: true.
+        :param subnets: VPC subnets of new model versions (with ``security_groups``). Default: no VPC.
+        :param encryption_key: the endpoint's key (volume and data capture); also the default key of
+            a ``DeployOnApproval``/``EndpointInvoker`` next to it. Default: none.
+        :param instance_type: decides whether the volume key applies (instance types with NVMe
+            storage take none). Default: unknown (the key is used for the volume).
+        :param data_capture: the endpoint's capture settings (needed by ``ModelMonitor``; kept by
+            ``DeployOnApproval``). Default: none.
+        :param deployment: the guardrail ``DeployOnApproval`` deploys with, watching
+            ``rollback_alarms``. Default: SageMaker's default (all at once, no rollback alarms).
+        """
+        return ImportedInstanceEndpoint(
+            scope, id, endpoint_name=endpoint_name, variant_name=variant_name, model=model, role=role,
+            network_isolation=network_isolation, subnets=subnets, security_groups=security_groups,
+            encryption_key=encryption_key, instance_type=instance_type, data_capture=data_capture,
+            deployment=deployment, rollback_alarms=rollback_alarms,
         )
 
     def _default_alarms(self, threshold_5xx: int, latency: Duration) -> list[cloudwatch.IAlarm]:
@@ -156,8 +209,54 @@ class _InstanceEndpoint(EndpointBase):
                     "AutoRollbackConfiguration watches it); add_alarm_action adds paging if wanted."
                 ),
                 nag=across_packs("CloudWatchAlarmAction", ("HIPAA.Security", "NIST.800.53.R5")),
+                control_tower=["cloudwatch_alarm_action_check"],
             )
         return [errors, slow]
+
+
+class ImportedInstanceEndpoint(_EndpointMixin, Resource):
+    """An instance-backed endpoint described by attributes (``from_endpoint_attributes``); an
+    ``IInstanceEndpoint``. Its model (when known) is child ``Model``."""
+
+    def __init__(self, scope: Construct, id: str, *, endpoint_name: str, variant_name: str = VARIANT_NAME,
+                 model: "IModel | None" = None, role: iam.IRole | None = None, network_isolation: bool = True,
+                 subnets: Sequence[ec2.ISubnet] | None = None,
+                 security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+                 encryption_key: kms.IKey | None = None, instance_type: str | None = None,
+                 data_capture: DataCapture | None = None, deployment: DeploymentGuardrail | None = None,
+                 rollback_alarms: Sequence[cloudwatch.IAlarm] = ()) -> None:
+        super().__init__(scope, id)
+        check_name(self, "endpoint_name", endpoint_name)
+        if not endpoint_name:
+            raise ValidationError(self, "endpoint_name", endpoint_name, "the endpoint's name")
+        if instance_type is not None:
+            check_instance_type(self, instance_type)
+        if model is not None and role is not None:
+            raise ValidationError(self, "role", _path(role), "either model= or role= (the model's role), not both")
+        if deployment is not None:
+            deployment.validate(self, 2)
+        if data_capture is not None:
+            data_capture.validate(self)
+        self.endpoint_name = endpoint_name
+        self.variant_name = variant_name
+        self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
+        if model is None and role is not None:
+            model = ImportedModel(self, "Model", model_name="", role=role, network_isolation=network_isolation,
+                                  subnets=subnets, security_groups=security_groups)
+        self.model: "IModel | None" = model
+        self.instance_type = instance_type
+        self.encryption_key = encryption_key
+        storage = instance_type is not None and not Token.is_unresolved(instance_type) and has_instance_storage(instance_type)
+        self.volume_key: kms.IKey | None = None if storage else encryption_key
+        self.data_capture = data_capture
+        self.rollback_alarms: Sequence[cloudwatch.IAlarm] = list(rollback_alarms)
+        self.deployment_api_config: Mapping[str, Any] | None = (
+            deployment.api(self.rollback_alarms) if deployment is not None else None)
+
+
+def _path(value: Any) -> str:
+    node = getattr(value, "node", None)
+    return node.path if node is not None else repr(value)
 
 
 class RealtimeEndpoint(_InstanceEndpoint):
@@ -186,7 +285,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
         scope: Construct,
         id: str,
         *,
-        model: Model,
+        model: "IModel",
         instance_type: str,
         instance_count: int = 2,
         max_instance_count: int | None = None,
@@ -200,7 +299,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
         rollback_latency: Duration = Duration.seconds(1),
     ) -> None:
         """
-        :param model: the ``Model`` to serve.
+        :param model: the ``Model`` to serve (or any ``IModel``, e.g. ``Model.from_model_attributes``).
         :param instance_type: ``ml.<family>.<size>``, e.g. ``ml.c7g.large`` (Graviton: cheaper per request).
         :param instance_count: instances, and the autoscaling minimum. Default: 2.
         :param max_instance_count: enables autoscaling up to this many. Default: no autoscaling.
@@ -223,4 +322,4 @@ class RealtimeEndpoint(_InstanceEndpoint):
         )
 
 
-__all__: Sequence[str] = ("RealtimeEndpoint", "NVME_FAMILIES", "has_instance_storage")
+__all__: Sequence[str] = ("ImportedInstanceEndpoint", "RealtimeEndpoint", "NVME_FAMILIES", "has_instance_storage")

@@ -1,0 +1,167 @@
+"""Grants to roles the caller supplies: one mechanism for every construct that takes ``role=``.
+
+A construct that creates its own role (``ModelHostingRole``, ``JobExecutionRole``, a Lambda
+role...) gives it a set of statements. A role the caller passes instead gets exactly that set:
+
+* a role CDK can change (an ``iam.Role`` of the app, or one imported with
+  ``iam.Role.from_role_arn(..., mutable=True)`` / ``from_role_name``) receives every statement
+  (in its ``DefaultPolicy`` or the imported role's ``Policy``);
+* a role CDK cannot change (imported with ``mutable=False``, from another account, or
+  ``role.without_policy_updates()``) silently drops statements in CDK. Here that is a
+  :class:`~sagemaker_constructs.ValidationError` naming the actions the role needs, unless the
+  caller passes ``role_is_prepared=True`` (the documented way to say "I granted them myself").
+
+API (used by ``Model``, ``RealtimeEndpoint``/``MultiModelEndpoint`` data capture, ``ModelMonitor``,
+``EndpointInvoker``, ``DeployOnApproval`` and any construct with ``role=``/``role_is_prepared=``):
+
+* :func:`add_statements` ``(scope, role, statements, *, role_is_prepared=False, argument="role")``
+  adds statements to a role and raises when CDK could not add them; returns the policies that
+  now hold them (to depend on).
+* :func:`bind_role` ``(scope, role, *, default, role_is_prepared=False)`` returns a
+  :class:`RoleBinding`: grant everything to ``binding.grantee`` (the default role, or with a
+  supplied role a template of the default role), then call ``binding.finish()``, which copies
+  the template's statements (Allow and Deny) to the supplied role through :func:`add_statements`
+  and removes the template from the tree. So a supplied role gets the same statements as the
+  default role, by construction.
+* :func:`can_change` ``(role)``: whether CDK can add statements to ``role`` (without adding any).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from aws_cdk import Stack, Token
+from aws_cdk import aws_iam as iam
+from constructs import Construct, Dependable, IConstruct, IDependable
+
+from ..errors import ValidationError
+
+#: The argument name every construct uses for "the supplied role already has what it needs".
+ROLE_IS_PREPARED = "role_is_prepared"
+#: Child id of the template of the default role (removed again by :meth:`RoleBinding.finish`).
+TEMPLATE_ID = "DefaultRoleTemplate"
+
+
+def _roots(dependable: IDependable) -> list[IConstruct]:
+    return list(Dependable.of(dependable).dependency_roots)
+
+
+def can_change(role: iam.IRole) -> bool | None:
+    """True for roles of this app (``iam.Role``); None when only adding a statement can tell
+    (imported roles: :func:`add_statements` finds out)."""
+    return True if isinstance(role, iam.Role) else None
+
+
+def describe_statements(scope: Construct, statements: Sequence[iam.PolicyStatement]) -> str:
+    """``"Effect actions on resources"`` per statement, resolved as CloudFormation would render it."""
+    stack = Stack.of(scope)
+    parts = []
+    for statement in statements:
+        doc = stack.resolve(statement.to_statement_json())
+        actions = doc.get("Action", [])
+        resources = doc.get("Resource", [])
+        parts.append(f"{doc.get('Effect', 'Allow')} {json.dumps(actions)} on {json.dumps(resources, sort_keys=True)}"
+                     + (f" if {json.dumps(doc['Condition'], sort_keys=True)}" if "Condition" in doc else ""))
+    return "; ".join(parts)
+
+
+def needed_actions(statements: Sequence[iam.PolicyStatement]) -> list[str]:
+    return sorted({a for s in statements for a in s.actions})
+
+
+def _role_label(role: iam.IRole) -> str:
+    arn = role.role_arn
+    return role.node.path if Token.is_unresolved(arn) else arn
+
+
+def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.PolicyStatement], *,
+                   role_is_prepared: bool = False, argument: str = "role") -> list[IConstruct]:
+    """Add ``statements`` to ``role``'s policy; return the policies that hold them.
+
+    Raises :class:`ValidationError` (naming ``argument``, the role and every action it needs) when
+    CDK cannot change ``role`` and ``role_is_prepared`` is false. CDK's immutable roles report
+    ``statement_added`` without adding anything; they are recognised by the policy they return,
+    which holds nothing.
+    """
+    dropped: list[iam.PolicyStatement] = []
+    policies: list[IConstruct] = []
+    owned = isinstance(role, iam.Role)
+    for statement in statements:
+        result = role.add_to_principal_policy(statement)
+        roots = _roots(result.policy_dependable) if result.statement_added else []
+        if result.statement_added and (owned or roots):
+            policies.extend(r for r in roots if r not in policies)
+        else:
+            dropped.append(statement)
+    if dropped and not role_is_prepared:
+        raise ValidationError(
+            scope, argument, _role_label(role),
+            "CDK cannot add permissions to this role (imported with mutable=False, from another account, or "
+            f"without_policy_updates()); it needs the actions {', '.join(needed_actions(dropped))} "
+            f"({describe_statements(scope, dropped)}). Grant them yourself and pass {ROLE_IS_PREPARED}=True, "
+            "or pass a role CDK may change (an iam.Role, or iam.Role.from_role_arn(..., mutable=True))",
+        )
+    return policies
+
+
+def _statements_of(policy: iam.ManagedPolicy | iam.Policy) -> list[iam.PolicyStatement]:
+    doc = policy.document.to_json() or {}
+    return [iam.PolicyStatement.from_json(s) for s in doc.get("Statement", [])]
+
+
+@dataclass
+class RoleBinding:
+    """A construct's role: the caller's, or a new default one; see :func:`bind_role`."""
+
+    scope: Construct
+    #: The role the construct's resources run as.
+    role: iam.IRole
+    #: Where the construct makes its grants while it is built (the default role or its template).
+    grantee: iam.Role
+    supplied: bool
+    role_is_prepared: bool = False
+    #: With a supplied role: the policies that hold its statements (after :meth:`finish`).
+    policies: list[IConstruct] = field(default_factory=list)
+
+    def finish(self) -> list[IConstruct]:
+        """Copy the template's statements to the supplied role (no-op for the default role)."""
+        if not self.supplied:
+            return []
+        template = self.grantee
+        statements: list[iam.PolicyStatement] = []
+        for policy in (getattr(template, "policy", None), getattr(template, "guardrails", None)):
+            if isinstance(policy, (iam.ManagedPolicy, iam.Policy)):
+                statements.extend(_statements_of(policy))
+        if template.node.try_find_child("DefaultPolicy") is not None:
+            statements.extend(_statements_of(template.node.find_child("DefaultPolicy")))  # type: ignore[arg-type]
+        # A statement about the default role itself (e.g. pass this role) is about the supplied one.
+        text = json.dumps([s.to_statement_json() for s in statements])
+        for own, theirs in ((template.role_arn, self.role.role_arn), (template.role_name, self.role.role_name)):
+            text = text.replace(own, theirs)
+        statements = [iam.PolicyStatement.from_json(s) for s in json.loads(text)]
+        self.scope.node.try_remove_child(template.node.id)
+        self.policies = add_statements(self.scope, self.role, statements, role_is_prepared=self.role_is_prepared)
+        return self.policies
+
+    def depend_on_policies(self, resource: IConstruct) -> None:
+        """Make ``resource`` wait for the policies holding the role's permissions."""
+        from ..security.roles import depend_on_role_policies
+
+        if self.supplied:
+            for policy in self.policies:
+                resource.node.add_dependency(policy)
+        else:
+            depend_on_role_policies(resource, self.role)
+
+
+def bind_role(scope: Construct, role: iam.IRole | None, *, default: Callable[[Construct, str], iam.Role],
+              role_is_prepared: bool = False, id: str = "Role") -> RoleBinding:
+    """The construct's role: ``default(scope, id)`` when ``role`` is None; else ``role``, with
+    ``default(scope, TEMPLATE_ID)`` as the template whose statements it receives in
+    :meth:`RoleBinding.finish`."""
+    if role is None:
+        created = default(scope, id)
+        return RoleBinding(scope, created, created, supplied=False)
+    return RoleBinding(scope, role, default(scope, TEMPLATE_ID), supplied=True, role_is_prepared=role_is_prepared)
