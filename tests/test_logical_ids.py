@@ -16,6 +16,10 @@ STATEFUL_TYPES = {
     "AWS::SQS::Queue",  # dead-letter queues hold failed requests
     "AWS::SageMaker::ModelPackageGroup",  # the model registry and its approval history
     "AWS::SageMaker::Pipeline",  # a replaced pipeline loses its execution history
+    # Custom resources: a renamed, replaced or removed one is sent a Delete, which acts.
+    "Custom::StudioTeardown",  # its Delete may empty the Studio domain (handlers/studio_teardown.py)
+    "Custom::VpcRestrictDefaultSG",  # its Delete restores the default security group's open rules
+    "AWS::KMS::Alias",  # a moved alias breaks every caller that names the key by alias
 }
 
 PINNED = {
@@ -33,6 +37,9 @@ PINNED = {
         "StudioUserProfilesdatascientist1DCB3DD0": "AWS::SageMaker::UserProfile",
         "StudioUserProfilesmlengineer02DFC56B": "AWS::SageMaker::UserProfile",
         "StudioTeardownProviderLogs75C9BAAE": "AWS::Logs::LogGroup",
+        "StudioTeardown2CBC5054": "Custom::StudioTeardown",
+        "NetworkRestrictDefaultSecurityGroupCustomResource5372F2F2": "Custom::VpcRestrictDefaultSG",
+        "PlatformKeyAlias39BC314C": "AWS::KMS::Alias",
     },
     "inference": {
         "Realtime76B7E44C": "AWS::SageMaker::Endpoint",

@@ -376,3 +376,173 @@ def test_job_roles_are_the_only_passable_roles(stack):
     assert len(passes) == 1
     assert passes[0]["Resource"] == {"Fn::GetAtt": [next(k for k in resources(t, "AWS::IAM::Role") if k.startswith("Job")), "Arn"]}
     assert passes[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+# ----------------------------------------------------------------- teardown acts only on the domain's own deletion
+
+
+def _teardown_policy(t):
+    (doc,) = [p["Properties"]["PolicyDocument"] for k, p in resources(t, "AWS::IAM::ManagedPolicy").items()
+              if k.startswith("StudioTeardownProviderPolicy")]
+    return {s.get("Sid"): s for s in doc["Statement"]}
+
+
+def test_teardown_knows_the_domain_logical_id_and_its_retention(studio):
+    _, domain, t = studio
+    (teardown,) = resources(t, "Custom::StudioTeardown").values()
+    (domain_logical_id,) = resources(t, "AWS::SageMaker::Domain")
+    props = teardown["Properties"]
+    assert props["DomainLogicalId"] == domain_logical_id
+    assert props["DomainDeletionPolicy"] == "Delete" and props["DomainUpdateReplacePolicy"] == "Delete"
+    assert domain.teardown.node.id == "Teardown" and props["ServiceToken"]
+
+
+def test_teardown_sees_a_removal_policy_applied_to_the_domain_later(stack):
+    _, domain = _network_domain(stack)
+    domain.cfn_domain.apply_removal_policy(RemovalPolicy.RETAIN)
+    t = template_of(stack)
+    (teardown,) = resources(t, "Custom::StudioTeardown").values()
+    assert teardown["Properties"]["DomainDeletionPolicy"] == "Retain"
+    assert teardown["Properties"]["DomainUpdateReplacePolicy"] == "Retain"
+
+
+def test_teardown_reads_only_its_own_stack(studio):
+    _, _, t = studio
+    statements = _teardown_policy(t)
+    assert statements["ReadOwnStack"] == {
+        "Action": ["cloudformation:DescribeStackResource", "cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
+        "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}, "Sid": "ReadOwnStack"}
+    others = [s for sid, s in statements.items() if sid != "ReadOwnStack"]
+    assert "cloudformation:" not in json.dumps(others)
+
+
+def test_retained_home_efs_loses_only_what_blocks_deleting_the_network(studio):
+    _, _, t = studio
+    statements = _teardown_policy(t)
+    efs = statements["DeleteStudioHomeEfsMountTargets"]
+    assert efs["Action"] == "elasticfilesystem:DeleteMountTarget"  # never DeleteFileSystem
+    assert "ManagedByAmazonSageMakerResource" in json.dumps(efs["Condition"])
+    network = statements["DeleteStudioNetworkLeftovers"]
+    assert set(network["Action"]) == {"ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
+                                      "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"}
+    assert "ec2:Vpc" in network["Condition"]["ArnEquals"]
+
+
+def test_destroyed_home_efs_adds_only_delete_file_system(stack):
+    _network_domain(stack, home_efs_removal_policy=RemovalPolicy.DESTROY)
+    efs = _teardown_policy(template_of(stack))["DeleteStudioHomeEfs"]
+    assert efs["Action"] == ["elasticfilesystem:DeleteFileSystem", "elasticfilesystem:DeleteMountTarget"]
+
+
+def test_teardown_properties_match_what_the_handler_reads(studio):
+    """The handler's decision reads these properties; a renamed property would silently mean 'delete nothing'."""
+    from tests.handlers.conftest import load_handler
+
+    source = (load_handler("studio_teardown").__file__)
+    text = open(source).read()
+    _, _, t = studio
+    (teardown,) = resources(t, "Custom::StudioTeardown").values()
+    for prop in ("DomainId", "DomainLogicalId", "DomainDeletionPolicy", "DomainUpdateReplacePolicy", "RemoveHomeEfs"):
+        assert prop in teardown["Properties"] and f'"{prop}"' in text
+
+
+# ----------------------------------------------------------------- supplied roles and keys
+
+
+def _bucket(stack, key, id="Data"):
+    return SecureBucket(stack, id, encryption_key=key)
+
+
+def _with_role(stack, role, **kwargs):
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="none")
+    bucket = _bucket(stack, key)
+    domain = StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, default_execution_role=role,
+                          data_buckets=[bucket], **kwargs)
+    return domain, template_of(stack)
+
+
+def _bucket_statements_of_default_role(t):
+    """Statements of the default StudioUserRole's policies that name the bucket, plus its KMS statements."""
+    docs = [p["Properties"]["PolicyDocument"] for k, p in resources(t, "AWS::IAM::ManagedPolicy").items()
+            if k.startswith("StudioExecutionRole")]
+    (bucket,) = [k for k in resources(t, "AWS::S3::Bucket") if k.startswith("Data") and "AccessLogs" not in k]
+    return sorted((json.dumps(s, sort_keys=True) for d in docs for s in d["Statement"]
+                   if f'"{bucket}"' in json.dumps(s["Resource"]) or all(a.startswith("kms:") for a in
+                                                                      ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))))
+
+
+def _strip_sid(statement_json):
+    """A statement without its Sid and with its actions sorted (iam.Policy and ManagedPolicy order them differently)."""
+    s = json.loads(statement_json)
+    s.pop("Sid", None)
+    if isinstance(s["Action"], list):
+        s["Action"] = sorted(s["Action"])
+    return json.dumps(s, sort_keys=True)
+
+
+def test_supplied_mutable_role_gets_exactly_the_default_roles_bucket_grants(stack):
+    role = iam.Role(stack, "Own", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    _, t = _with_role(stack, role)
+    (policy,) = [p["Properties"] for k, p in resources(t, "AWS::IAM::Policy").items() if k.startswith("OwnDefaultPolicy")]
+    granted = sorted(_strip_sid(json.dumps(s, sort_keys=True)) for s in policy["PolicyDocument"]["Statement"])
+    assert not [k for k in resources(t, "AWS::IAM::Role") if k.startswith("Studio") and "Teardown" not in k]
+    # The same statements, as the default role gets them for the same bucket.
+    reference = cdk.Stack(cdk.App(), "Reference")
+    _, t_default = _with_role(reference, None)
+    expected = sorted(_strip_sid(s) for s in _bucket_statements_of_default_role(t_default))
+    assert granted == expected
+    actions = json.dumps(granted)
+    for action in ("s3:GetObject", "s3:PutObject", "s3:ListBucket", "kms:Decrypt", "kms:GenerateDataKey"):
+        assert action in actions
+    assert "sagemaker:" not in actions and "iam:PassRole" not in actions
+
+
+def test_supplied_role_imported_mutable_gets_the_grants_too(stack):
+    role = iam.Role.from_role_arn(stack, "Imported", f"arn:aws:iam::{cdk.Aws.ACCOUNT_ID}:role/ds")
+    _, t = _with_role(stack, role)
+    docs = json.dumps([p["Properties"] for p in resources(t, "AWS::IAM::Policy").values()])
+    assert '"ds"' in docs and "s3:PutObject" in docs
+
+
+def test_supplied_immutable_role_raises_naming_the_actions(stack):
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/ds", mutable=False)
+    with pytest.raises(ValidationError, match=r"default_execution_role.*s3:GetObject.*s3:PutObject.*role_is_prepared"):
+        _with_role(stack, role)
+
+
+def test_supplied_immutable_role_accepted_when_prepared(stack):
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/ds", mutable=False)
+    domain, t = _with_role(stack, role, role_is_prepared=True)
+    assert _domain(t)["DefaultUserSettings"]["ExecutionRole"] == "arn:aws:iam::111122223333:role/ds"
+    assert domain.node.try_find_child("DefaultRoleTemplate") is None
+    assert not [k for k in resources(t, "AWS::IAM::ManagedPolicy") if k.startswith("StudioDefaultRoleTemplate")]
+
+
+def test_supplied_immutable_role_without_buckets_needs_nothing(stack):
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/ds", mutable=False)
+    _network_domain(stack, default_execution_role=role)  # no data buckets: nothing to grant, no error
+
+
+def test_everything_the_domain_creates_uses_the_domains_key(studio):
+    _, _, t = studio
+    assert list(resources(t, "AWS::KMS::Key")) == ["Key961B73FD"]  # the caller's key only
+    key_refs = []
+
+    def walk(value, key=None):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif key in ("KmsKeyId", "KmsKeyArn", "KMSKeyArn", "S3KmsKeyId") and value is not None:
+            key_refs.append(value)
+        if isinstance(value, dict) and key in ("KmsKeyId", "KmsKeyArn", "KMSKeyArn", "S3KmsKeyId"):
+            key_refs.append(value)
+
+    walk(t["Resources"])
+    assert key_refs and all(ref == {"Fn::GetAtt": ["Key961B73FD", "Arn"]} for ref in key_refs), key_refs
+    log_groups = resources(t, "AWS::Logs::LogGroup")
+    assert log_groups and all(g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+                              for k, g in log_groups.items() if k.startswith("Studio"))

@@ -5,9 +5,13 @@ The domain lives here; user profiles in ``profiles.py``; the teardown provider i
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import (
+    CfnDeletionPolicy, CfnResource, CustomResource, Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,10 +24,49 @@ from ..errors import ValidationError, check_int_range, check_pattern, is_unresol
 from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import StudioUserRole
 from ..validation.naming import check_name, default_name
+from .._internal.grants import TEMPLATE_ID, add_statements
 from .profiles import UserProfile
 from .teardown import TEARDOWN_RESOURCE_TYPE, TeardownProvider
 
 __all__ = ["StudioDomain", "UserProfile"]
+
+
+def bucket_statements(scope: Construct, role: iam.Role, buckets: Sequence[s3.IBucket]) -> list[iam.PolicyStatement]:
+    """The statements of ``role`` (its managed policies) about ``buckets``: those naming one of the
+    buckets, and the KMS ones that let the buckets' objects be read and written."""
+    stack = Stack.of(scope)
+    arns = [arn if isinstance(arn := stack.resolve(b.bucket_arn), str) else json.dumps(arn, sort_keys=True)
+            for b in buckets]
+    picked: list[iam.PolicyStatement] = []
+    for policy in (getattr(role, "policy", None), getattr(role, "guardrails", None)):
+        if not isinstance(policy, (iam.ManagedPolicy, iam.Policy)):
+            continue
+        for doc in (policy.document.to_json() or {}).get("Statement", []):
+            text = json.dumps(stack.resolve(doc), sort_keys=True)
+            actions = doc.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if any(arn in text for arn in arns) or all(a.startswith("kms:") for a in actions):
+                picked.append(iam.PolicyStatement.from_json(doc))
+    return picked
+
+
+def _policy_name(policy: CfnDeletionPolicy | None) -> str:
+    """A DeletionPolicy/UpdateReplacePolicy as the template writes it (CloudFormation's default: Delete)."""
+    if policy is None:
+        return "Delete"
+    return "".join(part.capitalize() for part in policy.value.split("_"))
+
+
+@jsii.implements(IStableStringProducer)
+class _PolicyName:
+    """The domain's DeletionPolicy or UpdateReplacePolicy, read at synth (so a removal policy applied to
+    ``cfn_domain`` after the construct is built is seen too)."""
+
+    def __init__(self, resource: CfnResource, attribute: str) -> None:
+        self._resource, self._attribute = resource, attribute
+
+    def produce(self) -> str:
+        return _policy_name(getattr(self._resource.cfn_options, self._attribute))
 
 #: Idle shutdown limits of SageMaker's IdleSettings, in minutes.
 MIN_IDLE_MINUTES = 60
@@ -57,11 +100,18 @@ class StudioDomain(Construct):
     * default execution role: a :class:`StudioUserRole` (child ``ExecutionRole``) scoped to
       this domain, ``data_buckets`` and the key; jobs it starts must run in these subnets with
       this security group and the key; it may pass only ``job_roles``, only to SageMaker;
-    * teardown on stack deletion (child ``Teardown``): every app and space of the domain is
-      deleted first, so CloudFormation can delete the user profiles and the domain; with
-      ``home_efs_removal_policy=DESTROY`` the home EFS, its mount targets and the security
-      groups SageMaker created for it are deleted too, so subnets and the VPC delete cleanly.
-      With ``RETAIN`` (default) the EFS with every user's home directory is kept.
+    * teardown when the domain itself is deleted (child ``Teardown``, a ``Custom::StudioTeardown``):
+      every app (Failed ones too) and space of the domain is deleted first, so CloudFormation can
+      delete the user profiles and the domain; then the home EFS's mount targets, ENIs left
+      ``available`` in the domain's security groups and the two NFS security groups SageMaker
+      created, so subnets and the VPC delete cleanly. With ``home_efs_removal_policy=RETAIN``
+      (default) the file system with every user's home directory is kept; with ``DESTROY`` it is
+      deleted too. A Delete of the teardown resource during a stack *update* (it was renamed,
+      replaced or removed, or ``teardown=False``) deletes nothing unless the domain itself is
+      replaced or removed in that update: the handler reads its own stack (status, the domain's
+      physical id, the template) and logs its decision. The domain's ``DeletionPolicy`` /
+      ``UpdateReplacePolicy`` ``Retain`` is honoured. Deploy this version once before switching
+      ``teardown`` off: the Delete is handled by the code already deployed.
     """
 
     def __init__(
@@ -85,6 +135,7 @@ class StudioDomain(Construct):
         posix_user: tuple[int, int] | None = None,
         teardown: bool = True,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        role_is_prepared: bool = False,
     ) -> None:
         """
         :param vpc: the VPC (an ``IsolatedNetwork``'s ``vpc``, or an imported one).
@@ -93,6 +144,10 @@ class StudioDomain(Construct):
             isolated subnets.
         :param domain_name: Default: a unique name derived from the construct path.
         :param default_execution_role: Default: a new ``StudioUserRole`` (child ``ExecutionRole``).
+            A role given here gets exactly the statements the default role would get for
+            ``data_buckets`` and ``notebook_sharing_bucket`` (object and bucket actions, the
+            default persona's prefix guardrails, use of the buckets' keys and ``encryption_key``),
+            in its own policy; its other permissions are the caller's.
         :param idle_timeout: idle shutdown of JupyterLab/Code Editor apps, 60 minutes to
             365 days. Default: 1 hour.
         :param home_efs_removal_policy: RETAIN (default) keeps the home EFS on deletion;
@@ -101,7 +156,8 @@ class StudioDomain(Construct):
             ``IsolatedNetwork``'s ``endpoint_security_group``). Default: HTTPS to the VPC CIDR.
         :param s3_prefix_list_id: the region's S3 prefix list (``pl-...``). Default: looked up
             at deploy time by the teardown provider (needs ``teardown=True``).
-        :param data_buckets: buckets the default execution role may read and write. Default: none.
+        :param data_buckets: buckets the execution role (the default one, or
+            ``default_execution_role``) may read and write. Default: none.
         :param job_roles: roles the default execution role may pass to SageMaker for the jobs,
             models and pipelines users start (e.g. a ``JobExecutionRole``). Default: none, so
             users cannot start jobs until one is given.
@@ -111,6 +167,11 @@ class StudioDomain(Construct):
             gid 1001-4000000). Default: the image's own user.
         :param teardown: create the teardown custom resource. Default: true.
         :param log_retention: of the teardown functions' logs. Default: one year.
+        :param role_is_prepared: ``default_execution_role`` already has the bucket permissions
+            above. Needed only for a role CDK cannot change (imported with ``mutable=False``, from
+            another account, ``without_policy_updates()``): without it such a role raises a
+            ``ValidationError`` naming the actions it needs, instead of losing them silently.
+            Default: false.
         """
         super().__init__(scope, id)
         if encryption_key is None:
@@ -211,16 +272,27 @@ class StudioDomain(Construct):
             default_user_settings=user_settings,
             default_space_settings=space_settings,
         )
-        self.execution_role: iam.IRole = default_execution_role or StudioUserRole(
-            self,
-            "ExecutionRole",
-            domain_id=self.cfn_domain.attr_domain_id,
-            encryption_key=encryption_key,
-            data_buckets=list(data_buckets) + ([notebook_sharing_bucket] if notebook_sharing_bucket else []),
-            subnets=chosen,
-            security_groups=[self.security_group],
-            passable_roles=list(job_roles),
-        )
+        buckets = list(data_buckets) + ([notebook_sharing_bucket] if notebook_sharing_bucket else [])
+
+        def default_role(id: str, role_buckets: Sequence[s3.IBucket]) -> StudioUserRole:
+            return StudioUserRole(
+                self,
+                id,
+                domain_id=self.cfn_domain.attr_domain_id,
+                encryption_key=encryption_key,
+                data_buckets=role_buckets,
+                subnets=chosen,
+                security_groups=[self.security_group],
+                passable_roles=list(job_roles),
+            )
+
+        self.execution_role: iam.IRole = default_execution_role or default_role("ExecutionRole", buckets)
+        if default_execution_role is not None and buckets:
+            template = default_role(TEMPLATE_ID, buckets)
+            statements = bucket_statements(self, template, buckets)
+            self.node.try_remove_child(TEMPLATE_ID)
+            add_statements(self, default_execution_role, statements, role_is_prepared=role_is_prepared,
+                           argument="default_execution_role")
         if default_execution_role is None:
             user_settings, space_settings = settings(self.execution_role.role_arn)
             self.cfn_domain.default_user_settings = user_settings
@@ -314,6 +386,9 @@ class StudioDomain(Construct):
         )
         properties = {
             "DomainId": self.domain_id,
+            "DomainLogicalId": self.cfn_domain.logical_id,
+            "DomainDeletionPolicy": Lazy.string(_PolicyName(self.cfn_domain, "deletion_policy")),
+            "DomainUpdateReplacePolicy": Lazy.string(_PolicyName(self.cfn_domain, "update_replace_policy")),
             "RemoveHomeEfs": "true" if self.home_efs_removal_policy == RemovalPolicy.DESTROY else "false",
         }
         if lookup_s3:

@@ -26,6 +26,9 @@ TEARDOWN_TIMEOUT = Duration.hours(2)
 TEARDOWN_QUERY_INTERVAL = Duration.seconds(30)
 #: The custom resource type.
 TEARDOWN_RESOURCE_TYPE = "Custom::StudioTeardown"
+#: What the handler reads of its own stack (and nothing else) to tell a stack update from the domain's deletion.
+STACK_READ_ACTIONS = ("cloudformation:DescribeStacks", "cloudformation:DescribeStackResource",
+                      "cloudformation:GetTemplate")
 
 
 class TeardownProvider(Construct):
@@ -71,30 +74,40 @@ class TeardownProvider(Construct):
                 resources=["*"],
             ),
         ]
-        if remove_home_efs:
-            statements += [
-                iam.PolicyStatement(
-                    sid="DeleteStudioHomeEfs",
-                    actions=["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"],
-                    resources=[f"arn:{Aws.PARTITION}:elasticfilesystem:{Aws.REGION}:{Aws.ACCOUNT_ID}:file-system/*"],
-                    conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": domain_arn}},
-                ),
-                iam.PolicyStatement(
-                    sid="DeleteStudioNetworkLeftovers",
-                    actions=["ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
-                             "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
-                    resources=[
-                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*",
-                        f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
-                    ],
-                    conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-                ),
-            ]
+        # What blocks deleting the network is removed whether or not the file system is kept: its
+        # mount targets, SageMaker's two NFS security groups and ENIs left in the domain's groups.
+        statements += [
+            iam.PolicyStatement(
+                sid="DeleteStudioHomeEfs" if remove_home_efs else "DeleteStudioHomeEfsMountTargets",
+                actions=["elasticfilesystem:DeleteMountTarget",
+                         *(["elasticfilesystem:DeleteFileSystem"] if remove_home_efs else [])],
+                resources=[f"arn:{Aws.PARTITION}:elasticfilesystem:{Aws.REGION}:{Aws.ACCOUNT_ID}:file-system/*"],
+                conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": domain_arn}},
+            ),
+            iam.PolicyStatement(
+                sid="DeleteStudioNetworkLeftovers",
+                actions=["ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
+                         "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*",
+                    f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
+                ],
+                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+            ),
+            # A Delete of the teardown resource tears the domain down only when the domain itself goes:
+            # the handler reads its own stack's status, the domain's physical id and the template.
+            iam.PolicyStatement(
+                sid="ReadOwnStack",
+                actions=list(STACK_READ_ACTIONS),
+                resources=[Aws.STACK_ID],
+            ),
+        ]
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Studio teardown: deletes the domain's apps and spaces (and, if asked, its home EFS)",
+            description=("Studio teardown: when the domain is deleted, deletes its apps, spaces, EFS mount targets "
+                         "and network leftovers (and, if asked, its home EFS)"),
         )
         self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
         self.log_group = logs.LogGroup(
