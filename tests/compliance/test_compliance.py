@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sagemaker_constructs import COMPLIANCE_PACKS, NAG_PACKS
+from sagemaker_constructs.compliance import CONTROL_TOWER_NAMESPACE, PACK_NAMESPACES
 from tests.harness.lint import checkov_results, format_cfn_lint, format_checkov, run_cfn_lint
 
 REFERENCE_STACKS = ["platform", "inference", "mlops"]
@@ -33,9 +34,22 @@ def test_every_acknowledgement_has_a_specific_reason(reference):
             if rule.startswith("CloudFormation-Validate::"):
                 continue  # written by aws-cdk-lib itself for its own known false positives
             ours += 1
-            assert any(rule.startswith(p + "::") for p in COMPLIANCE_PACKS), rule
+            assert any(rule.startswith(PACK_NAMESPACES[p] + "::") for p in COMPLIANCE_PACKS), rule
             assert len(reason) >= 40, f"{path} {rule}: reason too vague: {reason!r}"
     assert ours > 0
+
+
+def test_control_tower_pack_runs_on_the_reference_app(reference):
+    assert "ControlTower" in COMPLIANCE_PACKS
+    acks = reference.acknowledgements()
+    controls = {rule for rules in acks.values() for rule in rules if rule.startswith(CONTROL_TOWER_NAMESPACE + "::")}
+    # What the Guard rules cannot read or what is so by design; never the four real findings.
+    assert f"{CONTROL_TOWER_NAMESPACE}::lambda_inside_vpc_check" in controls
+    for fixed in ("kms_create_grant_aws_service_check", "cloudwatch_alarm_action_check"):
+        assert f"{CONTROL_TOWER_NAMESPACE}::{fixed}" not in controls
+    locked = [path for path, rules in acks.items()
+              if f"{CONTROL_TOWER_NAMESPACE}::s3_bucket_object_lock_enabled_check" in rules]
+    assert not any(path.endswith("AuditTrail/Bucket") for path in locked), locked
 
 
 def test_acknowledgement_inventory(reference, snapshot_json):
