@@ -16,6 +16,7 @@ STATEFUL_TYPES = {
     "AWS::SQS::Queue",  # dead-letter queues hold failed requests
     "AWS::SageMaker::ModelPackageGroup",  # the model registry and its approval history
     "AWS::SageMaker::Pipeline",  # a replaced pipeline loses its execution history
+    "AWS::SNS::Topic",  # alarm topics: a replaced topic loses its subscriptions (who gets paged)
     # Custom resources: a renamed, replaced or removed one is sent a Delete, which acts.
     "Custom::StudioTeardown",  # its Delete may empty the Studio domain (handlers/studio_teardown.py)
     "Custom::VpcRestrictDefaultSG",  # its Delete restores the default security group's open rules
@@ -47,6 +48,7 @@ PINNED = {
         "MultiModel5826660D": "AWS::SageMaker::Endpoint",
         "InvokerLogs9857728A": "AWS::Logs::LogGroup",
         "InvokerDeadLetterQueueDFC21ADE": "AWS::SQS::Queue",
+        "AlarmTopicD01E77F9": "AWS::SNS::Topic",
     },
     "mlops": {
         "ModelGroup6A6ED3EE": "AWS::SageMaker::ModelPackageGroup",
@@ -54,6 +56,7 @@ PINNED = {
         "DeployOnApprovalLogs275BC41B": "AWS::Logs::LogGroup",
         "DeployOnApprovalDeadLetterQueueF1C26059": "AWS::SQS::Queue",
         "DeployOnApprovalApprovalQueue7AD2A33E": "AWS::SQS::Queue",
+        "DataQualityMonitorAlarmTopic43BEF99A": "AWS::SNS::Topic",
     },
 }
 

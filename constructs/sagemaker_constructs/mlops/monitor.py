@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Duration, Fn
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
@@ -98,7 +98,8 @@ class ModelMonitor(Construct):
         :param max_runtime: 1 s to 24 hours. Default: 1 hour.
         :param drift_threshold: alarm threshold of the drift distance. Default: 0.1.
         :param alarm_topic: where the drift alarm notifies. Default: a new SNS topic (child
-            ``AlarmTopic``, encrypted with ``encryption_key``, TLS only) to subscribe to.
+            ``AlarmTopic``, encrypted with ``encryption_key``, TLS only, RETAINed: it holds the
+            subscriptions) to subscribe to.
         """
         super().__init__(scope, id)
         if not isinstance(endpoint, IInstanceEndpoint):
@@ -223,10 +224,14 @@ class ModelMonitor(Construct):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.alarm_topic: sns.ITopic = alarm_topic or sns.Topic(
-            self, "AlarmTopic", display_name=f"{endpoint.endpoint_name} data drift", master_key=encryption_key,
-            enforce_ssl=True,
-        )
+        if alarm_topic is None:
+            topic = sns.Topic(
+                self, "AlarmTopic", display_name=f"{endpoint.endpoint_name} data drift", master_key=encryption_key,
+                enforce_ssl=True,
+            )
+            topic.apply_removal_policy(RemovalPolicy.RETAIN)  # it holds the subscriptions people rely on
+            alarm_topic = topic
+        self.alarm_topic: sns.ITopic = alarm_topic
         self.violations_alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
 
     def metric_max_drift(self) -> cloudwatch.IMetric:
