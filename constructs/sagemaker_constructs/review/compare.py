@@ -324,17 +324,20 @@ def _cost(base: Assembly, head: Assembly, region: str) -> CostDelta:
         after = estimate_monthly_cost(head.directory, region=region)
     except ValidationError as exc:
         return CostDelta(note=f"not estimated: {exc}")
-    b_lines: dict[tuple, Decimal] = {}
-    a_lines: dict[tuple, Decimal] = {}
-    for lines, target in ((before.lines, b_lines), (after.lines, a_lines)):
+    priced: list[dict[tuple, tuple[list[str], Decimal]]] = [{}, {}]
+    for lines, target in ((before.lines, priced[0]), (after.lines, priced[1])):
         for line in lines:
-            key = (line.stack, line.path or line.logical_id, line.item)
-            target[key] = target.get(key, Decimal(0)) + line.monthly
+            key = (line.stack, line.path or line.logical_id)
+            items, total = target.get(key, ([], Decimal(0)))
+            target[key] = (items + [line.item], total + line.monthly)
     items = []
-    for key in list(b_lines) + [k for k in a_lines if k not in b_lines]:
-        x, y = b_lines.get(key, Decimal(0)), a_lines.get(key, Decimal(0))
+    for key in list(priced[0]) + [k for k in priced[1] if k not in priced[0]]:
+        (b_items, x), (a_items, y) = priced[0].get(key, ([], Decimal(0))), priced[1].get(key, ([], Decimal(0)))
         if x != y:
-            items.append((*key, x, y))
+            what = ", ".join(b_items) or "nothing"
+            if a_items != b_items:
+                what += " -> " + (", ".join(a_items) or "nothing")
+            items.append((*key, what, x, y))
     b_totals, a_totals = before.stack_totals(), after.stack_totals()
     stacks = {name: (b_totals.get(name, Decimal(0)), a_totals.get(name, Decimal(0)))
               for name in list(b_totals) + [n for n in a_totals if n not in b_totals]}

@@ -1,0 +1,612 @@
+"""The pull-request review report (``sagemaker_constructs.review``) on pairs of small assemblies.
+
+Each test writes a base and a head cloud assembly (manifest.json and templates) into temporary
+directories, changes one thing, and checks the report names it; the last test compares two real
+synths of a small app.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from sagemaker_constructs.review import compare_assemblies, parse_fail_on, read_assembly
+from sagemaker_constructs.review import schemas
+from sagemaker_constructs.review.__main__ import main
+from sagemaker_constructs.review.jsondiff import diff, json_document, render
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-built assemblies
+# ---------------------------------------------------------------------------------------------
+
+def res(kind: str, path: str, props: dict | None = None, **extra) -> dict:
+    out = {"Type": kind, "Properties": props or {}, "Metadata": {"aws:cdk:path": path}}
+    out.update(extra)
+    return out
+
+
+def write_assembly(directory: Path, stacks: dict[str, dict], *, report: dict | None = None,
+                   metadata: dict[str, dict] | None = None) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    artifacts = {}
+    for name, resources in stacks.items():
+        (directory / f"{name}.template.json").write_text(json.dumps({"Resources": resources}))
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+                           "properties": {"templateFile": f"{name}.template.json"}, "displayName": name}
+        if metadata and name in metadata:
+            artifacts[name]["metadata"] = metadata[name]
+    (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
+    if report is not None:
+        (directory / "validation-report.json").write_text(json.dumps(report))
+    return directory
+
+
+def pair(tmp_path: Path, base: dict, head: dict, **kwargs):
+    """A base and a head assembly of one stack ``App``; returns their directories."""
+    b = write_assembly(tmp_path / "base", {"App": base}, **kwargs.get("base_kwargs", {}))
+    h = write_assembly(tmp_path / "head", {"App": head}, **kwargs.get("head_kwargs", {}))
+    return b, h
+
+
+def review(tmp_path: Path, base: dict, head: dict, **kwargs):
+    b, h = pair(tmp_path, base, head, **kwargs)
+    return compare_assemblies(b, h, cost=kwargs.get("cost", False))
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def bucket(**props) -> dict:
+    return res("AWS::S3::Bucket", "App/Data/Resource", props, DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources added, removed, modified
+# ---------------------------------------------------------------------------------------------
+
+def test_added_removed_and_modified_per_stack(tmp_path):
+    base = {"Topic": res("AWS::SNS::Topic", "App/Topic/Resource", {"DisplayName": "a"}),
+            "Param": res("AWS::SSM::Parameter", "App/Param/Resource", {"Type": "String", "Value": "1"})}
+    head = {"Topic": res("AWS::SNS::Topic", "App/Topic/Resource", {"DisplayName": "b"}),
+            "Alarm": res("AWS::CloudWatch::Alarm", "App/Alarm/Resource", {"Threshold": 1})}
+    report = review(tmp_path, base, head)
+    (stack,) = report.stacks
+    kinds = {r.logical_id: r.kind for r in stack.resources}
+    assert kinds == {"Topic": "modified", "Param": "removed", "Alarm": "added"}
+    topic = next(r for r in stack.resources if r.logical_id == "Topic")
+    assert [c.line() for c in topic.changes] == ["DisplayName: a -> b"]
+    assert topic.replacement is None
+    md = report.to_markdown()
+    assert "#### App: +1 −1 ~1" in md and "`DisplayName: a -> b`" in md
+    # A removed topic is stateful, a removed parameter is not.
+    assert report.removals == []
+    assert report.summary()["resources_added"] == 1
+
+
+def test_identical_assemblies_report_no_changes(tmp_path, capsys):
+    stack = {"Data": bucket(BucketName="x")}
+    b, h = pair(tmp_path, stack, stack)
+    code, out, _ = run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement,removal,wildcard,finding")
+    assert code == 0
+    assert "No changes." in out and "0 stack(s) changed" in out
+
+
+def test_cdk_path_metadata_alone_is_not_a_change(tmp_path):
+    before = bucket()
+    after = copy.deepcopy(before)
+    after["Metadata"]["aws:cdk:path"] = "App/Moved/Resource"
+    report = review(tmp_path, {"Data": before}, {"Data": after})
+    assert report.stacks[0].resources == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Stateful replacements
+# ---------------------------------------------------------------------------------------------
+
+def test_bucket_name_change_is_a_replacement_by_create_only_property(tmp_path, capsys):
+    b, h = pair(tmp_path, {"Data": bucket(BucketName="old-name")}, {"Data": bucket(BucketName="new-name")})
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert replacement.logical_id == "Data" and replacement.certainty == "will"
+    assert replacement.reasons == ["create-only property BucketName changed"]
+    assert replacement.old_resource_policy == "Retain"
+    md = report.to_markdown()
+    assert md.index("Stateful resources that would be replaced") < md.index("### Stacks")
+    code, _, err = run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")
+    assert code == 1 and "fails on replacement" in err
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "wildcard")[0] == 0
+
+
+def test_updatable_bucket_property_is_not_a_replacement(tmp_path):
+    report = review(tmp_path, {"Data": bucket(VersioningConfiguration={"Status": "Suspended"})},
+                    {"Data": bucket(VersioningConfiguration={"Status": "Enabled"})})
+    assert report.replacements == []
+    (change,) = report.stacks[0].resources
+    assert change.kind == "modified" and change.replacement is None
+
+
+def domain(**props) -> dict:
+    base = {"AuthMode": "IAM", "DomainName": "studio", "VpcId": "vpc-1", "SubnetIds": ["subnet-1"],
+            "DefaultUserSettings": {"ExecutionRole": "arn:aws:iam::111111111111:role/r"}}
+    return res("AWS::SageMaker::Domain", "App/Studio/Resource", {**base, **props})
+
+
+def test_domain_auth_mode_will_and_vpc_may_replace(tmp_path):
+    report = review(tmp_path / "auth", {"Domain": domain()}, {"Domain": domain(AuthMode="SSO")})
+    (replacement,) = report.replacements
+    assert replacement.certainty == "will" and "AuthMode" in replacement.reasons[0]
+    assert replacement.old_resource_policy == "Delete"
+    assert "**deleted with its data**" in report.to_markdown()
+    report = review(tmp_path / "vpc", {"Domain": domain()}, {"Domain": domain(VpcId="vpc-2")})
+    (replacement,) = report.replacements
+    assert replacement.certainty == "may"
+    assert replacement.reasons == ["conditionally create-only property VpcId changed"]
+
+
+def test_stateful_logical_id_change_is_a_replacement(tmp_path, capsys):
+    # The construct was moved: same type, new construct path, new logical ID.
+    before = {"DataBucketE3889A50": res("AWS::S3::Bucket", "App/DataBucket/Resource", DeletionPolicy="Retain")}
+    after = {"StorageDataBucket0123ABCD": res("AWS::S3::Bucket", "App/Storage/DataBucket/Resource",
+                                              DeletionPolicy="Retain")}
+    b, h = pair(tmp_path, before, after)
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert (replacement.old_logical_id, replacement.logical_id) == ("DataBucketE3889A50", "StorageDataBucket0123ABCD")
+    assert replacement.reasons == ["logical ID changed from DataBucketE3889A50"]
+    assert report.removals == []
+    (change,) = report.stacks[0].resources
+    assert change.kind == "replaced"
+    assert "`DataBucketE3889A50` → `StorageDataBucket0123ABCD`" in report.to_markdown()
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 1
+
+
+def test_logical_id_pairing_prefers_the_construct_path(tmp_path):
+    # Two buckets swap nothing: one keeps its path under a new logical ID, the other is new.
+    before = {"OldIdAAAAAAAA": res("AWS::S3::Bucket", "App/Logs/Resource")}
+    after = {"NewIdBBBBBBBB": res("AWS::S3::Bucket", "App/Logs/Resource"),
+             "OtherCCCCCCCC": res("AWS::S3::Bucket", "App/Other/Resource")}
+    report = review(tmp_path, before, after)
+    (replacement,) = report.replacements
+    assert replacement.logical_id == "NewIdBBBBBBBB"
+    assert {r.logical_id: r.kind for r in report.stacks[0].resources}["OtherCCCCCCCC"] == "added"
+
+
+def test_non_stateful_logical_id_change_is_added_and_removed(tmp_path):
+    before = {"RoleAAAAAAAA": res("AWS::SNS::Subscription", "App/Sub/Resource", {"Protocol": "email"})}
+    after = {"RoleBBBBBBBB": res("AWS::SNS::Subscription", "App/Sub2/Resource", {"Protocol": "email"})}
+    report = review(tmp_path, before, after)
+    assert report.replacements == [] and report.removals == []
+    assert sorted(r.kind for r in report.stacks[0].resources) == ["added", "removed"]
+
+
+def test_stateful_removal_is_flagged_and_gated(tmp_path, capsys):
+    b, h = pair(tmp_path, {"Queue": res("AWS::SQS::Queue", "App/Queue/Resource")}, {})
+    report = compare_assemblies(b, h, cost=False)
+    (removal,) = report.removals
+    assert removal.logical_id == "Queue" and removal.deletion_policy == "Delete"
+    assert "Stateful resources removed" in report.to_markdown()
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "removal")[0] == 1
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 0
+
+
+def test_resource_moved_to_another_stack_is_a_replacement(tmp_path):
+    b = write_assembly(tmp_path / "base", {"A": {"Key1": res("AWS::KMS::Key", "A/Key/Resource")}, "B": {}})
+    h = write_assembly(tmp_path / "head", {"A": {}, "B": {"Key1": res("AWS::KMS::Key", "B/Key/Resource")}})
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert replacement.stack == "B" and replacement.reasons == ["moved from stack A (Key1)"]
+    assert report.removals == []
+
+
+def test_replacement_cascades_to_create_only_references(tmp_path):
+    # The security group is replaced (its VPC changed): the ingress rule on it refers to it
+    # through GroupId, create-only, so it may be replaced too.
+    def stack(vpc):
+        return {"Sg": res("AWS::EC2::SecurityGroup", "App/Sg/Resource", {"GroupDescription": "d", "VpcId": vpc}),
+                "In": res("AWS::EC2::SecurityGroupIngress", "App/In/Resource",
+                          {"GroupId": {"Fn::GetAtt": ["Sg", "GroupId"]}, "IpProtocol": "tcp", "FromPort": 443,
+                           "ToPort": 443, "CidrIp": "10.0.0.0/16"})}
+    report = review(tmp_path, stack("vpc-1"), stack("vpc-2"))
+    by_id = {r.logical_id: r for r in report.stacks[0].resources}
+    assert by_id["Sg"].replacement == "will"
+    assert by_id["In"].replacement == "may"
+    assert "refers to Sg" in by_id["In"].reasons[0]
+
+
+def test_without_cfn_lint_the_report_says_so_and_the_gate_cannot_pass(tmp_path, capsys, monkeypatch):
+    def missing():
+        raise schemas.SchemasUnavailable("cfn-lint is not installed: " + schemas.INSTALL_HINT)
+
+    monkeypatch.setattr(schemas, "schema_dir", missing)
+    b, h = pair(tmp_path, {"Data": bucket(BucketName="a")}, {"Data": bucket(BucketName="b")})
+    report = compare_assemblies(b, h, cost=False)
+    assert report.replacements == [] and not report.schemas_checked
+    assert "pip install cfn-lint" in report.to_markdown()
+    code, _, err = run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")
+    assert code == 2 and "cannot check replacement" in err
+
+
+def test_create_only_properties_come_from_the_cfn_lint_schemas():
+    assert schemas.schema_dir().parts[-3:] == ("cfnlint", "data", "schemas")
+    rules = schemas.replacement_rules("AWS::S3::Bucket")
+    assert ("BucketName",) in rules.create_only
+    assert ("VpcId",) in schemas.replacement_rules("AWS::SageMaker::Domain").conditional
+    assert schemas.replacement_rules("Custom::Anything") is None
+    assert schemas.matches(("Tags", "*", "Key"), ("Tags", 2, "Key"))
+    assert schemas.matches(("A", "B"), ("A",)) and not schemas.matches(("A", "B"), ("A", "C"))
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON in strings: pipeline definitions and others
+# ---------------------------------------------------------------------------------------------
+
+def pipeline(instance_type: str, *, extra_step: bool = False, branch_step: str = "Register") -> dict:
+    steps = [
+        {"Name": "Train", "Type": "Training",
+         "Arguments": {"ResourceConfig": {"InstanceCount": 1, "InstanceType": instance_type, "VolumeSizeInGB": 30},
+                       "RoleArn": "ROLE"}},
+        {"Name": "CheckMetric", "Type": "Condition",
+         "Arguments": {"Conditions": [{"Type": "GreaterThanOrEqualTo", "LeftValue": 0.9, "RightValue": 0.8}],
+                       "IfSteps": [{"Name": branch_step, "Type": "RegisterModel", "Arguments": {}}],
+                       "ElseSteps": [{"Name": "Fail", "Type": "Fail", "Arguments": {"ErrorMessage": "low"}}]}},
+    ]
+    if extra_step:
+        steps.insert(1, {"Name": "Evaluate", "Type": "Processing", "Arguments": {}})
+    text = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": steps})
+    # As CDK writes it: a Fn::Join whose pieces hold the role's ARN as a token.
+    before, after = text.split("ROLE")
+    body = {"Fn::Join": ["", [before, {"Fn::GetAtt": ["PipelineRole", "Arn"]}, after]]}
+    return res("AWS::SageMaker::Pipeline", "App/Pipeline/Resource",
+               {"PipelineName": "train", "RoleArn": {"Fn::GetAtt": ["PipelineRole", "Arn"]},
+                "PipelineDefinition": {"PipelineDefinitionBody": body}})
+
+
+def test_pipeline_instance_type_change_is_one_path_line(tmp_path):
+    report = review(tmp_path, {"Pipeline": pipeline("ml.m5.xlarge")}, {"Pipeline": pipeline("ml.m5.2xlarge")})
+    (change,) = report.stacks[0].resources
+    (line,) = change.changes
+    assert line.line() == "Steps.Train.ResourceConfig.InstanceType: ml.m5.xlarge -> ml.m5.2xlarge"
+    assert line.within == "PipelineDefinition.PipelineDefinitionBody"
+    md = report.to_markdown()
+    assert "`Steps.Train.ResourceConfig.InstanceType: ml.m5.xlarge -> ml.m5.2xlarge`" in md
+    assert '\\"' not in md and "Fn::Join" not in md  # never the escaped string
+    assert report.replacements == []  # a pipeline updates its definition in place
+    data = report.to_dict()["stacks"][0]["resources"][0]["changes"][0]
+    assert data == {"path": "Steps.Train.ResourceConfig.InstanceType", "kind": "changed",
+                    "within": "PipelineDefinition.PipelineDefinitionBody", "old": "ml.m5.xlarge",
+                    "new": "ml.m5.2xlarge"}
+
+
+def test_pipeline_steps_added_removed_and_in_condition_branches(tmp_path):
+    report = review(tmp_path, {"Pipeline": pipeline("ml.m5.large")},
+                    {"Pipeline": pipeline("ml.m5.large", extra_step=True, branch_step="RegisterV2")})
+    lines = {c.line() for c in report.stacks[0].resources[0].changes}
+    assert "Steps.Evaluate: step added (Processing, top level)" in lines
+    assert "Steps.RegisterV2: step added (RegisterModel, CheckMetric.IfSteps)" in lines
+    assert "Steps.Register: step removed (RegisterModel, CheckMetric.IfSteps)" in lines
+    assert "Steps.CheckMetric.IfSteps: removed Register" in lines
+
+
+def test_other_json_string_properties_are_compared_as_structure(tmp_path):
+    def machine(timeout):
+        definition = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "TimeoutSeconds": timeout, "End": True}}}
+        return res("AWS::StepFunctions::StateMachine", "App/Machine/Resource",
+                   {"DefinitionString": {"Fn::Join": ["", [json.dumps(definition)]]},
+                    "RoleArn": {"Fn::GetAtt": ["R", "Arn"]}})
+
+    def custom(payload):
+        return res("Custom::Thing", "App/Thing/Default", {"ServiceToken": "arn", "Create": json.dumps(payload)})
+
+    report = review(tmp_path, {"M": machine(60), "C": custom({"service": "S3", "parameters": {"Bucket": "a"}})},
+                    {"M": machine(120), "C": custom({"service": "S3", "parameters": {"Bucket": "b"}})})
+    lines = {r.logical_id: [c.line() for c in r.changes] for r in report.stacks[0].resources}
+    assert lines["M"] == ["States.Run.TimeoutSeconds: 60 -> 120"]
+    assert lines["C"] == ["parameters.Bucket: a -> b"]
+
+
+def test_json_document_renders_tokens_and_refuses_plain_strings():
+    body = {"Fn::Join": ["", ['{"Arn":"', {"Fn::GetAtt": ["Role", "Arn"]}, '","Region":"', {"Ref": "AWS::Region"},
+                              '"}']]}
+    assert json_document(body) == {"Arn": "${Role.Arn}", "Region": "${AWS::Region}"}
+    assert json_document("ml.m5.large") is None and json_document("[not json") is None
+    assert render({"Fn::ImportValue": "Stack:Export"}) == "${Import:Stack:Export}"
+
+
+def test_long_plain_strings_show_the_difference_not_the_whole_value():
+    old = "x" * 500 + "OLD" + "y" * 500
+    new = "x" * 500 + "NEW" + "y" * 500
+    (change,) = diff({"Script": old}, {"Script": new})
+    line = change.line()
+    assert "OLD" in line and "NEW" in line and len(line) < 300
+
+
+def test_lists_of_scalars_are_compared_as_sets():
+    lines = [c.line() for c in diff({"Subnets": ["a", "b"]}, {"Subnets": ["b", "c"]})]
+    assert lines == ["Subnets: removed a", "Subnets: added c"]
+    (change,) = diff({"Subnets": ["a", "b"]}, {"Subnets": ["b", "a"]})
+    assert change.kind == "reordered"
+
+
+# ---------------------------------------------------------------------------------------------
+# IAM
+# ---------------------------------------------------------------------------------------------
+
+def policy(*statements) -> dict:
+    return res("AWS::IAM::Policy", "App/Role/DefaultPolicy/Resource",
+               {"PolicyName": "p", "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": list(statements)}})
+
+
+READ = {"Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Data", "Arn"]}, "/models/model.tar.gz"]]}}
+
+
+def test_iam_wildcard_introduced_is_reported_and_gated(tmp_path, capsys):
+    wide = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}
+    b, h = pair(tmp_path, {"Policy": policy(READ)}, {"Policy": policy(READ, wide)})
+    report = compare_assemblies(b, h, cost=False)
+    (change,) = report.iam
+    assert change.wildcards == ["Resource *"]
+    assert change.new_actions == ["s3:PutObject"]
+    assert change.widened_resources == ["s3:GetObject: *"]
+    assert change.statements_added == ["Allow s3:GetObject, s3:PutObject on *"]
+    md = report.to_markdown()
+    assert "wildcard introduced: `Resource *`" in md
+    code, _, err = run_cli(capsys, b, h, "--no-cost", "--fail-on", "wildcard")
+    assert code == 1 and "1 IAM wildcard(s) introduced" in err
+
+
+def test_iam_statement_removed_and_order_ignored(tmp_path):
+    write = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/out/x"}
+    report = review(tmp_path, {"Policy": policy(READ, write)}, {"Policy": policy(READ)})
+    (change,) = report.iam
+    assert change.statements_removed == ["Allow s3:PutObject on arn:aws:s3:::b/out/x"]
+    assert change.statements_added == [] and change.wildcards == []
+    report = review(tmp_path / "order", {"Policy": policy(READ, write)}, {"Policy": policy(write, READ)})
+    assert report.iam == []
+
+
+def test_iam_new_trust_and_managed_policy(tmp_path):
+    def role(principals, managed=()):
+        return res("AWS::IAM::Role", "App/Role/Resource",
+                   {"AssumeRolePolicyDocument": {"Statement": [
+                       {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": principals}}]},
+                    "ManagedPolicyArns": list(managed)})
+
+    report = review(tmp_path, {"Role": role("sagemaker.amazonaws.com")},
+                    {"Role": role(["sagemaker.amazonaws.com", "lambda.amazonaws.com"],
+                                  ["arn:aws:iam::aws:policy/AdministratorAccess"])})
+    by_doc = {c.document: c for c in report.iam}
+    assert by_doc["AssumeRolePolicyDocument"].new_principals == ["Service:lambda.amazonaws.com"]
+    assert by_doc["ManagedPolicyArns"].managed_policies_added == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    assert "new trust: `Service:lambda.amazonaws.com`" in report.to_markdown()
+
+
+def test_key_and_bucket_policies_are_read(tmp_path):
+    def key(principal):
+        return res("AWS::KMS::Key", "App/Key/Resource", {"KeyPolicy": {"Statement": [
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Principal": {"AWS": principal}}]}})
+
+    def bucket_policy(action):
+        return res("AWS::S3::BucketPolicy", "App/Data/Policy/Resource", {"Bucket": {"Ref": "Data"}, "PolicyDocument": {
+            "Statement": [{"Effect": "Allow", "Action": action, "Principal": {"Service": "logging.s3.amazonaws.com"},
+                           "Resource": "arn:aws:s3:::b/*"}]}})
+
+    report = review(tmp_path, {"Key": key("arn:aws:iam::111111111111:root"), "P": bucket_policy("s3:PutObject")},
+                    {"Key": key("*"), "P": bucket_policy("s3:*")})
+    by_id = {c.logical_id: c for c in report.iam}
+    assert by_id["Key"].new_principals == ["AWS:*"] and "Principal AWS:*" in by_id["Key"].wildcards
+    assert by_id["P"].wildcards == ["Action s3:*"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Security groups and network
+# ---------------------------------------------------------------------------------------------
+
+def group(*ingress) -> dict:
+    return res("AWS::EC2::SecurityGroup", "App/Sg/Resource",
+               {"GroupDescription": "d", "VpcId": "vpc-1", "SecurityGroupIngress": list(ingress)})
+
+
+def test_new_ingress_rules_inline_and_standalone(tmp_path):
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}
+    standalone = res("AWS::EC2::SecurityGroupIngress", "App/Sg/from Other:443", {
+        "GroupId": {"Fn::GetAtt": ["Sg", "GroupId"]}, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "SourceSecurityGroupId": {"Fn::GetAtt": ["Other", "GroupId"]}})
+    report = review(tmp_path, {"Sg": group(https)}, {"Sg": group(https, ssh), "In": standalone})
+    found = {(c.logical_id, c.kind, c.detail, c.open_to_world) for c in report.network}
+    assert ("Sg", "ingress added", "tcp 22 from 0.0.0.0/0", True) in found
+    assert ("In", "ingress added", "tcp 443 from SecurityGroupId ${Other.GroupId} (group ${Sg.GroupId})",
+            False) in found
+    assert "**open to the internet**" in report.to_markdown()
+
+
+def test_vpc_endpoint_removed(tmp_path):
+    endpoint = res("AWS::EC2::VPCEndpoint", "App/Network/SageMakerApi/Resource",
+                   {"ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".sagemaker.api"]]},
+                    "VpcEndpointType": "Interface", "VpcId": "vpc-1"})
+    report = review(tmp_path, {"Api": endpoint}, {})
+    (change,) = report.network
+    assert change.kind == "removed"
+    assert change.detail == "ServiceName com.amazonaws.${AWS::Region}.sagemaker.api, VpcEndpointType Interface"
+    assert "VPC endpoint removed" in report.to_markdown()
+
+
+# ---------------------------------------------------------------------------------------------
+# Compliance
+# ---------------------------------------------------------------------------------------------
+
+def validation_report(*violations, suppressed=()) -> dict:
+    def entry(rule, path, **extra):
+        return {"ruleName": rule, "description": f"{rule} description", "violatingConstructs": [{"constructPath": path}],
+                **extra}
+
+    return {"version": "55.0.0", "pluginReports": [
+        {"pluginName": "AwsSolutions", "conclusion": "failure" if violations else "success",
+         "violations": [entry(*v) for v in violations],
+         "suppressedViolations": [entry(*s, reason="because") for s in suppressed]},
+        {"pluginName": "SageMaker", "conclusion": "success", "violations": []}]}
+
+
+def test_findings_added_and_resolved_per_pack_from_the_validation_report(tmp_path, capsys):
+    stack = {"Data": bucket()}
+    b, h = pair(tmp_path, stack, stack,
+                base_kwargs={"report": validation_report(("AwsSolutions-S1", "App/Old/Resource"))},
+                head_kwargs={"report": validation_report(("AwsSolutions-S10", "App/Data/Resource"),
+                                                         suppressed=[("AwsSolutions-IAM5", "App/Role/Resource")])})
+    report = compare_assemblies(b, h, cost=False)
+    got = {(f.pack, f.kind, f.rule) for f in report.findings}
+    assert got == {("AwsSolutions", "added", "AwsSolutions-S10"), ("AwsSolutions", "resolved", "AwsSolutions-S1"),
+                   ("AwsSolutions", "acknowledged", "AwsSolutions-IAM5")}
+    assert report.finding_sources == {"AwsSolutions": "validation-report.json", "SageMaker": "validation-report.json"}
+    assert "| AwsSolutions | 1 | 1 | 1 | validation-report.json |" in report.to_markdown()
+    code, _, err = run_cli(capsys, b, h, "--no-cost", "--fail-on", "finding")
+    assert code == 1 and "1 compliance finding(s) added" in err
+
+
+def model(isolated: bool) -> dict:
+    return res("AWS::SageMaker::Model", "App/Model/Resource",
+               {"ExecutionRoleArn": "arn:aws:iam::111111111111:role/r", "EnableNetworkIsolation": isolated,
+                "PrimaryContainer": {"Image": "img"}})
+
+
+def test_sagemaker_pack_is_evaluated_on_templates_without_a_report(tmp_path):
+    report = review(tmp_path, {"Model": model(True)}, {"Model": model(False)})
+    (finding,) = report.findings
+    assert (finding.pack, finding.kind, finding.rule, finding.path) == (
+        "SageMaker", "added", "SageMaker-ModelNetworkIsolation", "App/Model/Resource")
+    assert report.finding_sources == {"SageMaker": "evaluated on the templates"}
+    report = review(tmp_path / "back", {"Model": model(False)}, {"Model": model(True)})
+    assert [(f.kind, f.rule) for f in report.findings] == [("resolved", "SageMaker-ModelNetworkIsolation")]
+
+
+def test_sagemaker_finding_acknowledged_in_metadata_is_not_added(tmp_path):
+    ack = {"/App/Model": [{"type": "aws:cdk:acknowledged-rules",
+                           "data": {"SageMaker::SageMaker-ModelNetworkIsolation": "needs the internet"}}]}
+    report = review(tmp_path, {"Model": model(True)}, {"Model": model(False)},
+                    head_kwargs={"metadata": {"App": ack}})
+    assert [(f.kind, f.rule) for f in report.findings] == [("acknowledged", "SageMaker-ModelNetworkIsolation")]
+    assert report.findings_added == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost
+# ---------------------------------------------------------------------------------------------
+
+def endpoint_stack(instance_type: str) -> dict:
+    return {
+        "Config": res("AWS::SageMaker::EndpointConfig", "App/Endpoint/Config", {"ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": instance_type,
+             "InitialInstanceCount": 2}]}),
+        "Endpoint": res("AWS::SageMaker::Endpoint", "App/Endpoint/Resource",
+                        {"EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}),
+    }
+
+
+def test_cost_increase_is_reported_and_gated(tmp_path, capsys):
+    b, h = pair(tmp_path, endpoint_stack("ml.m5.large"), endpoint_stack("ml.m5.xlarge"))
+    report = compare_assemblies(b, h)
+    assert report.cost.estimated and report.cost.delta > 0
+    assert report.cost.head_total == 2 * report.cost.base_total  # xlarge costs twice large
+    assert f"+${report.cost.delta:,.2f}" in report.to_markdown()
+    # Config changed (ProductionVariants is create-only) but an endpoint configuration is not stateful.
+    assert report.replacements == []
+    assert run_cli(capsys, b, h, "--fail-on", "cost-increase=10")[0] == 1
+    assert run_cli(capsys, b, h, "--fail-on", "cost-increase=100000")[0] == 0
+    assert run_cli(capsys, b, h, "--fail-on", "cost-increase")[0] == 1
+    assert run_cli(capsys, h, b, "--fail-on", "cost-increase")[0] == 0  # a decrease passes
+    code, _, err = run_cli(capsys, b, h, "--region", "mars-east-1", "--fail-on", "cost-increase=1")
+    assert code == 2 and "cannot check cost-increase" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+def test_json_output_and_output_file(tmp_path, capsys):
+    b, h = pair(tmp_path, {"Data": bucket(BucketName="a")}, {"Data": bucket(BucketName="b")})
+    out_file = tmp_path / "review.json"
+    code, out, _ = run_cli(capsys, b, h, "--json", "--no-cost", "--output", out_file)
+    assert code == 0
+    data = json.loads(out)
+    assert data == json.loads(out_file.read_text())
+    assert data["summary"]["stateful_replacements"] == 1
+    assert data["replacements"][0]["reasons"] == ["create-only property BucketName changed"]
+    assert data["stacks"][0]["resources"][0]["changes"] == [
+        {"path": "BucketName", "kind": "changed", "old": "a", "new": "b"}]
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    b, h = pair(tmp_path, {}, {})
+    code, _, err = run_cli(capsys, b, tmp_path / "nowhere")
+    assert code == 2 and "manifest.json" in err
+    code, _, err = run_cli(capsys, b, h, "--fail-on", "replacement,typo")
+    assert code == 2 and "unknown condition 'typo'" in err
+    for bad in ("cost-increase=abc", "cost-increase=-1", "wildcard=3"):
+        with pytest.raises(ValueError):
+            parse_fail_on(bad)
+    assert parse_fail_on("replacement, cost-increase=$12.50") == {"replacement": None,
+                                                                  "cost-increase": __import__("decimal").Decimal("12.50")}
+
+
+def test_markdown_can_be_cut_for_a_comment(tmp_path):
+    base = {f"P{i}": res("AWS::SSM::Parameter", f"App/P{i}/Resource", {"Type": "String", "Value": "a"})
+            for i in range(200)}
+    head = {k: res("AWS::SSM::Parameter", v["Metadata"]["aws:cdk:path"], {"Type": "String", "Value": "b"})
+            for k, v in base.items()}
+    md = review(tmp_path, base, head).to_markdown(max_chars=3000)
+    assert len(md) <= 3000 and "report cut here" in md
+
+
+def test_nested_assemblies_are_read(tmp_path):
+    outer = tmp_path / "asm"
+    write_assembly(outer / "assembly-Prod", {"Stack": {"Data": bucket()}})
+    (outer / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "assembly-Prod": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Prod"}}}}))
+    assert list(read_assembly(outer).stacks) == ["assembly-Prod/Stack"]
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: two synths of a small app
+# ---------------------------------------------------------------------------------------------
+
+def synth_endpoint_app(outdir: Path, instance_type: str) -> Path:
+    import aws_cdk as cdk
+
+    from sagemaker_constructs import ContainerImage, Model, ModelData, PlatformKey, RealtimeEndpoint, SecureBucket
+    from tests.conftest import new_app
+
+    app = new_app(outdir=str(outdir))
+    stack = cdk.Stack(app, "Serving")
+    key = PlatformKey(stack, "Key")
+    data = SecureBucket(stack, "Data", encryption_key=key)
+    model = Model(stack, "Model", encryption_key=key,
+                  image=ContainerImage.from_uri("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"),
+                  model_data=ModelData.from_bucket(data, "iris/model.tar.gz"))
+    RealtimeEndpoint(stack, "Endpoint", model=model, instance_type=instance_type, encryption_key=key)
+    app.synth()
+    return outdir
+
+
+def test_end_to_end_two_synths_of_a_small_app(tmp_path, capsys):
+    base = synth_endpoint_app(tmp_path / "base", "ml.m5.large")
+    head = synth_endpoint_app(tmp_path / "head", "ml.m5.xlarge")
+    code, out, err = run_cli(capsys, base, head, "--fail-on", "replacement,wildcard,finding")
+    assert code == 0, err
+    assert "ProductionVariants.AllTraffic.InstanceType: ml.m5.large -> ml.m5.xlarge" in out
+    assert "Stateful resources that would be replaced" not in out
+    report = compare_assemblies(base, head)
+    assert report.cost.delta > 0
+    (stack,) = [s for s in report.stacks if s.changed]
+    configs = [r for r in stack.resources if r.resource_type == "AWS::SageMaker::EndpointConfig"]
+    assert configs and all(r.replacement == "will" for r in configs)  # a new configuration, the endpoint updates
+    assert not [r for r in stack.resources if r.resource_type == "AWS::SageMaker::Endpoint" and r.replacement]
+    assert code == 0 and run_cli(capsys, base, head, "--fail-on", "cost-increase=1")[0] == 1
