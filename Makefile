@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTEST_ARGS ?=
 
-.PHONY: synth test install lock clean
+.PHONY: synth test install lock clean review
 
 $(VENV)/.installed: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 synth: $(VENV)/.installed node_modules/.installed
 	cdk synth --quiet
 	@echo "Templates written to cdk.out/"
+
+# Synthesize the merge base of $(BASE_REF) (default origin/main) and the working tree, then print
+# the review report (.ci/review): `make review REVIEW_ARGS="--fail-on replacement,wildcard"`.
+review: $(VENV)/.installed node_modules/.installed
+	.ci/review $(REVIEW_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
