@@ -22,6 +22,7 @@ EXPECTED_SKIPPED["inference"] = {
     "AWS::CloudWatch::Alarm": "tests/unit/test_endpoints.py::test_canary_guardrail_with_default_rollback_alarms",
     "AWS::Lambda::EventInvokeConfig": "tests/unit/test_invoke.py (async retry attempts)",
     "AWS::SQS::QueuePolicy": "tests/unit/test_invoke.py (the dead-letter queue's TLS-only policy)",
+    "AWS::SNS::TopicPolicy": "tests/unit/test_retention.py (the alarm topic, TLS-only by enforce_ssl)",
 }
 
 
