@@ -265,6 +265,10 @@ class StudioDomain(Construct):
             tag_propagation="ENABLED",
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
                 security_group_ids=sg_ids,
+                # Studio sets the user profile name as the execution role session's source
+                # identity, which StudioUserRole's per-user isolation reads (aws:SourceIdentity).
+                # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DomainSettings.html
+                execution_role_identity_config="USER_PROFILE_NAME",
                 docker_settings=sagemaker.CfnDomain.DockerSettingsProperty(
                     enable_docker_access="ENABLED" if allow_docker_access else "DISABLED"
                 ),
