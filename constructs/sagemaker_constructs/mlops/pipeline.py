@@ -1,12 +1,14 @@
-"""MLOps: a training pipeline (train, evaluate, condition, register) into a model registry group.
+"""MLOps: :class:`Pipeline`, a SageMaker pipeline of typed steps (:mod:`.steps`) with every
+secure default, and :class:`TrainingPipeline`, the opinionated preset built on it (train,
+evaluate, condition, register into a model registry group).
 
-The construct lives here; the definition JSON is built by :mod:`.definition` (step builders) and
-the registered model's serving metadata by :mod:`.serving`.
+The definition JSON is built by :mod:`.definition` (step builders) from the steps; references
+between steps are :mod:`.expressions`; the registered model's serving metadata is :mod:`.serving`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -28,8 +30,9 @@ from ..security.roles import JobExecutionRole
 from ..validation.instances import INSTANCE_TYPE_PATTERN
 from ..validation.naming import default_name
 from . import definition as d
-from . import training_steps as steps_of
+from . import steps as st
 from .definition import DEFINITION_VERSION, get, join  # noqa: F401 - kept importable from here
+from .expressions import Execution, Expression, JsonGet, Parameter, Property, render, walk
 from .schedule import SCHEDULE_PATTERN, schedule_pipeline  # noqa: F401 - SCHEDULE_PATTERN kept importable
 from .serving import check_metric_definitions, serving_metadata
 from .training_steps import CHECK, EVALUATE, EVALUATION_REPORT, FAIL, REGISTER, TRAIN  # noqa: F401
@@ -40,7 +43,324 @@ PIPELINE_NAME_PATTERN = r"[a-zA-Z0-9](-?[a-zA-Z0-9]){0,255}"
 MAX_TRAINING_SECONDS = 28 * 24 * 3600
 
 
-class TrainingPipeline(Construct):
+class _BindContext:
+    """What a step sees while the pipeline binds and renders it."""
+
+    def __init__(self, scope: "Pipeline", grantee: iam.IGrantable, job: d.JobSettings | None) -> None:
+        self.scope = scope
+        self.grantee = grantee
+        self.job: d.JobSettings = job  # type: ignore[assignment]
+        self._images: dict[int, str] = {}
+        self._image_scopes = 0
+
+    def image_uri(self, image: ContainerImage) -> str:
+        """The image's URI, bound (and its pull granted) once per pipeline."""
+        if id(image) not in self._images:
+            scope: Construct = self.scope
+            if getattr(image, "_directory", None) is not None and self.scope.node.try_find_child("ImageAsset"):
+                self._image_scopes += 1
+                scope = Construct(self.scope, f"Image{self._image_scopes}")
+            self._images[id(image)] = image.bind(scope, self.grantee)
+        return self._images[id(image)]
+
+    def asset(self, id: str, path: str) -> s3_assets.Asset:
+        """A code asset (child ``id`` of the pipeline) the role may read."""
+        existing = self.scope.node.try_find_child(id)
+        if isinstance(existing, s3_assets.Asset):
+            return existing
+        asset = s3_assets.Asset(self.scope, id, path=path)
+        asset.grant_read(self.grantee)
+        return asset
+
+
+class Pipeline(Construct):
+    """A SageMaker pipeline (``AWS::SageMaker::Pipeline``, child ``Resource``) of typed steps
+    (:class:`TrainingStep`, :class:`ProcessingStep`, :class:`TransformStep`, :class:`TuningStep`,
+    :class:`AutoMLStep`, :class:`CreateModelStep`, :class:`RegisterModelStep`,
+    :class:`ConditionStep`, :class:`LambdaStep`, :class:`FailStep`), its definition inline
+    (``PipelineDefinitionBody``) so every job setting shows up in a CloudFormation diff.
+
+    Default settings, for every job step:
+
+    * in ``vpc``'s private and isolated subnets (``subnets``) with ``security_groups`` (default: a
+      new group, child ``JobSecurityGroup``, traffic only within itself and HTTPS out);
+    * network isolation where the job type has it (training, tuning, processing, models; a
+      transform job inherits its model's), inter-container traffic encryption;
+    * ``encryption_key`` on volumes and outputs; a max runtime;
+    * run as the pipeline role. Default role: a :class:`JobExecutionRole` (child ``Role``) that
+      may create, describe and stop only the job types of the steps present, pass itself to
+      SageMaker only, register versions only in the groups of ``RegisterModelStep`` steps,
+      invoke only the functions of ``LambdaStep`` steps, read its code assets, read and write
+      ``data_bucket`` and read ``read_buckets``; its guardrails deny jobs without this key. A
+      supplied ``role`` CDK can change gets the same statements; an immutable one needs
+      ``role_is_prepared=True``.
+
+    Dependencies follow from the properties a step reads (``train.model_artifacts``) and from
+    ``depends_on``. Bad graphs fail at synth: duplicate step names, references to steps that are
+    not in the pipeline (listed, or nested in a listed condition step), cycles, parameters
+    declared twice with different types.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        steps: Sequence[st.Step],
+        encryption_key: kms.IKey,
+        vpc: ec2.IVpc,
+        parameters: Sequence[Parameter] = (),
+        role: iam.IRole | None = None,
+        role_is_prepared: bool = False,
+        data_bucket: s3.IBucket | None = None,
+        read_buckets: Sequence[s3.IBucket] = (),
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        s3_prefix_list_id: str | None = None,
+        pipeline_name: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """
+        :param steps: the pipeline's steps (steps of a condition's branches are not listed again).
+        :param encryption_key: key of every job's volumes and outputs.
+        :param vpc: the jobs' VPC (``IsolatedNetwork``'s ``vpc``).
+        :param parameters: parameters of each execution. Referenced parameters that are not listed
+            are declared too. Default: none.
+        :param role: what the pipeline and its jobs run as. Default: a new ``JobExecutionRole``.
+        :param role_is_prepared: ``role`` already allows what the steps need. Only with ``role``.
+            Default: false.
+        :param data_bucket: a bucket the jobs read and write (inputs, outputs, checkpoints).
+            Default: none.
+        :param read_buckets: buckets the jobs only read. Default: none.
+        :param subnets: Default: the VPC's private and isolated subnets.
+        :param security_groups: Default: a new security group (child ``JobSecurityGroup``).
+        :param s3_prefix_list_id: the region's S3 prefix list, to limit the jobs' HTTPS egress to
+            the VPC endpoints and S3. Default: HTTPS to anywhere (in an isolated VPC that reaches
+            only the VPC endpoints and S3's gateway).
+        :param pipeline_name: Default: a unique name derived from the construct path.
+        :param description: Default: ``Steps: <names>``.
+        """
+        super().__init__(scope, id)
+        self._build(steps=steps, encryption_key=encryption_key, vpc=vpc, parameters=parameters, role=role,
+                    role_is_prepared=role_is_prepared, data_bucket=data_bucket, read_buckets=read_buckets,
+                    subnets=subnets, security_groups=security_groups, s3_prefix_list_id=s3_prefix_list_id,
+                    pipeline_name=pipeline_name, description=description)
+
+    # ------------------------------------------------------------------ public
+    def dependencies_of(self, step: st.Step) -> list[st.Step]:
+        """The steps ``step`` waits for: those whose properties it reads, and its ``depends_on``."""
+        return list(self._dependencies[id(step)])
+
+    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Start, describe and stop executions of this pipeline."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:StartPipelineExecution", "sagemaker:DescribePipelineExecution",
+                     "sagemaker:StopPipelineExecution"],
+            resource_arns=[self.pipeline_arn, f"{self.pipeline_arn}/execution/*"],
+        )
+
+    def schedule(self, expression: str, *, parameters: Mapping[str, str] | None = None,
+                 id: str = "Schedule") -> scheduler.CfnSchedule:
+        """Start the pipeline on ``expression`` (``rate(...)`` or ``cron(...)``) through EventBridge
+        Scheduler, with a role (child ``<id>Role``) that may only start this pipeline, the target
+        input encrypted with the pipeline's key, and retries for 24 hours."""
+        return schedule_pipeline(self, pipeline_name=self.pipeline_name, pipeline_arn=self.pipeline_arn,
+                                 pipeline=self.cfn_pipeline, encryption_key=self.encryption_key,
+                                 expression=expression, parameters=parameters, id=id)
+
+    # ------------------------------------------------------------------ building
+    def _role_resources(self, resource_types: list[str]) -> list[str] | None:
+        """The resource types the default role may create jobs of (None: JobExecutionRole's default)."""
+        return resource_types
+
+    def _build(self, *, steps: Sequence[st.Step], encryption_key: kms.IKey, vpc: ec2.IVpc,
+               parameters: Sequence[Parameter], role: iam.IRole | None, role_is_prepared: bool,
+               data_bucket: s3.IBucket | None, read_buckets: Sequence[s3.IBucket],
+               subnets: Sequence[ec2.ISubnet] | None, security_groups: Sequence[ec2.ISecurityGroup] | None,
+               s3_prefix_list_id: str | None, pipeline_name: str | None, description: str | None,
+               iam_reason: str | None = None, on_role: Callable[[iam.IRole], None] | None = None) -> None:
+        for argument, value in (("encryption_key", encryption_key), ("vpc", vpc)):
+            if value is None:
+                raise ValidationError(self, argument, None, "required")
+        check_pattern(self, "pipeline_name", pipeline_name, PIPELINE_NAME_PATTERN, max_length=256,
+                      description="1-256 letters, digits and single hyphens, starting and ending with a letter or digit")
+        if role_is_prepared and role is None:
+            raise ValidationError(self, ROLE_IS_PREPARED, True, "only with role= (the default role gets its grants)")
+        self.steps: list[st.Step] = list(steps)
+        everything = self._check_steps()
+        chosen = private_subnets(self, vpc, subnets)
+        self.encryption_key = encryption_key
+        self.pipeline_name = pipeline_name or default_name(self, max_length=80)
+
+        types: list[str] = []
+        for step in everything:
+            for kind in step.resource_types:
+                if kind not in types:
+                    types.append(kind)
+        resources = self._role_resources(types)
+        buckets = [b for b in read_buckets if b is not data_bucket]
+        binding = bind_role(self, role, role_is_prepared=role_is_prepared,
+                            default=lambda scope, child: JobExecutionRole(
+                                scope, child, encryption_key=encryption_key,
+                                data_buckets=[*buckets, *([data_bucket] if data_bucket is not None else [])],
+                                output_bucket=data_bucket, orchestrate_pipelines=bool(types),
+                                pipeline_resources=resources))
+        self.role: iam.IRole = binding.role
+        if isinstance(self.role, Construct):
+            acknowledge_iam_findings_at_synth(
+                self.role,
+                reason=iam_reason or (
+                    "Grants of this pipeline's own code assets (read), model registry groups (versions are "
+                    "numbered at run time, so model-package/<group>/*) and the jobs its steps create (named at "
+                    "run time)." if not binding.supplied else
+                    "The statements of this pipeline's default JobExecutionRole, given to the supplied role: "
+                    "objects of its buckets and code assets (keys chosen at run time), the jobs and models the "
+                    "steps create, SageMaker's log groups, image pulls, the ENI and metric calls SageMaker "
+                    "requires unscoped, the registry groups' versions."
+                ),
+            )
+        if on_role is not None:
+            on_role(self.role)
+        ctx = _BindContext(self, binding.grantee, None)
+        for step in everything:
+            step._grant(ctx)
+        self.security_groups = list(security_groups) if security_groups else [
+            self._job_security_group(vpc, s3_prefix_list_id)
+        ]
+        ctx.job = d.JobSettings(
+            role_arn=self.role.role_arn, key_arn=encryption_key.key_arn,
+            vpc_config={"Subnets": [s.subnet_id for s in chosen],
+                        "SecurityGroupIds": [g.security_group_id for g in self.security_groups]},
+        )
+        self._bind_steps(ctx, everything)
+        binding.finish()
+
+        rendered = [step._to_definition(ctx) for step in self.steps]
+        self._dependencies = self._check_references(ctx, everything)
+        declared = self._declare_parameters(parameters, rendered)
+        self.parameters = [p.declaration() for p in declared]
+        #: The pipeline definition (a dict; tokens resolve at synth).
+        self.definition: dict[str, Any] = render(d.pipeline_definition(self.parameters, rendered))
+        self.cfn_pipeline = sagemaker.CfnPipeline(
+            self,
+            "Resource",
+            pipeline_name=self.pipeline_name,
+            role_arn=self.role.role_arn,
+            pipeline_description=description or f"Steps: {', '.join(s.name for s in self.steps)}"[:3072],
+            pipeline_definition={"PipelineDefinitionBody": Stack.of(self).to_json_string(self.definition)},
+        )
+        binding.depend_on_policies(self.cfn_pipeline)
+        # An iam.Role reports its DefaultPolicy through a dependency group that is filled only at
+        # synth, so wait for the policy itself as well (SageMaker checks the role on creation).
+        default_policy = self.role.node.try_find_child("DefaultPolicy") if binding.supplied else None
+        if isinstance(default_policy, Construct):
+            self.cfn_pipeline.node.add_dependency(default_policy)
+        self.pipeline_arn = Stack.of(self).format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
+        )
+
+    def _bind_steps(self, ctx: _BindContext, everything: list[st.Step]) -> None:
+        for step in everything:
+            step._bind(ctx)
+
+    def _check_steps(self) -> list[st.Step]:
+        if not self.steps:
+            raise ValidationError(self, "steps", [], "at least one step")
+        for step in self.steps:
+            if not isinstance(step, st.Step):
+                raise ValidationError(self, "steps", step, "Step objects (TrainingStep, ProcessingStep, ...)")
+        everything = st.all_steps(self.steps)
+        seen: dict[str, st.Step] = {}
+        for step in everything:
+            if step.name in seen:
+                raise ValidationError(self, "steps", step.name,
+                                      "unique step names (each step once: steps of a condition's branches are "
+                                      "not listed again)")
+            seen[step.name] = step
+        return everything
+
+    def _check_references(self, ctx: _BindContext, everything: list[st.Step]) -> dict[int, list[st.Step]]:
+        members = {id(s) for s in everything}
+        parent: dict[int, st.Step] = {}
+        for step in everything:
+            for child in step.nested_steps():
+                parent[id(child)] = step
+        deps: dict[int, list[st.Step]] = {}
+        for step in everything:
+            own = ([c.to_json() for c in step.conditions] if isinstance(step, st.ConditionStep)
+                   else [step._arguments(ctx), step._extra(ctx)])
+            found: list[st.Step] = []
+            for expression in walk(own):
+                if isinstance(expression, (Property, JsonGet)):
+                    target = expression.step if isinstance(expression, Property) else expression.property_file.step
+                    if id(target) not in members:
+                        raise ValidationError(self, f"steps[{step.name!r}]", expression.render(),
+                                              f"references to steps of this pipeline (step {target.name!r} is not "
+                                              "in it: list it in steps or in a condition step's branches)")
+                    if target is step:
+                        raise ValidationError(self, f"steps[{step.name!r}]", expression.render(),
+                                              "a step cannot read its own properties")
+                    if target not in found:
+                        found.append(target)
+            for dep in step.depends_on:
+                if id(dep) not in members:
+                    raise ValidationError(self, f"steps[{step.name!r}].depends_on", dep.name,
+                                          "steps of this pipeline")
+                if dep not in found:
+                    found.append(dep)
+            deps[id(step)] = found
+        # Cycles, counting a branch step's wait for its condition step.
+        edges = {id(s): [id(t) for t in deps[id(s)]] + ([id(parent[id(s)])] if id(s) in parent else [])
+                 for s in everything}
+        names = {id(s): s.name for s in everything}
+        state: dict[int, int] = {}
+
+        def visit(node: int, path: list[int]) -> None:
+            state[node] = 1
+            for nxt in edges[node]:
+                if state.get(nxt) == 1:
+                    cycle = [names[n] for n in path[path.index(nxt):]] + [names[nxt]]
+                    raise ValidationError(self, "steps", " -> ".join(cycle), "steps without dependency cycles")
+                if nxt not in state:
+                    visit(nxt, [*path, nxt])
+            state[node] = 2
+
+        for step in everything:
+            if id(step) not in state:
+                visit(id(step), [id(step)])
+        return deps
+
+    def _declare_parameters(self, parameters: Sequence[Parameter], rendered: list[dict[str, Any]]) -> list[Parameter]:
+        declared: dict[str, Parameter] = {}
+        for p in [*parameters, *(e for e in walk(rendered) if isinstance(e, Parameter))]:
+            if not isinstance(p, Parameter):
+                raise ValidationError(self, "parameters", p, "Parameter objects")
+            existing = declared.get(p.name)
+            if existing is None:
+                declared[p.name] = p
+            elif existing is not p and (existing.type, existing.default) != (p.type, p.default):
+                raise ValidationError(self, "parameters", p.name,
+                                      "one declaration per name (two parameters differ in type or default)")
+        return list(declared.values())
+
+    def _job_security_group(self, vpc: ec2.IVpc, s3_prefix_list_id: str | None) -> ec2.SecurityGroup:
+        sg = ec2.SecurityGroup(
+            self, "JobSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description="SageMaker pipeline jobs: traffic within the group, HTTPS to VPC endpoints and S3",
+        )
+        sg.add_ingress_rule(sg, ec2.Port.all_tcp(), "Distributed training within the group")
+        sg.add_egress_rule(sg, ec2.Port.all_tcp(), "Distributed training within the group")
+        if s3_prefix_list_id is not None:
+            sg.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(443), "HTTPS to the VPC endpoints")
+            sg.add_egress_rule(ec2.Peer.prefix_list(s3_prefix_list_id), ec2.Port.tcp(443), "HTTPS to S3 (gateway)")
+        else:
+            sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),
+                               "HTTPS: in an isolated VPC only the VPC endpoints and the S3 gateway answer")
+        return sg
+
+
+class TrainingPipeline(Pipeline):
     """A SageMaker Pipeline (``AWS::SageMaker::Pipeline``, child ``Resource``) whose definition is
     built in typed Python (:mod:`sagemaker_constructs.mlops.definition`) and placed inline
     (``PipelineDefinitionBody``) so every job setting shows up in a CloudFormation diff.
@@ -176,7 +496,7 @@ class TrainingPipeline(Construct):
             VPC endpoints and S3. Default: HTTPS to anywhere (in an isolated VPC that reaches only
             the VPC endpoints and S3's gateway).
         """
-        super().__init__(scope, id)
+        Construct.__init__(self, scope, id)
         self._validate(instance_type, instance_count, max_runtime, max_wait, use_spot, pipeline_name, metric_name,
                        metric_threshold, evaluation_instance_type, volume_size_gb, hyperparameters, entry_point)
         for argument, value in (("training_image", training_image), ("data_bucket", data_bucket),
@@ -186,128 +506,87 @@ class TrainingPipeline(Construct):
                 raise ValidationError(self, argument, None, "required")
         metrics = check_metric_definitions(self, metric_definitions)
         self._check_decision(evaluation_script, evaluation_image, metrics, metric_name, role, role_is_prepared)
-        chosen = private_subnets(self, vpc, subnets)
 
         self.data_bucket = data_bucket
-        self.encryption_key = encryption_key
         self.model_package_group = model_package_group
-        self.pipeline_name = pipeline_name or default_name(self, max_length=80)
-        binding = bind_role(self, role, role_is_prepared=role_is_prepared, default=lambda scope, child: JobExecutionRole(
-            scope, child, encryption_key=encryption_key, data_buckets=[data_bucket], output_bucket=data_bucket,
-            orchestrate_pipelines=True,
-        ))
-        self.role: iam.IRole = binding.role
-        grantee = binding.grantee
-        if isinstance(self.role, Construct):
-            acknowledge_iam_findings_at_synth(
-                self.role,
-                reason=(
-                    "Grants of this pipeline's own code assets (read) and model registry group "
-                    "(versions are numbered at run time, so model-package/<group>/*)."
-                    if not binding.supplied else
-                    "The statements of this pipeline's default JobExecutionRole, given to the supplied "
-                    "role: objects of the data bucket and code assets (keys chosen at run time), the "
-                    "jobs and models the steps create, SageMaker's log groups, image pulls, the ENI "
-                    "and metric calls SageMaker requires unscoped, the registry group's versions."
-                ),
-            )
-        model_package_group.grant_register(grantee)
-        self.security_groups = list(security_groups) if security_groups else [
-            self._job_security_group(vpc, s3_prefix_list_id)
-        ]
-        job = d.JobSettings(
-            role_arn=self.role.role_arn, key_arn=encryption_key.key_arn,
-            vpc_config={"Subnets": [s.subnet_id for s in chosen],
-                        "SecurityGroupIds": [g.security_group_id for g in self.security_groups]},
-        )
-
-        image_uri = training_image.bind(self, grantee)
-        serve_uri = inference_image.bind(self, grantee) if inference_image else image_uri
-        evaluation = None
-        if evaluation_script is not None:
-            eval_uri = evaluation_image.bind(self, grantee) if evaluation_image else image_uri
-            evaluation = s3_assets.Asset(self, "EvaluationScript", path=evaluation_script)
-            evaluation.grant_read(grantee)
-        code = None
-        if training_code is not None:
-            code = s3_assets.Asset(self, "TrainingCode", path=training_code)
-            code.grant_read(grantee)
-        binding.finish()
-
+        name = pipeline_name or default_name(self, max_length=80)
         runtime = int(max_runtime.to_seconds())
-        wait = int(max_wait.to_seconds()) if max_wait else min(2 * runtime, MAX_TRAINING_SECONDS)
-        base = f"s3://{data_bucket.bucket_name}/{output_prefix.strip('/')}/{self.pipeline_name}"
-        metric = (steps_of.evaluated_metric(metric_name) if evaluation is not None
-                  else steps_of.training_metric(metric_name) if metrics else None)
+        base = f"s3://{data_bucket.bucket_name}/{output_prefix.strip('/')}/{name}"
+        evaluated = evaluation_script is not None
+        threshold = Parameter.float("MetricThreshold", float(metric_threshold))
+        params = [Parameter.string("InputDataUrl", f"s3://{data_bucket.bucket_name}/{input_prefix}"),
+                  *([Parameter.string("TestDataUrl", f"s3://{data_bucket.bucket_name}/{test_prefix}")]
+                    if evaluated else []),
+                  Parameter.string("TrainingInstanceType", instance_type)]
 
-        self.parameters = steps_of.parameters(
-            input_url=f"s3://{data_bucket.bucket_name}/{input_prefix}",
-            test_url=f"s3://{data_bucket.bucket_name}/{test_prefix}" if evaluation is not None else None,
-            instance_type=instance_type, metric_threshold=metric_threshold if metric is not None else None,
+        #: The ``Train`` step (and ``Evaluate``, ``Register`` below): the typed steps of this preset.
+        self.train = st.TrainingStep(
+            TRAIN, image=training_image, inputs={"train": params[0]},
+            output_uri=st.Join(base, Execution.ID, "model", kind=st.S3_URI), instance_type=params[-1],
+            instance_count=instance_count, volume_size_gb=volume_size_gb, max_runtime=max_runtime, use_spot=use_spot,
+            max_wait=max_wait if max_wait is not None else (
+                Duration.seconds(min(2 * runtime, MAX_TRAINING_SECONDS)) if use_spot else None),
+            checkpoint_uri=f"{base}/checkpoints" if use_spot else None, hyperparameters=hyperparameters,
+            metric_definitions=metrics, code=training_code, entry_point=entry_point,
         )
-        steps: list[dict[str, Any]] = [steps_of.train(
-            job, image_uri=image_uri, instance_count=instance_count, volume_size_gb=volume_size_gb, runtime=runtime,
-            wait=wait, use_spot=use_spot, base=base, hyperparameters=hyperparameters, code=code,
-            code_path=training_code, entry_point=entry_point, metric_definitions=metrics,
-        )]
-        if evaluation is not None and evaluation_script is not None:
-            steps.append(steps_of.evaluate(job, image_uri=eval_uri, instance_type=evaluation_instance_type,
-                                           volume_size_gb=volume_size_gb, base=base, script=evaluation,
-                                           script_path=evaluation_script))
-        register = d.register_model_step(
-            REGISTER,
-            model_package_group_name=model_package_group.model_package_group_name,
-            description=f"Trained by pipeline {self.pipeline_name}",
-            image_uri=serve_uri,
-            model_data_url=d.model_artifacts(TRAIN),
-            environment=inference_environment,
+        self.train._code_asset_id = "TrainingCode"
+        self.evaluate: st.ProcessingStep | None = None
+        if evaluated:
+            self.evaluate = st.ProcessingStep(
+                EVALUATE, image=evaluation_image or training_image, code=evaluation_script,
+                instance_type=evaluation_instance_type, volume_size_gb=volume_size_gb,
+                inputs=[st.ProcessingInput("model", self.train.model_artifacts, "/opt/ml/processing/model"),
+                        st.ProcessingInput("test", params[1], "/opt/ml/processing/test")],
+                outputs=[st.ProcessingOutput("evaluation", st.Join(base, Execution.ID, "evaluation", kind=st.S3_URI),
+                                             "/opt/ml/processing/evaluation")],
+            )
+            self.evaluate._code_asset_id = "EvaluationScript"
+            report = self.evaluate.property_file(EVALUATION_REPORT, output_name="evaluation", path="evaluation.json")
+        self.register = st.RegisterModelStep(
+            REGISTER, model_package_group=model_package_group, image=inference_image or training_image,
+            model_data=self.train.model_artifacts, environment=inference_environment,
+            description=f"Trained by pipeline {name}",
             serving=serving_metadata(self, inference_image or training_image,
                                      inference_instance_types=inference_instance_types,
                                      transform_instance_types=transform_instance_types,
                                      content_types=content_types, response_types=response_types),
-            model_quality_report_uri=steps_of.evaluation_report_uri(base) if evaluation is not None else None,
+            model_quality_report_uri=(st.Join(base, Execution.ID, "evaluation", "evaluation.json", kind=st.S3_URI)
+                                      if evaluated else None),
         )
-        steps.append(register if metric is None else steps_of.decide(
-            register, metric=metric, metric_name=metric_name, higher_is_better=higher_is_better))
-        #: The pipeline definition (a dict; tokens resolve at synth).
-        self.definition: dict[str, Any] = d.pipeline_definition(self.parameters, steps)
-        self.cfn_pipeline = sagemaker.CfnPipeline(
-            self,
-            "Resource",
-            pipeline_name=self.pipeline_name,
-            role_arn=self.role.role_arn,
-            pipeline_description=f"Train, evaluate and register into {model_package_group.model_package_group_name}"
-            if evaluation is not None else f"Train and register into {model_package_group.model_package_group_name}",
-            pipeline_definition={"PipelineDefinitionBody": Stack.of(self).to_json_string(self.definition)},
-        )
-        binding.depend_on_policies(self.cfn_pipeline)
-        # An iam.Role reports its DefaultPolicy through a dependency group that is filled only at
-        # synth, so wait for the policy itself as well (SageMaker checks the role on creation).
-        default_policy = self.role.node.try_find_child("DefaultPolicy") if binding.supplied else None
-        if isinstance(default_policy, Construct):
-            self.cfn_pipeline.node.add_dependency(default_policy)
-        self.pipeline_arn = Stack.of(self).format_arn(
-            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
-        )
-
-    # ------------------------------------------------------------------ public
-    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Start, describe and stop executions of this pipeline."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["sagemaker:StartPipelineExecution", "sagemaker:DescribePipelineExecution",
-                     "sagemaker:StopPipelineExecution"],
-            resource_arns=[self.pipeline_arn, f"{self.pipeline_arn}/execution/*"],
+        metric: Expression | None = (report.json_get(f"metrics.{metric_name}.value") if evaluated
+                                     else self.train.final_metric(metric_name) if metrics else None)
+        steps: list[st.Step] = [self.train, *([self.evaluate] if self.evaluate is not None else [])]
+        if metric is None:
+            steps.append(self.register)
+        else:
+            params.append(threshold)
+            compare = (st.Condition.greater_than_or_equal(metric, threshold) if higher_is_better
+                       else st.Condition.less_than_or_equal(metric, threshold))
+            fail = st.FailStep(FAIL, message=st.Join(f"{metric_name} {'below' if higher_is_better else 'above'}",
+                                                     threshold, on=" "))
+            steps.append(st.ConditionStep(CHECK, conditions=[compare], if_steps=[self.register], else_steps=[fail]))
+        group_name = model_package_group.model_package_group_name
+        self._build(
+            steps=steps, encryption_key=encryption_key, vpc=vpc, parameters=params, role=role,
+            role_is_prepared=role_is_prepared, data_bucket=data_bucket, read_buckets=(), subnets=subnets,
+            security_groups=security_groups, s3_prefix_list_id=s3_prefix_list_id, pipeline_name=name,
+            description=(f"Train, evaluate and register into {group_name}" if evaluated
+                         else f"Train and register into {group_name}"),
+            iam_reason=(
+                "Grants of this pipeline's own code assets (read) and model registry group "
+                "(versions are numbered at run time, so model-package/<group>/*)."
+                if role is None else
+                "The statements of this pipeline's default JobExecutionRole, given to the supplied "
+                "role: objects of the data bucket and code assets (keys chosen at run time), the "
+                "jobs and models the steps create, SageMaker's log groups, image pulls, the ENI "
+                "and metric calls SageMaker requires unscoped, the registry group's versions."
+            ),
         )
 
-    def schedule(self, expression: str, *, parameters: Mapping[str, str] | None = None,
-                 id: str = "Schedule") -> scheduler.CfnSchedule:
-        """Start the pipeline on ``expression`` (``rate(...)`` or ``cron(...)``) through EventBridge
-        Scheduler, with a role (child ``<id>Role``) that may only start this pipeline, the target
-        input encrypted with the pipeline's key, and retries for 24 hours."""
-        return schedule_pipeline(self, pipeline_name=self.pipeline_name, pipeline_arn=self.pipeline_arn,
-                                 pipeline=self.cfn_pipeline, encryption_key=self.encryption_key,
-                                 expression=expression, parameters=parameters, id=id)
+    def _role_resources(self, resource_types: list[str]) -> list[str] | None:
+        # The preset's role keeps JobExecutionRole's pipeline default (training, processing, tuning
+        # and transform jobs, models), as it always had: its template is unchanged.
+        return None
 
     # ------------------------------------------------------------------ internals
     def _validate(self, instance_type, instance_count, max_runtime, max_wait, use_spot, pipeline_name, metric_name,
@@ -352,18 +631,3 @@ class TrainingPipeline(Construct):
                 raise ValidationError(self, "metric_name", metric_name, "a name without quotes")
         if role_is_prepared and role is None:
             raise ValidationError(self, ROLE_IS_PREPARED, True, "only with role= (the default role gets its grants)")
-
-    def _job_security_group(self, vpc: ec2.IVpc, s3_prefix_list_id: str | None) -> ec2.SecurityGroup:
-        sg = ec2.SecurityGroup(
-            self, "JobSecurityGroup", vpc=vpc, allow_all_outbound=False,
-            description="SageMaker pipeline jobs: traffic within the group, HTTPS to VPC endpoints and S3",
-        )
-        sg.add_ingress_rule(sg, ec2.Port.all_tcp(), "Distributed training within the group")
-        sg.add_egress_rule(sg, ec2.Port.all_tcp(), "Distributed training within the group")
-        if s3_prefix_list_id is not None:
-            sg.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(443), "HTTPS to the VPC endpoints")
-            sg.add_egress_rule(ec2.Peer.prefix_list(s3_prefix_list_id), ec2.Port.tcp(443), "HTTPS to S3 (gateway)")
-        else:
-            sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),
-                               "HTTPS: in an isolated VPC only the VPC endpoints and the S3 gateway answer")
-        return sg

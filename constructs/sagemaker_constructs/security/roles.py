@@ -779,7 +779,7 @@ class StudioUserRole(_SageMakerExecutionRole):
             description="SageMaker Studio user execution role (sagemaker-constructs)",
             permissions_boundary=permissions_boundary,
         )
-        self.data_buckets = tuple(data_buckets)
+        self.data_buckets: tuple[s3.IBucket, ...] = tuple(data_buckets)
         domain = domain_id or "*"
         if not domain_id:
             domain_text = "its domains"
@@ -791,7 +791,7 @@ class StudioUserRole(_SageMakerExecutionRole):
         self.user_profile_name = user_profile_name
         #: The customer-managed policy with the Studio permissions: spaces, apps, profiles, domain.
         #: Apart from ``policy`` because the per-user conditions would take both past IAM's size limit.
-        self.studio_policy = iam.ManagedPolicy(
+        self.studio_policy: iam.ManagedPolicy = iam.ManagedPolicy(
             self, "StudioPolicy", description="sagemaker-constructs Studio spaces and apps, per user", roles=[self]
         )
         self._allow_studio(domain, domain_text, user_profile_name or SOURCE_IDENTITY_VARIABLE)
@@ -975,6 +975,21 @@ class StudioUserRole(_SageMakerExecutionRole):
                        [b.arn_for_objects(f"{p}*") for b in self.data_buckets for p in capture_prefixes])
 
 
+#: What SageMaker Pipelines does with its role, per resource type a step creates.
+PIPELINE_STEP_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    "training-job": ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"),
+    "processing-job": ("sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                       "sagemaker:StopProcessingJob"),
+    "hyper-parameter-tuning-job": ("sagemaker:CreateHyperParameterTuningJob",
+                                   "sagemaker:DescribeHyperParameterTuningJob",
+                                   "sagemaker:StopHyperParameterTuningJob"),
+    "transform-job": ("sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"),
+    "model": ("sagemaker:CreateModel", "sagemaker:DescribeModel"),
+}
+_AUTOML_STEP_ACTIONS = ("sagemaker:CreateAutoMLJob", "sagemaker:DescribeAutoMLJob", "sagemaker:StopAutoMLJob",
+                        "sagemaker:ListCandidatesForAutoMLJob")
+
+
 class JobExecutionRole(_SageMakerExecutionRole):
     """What training, processing, tuning and transform jobs (and pipelines) run as.
 
@@ -1011,6 +1026,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
         orchestrate_pipelines: bool = False,
         role_name: str | None = None,
         permissions_boundary: iam.IManagedPolicy | None = None,
+        pipeline_resources: Sequence[str] | None = None,
     ) -> None:
         """
         :param encryption_key: the platform key (required).
@@ -1020,6 +1036,11 @@ class JobExecutionRole(_SageMakerExecutionRole):
         :param ecr_repositories: repositories of the job images. Default: this account's
             repositories in this region. (SageMaker's own images need no permission here.)
         :param orchestrate_pipelines: also be a SageMaker Pipelines execution role. Default: false.
+        :param pipeline_resources: with ``orchestrate_pipelines``, the SageMaker resource types the
+            pipeline's steps create (``training-job``, ``processing-job``,
+            ``hyper-parameter-tuning-job``, ``transform-job``, ``model``, ``automl-job``): only
+            their create, describe and stop actions are allowed (``Pipeline`` passes the types of
+            its steps). Default: training, processing, tuning and transform jobs and models.
         :param role_name: Default: a CloudFormation-generated name.
         :param permissions_boundary: Default: none.
         """
@@ -1031,7 +1052,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
             description="SageMaker job execution role (sagemaker-constructs)",
             permissions_boundary=permissions_boundary,
         )
-        self.data_buckets = tuple(data_buckets)
+        self.data_buckets: tuple[s3.IBucket, ...] = tuple(data_buckets)
         self.output_bucket = output_bucket
         self._allow_buckets("ReadDataBuckets", self.data_buckets, ["s3:GetObject"],
                             ["s3:ListBucket", "s3:GetBucketLocation"])
@@ -1044,15 +1065,13 @@ class JobExecutionRole(_SageMakerExecutionRole):
         self._allow_ecr_pull(ecr_repositories)
         self._allow_log_writes("/aws/sagemaker/")
         if orchestrate_pipelines:
-            actions = [
-                "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
-                "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
-                "sagemaker:StopHyperParameterTuningJob",
-                "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
-                "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags",
-            ]
-            types = ("training-job", "processing-job", "hyper-parameter-tuning-job", "transform-job", "model")
+            types = tuple(PIPELINE_STEP_ACTIONS) if pipeline_resources is None else tuple(pipeline_resources)
+            for kind in types:
+                if kind not in PIPELINE_STEP_ACTIONS and kind != "automl-job":
+                    raise ValidationError(self, "pipeline_resources", kind,
+                                          f"allowed: {', '.join([*PIPELINE_STEP_ACTIONS, 'automl-job'])}")
+            actions = [a for t in types for a in PIPELINE_STEP_ACTIONS.get(t, _AUTOML_STEP_ACTIONS)]
+            actions.append("sagemaker:AddTags")
             self._allow(
                 actions,
                 [self._sagemaker_arn(t) for t in types],
@@ -1125,7 +1144,7 @@ class ModelHostingRole(_SageMakerExecutionRole):
             description="SageMaker model hosting execution role (sagemaker-constructs)",
             permissions_boundary=permissions_boundary,
         )
-        self.model_data_buckets = tuple(model_data_buckets)
+        self.model_data_buckets: tuple[s3.IBucket, ...] = tuple(model_data_buckets)
         self._allow_buckets("ReadModelArtifacts", self.model_data_buckets, ["s3:GetObject"],
                             ["s3:ListBucket", "s3:GetBucketLocation"])
         key_actions = ["kms:Decrypt", "kms:DescribeKey"]
