@@ -110,18 +110,23 @@ class SageMaker:
         self.stub.add_client_error(method, code, message, status)
 
 
+TAGS = [{"Key": "sagemaker-constructs:model-package-arn", "Value": PACKAGE_ARN},
+        {"Key": "sagemaker-constructs:deployed-by", "Value": "platform"}]
+
+
 def expected_model(**overrides) -> dict:
     return {"ModelName": TARGET, "ExecutionRoleArn": ROLE,
             "PrimaryContainer": {"Image": IMAGE, "ModelDataUrl": MODEL_DATA,
                                  "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}},
             "EnableNetworkIsolation": True,
-            "Tags": [{"Key": "sagemaker-constructs:model-package-arn", "Value": PACKAGE_ARN}], **overrides}
+            "Tags": TAGS, **overrides}
 
 
 def expected_config(variant: dict | None = None, **overrides) -> dict:
     return {"EndpointConfigName": TARGET, "ProductionVariants": [{
         "VariantName": "AllTraffic", "ModelName": TARGET, "InitialVariantWeight": 1.0, "InstanceType": "ml.m5.xlarge",
-        "ContainerStartupHealthCheckTimeoutInSeconds": 600, "InitialInstanceCount": 4, **(variant or {})}], **overrides}
+        "ContainerStartupHealthCheckTimeoutInSeconds": 600, "InitialInstanceCount": 4, **(variant or {})}],
+        "Tags": TAGS, **overrides}
 
 
 @pytest.fixture
@@ -190,7 +195,7 @@ def test_serverless_variant_keeps_its_serverless_config(sm):
     sm.stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:x/y"}, {
         "EndpointConfigName": TARGET, "ProductionVariants": [{
             "VariantName": "AllTraffic", "ModelName": TARGET, "InitialVariantWeight": 1.0,
-            "ServerlessConfig": serverless}]})
+            "ServerlessConfig": serverless}], "Tags": TAGS})
     sm.update()
     assert doa.handler(event(), None)["decision"] == "deployed"
 

@@ -63,6 +63,9 @@ CARRIED_VARIANT_KEYS = (
     "InferenceAmiVersion", "EnableSSMAccess", "CoreDumpConfig",
 )
 PACKAGE_TAG = "sagemaker-constructs:model-package-arn"
+#: The tag StudioUserRole's guardrails read: Studio users (but platform admins) may not update or
+#: delete what the platform deployed. Same key and value as security/roles.py PLATFORM_RESOURCE_TAG_*.
+PLATFORM_TAG = {"Key": "sagemaker-constructs:deployed-by", "Value": "platform"}
 
 
 class DeploymentError(RuntimeError):
@@ -81,11 +84,11 @@ class Settings:
     group: str
     role_arn: str
     variant: str = "AllTraffic"
-    deployment_config: dict | None = None
-    vpc_config: dict | None = None
+    deployment_config: dict[str, Any] | None = None
+    vpc_config: dict[str, Any] | None = None
     network_isolation: bool = True
     kms_key_arn: str | None = None
-    data_capture: dict | None = None
+    data_capture: dict[str, Any] | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -219,7 +222,7 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def handler(event: dict, context: Any) -> dict:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Deploy approved model packages to ``ENDPOINT_NAME``; see the module docstring.
 
     Takes the EventBridge event itself, or an SQS batch of them (the construct buffers approvals in
@@ -239,7 +242,7 @@ def handler(event: dict, context: Any) -> dict:
     return {"batchItemFailures": failures, "results": results}
 
 
-def deploy(event: dict) -> dict:
+def deploy(event: dict[str, Any]) -> dict[str, Any]:
     """Deploy the approved model package of one EventBridge event."""
     settings = Settings.from_env()
     detail = event.get("detail") or {}
@@ -284,12 +287,13 @@ def deploy(event: dict) -> dict:
              **({"PrimaryContainer": containers[0]} if len(containers) == 1 else {"Containers": containers}),
              "EnableNetworkIsolation": settings.network_isolation,
              **({"VpcConfig": settings.vpc_config} if settings.vpc_config else {}),
-             "Tags": [{"Key": PACKAGE_TAG, "Value": arn}]}
+             "Tags": [{"Key": PACKAGE_TAG, "Value": arn}, PLATFORM_TAG]}
     model_created = bool(_call("create_model", ids, exists_ok=True, **model))
     endpoint_config = {"EndpointConfigName": name,
                        "ProductionVariants": [_variant(settings, endpoint, config, name)],
                        **({"KmsKeyId": settings.kms_key_arn} if settings.kms_key_arn else {}),
-                       **({"DataCaptureConfig": settings.data_capture} if settings.data_capture else {})}
+                       **({"DataCaptureConfig": settings.data_capture} if settings.data_capture else {}),
+                       "Tags": [{"Key": PACKAGE_TAG, "Value": arn}, PLATFORM_TAG]}
     config_created = bool(_call("create_endpoint_config", ids, exists_ok=True, **endpoint_config))
     _call("update_endpoint", ids, EndpointName=settings.endpoint, EndpointConfigName=name,
           RetainAllVariantProperties=False,

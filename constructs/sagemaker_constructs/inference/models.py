@@ -25,7 +25,7 @@ from ..errors import ValidationError, check_pattern
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role
-from ..security.roles import ModelHostingRole
+from ..security.roles import ModelHostingRole, tag_platform_resource
 
 _IMAGE_URI = r"[^\s]{1,255}"
 _ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
@@ -35,7 +35,7 @@ class ContainerImage:
     """An inference container image. Create with one of the ``from_*`` class methods."""
 
     def __init__(self, *, uri: str | None = None, repository: ecr.IRepository | None = None, tag: str = "latest",
-                 directory: str | None = None, asset_options: Mapping | None = None,
+                 directory: str | None = None, asset_options: Mapping[str, Any] | None = None,
                  regional: tuple[Mapping[str, str], str] | None = None) -> None:
         self._regional = regional
         self._uri = uri
@@ -75,7 +75,7 @@ class ContainerImage:
         return cls(repository=repository, tag=tag)
 
     @classmethod
-    def from_asset(cls, directory: str, **asset_options) -> "ContainerImage":
+    def from_asset(cls, directory: str, **asset_options: Any) -> "ContainerImage":
         """An image built from a Dockerfile in ``directory`` when the app is deployed (synth needs
         no Docker). ``asset_options`` go to ``ecr_assets.DockerImageAsset``."""
         return cls(directory=directory, asset_options=asset_options)
@@ -200,6 +200,8 @@ class Model(Construct):
         :param multi_model: host many models from the ``model_data`` prefix. Default: false.
         """
         super().__init__(scope, id)
+        # Studio personas other than PLATFORM_ADMIN may not update or delete it (StudioUserRole).
+        tag_platform_resource(self)
         check_name(self, "model_name", model_name)
         if image is None:
             raise ValidationError(self, "image", None, "a ContainerImage is required")
@@ -235,8 +237,8 @@ class Model(Construct):
                     "known at run time."
                 ),
             )
-        self.image_uri = image.bind(self, binding.grantee)
-        self.model_data_url = model_data.bind(self, binding.grantee) if model_data is not None else None
+        self.image_uri: str = image.bind(self, binding.grantee)
+        self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
         binding.finish()
 
         vpc_config = None
@@ -261,7 +263,7 @@ class Model(Construct):
 
         # No generated name by default: a model is immutable, and CloudFormation can replace it
         # only when it may choose the new one's name.
-        self.cfn_model = sagemaker.CfnModel(
+        self.cfn_model: sagemaker.CfnModel = sagemaker.CfnModel(
             self,
             "Resource",
             model_name=model_name,

@@ -103,9 +103,9 @@ class ImportedEndpoint(_EndpointMixin, Resource):
     def __init__(self, scope: Construct, id: str, *, endpoint_name: str, variant_name: str = VARIANT_NAME) -> None:
         super().__init__(scope, id)
         check_name(self, "endpoint_name", endpoint_name)
-        self.endpoint_name = endpoint_name
-        self.variant_name = variant_name
-        self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
+        self.endpoint_name: str = endpoint_name
+        self.variant_name: str = variant_name
+        self.endpoint_arn: str = endpoint_arn_for(self, endpoint_name)
 
 
 class EndpointBase(_EndpointMixin, Construct):
@@ -119,9 +119,15 @@ class EndpointBase(_EndpointMixin, Construct):
         for ``exclude_retained`` properties."""
         from aws_cdk import aws_sagemaker as sagemaker
 
+        from ...security.roles import tag_platform_resource
+        from aws_cdk import aws_applicationautoscaling as appscaling
+
         from .autoscaling import scale_variant
 
-        self.cfn_endpoint = sagemaker.CfnEndpoint(
+        # Studio personas other than PLATFORM_ADMIN may not update or delete the endpoint or its
+        # configs (StudioUserRole's guardrails read this tag).
+        tag_platform_resource(self)
+        self.cfn_endpoint: sagemaker.CfnEndpoint = sagemaker.CfnEndpoint(
             self,
             "Resource",
             endpoint_name=self.endpoint_name,
@@ -133,8 +139,8 @@ class EndpointBase(_EndpointMixin, Construct):
             ] if autoscaling and exclude_retained else None,
         )
         # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
-        self.endpoint_arn = endpoint_arn_for(self, self.endpoint_name)
-        self.scalable_target = None
+        self.endpoint_arn: str = endpoint_arn_for(self, self.endpoint_name)
+        self.scalable_target: appscaling.ScalableTarget | None = None
         if autoscaling:
             self.scalable_target = scale_variant(
                 self, endpoint_name=self.endpoint_name, variant_name=self.variant_name,
