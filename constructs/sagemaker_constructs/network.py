@@ -197,7 +197,7 @@ class IsolatedNetwork(Construct):
         service_names = resolve_endpoints(self, endpoints)
 
         self.encryption_key: kms.IKey = encryption_key or PlatformKey(self, "Key", description="VPC flow logs")
-        self.vpc = ec2.Vpc(
+        self.vpc: ec2.Vpc = ec2.Vpc(
             self,
             "Resource",
             vpc_name=vpc_name,
@@ -214,14 +214,14 @@ class IsolatedNetwork(Construct):
                 )
             ],
         )
-        self.flow_log_group = logs.LogGroup(
+        self.flow_log_group: logs.LogGroup = logs.LogGroup(
             self,
             "FlowLogs",
             encryption_key=self.encryption_key,
             retention=flow_log_retention,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.flow_log = self.vpc.add_flow_log(
+        self.flow_log: ec2.FlowLog = self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
@@ -232,10 +232,10 @@ class IsolatedNetwork(Construct):
             nag=across_packs("IAMNoInlinePolicy"),
         )
         subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        self.s3_endpoint = self.vpc.add_gateway_endpoint(
+        self.s3_endpoint: ec2.GatewayVpcEndpoint = self.vpc.add_gateway_endpoint(
             "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[subnets]
         )
-        self.endpoint_security_group = ec2.SecurityGroup(
+        self.endpoint_security_group: ec2.SecurityGroup = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,

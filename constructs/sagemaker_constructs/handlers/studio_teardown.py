@@ -157,7 +157,7 @@ def _template_resources(stack_id: str) -> dict | None:
     return resources if isinstance(resources, dict) else None
 
 
-def decide(event: dict) -> dict:
+def decide(event: dict[str, Any]) -> dict[str, Any]:
     """Whether this Delete tears the domain down (``{"Act": bool, "Reason": str}``); one log line.
 
     Raises what the CloudFormation calls raise (callers retry transient errors on the next poll)."""
@@ -427,7 +427,7 @@ def _deferred(what: str, domain_id: str, err: Exception) -> None:
     _log(f"{what}: transient error, retried on the next poll", domain_id=domain_id, reason=reason, detail=str(err))
 
 
-def on_event(event: dict, context: Any) -> dict:
+def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Create/Update: look up the S3 prefix list if asked (``S3PrefixListName``), no teardown work.
     Delete: decide whether the domain goes (see the module's table); if so, start deleting its apps."""
     props = event.get("ResourceProperties", {})
@@ -460,7 +460,7 @@ def on_event(event: dict, context: Any) -> dict:
     return response
 
 
-def is_complete(event: dict, context: Any) -> dict:
+def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Create/Update: complete. Delete: complete at once when the domain stays; otherwise advance the
     teardown one step, not complete while work remains or after a transient error."""
     if event["RequestType"] != "Delete":

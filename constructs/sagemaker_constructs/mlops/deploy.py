@@ -234,7 +234,7 @@ class DeployOnApproval(SecureFunction):
         self.function.add_event_source(event_sources.SqsEventSource(
             self.approvals_queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2,
         ))
-        self.rule = events.Rule(
+        self.rule: events.Rule = events.Rule(
             self,
             "Rule",
             description=f"Approved versions of {model_package_group.model_package_group_name}",
@@ -255,7 +255,7 @@ class DeployOnApproval(SecureFunction):
     def _own_resources(self) -> list[iam.PolicyStatement]:
         # Approvals wait in a queue, so one that arrives during a rollout is retried every
         # retry_interval until the endpoint is free, instead of exhausting Lambda's 3-minute retries.
-        self.approvals_queue = sqs.Queue(
+        self.approvals_queue: sqs.Queue = sqs.Queue(
             self,
             "ApprovalQueue",
             encryption=sqs.QueueEncryption.KMS,
@@ -267,7 +267,7 @@ class DeployOnApproval(SecureFunction):
             removal_policy=self._queue_removal_policy,
         )
         #: Alarm when an approval has waited longer than ``approval_age_alarm``.
-        self.approval_age_alarm = self._queue_alarm(
+        self.approval_age_alarm: cloudwatch.Alarm = self._queue_alarm(
             "ApprovalAgeAlarm", self.approvals_queue.metric_approximate_age_of_oldest_message(
                 statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(5)),
             threshold=self._approval_age.to_seconds(), alarm_topic=self._alarm_topic,

@@ -157,7 +157,7 @@ class ModelMonitor(Construct):
             ANALYZER_IMAGE_ACCOUNTS, "sagemaker-model-monitor-analyzer").bind(self, binding.grantee)
         binding.finish()
         key_arn = encryption_key.key_arn
-        self.job_definition = sagemaker.CfnDataQualityJobDefinition(
+        self.job_definition: sagemaker.CfnDataQualityJobDefinition = sagemaker.CfnDataQualityJobDefinition(
             self,
             "JobDefinition",
             role_arn=self.role.role_arn,
@@ -192,8 +192,8 @@ class ModelMonitor(Construct):
         )
         self.job_definition.node.add_dependency(endpoint)
         binding.depend_on_policies(self.job_definition)
-        self.schedule_name = f"{endpoint.endpoint_name[:50]}-data-quality"
-        self.cfn_schedule = sagemaker.CfnMonitoringSchedule(
+        self.schedule_name: str = f"{endpoint.endpoint_name[:50]}-data-quality"
+        self.cfn_schedule: sagemaker.CfnMonitoringSchedule = sagemaker.CfnMonitoringSchedule(
             self,
             "Resource",
             monitoring_schedule_name=self.schedule_name,
@@ -213,7 +213,7 @@ class ModelMonitor(Construct):
             )
             for i, feature in enumerate(features)
         }
-        self.violations_alarm = cloudwatch.Alarm(
+        self.violations_alarm: cloudwatch.Alarm = cloudwatch.Alarm(
             self,
             "ViolationsAlarm",
             alarm_description=f"{endpoint.endpoint_name}: data drift from the baseline ({', '.join(features)})",

@@ -59,11 +59,11 @@ class ImportedModelPackageGroup(_GroupGrants, Resource):
         check_name(self, "model_package_group_name", model_package_group_name)
         if not model_package_group_name:
             raise ValidationError(self, "model_package_group_name", model_package_group_name, "the group's name")
-        self.model_package_group_name = model_package_group_name
-        self.model_package_group_arn = Stack.of(self).format_arn(
+        self.model_package_group_name: str = model_package_group_name
+        self.model_package_group_arn: str = Stack.of(self).format_arn(
             service="sagemaker", resource="model-package-group", resource_name=model_package_group_name.lower(),
             arn_format=ArnFormat.SLASH_RESOURCE_NAME)
-        self.model_package_arn_pattern = _version_arn_pattern(self, model_package_group_name)
+        self.model_package_arn_pattern: str = _version_arn_pattern(self, model_package_group_name)
 
 
 class ModelPackageGroup(_GroupGrants, Construct):
@@ -81,15 +81,15 @@ class ModelPackageGroup(_GroupGrants, Construct):
         check_name(self, "model_package_group_name", model_package_group_name)
         if description is not None and len(description) > 1024:
             raise ValidationError(self, "description", f"{len(description)} characters", "at most 1024 characters")
-        self.model_package_group_name = model_package_group_name
-        self.cfn_model_package_group = sagemaker.CfnModelPackageGroup(
+        self.model_package_group_name: str = model_package_group_name
+        self.cfn_model_package_group: sagemaker.CfnModelPackageGroup = sagemaker.CfnModelPackageGroup(
             self, "Resource", model_package_group_name=model_package_group_name,
             model_package_group_description=description,
         )
         self.cfn_model_package_group.apply_removal_policy(removal_policy)
-        self.model_package_group_arn = self.cfn_model_package_group.attr_model_package_group_arn
+        self.model_package_group_arn: str = self.cfn_model_package_group.attr_model_package_group_arn
         #: ARN pattern of this group's versions (SageMaker lower-cases names in ARNs).
-        self.model_package_arn_pattern = _version_arn_pattern(self, model_package_group_name)
+        self.model_package_arn_pattern: str = _version_arn_pattern(self, model_package_group_name)
 
     @classmethod
     def from_model_package_group_name(cls, scope: Construct, id: str,

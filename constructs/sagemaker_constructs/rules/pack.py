@@ -12,7 +12,13 @@ import json
 from typing import Any, Mapping, Sequence
 
 import jsii
-from aws_cdk import IPolicyValidationPlugin, PolicyValidationPluginReport, PolicyViolatingResource, PolicyViolation
+from aws_cdk import (
+    IPolicyValidationContextBeta1,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+)
 from constructs import IConstruct
 
 from . import (
@@ -107,7 +113,8 @@ class SageMakerChecks:
     def version(self) -> str:
         return "0.1.0"
 
-    def validate(self, context) -> PolicyValidationPluginReport:  # noqa: ANN001 - jsii context
+    def validate(self, context: IPolicyValidationContextBeta1) -> PolicyValidationPluginReport:
+        """Run every rule on the templates CDK hands over (``context.template_paths``)."""
         by_rule: dict[str, list[PolicyViolatingResource]] = {}
         for path in context.template_paths:
             with open(path, encoding="utf-8") as f:

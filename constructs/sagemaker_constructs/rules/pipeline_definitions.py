@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from ._base import props
 
 
-def pipeline_definition(resource: Mapping[str, Any]) -> dict | None:
+def pipeline_definition(resource: Mapping[str, Any]) -> dict[str, Any] | None:
     """The inline definition of an ``AWS::SageMaker::Pipeline`` resource, references rendered as
     ``TOKEN``; None when it lives in S3 or cannot be read at synth."""
     body = (props(resource).get("PipelineDefinition") or {}).get("PipelineDefinitionBody")
@@ -22,9 +22,9 @@ def pipeline_definition(resource: Mapping[str, Any]) -> dict | None:
         return None
 
 
-def pipeline_steps(steps: list) -> list[dict]:
+def pipeline_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every step of a definition's ``Steps``, including those inside condition steps."""
-    found = []
+    found: list[dict[str, Any]] = []
     for step in steps or []:
         found.append(step)
         if step.get("Type") == "Condition":

@@ -100,10 +100,10 @@ class AuditTrail(Construct):
                 s3.ObjectLockRetention.governance(object_lock_retention) if object_lock_retention is not None else None
             ),
         )
-        self.log_group = logs.LogGroup(
+        self.log_group: logs.LogGroup = logs.LogGroup(
             self, "LogGroup", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
         )
-        self.trail = cloudtrail.Trail(
+        self.trail: cloudtrail.Trail = cloudtrail.Trail(
             self,
             "Resource",
             trail_name=trail_name,

@@ -196,10 +196,10 @@ class StudioDomain(Construct):
         self.encryption_key = encryption_key
         self.subnets = chosen
         self.home_efs_removal_policy = home_efs_removal_policy
-        self.domain_name = domain_name or default_name(self)
+        self.domain_name: str = domain_name or default_name(self)
         self._profiles: dict[str, UserProfile] = {}
 
-        self.security_group = self._security_group(vpc, endpoint_security_group)
+        self.security_group: ec2.SecurityGroup = self._security_group(vpc, endpoint_security_group)
         idle = sagemaker.CfnDomain.AppLifecycleManagementProperty(
             idle_settings=sagemaker.CfnDomain.IdleSettingsProperty(
                 lifecycle_management="ENABLED",
@@ -253,7 +253,7 @@ class StudioDomain(Construct):
         user_settings, space_settings = settings(
             default_execution_role.role_arn if default_execution_role else "placeholder"
         )
-        self.cfn_domain = sagemaker.CfnDomain(
+        self.cfn_domain: sagemaker.CfnDomain = sagemaker.CfnDomain(
             self,
             "Resource",
             domain_name=self.domain_name,

@@ -29,14 +29,14 @@ class UserProfile(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.user_profile_name = user_profile_name
-        self.execution_role = execution_role or domain.execution_role
+        self.execution_role: iam.IRole = execution_role or domain.execution_role
         settings = None
         if execution_role is not None:
             settings = sagemaker.CfnUserProfile.UserSettingsProperty(
                 execution_role=execution_role.role_arn,
                 security_groups=[domain.security_group.security_group_id],
             )
-        self.cfn_user_profile = sagemaker.CfnUserProfile(
+        self.cfn_user_profile: sagemaker.CfnUserProfile = sagemaker.CfnUserProfile(
             self,
             "Resource",
             domain_id=domain.domain_id,

@@ -102,15 +102,15 @@ class TeardownProvider(Construct):
                 resources=[Aws.STACK_ID],
             ),
         ]
-        self.role = iam.Role(
+        self.role: iam.Role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=("Studio teardown: when the domain is deleted, deletes its apps, spaces, EFS mount targets "
                          "and network leftovers (and, if asked, its home EFS)"),
         )
-        self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
-        self.log_group = logs.LogGroup(
+        self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
+        self.log_group: logs.LogGroup = logs.LogGroup(
             self, "Logs", encryption_key=encryption_key, retention=log_retention,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -140,7 +140,7 @@ class TeardownProvider(Construct):
                 log_group=self.log_group,
                 description=f"Studio teardown ({name}) for domain {domain_name}",
             )
-        self.provider = cr.Provider(
+        self.provider: cr.Provider = cr.Provider(
             self,
             "Provider",
             on_event_handler=self.functions["OnEvent"],

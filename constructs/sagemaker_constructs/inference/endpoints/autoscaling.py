@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct, IDependable
 
 
@@ -42,3 +43,54 @@ def scale_variant(
         scale_out_cooldown=scale_out_cooldown,
     )
     return target
+
+
+def register_target(
+    scope: Construct,
+    id: str,
+    *,
+    resource_id: str,
+    dimension: str,
+    min_capacity: int,
+    max_capacity: int,
+    depends_on: IDependable,
+) -> appscaling.ScalableTarget:
+    """A SageMaker scalable target (child ``id`` of ``scope``) that waits for ``depends_on``."""
+    target = appscaling.ScalableTarget(
+        scope, id, service_namespace=appscaling.ServiceNamespace.SAGEMAKER, resource_id=resource_id,
+        scalable_dimension=dimension, min_capacity=min_capacity, max_capacity=max_capacity,
+    )
+    target.node.add_dependency(depends_on)
+    return target
+
+
+def wake_from_zero(
+    scope: Construct,
+    id: str,
+    *,
+    target: appscaling.ScalableTarget,
+    metric: cloudwatch.Metric,
+    aggregation: appscaling.MetricAggregationType,
+    cooldown: Duration,
+    evaluation_periods: int,
+    description: str,
+) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
+    """The step-scaling policy that adds one unit of capacity when ``metric`` reaches 1 (child
+    ``id``), and the alarm that runs it (child ``<id>Alarm``): how a target at zero capacity
+    scales out again, as SageMaker documents it for inference components
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html)
+    and asynchronous endpoints (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-autoscale.html)."""
+    from aws_cdk import aws_cloudwatch_actions as cw_actions
+
+    action = appscaling.StepScalingAction(
+        scope, id, scaling_target=target, adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+        cooldown=cooldown, metric_aggregation_type=aggregation,
+    )
+    action.add_adjustment(adjustment=1, lower_bound=0)
+    alarm = cloudwatch.Alarm(
+        scope, f"{id}Alarm", alarm_description=description, metric=metric, threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=evaluation_periods, treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+    )
+    alarm.add_alarm_action(cw_actions.ApplicationScalingAction(action))
+    return action, alarm

@@ -9,8 +9,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ...errors import check_pattern
-from ...validation.instances import INSTANCE_TYPE_PATTERN
+from ...validation.catalog import check_instance_type as _check_catalog
 from ...validation.naming import check_name
 
 #: The production variant name every endpoint of this library uses.
@@ -18,9 +17,10 @@ VARIANT_NAME = "AllTraffic"
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
 
 
-def check_instance_type(scope: Construct, instance_type: str) -> None:
-    check_pattern(scope, "instance_type", instance_type, INSTANCE_TYPE_PATTERN,
-                  description="an instance type of the form ml.<family>.<size>, e.g. ml.m5.xlarge")
+def check_instance_type(scope: Construct, instance_type: str, *, use: str = "hosting",
+                        argument: str = "instance_type") -> None:
+    """Raise unless ``instance_type`` is one SageMaker offers for ``use`` (the instance-type catalog)."""
+    _check_catalog(scope, argument, instance_type, use=use)
 
 
 def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
@@ -120,6 +120,8 @@ class EndpointBase(_EndpointMixin, Construct):
         from aws_cdk import aws_sagemaker as sagemaker
 
         from ...security.roles import tag_platform_resource
+        from aws_cdk import aws_applicationautoscaling as appscaling
+
         from aws_cdk import aws_applicationautoscaling as appscaling
 
         from .autoscaling import scale_variant

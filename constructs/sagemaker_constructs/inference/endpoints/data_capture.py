@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -45,10 +45,10 @@ class DataCapture:
     def key_for(self, endpoint_key: kms.IKey | None) -> kms.IKey | None:
         return self.encryption_key or self.bucket.encryption_key or endpoint_key
 
-    def api(self, endpoint_key: kms.IKey | None) -> dict:
+    def api(self, endpoint_key: kms.IKey | None) -> dict[str, Any]:
         """The same settings as CreateEndpointConfig's ``DataCaptureConfig`` (for DeployOnApproval)."""
         key = self.key_for(endpoint_key)
-        config: dict = {
+        config: dict[str, Any] = {
             "EnableCapture": True,
             "InitialSamplingPercentage": self.sampling_percentage,
             "DestinationS3Uri": self.bucket.s3_url_for_object(self.prefix),

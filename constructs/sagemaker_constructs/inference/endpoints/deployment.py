@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -95,9 +95,9 @@ class DeploymentGuardrail:
             return sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=self.step_percent)
         return None
 
-    def api(self, alarms: Sequence[cloudwatch.IAlarm]) -> dict:
+    def api(self, alarms: Sequence[cloudwatch.IAlarm]) -> dict[str, Any]:
         """The same configuration as UpdateEndpoint's ``DeploymentConfig`` (for DeployOnApproval)."""
-        routing: dict = {"Type": self.mode, "WaitIntervalInSeconds": int(self.wait.to_seconds())}
+        routing: dict[str, Any] = {"Type": self.mode, "WaitIntervalInSeconds": int(self.wait.to_seconds())}
         size = ({"Type": "INSTANCE_COUNT", "Value": self.step_instances} if self.step_instances is not None
                 else {"Type": "CAPACITY_PERCENT", "Value": self.step_percent} if self.step_percent is not None else None)
         if size and self.mode == "CANARY":

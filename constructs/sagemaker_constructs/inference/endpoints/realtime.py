@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import Duration, Resource, Token
+from aws_cdk import Duration, Resource, TimeZone, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -69,6 +69,9 @@ class _InstanceEndpoint(EndpointBase):
 
         self.model = model
         self.instance_type = instance_type
+        #: The autoscaling bounds (None without autoscaling): what ``scale_on_schedule`` may set.
+        self.min_instance_count = instance_count
+        self.max_instance_count = max_instance_count
         self.endpoint_name = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
         self.encryption_key = encryption_key
         volume_key = None if has_instance_storage(instance_type) else encryption_key
@@ -129,6 +132,35 @@ class _InstanceEndpoint(EndpointBase):
                 "metric": appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
                 "target_value": float(target_invocations_per_instance or 100),
             },
+        )
+
+    def scale_on_schedule(self, id: str, *, schedule: "str | appscaling.Schedule", min_capacity: int | None = None,
+                          max_capacity: int | None = None, time_zone: "str | TimeZone | None" = None) -> None:
+        """Change the autoscaling bounds (instance counts) at the times ``schedule`` names, e.g.
+        ``scale_on_schedule("Nights", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1)`` and
+        ``scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=2)``.
+
+        The bounds stay until another action changes them (a scheduled action is a change, not
+        a window). Scheduled capacities lie between 1 (instance-backed real-time endpoints cannot
+        scale to zero; only asynchronous and inference-component endpoints can) and
+        ``max_instance_count``; the endpoint needs autoscaling (``max_instance_count``).
+
+        :param id: the scheduled action's name, unique on this endpoint.
+        :param schedule: ``at(...)``, ``rate(...)`` or ``cron(<6 fields>)`` (or an
+            ``appscaling.Schedule``).
+        :param min_capacity: the new minimum. Default: unchanged.
+        :param max_capacity: the new maximum. Default: unchanged.
+        :param time_zone: an IANA time zone for ``at``/``cron``. Default: UTC.
+        """
+        from .schedules import add_scheduled_action
+
+        add_scheduled_action(
+            self, self.scalable_target, id, schedule=schedule, min_capacity=min_capacity, max_capacity=max_capacity,
+            time_zone=time_zone, floor=1, ceiling=self.max_instance_count, unit="instances",
+            floor_reason=("real-time and multi-model endpoints cannot scale to zero instances (only asynchronous "
+                          "and inference-component endpoints can: AsyncEndpoint, InferenceComponentEndpoint); "
+                          "at least 1"),
+            no_target_reason="schedules change the autoscaling bounds: give the endpoint max_instance_count",
         )
 
     @classmethod

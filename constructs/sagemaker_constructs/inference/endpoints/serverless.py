@@ -105,8 +105,8 @@ class ServerlessEndpoint(EndpointBase):
             nag=["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"],
             checkov=["CKV_AWS_370"],
         )
-        self.endpoint_name = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
-        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
+        self.endpoint_name: str = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
+        self.cfn_endpoint_config: sagemaker.CfnEndpointConfig = sagemaker.CfnEndpointConfig(
             self,
             "Config",
             endpoint_config_name=endpoint_config_name,

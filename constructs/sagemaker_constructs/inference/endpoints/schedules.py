@@ -1,0 +1,125 @@
+"""Scheduled scaling of instance-backed endpoints: ``scale_on_schedule`` and its validation.
+
+A scheduled action sets a scalable target's ``MinCapacity``/``MaxCapacity`` at the times its
+schedule names, and the new bounds stay until another action changes them (Application Auto
+Scaling keeps no memory of the previous values: "Application Auto Scaling does not keep track
+of previous values and revert back to them after the end time",
+https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html).
+So office hours take two actions: one that raises the minimum in the morning, one that lowers it
+in the evening.
+
+Schedules (PutScheduledAction ``Schedule``,
+https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html):
+``at(yyyy-mm-ddThh:mm:ss)``, ``rate(<positive integer> minute|minutes|hour|hours|day|days)``, or
+``cron(<six fields>)``: minutes, hours, day-of-month, month, day-of-week, year (the EventBridge
+cron syntax; one of day-of-month and day-of-week is ``?``). ``at`` and ``cron`` are in UTC unless
+``time_zone`` names an IANA time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from aws_cdk import TimeZone, Token
+from aws_cdk import aws_applicationautoscaling as appscaling
+from constructs import Construct
+
+from ...errors import ValidationError, check_int_range
+
+_AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
+_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
+_CRON = re.compile(r"cron\((.*)\)")
+# One cron field: values, names, ranges, lists, steps, wildcards and the L/W/# forms EventBridge allows.
+_CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/\-#LW]+")
+#: ScheduledActionName: 1-256 characters, none of ``:``, ``/``, ``|`` or control characters.
+_ACTION_NAME = re.compile(r"[^:/|\x00-\x1f\x7f-\x9f]{1,256}")
+SCHEDULE_RULE = ("at(yyyy-mm-ddThh:mm:ss), rate(<positive integer> minute|minutes|hour|hours|day|days) or "
+                 "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with one of day-of-month "
+                 "and day-of-week '?' (Application Auto Scaling's schedule expressions)")
+
+
+def schedule_expression(schedule: "str | appscaling.Schedule") -> str:
+    return schedule.expression_string if isinstance(schedule, appscaling.Schedule) else schedule
+
+
+def check_schedule(scope: Construct, schedule: "str | appscaling.Schedule") -> str:
+    """The expression of ``schedule``; raise ``ValidationError`` unless Application Auto Scaling
+    accepts its form (Tokens pass)."""
+    expression = schedule_expression(schedule)
+    if not isinstance(expression, str):
+        raise ValidationError(scope, "schedule", expression, SCHEDULE_RULE)
+    if Token.is_unresolved(expression):
+        return expression
+    if _AT.fullmatch(expression) or _RATE.fullmatch(expression):
+        return expression
+    cron = _CRON.fullmatch(expression)
+    if cron is not None:
+        fields = cron.group(1).split()
+        if (len(fields) == 6 and all(_CRON_FIELD.fullmatch(f) for f in fields)
+                and "?" in (fields[2], fields[4]) and (fields[2], fields[4]) != ("?", "?")):
+            return expression
+    raise ValidationError(scope, "schedule", expression, SCHEDULE_RULE)
+
+
+def _time_zone(scope: Construct, time_zone: "str | TimeZone | None") -> TimeZone | None:
+    if time_zone is None or isinstance(time_zone, TimeZone):
+        return time_zone
+    if not Token.is_unresolved(time_zone):
+        try:
+            import zoneinfo
+
+            zoneinfo.ZoneInfo(time_zone)
+        except (ValueError, KeyError, OSError, ImportError) as error:  # ZoneInfoNotFoundError is a KeyError
+            raise ValidationError(scope, "time_zone", time_zone,
+                                  "an IANA time zone name, e.g. Europe/Berlin or America/New_York") from error
+    return TimeZone.of(time_zone)
+
+
+def add_scheduled_action(
+    owner: Construct,
+    target: appscaling.ScalableTarget | None,
+    id: str,
+    *,
+    schedule: "str | appscaling.Schedule",
+    min_capacity: int | None,
+    max_capacity: int | None,
+    time_zone: "str | TimeZone | None",
+    floor: int,
+    ceiling: int | None,
+    unit: str,
+    floor_reason: str,
+    no_target_reason: str,
+) -> None:
+    """Validate and add one scheduled action to ``target``.
+
+    :param floor: the lowest capacity this kind of endpoint can run at (0 only for kinds that
+        scale to zero).
+    :param ceiling: the autoscaling maximum; scheduled capacities may not exceed it.
+    :param unit: what the capacity counts ("instances", "copies"), for messages.
+    """
+    if target is None:
+        raise ValidationError(owner, "scale_on_schedule", id, no_target_reason)
+    if not isinstance(id, str) or not _ACTION_NAME.fullmatch(id):
+        raise ValidationError(owner, "id", id, "a scheduled action name: 1-256 characters without ':', '/' or '|'")
+    expression = check_schedule(owner, schedule)
+    if min_capacity is None and max_capacity is None:
+        raise ValidationError(owner, "min_capacity", None, "a scheduled action sets min_capacity, max_capacity or both")
+    for argument, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
+        if value is None or Token.is_unresolved(value):
+            continue
+        if value < floor:
+            raise ValidationError(owner, argument, value, floor_reason if value == 0 else f"at least {floor} {unit}")
+        check_int_range(owner, argument, value, minimum=floor, maximum=ceiling)
+    if (min_capacity is not None and max_capacity is not None and not Token.is_unresolved(min_capacity)
+            and not Token.is_unresolved(max_capacity) and min_capacity > max_capacity):
+        raise ValidationError(owner, "min_capacity", min_capacity, f"at most max_capacity ({max_capacity})")
+    taken: set[str] = owner.__dict__.setdefault("_scheduled_action_ids", set())
+    if id in taken:
+        raise ValidationError(owner, "id", id, "unique among this endpoint's scheduled actions")
+    taken.add(id)
+    target.scale_on_schedule(
+        id, schedule=appscaling.Schedule.expression(expression), min_capacity=min_capacity,
+        max_capacity=max_capacity, time_zone=_time_zone(owner, time_zone),
+    )
+
+
+__all__ = ["SCHEDULE_RULE", "add_scheduled_action", "check_schedule", "schedule_expression"]
