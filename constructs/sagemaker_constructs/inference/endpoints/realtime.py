@@ -72,7 +72,7 @@ class _InstanceEndpoint(EndpointBase):
         #: The autoscaling bounds (None without autoscaling): what ``scale_on_schedule`` may set.
         self.min_instance_count = instance_count
         self.max_instance_count = max_instance_count
-        self.endpoint_name = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
+        self.endpoint_name: str = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
         self.encryption_key = encryption_key
         volume_key = None if has_instance_storage(instance_type) else encryption_key
         #: The ML storage volume key actually used (None on NVMe instance types).
@@ -82,7 +82,7 @@ class _InstanceEndpoint(EndpointBase):
         capture = data_capture.bind(self, model.role, encryption_key,
                                     role_is_prepared=getattr(model, "role_is_prepared", False),
                                     ) if data_capture is not None else None
-        self.cfn_endpoint_config = sagemaker.CfnEndpointConfig(
+        self.cfn_endpoint_config: sagemaker.CfnEndpointConfig = sagemaker.CfnEndpointConfig(
             self,
             "Config",
             endpoint_config_name=endpoint_config_name,
@@ -269,9 +269,9 @@ class ImportedInstanceEndpoint(_EndpointMixin, Resource):
             deployment.validate(self, 2)
         if data_capture is not None:
             data_capture.validate(self)
-        self.endpoint_name = endpoint_name
+        self.endpoint_name: str = endpoint_name
         self.variant_name = variant_name
-        self.endpoint_arn = endpoint_arn_for(self, endpoint_name)
+        self.endpoint_arn: str = endpoint_arn_for(self, endpoint_name)
         if model is None and role is not None:
             model = ImportedModel(self, "Model", model_name="", role=role, network_isolation=network_isolation,
                                   subnets=subnets, security_groups=security_groups)
