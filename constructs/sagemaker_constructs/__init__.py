@@ -18,6 +18,8 @@ from .interfaces import IEndpoint, IInstanceEndpoint, IModel, IModelPackageGroup
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
 from .inference.invoker import EndpointInvoker
 from .inference.models import ContainerImage, Model, ModelData
+from .mlops.feature_store import Feature, FeatureGroup, FeatureType
+from .mlops.mlflow import MlflowTrackingServer
 from .mlops.monitor import ModelMonitor
 from .mlops.pipeline import TrainingPipeline
 from .mlops.registry import ModelPackageGroup
@@ -38,6 +40,9 @@ __all__ = [
     "DeployOnApproval",
     "DeploymentGuardrail",
     "EndpointInvoker",
+    "Feature",
+    "FeatureGroup",
+    "FeatureType",
     "IEndpoint",
     "IInstanceEndpoint",
     "IModel",
@@ -57,6 +62,7 @@ __all__ = [
     "IsolatedNetwork",
     "JobExecutionRole",
     "MAX_DATA_EVENT_RESOURCES",
+    "MlflowTrackingServer",
     "ModelHostingRole",
     "NAG_PACKS",
     "Persona",

@@ -1,0 +1,75 @@
+"""MlflowTrackingServer: artifact store in a bucket prefix, scoped role, sizes, registration, grant_access."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_iam as iam
+
+from sagemaker_constructs import MlflowTrackingServer, ModelPackageGroup, PlatformKey, SecureBucket, ValidationError
+from tests.harness.templates import only, resources, template_of
+
+
+def _server(stack, **kwargs):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Artifacts", encryption_key=key)
+    return MlflowTrackingServer(stack, "Mlflow", artifact_bucket=bucket, encryption_key=key, **kwargs)
+
+
+def test_defaults(stack):
+    server = _server(stack)
+    t = template_of(stack)
+    props = only(t, "AWS::SageMaker::MlflowTrackingServer")
+    assert props["TrackingServerSize"] == "Small"
+    assert props["AutomaticModelRegistration"] is False
+    assert "mlflow" in json.dumps(props["ArtifactStoreUri"])
+    policy = json.dumps(only(t, "AWS::IAM::ManagedPolicy")["PolicyDocument"])
+    assert "mlflow/*" in policy and "sagemaker:CreateModelPackage" not in policy and '"*"' not in policy
+    assert server.tracking_uri == server.tracking_server_arn
+
+
+def test_registration_into_groups_only(stack):
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="iris")
+    _server(stack, model_package_groups=[group], size="Medium")
+    t = template_of(stack)
+    props = only(t, "AWS::SageMaker::MlflowTrackingServer")
+    assert props["AutomaticModelRegistration"] is True and props["TrackingServerSize"] == "Medium"
+    policy = json.dumps(only(t, "AWS::IAM::ManagedPolicy")["PolicyDocument"])
+    assert "sagemaker:CreateModelPackage" in policy and "model-package/iris/*" in policy
+
+
+def test_grant_access(stack):
+    server = _server(stack)
+    user = iam.Role(stack, "User", assumed_by=iam.AccountRootPrincipal())
+    viewer = iam.Role(stack, "Viewer", assumed_by=iam.AccountRootPrincipal())
+    server.grant_access(user)
+    server.grant_access(viewer, read_only=True)
+    t = template_of(stack)
+    docs = {k: json.dumps(v["Properties"]["PolicyDocument"]) for k, v in resources(t, "AWS::IAM::Policy").items()}
+    user_doc = next(v for k, v in docs.items() if k.startswith("User"))
+    viewer_doc = next(v for k, v in docs.items() if k.startswith("Viewer"))
+    assert "sagemaker-mlflow:LogMetric" in user_doc and "s3:PutObject" in user_doc
+    assert "sagemaker:CreatePresignedMlflowTrackingServerUrl" in viewer_doc
+    assert "sagemaker-mlflow:LogMetric" not in viewer_doc and "s3:PutObject" not in viewer_doc
+    assert "sagemaker-mlflow:*" not in user_doc
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"size": "XLarge"}, "size"),
+    ({"size": "small"}, "size"),
+    ({"tracking_server_name": "bad_name"}, "tracking_server_name"),
+    ({"weekly_maintenance_window_start": "Tuesday 3am"}, "weekly_maintenance_window_start"),
+    ({"mlflow_version": "latest"}, "mlflow_version"),
+    ({"artifact_prefix": "/"}, "artifact_prefix"),
+])
+def test_bad_input(stack, kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        _server(stack, **kwargs)
+
+
+def test_supplied_role(stack):
+    role = iam.Role(stack, "ServerRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    server = _server(stack, role=role)
+    assert server.role is role and server.policy is None
+    assert "mlflow/*" in json.dumps(resources(template_of(stack), "AWS::IAM::Policy"))
