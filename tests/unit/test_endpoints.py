@@ -318,7 +318,7 @@ def test_rejects_bad_instance_types(env, instance_type):
         env.realtime(instance_type=instance_type)
 
 
-@pytest.mark.parametrize("instance_type", ["ml.t2.medium", "ml.t3.large"])
+@pytest.mark.parametrize("instance_type", ["ml.t2.medium", "ml.t2.large"])
 def test_rejects_autoscaling_on_burstable_instances(env, instance_type):
     with pytest.raises(ValidationError, match="burstable"):
         env.realtime(instance_type=instance_type, max_instance_count=4)

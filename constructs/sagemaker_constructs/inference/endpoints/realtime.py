@@ -17,7 +17,7 @@ from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range
 from ..models import ImportedModel
 from ...validation.naming import check_name, default_name
-from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_family
+from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_facts
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
@@ -51,7 +51,7 @@ class _InstanceEndpoint(EndpointBase):
         check_name(self, "endpoint_config_name", endpoint_config_name)
         if max_instance_count is not None:
             check_int_range(self, "max_instance_count", max_instance_count, minimum=instance_count)
-            if instance_family(instance_type).startswith("t"):
+            if not Token.is_unresolved(instance_type) and instance_facts(instance_type).burstable:
                 raise ValidationError(
                     self, "instance_type", instance_type,
                     "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g, "
