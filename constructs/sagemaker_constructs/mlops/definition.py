@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from aws_cdk import Token
+
+from ..validation.catalog import volume_key
 from aws_cdk import aws_s3_assets as s3_assets
 
 DEFINITION_VERSION = "2020-12-01"
@@ -146,7 +148,7 @@ def training_step(
         "AlgorithmSpecification": algorithm,
         "OutputDataConfig": {"S3OutputPath": output_uri, "KmsKeyId": job.key_arn},
         "ResourceConfig": {"InstanceCount": instance_count, "InstanceType": instance_type,
-                           "VolumeSizeInGB": volume_size_gb, "VolumeKmsKeyId": job.key_arn},
+                           "VolumeSizeInGB": volume_size_gb, **volume_key(instance_type, job.key_arn)},
         "StoppingCondition": stopping,
         "RoleArn": job.role_arn,
         "InputDataConfig": [dict(c) for c in channels],
@@ -202,7 +204,8 @@ def processing_step(
         "Type": "Processing",
         "Arguments": {
             "ProcessingResources": {"ClusterConfig": {"InstanceCount": instance_count, "InstanceType": instance_type,
-                                                      "VolumeSizeInGB": volume_size_gb, "VolumeKmsKeyId": job.key_arn}},
+                                                      "VolumeSizeInGB": volume_size_gb,
+                                                      **volume_key(instance_type, job.key_arn)}},
             "AppSpecification": {"ImageUri": image_uri, "ContainerEntrypoint": list(entrypoint)},
             "RoleArn": job.role_arn,
             "ProcessingInputs": [dict(i) for i in inputs],

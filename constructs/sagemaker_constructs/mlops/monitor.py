@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..compliance import acknowledge_iam_findings_at_synth
-from ..validation.instances import INSTANCE_TYPE_PATTERN
+from ..validation.catalog import check_instance_type, has_instance_storage
 from .._internal.grants import bind_role
 from ..interfaces import IInstanceEndpoint
 from ..errors import ValidationError, check_int_range, check_pattern
@@ -111,7 +111,7 @@ class ModelMonitor(Construct):
                                   "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
         check_pattern(self, "baseline_uri", baseline_uri, r"s3://[a-z0-9.-]{3,63}(/\S*)?",
                       description="an s3:// URI of the baseline prefix")
-        check_pattern(self, "instance_type", instance_type, INSTANCE_TYPE_PATTERN, description="ml.<family>.<size>")
+        check_instance_type(self, "instance_type", instance_type, use="monitoring")
         check_pattern(self, "schedule_expression", schedule_expression, SCHEDULE_PATTERN,
                       description="rate(...) or cron(<6 fields>)")
         if not max_runtime.is_unresolved():
@@ -184,7 +184,9 @@ class ModelMonitor(Construct):
             ),
             job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
                 cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
-                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20, volume_kms_key_id=key_arn,
+                    instance_count=1, instance_type=instance_type, volume_size_in_gb=20,
+                    # SageMaker refuses a volume key for types with local (hardware-encrypted) storage
+                    volume_kms_key_id=None if has_instance_storage(instance_type) else key_arn,
                 )),
             network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(**network),
             stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(

@@ -27,7 +27,7 @@ from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
 from ..network import private_subnets
 from ..security.roles import JobExecutionRole
-from ..validation.instances import INSTANCE_TYPE_PATTERN
+from ..validation.catalog import check_instance_type
 from ..validation.naming import default_name
 from . import definition as d
 from . import steps as st
@@ -591,8 +591,8 @@ class TrainingPipeline(Pipeline):
     # ------------------------------------------------------------------ internals
     def _validate(self, instance_type, instance_count, max_runtime, max_wait, use_spot, pipeline_name, metric_name,
                   metric_threshold, evaluation_instance_type, volume_size_gb, hyperparameters, entry_point) -> None:
-        for argument, value in (("instance_type", instance_type), ("evaluation_instance_type", evaluation_instance_type)):
-            check_pattern(self, argument, value, INSTANCE_TYPE_PATTERN, description="ml.<family>.<size>")
+        check_instance_type(self, "instance_type", instance_type, use="training")
+        check_instance_type(self, "evaluation_instance_type", evaluation_instance_type, use="processing")
         check_int_range(self, "instance_count", instance_count, minimum=1, maximum=100)
         check_int_range(self, "volume_size_gb", volume_size_gb, minimum=1, maximum=16384)
         check_pattern(self, "pipeline_name", pipeline_name, PIPELINE_NAME_PATTERN, max_length=256,

@@ -26,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
-from ..validation.instances import INSTANCE_TYPE_PATTERN
+from ..validation.catalog import check_instance_type, instance_facts, volume_key
 from . import definition as d
 from .expressions import (
     ANY,
@@ -79,11 +79,10 @@ def _count(where: str, argument: str, value: Any, minimum: int, maximum: int) ->
     return value
 
 
-def _instance_type(where: str, argument: str, value: Any) -> Any:
+def _instance_type(where: str, argument: str, value: Any, use: str) -> Any:
     if isinstance(value, Expression):
         return check_kind(where, argument, value, STRING)
-    if not isinstance(value, str) or not (is_unresolved(value) or re.fullmatch(INSTANCE_TYPE_PATTERN, value)):
-        raise ValidationError(where, argument, value, "ml.<family>.<size>")
+    check_instance_type(where, argument, value, use=use)
     return value
 
 
@@ -210,7 +209,6 @@ class InstanceGroup:
 #: ``SM_DATAPARALLEL_SUPPORTED_INSTANCE_TYPES``, src/sagemaker/fw_utils.py).
 DATA_PARALLEL_INSTANCE_TYPES = ("ml.p3.16xlarge", "ml.p3dn.24xlarge", "ml.p4d.24xlarge", "ml.p4de.24xlarge",
                                 "ml.p5.48xlarge")
-_GPU_OR_TRAINIUM = re.compile(r"ml\.(p\d|g\d|trn\d)[a-z]*\.")
 
 
 @dataclass(frozen=True)
@@ -368,9 +366,9 @@ class TrainingStep(Step):
             if len(set(names)) != len(names):
                 raise ValidationError(w, "instance_groups", names, "unique group names")
             for g in self.instance_groups:
-                _instance_type(w, f"instance_groups[{g.name!r}].instance_type", g.instance_type)
+                _instance_type(w, f"instance_groups[{g.name!r}].instance_type", g.instance_type, "training")
                 _count(w, f"instance_groups[{g.name!r}].instance_count", g.instance_count, 1, 100)
-        self.instance_type = _instance_type(w, "instance_type", instance_type)
+        self.instance_type = _instance_type(w, "instance_type", instance_type, "training")
         self.instance_count = _count(w, "instance_count", instance_count, 1, 100)
         self.volume_size_gb = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
         self.max_runtime = _seconds(w, "max_runtime", max_runtime, MAX_TRAINING_SECONDS)
@@ -430,7 +428,8 @@ class TrainingStep(Step):
                 raise ValidationError(w, "instance_type", bad[0], "with Distribution.data_parallel one of "
                                       f"{', '.join(DATA_PARALLEL_INSTANCE_TYPES)} (the SDK's supported types)")
         if dist.kind in ("torchrun", "model_parallel"):
-            bad = [t for t in known if not _GPU_OR_TRAINIUM.match(t)]
+            bad = [t for t in known if not (instance_facts(t).accelerator == "nvidia"
+                                            or instance_facts(t).family.startswith("trn"))]
             if bad:
                 raise ValidationError(w, "instance_type", bad[0], f"with Distribution.{dist.kind} a GPU or Trainium "
                                       "instance type (ml.p*, ml.g*, ml.trn*)")
@@ -586,7 +585,7 @@ class ProcessingStep(Step):
             self.entrypoint = list(entrypoint) if entrypoint is not None else None
         self.code = code
         self.arguments = [_string(w, "arguments", a) for a in arguments]
-        self.instance_type = _instance_type(w, "instance_type", instance_type)
+        self.instance_type = _instance_type(w, "instance_type", instance_type, "processing")
         self.instance_count = _count(w, "instance_count", instance_count, 1, 100)
         self.volume_size_gb = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
         self.max_runtime = _seconds(w, "max_runtime", max_runtime, MAX_PROCESSING_SECONDS)
@@ -868,7 +867,7 @@ class TransformStep(Step):
         self.model_name = _string(w, "model_name", model_name)
         self.input_uri = _s3(w, "input_uri", input_uri)
         self.output_uri = _s3(w, "output_uri", output_uri)
-        self.instance_type = _instance_type(w, "instance_type", instance_type)
+        self.instance_type = _instance_type(w, "instance_type", instance_type, "transform")
         self.instance_count = _count(w, "instance_count", instance_count, 1, 100)
         for argument, value, allowed in (("split_type", split_type, ("None", "Line", "RecordIO", "TFRecord")),
                                          ("batch_strategy", batch_strategy, (None, "MultiRecord", "SingleRecord")),
@@ -909,7 +908,7 @@ class TransformStep(Step):
             "TransformInput": data_input,
             "TransformOutput": output,
             "TransformResources": {"InstanceType": self.instance_type, "InstanceCount": self.instance_count,
-                                   "VolumeKmsKeyId": ctx.job.key_arn},
+                                   **volume_key(self.instance_type, ctx.job.key_arn)},
         }
         if self.batch_strategy:
             args["BatchStrategy"] = self.batch_strategy

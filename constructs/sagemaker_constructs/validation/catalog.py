@@ -154,6 +154,17 @@ def has_instance_storage(instance_type: str) -> bool:
     return family in NVME_FAMILIES or bool(_NVME_BY_NAME.fullmatch(family))
 
 
+def volume_key(instance_type: Any, key_arn: Any, *, member: str = "VolumeKmsKeyId") -> dict[str, Any]:
+    """``{member: key_arn}``, or ``{}`` for a type with local storage: SageMaker refuses a volume key
+    for those ("You can't request a VolumeKmsKeyId when using an instance type with local storage",
+    botocore ``ResourceConfig``, ``ProcessingClusterConfig``, ``TransformResources``, ``ProductionVariant``);
+    the local NVMe volumes are encrypted by the instance's hardware. A Token (a pipeline parameter)
+    keeps the key: the type is known only at execution time."""
+    if isinstance(instance_type, str) and not is_unresolved(instance_type) and has_instance_storage(instance_type):
+        return {}
+    return {member: key_arn}
+
+
 def _accelerator(family: str) -> str | None:
     if family.startswith(("g", "p")):
         return "nvidia"
@@ -264,4 +275,5 @@ def check_instance_type(scope: IConstruct | str, argument: str, value: Any, *, u
 __all__ = [
     "EXTRA_TYPES_CONTEXT", "InstanceFacts", "MULTI_MODEL_GPU_TYPES", "NVME_FAMILIES", "USE_SHAPES",
     "check_instance_type", "has_instance_storage", "instance_facts", "instance_family", "instance_types",
+    "volume_key",
 ]
