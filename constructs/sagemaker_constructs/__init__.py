@@ -6,6 +6,9 @@ from .compliance import COMPLIANCE_PACKS, NAG_PACKS, acknowledge, acknowledge_ia
 from .mlops.deploy import DeployOnApproval
 from .security.key import PlatformKey
 from .inference.endpoints import (
+    AsyncEndpoint,
+    InferenceComponent,
+    InferenceComponentEndpoint,
     DataCapture,
     DeploymentGuardrail,
     ImportedEndpoint,
@@ -21,7 +24,31 @@ from .inference.models import ContainerImage, Model, ModelData
 from .mlops.feature_store import Feature, FeatureGroup, FeatureType
 from .mlops.mlflow import MlflowTrackingServer
 from .mlops.monitor import ModelMonitor
-from .mlops.pipeline import TrainingPipeline
+from .mlops.pipeline import Pipeline, TrainingPipeline
+from .mlops.expressions import Execution, Join, Parameter, PropertyFile, s3_uri
+from .mlops.steps import (
+    AutoMLStep,
+    CategoricalRange,
+    Condition,
+    ConditionStep,
+    ContinuousRange,
+    CreateModelStep,
+    Distribution,
+    FailStep,
+    InstanceGroup,
+    InstanceRecommendation,
+    IntegerRange,
+    LambdaStep,
+    ProcessingInput,
+    ProcessingOutput,
+    ProcessingStep,
+    RegisterModelStep,
+    Step,
+    TrainingInput,
+    TrainingStep,
+    TransformStep,
+    TuningStep,
+)
 from .mlops.registry import ModelPackageGroup
 from .rules.pack import RULES as SAGEMAKER_RULES
 from .rules.pack import SageMakerChecks
@@ -32,6 +59,9 @@ from .studio.domain import StudioDomain, UserProfile
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncEndpoint",
+    "InferenceComponent",
+    "InferenceComponentEndpoint",
     "AuditTrail",
     "COMPLIANCE_PACKS",
     "ContainerImage",
@@ -73,6 +103,33 @@ __all__ = [
     "StudioDomain",
     "StudioUserRole",
     "TrainingPipeline",
+    "AutoMLStep",
+    "CategoricalRange",
+    "Condition",
+    "ConditionStep",
+    "ContinuousRange",
+    "CreateModelStep",
+    "Distribution",
+    "Execution",
+    "FailStep",
+    "InstanceGroup",
+    "InstanceRecommendation",
+    "IntegerRange",
+    "Join",
+    "LambdaStep",
+    "Parameter",
+    "Pipeline",
+    "ProcessingInput",
+    "ProcessingOutput",
+    "ProcessingStep",
+    "PropertyFile",
+    "RegisterModelStep",
+    "Step",
+    "TrainingInput",
+    "TrainingStep",
+    "TransformStep",
+    "TuningStep",
+    "s3_uri",
     "UserProfile",
     "ValidationError",
     "acknowledge",

@@ -407,7 +407,8 @@ class TrainingStep(Step):
             return
         if not isinstance(dist, Distribution):
             raise ValidationError(w, "distribution", dist, "a Distribution")
-        types = ([g.instance_type for g in self.instance_groups] if self.instance_groups else [self.instance_type])
+        groups_used = [g for g in self.instance_groups if not dist.instance_groups or g.name in dist.instance_groups]
+        types = [g.instance_type for g in groups_used] if self.instance_groups else [self.instance_type]
         known = [t for t in types if isinstance(t, str) and not is_unresolved(t)]
         hosts = (sum(g.instance_count for g in self.instance_groups if isinstance(g.instance_count, int))
                  if self.instance_groups else self.instance_count)

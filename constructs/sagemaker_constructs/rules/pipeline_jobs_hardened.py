@@ -1,5 +1,5 @@
-"""SageMaker-PipelineJobsHardened: a pipeline's training and processing steps are isolated,
-encrypted and in a VPC."""
+"""SageMaker-PipelineJobsHardened: a pipeline's job steps (training, tuning, processing, transform,
+AutoML) and model steps are isolated where the job type allows it, encrypted and in a VPC."""
 
 from __future__ import annotations
 
@@ -8,30 +8,50 @@ from typing import Any, Mapping
 from ._base import C, N, NA, Compliance, Rule
 from .pipeline_definitions import pipeline_definition, pipeline_steps
 
+JOB_STEP_TYPES = ("Training", "Processing", "Tuning", "Transform", "AutoML", "Model")
+
+
+def _training_hardened(a: Mapping[str, Any]) -> bool:
+    return bool(a.get("EnableNetworkIsolation") is True and (a.get("ResourceConfig") or {}).get("VolumeKmsKeyId")
+                and (a.get("OutputDataConfig") or {}).get("KmsKeyId") and a.get("VpcConfig"))
+
+
+def _hardened(step: Mapping[str, Any]) -> bool:
+    a = step.get("Arguments") or {}
+    kind = step.get("Type")
+    if kind == "Training":
+        return _training_hardened(a)
+    if kind == "Tuning":
+        definitions = [a.get("TrainingJobDefinition")] if a.get("TrainingJobDefinition") else []
+        definitions += list(a.get("TrainingJobDefinitions") or [])
+        return bool(definitions) and all(_training_hardened(x or {}) for x in definitions)
+    if kind == "Processing":
+        net = a.get("NetworkConfig") or {}
+        cluster = (a.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+        return bool(net.get("EnableNetworkIsolation") is True and cluster.get("VolumeKmsKeyId")
+                    and net.get("VpcConfig"))
+    if kind == "Transform":  # isolation and VPC are the model's (a Model step, checked on its own)
+        return bool((a.get("TransformResources") or {}).get("VolumeKmsKeyId")
+                    and (a.get("TransformOutput") or {}).get("KmsKeyId"))
+    if kind == "AutoML":  # Autopilot has no network-isolation setting
+        security = (a.get("AutoMLJobConfig") or a.get("SecurityConfig") or {})
+        security = security.get("SecurityConfig", security)
+        return bool(security.get("VolumeKmsKeyId") and security.get("VpcConfig")
+                    and (a.get("OutputDataConfig") or {}).get("KmsKeyId"))
+    return bool(a.get("EnableNetworkIsolation") is True and a.get("VpcConfig"))  # Model
+
 
 def pipeline_jobs_hardened(resource: Mapping[str, Any]) -> Compliance:
     definition = pipeline_definition(resource)
     if definition is None:
         return NA  # the definition lives in S3 or cannot be read at synth
-    jobs = [s for s in pipeline_steps(definition.get("Steps", [])) if s.get("Type") in ("Training", "Processing")]
+    jobs = [s for s in pipeline_steps(definition.get("Steps", [])) if s.get("Type") in JOB_STEP_TYPES]
     if not jobs:
         return NA
-    for step in jobs:
-        a = step.get("Arguments") or {}
-        if step["Type"] == "Training":
-            hardened = (a.get("EnableNetworkIsolation") is True
-                        and (a.get("ResourceConfig") or {}).get("VolumeKmsKeyId")
-                        and (a.get("OutputDataConfig") or {}).get("KmsKeyId") and a.get("VpcConfig"))
-        else:
-            net = a.get("NetworkConfig") or {}
-            cluster = (a.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-            hardened = (net.get("EnableNetworkIsolation") is True and cluster.get("VolumeKmsKeyId")
-                        and net.get("VpcConfig"))
-        if not hardened:
-            return N
-    return C
+    return C if all(_hardened(step) for step in jobs) else N
 
 
 RULE = Rule("SageMaker-PipelineJobsHardened", "AWS::SageMaker::Pipeline",
-            "A training or processing step runs without network isolation, a volume/output KMS key or a VPC.",
-            "TrainingPipeline builds every job isolated, encrypted and in the VPC.", pipeline_jobs_hardened)
+            "A pipeline job step (training, tuning, processing, transform, AutoML) or model step runs without "
+            "network isolation (where the job type has it), a volume/output KMS key or a VPC.",
+            "Pipeline steps inherit every job isolated, encrypted and in the VPC.", pipeline_jobs_hardened)

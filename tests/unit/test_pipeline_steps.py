@@ -1,0 +1,560 @@
+"""Pipeline of typed steps: every step's Arguments against botocore's request shape (and the
+published definition schema where it has the step), secure defaults per job type, references and
+dependency inference, the role's permissions per step type, and every validation rule."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.session
+import jsonschema
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from botocore.validate import ParamValidator
+
+from sagemaker_constructs import (
+    AutoMLStep,
+    CategoricalRange,
+    Condition,
+    ConditionStep,
+    ContainerImage,
+    ContinuousRange,
+    CreateModelStep,
+    Distribution,
+    Execution,
+    FailStep,
+    InstanceGroup,
+    InstanceRecommendation,
+    IntegerRange,
+    IsolatedNetwork,
+    JobExecutionRole,
+    LambdaStep,
+    ModelPackageGroup,
+    Parameter,
+    Pipeline,
+    PlatformKey,
+    ProcessingInput,
+    ProcessingOutput,
+    ProcessingStep,
+    RegisterModelStep,
+    SecureBucket,
+    TrainingStep,
+    TransformStep,
+    TuningStep,
+    ValidationError,
+    s3_uri,
+)
+from sagemaker_constructs.rules.pipeline_jobs_hardened import pipeline_jobs_hardened
+from tests.harness.templates import only, resources, template_of
+from tests.unit.test_pipelines import IMAGE, SCHEMA, TRAINING, _definition, _placeholders, _steps
+
+KMS = "arn:aws:kms:us-east-1:111122223333:key/k"
+REQUESTS = {
+    "Training": ("CreateTrainingJob", {"TrainingJobName": "t"}),
+    "Processing": ("CreateProcessingJob", {"ProcessingJobName": "p"}),
+    "Transform": ("CreateTransformJob", {"TransformJobName": "t"}),
+    "Tuning": ("CreateHyperParameterTuningJob", {"HyperParameterTuningJobName": "t"}),
+    "AutoML": ("CreateAutoMLJob", {"AutoMLJobName": "a"}),
+    "Model": ("CreateModel", {"ModelName": "m"}),
+    "RegisterModel": ("CreateModelPackage", {}),
+}
+SCHEMAS = {"Training": "TrainingStep", "Processing": "ProcessingStep", "Transform": "TransformStep",
+           "Model": "CreateModelStep", "Lambda": "LambdaStep", "Fail": "FailStep"}
+METRICS = {"validation:accuracy": r"accuracy=([0-9\.]+)"}
+
+
+def _concrete(value):
+    """Placeholders of the right type for run-time values (so botocore checks the structure)."""
+    value = _placeholders(value, "s3://bucket/placeholder")
+    text = json.dumps(value).replace('"TOKEN"', f'"{KMS}"')
+    return json.loads(text)
+
+
+def assert_valid(definition, *, schema=True):
+    """botocore's request shape per step; the published schema too unless the step uses settings
+    newer than the schema (warm pools, heterogeneous clusters)."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    checked = set()
+    for step in _steps(definition).values():
+        if step["Type"] in REQUESTS:
+            operation, extra = REQUESTS[step["Type"]]
+            params = {**_concrete(step["Arguments"]), **extra}
+            for path in (("ResourceConfig",), ("TransformResources",), ("TrainingJobDefinition", "ResourceConfig")):
+                node = params
+                for key in path:
+                    node = node.get(key, {}) if isinstance(node, dict) else {}
+                if isinstance(node, dict) and node.get("InstanceType", "").startswith("s3://"):
+                    node["InstanceType"] = "ml.m5.xlarge"
+            for key in ("ModelName",):
+                if str(params.get(key, "")).startswith("s3://"):
+                    params[key] = "model"
+            report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
+            assert not report.has_errors(), f"{step['Name']}: {report.generate_report()}"
+            checked.add(step["Type"])
+        if schema and step["Type"] in SCHEMAS:
+            body = {k: v for k, v in step.items() if k != "PropertyFiles"}
+            jsonschema.validate(_placeholders(body, "s3://bucket/placeholder"),
+                                {"definitions": SCHEMA["definitions"], "$ref": f"#/definitions/{SCHEMAS[step['Type']]}"})
+    return checked
+
+
+def _base(stack):
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="training")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
+    return key, net.vpc, bucket, group
+
+
+IMG = ContainerImage.from_uri(IMAGE)
+OUT = "s3://bucket/out"
+
+
+def _train(name="Train", **kwargs):
+    kwargs.setdefault("inputs", {"train": Parameter.string("InputDataUrl", "s3://bucket/train/")})
+    kwargs.setdefault("output_uri", s3_uri(OUT, Execution.ID, "model"))
+    kwargs.setdefault("metric_definitions", METRICS)
+    return TrainingStep(name, image=IMG, **kwargs)
+
+
+def _full(stack, function=None):
+    key, vpc, bucket, group = _base(stack)
+    train = _train(use_spot=True, checkpoint_uri="s3://bucket/ckpt", code=str(TRAINING / "dist" / "sourcedir.tar.gz"),
+                   hyperparameters={"max_depth": "5"})
+    evaluate = ProcessingStep(
+        "Evaluate", image=IMG, code=str(TRAINING / "evaluate.py"),
+        inputs=[ProcessingInput("model", train.model_artifacts, "/opt/ml/processing/model")],
+        outputs=[ProcessingOutput("evaluation", s3_uri(OUT, Execution.ID, "eval"), "/opt/ml/processing/evaluation")])
+    report = evaluate.property_file("EvaluationReport", output_name="evaluation", path="evaluation.json")
+    tuning = TuningStep("Tune", training=_train("TuneTemplate"), objective_metric="validation:accuracy",
+                        ranges=[IntegerRange("max_depth", 2, 10), ContinuousRange("eta", 0.01, 0.3, "Logarithmic"),
+                                CategoricalRange("booster", ["gbtree", "dart"])],
+                        strategy="Bayesian", max_jobs=8, max_parallel_jobs=2, early_stopping=True)
+    register = RegisterModelStep("Register", model_package_group=group, image=IMG,
+                                 model_data=tuning.best_model_artifacts,
+                                 recommend_instances=InstanceRecommendation("s3://bucket/payload.tar.gz"))
+    model = CreateModelStep("CreateModel", image=IMG, model_data=train.model_artifacts)
+    transform = TransformStep("Score", model_name=model.model_name, input_uri="s3://bucket/score/",
+                              output_uri=s3_uri(OUT, Execution.ID, "scores"), content_type="text/csv",
+                              split_type="Line", batch_strategy="MultiRecord", max_payload_mb=6,
+                              input_filter="$[1:]", join_source="Input", output_filter="$[0,-1]")
+    automl = AutoMLStep("AutoML", input_uri="s3://bucket/tabular/", output_uri="s3://bucket/automl/",
+                        target_column="churn", problem_type="BinaryClassification", objective="F1",
+                        max_candidates=10)
+    register_automl = RegisterModelStep("RegisterAutoML", model_package_group=group,
+                                        image=automl.best_candidate_image, model_data=automl.best_model_artifacts)
+    fail = FailStep("TooLow", message="accuracy too low")
+    check = ConditionStep("Check", conditions=[Condition.greater_than_or_equal(
+        report.json_get("metrics.accuracy.value"), Parameter.float("Threshold", 0.8))],
+        if_steps=[register, model, transform], else_steps=[fail])
+    steps = [train, evaluate, tuning, check, automl, register_automl]
+    if function is not None:
+        steps.append(LambdaStep("Notify", function=function, inputs={"model": train.model_artifacts},
+                                outputs={"status": "String"}))
+    pipeline = Pipeline(stack, "Pipeline", steps=steps, encryption_key=key, vpc=vpc, data_bucket=bucket)
+    return pipeline, dict(train=train, evaluate=evaluate, tuning=tuning, check=check, register=register,
+                          model=model, transform=transform, automl=automl, register_automl=register_automl)
+
+
+@pytest.fixture
+def full(stack):
+    pipeline, steps = _full(stack)
+    return pipeline, steps, _definition(stack)
+
+
+def test_every_step_is_a_valid_request_and_matches_the_schema(full):
+    _, _, definition = full
+    assert assert_valid(definition) == set(REQUESTS)
+
+
+def test_job_steps_inherit_the_secure_defaults(full):
+    _, _, definition = full
+    s = {k: v["Arguments"] for k, v in _steps(definition).items()}
+    for name in ("Train",):
+        a = s[name]
+        assert a["EnableNetworkIsolation"] is True and a["EnableInterContainerTrafficEncryption"] is True
+        assert a["VpcConfig"]["Subnets"] and a["VpcConfig"]["SecurityGroupIds"]
+        assert a["ResourceConfig"]["VolumeKmsKeyId"] == "TOKEN" and a["OutputDataConfig"]["KmsKeyId"] == "TOKEN"
+        assert a["StoppingCondition"]["MaxRuntimeInSeconds"] == 7200
+    net = s["Evaluate"]["NetworkConfig"]
+    assert net["EnableNetworkIsolation"] is True and net["EnableInterContainerTrafficEncryption"] is True
+    assert s["Evaluate"]["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == "TOKEN"
+    assert s["Evaluate"]["ProcessingOutputConfig"]["KmsKeyId"] == "TOKEN"
+    job = s["Tune"]["TrainingJobDefinition"]
+    assert job["EnableNetworkIsolation"] is True and job["EnableInterContainerTrafficEncryption"] is True
+    assert job["VpcConfig"]["Subnets"] and job["ResourceConfig"]["VolumeKmsKeyId"] == "TOKEN"
+    assert job["OutputDataConfig"]["KmsKeyId"] == "TOKEN" and job["StoppingCondition"]["MaxRuntimeInSeconds"]
+    assert s["CreateModel"]["EnableNetworkIsolation"] is True and s["CreateModel"]["VpcConfig"]["Subnets"]
+    assert s["Score"]["TransformResources"]["VolumeKmsKeyId"] == "TOKEN"
+    assert s["Score"]["TransformOutput"]["KmsKeyId"] == "TOKEN"
+    security = s["AutoML"]["AutoMLJobConfig"]["SecurityConfig"]
+    assert security["VolumeKmsKeyId"] == "TOKEN" and security["EnableInterContainerTrafficEncryption"] is True
+    assert security["VpcConfig"]["Subnets"] and s["AutoML"]["OutputDataConfig"]["KmsKeyId"] == "TOKEN"
+    assert s["AutoML"]["AutoMLJobConfig"]["CompletionCriteria"]["MaxAutoMLJobRuntimeInSeconds"] == 14400
+    assert s["AutoML"]["AutoMLJobConfig"]["Mode"] == "ENSEMBLING"
+
+
+def test_references_render_to_get_join_and_json_get(full):
+    _, _, definition = full
+    s = _steps(definition)
+    model_in = s["Evaluate"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+    assert model_in == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    (cond,) = s["Check"]["Arguments"]["Conditions"]
+    assert cond["LeftValue"] == {"Std:JsonGet": {
+        "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}, "Path": "metrics.accuracy.value"}}
+    assert cond["RightValue"] == {"Get": "Parameters.Threshold"}
+    best = s["Register"]["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    assert best == {"Std:Join": {"On": "/", "Values": [
+        OUT, {"Get": "Execution.PipelineExecutionId"}, "model",
+        {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"}, "output/model.tar.gz"]}}
+    assert s["Score"]["Arguments"]["ModelName"] == {"Get": "Steps.CreateModel.ModelName"}
+    automl = s["RegisterAutoML"]["Arguments"]["InferenceSpecification"]["Containers"][0]
+    assert automl == {"Image": {"Get": "Steps.AutoML.BestCandidate.InferenceContainers[0].Image"},
+                      "ModelDataUrl": {"Get": "Steps.AutoML.BestCandidate.InferenceContainers[0].ModelDataUrl"}}
+    assert s["Evaluate"]["PropertyFiles"] == [{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation",
+                                              "FilePath": "evaluation.json"}]
+    # Referenced parameters are declared even when not listed.
+    assert {p["Name"]: p["Type"] for p in definition["Parameters"]} == {"InputDataUrl": "String", "Threshold": "Float"}
+    assert [st["Name"] for st in definition["Steps"]] == ["Train", "Evaluate", "Tune", "Check", "AutoML",
+                                                          "RegisterAutoML"]
+
+
+def test_dependencies_follow_from_references_and_depends_on(full):
+    pipeline, steps, _ = full
+    assert pipeline.dependencies_of(steps["evaluate"]) == [steps["train"]]
+    assert pipeline.dependencies_of(steps["check"]) == [steps["evaluate"]]
+    assert pipeline.dependencies_of(steps["register"]) == [steps["tuning"]]
+    assert pipeline.dependencies_of(steps["transform"]) == [steps["model"]]
+    assert pipeline.dependencies_of(steps["train"]) == []
+
+
+def test_explicit_depends_on_is_rendered(stack):
+    key, vpc, _, _ = _base(stack)
+    first = _train("First")
+    second = _train("Second", depends_on=[first])
+    pipeline = Pipeline(stack, "Pipeline", steps=[first, second], encryption_key=key, vpc=vpc)
+    assert _steps(_definition(stack))["Second"]["DependsOn"] == ["First"]
+    assert pipeline.dependencies_of(second) == [first]
+
+
+def test_role_may_create_only_the_jobs_of_its_steps(stack):
+    key, vpc, bucket, _ = _base(stack)
+    Pipeline(stack, "Pipeline", steps=[_train()], encryption_key=key, vpc=vpc, data_bucket=bucket)
+    t = template_of(stack)
+    docs = json.dumps([s for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith("PipelineRole")
+                       for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"])
+    assert "sagemaker:CreateTrainingJob" in docs and "iam:PassRole" in docs
+    for absent in ("CreateProcessingJob", "CreateTransformJob", "CreateHyperParameterTuningJob", "CreateModel\"",
+                   "CreateAutoMLJob\"", "lambda:InvokeFunction", "CreateModelPackage"):
+        assert absent not in docs, absent
+
+
+def test_role_permissions_for_every_step_type(stack):
+    function = lambda_.Function.from_function_arn(stack, "Fn", "arn:aws:lambda:us-east-1:111122223333:function:notify")
+    _full(stack, function=function)
+    t = template_of(stack)
+    statements = [s for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith("PipelineRole")
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    for needed in ("sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob",
+                   "sagemaker:CreateHyperParameterTuningJob", "sagemaker:CreateModel", "sagemaker:CreateAutoMLJob",
+                   "sagemaker:CreateModelPackage", "iam:PassRole", "lambda:InvokeFunction"):
+        assert needed in actions, needed
+    (invoke,) = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke["Resource"] == "arn:aws:lambda:us-east-1:111122223333:function:notify"
+    notify = _steps(_definition(stack))["Notify"]
+    assert notify["FunctionArn"] == "arn:aws:lambda:us-east-1:111122223333:function:notify"
+    assert notify["Arguments"] == {"model": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}
+    assert notify["OutputParameters"] == [{"OutputName": "status", "OutputType": "String"}]
+
+
+def test_pipeline_rule_covers_every_job_step_type(full, stack):
+    assert pipeline_jobs_hardened({"Properties": only(template_of(stack), "AWS::SageMaker::Pipeline")}).value == \
+        "compliant"
+
+
+def test_supplied_role_gets_the_default_statements(stack):
+    key, vpc, bucket, _ = _base(stack)
+    role = JobExecutionRole(stack, "Mine", encryption_key=key)
+    Pipeline(stack, "Pipeline", steps=[_train()], encryption_key=key, vpc=vpc, data_bucket=bucket, role=role)
+    t = template_of(stack)
+    docs = json.dumps([p["Properties"] for p in [*resources(t, "AWS::IAM::ManagedPolicy").values(),
+                                                  *resources(t, "AWS::IAM::Policy").values()]])
+    assert "sagemaker:CreateTrainingJob" in docs
+    assert only(t, "AWS::SageMaker::Pipeline")["RoleArn"] == {"Fn::GetAtt": [next(
+        k for k in resources(t, "AWS::IAM::Role") if k.startswith("Mine")), "Arn"]}
+
+
+# ------------------------------------------------------------------ distributed training
+@pytest.mark.parametrize("distribution, instance_type, expected", [
+    (Distribution.torchrun(), "ml.g5.12xlarge", {"sagemaker_torch_distributed_enabled": "true"}),
+    (Distribution.mpi(processes_per_host=4), "ml.p3.8xlarge",
+     {"sagemaker_mpi_enabled": "true", "sagemaker_mpi_num_of_processes_per_host": "4"}),
+    (Distribution.data_parallel(), "ml.p4d.24xlarge", {"sagemaker_distributed_dataparallel_enabled": "true",
+                                                        "sagemaker_distributed_dataparallel_custom_mpi_options": '""'}),
+    (Distribution.model_parallel(parameters={"partitions": 2}), "ml.p4d.24xlarge",
+     {"sagemaker_mpi_enabled": "true", "mp_parameters": '{"partitions": 2}'}),
+    (Distribution.parameter_server(), "ml.c5.xlarge", {"sagemaker_parameter_server_enabled": "true"}),
+], ids=["torchrun", "mpi", "data-parallel", "model-parallel", "parameter-server"])
+def test_distribution_is_rendered_as_the_containers_expect(stack, distribution, instance_type, expected):
+    key, vpc, _, _ = _base(stack)
+    train = _train(instance_type=instance_type, instance_count=2, distribution=distribution)
+    Pipeline(stack, "Pipeline", steps=[train], encryption_key=key, vpc=vpc)
+    definition = _definition(stack)
+    args = _steps(definition)["Train"]["Arguments"]
+    assert expected.items() <= args["HyperParameters"].items()
+    assert args["HyperParameters"]["sagemaker_instance_type"] == json.dumps(instance_type)
+    assert args["ResourceConfig"]["InstanceCount"] == 2
+    assert_valid(definition)
+
+
+def test_heterogeneous_cluster_and_warm_pool(stack):
+    key, vpc, _, _ = _base(stack)
+    train = _train(instance_groups=[InstanceGroup("gpu", "ml.p3.16xlarge", 2), InstanceGroup("cpu", "ml.c5.4xlarge")],
+                   distribution=Distribution.torchrun(instance_groups=["gpu"]), keep_alive=Duration.minutes(30))
+    Pipeline(stack, "Pipeline", steps=[train], encryption_key=key, vpc=vpc)
+    definition = _definition(stack)
+    resource = _steps(definition)["Train"]["Arguments"]["ResourceConfig"]
+    assert resource["InstanceGroups"] == [
+        {"InstanceGroupName": "gpu", "InstanceType": "ml.p3.16xlarge", "InstanceCount": 2},
+        {"InstanceGroupName": "cpu", "InstanceType": "ml.c5.4xlarge", "InstanceCount": 1}]
+    assert "InstanceType" not in resource and resource["KeepAlivePeriodInSeconds"] == 1800
+    assert assert_valid(definition, schema=False) == {"Training"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"distribution": Distribution.parameter_server()}, "distribution"),
+    ({"distribution": Distribution.mpi()}, "distribution"),
+    ({"distribution": Distribution.data_parallel(), "instance_type": "ml.g5.xlarge", "instance_count": 2},
+     "instance_type"),
+    ({"distribution": Distribution.torchrun(), "instance_type": "ml.m5.xlarge", "instance_count": 2}, "instance_type"),
+    ({"distribution": Distribution.torchrun(instance_groups=["nope"]),
+      "instance_groups": [InstanceGroup("gpu", "ml.g5.xlarge", 2)]}, "distribution.instance_groups"),
+    ({"instance_groups": [InstanceGroup("a", "ml.m5.xlarge"), InstanceGroup("a", "ml.m5.xlarge")]}, "instance_groups"),
+    ({"keep_alive": Duration.hours(2)}, "keep_alive"),
+    ({"instance_count": 0}, "instance_count"),
+    ({"instance_count": 101}, "instance_count"),
+    ({"max_runtime": Duration.days(29)}, "max_runtime"),
+    ({"max_wait": Duration.hours(3)}, "max_wait"),
+    ({"use_spot": True, "max_wait": Duration.hours(1)}, "max_wait"),
+    ({"checkpoint_uri": "s3://b/c"}, "checkpoint_uri"),
+    ({"instance_type": "m5.xlarge"}, "instance_type"),
+    ({"inputs": {}}, "inputs"),
+    ({"hyperparameters": {"epochs": 10}}, "hyperparameters"),
+    ({"output_uri": "bucket/out"}, "output_uri"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_training_step_validation(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        _train(**kwargs)
+
+
+def test_a_model_artifact_where_a_string_is_expected_is_refused():
+    train = _train()
+    with pytest.raises(ValidationError, match="hyperparameters"):
+        _train("Other", hyperparameters={"model": train.model_artifacts})
+    with pytest.raises(ValidationError, match="instance_type"):
+        _train("Other", instance_type=train.model_artifacts)
+    with pytest.raises(ValidationError, match="operand"):
+        Condition.greater_than_or_equal(train.model_artifacts, 1).check("here")
+    with pytest.raises(ValidationError, match="instance_count"):
+        _train("Other", instance_count=Parameter.string("Count", "2"))
+
+
+# ------------------------------------------------------------------ graph validation
+def test_rejects_duplicate_step_names(stack):
+    key, vpc, _, _ = _base(stack)
+    with pytest.raises(ValidationError, match="unique step names"):
+        Pipeline(stack, "Pipeline", steps=[_train(), _train()], encryption_key=key, vpc=vpc)
+
+
+def test_rejects_a_branch_step_listed_again(stack):
+    key, vpc, _, _ = _base(stack)
+    fail = FailStep("Stop")
+    check = ConditionStep("Check", conditions=[Condition.equals(Parameter.string("Go", "yes"), "yes")],
+                          if_steps=[fail])
+    with pytest.raises(ValidationError, match="unique step names"):
+        Pipeline(stack, "Pipeline", steps=[check, fail], encryption_key=key, vpc=vpc)
+
+
+def test_rejects_references_to_steps_not_in_the_pipeline(stack):
+    key, vpc, _, _ = _base(stack)
+    train = _train()
+    evaluate = ProcessingStep("Evaluate", image=IMG, entrypoint=["python3", "x.py"],
+                              inputs=[ProcessingInput("model", train.model_artifacts, "/opt/ml/processing/model")])
+    with pytest.raises(ValidationError, match="not in it"):
+        Pipeline(stack, "Pipeline", steps=[evaluate], encryption_key=key, vpc=vpc)
+
+
+def test_rejects_depends_on_outside_the_pipeline(stack):
+    key, vpc, _, _ = _base(stack)
+    with pytest.raises(ValidationError, match="depends_on"):
+        Pipeline(stack, "Pipeline", steps=[_train("B", depends_on=[_train("A")])], encryption_key=key, vpc=vpc)
+
+
+def test_rejects_dependency_cycles(stack):
+    key, vpc, _, _ = _base(stack)
+    a = _train("A")
+    b = _train("B", depends_on=[a])
+    a.depends_on.append(b)
+    with pytest.raises(ValidationError, match="cycles"):
+        Pipeline(stack, "Pipeline", steps=[a, b], encryption_key=key, vpc=vpc)
+
+
+def test_rejects_a_step_reading_its_own_properties(stack):
+    key, vpc, _, _ = _base(stack)
+    train = _train("Self")
+    train.hyperparameters["x"] = train.training_job_name
+    with pytest.raises(ValidationError, match="its own properties"):
+        Pipeline(stack, "Pipeline", steps=[train], encryption_key=key, vpc=vpc)
+
+
+def test_rejects_conflicting_parameters(stack):
+    key, vpc, _, _ = _base(stack)
+    with pytest.raises(ValidationError, match="one declaration per name"):
+        Pipeline(stack, "Pipeline", steps=[_train()], encryption_key=key, vpc=vpc,
+                 parameters=[Parameter.string("InputDataUrl", "s3://other/")])
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "slash/name"])
+def test_rejects_bad_step_names(name):
+    with pytest.raises(ValidationError, match="name"):
+        FailStep(name)
+
+
+@pytest.mark.parametrize("name", ["bad name", "", "x" * 257])
+def test_rejects_bad_parameter_names(name):
+    with pytest.raises(ValidationError, match="name"):
+        Parameter.string(name)
+
+
+def test_rejects_an_empty_pipeline(stack):
+    key, vpc, _, _ = _base(stack)
+    with pytest.raises(ValidationError, match="steps"):
+        Pipeline(stack, "Pipeline", steps=[], encryption_key=key, vpc=vpc)
+
+
+# ------------------------------------------------------------------ tuning, transform, AutoML validation
+def _tune(**kwargs):
+    kwargs.setdefault("ranges", [IntegerRange("max_depth", 2, 10)])
+    return TuningStep("Tune", training=_train("T"), objective_metric=kwargs.pop("objective_metric",
+                                                                                 "validation:accuracy"), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"ranges": [IntegerRange("max_depth", 10, 2)]}, "min_value"),
+    ({"ranges": [ContinuousRange("eta", 0.5, 0.1)]}, "min_value"),
+    ({"ranges": [CategoricalRange("booster", [])]}, "values"),
+    ({"ranges": []}, "ranges"),
+    ({"max_jobs": 2, "max_parallel_jobs": 4}, "max_parallel_jobs"),
+    ({"strategy": "Genetic"}, "strategy"),
+    ({"strategy": "Grid"}, "CategoricalRange"),
+    ({"strategy": "Hyperband", "early_stopping": True}, "early_stopping"),
+    ({"objective_metric": "loss"}, "objective_metric"),
+    ({"ranges": [ContinuousRange("eta", 0.0, 1.0, "Logarithmic")]}, "min_value"),
+    ({"warm_start_from": ["a", "b", "c", "d", "e", "f"]}, "warm_start_from"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_tuning_step_validation(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        _tune(**kwargs)
+
+
+def test_tuning_strategies_grid_and_hyperband_with_warm_start(stack):
+    key, vpc, _, _ = _base(stack)
+    grid = TuningStep("Grid", training=_train("T1"), objective_metric="validation:accuracy", strategy="Grid",
+                      ranges=[CategoricalRange("booster", ["gbtree", "dart"])], max_parallel_jobs=2)
+    hyperband = TuningStep("Hyperband", training=_train("T2"), objective_metric="validation:accuracy",
+                           strategy="Hyperband", ranges=[IntegerRange("max_depth", 2, 10)],
+                           warm_start_from=["parent-job"], objective_type="Minimize", max_runtime=Duration.hours(3))
+    Pipeline(stack, "Pipeline", steps=[grid, hyperband], encryption_key=key, vpc=vpc)
+    definition = _definition(stack)
+    assert assert_valid(definition) == {"Tuning"}
+    config = _steps(definition)["Grid"]["Arguments"]["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Grid" and "MaxNumberOfTrainingJobs" not in config["ResourceLimits"]
+    args = _steps(definition)["Hyperband"]["Arguments"]
+    assert args["WarmStartConfig"]["ParentHyperParameterTuningJobs"] == [{"HyperParameterTuningJobName": "parent-job"}]
+    assert args["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxRuntimeInSeconds"] == 10800
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"max_payload_mb": 101}, "max_payload_mb"),
+    ({"max_payload_mb": -1}, "max_payload_mb"),
+    ({"split_type": "Word"}, "split_type"),
+    ({"batch_strategy": "All"}, "batch_strategy"),
+    ({"join_source": "Output"}, "join_source"),
+    ({"input_filter": "x" * 64}, "input_filter"),
+    ({"instance_count": 0}, "instance_count"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_transform_step_validation(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        TransformStep("Score", model_name="m", input_uri="s3://b/in", output_uri="s3://b/out", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"target_column": ""}, "target_column"),
+    ({"mode": "HYPERPARAMETER_TUNING"}, "mode"),
+    ({"problem_type": "Clustering"}, "problem_type"),
+    ({"objective": "F1"}, "problem_type"),
+    ({"objective": "Speed", "problem_type": "Regression"}, "objective"),
+    ({"max_candidates": 0}, "max_candidates"),
+    ({"validation_fraction": 1.5}, "validation_fraction"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_automl_step_validation(kwargs, match):
+    kwargs.setdefault("target_column", "churn")
+    with pytest.raises(ValidationError, match=match):
+        AutoMLStep("AutoML", input_uri="s3://b/in", output_uri="s3://b/out", **kwargs)
+
+
+def test_processing_and_register_and_lambda_validation(stack):
+    processing = ProcessingStep("P", image=IMG, entrypoint=["x"],
+                                outputs=[ProcessingOutput("o", "s3://b/o", "/opt/ml/processing/o")])
+    with pytest.raises(ValidationError, match="output_name"):
+        processing.property_file("R", output_name="missing", path="r.json")
+    with pytest.raises(ValidationError, match="output_uri"):
+        processing.output_uri("missing")
+    with pytest.raises(ValidationError, match="local_path"):
+        ProcessingStep("P", image=IMG, inputs=[ProcessingInput("i", "s3://b/i", "/tmp/i")])
+    with pytest.raises(ValidationError, match="max_runtime"):
+        ProcessingStep("P", image=IMG, max_runtime=Duration.days(8))
+    with pytest.raises(ValidationError, match="approval_status"):
+        RegisterModelStep("R", model_package_group=ModelPackageGroup.from_model_package_group_name(stack, "G", "g"),
+                          image=IMG, model_data="s3://b/m.tar.gz", approval_status="Maybe")
+    with pytest.raises(ValidationError, match="model_package_group"):
+        RegisterModelStep("R", model_package_group=None, image=IMG, model_data="s3://b/m.tar.gz")
+    fn = lambda_.Function.from_function_arn(stack, "Fn", "arn:aws:lambda:us-east-1:111122223333:function:f")
+    with pytest.raises(ValidationError, match="outputs"):
+        LambdaStep("L", function=fn, outputs={"x": "List"})
+    with pytest.raises(ValidationError, match="output"):
+        LambdaStep("L", function=fn).output("x")
+    with pytest.raises(ValidationError, match="final_metric"):
+        _train().final_metric("loss")
+    with pytest.raises(ValidationError, match="conditions"):
+        ConditionStep("C", conditions=[], if_steps=[FailStep("F")])
+
+
+# ------------------------------------------------------------------ the rule pack on the new step types
+_VPC = {"Subnets": ["s"], "SecurityGroupIds": ["g"]}
+_TRAINING = {"EnableNetworkIsolation": True, "ResourceConfig": {"VolumeKmsKeyId": "k"},
+             "OutputDataConfig": {"KmsKeyId": "k"}, "VpcConfig": _VPC}
+
+
+@pytest.mark.parametrize("step, expected", [
+    ({"Type": "Tuning", "Arguments": {"TrainingJobDefinition": _TRAINING}}, "compliant"),
+    ({"Type": "Tuning", "Arguments": {"TrainingJobDefinition": {**_TRAINING, "EnableNetworkIsolation": False}}},
+     "non-compliant"),
+    ({"Type": "Transform", "Arguments": {"TransformResources": {"VolumeKmsKeyId": "k"},
+                                         "TransformOutput": {"KmsKeyId": "k"}}}, "compliant"),
+    ({"Type": "Transform", "Arguments": {"TransformResources": {}, "TransformOutput": {"KmsKeyId": "k"}}},
+     "non-compliant"),
+    ({"Type": "AutoML", "Arguments": {"AutoMLJobConfig": {"SecurityConfig": {"VolumeKmsKeyId": "k", "VpcConfig": _VPC}},
+                                      "OutputDataConfig": {"KmsKeyId": "k"}}}, "compliant"),
+    ({"Type": "AutoML", "Arguments": {"AutoMLJobConfig": {}, "OutputDataConfig": {"KmsKeyId": "k"}}},
+     "non-compliant"),
+    ({"Type": "Model", "Arguments": {"EnableNetworkIsolation": True, "VpcConfig": _VPC}}, "compliant"),
+    ({"Type": "Model", "Arguments": {"EnableNetworkIsolation": False}}, "non-compliant"),
+    ({"Type": "Fail", "Arguments": {}}, "not-applicable"),
+], ids=lambda v: v["Type"] if isinstance(v, dict) else v)
+def test_pipeline_rule_on_each_job_step_type(step, expected):
+    body = json.dumps({"Version": "2020-12-01", "Steps": [{"Name": "S", **step}]})
+    resource = {"Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}
+    assert pipeline_jobs_hardened(resource).value == expected
