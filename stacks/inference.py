@@ -186,7 +186,7 @@ class InferenceStack(Stack):
         )
         self.invoker = EndpointInvoker(
             self, "Invoker", endpoint=self.realtime, vpc=vpc, endpoint_security_group=endpoint_security_group,
-            encryption_key=encryption_key,
+            encryption_key=encryption_key, alarm_topic=self.alarm_topic,
         )
         for function in (self.invoker,):
             acknowledge(function.function, reason=CROSS_STACK_REASON, control_tower=["lambda_inside_vpc_check"])

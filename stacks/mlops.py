@@ -39,7 +39,8 @@ class MlopsStack(Stack):
       endpoint through its canary guardrail;
     * ``ModelMonitor``: hourly data-quality checks of that endpoint's captured traffic against
       ``s3://<data bucket>/monitoring/baseline/``, with an alarm on drift notifying its topic
-      (RETAIN: it holds the subscriptions).
+      (RETAIN: it holds the subscriptions); the deployer's dead-letter and approval-age alarms
+      notify the same topic.
 
     With ``model_vpc_config_parameter`` (the inference stack's :attr:`model_vpc_config_parameter`)
     the deployer reads the model's VPC placement from that SSM parameter at deployment instead of
@@ -87,20 +88,6 @@ class MlopsStack(Stack):
         )
         if schedule:
             self.pipeline.schedule(schedule)
-        self.deployer = DeployOnApproval(
-            self, "DeployOnApproval", model_package_group=self.group, endpoint=endpoint, vpc=vpc,
-            endpoint_security_group=endpoint_security_group, encryption_key=encryption_key,
-        )
-        if model_vpc_config_parameter is not None and endpoint.model.vpc is not None:
-            # Resolved by CloudFormation at each deployment of this stack: no export to keep.
-            self.deployer.function.add_environment(
-                "VPC_CONFIG", ssm.StringParameter.value_for_string_parameter(self, model_vpc_config_parameter)
-            )
-        acknowledge(self.deployer.function, reason=CROSS_STACK_REASON, control_tower=["lambda_inside_vpc_check"])
-        acknowledge(self.deployer.log_group, reason=CROSS_STACK_REASON, control_tower=["cloudwatch_log_group_encrypted_check"])
-        for queue in (self.deployer.dead_letter_queue, self.deployer.approvals_queue):
-            acknowledge(queue, reason=CROSS_STACK_REASON, control_tower=["sqs_queue_encrypted_check"])
-        acknowledge(self.deployer.dead_letter_queue, reason=DLQ_REASON, control_tower=["sqs_dlq_check"])
         self.monitor = ModelMonitor(
             self,
             "DataQualityMonitor",
@@ -114,5 +101,20 @@ class MlopsStack(Stack):
         )
         # Subscriptions live on the topic: deleting the stack must not drop them.
         self.monitor.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.deployer = DeployOnApproval(
+            self, "DeployOnApproval", model_package_group=self.group, endpoint=endpoint, vpc=vpc,
+            endpoint_security_group=endpoint_security_group, encryption_key=encryption_key,
+            alarm_topic=self.monitor.alarm_topic,
+        )
+        if model_vpc_config_parameter is not None and endpoint.model.vpc is not None:
+            # Resolved by CloudFormation at each deployment of this stack: no export to keep.
+            self.deployer.function.add_environment(
+                "VPC_CONFIG", ssm.StringParameter.value_for_string_parameter(self, model_vpc_config_parameter)
+            )
+        acknowledge(self.deployer.function, reason=CROSS_STACK_REASON, control_tower=["lambda_inside_vpc_check"])
+        acknowledge(self.deployer.log_group, reason=CROSS_STACK_REASON, control_tower=["cloudwatch_log_group_encrypted_check"])
+        for queue in (self.deployer.dead_letter_queue, self.deployer.approvals_queue):
+            acknowledge(queue, reason=CROSS_STACK_REASON, control_tower=["sqs_queue_encrypted_check"])
+        acknowledge(self.deployer.dead_letter_queue, reason=DLQ_REASON, control_tower=["sqs_dlq_check"])
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
         CfnOutput(self, "ModelPackageGroupName", value=self.group.model_package_group_name)
