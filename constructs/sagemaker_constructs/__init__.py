@@ -9,6 +9,9 @@ from .inference.endpoints import (
     AsyncEndpoint,
     InferenceComponent,
     InferenceComponentEndpoint,
+    AsyncEndpoint,
+    InferenceComponent,
+    InferenceComponentEndpoint,
     DataCapture,
     DeploymentGuardrail,
     ImportedEndpoint,
@@ -59,6 +62,9 @@ from .studio.domain import StudioDomain, UserProfile
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncEndpoint",
+    "InferenceComponent",
+    "InferenceComponentEndpoint",
     "AsyncEndpoint",
     "InferenceComponent",
     "InferenceComponentEndpoint",

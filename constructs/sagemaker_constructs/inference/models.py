@@ -31,6 +31,24 @@ _IMAGE_URI = r"[^\s]{1,255}"
 _ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
 
 
+#: Registry accounts of SageMaker's large model inference (DJL) images by region, from the
+#: SageMaker Python SDK's ``src/sagemaker/image_uri_config/djl-lmi.json`` (version 0.30.0).
+LMI_IMAGE_ACCOUNTS: dict[str, str] = {
+    "af-south-1": "626614931356", "ap-east-1": "871362719292", "ap-northeast-1": "763104351884",
+    "ap-northeast-2": "763104351884", "ap-northeast-3": "364406365360", "ap-south-1": "763104351884",
+    "ap-southeast-1": "763104351884", "ap-southeast-2": "763104351884", "ap-southeast-3": "907027046896",
+    "ca-central-1": "763104351884", "ca-west-1": "204538143572", "cn-north-1": "727897471807",
+    "cn-northwest-1": "727897471807", "eu-central-1": "763104351884", "eu-north-1": "763104351884",
+    "eu-south-1": "692866216735", "eu-west-1": "763104351884", "eu-west-2": "763104351884",
+    "eu-west-3": "763104351884", "il-central-1": "780543022126", "me-central-1": "914824155844",
+    "me-south-1": "217643126080", "sa-east-1": "763104351884", "us-east-1": "763104351884",
+    "us-east-2": "763104351884", "us-gov-east-1": "446045086412", "us-gov-west-1": "442386744353",
+    "us-west-1": "763104351884", "us-west-2": "763104351884",
+}
+#: The LMI image tag ``ContainerImage.from_lmi`` uses by default (djl-lmi.json's "latest").
+LMI_DEFAULT_TAG = "0.30.0-lmi12.0.0-cu124"
+
+
 class ContainerImage:
     """An inference container image. Create with one of the ``from_*`` class methods."""
 
@@ -64,6 +82,18 @@ class ContainerImage:
         if not accounts:
             raise ValidationError("ContainerImage.from_regional_registry", "accounts", {}, "at least one region")
         return cls(regional=(dict(accounts), repository))
+
+    @classmethod
+    def from_lmi(cls, tag: str = LMI_DEFAULT_TAG) -> "ContainerImage":
+        """SageMaker's large model inference (LMI) container (DJL Serving with vLLM, TensorRT-LLM
+        and Neuron back ends): ``<account>.dkr.ecr.<region>.<url suffix>/djl-inference:<tag>``, the
+        account by region as the SageMaker Python SDK lists it (``image_uri_config/djl-lmi.json``;
+        :data:`LMI_IMAGE_ACCOUNTS`). Use it with an :class:`InferenceComponentEndpoint` on GPU or
+        Neuron instances, e.g. ``ContainerImage.from_lmi("0.30.0-lmi12.0.0-cu124")``. The images are
+        x86_64. Default tag: :data:`LMI_DEFAULT_TAG`."""
+        check_pattern("ContainerImage.from_lmi", "tag", tag, r"[A-Za-z0-9._-]{1,128}",
+                      description="an image tag of djl-inference, e.g. 0.30.0-lmi12.0.0-cu124")
+        return cls.from_regional_registry(LMI_IMAGE_ACCOUNTS, f"djl-inference:{tag}")
 
     @classmethod
     def from_ecr_repository(cls, repository: ecr.IRepository, tag: str = "latest") -> "ContainerImage":

@@ -1,6 +1,8 @@
 """Endpoints: real-time, serverless and multi-model, with autoscaling, guardrails and data capture."""
 
+from .asynchronous import MAX_ASYNC_CONCURRENCY, AsyncEndpoint
 from .base import VARIANT_NAME, EndpointBase, ImportedEndpoint
+from .components import InferenceComponent, InferenceComponentEndpoint
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 from .multi_model import MultiModelEndpoint
@@ -8,6 +10,10 @@ from .realtime import NVME_FAMILIES, ImportedInstanceEndpoint, RealtimeEndpoint,
 from .serverless import SERVERLESS_MEMORY_SIZES, ServerlessEndpoint
 
 __all__ = [
+    "AsyncEndpoint",
+    "InferenceComponent",
+    "InferenceComponentEndpoint",
+    "MAX_ASYNC_CONCURRENCY",
     "DataCapture",
     "DeploymentGuardrail",
     "EndpointBase",
