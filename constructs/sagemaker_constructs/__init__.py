@@ -9,9 +9,6 @@ from .inference.endpoints import (
     AsyncEndpoint,
     InferenceComponent,
     InferenceComponentEndpoint,
-    AsyncEndpoint,
-    InferenceComponent,
-    InferenceComponentEndpoint,
     DataCapture,
     DeploymentGuardrail,
     ImportedEndpoint,
@@ -57,7 +54,7 @@ from .rules.pack import RULES as SAGEMAKER_RULES
 from .rules.pack import SageMakerChecks
 from .security.roles import JobExecutionRole, ModelHostingRole, Persona, StudioUserRole, tag_platform_resource
 from .security.bucket import SecureBucket
-from .studio.domain import StudioDomain, UserProfile
+from .studio.domain import CanvasSettings, CustomImage, SharedSpace, StudioDomain, UserProfile
 
 __version__ = "0.1.0"
 
@@ -65,13 +62,12 @@ __all__ = [
     "AsyncEndpoint",
     "InferenceComponent",
     "InferenceComponentEndpoint",
-    "AsyncEndpoint",
-    "InferenceComponent",
-    "InferenceComponentEndpoint",
     "AuditTrail",
     "COMPLIANCE_PACKS",
+    "CanvasSettings",
     "ContainerImage",
     "CostReport",
+    "CustomImage",
     "DataCapture",
     "DeployOnApproval",
     "DeploymentGuardrail",
@@ -106,6 +102,7 @@ __all__ = [
     "SAGEMAKER_RULES",
     "SageMakerChecks",
     "SecureBucket",
+    "SharedSpace",
     "StudioDomain",
     "StudioUserRole",
     "TrainingPipeline",

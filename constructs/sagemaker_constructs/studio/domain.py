@@ -5,6 +5,8 @@ The domain lives here; user profiles in ``profiles.py``; the teardown provider i
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import json
 from typing import Sequence
 
@@ -22,13 +24,18 @@ from constructs import Construct
 
 from ..errors import ValidationError, check_int_range, check_pattern, is_unresolved
 from ..network import allow_https_to_endpoints, private_subnets
-from ..security.roles import StudioUserRole
+from ..compliance import acknowledge_iam_findings
+from ..security.roles import Persona, StudioUserRole
 from ..validation.naming import check_name, default_name
 from .._internal.grants import TEMPLATE_ID, add_statements
+from .canvas import CanvasSettings, canvas_app_arns, canvas_settings_resource, canvas_statements
+from .canvas import validate as validate_canvas
+from .images import CustomImage
 from .profiles import UserProfile
+from .spaces import SharedSpace
 from .teardown import TEARDOWN_RESOURCE_TYPE, TeardownProvider
 
-__all__ = ["StudioDomain", "UserProfile"]
+__all__ = ["CanvasSettings", "CustomImage", "SharedSpace", "StudioDomain", "UserProfile"]
 
 
 def bucket_statements(scope: Construct, role: iam.Role, buckets: Sequence[s3.IBucket]) -> list[iam.PolicyStatement]:
@@ -74,6 +81,8 @@ MAX_IDLE_MINUTES = 525_600
 #: CustomPosixUserConfig limits (SageMaker reserves lower ids for its images' users).
 MIN_POSIX_UID, MAX_POSIX_UID = 10_000, 4_000_000
 MIN_POSIX_GID, MAX_POSIX_GID = 1_001, 4_000_000
+#: EBS size limits of a Studio space, in GB (DefaultEbsStorageSettings, EbsStorageSettings).
+MIN_SPACE_EBS_GB, MAX_SPACE_EBS_GB = 5, 16_384
 
 
 class StudioDomain(Construct):
@@ -112,6 +121,23 @@ class StudioDomain(Construct):
       physical id, the template) and logs its decision. The domain's ``DeletionPolicy`` /
       ``UpdateReplacePolicy`` ``Retain`` is honoured. Deploy this version once before switching
       ``teardown`` off: the Delete is handled by the code already deployed.
+
+    Apps and spaces (all optional, nothing changes without them):
+
+    * ``default_instance_type`` for JupyterLab and Code Editor; ``allowed_instance_types``: the
+      domain's Studio user roles are denied ``CreateApp`` with any other instance type
+      (``sagemaker:InstanceTypes``, in a ``Deny``-only managed policy per role, child
+      ``AppGuardrails``); ``jupyter_lab_lifecycle_configs`` / ``code_editor_lifecycle_configs``
+      (ARNs of the caller's ``AWS::SageMaker::StudioLifecycleConfig``); ``custom_images``
+      (:class:`CustomImage`), ``default_image`` among them; ``space_ebs_gb`` (default and maximum
+      EBS size of spaces);
+    * ``add_shared_space``: a shared space (``SpaceSharingType: Shared``) owned by a member, under the
+      per-user isolation of :class:`StudioUserRole`; apps in it only for its ``members`` (the other
+      users' roles are denied ``CreateApp`` in it unless their source identity is a member);
+    * ``canvas``: :class:`CanvasSettings` (SageMaker Canvas and Data Wrangler) applied by a
+      ``Custom::CanvasSettings`` (child ``CanvasSettings``) that restores the previous settings when
+      it goes; the Canvas policy (child ``Canvas``) on the roles of ``canvas.personas``, ``CreateApp``
+      of Canvas apps denied to the other personas' roles.
     """
 
     def __init__(
@@ -136,6 +162,14 @@ class StudioDomain(Construct):
         teardown: bool = True,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         role_is_prepared: bool = False,
+        canvas: CanvasSettings | None = None,
+        default_instance_type: str | None = None,
+        allowed_instance_types: Sequence[str] | None = None,
+        jupyter_lab_lifecycle_configs: Sequence[str] = (),
+        code_editor_lifecycle_configs: Sequence[str] = (),
+        custom_images: Sequence[CustomImage] = (),
+        default_image: CustomImage | None = None,
+        space_ebs_gb: tuple[int, int] | None = None,
     ) -> None:
         """
         :param vpc: the VPC (an ``IsolatedNetwork``'s ``vpc``, or an imported one).
@@ -172,6 +206,21 @@ class StudioDomain(Construct):
             another account, ``without_policy_updates()``): without it such a role raises a
             ``ValidationError`` naming the actions it needs, instead of losing them silently.
             Default: false.
+        :param canvas: enable SageMaker Canvas (and Data Wrangler) for some personas. Default: none,
+            the domain's Canvas settings are left as SageMaker sets them and no role gets Canvas
+            permissions.
+        :param default_instance_type: JupyterLab and Code Editor default instance type (``ml.*``).
+            Default: SageMaker's (``ml.t3.medium``).
+        :param allowed_instance_types: the only instance types (patterns such as ``ml.t3.*``) Studio
+            apps may use. Default: any.
+        :param jupyter_lab_lifecycle_configs: lifecycle configuration ARNs users may attach to
+            JupyterLab (the first is the default). Default: none.
+        :param code_editor_lifecycle_configs: the same for Code Editor. Default: none.
+        :param custom_images: :class:`CustomImage` s offered in JupyterLab / Code Editor. Default: none.
+        :param default_image: one of ``custom_images``, the default of its app type. Default:
+            SageMaker Distribution.
+        :param space_ebs_gb: ``(default, maximum)`` EBS size of spaces in GB, 5-16384. Default:
+            SageMaker's.
         """
         super().__init__(scope, id)
         if encryption_key is None:
@@ -185,6 +234,10 @@ class StudioDomain(Construct):
         if posix_user is not None:
             check_int_range(self, "posix_user uid", posix_user[0], minimum=MIN_POSIX_UID, maximum=MAX_POSIX_UID)
             check_int_range(self, "posix_user gid", posix_user[1], minimum=MIN_POSIX_GID, maximum=MAX_POSIX_GID)
+        if canvas is not None:
+            validate_canvas(self, canvas)
+        self._check_app_settings(default_instance_type, allowed_instance_types, custom_images, default_image,
+                                 space_ebs_gb)
         if home_efs_removal_policy not in (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY):
             raise ValidationError(self, "home_efs_removal_policy", home_efs_removal_policy, "RETAIN or DESTROY")
         if s3_prefix_list_id is not None and not is_unresolved(s3_prefix_list_id):
@@ -192,12 +245,22 @@ class StudioDomain(Construct):
                           description="a prefix list id such as pl-63a5400a")
         chosen = private_subnets(self, vpc, subnets)
 
-        self.vpc = vpc
-        self.encryption_key = encryption_key
+        self.vpc: ec2.IVpc = vpc
+        self.encryption_key: kms.IKey = encryption_key
         self.subnets = chosen
-        self.home_efs_removal_policy = home_efs_removal_policy
+        self.home_efs_removal_policy: RemovalPolicy = home_efs_removal_policy
         self.domain_name: str = domain_name or default_name(self)
         self._profiles: dict[str, UserProfile] = {}
+        self._spaces: dict[str, SharedSpace] = {}
+        self.canvas: CanvasSettings | None = canvas
+        self.allowed_instance_types = tuple(allowed_instance_types) if allowed_instance_types is not None else None
+        self.space_ebs_gb: tuple[int, int] | None = space_ebs_gb
+        #: Idle shutdown of JupyterLab/Code Editor apps, in minutes (a Token when ``idle_timeout`` is one).
+        self.idle_timeout_minutes = idle_timeout.to_minutes() if not idle_timeout.is_unresolved() else MAX_IDLE_MINUTES
+        self.custom_images = tuple(custom_images)
+        self._guarded: list[tuple[iam.IRole, str]] = []
+        self._guardrails: dict[str, iam.ManagedPolicy] = {}
+        self._canvas_policy: iam.ManagedPolicy | None = None
 
         self.security_group: ec2.SecurityGroup = self._security_group(vpc, endpoint_security_group)
         idle = sagemaker.CfnDomain.AppLifecycleManagementProperty(
@@ -220,6 +283,26 @@ class StudioDomain(Construct):
             )
         sg_ids = [self.security_group.security_group_id]
 
+        def app_spec(app_type: str) -> dict:
+            images = [i for i in custom_images if i.app_type == app_type]
+            lifecycle = list(jupyter_lab_lifecycle_configs if app_type == "JupyterLab" else code_editor_lifecycle_configs)
+            spec = None
+            image_arn = default_image.image_arn if default_image is not None and default_image.app_type == app_type else None
+            if default_instance_type or image_arn or lifecycle:
+                spec = sagemaker.CfnDomain.ResourceSpecProperty(
+                    instance_type=default_instance_type, sage_maker_image_arn=image_arn,
+                    lifecycle_config_arn=lifecycle[0] if lifecycle else None)
+            return {
+                "default_resource_spec": spec,
+                "lifecycle_config_arns": lifecycle or None,
+                "custom_images": [sagemaker.CfnDomain.CustomImageProperty(
+                    app_image_config_name=i.app_image_config_name, image_name=i.image_name) for i in images] or None,
+            }
+
+        storage = None if space_ebs_gb is None else sagemaker.CfnDomain.DefaultSpaceStorageSettingsProperty(
+            default_ebs_storage_settings=sagemaker.CfnDomain.DefaultEbsStorageSettingsProperty(
+                default_ebs_volume_size_in_gb=space_ebs_gb[0], maximum_ebs_volume_size_in_gb=space_ebs_gb[1]))
+
         def settings(role_arn: str) -> tuple[sagemaker.CfnDomain.UserSettingsProperty,
                                              sagemaker.CfnDomain.DefaultSpaceSettingsProperty]:
             return (
@@ -231,19 +314,21 @@ class StudioDomain(Construct):
                     default_landing_uri="studio::",
                     custom_posix_user_config=posix,
                     jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
-                        app_lifecycle_management=idle
+                        app_lifecycle_management=idle, **app_spec("JupyterLab")
                     ),
                     code_editor_app_settings=sagemaker.CfnDomain.CodeEditorAppSettingsProperty(
-                        app_lifecycle_management=idle
+                        app_lifecycle_management=idle, **app_spec("CodeEditor")
                     ),
+                    space_storage_settings=storage,
                 ),
                 sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
                     execution_role=role_arn,
                     security_groups=sg_ids,
                     custom_posix_user_config=posix,
                     jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
-                        app_lifecycle_management=idle
+                        app_lifecycle_management=idle, **app_spec("JupyterLab")
                     ),
+                    space_storage_settings=storage,
                 ),
             )
 
@@ -276,6 +361,8 @@ class StudioDomain(Construct):
             default_user_settings=user_settings,
             default_space_settings=space_settings,
         )
+        for image in custom_images:  # the domain validates its images and their versions
+            self.cfn_domain.node.add_dependency(image)
         buckets = list(data_buckets) + ([notebook_sharing_bucket] if notebook_sharing_bucket else [])
 
         def default_role(id: str, role_buckets: Sequence[s3.IBucket]) -> StudioUserRole:
@@ -301,6 +388,12 @@ class StudioDomain(Construct):
             user_settings, space_settings = settings(self.execution_role.role_arn)
             self.cfn_domain.default_user_settings = user_settings
             self.cfn_domain.default_space_settings = space_settings
+        self._guard_role(self.execution_role, "ExecutionRole")
+        self.canvas_settings: CustomResource | None = None
+        if canvas is not None:
+            key_arn = (canvas.workspace_bucket.encryption_key.key_arn if canvas.workspace_bucket.encryption_key
+                       is not None else encryption_key.key_arn)
+            self.canvas_settings = canvas_settings_resource(self, canvas, key_arn, log_retention)
         self.teardown: CustomResource | None = None
         if teardown:
             lookup = s3_prefix_list_id is None
@@ -358,9 +451,161 @@ class StudioDomain(Construct):
         if self.teardown is not None:
             # Deleted before the profiles: CloudFormation deletes dependents first.
             self.teardown.node.add_dependency(profile)
+        self._guard_role(profile.execution_role, name)
         return profile
 
+    # ------------------------------------------------------------------ spaces
+    @property
+    def shared_spaces(self) -> dict[str, SharedSpace]:
+        return dict(self._spaces)
+
+    def add_shared_space(
+        self,
+        id: str,
+        *,
+        name: str,
+        members: Sequence[UserProfile],
+        owner: UserProfile | None = None,
+        app_type: str = "JupyterLab",
+        ebs_volume_size_gb: int | None = None,
+        instance_type: str | None = None,
+        idle_timeout: Duration | None = None,
+        display_name: str | None = None,
+    ) -> SharedSpace:
+        """Add a shared space (child ``Spaces/<id>``; keep ``id`` stable) for ``members``.
+
+        :param name: the space name (1-63 letters, digits and hyphens).
+        :param members: the user profiles (of this domain) who may run apps in the space (at least one).
+        :param owner: who owns the space and may update or delete it. Default: the first member.
+        :param app_type: ``"JupyterLab"`` or ``"CodeEditor"``. Default: ``"JupyterLab"``.
+        :param ebs_volume_size_gb: the space's EBS volume, 5 GB up to the domain's maximum
+            (``space_ebs_gb``). Default: the domain's default.
+        :param instance_type: the space's default instance type (one of ``allowed_instance_types``).
+            Default: the domain's.
+        :param idle_timeout: idle shutdown of its apps, 60 minutes up to the domain's ``idle_timeout``.
+            Default: the domain's.
+        :param display_name: Default: ``name``.
+        """
+        if name in {s.space_name for s in self._spaces.values()}:
+            raise ValidationError(self, "add_shared_space name", name, "each space name at most once")
+        if self.node.try_find_child("Spaces") and self.node.find_child("Spaces").node.try_find_child(id):
+            raise ValidationError(self, "add_shared_space id", id, "each construct id at most once")
+        if instance_type is not None:
+            self._check_instance_type("add_shared_space instance_type", instance_type)
+        container = self.node.try_find_child("Spaces") or Construct(self, "Spaces")
+        space = SharedSpace(container, id, domain=self, space_name=name, members=members, owner=owner,
+                            app_type=app_type, ebs_volume_size_gb=ebs_volume_size_gb, instance_type=instance_type,
+                            idle_timeout=idle_timeout, display_name=display_name)
+        self._spaces[id] = space
+        if self.teardown is not None:
+            self.teardown.node.add_dependency(space)
+        for role, label in self._guarded:
+            self._apply_guardrails(role, label)
+        return space
+
     # ------------------------------------------------------------------ internals
+    def _check_instance_type(self, argument: str, value: str) -> None:
+        if is_unresolved(value):
+            return
+        if not str(value).startswith("ml."):
+            raise ValidationError(self, argument, value, "a SageMaker instance type such as ml.t3.medium")
+        allowed = self.__dict__.get("allowed_instance_types")
+        if allowed and not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
+            raise ValidationError(self, argument, value, f"one of allowed_instance_types: {', '.join(allowed)}")
+
+    def _check_app_settings(self, default_instance_type: str | None, allowed: Sequence[str] | None,
+                            images: Sequence[CustomImage], default_image: CustomImage | None,
+                            space_ebs_gb: tuple[int, int] | None) -> None:
+        if allowed is not None:
+            if not allowed:
+                raise ValidationError(self, "allowed_instance_types", list(allowed),
+                                      "at least one instance type (or None for any)")
+            for pattern in allowed:
+                if not is_unresolved(pattern) and not str(pattern).startswith("ml."):
+                    raise ValidationError(self, "allowed_instance_types", pattern,
+                                          "SageMaker instance types or patterns, e.g. ml.t3.*")
+        self.allowed_instance_types = tuple(allowed) if allowed is not None else None
+        if default_instance_type is not None:
+            self._check_instance_type("default_instance_type", default_instance_type)
+        if default_image is not None and default_image not in list(images):
+            raise ValidationError(self, "default_image", default_image.node.path, "one of custom_images")
+        names = [i.image_name for i in images]
+        if len(set(names)) != len(names):
+            raise ValidationError(self, "custom_images", names, "each image at most once")
+        if space_ebs_gb is not None:
+            default, maximum = space_ebs_gb
+            check_int_range(self, "space_ebs_gb (default)", default, minimum=MIN_SPACE_EBS_GB, maximum=MAX_SPACE_EBS_GB)
+            check_int_range(self, "space_ebs_gb (maximum)", maximum, minimum=default, maximum=MAX_SPACE_EBS_GB)
+
+    def _guard_role(self, role: iam.IRole, label: str) -> None:
+        """Keep ``role`` (the default role or a profile's) under this domain's app guardrails and Canvas
+        choice. Roles of the caller that are not a :class:`StudioUserRole` get only the instance-type and
+        shared-space guardrails."""
+        if any(r is role for r, _ in self._guarded):
+            return
+        self._guarded.append((role, label))
+        self._apply_guardrails(role, label)
+        canvas = self.__dict__.get("canvas")
+        persona = getattr(role, "persona", None)
+        if canvas is None or persona is None:
+            return
+        if persona in tuple(canvas.personas):
+            if self._canvas_policy is None:
+                key_arn = (canvas.workspace_bucket.encryption_key.key_arn
+                           if canvas.workspace_bucket.encryption_key is not None else self.encryption_key.key_arn)
+                self._canvas_policy = iam.ManagedPolicy(
+                    self, "Canvas", description="sagemaker-constructs SageMaker Canvas and Data Wrangler",
+                    statements=canvas_statements(self, canvas, self.domain_id, key_arn))
+                acknowledge_iam_findings(self._canvas_policy, reason=(
+                    "Canvas names its AutoML jobs, workspace objects and (with Athena/Redshift) queries at run "
+                    "time: object actions only under the workspace prefix and the granted data buckets, AutoML "
+                    "jobs of this account and region; sagemaker:ListAutoMLJobs and the Redshift statement reads "
+                    "(limited to the caller's own statements) have no narrower resource."))
+            self._canvas_policy.attach_to_role(role)
+
+    def _apply_guardrails(self, role: iam.IRole, label: str) -> None:
+        """Add the Deny statements ``role`` is missing (instance types, shared spaces, Canvas)."""
+        stack = Stack.of(self)
+        app = functools.partial(stack.format_arn, service="sagemaker", resource="app")
+        statements: list[iam.PolicyStatement] = []
+        if self.allowed_instance_types:
+            statements.append(iam.PolicyStatement(
+                sid="DenyOtherAppInstanceTypes", effect=iam.Effect.DENY, actions=["sagemaker:CreateApp"],
+                resources=[app(resource_name=f"{self.domain_id}/*")],
+                conditions={"ForAnyValue:StringNotLike": {"sagemaker:InstanceTypes": list(self.allowed_instance_types)}}))
+        persona = getattr(role, "persona", None)
+        if persona is not Persona.PLATFORM_ADMIN:
+            for space in self._spaces.values():
+                members = [m.user_profile_name for m in space.members]
+                own = getattr(role, "user_profile_name", None)
+                if own is not None and not is_unresolved(own):
+                    if own in members:
+                        continue
+                    conditions = None
+                else:
+                    conditions = {"StringNotEquals": {"aws:SourceIdentity": members}}
+                statements.append(iam.PolicyStatement(
+                    sid=f"DenyAppsInSpace{''.join(ch for ch in space.node.id if ch.isalnum())}",
+                    effect=iam.Effect.DENY, actions=["sagemaker:CreateApp"],
+                    resources=[app(resource_name=f"{self.domain_id}/{space.space_name}/*")], conditions=conditions))
+        canvas = self.__dict__.get("canvas")
+        if canvas is not None and persona is not None and persona not in tuple(canvas.personas):
+            statements.append(iam.PolicyStatement(
+                sid="DenyCanvasApps", effect=iam.Effect.DENY, actions=["sagemaker:CreateApp"],
+                resources=canvas_app_arns(self, self.domain_id)))
+        if not statements:
+            return
+        policy = self._guardrails.get(label)
+        if policy is None:
+            container = self.node.try_find_child("AppGuardrails") or Construct(self, "AppGuardrails")
+            policy = iam.ManagedPolicy(container, label, description="sagemaker-constructs Studio app guardrails (Deny only)")
+            policy.attach_to_role(role)
+            self._guardrails[label] = policy
+        present = {d.get("Sid") for d in (policy.document.to_json() or {}).get("Statement", [])}
+        for statement in statements:
+            if statement.sid not in present:
+                policy.add_statements(statement)
+
     def _security_group(self, vpc: ec2.IVpc, endpoint_sg: ec2.ISecurityGroup | None) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(
             self,

@@ -1,0 +1,227 @@
+"""StudioDomain apps and spaces: default app settings, custom images, shared spaces, Canvas."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+
+from sagemaker_constructs import (
+    CanvasSettings, CustomImage, IsolatedNetwork, ModelPackageGroup, Persona, PlatformKey, SecureBucket, StudioDomain,
+    StudioUserRole, ValidationError,
+)
+from sagemaker_constructs.mlops.registry import ImportedModelPackageGroup
+from tests.harness.templates import only, resources, template_of
+from tests.conftest import new_app
+
+
+def _domain(stack, **kwargs):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="studio")
+    domain = StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, data_buckets=[bucket],
+                          endpoint_security_group=net.endpoint_security_group, **kwargs)
+    return domain, bucket, key
+
+
+def _policies(t, prefix):
+    return {k: v["Properties"] for k, v in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith(prefix)}
+
+
+def test_defaults_add_no_guardrails_or_canvas(stack):
+    _domain(stack)
+    t = template_of(stack)
+    assert not _policies(t, "StudioAppGuardrails") and not resources(t, "Custom::CanvasSettings")
+
+
+def test_default_app_settings_images_and_lifecycle(stack):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "team-image")
+    image = CustomImage(stack, "Image", repository=repo, tag="v1")
+    editor = CustomImage(stack, "Editor", repository=repo, app_type="CodeEditor")
+    domain, *_ = _domain(stack, default_instance_type="ml.t3.large", allowed_instance_types=["ml.t3.*"],
+                         custom_images=[image, editor], default_image=image, space_ebs_gb=(10, 100),
+                         jupyter_lab_lifecycle_configs=["arn:aws:sagemaker:us-east-1:123456789012:studio-lifecycle-config/a"])
+    t = template_of(stack)
+    settings = only(t, "AWS::SageMaker::Domain")["DefaultUserSettings"]
+    jl, ce = settings["JupyterLabAppSettings"], settings["CodeEditorAppSettings"]
+    assert jl["DefaultResourceSpec"]["InstanceType"] == "ml.t3.large" and "SageMakerImageArn" in jl["DefaultResourceSpec"]
+    assert jl["LifecycleConfigArns"] and jl["DefaultResourceSpec"]["LifecycleConfigArn"]
+    assert [i["ImageName"] for i in jl["CustomImages"]] == [image.image_name]
+    assert [i["ImageName"] for i in ce["CustomImages"]] == [editor.image_name]
+    assert settings["SpaceStorageSettings"]["DefaultEbsStorageSettings"] == {
+        "DefaultEbsVolumeSizeInGb": 10, "MaximumEbsVolumeSizeInGb": 100}
+    version = next(iter(resources(t, "AWS::SageMaker::ImageVersion").values()))["Properties"]
+    assert "team-image:v1" in json.dumps(version["BaseImage"])
+    assert len(resources(t, "AWS::SageMaker::AppImageConfig")) == 2
+    guard = json.dumps(_policies(t, "StudioAppGuardrailsExecutionRole"))
+    assert "sagemaker:InstanceTypes" in guard and "ml.t3.*" in guard and '"Deny"' in guard
+    image_policy = json.dumps(_policies(t, "ImagePolicy"))
+    assert "ecr:BatchGetImage" in image_policy
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"default_instance_type": "t3.large"}, "default_instance_type"),
+    ({"allowed_instance_types": ["ml.t3.*"], "default_instance_type": "ml.m5.large"}, "allowed_instance_types"),
+    ({"allowed_instance_types": []}, "allowed_instance_types"),
+    ({"allowed_instance_types": ["t3.medium"]}, "allowed_instance_types"),
+    ({"space_ebs_gb": (4, 10)}, "space_ebs_gb"),
+    ({"space_ebs_gb": (20, 10)}, "space_ebs_gb"),
+    ({"space_ebs_gb": (5, 20000)}, "space_ebs_gb"),
+])
+def test_app_settings_bad_input(stack, kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        _domain(stack, **kwargs)
+
+
+def test_default_image_must_be_listed(stack):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "team-image")
+    image = CustomImage(stack, "Image", repository=repo)
+    with pytest.raises(ValidationError, match="default_image"):
+        _domain(stack, default_image=image)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"app_type": "RStudio"}, "app_type"), ({"image_name": "bad_name"}, "image_name")])
+def test_custom_image_bad_input(stack, kwargs, match):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "team-image")
+    with pytest.raises(ValidationError, match=match):
+        CustomImage(stack, "Image", repository=repo, **kwargs)
+
+
+# ------------------------------------------------------------------ shared spaces
+def test_shared_space_owned_by_a_member_apps_for_members_only(stack):
+    domain, bucket, key = _domain(stack)
+    alice, bob = domain.add_user_profile("alice"), domain.add_user_profile("bob")
+    carol_role = StudioUserRole(stack, "CarolRole", encryption_key=key, user_profile_name="carol")
+    admin_role = StudioUserRole(stack, "AdminRole", encryption_key=key, persona=Persona.PLATFORM_ADMIN)
+    domain.add_user_profile("carol", execution_role=carol_role)
+    domain.add_user_profile("root", execution_role=admin_role)
+    space = domain.add_shared_space("Team", name="team", members=[alice, bob], owner=bob, ebs_volume_size_gb=20,
+                                    idle_timeout=Duration.minutes(60))
+    t = template_of(stack)
+    props = only(t, "AWS::SageMaker::Space")
+    assert props["SpaceSharingSettings"] == {"SharingType": "Shared"}
+    assert props["OwnershipSettings"] == {"OwnerUserProfileName": "bob"}
+    assert props["SpaceSettings"]["SpaceStorageSettings"]["EbsStorageSettings"]["EbsVolumeSizeInGb"] == 20
+    shared = json.dumps(_policies(t, "StudioAppGuardrailsExecutionRole"))
+    assert '"aws:SourceIdentity": ["alice", "bob"]' in shared and "/team/*" in shared
+    carol = json.dumps(_policies(t, "StudioAppGuardrailscarol"))
+    assert "/team/*" in carol and "aws:SourceIdentity" not in carol  # carol's own role: denied outright
+    assert not _policies(t, "StudioAppGuardrailsroot")  # platform admins manage every space
+    assert domain.shared_spaces == {"Team": space} and space.owner is bob
+
+
+def test_shared_space_bad_input(stack):
+    domain, *_ = _domain(stack, space_ebs_gb=(5, 50))
+    alice = domain.add_user_profile("alice")
+    other_stack = cdk.Stack(new_app(), "Other")
+    other, *_ = _domain(other_stack)
+    stranger = other.add_user_profile("zed")
+    cases = [
+        (dict(name="bad_name", members=[alice]), "name"),
+        (dict(name="s1", members=[]), "members"),
+        (dict(name="s2", members=[stranger]), "members"),
+        (dict(name="s3", members=[alice], ebs_volume_size_gb=60), "ebs_volume_size_gb"),
+        (dict(name="s4", members=[alice], ebs_volume_size_gb=2), "ebs_volume_size_gb"),
+        (dict(name="s5", members=[alice], idle_timeout=Duration.hours(2)), "idle_timeout"),
+        (dict(name="s6", members=[alice], app_type="Canvas"), "app_type"),
+        (dict(name="s7", members=[alice], instance_type="m5.large"), "instance_type"),
+    ]
+    for i, (kwargs, match) in enumerate(cases):
+        with pytest.raises(ValidationError, match=match):
+            domain.add_shared_space(f"S{i}", **kwargs)
+    domain.add_shared_space("Ok", name="ok", members=[alice])
+    with pytest.raises(ValidationError, match="name"):
+        domain.add_shared_space("Again", name="ok", members=[alice])
+
+
+# ------------------------------------------------------------------ Canvas
+def test_canvas_settings_resource_and_personas():
+    s = cdk.Stack(new_app(), "C")
+    key = PlatformKey(s, "Key")
+    bucket = SecureBucket(s, "Data", encryption_key=key)
+    group = ModelPackageGroup(s, "Group", model_package_group_name="canvas-models")
+    net = IsolatedNetwork(s, "Network", encryption_key=key, endpoints="studio")
+    domain = StudioDomain(s, "Studio", vpc=net.vpc, encryption_key=key, data_buckets=[bucket],
+                          canvas=CanvasSettings(workspace_bucket=bucket, model_package_group=group, athena=True,
+                                                data_buckets=[bucket]))
+    engineer = StudioUserRole(s, "Engineer", encryption_key=key, persona=Persona.ML_ENGINEER)
+    domain.add_user_profile("alice")
+    domain.add_user_profile("eve", execution_role=engineer)
+    t = template_of(s)
+    props = only(t, "Custom::CanvasSettings")
+    canvas = props["CanvasAppSettings"]
+    assert canvas["DirectDeploySettings"] == {"Status": "DISABLED"}
+    assert canvas["ModelRegisterSettings"] == {"Status": "ENABLED"}
+    assert canvas["KendraSettings"] == {"Status": "DISABLED"} and "GenerativeAiSettings" not in canvas
+    assert "/canvas" in json.dumps(canvas["WorkspaceSettings"]["S3ArtifactPath"]) and canvas["WorkspaceSettings"]["S3KmsKeyId"]
+    assert props["DomainLogicalId"] and props["DomainDeletionPolicy"] == "Delete"
+    policy = _policies(t, "StudioCanvas")
+    (canvas_policy,) = [p for k, p in policy.items() if not k.startswith("StudioCanvasSettings")]
+    text = json.dumps(canvas_policy)
+    assert "sagemaker:CreateAutoMLJobV2" in text and "model-package/canvas-models/*" in text and "athena:" in text
+    assert "bedrock" not in text.lower() and "redshift" not in text
+    # Canvas policy only on the data scientists' (default) role; the engineer is denied Canvas apps.
+    assert [r["Ref"] for r in canvas_policy["Roles"]] == [k for k in resources(t, "AWS::IAM::Role")
+                                                          if k.startswith("StudioExecutionRole")]
+    deny = json.dumps(_policies(t, "StudioAppGuardrailseve"))
+    assert "/*/canvas/*" in deny and '"Deny"' in deny
+
+
+def test_canvas_changing_domain_settings_changes_digest():
+    digests = []
+    for idle in (60, 120):
+        s = cdk.Stack(new_app(), "C")
+        key = PlatformKey(s, "Key")
+        bucket = SecureBucket(s, "Data", encryption_key=key)
+        net = IsolatedNetwork(s, "Network", encryption_key=key, endpoints="studio")
+        StudioDomain(s, "Studio", vpc=net.vpc, encryption_key=key, idle_timeout=Duration.minutes(idle),
+                     canvas=CanvasSettings(workspace_bucket=bucket))
+        digests.append(only(template_of(s), "Custom::CanvasSettings")["DomainUserSettingsDigest"])
+    assert digests[0] != digests[1]
+
+
+def test_canvas_bedrock_and_cross_account_roles_are_passed(stack):
+    key = PlatformKey(stack, "K2")
+    bucket = SecureBucket(stack, "Work", encryption_key=key)
+    bedrock = iam.Role(stack, "Bedrock", assumed_by=iam.ServicePrincipal("bedrock.amazonaws.com"))
+    domain, *_ = _domain(stack, canvas=CanvasSettings(workspace_bucket=bucket, bedrock_role=bedrock))
+    t = template_of(stack)
+    assert "GenerativeAiSettings" in only(t, "Custom::CanvasSettings")["CanvasAppSettings"]
+    assert "iam:PassRole" in json.dumps(_policies(t, "StudioCanvasSettingsProviderPolicy"))
+
+
+def test_canvas_without_workspace_raises(stack):
+    with pytest.raises(ValidationError, match="workspace"):
+        _domain(stack, canvas=CanvasSettings())
+
+
+def test_canvas_bad_personas_raise(stack):
+    bucket = SecureBucket(stack, "Work", encryption_key=PlatformKey(stack, "K2"))
+    with pytest.raises(ValidationError, match="personas"):
+        _domain(stack, canvas=CanvasSettings(workspace_bucket=bucket, personas=["admin"]))
+
+
+def test_canvas_group_in_another_account_needs_register_role():
+    def build(**canvas):
+        s = cdk.Stack(new_app(), "C", env=cdk.Environment(account="111111111111", region="us-east-1"))
+        key = PlatformKey(s, "Key")
+        bucket = SecureBucket(s, "Data", encryption_key=key)
+        other = ImportedModelPackageGroup(s, "Theirs", model_package_group_name="shared")
+        other.model_package_group_arn = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/shared"
+        net = IsolatedNetwork(s, "Network", encryption_key=key, endpoints="studio")
+        extra = {}
+        if canvas.pop("with_role", False):
+            extra["cross_account_register_role"] = iam.Role.from_role_arn(
+                s, "Register", "arn:aws:iam::222222222222:role/canvas-register")
+        StudioDomain(s, "Studio", vpc=net.vpc, encryption_key=key,
+                     canvas=CanvasSettings(workspace_bucket=bucket, model_package_group=other, **extra))
+        return s
+
+    with pytest.raises(ValidationError, match="cross_account_register_role"):
+        build()
+    settings = only(template_of(build(with_role=True)), "Custom::CanvasSettings")["CanvasAppSettings"]
+    assert settings["ModelRegisterSettings"]["CrossAccountModelRegisterRoleArn"].endswith("canvas-register")
