@@ -46,6 +46,22 @@ CASES = {
         ({"ProductionVariants": [{"InitialInstanceCount": 2}]}, C),
         ({"ProductionVariants": [{"InitialInstanceCount": 1}]}, N),
         ({"ProductionVariants": [{"ServerlessConfig": {}}]}, NA),
+        ({"ProductionVariants": [{"InitialInstanceCount": 1, "ManagedInstanceScaling": {
+            "Status": "ENABLED", "MinInstanceCount": 0, "MaxInstanceCount": 2}}]}, NA),
+        ({"ProductionVariants": [{"InitialInstanceCount": 1, "ManagedInstanceScaling": {
+            "Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 2}}]}, N),
+        ({"AsyncInferenceConfig": {"OutputConfig": {}}, "ProductionVariants": [{"InitialInstanceCount": 1}]}, NA),
+    ],
+    "SageMaker-AsyncOutputEncrypted": [
+        ({"AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/o", "KmsKeyId": "k"}}}, C),
+        ({"AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://b/o"}}}, N),
+        ({"ProductionVariants": [{"InstanceType": "ml.m5.large"}]}, NA),
+    ],
+    "SageMaker-ComponentEndpointIsolated": [
+        ({"EnableNetworkIsolation": True, "ProductionVariants": [{"InstanceType": "ml.m5.large"}]}, C),
+        ({"VpcConfig": VPC, "ProductionVariants": [{"InstanceType": "ml.m5.large"}]}, C),
+        ({"ProductionVariants": [{"InstanceType": "ml.m5.large"}]}, N),
+        ({"ProductionVariants": [{"InstanceType": "ml.m5.large", "ModelName": "m"}]}, NA),
     ],
     "SageMaker-DomainVpcOnly": [({"AppNetworkAccessType": "VpcOnly"}, C), ({"AppNetworkAccessType": "PublicInternetOnly"}, N)],
     "SageMaker-DomainEncrypted": [({"KmsKeyId": "k"}, C), ({}, N)],

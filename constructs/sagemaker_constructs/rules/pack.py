@@ -22,6 +22,8 @@ from aws_cdk import (
 from constructs import IConstruct
 
 from . import (
+    async_output_encrypted,
+    component_endpoint_isolated,
     data_capture_encrypted,
     domain_encrypted,
     domain_notebook_sharing,
@@ -47,6 +49,8 @@ RULES: tuple[Rule, ...] = tuple(m.RULE for m in (
     endpoint_config_volume_key,
     data_capture_encrypted,
     endpoint_multi_instance,
+    async_output_encrypted,
+    component_endpoint_isolated,
     domain_vpc_only,
     domain_encrypted,
     domain_notebook_sharing,
