@@ -85,6 +85,18 @@ CASES = {
           "DataQualityJobOutputConfig": {"KmsKeyId": "k"}}, C),
         ({"NetworkConfig": {"EnableNetworkIsolation": False}}, N),
     ],
+    "SageMaker-FeatureGroupEncrypted": [
+        ({"OnlineStoreConfig": {"EnableOnlineStore": True, "SecurityConfig": {"KmsKeyId": "k"}},
+          "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://b/p", "KmsKeyId": "k"}}}, C),
+        ({"OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://b/p", "KmsKeyId": "k"}}}, C),
+        ({"OnlineStoreConfig": {"EnableOnlineStore": True}}, N),
+        ({"OnlineStoreConfig": {"EnableOnlineStore": True, "SecurityConfig": {"KmsKeyId": "k"}},
+          "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://b/p"}}}, N),
+    ],
+    "SageMaker-CanvasDirectDeployOff": [
+        ({"CanvasAppSettings": {"DirectDeploySettings": {"Status": "DISABLED"}}}, C),
+        ({"CanvasAppSettings": {"DirectDeploySettings": {"Status": "ENABLED"}}}, N),
+    ],
 }
 
 

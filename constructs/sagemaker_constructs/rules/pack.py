@@ -23,6 +23,7 @@ from constructs import IConstruct
 
 from . import (
     async_output_encrypted,
+    canvas_direct_deploy_off,
     component_endpoint_isolated,
     data_capture_encrypted,
     domain_encrypted,
@@ -30,6 +31,7 @@ from . import (
     domain_vpc_only,
     endpoint_config_volume_key,
     endpoint_multi_instance,
+    feature_group_encrypted,
     model_in_vpc,
     model_network_isolation,
     monitoring_job_hardened,
@@ -58,6 +60,8 @@ RULES: tuple[Rule, ...] = tuple(m.RULE for m in (
     no_full_access_policy,
     pipeline_jobs_hardened,
     monitoring_job_hardened,
+    feature_group_encrypted,
+    canvas_direct_deploy_off,
 ))
 
 __all__ = ["PACK", "RULES", "Compliance", "Rule", "SageMakerChecks", "evaluate", "pipeline_definition",
@@ -101,7 +105,7 @@ class SageMakerChecks:
         for rule in rules:
             if not isinstance(rule, Rule):
                 raise TypeError(f"SageMakerChecks: rules must be Rule objects (see RULES), got {rule!r}")
-        self.scope = scope
+        self.scope: IConstruct | None = scope
         self._rules = rules
         self._verbose = verbose
 
