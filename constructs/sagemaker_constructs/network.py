@@ -53,6 +53,13 @@ ENDPOINT_SERVICES: Mapping[str, EndpointService] = {
         EndpointService("ecr.api", ec2.InterfaceVpcEndpointAwsService.ECR, "ECR API (custom images)"),
         EndpointService("ecr.dkr", ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, "ECR image layers"),
         EndpointService("kms", ec2.InterfaceVpcEndpointAwsService.KMS, "KMS for encrypted data and volumes"),
+        # SageMaker managed MLflow tracking servers from a VPC (aws.sagemaker.<region>.experiments).
+        EndpointService("sagemaker.experiments", ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_EXPERIMENTS,
+                        "SageMaker managed MLflow tracking servers"),
+        # Canvas / Data Wrangler data sources and the Feature Store offline store's catalog, from
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/canvas-vpc.html
+        EndpointService("athena", ec2.InterfaceVpcEndpointAwsService.ATHENA, "Athena queries (Canvas data sources)"),
+        EndpointService("glue", ec2.InterfaceVpcEndpointAwsService.GLUE, "Glue Data Catalog (Canvas, offline store)"),
     )
 }
 
@@ -69,6 +76,9 @@ ENDPOINT_PRESETS: Mapping[str, tuple[str, ...]] = {
     "training": _TRAINING,
     "inference": _INFERENCE,
     "minimal": ("sagemaker.api", "sagemaker.runtime", "sts", "logs", "kms"),
+    # Studio with Canvas and Data Wrangler (https://docs.aws.amazon.com/sagemaker/latest/dg/canvas-vpc.html)
+    # and managed MLflow.
+    "canvas": (*_STUDIO, "sagemaker.experiments", "athena", "glue"),
     "none": (),
 }
 

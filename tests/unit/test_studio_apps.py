@@ -225,3 +225,12 @@ def test_canvas_group_in_another_account_needs_register_role():
         build()
     settings = only(template_of(build(with_role=True)), "Custom::CanvasSettings")["CanvasAppSettings"]
     assert settings["ModelRegisterSettings"]["CrossAccountModelRegisterRoleArn"].endswith("canvas-register")
+
+
+def test_canvas_endpoint_preset(stack):
+    from sagemaker_constructs import ENDPOINT_PRESETS
+
+    assert {"sagemaker.experiments", "athena", "glue", "sagemaker.studio"} <= set(ENDPOINT_PRESETS["canvas"])
+    IsolatedNetwork(stack, "Net", encryption_key=PlatformKey(stack, "K"), endpoints="canvas")
+    names = json.dumps([v["Properties"]["ServiceName"] for v in resources(template_of(stack), "AWS::EC2::VPCEndpoint").values()])
+    assert ".experiments" in names and ".athena" in names and ".glue" in names
