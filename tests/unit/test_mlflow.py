@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
@@ -43,12 +44,16 @@ def test_grant_access(stack):
     server = _server(stack)
     user = iam.Role(stack, "User", assumed_by=iam.AccountRootPrincipal())
     viewer = iam.Role(stack, "Viewer", assumed_by=iam.AccountRootPrincipal())
-    server.grant_access(user)
-    server.grant_access(viewer, read_only=True)
+    user_policy = server.grant_access(user)
+    viewer_policy = server.grant_access(viewer, read_only=True)
+    assert isinstance(user_policy, iam.ManagedPolicy)
+    stack_ = cdk.Stack.of(server)
+    user_doc = json.dumps(stack_.resolve(user_policy.document.to_json()))
+    viewer_doc = json.dumps(stack_.resolve(viewer_policy.document.to_json()))
     t = template_of(stack)
-    docs = {k: json.dumps(v["Properties"]["PolicyDocument"]) for k, v in resources(t, "AWS::IAM::Policy").items()}
-    user_doc = next(v for k, v in docs.items() if k.startswith("User"))
-    viewer_doc = next(v for k, v in docs.items() if k.startswith("Viewer"))
+    attached = {k: v["Properties"]["Roles"] for k, v in resources(t, "AWS::IAM::ManagedPolicy").items()
+                if k.startswith("MlflowAccess")}
+    assert sorted(r[0]["Ref"][:4] for r in attached.values()) == ["User", "View"]
     assert "sagemaker-mlflow:LogMetric" in user_doc and "s3:PutObject" in user_doc
     assert "sagemaker:CreatePresignedMlflowTrackingServerUrl" in viewer_doc
     assert "sagemaker-mlflow:LogMetric" not in viewer_doc and "s3:PutObject" not in viewer_doc
@@ -73,3 +78,11 @@ def test_supplied_role(stack):
     server = _server(stack, role=role)
     assert server.role is role and server.policy is None
     assert "mlflow/*" in json.dumps(resources(template_of(stack), "AWS::IAM::Policy"))
+
+
+def test_grant_access_to_a_non_role_grantee(stack):
+    server = _server(stack)
+    user = iam.User(stack, "Person")
+    grant = server.grant_access(user, read_only=True)
+    assert isinstance(grant, iam.Grant)
+    assert "sagemaker-mlflow:AccessUI" in json.dumps(resources(template_of(stack), "AWS::IAM::Policy"))

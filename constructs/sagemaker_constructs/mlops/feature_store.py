@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -27,6 +27,7 @@ from .._internal.grants import add_statements
 from ..compliance import acknowledge_iam_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.naming import default_name
+from .mlflow import grant_with_policy
 
 __all__ = ["Feature", "FeatureGroup", "FeatureType", "MAX_FEATURES", "RESERVED_FEATURE_NAMES"]
 
@@ -69,7 +70,7 @@ class Feature:
         return cls(name, FeatureType.FRACTIONAL)
 
 
-def _ttl(scope: Construct, ttl: Duration) -> dict:
+def _ttl(scope: Construct, ttl: Duration) -> dict[str, Any]:
     seconds = int(ttl.to_seconds())
     check_int_range(scope, "ttl (seconds)", seconds, minimum=1)
     unit, size = next((u, s) for u, s in _TTL_UNITS if seconds % s == 0)
@@ -172,14 +173,14 @@ class FeatureGroup(Construct):
         if not prefix and not is_unresolved(offline_store_prefix):
             raise ValidationError(self, "offline_store_prefix", offline_store_prefix, "a non-empty key prefix")
 
-        self.encryption_key = encryption_key
-        self.features = tuple(features)
-        self.feature_group_name = feature_group_name or default_name(self, max_length=64)
-        self.offline_store_bucket = offline_store_bucket
+        self.encryption_key: kms.IKey = encryption_key
+        self.features: tuple[Feature, ...] = tuple(features)
+        self.feature_group_name: str = feature_group_name or default_name(self, max_length=64)
+        self.offline_store_bucket: s3.IBucket | None = offline_store_bucket
         self.offline_store_prefix = prefix
         self.role: iam.IRole | None = None
 
-        online_config: dict | None = None
+        online_config: dict[str, Any] | None = None
         if online:
             # OnlineStoreConfig/OfflineStoreConfig are untyped JSON in aws-cdk-lib's CfnFeatureGroup: the
             # *Property classes would be written with camelCase keys, so the template's keys are given here.
@@ -190,7 +191,7 @@ class FeatureGroup(Construct):
             }
             if ttl is not None:
                 online_config["TtlDuration"] = _ttl(self, ttl)
-        offline_config: dict | None = None
+        offline_config: dict[str, Any] | None = None
         policies = []
         if offline_store_bucket is not None:
             statements = self._offline_store_statements(offline_store_bucket)
@@ -217,7 +218,7 @@ class FeatureGroup(Construct):
                 "TableFormat": table_format,
                 "DisableGlueTableCreation": False,
             }
-        self.cfn_feature_group = sagemaker.CfnFeatureGroup(
+        self.cfn_feature_group: sagemaker.CfnFeatureGroup = sagemaker.CfnFeatureGroup(
             self,
             "Resource",
             feature_group_name=self.feature_group_name,
@@ -243,40 +244,41 @@ class FeatureGroup(Construct):
         return Stack.of(self).format_arn(service="sagemaker", resource="feature-group",
                                          resource_name=name if is_unresolved(name) else name.lower())
 
-    def _key_actions(self, grantee: iam.IGrantable, actions: Sequence[str]) -> None:
-        iam.Grant.add_to_principal(grantee=grantee, actions=list(actions),
-                                   resource_arns=[self.encryption_key.key_arn])
+    def _grant(self, grantee: iam.IGrantable, actions: Sequence[str], key_actions: Sequence[str],
+               offline_read: bool = False) -> iam.ManagedPolicy | iam.Grant:
+        statements = [
+            iam.PolicyStatement(sid="FeatureGroup", actions=list(actions), resources=[self.feature_group_arn]),
+            iam.PolicyStatement(sid="FeatureGroupKey", actions=list(key_actions),
+                                resources=[self.encryption_key.key_arn]),
+        ]
+        if offline_read and self.offline_store_bucket is not None:
+            statements.append(iam.PolicyStatement(
+                sid="OfflineStoreObjects", actions=["s3:GetObject"],
+                resources=[self.offline_store_bucket.arn_for_objects(f"{self.offline_store_prefix}/*")]))
+        return grant_with_policy(self, grantee, statements, reason=(
+            "Offline store objects are named by Feature Store under this group's prefix (<prefix>/*)."))
 
     # ------------------------------------------------------------------ grants
-    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+    # A role gets the grant in a managed policy of this construct (child ``Access<n>``, returned), so
+    # roles whose own managed policy is near IAM's size limit (a ``StudioUserRole``) still fit; any
+    # other grantee through ``iam.Grant``.
+    def grant_read(self, grantee: iam.IGrantable) -> iam.ManagedPolicy | iam.Grant:
         """Read records from the online store (``GetRecord``, ``BatchGetRecord``), describe the group, read
         the offline store's objects, and decrypt with the key."""
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["sagemaker:GetRecord", "sagemaker:BatchGetRecord", "sagemaker:DescribeFeatureGroup",
-                     "sagemaker:DescribeFeatureMetadata"],
-            resource_arns=[self.feature_group_arn],
-        )
-        if self.offline_store_bucket is not None:
-            self.offline_store_bucket.grant_read(grantee, f"{self.offline_store_prefix}/*")
-        self._key_actions(grantee, ["kms:Decrypt", "kms:DescribeKey"])
-        return grant
+        return self._grant(grantee, ["sagemaker:GetRecord", "sagemaker:BatchGetRecord",
+                                     "sagemaker:DescribeFeatureGroup", "sagemaker:DescribeFeatureMetadata"],
+                           ["kms:Decrypt", "kms:DescribeKey"], offline_read=True)
 
-    def grant_ingest(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_ingest(self, grantee: iam.IGrantable) -> iam.ManagedPolicy | iam.Grant:
         """Put records (``PutRecord``: the online store and, from there, the offline store) and describe
         the group: what an ingestion job or a Data Wrangler flow needs."""
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=["sagemaker:PutRecord", "sagemaker:DescribeFeatureGroup"],
-            resource_arns=[self.feature_group_arn],
-        )
-        self._key_actions(grantee, ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"])
-        return grant
+        return self._grant(grantee, ["sagemaker:PutRecord", "sagemaker:DescribeFeatureGroup"],
+                           ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"])
 
-    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+    def grant_write(self, grantee: iam.IGrantable) -> iam.ManagedPolicy | iam.Grant:
         """Ingest (``grant_ingest``) and delete records (``DeleteRecord``)."""
-        self.grant_ingest(grantee)
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["sagemaker:DeleteRecord"], resource_arns=[self.feature_group_arn])
+        return self._grant(grantee, ["sagemaker:PutRecord", "sagemaker:DeleteRecord", "sagemaker:DescribeFeatureGroup"],
+                           ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"])
 
     # ------------------------------------------------------------------ internals
     def _offline_store_statements(self, bucket: s3.IBucket) -> list[iam.PolicyStatement]:

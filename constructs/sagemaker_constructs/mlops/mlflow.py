@@ -15,7 +15,7 @@ interface endpoint (the network's ``sagemaker.experiments`` service).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Any, Sequence, TYPE_CHECKING
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
@@ -127,12 +127,12 @@ class MlflowTrackingServer(Construct):
         if not prefix and not is_unresolved(artifact_prefix):
             raise ValidationError(self, "artifact_prefix", artifact_prefix, "a non-empty key prefix")
 
-        self.encryption_key = encryption_key
-        self.artifact_bucket = artifact_bucket
+        self.encryption_key: kms.IKey = encryption_key
+        self.artifact_bucket: s3.IBucket = artifact_bucket
         self.artifact_prefix = prefix
-        self.size = size
-        self.tracking_server_name = tracking_server_name or default_name(self)
-        self.artifact_store_uri = artifact_bucket.s3_url_for_object(prefix)
+        self.size: str = size
+        self.tracking_server_name: str = tracking_server_name or default_name(self)
+        self.artifact_store_uri: str = artifact_bucket.s3_url_for_object(prefix)
         groups = list(model_package_groups)
 
         statements = [
@@ -164,13 +164,13 @@ class MlflowTrackingServer(Construct):
             acknowledge_iam_findings(self.policy, reason=(
                 "MLflow names artifact objects by experiment and run id at run time: object actions on this "
                 "server's artifact prefix only (<prefix>/*); model versions of the given groups only (<group>/*)."))
-            policies: list = [self.policy]
+            policies: list[Any] = [self.policy]
             self.role: iam.IRole = created
         else:
             self.policy = None
             policies = add_statements(self, role, statements, role_is_prepared=role_is_prepared)
             self.role = role
-        self.cfn_tracking_server = sagemaker.CfnMlflowTrackingServer(
+        self.cfn_tracking_server: sagemaker.CfnMlflowTrackingServer = sagemaker.CfnMlflowTrackingServer(
             self,
             "Resource",
             tracking_server_name=self.tracking_server_name,
@@ -199,22 +199,43 @@ class MlflowTrackingServer(Construct):
             keys.append(self.artifact_bucket.encryption_key.key_arn)
         return list(dict.fromkeys(keys))
 
-    def grant_access(self, grantee: iam.IGrantable, *, read_only: bool = False) -> iam.Grant:
+    def grant_access(self, grantee: iam.IGrantable, *, read_only: bool = False) -> iam.ManagedPolicy | iam.Grant:
         """Let ``grantee`` (a Studio user role, a pipeline or job role) use this server: the MLflow actions
-        on its ARN (read-only with ``read_only``), a presigned UI URL, and the artifact prefix with the key."""
+        on its ARN (read-only with ``read_only``), a presigned UI URL, and the artifact prefix with the key.
+
+        A role gets them in a managed policy of this construct (child ``Access<n>``, returned), so roles
+        whose own managed policy is near IAM's size limit (a ``StudioUserRole``) still fit; any other
+        grantee through ``iam.Grant``."""
         actions = [*MLFLOW_READ_ACTIONS, *([] if read_only else MLFLOW_WRITE_ACTIONS)]
-        grant = iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[self.tracking_server_arn])
-        iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["sagemaker:DescribeMlflowTrackingServer", "sagemaker:CreatePresignedMlflowTrackingServerUrl"],
-            resource_arns=[self.tracking_server_arn],
-        )
         object_actions = ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject"]
-        iam.Grant.add_to_principal(grantee=grantee, actions=object_actions,
-                                   resource_arns=[self.artifact_bucket.arn_for_objects(f"{self.artifact_prefix}/*")])
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["kms:Decrypt", "kms:DescribeKey"] + ([] if read_only else
-                                                                           ["kms:GenerateDataKey", "kms:Encrypt"]),
-            resource_arns=self._keys(),
-        )
+        key_actions = ["kms:Decrypt", "kms:DescribeKey"] + ([] if read_only else ["kms:GenerateDataKey", "kms:Encrypt"])
+        statements = [
+            iam.PolicyStatement(sid="UseTrackingServer", actions=[
+                *actions, "sagemaker:DescribeMlflowTrackingServer", "sagemaker:CreatePresignedMlflowTrackingServerUrl"],
+                resources=[self.tracking_server_arn]),
+            iam.PolicyStatement(sid="Artifacts", actions=object_actions,
+                                resources=[self.artifact_bucket.arn_for_objects(f"{self.artifact_prefix}/*")]),
+            iam.PolicyStatement(sid="ArtifactKey", actions=key_actions, resources=self._keys()),
+        ]
+        return grant_with_policy(self, grantee, statements, reason=(
+            "MLflow clients upload artifacts under run-specific keys chosen at run time: object actions on "
+            "this server's artifact prefix only (<prefix>/*)."))
+
+
+def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: list[iam.PolicyStatement], *,
+                      reason: str) -> iam.ManagedPolicy | iam.Grant:
+    """``statements`` for ``grantee``: a role gets a managed policy (child ``Access<n>`` of ``owner``);
+    any other grantee ``iam.Grant`` s (the last one returned)."""
+    role = grantee if hasattr(grantee, "role_arn") and hasattr(grantee, "role_name") else None
+    if role is None:
+        grant = None
+        for statement in statements:
+            doc = statement.to_statement_json()
+            actions = doc["Action"] if isinstance(doc["Action"], list) else [doc["Action"]]
+            resources = doc["Resource"] if isinstance(doc["Resource"], list) else [doc["Resource"]]
+            grant = iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
         return grant
+    index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
+    policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])
+    acknowledge_iam_findings(policy, reason=reason)
+    return policy
