@@ -247,11 +247,11 @@ def nag_flatten(node: Any) -> str:
     return json.dumps(node, separators=(",", ":"))
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _policy_documents(resource: CfnResource, stack: Stack) -> list[dict]:
+def _policy_documents(resource: CfnResource, stack: Stack) -> list[dict[str, Any]]:
     if isinstance(resource, iam.CfnPolicy):
         return [stack.resolve(resource.policy_document)]
     if isinstance(resource, iam.CfnManagedPolicy):

@@ -99,7 +99,7 @@ class CostLine:
     detail: str = ""
     source: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack, "logical_id": self.logical_id, "path": self.path,
             "resource_type": self.resource_type, "item": self.item, "quantity": _num(self.quantity),
@@ -119,7 +119,7 @@ class ListedItem:
     item: str
     note: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"stack": self.stack, "logical_id": self.logical_id, "path": self.path,
                 "resource_type": self.resource_type, "item": self.item, "note": self.note}
 
@@ -153,7 +153,7 @@ class CostReport:
             totals[line.stack] = totals.get(line.stack, Decimal(0)) + line.monthly
         return totals
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "region": self.region,
             "price_date": self.price_date,
@@ -221,7 +221,7 @@ def _fmt_qty(value: Decimal) -> str:
 @dataclass
 class _StackInput:
     name: str
-    template: dict
+    template: dict[str, Any]
     region: str | None
     paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
 
@@ -433,7 +433,7 @@ class _Builder:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def _path(self, stack: _StackInput, logical_id: str, res: dict) -> str:
+    def _path(self, stack: _StackInput, logical_id: str, res: dict[str, Any]) -> str:
         return res.get("Metadata", {}).get("aws:cdk:path") or stack.paths.get(logical_id, "")
 
     def _line(self, stack, logical_id, res, item, quantity, price: P.Price, detail="") -> None:

@@ -18,6 +18,8 @@ To update: change the figure, its ``evidence`` and :data:`PRICE_DATE`; the tests
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,7 +47,7 @@ class Price:
     source: str
     evidence: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"usd": str(self.usd), "unit": self.unit, "source": self.source, "evidence": self.evidence}
 
 
@@ -67,7 +69,7 @@ ALARM_HIGH_RESOLUTION_METRIC_MONTH = "cloudwatch.alarm_high_resolution_metric_mo
 COMPOSITE_ALARM_MONTH = "cloudwatch.composite_alarm_month"
 SECRET_MONTH = "secretsmanager.secret_month"
 
-PRICES: dict[str, dict] = {
+PRICES: dict[str, dict[str, Any]] = {
     "us-east-1": {
         SAGEMAKER_HOSTING: {
             "ml.t2.medium": _p("0.056", _HOSTING, SAGEMAKER_PRICING,

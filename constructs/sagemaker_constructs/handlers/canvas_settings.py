@@ -81,15 +81,15 @@ def _is_gone(err: ClientError) -> bool:
         code == "ValidationException" and ("does not exist" in message or "not found" in message))
 
 
-def encode(previous: dict) -> str:
+def encode(previous: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(zlib.compress(json.dumps(previous, sort_keys=True).encode(), 9)).decode()
 
 
-def decode(token: str) -> dict:
+def decode(token: str) -> dict[str, Any]:
     return json.loads(zlib.decompress(base64.urlsafe_b64decode(token.encode())))
 
 
-def physical_id(domain_id: str, previous: dict) -> str:
+def physical_id(domain_id: str, previous: dict[str, Any]) -> str:
     value = f"{PREFIX}:{domain_id}:{encode(previous)}"
     if len(value) > MAX_PHYSICAL_ID:
         raise CanvasSettingsError(
@@ -98,7 +98,7 @@ def physical_id(domain_id: str, previous: dict) -> str:
     return value
 
 
-def parse_physical_id(value: str) -> tuple[str, dict] | None:
+def parse_physical_id(value: str) -> tuple[str, dict[str, Any]] | None:
     parts = value.split(":", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         return None
@@ -108,7 +108,7 @@ def parse_physical_id(value: str) -> tuple[str, dict] | None:
         return None
 
 
-def _describe(domain_id: str) -> dict | None:
+def _describe(domain_id: str) -> dict[str, Any] | None:
     try:
         return _client("sagemaker").describe_domain(DomainId=domain_id)
     except ClientError as err:
@@ -117,7 +117,7 @@ def _describe(domain_id: str) -> dict | None:
         raise
 
 
-def current_settings(domain: dict) -> dict:
+def current_settings(domain: dict[str, Any]) -> dict[str, Any]:
     return dict((domain.get("DefaultUserSettings") or {}).get("CanvasAppSettings") or {})
 
 
@@ -129,12 +129,12 @@ def _normalised(value: Any) -> Any:
     return value
 
 
-def still_applied(current: dict, applied: dict) -> bool:
+def still_applied(current: dict[str, Any], applied: dict[str, Any]) -> bool:
     """Whether every setting this resource applied is still the domain's."""
     return all(_normalised(current.get(k)) == _normalised(v) for k, v in applied.items())
 
 
-def _wait_in_service(domain_id: str) -> dict | None:
+def _wait_in_service(domain_id: str) -> dict[str, Any] | None:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         domain = _describe(domain_id)
@@ -148,7 +148,7 @@ def _wait_in_service(domain_id: str) -> dict | None:
         _sleep(POLL_SECONDS)
 
 
-def apply(domain_id: str, settings: dict) -> None:
+def apply(domain_id: str, settings: dict[str, Any]) -> None:
     """UpdateDomain with these Canvas settings once the domain is InService; wait until it is again."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -167,7 +167,7 @@ def apply(domain_id: str, settings: dict) -> None:
     _wait_in_service(domain_id)
 
 
-def _create(props: dict) -> dict:
+def _create(props: dict[str, Any]) -> dict[str, Any]:
     domain_id = props["DomainId"]
     domain = _describe(domain_id)
     if domain is None:
@@ -178,7 +178,7 @@ def _create(props: dict) -> dict:
     return result
 
 
-def _decide_restore(event: dict, domain: dict | None) -> tuple[bool, str]:
+def _decide_restore(event: dict[str, Any], domain: dict[str, Any] | None) -> tuple[bool, str]:
     props = event.get("ResourceProperties", {})
     if domain is None:
         return False, "the domain no longer exists"
@@ -193,7 +193,7 @@ def _decide_restore(event: dict, domain: dict | None) -> tuple[bool, str]:
     return True, "the domain stays: its previous Canvas settings are restored"
 
 
-def _delete(event: dict) -> dict:
+def _delete(event: dict[str, Any]) -> dict[str, Any]:
     response = {"PhysicalResourceId": event["PhysicalResourceId"]}
     parsed = parse_physical_id(event["PhysicalResourceId"])
     if parsed is None:
@@ -214,7 +214,7 @@ def _delete(event: dict) -> dict:
     return response
 
 
-def on_event(event: dict, context: Any) -> dict:
+def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Create, Update and Delete of ``Custom::CanvasSettings`` (see the module docstring)."""
     props = event.get("ResourceProperties", {})
     kind = event["RequestType"]

@@ -97,7 +97,7 @@ class Settings:
                 raise DeploymentError(f"environment variable {name} is not set")
             return value
 
-        def json_or_none(name: str) -> dict | None:
+        def json_or_none(name: str) -> dict[str, Any] | None:
             raw = os.environ.get(name, "").strip()
             try:
                 return json.loads(raw) if raw else None
@@ -122,7 +122,7 @@ def _client(name: str) -> Any:
     return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
-def _decide(decision: str, **fields: Any) -> dict:
+def _decide(decision: str, **fields: Any) -> dict[str, Any]:
     """Log the decision as one JSON line and return it."""
     result = {"decision": decision, **fields}
     print(json.dumps(result, default=str, sort_keys=True), flush=True)
@@ -162,7 +162,7 @@ def version_of(group: str, config_name: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _call(operation: str, ids: dict, *, exists_ok: bool = False, **params: Any) -> dict:
+def _call(operation: str, ids: dict[str, Any], *, exists_ok: bool = False, **params: Any) -> dict[str, Any]:
     """One SageMaker call. Throttling re-raises the ClientError, a conflicting update raises EndpointBusy, any
     other AWS error raises DeploymentError (each logged). With ``exists_ok``, "already existing" answers {}."""
     try:
@@ -182,7 +182,7 @@ def _call(operation: str, ids: dict, *, exists_ok: bool = False, **params: Any) 
                               f"{ids['endpoint']}: {code}: {message}") from err
 
 
-def _containers(package: dict) -> list[dict]:
+def _containers(package: dict[str, Any]) -> list[dict[str, Any]]:
     """The package's inference containers as CreateModel container definitions."""
     containers = package.get("InferenceSpecification", {}).get("Containers", [])
     if not containers:
@@ -200,7 +200,7 @@ def _containers(package: dict) -> list[dict]:
     return result
 
 
-def _variant(settings: Settings, endpoint: dict, config: dict, model_name: str) -> dict:
+def _variant(settings: Settings, endpoint: dict[str, Any], config: dict[str, Any], model_name: str) -> dict[str, Any]:
     """The new production variant: the serving variant's capacity and timeouts, running the new model."""
     variants = config["ProductionVariants"]
     current = next((v for v in variants if v["VariantName"] == settings.variant), variants[0] if variants else None)

@@ -103,11 +103,11 @@ def _log(level: str, message: str, **fields: Any) -> None:
     print(json.dumps({"level": level, "message": message, **fields}, default=str, sort_keys=True), flush=True)
 
 
-def _is_api_gateway(event: dict) -> bool:
+def _is_api_gateway(event: dict[str, Any]) -> bool:
     return "requestContext" in event or "httpMethod" in event or "routeKey" in event
 
 
-def _headers(event: dict) -> dict[str, str]:
+def _headers(event: dict[str, Any]) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
 
 

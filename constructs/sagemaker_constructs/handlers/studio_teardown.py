@@ -120,7 +120,7 @@ def _is_transient(err: Exception) -> bool:
     return _code(err) in THROTTLING or _code(err) in SERVER_ERRORS or status >= 500
 
 
-def _list(service: str, operation: str, key: str, **params: Any) -> list[dict]:
+def _list(service: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
     """Every item of a paginated listing."""
     pages = _client(service).get_paginator(operation).paginate(**params)
     return [item for page in pages for item in page.get(key, [])]
@@ -145,7 +145,7 @@ def _delete(what: str, call: Callable[..., Any], busy: frozenset[str] = frozense
 # ---------------------------------------------------------------------------------------- the decision
 
 
-def _template_resources(stack_id: str) -> dict | None:
+def _template_resources(stack_id: str) -> dict[str, Any] | None:
     """The ``Resources`` of the stack's current template; None when it cannot be read as JSON."""
     body = _client("cloudformation").get_template(StackName=stack_id, TemplateStage="Processed").get("TemplateBody")
     if isinstance(body, str):
@@ -169,7 +169,7 @@ def decide(event: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {"domain_id": domain_id, "domain_logical_id": logical_id, "stack_status": status,
                               "teardown_logical_id": event.get("LogicalResourceId")}
 
-    def verdict(act: bool, reason: str, **more: Any) -> dict:
+    def verdict(act: bool, reason: str, **more: Any) -> dict[str, Any]:
         _log("decision: tear down the domain" if act else "decision: delete nothing", reason=reason, **fields, **more)
         return {"Act": act, "Reason": reason}
 
@@ -213,7 +213,7 @@ def decide(event: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------- the phases
 
 
-def _delete_apps(domain_id: str) -> list[dict]:
+def _delete_apps(domain_id: str) -> list[dict[str, Any]]:
     """Delete every app of the domain that is InService, Pending or Failed; the apps not yet Deleted/Failed.
 
     A Failed app is not waited for once its delete is issued (or refused): the spaces phase retries
@@ -312,7 +312,7 @@ def _home_efs_cleared(domain_id: str, fs_id: str | None, remove_file_system: boo
     return False
 
 
-def _referencing(permissions: list[dict], group_ids: set[str]) -> list[dict]:
+def _referencing(permissions: list[dict[str, Any]], group_ids: set[str]) -> list[dict[str, Any]]:
     """The parts of the rules that reference one of the group ids, in the shape revoke_* expects."""
     rules = []
     for perm in permissions:
@@ -323,7 +323,7 @@ def _referencing(permissions: list[dict], group_ids: set[str]) -> list[dict]:
     return rules
 
 
-def _domain_security_groups(domain: dict) -> list[str]:
+def _domain_security_groups(domain: dict[str, Any]) -> list[str]:
     """The security groups the domain, its users and its spaces use (the construct's own group)."""
     ids = [*domain.get("DomainSettings", {}).get("SecurityGroupIds", []),
            *domain.get("DefaultUserSettings", {}).get("SecurityGroups", []),
@@ -358,7 +358,7 @@ def _network_interfaces_gone(domain_id: str, vpc_id: str, group_ids: list[str]) 
     return True
 
 
-def _network_cleared(domain_id: str, domain: dict) -> bool:
+def _network_cleared(domain_id: str, domain: dict[str, Any]) -> bool:
     """Leftover ENIs in the domain's and SageMaker's NFS security groups, then the two NFS groups."""
     vpc_id = domain.get("VpcId")
     if not vpc_id:

@@ -175,7 +175,7 @@ class EndpointInvoker(SecureFunction):
             if not is_unresolved(value) and (not value or len(value) > 1024):
                 raise ValidationError(self, argument, value, "a MIME type of 1-1024 characters")
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
-        self.endpoint = endpoint
+        self.endpoint: InvocableEndpoint = endpoint
         self._build(
             purpose="EndpointInvoker: invokes one SageMaker endpoint",
             handler=HANDLER,

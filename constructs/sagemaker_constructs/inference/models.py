@@ -136,8 +136,8 @@ class ModelData:
     """Where a model's artifacts live. Create with one of the ``from_*`` class methods."""
 
     def __init__(self, *, bucket: s3.IBucket | None = None, key: str | None = None, path: str | None = None) -> None:
-        self.bucket = bucket
-        self.key = key
+        self.bucket: s3.IBucket | None = bucket
+        self.key: str | None = key
         self._path = path
 
     @classmethod
@@ -247,16 +247,16 @@ class Model(Construct):
         if vpc is None and (subnets or security_groups):
             raise ValidationError(self, "subnets", "given without vpc", "pass vpc= together with subnets/security_groups")
 
-        self.network_isolation = network_isolation
-        self.vpc = vpc
-        self.multi_model = multi_model
+        self.network_isolation: bool = network_isolation
+        self.vpc: ec2.IVpc | None = vpc
+        self.multi_model: bool = multi_model
         # The artifact grant (bind below) scopes reads to this model's key or prefix, and adds
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
         binding = bind_role(self, role, default=lambda scope, id: ModelHostingRole(scope, id, encryption_key=encryption_key),
                             role_is_prepared=role_is_prepared)
         self.role: iam.IRole = binding.role
         #: Whether the supplied role was declared prepared (later grants, e.g. data capture, honour it).
-        self.role_is_prepared = role_is_prepared
+        self.role_is_prepared: bool = role_is_prepared
         if isinstance(self.role, Construct):
             acknowledge_iam_findings_at_synth(
                 self.role,
@@ -342,10 +342,10 @@ class ImportedModel(Resource):
                                   "a VPC placement needs both subnets and security_groups")
         if security_groups and not 1 <= len(security_groups) <= 5:
             raise ValidationError(self, "security_groups", f"{len(security_groups)} groups", "1-5 security groups")
-        self.model_name = model_name
-        self.role = role
-        self.network_isolation = network_isolation
-        self.role_is_prepared = False
+        self.model_name: str = model_name
+        self.role: iam.IRole = role
+        self.network_isolation: bool = network_isolation
+        self.role_is_prepared: bool = False
         self.vpc_config: dict[str, Any] | None = None if not subnets else {
             "Subnets": [s.subnet_id for s in subnets],
             "SecurityGroupIds": [g.security_group_id for g in security_groups or ()],

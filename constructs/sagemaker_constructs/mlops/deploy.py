@@ -146,8 +146,8 @@ class DeployOnApproval(SecureFunction):
             check_int_range(self, "retry_interval (seconds)", retry_interval.to_seconds(),
                             minimum=timeout.to_seconds(), maximum=12 * 3600)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
-        self.endpoint = endpoint
-        self.model_package_group = model_package_group
+        self.endpoint: IInstanceEndpoint = endpoint
+        self.model_package_group: IModelPackageGroup = model_package_group
         self._retry_interval, self._max_receive_count = retry_interval, max_receive_count
         self._queue_removal_policy, self._approval_age, self._alarm_topic = (
             queue_removal_policy, approval_age_alarm, alarm_topic)

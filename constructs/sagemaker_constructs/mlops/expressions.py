@@ -63,10 +63,10 @@ class Parameter(Expression):
             raise ValidationError("Parameter", "name", name, "1-256 letters, digits, hyphens and underscores")
         if type not in PARAMETER_TYPES:
             raise ValidationError(f"Parameter {name!r}", "type", type, f"allowed: {', '.join(PARAMETER_TYPES)}")
-        self.name = name
-        self.type = type
-        self.default = default
-        self.kind = PARAMETER_TYPES[type]
+        self.name: str = name
+        self.type: str = type
+        self.default: Any = default
+        self.kind: str = PARAMETER_TYPES[type]
 
     @classmethod
     def string(cls, name: str, default: str | None = None) -> "Parameter":
@@ -97,10 +97,10 @@ class Parameter(Expression):
 class ExecutionVariable(Expression):
     """``Execution.<name>``: the execution's id, pipeline name, start time..."""
 
-    kind = STRING
+    kind: str = STRING
 
     def __init__(self, name: str) -> None:
-        self.name = name
+        self.name: str = name
 
     def render(self) -> dict[str, str]:
         return {"Get": f"Execution.{self.name}"}
@@ -121,9 +121,9 @@ class Property(Expression):
     """A property of a step's job (its ``Describe*`` response), e.g. ``train.model_artifacts``."""
 
     def __init__(self, step: "Step", path: str, kind: str) -> None:
-        self.step = step
-        self.path = path
-        self.kind = kind
+        self.step: "Step" = step
+        self.path: str = path
+        self.kind: str = kind
 
     def render(self) -> dict[str, str]:
         return {"Get": f"Steps.{self.step.name}.{self.path}"}
@@ -134,10 +134,10 @@ class PropertyFile:
     :meth:`json_get` (``Std:JsonGet``)."""
 
     def __init__(self, step: "Step", name: str, output_name: str, path: str) -> None:
-        self.step = step
-        self.name = name
-        self.output_name = output_name
-        self.path = path
+        self.step: "Step" = step
+        self.name: str = name
+        self.output_name: str = output_name
+        self.path: str = path
 
     def json_get(self, json_path: str, *, kind: str = ANY) -> "JsonGet":
         """The value at ``json_path`` (``metrics.accuracy.value``) once the step has run."""
@@ -151,9 +151,9 @@ class PropertyFile:
 
 class JsonGet(Expression):
     def __init__(self, property_file: PropertyFile, path: str, kind: str = ANY) -> None:
-        self.property_file = property_file
-        self.path = path
-        self.kind = kind
+        self.property_file: PropertyFile = property_file
+        self.path: str = path
+        self.kind: str = kind
 
     def render(self) -> dict[str, Any]:
         pf = self.property_file
@@ -168,9 +168,9 @@ class Join(Expression):
     """``Std:Join`` of values (strings, parameters, properties) at run time."""
 
     def __init__(self, *values: Any, on: str = "/", kind: str = STRING) -> None:
-        self.values = list(values)
-        self.on = on
-        self.kind = kind
+        self.values: list[Any] = list(values)
+        self.on: str = on
+        self.kind: str = kind
 
     def render(self) -> dict[str, Any]:
         return {"Std:Join": {"On": self.on, "Values": self.values}}

@@ -121,7 +121,7 @@ class ModelMonitor(Construct):
             raise ValidationError(self, "features", list(features), "at least one feature name to alarm on")
         for feature in features:
             check_pattern(self, "feature", feature, r"[A-Za-z0-9_.\-]{1,200}", description="a feature name")
-        self.endpoint = endpoint
+        self.endpoint: IInstanceEndpoint = endpoint
         base = baseline_uri.rstrip("/")
         output_uri = output_bucket.s3_url_for_object(output_prefix)
         capture = endpoint.data_capture

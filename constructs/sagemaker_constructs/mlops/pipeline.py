@@ -47,8 +47,8 @@ class _BindContext:
     """What a step sees while the pipeline binds and renders it."""
 
     def __init__(self, scope: "Pipeline", grantee: iam.IGrantable, job: d.JobSettings | None) -> None:
-        self.scope = scope
-        self.grantee = grantee
+        self.scope: "Pipeline" = scope
+        self.grantee: iam.IGrantable = grantee
         self.job: d.JobSettings = job  # type: ignore[assignment]
         self._images: dict[int, str] = {}
         self._image_scopes = 0
@@ -191,7 +191,7 @@ class Pipeline(Construct):
         everything = self._check_steps()
         chosen = private_subnets(self, vpc, subnets)
         self.encryption_key = encryption_key
-        self.pipeline_name = pipeline_name or default_name(self, max_length=80)
+        self.pipeline_name: str = pipeline_name or default_name(self, max_length=80)
 
         types: list[str] = []
         for step in everything:
@@ -225,7 +225,7 @@ class Pipeline(Construct):
         ctx = _BindContext(self, binding.grantee, None)
         for step in everything:
             step._grant(ctx)
-        self.security_groups = list(security_groups) if security_groups else [
+        self.security_groups: list[ec2.ISecurityGroup] = list(security_groups) if security_groups else [
             self._job_security_group(vpc, s3_prefix_list_id)
         ]
         ctx.job = d.JobSettings(
@@ -239,10 +239,10 @@ class Pipeline(Construct):
         rendered = [step._to_definition(ctx) for step in self.steps]
         self._dependencies = self._check_references(ctx, everything)
         declared = self._declare_parameters(parameters, rendered)
-        self.parameters = [p.declaration() for p in declared]
+        self.parameters: list[dict[str, Any]] = [p.declaration() for p in declared]
         #: The pipeline definition (a dict; tokens resolve at synth).
         self.definition: dict[str, Any] = render(d.pipeline_definition(self.parameters, rendered))
-        self.cfn_pipeline = sagemaker.CfnPipeline(
+        self.cfn_pipeline: sagemaker.CfnPipeline = sagemaker.CfnPipeline(
             self,
             "Resource",
             pipeline_name=self.pipeline_name,
@@ -256,7 +256,7 @@ class Pipeline(Construct):
         default_policy = self.role.node.try_find_child("DefaultPolicy") if binding.supplied else None
         if isinstance(default_policy, Construct):
             self.cfn_pipeline.node.add_dependency(default_policy)
-        self.pipeline_arn = Stack.of(self).format_arn(
+        self.pipeline_arn: str = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
         )
 
@@ -507,8 +507,8 @@ class TrainingPipeline(Pipeline):
         metrics = check_metric_definitions(self, metric_definitions)
         self._check_decision(evaluation_script, evaluation_image, metrics, metric_name, role, role_is_prepared)
 
-        self.data_bucket = data_bucket
-        self.model_package_group = model_package_group
+        self.data_bucket: s3.IBucket = data_bucket
+        self.model_package_group: IModelPackageGroup = model_package_group
         name = pipeline_name or default_name(self, max_length=80)
         runtime = int(max_runtime.to_seconds())
         base = f"s3://{data_bucket.bucket_name}/{output_prefix.strip('/')}/{name}"
@@ -520,7 +520,7 @@ class TrainingPipeline(Pipeline):
                   Parameter.string("TrainingInstanceType", instance_type)]
 
         #: The ``Train`` step (and ``Evaluate``, ``Register`` below): the typed steps of this preset.
-        self.train = st.TrainingStep(
+        self.train: st.TrainingStep = st.TrainingStep(
             TRAIN, image=training_image, inputs={"train": params[0]},
             output_uri=st.Join(base, Execution.ID, "model", kind=st.S3_URI), instance_type=params[-1],
             instance_count=instance_count, volume_size_gb=volume_size_gb, max_runtime=max_runtime, use_spot=use_spot,
@@ -542,7 +542,7 @@ class TrainingPipeline(Pipeline):
             )
             self.evaluate._code_asset_id = "EvaluationScript"
             report = self.evaluate.property_file(EVALUATION_REPORT, output_name="evaluation", path="evaluation.json")
-        self.register = st.RegisterModelStep(
+        self.register: st.RegisterModelStep = st.RegisterModelStep(
             REGISTER, model_package_group=model_package_group, image=inference_image or training_image,
             model_data=self.train.model_artifacts, environment=inference_environment,
             description=f"Trained by pipeline {name}",

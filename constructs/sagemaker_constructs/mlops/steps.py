@@ -129,19 +129,19 @@ class Step:
         where = f"{type(self).__name__}"
         if not isinstance(name, str) or not re.fullmatch(STEP_NAME_PATTERN, name):
             raise ValidationError(where, "name", name, "1-64 letters, digits, hyphens and underscores")
-        self.name = name
-        self.where = f"{type(self).__name__} {name!r}"
+        self.name: str = name
+        self.where: str = f"{type(self).__name__} {name!r}"
         for dep in depends_on:
             if not isinstance(dep, Step):
                 raise ValidationError(self.where, "depends_on", dep, "steps (Step objects)")
-        self.depends_on = list(depends_on)
+        self.depends_on: list["Step"] = list(depends_on)
         if display_name is not None and not re.fullmatch(STEP_NAME_PATTERN, display_name):
             raise ValidationError(self.where, "display_name", display_name,
                                   "1-64 letters, digits, hyphens and underscores")
         if description is not None and (not isinstance(description, str) or len(description) > 3072):
             raise ValidationError(self.where, "description", description, "at most 3072 characters")
-        self.display_name = display_name
-        self.description = description
+        self.display_name: str | None = display_name
+        self.description: str | None = description
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -286,7 +286,7 @@ class TrainingStep(Step):
     """
 
     step_type = "Training"
-    resource_types = ("training-job",)
+    resource_types: ClassVar[tuple[str, ...]] = ("training-job",)
 
     def __init__(
         self,
@@ -342,7 +342,7 @@ class TrainingStep(Step):
         """
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
-        self.image = _image(w, image)
+        self.image: Any = _image(w, image)
         if not inputs:
             raise ValidationError(w, "inputs", inputs, "at least one channel")
         self.inputs: dict[str, TrainingInput] = {}
@@ -357,8 +357,8 @@ class TrainingStep(Step):
             self.inputs[channel] = item
         if code is not None and "code" in self.inputs:
             raise ValidationError(w, "inputs", "code", "no channel named 'code' when code= is given")
-        self.output_uri = _s3(w, "output_uri", output_uri)
-        self.instance_groups = list(instance_groups)
+        self.output_uri: Any = _s3(w, "output_uri", output_uri)
+        self.instance_groups: list[InstanceGroup] = list(instance_groups)
         if self.instance_groups:
             if not 1 <= len(self.instance_groups) <= 5:
                 raise ValidationError(w, "instance_groups", len(self.instance_groups), "1-5 groups")
@@ -368,21 +368,21 @@ class TrainingStep(Step):
             for g in self.instance_groups:
                 _instance_type(w, f"instance_groups[{g.name!r}].instance_type", g.instance_type, "training")
                 _count(w, f"instance_groups[{g.name!r}].instance_count", g.instance_count, 1, 100)
-        self.instance_type = _instance_type(w, "instance_type", instance_type, "training")
-        self.instance_count = _count(w, "instance_count", instance_count, 1, 100)
-        self.volume_size_gb = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
-        self.max_runtime = _seconds(w, "max_runtime", max_runtime, MAX_TRAINING_SECONDS)
+        self.instance_type: Any = _instance_type(w, "instance_type", instance_type, "training")
+        self.instance_count: Any = _count(w, "instance_count", instance_count, 1, 100)
+        self.volume_size_gb: Any = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
+        self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, MAX_TRAINING_SECONDS)
         if max_wait is not None and not use_spot:
             raise ValidationError(w, "max_wait", max_wait.to_human_string(), "only with use_spot=True")
         if checkpoint_uri is not None and not use_spot:
             raise ValidationError(w, "checkpoint_uri", checkpoint_uri, "only with use_spot=True")
-        self.use_spot = bool(use_spot)
+        self.use_spot: bool = bool(use_spot)
         runtime = self.max_runtime or 0
         self.max_wait = (_seconds(w, "max_wait", max_wait, MAX_TRAINING_SECONDS, minimum=runtime) if max_wait
                          else min(2 * runtime, MAX_TRAINING_SECONDS) if use_spot else None)
         self.checkpoint_uri = None if checkpoint_uri is None else _s3(w, "checkpoint_uri", checkpoint_uri)
-        self.hyperparameters = _strings(w, "hyperparameters", hyperparameters)
-        self.metric_definitions = dict(metric_definitions or {})
+        self.hyperparameters: dict[str, Any] = _strings(w, "hyperparameters", hyperparameters)
+        self.metric_definitions: dict[str, str] = dict(metric_definitions or {})
         for metric, regex in self.metric_definitions.items():
             if not isinstance(metric, str) or not 1 <= len(metric) <= 255 or not isinstance(regex, str) \
                     or not 1 <= len(regex) <= 500:
@@ -390,14 +390,14 @@ class TrainingStep(Step):
                                       "names of 1-255 and regexes of 1-500 characters")
         if len(self.metric_definitions) > 40:
             raise ValidationError(w, "metric_definitions", len(self.metric_definitions), "at most 40")
-        self.code = code
+        self.code: str | None = code
         if not re.fullmatch(r"[A-Za-z0-9_./-]{1,256}", entry_point or ""):
             raise ValidationError(w, "entry_point", entry_point, "a file name")
-        self.entry_point = entry_point
-        self.distribution = distribution
+        self.entry_point: str = entry_point
+        self.distribution: Distribution | None = distribution
         self._check_distribution()
-        self.keep_alive = _seconds(w, "keep_alive", keep_alive, 3600, minimum=0)
-        self.environment = _strings(w, "environment", environment, max_key=512, max_value=512)
+        self.keep_alive: int | None = _seconds(w, "keep_alive", keep_alive, 3600, minimum=0)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=512, max_value=512)
         self._code_asset_id = f"{name}Code"
         self._code_uri: Any = None
 
@@ -530,7 +530,7 @@ class ProcessingStep(Step):
     :meth:`property_file` (read with ``json_get``), ``processing_job_name``."""
 
     step_type = "Processing"
-    resource_types = ("processing-job",)
+    resource_types: ClassVar[tuple[str, ...]] = ("processing-job",)
 
     def __init__(
         self,
@@ -567,9 +567,9 @@ class ProcessingStep(Step):
         """
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
-        self.image = _image(w, image)
-        self.inputs = list(inputs)
-        self.outputs = list(outputs)
+        self.image: Any = _image(w, image)
+        self.inputs: list[ProcessingInput] = list(inputs)
+        self.outputs: list[ProcessingOutput] = list(outputs)
         for item in [*self.inputs, *self.outputs]:
             _s3(w, f"inputs/outputs[{item.name!r}].s3_uri", item.s3_uri)
             if not isinstance(item.local_path, str) or not item.local_path.startswith("/opt/ml/processing"):
@@ -584,13 +584,13 @@ class ProcessingStep(Step):
             self.entrypoint = None
         else:
             self.entrypoint = list(entrypoint) if entrypoint is not None else None
-        self.code = code
+        self.code: str | None = code
         self.arguments = [_string(w, "arguments", a) for a in arguments]
-        self.instance_type = _instance_type(w, "instance_type", instance_type, "processing")
-        self.instance_count = _count(w, "instance_count", instance_count, 1, 100)
-        self.volume_size_gb = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
-        self.max_runtime = _seconds(w, "max_runtime", max_runtime, MAX_PROCESSING_SECONDS)
-        self.environment = _strings(w, "environment", environment, max_key=256, max_value=256)
+        self.instance_type: Any = _instance_type(w, "instance_type", instance_type, "processing")
+        self.instance_count: Any = _count(w, "instance_count", instance_count, 1, 100)
+        self.volume_size_gb: Any = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
+        self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, MAX_PROCESSING_SECONDS)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=256, max_value=256)
         self.property_files: list[PropertyFile] = []
         self._code_asset_id = f"{name}Code"
 
@@ -662,7 +662,7 @@ class CreateModelStep(Step):
     pipeline's VPC, run as the pipeline role. Property: ``model_name``."""
 
     step_type = "Model"
-    resource_types = ("model",)
+    resource_types: ClassVar[tuple[str, ...]] = ("model",)
 
     def __init__(self, name: str, *, image: Any, model_data: Any, environment: Mapping[str, Any] | None = None,
                  depends_on: Sequence[Step] = (), display_name: str | None = None,
@@ -676,8 +676,8 @@ class CreateModelStep(Step):
         self.image = image if isinstance(image, Expression) else _image(self.where, image)
         if isinstance(image, Expression):
             check_kind(self.where, "image", image, STRING)
-        self.model_data = _s3(self.where, "model_data", model_data)
-        self.environment = _strings(self.where, "environment", environment, max_key=1024, max_value=1024)
+        self.model_data: Any = _s3(self.where, "model_data", model_data)
+        self.environment: dict[str, Any] = _strings(self.where, "environment", environment, max_key=1024, max_value=1024)
 
     @property
     def model_name(self) -> Property:
@@ -749,19 +749,19 @@ class RegisterModelStep(Step):
         w = self.where
         if model_package_group is None or not hasattr(model_package_group, "grant_register"):
             raise ValidationError(w, "model_package_group", model_package_group, "an IModelPackageGroup")
-        self.group = model_package_group
+        self.group: "IModelPackageGroup" = model_package_group
         if isinstance(image, Expression):
             check_kind(w, "image", image, STRING)
-            self.image = image
+            self.image: Any = image
         else:
             self.image = _image(w, image)
-        self.model_data = _s3(w, "model_data", model_data)
-        self.serving = serving
-        self.environment = _strings(w, "environment", environment, max_key=1024, max_value=1024)
+        self.model_data: Any = _s3(w, "model_data", model_data)
+        self.serving: d.ServingMetadata | None = serving
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=1024, max_value=1024)
         if approval_status not in ("PendingManualApproval", "Approved", "Rejected"):
             raise ValidationError(w, "approval_status", approval_status,
                                   "allowed: PendingManualApproval, Approved, Rejected")
-        self.approval_status = approval_status
+        self.approval_status: str = approval_status
         self.version_description = description or f"Registered by step {name}"
         self.model_quality_report_uri = (None if model_quality_report_uri is None
                                          else _s3(w, "model_quality_report_uri", model_quality_report_uri))
@@ -776,7 +776,7 @@ class RegisterModelStep(Step):
             ):
                 if value not in allowed:
                     raise ValidationError(w, f"recommend_instances.{argument}", value, f"allowed: {', '.join(allowed)}")
-        self.recommend_instances = recommend_instances
+        self.recommend_instances: InstanceRecommendation | None = recommend_instances
 
     @property
     def model_package_arn(self) -> Property:
@@ -824,7 +824,7 @@ class TransformStep(Step):
     API_CreateTransformJob). Property: ``output_uri``."""
 
     step_type = "Transform"
-    resource_types = ("transform-job",)
+    resource_types: ClassVar[tuple[str, ...]] = ("transform-job",)
 
     def __init__(
         self,
@@ -865,11 +865,11 @@ class TransformStep(Step):
         """
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
-        self.model_name = _string(w, "model_name", model_name)
-        self.input_uri = _s3(w, "input_uri", input_uri)
-        self.output_uri = _s3(w, "output_uri", output_uri)
-        self.instance_type = _instance_type(w, "instance_type", instance_type, "transform")
-        self.instance_count = _count(w, "instance_count", instance_count, 1, 100)
+        self.model_name: Any = _string(w, "model_name", model_name)
+        self.input_uri: Any = _s3(w, "input_uri", input_uri)
+        self.output_uri: Any = _s3(w, "output_uri", output_uri)
+        self.instance_type: Any = _instance_type(w, "instance_type", instance_type, "transform")
+        self.instance_count: Any = _count(w, "instance_count", instance_count, 1, 100)
         for argument, value, allowed in (("split_type", split_type, ("None", "Line", "RecordIO", "TFRecord")),
                                          ("batch_strategy", batch_strategy, (None, "MultiRecord", "SingleRecord")),
                                          ("assemble_with", assemble_with, (None, "None", "Line")),
@@ -886,7 +886,7 @@ class TransformStep(Step):
                 raise ValidationError(w, argument, value, "a JSONPath of 1-63 characters")
         self.content_type, self.accept = content_type, accept
         self.input_filter, self.output_filter = input_filter, output_filter
-        self.environment = _strings(w, "environment", environment, max_key=1024, max_value=10240)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=1024, max_value=10240)
 
     @property
     def output_location(self) -> Property:
@@ -961,7 +961,7 @@ class TuningStep(Step):
     ``get_top_model_s3_uri`` builds it), :meth:`top_model_artifacts`."""
 
     step_type = "Tuning"
-    resource_types = ("hyper-parameter-tuning-job", "training-job")
+    resource_types: ClassVar[tuple[str, ...]] = ("hyper-parameter-tuning-job", "training-job")
 
     def __init__(
         self,
@@ -1047,15 +1047,15 @@ class TuningStep(Step):
             raise ValidationError(w, "warm_start_from", list(warm_start_from), "at most 5 parent tuning jobs")
         if warm_start_type not in ("IdenticalDataAndAlgorithm", "TransferLearning"):
             raise ValidationError(w, "warm_start_type", warm_start_type, "IdenticalDataAndAlgorithm or TransferLearning")
-        self.training = training
+        self.training: TrainingStep = training
         self.objective_metric, self.objective_type, self.strategy = objective_metric, objective_type, strategy
-        self.ranges = list(ranges)
+        self.ranges: list[IntegerRange | ContinuousRange | CategoricalRange] = list(ranges)
         self.max_jobs, self.max_parallel_jobs = max_jobs, max_parallel_jobs
-        self.max_runtime = _seconds(w, "max_runtime", max_runtime, 30 * 24 * 3600, minimum=120)
-        self.early_stopping = early_stopping
+        self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, 30 * 24 * 3600, minimum=120)
+        self.early_stopping: bool = early_stopping
         self.warm_start_from = [_string(w, "warm_start_from", j) for j in warm_start_from]
-        self.warm_start_type = warm_start_type
-        self.target_objective_value = target_objective_value
+        self.warm_start_type: str = warm_start_type
+        self.target_objective_value: float | None = target_objective_value
 
     @property
     def best_training_job(self) -> Property:
@@ -1145,7 +1145,7 @@ class AutoMLStep(Step):
     ``RegisterModelStep(image=automl.best_candidate_image, model_data=automl.best_model_artifacts)``."""
 
     step_type = "AutoML"
-    resource_types = ("automl-job", "training-job", "processing-job", "transform-job", "model")
+    resource_types: ClassVar[tuple[str, ...]] = ("automl-job", "training-job", "processing-job", "transform-job", "model")
 
     def __init__(
         self,
@@ -1198,15 +1198,15 @@ class AutoMLStep(Step):
                                   "text/csv;header=present or x-application/vnd.amazon+parquet")
         if validation_fraction is not None and not 0 <= validation_fraction <= 1:
             raise ValidationError(w, "validation_fraction", validation_fraction, "0-1")
-        self.input_uri = _s3(w, "input_uri", input_uri)
-        self.output_uri = _s3(w, "output_uri", output_uri)
+        self.input_uri: Any = _s3(w, "input_uri", input_uri)
+        self.output_uri: Any = _s3(w, "output_uri", output_uri)
         self.target_column, self.problem_type, self.objective, self.mode = target_column, problem_type, objective, mode
         self.max_candidates = None if max_candidates is None else _count(w, "max_candidates", max_candidates, 1, 750)
-        self.max_runtime_per_job = _seconds(w, "max_runtime_per_job", max_runtime_per_job, 259200)
-        self.max_runtime = _seconds(w, "max_runtime", max_runtime, 30 * 24 * 3600)
-        self.content_type = content_type
-        self.sample_weight_column = sample_weight_column
-        self.validation_fraction = validation_fraction
+        self.max_runtime_per_job: int | None = _seconds(w, "max_runtime_per_job", max_runtime_per_job, 259200)
+        self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, 30 * 24 * 3600)
+        self.content_type: str = content_type
+        self.sample_weight_column: str | None = sample_weight_column
+        self.validation_fraction: float | None = validation_fraction
 
     @property
     def best_candidate_name(self) -> Property:
@@ -1341,9 +1341,9 @@ class ConditionStep(Step):
         for s in [*if_steps, *else_steps]:
             if not isinstance(s, Step):
                 raise ValidationError(self.where, "if_steps/else_steps", s, "Step objects")
-        self.conditions = list(conditions)
-        self.if_steps = list(if_steps)
-        self.else_steps = list(else_steps)
+        self.conditions: list[Condition] = list(conditions)
+        self.if_steps: list[Step] = list(if_steps)
+        self.else_steps: list[Step] = list(else_steps)
 
     def nested_steps(self) -> list[Step]:
         return [*self.if_steps, *self.else_steps]
@@ -1365,7 +1365,7 @@ class FailStep(Step):
     def __init__(self, name: str, *, message: Any = "", depends_on: Sequence[Step] = (),
                  display_name: str | None = None, description: str | None = None) -> None:
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
-        self.message = _string(self.where, "message", message)
+        self.message: Any = _string(self.where, "message", message)
 
     def _arguments(self, ctx: "_BindContext") -> dict[str, Any]:
         return {"ErrorMessage": self.message}
@@ -1395,9 +1395,9 @@ class LambdaStep(Step):
         for key, value in (outputs or {}).items():
             if value not in LAMBDA_OUTPUT_TYPES:
                 raise ValidationError(self.where, f"outputs[{key!r}]", value, f"allowed: {', '.join(LAMBDA_OUTPUT_TYPES)}")
-        self.function = function
-        self.inputs = dict(inputs or {})
-        self.outputs = dict(outputs or {})
+        self.function: lambda_.IFunction = function
+        self.inputs: dict[str, Any] = dict(inputs or {})
+        self.outputs: dict[str, str] = dict(outputs or {})
 
     def output(self, name: str) -> Property:
         if name not in self.outputs:

@@ -20,13 +20,13 @@ class StackInput:
 
     key: str
     name: str
-    template: dict
+    template: dict[str, Any]
     region: str | None
     paths: dict[str, str] = field(default_factory=dict)
     acknowledged: dict[str, set[str]] = field(default_factory=dict)
 
     @property
-    def resources(self) -> dict[str, dict]:
+    def resources(self) -> dict[str, dict[str, Any]]:
         return self.template.get("Resources") or {}
 
     def path(self, logical_id: str) -> str:
@@ -39,7 +39,7 @@ class Assembly:
 
     directory: Path
     stacks: dict[str, StackInput]
-    validation_reports: list[dict] = field(default_factory=list)
+    validation_reports: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def has_validation_report(self) -> bool:
@@ -56,12 +56,12 @@ def read_assembly(directory: str | Path) -> Assembly:
         raise ValidationError(str(directory), "directory", str(directory),
                               "a cloud assembly directory (with manifest.json), e.g. cdk.out after `cdk synth`")
     stacks: dict[str, StackInput] = {}
-    reports: list[dict] = []
+    reports: list[dict[str, Any]] = []
     _read(directory, "", stacks, reports, set())
     return Assembly(directory, stacks, reports)
 
 
-def _read(directory: Path, prefix: str, stacks: dict, reports: list, seen: set) -> None:
+def _read(directory: Path, prefix: str, stacks: dict[str, Any], reports: list[Any], seen: set) -> None:
     if directory.resolve() in seen:
         return
     seen.add(directory.resolve())

@@ -63,7 +63,7 @@ def compare_assemblies(base: str | Path | Assembly, head: str | Path | Assembly,
     return report
 
 
-def _normalized(resource: dict) -> dict:
+def _normalized(resource: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in resource.items() if k not in ("Properties", "Metadata")}
     metadata = {k: v for k, v in (resource.get("Metadata") or {}).items() if not k.startswith(_IGNORED_METADATA)}
     if metadata:
@@ -75,17 +75,17 @@ def _normalized(resource: dict) -> dict:
     return out
 
 
-def _resource_changes(old: dict, new: dict) -> list[Change]:
+def _resource_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     changes = diff(old.get("Properties") or {}, new.get("Properties") or {}, raw=("Properties",))
     return changes + diff(_normalized(old), _normalized(new))
 
 
-def _policy(resource: dict, replaced_by_update: bool) -> str:
+def _policy(resource: dict[str, Any], replaced_by_update: bool) -> str:
     key = "UpdateReplacePolicy" if replaced_by_update else "DeletionPolicy"
     return str(resource.get(key) or "Delete")
 
 
-def _replacement_reasons(resource_type: str, old: dict, new: dict, changes: list[Change], region: str,
+def _replacement_reasons(resource_type: str, old: dict[str, Any], new: dict[str, Any], changes: list[Change], region: str,
                          report: ReviewReport) -> tuple[str | None, list[str]]:
     """``("will" | "may" | None, reasons)``."""
     if old.get("Type") != new.get("Type"):
@@ -140,7 +140,7 @@ def _path_tail(path: str) -> str:
 
 
 def _compare_stack(report: ReviewReport, old: StackInput | None, new: StackInput | None, region: str,
-                   stateful: frozenset[str], unpaired_removed: list, unpaired_added: list) -> StackDiff:
+                   stateful: frozenset[str], unpaired_removed: list[Any], unpaired_added: list[Any]) -> StackDiff:
     stack = new or old
     assert stack is not None
     status = "added" if old is None else "removed" if new is None else "modified"
@@ -291,7 +291,7 @@ def _cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: Stac
         pending = found
 
 
-def _pair_across_stacks(report: ReviewReport, removed: list, added: list, stateful: frozenset[str]) -> None:
+def _pair_across_stacks(report: ReviewReport, removed: list[Any], added: list[Any], stateful: frozenset[str]) -> None:
     """A stateful resource that moved to another stack is a new resource there."""
     used = set()
     for old, lid in removed:
@@ -311,7 +311,7 @@ def _pair_across_stacks(report: ReviewReport, removed: list, added: list, statef
             report.removals.append(Removal(old.name, lid, res.get("Type", ""), old.path(lid), _policy(res, False)))
 
 
-def _side_diffs(report: ReviewReport, stack: str, lid: str, path: str, old: dict | None, new: dict | None) -> None:
+def _side_diffs(report: ReviewReport, stack: str, lid: str, path: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
     report.iam += iam.diff_resource(stack, lid, path, old, new)
     report.network += network.diff_resource(stack, lid, path, old, new)
 
@@ -324,7 +324,7 @@ def _cost(base: Assembly, head: Assembly, region: str) -> CostDelta:
         after = estimate_monthly_cost(head.directory, region=region)
     except ValidationError as exc:
         return CostDelta(note=f"not estimated: {exc}")
-    priced: list[dict[tuple, tuple[list[str], Decimal]]] = [{}, {}]
+    priced: list[dict[tuple[Any, ...], tuple[list[str], Decimal]]] = [{}, {}]
     for lines, target in ((before.lines, priced[0]), (after.lines, priced[1])):
         for line in lines:
             key = (line.stack, line.path or line.logical_id)

@@ -9,6 +9,8 @@ no report was saved. A pack in only one assembly's report is named as not compar
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from .assembly import Assembly
@@ -28,7 +30,7 @@ class FindingChange:
     path: str
     detail: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 

@@ -94,7 +94,7 @@ class IamChange:
         return any((self.statements_added, self.statements_removed, self.managed_policies_added,
                     self.managed_policies_removed, self.attached_to))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in ([], "")}
 
 
@@ -131,9 +131,9 @@ def _statement(raw: Any) -> Statement | None:
     )
 
 
-def _lambda_permission(props: dict) -> dict:
+def _lambda_permission(props: dict[str, Any]) -> dict[str, Any]:
     """An ``AWS::Lambda::Permission`` as the statement it adds to the function's policy."""
-    statement: dict = {"Effect": "Allow", "Action": props.get("Action"), "Resource": props.get("FunctionName"),
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": props.get("Action"), "Resource": props.get("FunctionName"),
                        "Principal": {"AWS" if "arn:" in render(props.get("Principal")) else "Service":
                                      props.get("Principal")}}
     condition = {k: props[k] for k in ("SourceArn", "SourceAccount", "PrincipalOrgID") if k in props}
@@ -142,7 +142,7 @@ def _lambda_permission(props: dict) -> dict:
     return {"Statement": [statement]}
 
 
-def policy_documents(resource: dict) -> dict[str, tuple[str, list[Statement]]]:
+def policy_documents(resource: dict[str, Any]) -> dict[str, tuple[str, list[Statement]]]:
     """``{document label: (kind, statements)}`` of one template resource."""
     props = resource.get("Properties") or {}
     out: dict[str, tuple[str, list[Statement]]] = {}
@@ -193,7 +193,7 @@ def _wildcards(statements: list[Statement]) -> set[str]:
     return found
 
 
-def diff_resource(stack: str, logical_id: str, path: str, old: dict | None, new: dict | None) -> list[IamChange]:
+def diff_resource(stack: str, logical_id: str, path: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[IamChange]:
     """The IAM changes of one resource between base (``old``) and head (``new``); None means absent."""
     resource_type = (new or old or {}).get("Type", "")
     old_docs = policy_documents(old) if old else {}

@@ -36,9 +36,9 @@ class Change:
     old: Any = None
     new: Any = None
     within: str | None = None
-    raw: tuple = field(default=(), compare=False)
+    raw: tuple[Any, ...] = field(default=(), compare=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {"path": self.path, "kind": self.kind}
         if self.within:
             out["within"] = self.within
@@ -145,7 +145,7 @@ def _window(old: str, new: str) -> tuple[str, str]:
     return cut(old), cut(new)
 
 
-def json_document(value: Any) -> dict | list | None:
+def json_document(value: Any) -> dict[str, Any] | list[Any] | None:
     """The JSON object or array a string (or an ``Fn::Join``/``Fn::Sub`` of one) holds, references
     rendered as ``${...}`` inside its strings; None when it holds none."""
     if isinstance(value, str):
@@ -172,14 +172,14 @@ def _render_for_json(value: Any) -> str:
     return render(value)
 
 
-def diff(old: Any, new: Any, path: tuple = (), *, raw: tuple = (), within: str | None = None) -> list[Change]:
+def diff(old: Any, new: Any, path: tuple[Any, ...] = (), *, raw: tuple[Any, ...] = (), within: str | None = None) -> list[Change]:
     """Every change from ``old`` to ``new`` (template values), JSON-in-string read as structure."""
     out: list[Change] = []
     _diff(old, new, list(path), raw, within, out)
     return out
 
 
-def _join(path: list) -> str:
+def _join(path: list[Any]) -> str:
     text = ""
     for seg in path:
         if isinstance(seg, int):
@@ -189,7 +189,7 @@ def _join(path: list) -> str:
     return text
 
 
-def _diff(old: Any, new: Any, path: list, raw: tuple, within: str | None, out: list[Change]) -> None:
+def _diff(old: Any, new: Any, path: list[Any], raw: tuple[Any, ...], within: str | None, out: list[Change]) -> None:
     if old == new:
         return
     if within is None:
@@ -221,7 +221,7 @@ def _diff(old: Any, new: Any, path: list, raw: tuple, within: str | None, out: l
     out.append(Change(_join(path), "changed", old, new, within, raw))
 
 
-def _id_key(*lists: list) -> str | None:
+def _id_key(*lists: list[Any]) -> str | None:
     """The first of :data:`ID_KEYS` that every item of each list has, uniquely within its list."""
     if not all(lists) or not all(isinstance(i, dict) and not is_intrinsic(i) for items in lists for i in items):
         return None
@@ -239,7 +239,7 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _diff_list(old: list, new: list, path: list, raw: tuple, within: str | None, out: list[Change]) -> None:
+def _diff_list(old: list[Any], new: list[Any], path: list[Any], raw: tuple[Any, ...], within: str | None, out: list[Change]) -> None:
     key = _id_key(old, new)
     if key is not None:
         old_by = {i[key]: (n, i) for n, i in enumerate(old)}
@@ -284,7 +284,7 @@ def _is_pipeline_definition(doc: Any) -> bool:
             and all(isinstance(s, dict) and "Name" in s and "Type" in s for s in doc["Steps"]))
 
 
-def _flatten_steps(steps: list, location: str, found: dict) -> None:
+def _flatten_steps(steps: list[Any], location: str, found: dict[str, Any]) -> None:
     for step in steps:
         found[str(step.get("Name"))] = (step, location)
         if step.get("Type") == "Condition":
@@ -293,7 +293,7 @@ def _flatten_steps(steps: list, location: str, found: dict) -> None:
                 _flatten_steps(args.get(branch) or [], f"{step.get('Name')}.{branch}", found)
 
 
-def _step_body(step: dict) -> dict:
+def _step_body(step: dict[str, Any]) -> dict[str, Any]:
     """A step as one flat mapping: its arguments (less a condition's branches, which are compared
     as steps of their own) next to its other keys, so ``Steps.Train.ResourceConfig.InstanceType``
     names an argument; an argument that shares a name with a step key keeps its ``Arguments.``."""
@@ -309,16 +309,16 @@ def _step_body(step: dict) -> dict:
     return body
 
 
-def steps(doc: Any) -> dict[str, tuple[dict, str]]:
+def steps(doc: Any) -> dict[str, tuple[dict[str, Any], str]]:
     """``{step name: (step, location)}`` of a pipeline definition, condition branches included
     (location ``top level`` or ``<condition step>.IfSteps``/``.ElseSteps``)."""
-    found: dict = {}
+    found: dict[str, Any] = {}
     if _is_pipeline_definition(doc):
         _flatten_steps(doc["Steps"], "top level", found)
     return found
 
 
-def _diff_pipeline(old: dict, new: dict, raw: tuple, within: str, out: list[Change]) -> None:
+def _diff_pipeline(old: dict[str, Any], new: dict[str, Any], raw: tuple[Any, ...], within: str, out: list[Change]) -> None:
     rest_old = {k: v for k, v in old.items() if k != "Steps"}
     rest_new = {k: v for k, v in new.items() if k != "Steps"}
     _diff(rest_old, rest_new, [], raw, within, out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from .jsondiff import render
 
@@ -38,11 +40,11 @@ class NetworkChange:
     detail: str
     open_to_world: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-def _ports(rule: dict) -> str:
+def _ports(rule: dict[str, Any]) -> str:
     proto = render(rule.get("IpProtocol", "-1"))
     if proto in ("-1", "all"):
         return "all traffic"
@@ -53,7 +55,7 @@ def _ports(rule: dict) -> str:
     return f"{proto} {lo}" if lo == hi else f"{proto} {lo}-{hi}"
 
 
-def describe_rule(rule: dict, direction: str) -> tuple[str, bool]:
+def describe_rule(rule: dict[str, Any], direction: str) -> tuple[str, bool]:
     """``("tcp 443 from 10.0.0.0/16", open to world)``."""
     peers = [f"{render(rule[k])}" if k.startswith("Cidr") else f"{k.replace('Source', '').replace('Destination', '')} "
              f"{render(rule[k])}" for k in _PEERS if k in rule]
@@ -62,7 +64,7 @@ def describe_rule(rule: dict, direction: str) -> tuple[str, bool]:
     return text, any(render(rule.get(k)) in _WORLD for k in ("CidrIp", "CidrIpv6"))
 
 
-def _rules(resource: dict | None) -> dict[tuple[str, str], bool]:
+def _rules(resource: dict[str, Any] | None) -> dict[tuple[str, str], bool]:
     """``{(direction, rule text): open to world}`` of a security group's inline rules, or of a
     standalone ingress/egress resource (its group named in the text)."""
     if not resource:
@@ -83,13 +85,13 @@ def _rules(resource: dict | None) -> dict[tuple[str, str], bool]:
     return found
 
 
-def _describe(resource: dict) -> str:
+def _describe(resource: dict[str, Any]) -> str:
     props = resource.get("Properties") or {}
     fields = NETWORK_TYPES.get(resource.get("Type", ""), ())
     return ", ".join(f"{k} {render(props[k])}" for k in fields if k in props)
 
 
-def diff_resource(stack: str, logical_id: str, path: str, old: dict | None, new: dict | None) -> list[NetworkChange]:
+def diff_resource(stack: str, logical_id: str, path: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[NetworkChange]:
     resource_type = (new or old or {}).get("Type", "")
     out = []
     before, after = _rules(old), _rules(new)

@@ -47,7 +47,7 @@ class ResourceChange:
     replacement: str | None = None
     reasons: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"logical_id": self.logical_id, "type": self.resource_type, "path": self.path,
                                "kind": self.kind, "stateful": self.stateful}
         if self.old_logical_id:
@@ -76,7 +76,7 @@ class Replacement:
     old_resource_policy: str = "Delete"
     old_stack: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
@@ -90,7 +90,7 @@ class Removal:
     path: str
     deletion_policy: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -109,7 +109,7 @@ class StackDiff:
     def count(self, kind: str) -> int:
         return sum(1 for r in self.resources if r.kind == kind)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "name": self.name, "status": self.status,
                 "added": self.count("added"), "removed": self.count("removed"),
                 "modified": self.count("modified") + self.count("replaced"),
@@ -125,7 +125,7 @@ class CostDelta:
     base_total: Decimal = Decimal(0)
     head_total: Decimal = Decimal(0)
     stacks: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    items: list[tuple] = field(default_factory=list)
+    items: list[tuple[Any, ...]] = field(default_factory=list)
     region: str = ""
     price_date: str = ""
     estimated: bool = False
@@ -135,7 +135,7 @@ class CostDelta:
     def delta(self) -> Decimal:
         return self.head_total - self.base_total
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         if not self.estimated:
             return {"estimated": False, "note": self.note}
         return {"estimated": True, "region": self.region, "price_date": self.price_date, "currency": "USD",
@@ -206,7 +206,7 @@ class ReviewReport:
         return held, unknown
 
     # -- JSON ------------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "base": self.base, "head": self.head, "region": self.region,
             "summary": self.summary(),
@@ -224,7 +224,7 @@ class ReviewReport:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "stacks_changed": sum(1 for s in self.stacks if s.changed),
             "resources_added": sum(s.count("added") for s in self.stacks),

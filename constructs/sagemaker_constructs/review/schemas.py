@@ -12,6 +12,8 @@ without importing cfn-lint. cfn-lint is not a runtime dependency of this library
 
 from __future__ import annotations
 
+from typing import Any
+
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -77,7 +79,7 @@ def replacement_rules(resource_type: str, region: str = "us-east-1") -> Replacem
     return ReplacementRules(read("createOnlyProperties"), read("conditionalCreateOnlyProperties"))
 
 
-def matches(pointer: tuple[str, ...], raw: tuple) -> bool:
+def matches(pointer: tuple[str, ...], raw: tuple[Any, ...]) -> bool:
     """Whether a change at ``raw`` (a path under ``Properties``) touches the property at ``pointer``:
     one is a prefix of the other (a whole block added or removed changes what is inside it)."""
     for a, b in zip(pointer, raw):

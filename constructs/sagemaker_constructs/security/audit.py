@@ -93,7 +93,7 @@ class AuditTrail(Construct):
             check_int_range(self, "object_lock_retention (days)", object_lock_retention.to_days(),
                             minimum=1, maximum=36500)
 
-        self.encryption_key = encryption_key
+        self.encryption_key: kms.IKey = encryption_key
         self.bucket: s3.IBucket = bucket or SecureBucket(
             self, "Bucket", encryption_key=encryption_key, removal_policy=removal_policy,
             object_lock_default_retention=(

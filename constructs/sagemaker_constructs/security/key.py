@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -194,7 +194,7 @@ class PlatformKey(kms.Key):
             accounts.append(stack.account)
         return doc.get("Condition") in [{"StringEquals": {"aws:SourceAccount": a}} for a in accounts]
 
-    def _allow_service(self, sid: str, service: str, actions: Sequence[str], conditions: dict) -> iam.PolicyStatement:
+    def _allow_service(self, sid: str, service: str, actions: Sequence[str], conditions: dict[str, Any]) -> iam.PolicyStatement:
         """A key-policy statement for one AWS service principal; every one carries a condition."""
         statement = iam.PolicyStatement(
             sid=sid, principals=[iam.ServicePrincipal(service)], actions=list(actions), resources=["*"],

@@ -377,11 +377,11 @@ class _SageMakerExecutionRole(iam.Role):
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             ))
         #: The one customer-managed policy that holds every permission (Allow) of this role.
-        self.policy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self])
+        self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self])
         #: The customer-managed policy holding this role's guardrails (Deny only), or ``None``.
         self.guardrails: iam.ManagedPolicy | None = None
         #: The platform key this role uses.
-        self.encryption_key = encryption_key
+        self.encryption_key: kms.IKey | None = encryption_key
         self._acknowledged: list[_Acknowledged] = []
         self.node.add_validation(_ManagedPolicySizeLimit(self))
 
@@ -787,8 +787,8 @@ class StudioUserRole(_SageMakerExecutionRole):
             domain_text = "its domain"  # an acknowledgement reason must be plain text
         else:
             domain_text = f"domain {domain_id}"
-        self.persona = persona
-        self.user_profile_name = user_profile_name
+        self.persona: Persona = persona
+        self.user_profile_name: str | None = user_profile_name
         #: The customer-managed policy with the Studio permissions: spaces, apps, profiles, domain.
         #: Apart from ``policy`` because the per-user conditions would take both past IAM's size limit.
         self.studio_policy: iam.ManagedPolicy = iam.ManagedPolicy(
@@ -1053,7 +1053,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
             permissions_boundary=permissions_boundary,
         )
         self.data_buckets: tuple[s3.IBucket, ...] = tuple(data_buckets)
-        self.output_bucket = output_bucket
+        self.output_bucket: s3.IBucket | None = output_bucket
         self._allow_buckets("ReadDataBuckets", self.data_buckets, ["s3:GetObject"],
                             ["s3:ListBucket", "s3:GetBucketLocation"])
         if output_bucket is not None:

@@ -275,7 +275,7 @@ class CanvasSettingsProvider(Construct):
             log_group=self.log_group,
             description="Applies (and on delete restores) a Studio domain's Canvas settings",
         )
-        self.functions = {"OnEvent": self.function}
+        self.functions: dict[str, lambda_.Function] = {"OnEvent": self.function}
         self.provider: cr.Provider = cr.Provider(self, "Provider", on_event_handler=self.function, log_group=self.log_group,
                                     provider_function_env_encryption=encryption_key)
         acknowledge_provider(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
-from typing import Sequence
+from typing import Any, Sequence
 
 import jsii
 from aws_cdk import (
@@ -256,8 +256,8 @@ class StudioDomain(Construct):
         self.allowed_instance_types = tuple(allowed_instance_types) if allowed_instance_types is not None else None
         self.space_ebs_gb: tuple[int, int] | None = space_ebs_gb
         #: Idle shutdown of JupyterLab/Code Editor apps, in minutes (a Token when ``idle_timeout`` is one).
-        self.idle_timeout_minutes = idle_timeout.to_minutes() if not idle_timeout.is_unresolved() else MAX_IDLE_MINUTES
-        self.custom_images = tuple(custom_images)
+        self.idle_timeout_minutes: float = idle_timeout.to_minutes() if not idle_timeout.is_unresolved() else MAX_IDLE_MINUTES
+        self.custom_images: tuple[CustomImage, ...] = tuple(custom_images)
         self._guarded: list[tuple[iam.IRole, str]] = []
         self._guardrails: dict[str, iam.ManagedPolicy] = {}
         self._canvas_policy: iam.ManagedPolicy | None = None
@@ -283,7 +283,7 @@ class StudioDomain(Construct):
             )
         sg_ids = [self.security_group.security_group_id]
 
-        def app_spec(app_type: str) -> dict:
+        def app_spec(app_type: str) -> dict[str, Any]:
             images = [i for i in custom_images if i.app_type == app_type]
             lifecycle = list(jupyter_lab_lifecycle_configs if app_type == "JupyterLab" else code_editor_lifecycle_configs)
             spec = None

@@ -71,7 +71,7 @@ class CustomImage(Construct):
         check_pattern(self, "image_name", image_name, _IMAGE_NAME, max_length=63,
                       description="1-63 letters and digits, single '-' or '.' between them")
         self.app_type: str = app_type
-        self.image_name = image_name or default_name(self)
+        self.image_name: str = image_name or default_name(self)
         self.app_image_config_name: str = f"{self.image_name.replace('.', '-')[:56].rstrip('-')}-config"
         check_pattern(self, "image_name (app image config name)", self.app_image_config_name, _CONFIG_NAME,
                       max_length=63)

@@ -28,7 +28,7 @@ class UserProfile(Construct):
         execution_role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.user_profile_name = user_profile_name
+        self.user_profile_name: str = user_profile_name
         self.execution_role: iam.IRole = execution_role or domain.execution_role
         settings = None
         if execution_role is not None:

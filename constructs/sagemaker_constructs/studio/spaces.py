@@ -79,7 +79,7 @@ class SharedSpace(Construct):
                 idle_settings=sagemaker.CfnSpace.SpaceIdleSettingsProperty(
                     idle_timeout_in_minutes=idle_timeout.to_minutes()))
         self.space_name: str = space_name
-        self.members = tuple(members)
+        self.members: tuple["UserProfile", ...] = tuple(members)
         self.owner: "UserProfile | None" = owner
         spec = sagemaker.CfnSpace.ResourceSpecProperty(instance_type=instance_type) if instance_type else None
         settings = sagemaker.CfnSpace.SpaceSettingsProperty(

@@ -25,9 +25,9 @@ class ValidationError(ValueError):
     def __init__(self, scope: IConstruct | str, argument: str, value: Any, allowed: str) -> None:
         path = scope if isinstance(scope, str) else scope.node.path
         self.construct_path = path
-        self.argument = argument
-        self.value = value
-        self.allowed = allowed
+        self.argument: str = argument
+        self.value: Any = value
+        self.allowed: str = allowed
         super().__init__(f"{path}: invalid {argument}={value!r}; {allowed}")
 
 

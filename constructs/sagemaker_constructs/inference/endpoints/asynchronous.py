@@ -128,7 +128,7 @@ class AsyncEndpoint(EndpointBase):
         self.output_bucket: s3.IBucket = output_bucket
         self.encryption_key: kms.IKey = encryption_key
         self.scale_to_zero: bool = scale_to_zero
-        self.min_instance_count = 0 if scale_to_zero else instance_count
+        self.min_instance_count: int = 0 if scale_to_zero else instance_count
         self.max_instance_count: int = max_instance_count
         self.endpoint_name: str = endpoint_name or default_name(self)
         base = prefix or f"async-inference/{self.endpoint_name}"

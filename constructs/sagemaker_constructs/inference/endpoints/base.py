@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, Resource, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -111,7 +111,7 @@ class ImportedEndpoint(_EndpointMixin, Resource):
 class EndpointBase(_EndpointMixin, Construct):
     """Base of the endpoint constructs; ``from_endpoint_name`` imports one the stack does not own."""
 
-    def _create_endpoint(self, *, deployment_config=None, autoscaling: dict | None = None,
+    def _create_endpoint(self, *, deployment_config=None, autoscaling: dict[str, Any] | None = None,
                          exclude_retained: Sequence[str] = ()) -> None:
         """The ``AWS::SageMaker::Endpoint`` (child ``Resource``) on ``self.cfn_endpoint_config``, its
         ARN, and, with ``autoscaling`` (``scale_variant`` arguments), a scalable target. With

@@ -104,11 +104,11 @@ class DeploymentGuardrail:
             routing["CanarySize"] = size
         if size and self.mode == "LINEAR":
             routing["LinearStepSize"] = size
-        policy: dict = {"TrafficRoutingConfiguration": routing,
+        policy: dict[str, Any] = {"TrafficRoutingConfiguration": routing,
                         "TerminationWaitInSeconds": int(self.termination_wait.to_seconds())}
         if self.max_execution_timeout:
             policy["MaximumExecutionTimeoutInSeconds"] = int(self.max_execution_timeout.to_seconds())
-        config: dict = {"BlueGreenUpdatePolicy": policy}
+        config: dict[str, Any] = {"BlueGreenUpdatePolicy": policy}
         if alarms:
             config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a.alarm_name} for a in alarms]}
         return config

@@ -270,17 +270,17 @@ class ImportedInstanceEndpoint(_EndpointMixin, Resource):
         if data_capture is not None:
             data_capture.validate(self)
         self.endpoint_name: str = endpoint_name
-        self.variant_name = variant_name
+        self.variant_name: str = variant_name
         self.endpoint_arn: str = endpoint_arn_for(self, endpoint_name)
         if model is None and role is not None:
             model = ImportedModel(self, "Model", model_name="", role=role, network_isolation=network_isolation,
                                   subnets=subnets, security_groups=security_groups)
         self.model: "IModel | None" = model
-        self.instance_type = instance_type
-        self.encryption_key = encryption_key
+        self.instance_type: str | None = instance_type
+        self.encryption_key: kms.IKey | None = encryption_key
         storage = instance_type is not None and not Token.is_unresolved(instance_type) and has_instance_storage(instance_type)
         self.volume_key: kms.IKey | None = None if storage else encryption_key
-        self.data_capture = data_capture
+        self.data_capture: DataCapture | None = data_capture
         self.rollback_alarms: Sequence[cloudwatch.IAlarm] = list(rollback_alarms)
         self.deployment_api_config: Mapping[str, Any] | None = (
             deployment.api(self.rollback_alarms) if deployment is not None else None)

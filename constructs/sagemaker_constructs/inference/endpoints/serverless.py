@@ -95,7 +95,7 @@ class ServerlessEndpoint(EndpointBase):
             raise ValidationError(self, "data_capture", data_capture.bucket.node.path,
                                   "SageMaker Serverless Inference does not support data capture")
 
-        self.model = model
+        self.model: Model = model
         acknowledge(
             model.cfn_model,
             reason=(
