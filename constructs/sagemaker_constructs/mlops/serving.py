@@ -2,18 +2,19 @@
 and validation against SageMaker's API model (CreateModelPackage, CreateTrainingJob).
 
 Defaults as data: the instance lists below are the ones a pipeline registers when the caller
-gives none. The image decides the list:
+gives none. The image decides the list, by its ``ContainerImage.architecture`` (which the
+``architecture=`` argument of its ``from_*`` constructor sets, or CDK reads from its URI):
 
-* an Arm image (``graviton``, ``arm64`` or ``aarch64`` in its URI or repository, or an asset
-  built for ``linux/arm64``): Graviton instances (``ml.c6g``, ``ml.m6g``, ``ml.c7g``) for
+* an Arm image (marked ``"arm64"``; ``graviton``, ``arm64`` or ``aarch64`` in its URI or repository,
+  or an asset built for ``linux/arm64``): Graviton instances (``ml.c6g``, ``ml.m6g``, ``ml.c7g``) for
   real-time inference; no batch transform (``TransformInstanceType`` lists no Graviton type);
 * a GPU image (``gpu`` or a CUDA tag such as ``cu121``): ``ml.g4dn``/``ml.g5``/``ml.g6``;
 * a Neuron image (``neuron``): ``ml.inf2``;
 * an x86 CPU image (``cpu`` in the tag, SageMaker's prebuilt CPU images, an asset built for
   ``linux/amd64``): ``ml.m5``/``ml.c5``/``ml.m6i``/``ml.c6i``/``ml.c7i``;
-* anything else (an image CDK cannot see into: a repository, a URI without those hints, an
-  asset built for the deploying machine's platform): x86 and Graviton, since it may be
-  multi-arch. Pass ``inference_instance_types`` to narrow it.
+* anything else (marked ``"multi-arch"``, or an image CDK cannot see into: a repository, a URI
+  without those hints, an asset built for the deploying machine's platform): x86 and Graviton,
+  since it may be multi-arch. Pass ``inference_instance_types`` to narrow it.
 
 Validation reads the installed botocore's SageMaker service model (the API's own enums and
 limits) when botocore is importable; without it (botocore is not a runtime dependency of this
@@ -94,20 +95,20 @@ def allowed_instance_types(kind: str) -> tuple[str, ...] | None:
 
 
 def image_architecture(image: Any) -> str:
-    """``"arm"``, ``"gpu"``, ``"neuron"``, ``"x86"`` or ``"unknown"`` for a ``ContainerImage``."""
-    regional = getattr(image, "_regional", None)
-    text = (regional[1] if regional else getattr(image, "_uri", None)) or ""
-    platform = getattr((getattr(image, "_asset_options", None) or {}).get("platform"), "platform", "")
-    words = set(re.split(r"[^a-z0-9]+", "" if is_unresolved(text) else text.lower()))
-    if platform == "linux/arm64" or words & {"graviton", "arm64", "aarch64"}:
+    """``"arm"``, ``"gpu"``, ``"neuron"``, ``"x86"`` or ``"unknown"`` for a ``ContainerImage``: its
+    public ``architecture`` (``"multi-arch"`` counts as unknown: both lists) and, for x86 images,
+    the accelerator its URI or tag names."""
+    architecture = getattr(image, "architecture", None)
+    if architecture == "arm64":
         return "arm"
+    if architecture == "multi-arch":
+        return "unknown"
+    words = set(re.split(r"[^a-z0-9]+", (getattr(image, "reference", None) or "").lower()))
     if any(w.startswith("neuron") for w in words):
         return "neuron"
     if "gpu" in words or any(re.fullmatch(r"cu\d{2,3}", w) for w in words):
         return "gpu"
-    if platform == "linux/amd64" or "cpu" in words or regional:
-        return "x86"
-    return "unknown"
+    return "x86" if architecture == "x86_64" else "unknown"
 
 
 def check_instance_types(scope: IConstruct, argument: str, values: Sequence[str], kind: str, *,
