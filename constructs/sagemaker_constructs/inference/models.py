@@ -49,12 +49,72 @@ LMI_IMAGE_ACCOUNTS: dict[str, str] = {
 LMI_DEFAULT_TAG = "0.30.0-lmi12.0.0-cu124"
 
 
+#: CPU architectures a ``ContainerImage`` can be marked with (``architecture=``): ``"x86_64"``,
+#: ``"arm64"`` (AWS Graviton), or ``"multi-arch"`` (an image index with both).
+ARCHITECTURES = ("x86_64", "arm64", "multi-arch")
+#: Words in an image URI or tag that mean an arm64 build (``sagemaker-scikit-learn:1.0-1-arm64-cpu-py3``,
+#: ``sagemaker-xgboost:1.5-1-arm64``, ``pytorch-inference-graviton:...``).
+_ARM64_WORDS = frozenset({"arm64", "aarch64", "graviton"})
+#: Words that mean an x86_64 build of a framework image (CPU, CUDA or Neuron tags).
+_X86_WORDS = frozenset({"cpu", "gpu", "amd64", "x86"})
+
+
+def _words(text: str | None) -> set[str]:
+    if not text or Token.is_unresolved(text):
+        return set()
+    return set(re.split(r"[^a-z0-9]+", text.lower()))
+
+
+def _check_architecture(where: str, architecture: str | None) -> None:
+    if architecture is not None and architecture not in ARCHITECTURES:
+        raise ValidationError(where, "architecture", architecture, f"one of {', '.join(ARCHITECTURES)} (or None)")
+
+
+def check_image_architecture(scope: Construct, instance_type: str, architecture: str | None, *,
+                             argument: str = "instance_type", image: str = "the model's image") -> None:
+    """Raise :class:`ValidationError` when ``instance_type``'s CPUs cannot run an image of
+    ``architecture`` (a ``ContainerImage.architecture``): an arm64 (Graviton) instance type needs
+    an image marked ``"arm64"`` or ``"multi-arch"``; an x86_64 one refuses an ``"arm64"`` image.
+    Unresolved instance types are not checked; an unknown architecture passes on x86_64."""
+    if not isinstance(instance_type, str) or Token.is_unresolved(instance_type):
+        return
+    from ..validation.catalog import instance_facts
+
+    if instance_facts(instance_type).arm64:
+        if architecture not in ("arm64", "multi-arch"):
+            raise ValidationError(
+                scope, argument, instance_type,
+                f"an arm64 (Graviton) instance type, but {image} is "
+                f"{'not marked arm64' if architecture is None else architecture}: use an arm64 build and mark it, "
+                "e.g. ContainerImage.from_uri(uri, architecture=\"arm64\") (or \"multi-arch\"), "
+                "or pick an x86_64 instance type",
+            )
+    elif architecture == "arm64":
+        raise ValidationError(
+            scope, argument, instance_type,
+            f"an x86_64 instance type, but {image} is arm64-only: pick an arm64 (Graviton) instance type such as "
+            "ml.c7g.large, or an x86_64/multi-arch image",
+        )
+
+
 class ContainerImage:
-    """An inference container image. Create with one of the ``from_*`` class methods."""
+    """An inference container image. Create with one of the ``from_*`` class methods.
+
+    Its CPU architecture (:attr:`architecture`) decides which instance types can run it: an
+    endpoint on an arm64 (Graviton) instance type needs an image marked ``"arm64"`` or
+    ``"multi-arch"``, and one on an x86_64 instance type refuses an arm64-only image
+    (``ValidationError``). Every ``from_*`` constructor takes ``architecture=``; without it the
+    architecture is read from what CDK can see: SageMaker's prebuilt images
+    (``from_regional_registry``) are x86_64 unless their repository or tag says ``arm64`` or
+    ``graviton`` (the Graviton variants are separate tags, e.g. ``sagemaker-scikit-learn:1.0-1-arm64-cpu-py3``);
+    a URI with those words is arm64, one with ``cpu``/``gpu``/``cu121``/``neuron`` words x86_64;
+    an asset is what its ``platform`` builds; anything else is unknown (``None``).
+    """
 
     def __init__(self, *, uri: str | None = None, repository: ecr.IRepository | None = None, tag: str = "latest",
                  directory: str | None = None, asset_options: Mapping[str, Any] | None = None,
-                 regional: tuple[Mapping[str, str], str] | None = None) -> None:
+                 regional: tuple[Mapping[str, str], str] | None = None, architecture: str | None = None) -> None:
+        _check_architecture("ContainerImage", architecture)
         self._regional = regional
         self._uri = uri
         self._repository = repository
@@ -62,26 +122,61 @@ class ContainerImage:
         self._directory = directory
         self._asset_options = dict(asset_options or {})
         self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
+        self._architecture = architecture
+
+    @property
+    def reference(self) -> str | None:
+        """The image as written: the URI (``from_uri``), ``repository[:tag]`` (``from_regional_registry``),
+        or None when CDK cannot read it at synth (an ECR repository, an asset, an unresolved token)."""
+        text = self._regional[1] if self._regional else self._uri
+        return None if text is None or Token.is_unresolved(text) else text
+
+    @property
+    def architecture(self) -> str | None:
+        """``"x86_64"``, ``"arm64"``, ``"multi-arch"``, or None when unknown: the ``architecture=``
+        it was created with, else what its URI, tag or asset platform says (see the class)."""
+        if self._architecture is not None:
+            return self._architecture
+        platform = getattr(self._asset_options.get("platform"), "platform", None)
+        if platform is not None:
+            return {"linux/arm64": "arm64", "linux/amd64": "x86_64"}.get(platform)
+        words = _words(self.reference)
+        if words & _ARM64_WORDS:
+            return "arm64"
+        if self._regional is not None or words & _X86_WORDS or any(
+                w.startswith("neuron") or re.fullmatch(r"cu\d{2,3}", w) for w in words):
+            return "x86_64"
+        return None
 
     @classmethod
-    def from_uri(cls, uri: str) -> "ContainerImage":
+    def from_uri(cls, uri: str, *, architecture: str | None = None) -> "ContainerImage":
         """An image by URI (e.g. a SageMaker prebuilt image). Pull permission: the role's ECR
-        statement (``ModelHostingRole`` allows this account's repositories in this region)."""
+        statement (``ModelHostingRole`` allows this account's repositories in this region).
+
+        :param architecture: ``"x86_64"``, ``"arm64"`` or ``"multi-arch"``. Default: read from the
+            URI (``arm64``/``graviton`` words: arm64; ``cpu``/``gpu``/CUDA/Neuron words: x86_64), else unknown."""
         if not Token.is_unresolved(uri) and not re.fullmatch(_IMAGE_URI, uri or ""):
             raise ValidationError("ContainerImage.from_uri", "uri", uri, "an image URI without spaces, at most 255 characters")
-        return cls(uri=uri)
+        _check_architecture("ContainerImage.from_uri", architecture)
+        return cls(uri=uri, architecture=architecture)
 
     @classmethod
-    def from_regional_registry(cls, accounts: Mapping[str, str], repository: str) -> "ContainerImage":
+    def from_regional_registry(cls, accounts: Mapping[str, str], repository: str, *,
+                               architecture: str | None = None) -> "ContainerImage":
         """A SageMaker prebuilt image whose registry account differs by region (as the SageMaker
         Python SDK's image URI tables list them): ``<account of the stack's region>.dkr.ecr.
         <region>.<url suffix>/<repository>``, resolved at deploy time through a CloudFormation
-        mapping, so an environment-agnostic stack works in every listed region."""
+        mapping, so an environment-agnostic stack works in every listed region.
+
+        :param architecture: Default: ``"arm64"`` when the repository or tag says ``arm64`` or
+            ``graviton`` (SageMaker's Graviton images, e.g. ``sagemaker-xgboost:1.5-1-arm64``), else
+            ``"x86_64"`` (the SDK's ``inference_graviton`` image scope lists the arm64 tags apart)."""
         check_pattern("ContainerImage.from_regional_registry", "repository", repository,
                       r"[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?", description="repository[:tag]")
         if not accounts:
             raise ValidationError("ContainerImage.from_regional_registry", "accounts", {}, "at least one region")
-        return cls(regional=(dict(accounts), repository))
+        _check_architecture("ContainerImage.from_regional_registry", architecture)
+        return cls(regional=(dict(accounts), repository), architecture=architecture)
 
     @classmethod
     def from_lmi(cls, tag: str = LMI_DEFAULT_TAG) -> "ContainerImage":
@@ -96,19 +191,38 @@ class ContainerImage:
         return cls.from_regional_registry(LMI_IMAGE_ACCOUNTS, f"djl-inference:{tag}")
 
     @classmethod
-    def from_ecr_repository(cls, repository: ecr.IRepository, tag: str = "latest") -> "ContainerImage":
+    def from_ecr_repository(cls, repository: ecr.IRepository, tag: str = "latest", *,
+                            architecture: str | None = None) -> "ContainerImage":
         """An image in an ECR repository; the model's role may pull from that repository only.
 
-        Prefer an immutable tag or a digest (``tag="sha256:..."``) so a deploy is reproducible."""
+        Prefer an immutable tag or a digest (``tag="sha256:..."``) so a deploy is reproducible.
+
+        :param architecture: what the image is built for. Default: unknown (CDK cannot see into the
+            repository): fine on x86_64 instances, a ``ValidationError`` on arm64 (Graviton) ones."""
         check_pattern("ContainerImage.from_ecr_repository", "tag", tag, r"[a-zA-Z0-9_.-]{1,128}|sha256:[a-f0-9]{64}",
                       description="an image tag (1-128 of a-zA-Z0-9_.-) or a sha256 digest")
-        return cls(repository=repository, tag=tag)
+        _check_architecture("ContainerImage.from_ecr_repository", architecture)
+        return cls(repository=repository, tag=tag, architecture=architecture)
 
     @classmethod
-    def from_asset(cls, directory: str, **asset_options: Any) -> "ContainerImage":
+    def from_asset(cls, directory: str, *, architecture: str | None = None, **asset_options: Any) -> "ContainerImage":
         """An image built from a Dockerfile in ``directory`` when the app is deployed (synth needs
-        no Docker). ``asset_options`` go to ``ecr_assets.DockerImageAsset``."""
-        return cls(directory=directory, asset_options=asset_options)
+        no Docker). ``asset_options`` go to ``ecr_assets.DockerImageAsset``.
+
+        :param architecture: ``"arm64"`` or ``"x86_64"`` builds for that platform (``platform=``
+            ``LINUX_ARM64``/``LINUX_AMD64`` when ``asset_options`` has no ``platform``; a different
+            ``platform`` is a ``ValidationError``). Default: the ``platform`` given, else unknown
+            (Docker builds for the deploying machine)."""
+        where = "ContainerImage.from_asset"
+        _check_architecture(where, architecture)
+        platform = getattr(asset_options.get("platform"), "platform", None)
+        wanted = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}.get(architecture or "")
+        if wanted is not None and platform is None:
+            asset_options["platform"] = ecr_assets.Platform.custom(wanted)
+        elif wanted is not None and platform != wanted:
+            raise ValidationError(where, "architecture", architecture,
+                                  f"the asset's platform is {platform}: pass platform=Platform.custom({wanted!r}) or drop one")
+        return cls(directory=directory, asset_options=asset_options, architecture=architecture)
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
         """The image URI for a model in ``scope``, granting ``grantee`` the pull it needs."""
@@ -190,7 +304,7 @@ class Model(Construct):
     ``role_is_prepared=True``. ``Model.from_model_attributes`` describes a model this stack does
     not own (an :class:`~sagemaker_constructs.IModel`).
 
-    Exposes ``model_name``, ``role``, ``cfn_model``, ``image_uri``, ``model_data_url``,
+    Exposes ``model_name``, ``role``, ``cfn_model``, ``image_uri``, ``architecture`` (the image's), ``model_data_url``,
     ``network_isolation``, ``vpc``, ``vpc_config`` and ``security_groups``.
     """
 
@@ -267,6 +381,9 @@ class Model(Construct):
                     "known at run time."
                 ),
             )
+        #: The image's CPU architecture (``ContainerImage.architecture``): endpoints check it
+        #: against their instance type.
+        self.architecture: str | None = image.architecture
         self.image_uri: str = image.bind(self, binding.grantee)
         self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
         binding.finish()
@@ -346,6 +463,8 @@ class ImportedModel(Resource):
         self.role: iam.IRole = role
         self.network_isolation: bool = network_isolation
         self.role_is_prepared: bool = False
+        #: Unknown for a model described by attributes: endpoints do not check it.
+        self.architecture: str | None = None
         self.vpc_config: dict[str, Any] | None = None if not subnets else {
             "Subnets": [s.subnet_id for s in subnets],
             "SecurityGroupIds": [g.security_group_id for g in security_groups or ()],

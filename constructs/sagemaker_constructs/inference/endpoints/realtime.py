@@ -15,7 +15,7 @@ from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range
-from ..models import ImportedModel
+from ..models import ImportedModel, Model, check_image_architecture
 from ...validation.naming import check_name, default_name
 from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_facts
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
@@ -66,6 +66,8 @@ class _InstanceEndpoint(EndpointBase):
             deployment.validate(self, instance_count)
         if data_capture is not None:
             data_capture.validate(self)
+        if isinstance(model, Model):  # an imported model's image is unknown
+            check_image_architecture(self, instance_type, model.architecture, image=f"{model.node.path}'s image")
 
         self.model = model
         self.instance_type = instance_type
