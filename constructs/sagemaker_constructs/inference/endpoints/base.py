@@ -122,8 +122,6 @@ class EndpointBase(_EndpointMixin, Construct):
         from ...security.roles import tag_platform_resource
         from aws_cdk import aws_applicationautoscaling as appscaling
 
-        from aws_cdk import aws_applicationautoscaling as appscaling
-
         from .autoscaling import scale_variant
 
         # Studio personas other than PLATFORM_ADMIN may not update or delete the endpoint or its
@@ -154,4 +152,3 @@ class EndpointBase(_EndpointMixin, Construct):
                            variant_name: str = VARIANT_NAME) -> ImportedEndpoint:
         """An existing endpoint by name: ``grant_invoke`` and ``metric_*`` work on it."""
         return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_name=variant_name)
-
