@@ -6,11 +6,14 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy, Stack
+import jsii
+from aws_cdk import Annotations, AspectPriority, Aspects, IAspect, RemovalPolicy, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
 from .security.key import PlatformKey
@@ -83,11 +86,56 @@ ENDPOINT_PRESETS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: ``endpoints="auto"``: the interface endpoints are derived at synth from what uses the network.
+AUTO = "auto"
+
+#: What ``endpoints="auto"`` creates for each feature found in the app (any stack) using this
+#: network's subnets. AWS sources:
+#:
+#: * a VPC-only Studio domain cannot run "unless your VPC has an interface endpoint to the
+#:   SageMaker API and runtime" (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-and-internet-access.html);
+#:   STS for the SageMaker Python SDK's session in notebooks (it resolves the caller's identity);
+#: * a network-isolated model or job ("the training container does not have network access";
+#:   SageMaker moves its data and artifacts through the VPC, i.e. the S3 gateway endpoint:
+#:   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html#sagemaker-CreateTrainingJob-request-EnableNetworkIsolation)
+#:   needs no interface endpoint; a model with network isolation off may call AWS from its
+#:   container, so it gets the ``minimal`` preset;
+#: * our Lambda functions in the VPC call exactly one API each (their handlers in ``handlers/``).
+FEATURE_ENDPOINTS: Mapping[str, tuple[str, ...]] = {
+    "StudioDomain": ("sagemaker.api", "sagemaker.runtime", "sts"),
+    "Model without network isolation": ("sagemaker.api", "sagemaker.runtime", "sts", "logs", "kms"),
+    "EndpointInvoker": ("sagemaker.runtime",),
+    "DeployOnApproval": ("sagemaker.api",),
+}
+#: The attribute on an ``ec2.Vpc`` object that holds :func:`require_interface_endpoints` records.
+_REQUIREMENTS_ATTR = "_sagemaker_constructs_endpoint_requirements"
+
+
+def require_interface_endpoints(vpc: ec2.IVpc, *services: str, reason: str) -> None:
+    """Record that something using ``vpc`` needs the interface endpoints ``services`` (names from
+    ``ENDPOINT_SERVICES``): the ``IsolatedNetwork`` that owns ``vpc`` creates them at synth, in
+    any mode (``"auto"`` or a preset), and lists ``reason`` in the VPC's template metadata. A
+    construct in another stack of the same app calls it on the network's ``vpc`` object; an
+    imported VPC (``from_vpc_attributes``) is not the network's, so call
+    :meth:`IsolatedNetwork.require` there instead. Unknown names are a ``ValidationError``."""
+    resolve_endpoints("require_interface_endpoints", list(services))
+    records: dict[str, list[str]] = getattr(vpc, _REQUIREMENTS_ATTR, None) or {}
+    for service in services:
+        records.setdefault(service, [])
+        if reason not in records[service]:
+            records[service].append(reason)
+    setattr(vpc, _REQUIREMENTS_ATTR, records)
+
+
 def resolve_endpoints(scope: Construct | str, endpoints: str | Sequence[str]) -> tuple[str, ...]:
-    """Turn a preset name or a list of service names into service names, or raise ValidationError."""
+    """Turn a preset name or a list of service names into service names, or raise ValidationError.
+    ``"auto"`` resolves to none here: the network adds what the app needs at synth."""
     if isinstance(endpoints, str):
+        if endpoints == AUTO:
+            return ()
         if endpoints not in ENDPOINT_PRESETS:
-            raise ValidationError(scope, "endpoints", endpoints, f"allowed presets: {', '.join(ENDPOINT_PRESETS)}")
+            raise ValidationError(scope, "endpoints", endpoints,
+                                  f"allowed presets: {', '.join(ENDPOINT_PRESETS)}, or {AUTO!r}")
         return ENDPOINT_PRESETS[endpoints]
     names = tuple(dict.fromkeys(endpoints))
     unknown = [n for n in names if n not in ENDPOINT_SERVICES]
@@ -170,7 +218,12 @@ class IsolatedNetwork(Construct):
       retained ``flow_log_retention`` (one year) and RETAINed on stack deletion;
     * an S3 gateway endpoint, and the interface endpoints of the ``endpoints`` preset
       (``"all"``) with private DNS, in every subnet, behind one security group that admits
-      only HTTPS (443) from the VPC CIDR and allows no egress.
+      only HTTPS (443) from the VPC CIDR and allows no egress;
+    * with ``endpoints="auto"``, only the interface endpoints the app's features need
+      (:data:`FEATURE_ENDPOINTS`, found at synth in every stack of the app that uses this
+      network's subnets) plus what :meth:`require` or :func:`require_interface_endpoints` asked
+      for; the VPC resource's template metadata (``sagemaker-constructs:interface-endpoints``)
+      names each endpoint's reasons.
 
     Exposes ``vpc`` (``ec2.IVpc``), ``endpoint_security_group``, ``interface_endpoints`` (by
     service name), ``s3_endpoint``, ``flow_log_group`` and ``encryption_key``.
@@ -192,8 +245,8 @@ class IsolatedNetwork(Construct):
         """
         :param max_azs: AZs to use, at least 2 (SageMaker spreads instances across AZs).
             Default: 2. An environment-agnostic stack can resolve at most 2.
-        :param endpoints: a preset name from ``ENDPOINT_PRESETS`` or a list of service names
-            from ``ENDPOINT_SERVICES``. Default: ``"all"``.
+        :param endpoints: a preset name from ``ENDPOINT_PRESETS``, a list of service names
+            from ``ENDPOINT_SERVICES``, or ``"auto"`` (derived from the app at synth). Default: ``"all"``.
         :param cidr: the VPC CIDR, inside RFC 1918 space, /16-/28. Default: ``10.0.0.0/16``.
         :param subnet_cidr_mask: prefix length of each isolated subnet. Default: 20.
         :param encryption_key: key for the flow-log group. Default: a new ``PlatformKey``
@@ -256,17 +309,67 @@ class IsolatedNetwork(Construct):
             ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
         )
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        #: ``"auto"`` or the preset name / list given.
+        self.endpoints_mode: str | tuple[str, ...] = endpoints if isinstance(endpoints, str) else tuple(endpoints)
         for name in service_names:
-            spec = ENDPOINT_SERVICES[name]
-            self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
-                spec.construct_id,
-                service=spec.service,
-                private_dns_enabled=True,
-                open=False,
-                security_groups=[self.endpoint_security_group],
-                subnets=subnets,
-            )
+            self._add_interface_endpoint(name)
+        # Runs before the templates are written (CDK's prepare phase), after the app is built.
+        Aspects.of(self).add(_EndpointsAspect(self), priority=AspectPriority.MUTATING)
         self._acknowledge_default_sg_provider()
+
+    def _add_interface_endpoint(self, name: str) -> ec2.InterfaceVpcEndpoint:
+        spec = ENDPOINT_SERVICES[name]
+        endpoint = self.vpc.add_interface_endpoint(
+            spec.construct_id,
+            service=spec.service,
+            private_dns_enabled=True,
+            open=False,
+            security_groups=[self.endpoint_security_group],
+            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        )
+        self.interface_endpoints[name] = endpoint
+        return endpoint
+
+    def require(self, *services: str, reason: str) -> None:
+        """Make sure this network has the interface endpoints ``services`` (names from
+        ``ENDPOINT_SERVICES``), for what ``"auto"`` cannot see (your own Lambda functions or
+        containers in the VPC, Feature Store, Canvas...). Created at synth, in every mode."""
+        require_interface_endpoints(self.vpc, *services, reason=reason)
+
+    def required_endpoints(self) -> dict[str, list[str]]:
+        """``{service name: [reasons]}``: what the app needs of this network, as ``"auto"`` sees it
+        (features found in every stack of the app, plus :meth:`require` calls). Computed on call."""
+        needs: dict[str, list[str]] = {}
+
+        def add(services: Sequence[str], reason: str) -> None:
+            for service in services:
+                needs.setdefault(service, [])
+                if reason not in needs[service]:
+                    needs[service].append(reason)
+
+        for service, reasons in (getattr(self.vpc, _REQUIREMENTS_ATTR, None) or {}).items():
+            for reason in reasons:
+                add([service], reason)
+        subnet_ids = {s.subnet_id for s in self.vpc.isolated_subnets}
+        for construct in self.node.root.node.find_all():
+            found = _feature_of(construct, subnet_ids)
+            if found is not None:
+                feature, owner = found
+                add(FEATURE_ENDPOINTS[feature], f"{feature} {owner.node.path}")
+        return needs
+
+    def _synthesize_endpoints(self) -> None:
+        """Add the endpoints the app requires (``"auto"``: all it needs) and record why in metadata."""
+        needs = getattr(self.vpc, _REQUIREMENTS_ATTR, None) or {}
+        if self.endpoints_mode == AUTO:
+            needs = self.required_endpoints()
+        for name in ENDPOINT_SERVICES:  # a stable order: the table's
+            if name in needs and name not in self.interface_endpoints:
+                self._add_interface_endpoint(name)
+        if self.endpoints_mode == AUTO or needs:
+            cfn_vpc = self.vpc.node.default_child
+            cfn_vpc.add_metadata("sagemaker-constructs:interface-endpoints", {
+                name: needs.get(name, [f"preset {self.endpoints_mode!r}"]) for name in self.interface_endpoints})
 
     @property
     def isolated_subnets(self) -> ec2.SelectedSubnets:
@@ -287,3 +390,56 @@ class IsolatedNetwork(Construct):
             checkov=["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"],
             control_tower=["lambda_inside_vpc_check"],
         )
+
+
+def _owner_kind(construct: IConstruct) -> tuple[str, IConstruct] | None:
+    """The nearest enclosing construct whose class is one of FEATURE_ENDPOINTS' Lambda owners."""
+    node: IConstruct | None = construct
+    while node is not None:
+        for cls in type(node).__mro__:
+            if cls.__name__ in ("EndpointInvoker", "DeployOnApproval"):
+                return cls.__name__, node
+        node = node.node.scope
+    return None
+
+
+def _feature_of(construct: IConstruct, subnet_ids: set[str]) -> tuple[str, IConstruct] | None:
+    """``(feature, owner)`` when ``construct`` is an L1 resource placed in one of ``subnet_ids``."""
+    if isinstance(construct, sagemaker.CfnDomain):
+        if set(construct.subnet_ids or ()) & subnet_ids:
+            return "StudioDomain", construct.node.scope or construct
+        return None
+    if isinstance(construct, sagemaker.CfnModel):
+        vpc_config = construct.vpc_config
+        if vpc_config is not None and set(getattr(vpc_config, "subnets", ()) or ()) & subnet_ids:
+            if construct.enable_network_isolation is not True:
+                return "Model without network isolation", construct.node.scope or construct
+        return None
+    if isinstance(construct, lambda_.CfnFunction):
+        vpc_config = construct.vpc_config
+        if vpc_config is None or not set(getattr(vpc_config, "subnet_ids", ()) or ()) & subnet_ids:
+            return None
+        owner = _owner_kind(construct)
+        if owner is None:
+            Annotations.of(construct).add_warning_v2(
+                "sagemaker-constructs:network-auto-unknown-function",
+                "This Lambda function runs in an IsolatedNetwork with endpoints='auto', which cannot tell which AWS "
+                "APIs it calls: call network.require('<service>', reason=...) for each interface endpoint it needs.",
+            )
+            return None
+        return owner
+    return None
+
+
+@jsii.implements(IAspect)
+class _EndpointsAspect:
+    """Adds the required interface endpoints to its network when CDK prepares the app."""
+
+    def __init__(self, network: IsolatedNetwork) -> None:
+        self._network = network
+        self._done = False
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._network and not self._done:
+            self._done = True
+            self._network._synthesize_endpoints()
