@@ -11,6 +11,10 @@ from constructs import Construct
 
 from sagemaker_constructs import (
     AuditTrail,
+    CanvasSettings,
+    Feature,
+    FeatureGroup,
+    MlflowTrackingServer,
     IsolatedNetwork,
     JobExecutionRole,
     Persona,
@@ -25,6 +29,12 @@ from .config import PlatformConfig
 
 #: Personas of the reference users; the others get the domain's default (data scientist) role.
 USER_PERSONAS = {"ml-engineer": Persona.ML_ENGINEER}
+#: The iris features (the reference model's inputs and label), with a record id and an event time.
+IRIS_FEATURES = (
+    Feature.string("record_id"), Feature.string("event_time"), Feature.fractional("sepal_length"),
+    Feature.fractional("sepal_width"), Feature.fractional("petal_length"), Feature.fractional("petal_width"),
+    Feature.string("species"),
+)
 
 
 class PlatformStack(Stack):
@@ -72,6 +82,10 @@ class PlatformStack(Stack):
             job_roles=[self.job_role],
             idle_timeout=Duration.minutes(config.studio_idle_timeout_minutes),
             home_efs_removal_policy=RemovalPolicy.RETAIN if config.studio_keep_home_efs else RemovalPolicy.DESTROY,
+            # Canvas (and Data Wrangler) for data scientists, its workspace under canvas/ of the data bucket;
+            # registration and direct deployment stay off (models reach production through the registry).
+            canvas=CanvasSettings(workspace_bucket=self.data_bucket, personas=(Persona.DATA_SCIENTIST,),
+                                  data_buckets=(self.data_bucket,)),
         )
         #: Execution roles of the reference users whose persona is not the domain's default.
         self.persona_roles: dict[Persona, StudioUserRole] = {}
@@ -84,6 +98,22 @@ class PlatformStack(Stack):
                     security_groups=[self.studio.security_group], passable_roles=[self.job_role],
                 )
             self.studio.add_user_profile(user, execution_role=self.persona_roles.get(persona))
+        profiles = list(self.studio.user_profiles.values())
+        #: A shared space for the reference users (owned by the first).
+        self.team_space = self.studio.add_shared_space("TeamSpace", name="team", members=profiles,
+                                                       ebs_volume_size_gb=10)
+        #: The iris features: KMS-encrypted online store, offline store under feature-store/ of the data bucket.
+        self.iris_features = FeatureGroup(
+            self, "IrisFeatures", record_identifier="record_id", event_time="event_time",
+            features=IRIS_FEATURES, encryption_key=self.key, offline_store_bucket=self.data_bucket,
+        )
+        #: Experiment tracking for Studio users and pipeline jobs, artifacts under mlflow/ of the data bucket.
+        self.tracking_server = MlflowTrackingServer(
+            self, "Mlflow", artifact_bucket=self.data_bucket, encryption_key=self.key, size="Small")
+        for role in (self.studio.execution_role, *self.persona_roles.values(), self.job_role):
+            self.tracking_server.grant_access(role)
+        self.iris_features.grant_read(self.studio.execution_role)
+        self.iris_features.grant_ingest(self.job_role)
         self._acknowledge_teardown_provider()
         CfnOutput(self, "StudioDomainId", value=self.studio.domain_id)
         CfnOutput(self, "VpcId", value=self.vpc.vpc_id)
@@ -93,9 +123,12 @@ class PlatformStack(Stack):
     def _acknowledge_teardown_provider(self) -> None:
         """Control Tower findings on the Studio teardown's provider (its functions and the CDK
         Provider framework's waiter state machine)."""
-        provider = self.studio.node.try_find_child("TeardownProvider")
-        if provider is None:
-            return
+        for name in ("TeardownProvider", "CanvasSettingsProvider"):
+            provider = self.studio.node.try_find_child(name)
+            if provider is not None:
+                self._acknowledge_provider(provider)
+
+    def _acknowledge_provider(self, provider: Construct) -> None:
         for child in provider.node.find_all():
             if isinstance(child, lambda_.CfnFunction):
                 acknowledge(
@@ -104,6 +137,10 @@ class PlatformStack(Stack):
                         "The Studio teardown's functions (its own and the CDK Provider framework's) run "
                         "outside the VPC on purpose: Lambda network interfaces in these subnets would "
                         "themselves block deleting the subnets when the stack is deleted."
+                    ) if provider.node.id == "TeardownProvider" else (
+                        "The Canvas settings functions (its own and the CDK Provider framework's) call only "
+                        "the SageMaker and CloudFormation APIs and run outside the VPC on purpose: Lambda "
+                        "network interfaces in these subnets would block deleting the subnets."
                     ),
                     control_tower=["lambda_inside_vpc_check"],
                 )
