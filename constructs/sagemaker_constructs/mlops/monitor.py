@@ -17,12 +17,13 @@ from constructs import Construct
 
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..validation.catalog import check_instance_type, has_instance_storage
+from ..validation.checks import check_combination, check_range, claim_name, duration_seconds
+from ..validation.schedules import monitor_schedule_interval
 from .._internal.grants import bind_role
 from ..interfaces import IInstanceEndpoint
-from ..errors import ValidationError, check_int_range, check_pattern
+from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
 from ..network import allow_https_to_endpoints, private_subnets
-from .pipeline import SCHEDULE_PATTERN
 from ..security.roles import JobExecutionRole
 
 #: Registry accounts of SageMaker's model-monitor analyzer image (sagemaker-python-sdk
@@ -94,8 +95,15 @@ class ModelMonitor(Construct):
         :param baseline_uri: ``s3://...`` prefix holding ``constraints.json`` and ``statistics.json``
             (from a baselining job), in ``output_bucket``.
         :param features: the feature names whose drift raises the alarm.
-        :param schedule_expression: Default: hourly, ``cron(0 * ? * * *)``.
-        :param max_runtime: 1 s to 24 hours. Default: 1 hour.
+        :param schedule_expression: one of the forms Model Monitor supports: hourly
+            ``cron(0 * ? * * *)``, daily ``cron(0 <0-23> ? * * *)``, every N hours
+            ``cron(0 <0-23>/<1-24> ? * * *)``, or ``NOW`` for one run at once (analysing the hour
+            before it: ``DataAnalysisStartTime`` ``-PT1H``, ``DataAnalysisEndTime`` ``PT0H``)
+            (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
+            Default: hourly, ``cron(0 * ? * * *)``.
+        :param max_runtime: 1 s to 24 hours, and at most the schedule's interval ("The
+            MaxRuntimeInSeconds cannot exceed the frequency of the job", API reference
+            MonitoringStoppingCondition). Default: 1 hour.
         :param drift_threshold: alarm threshold of the drift distance. Default: 0.1.
         :param alarm_topic: where the drift alarm notifies. Default: a new SNS topic (child
             ``AlarmTopic``, encrypted with ``encryption_key``, TLS only, RETAINed: it holds the
@@ -112,11 +120,16 @@ class ModelMonitor(Construct):
         check_pattern(self, "baseline_uri", baseline_uri, r"s3://[a-z0-9.-]{3,63}(/\S*)?",
                       description="an s3:// URI of the baseline prefix")
         check_instance_type(self, "instance_type", instance_type, use="monitoring")
-        check_pattern(self, "schedule_expression", schedule_expression, SCHEDULE_PATTERN,
-                      description="rate(...) or cron(<6 fields>)")
+        interval = monitor_schedule_interval(self, "schedule_expression", schedule_expression)
         if not max_runtime.is_unresolved():
-            check_int_range(self, "max_runtime (seconds)", max_runtime.to_seconds(), minimum=1,
-                            maximum=MAX_MONITORING_SECONDS)
+            runtime = duration_seconds(self, "max_runtime", max_runtime)
+            check_range(self, "max_runtime", runtime, minimum=1, maximum=MAX_MONITORING_SECONDS, unit="seconds",
+                        limit="botocore sagemaker MonitoringMaxRuntimeInSeconds")
+            # "The MaxRuntimeInSeconds cannot exceed the frequency of the job" (MonitoringStoppingCondition)
+            check_combination(self, "max_runtime", f"{runtime:g} seconds",
+                              refused=interval is not None and runtime > interval,
+                              because=f"at most the schedule's interval, {interval} seconds for {schedule_expression}",
+                              limit="botocore sagemaker MonitoringStoppingCondition.MaxRuntimeInSeconds")
         if not features:
             raise ValidationError(self, "features", list(features), "at least one feature name to alarm on")
         for feature in features:
@@ -195,6 +208,8 @@ class ModelMonitor(Construct):
         self.job_definition.node.add_dependency(endpoint)
         binding.depend_on_policies(self.job_definition)
         self.schedule_name: str = f"{endpoint.endpoint_name[:50]}-data-quality"
+        # Schedule names are unique per account and Region: a second monitor on the endpoint would collide.
+        claim_name(self, "endpoint", self.schedule_name, kind="monitoring schedule name")
         self.cfn_schedule: sagemaker.CfnMonitoringSchedule = sagemaker.CfnMonitoringSchedule(
             self,
             "Resource",
@@ -204,7 +219,10 @@ class ModelMonitor(Construct):
                 monitoring_job_definition_name=Fn.select(1, Fn.split("/", self.job_definition.attr_job_definition_arn)),
                 monitoring_type="DataQuality",
                 schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
-                    schedule_expression=schedule_expression),
+                    schedule_expression=schedule_expression,
+                    # NOW (one run, at once) requires an analysis window: the hour before the run.
+                    **({"data_analysis_start_time": "-PT1H", "data_analysis_end_time": "PT0H"}
+                       if schedule_expression == "NOW" else {})),
             ),
         )
         drift = {

@@ -12,7 +12,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from ..errors import ValidationError, check_int_range, check_pattern
+from ..errors import ValidationError, check_int_range
+from ..validation.naming import check_trail_name
 from .bucket import SecureBucket
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
@@ -83,10 +84,7 @@ class AuditTrail(Construct):
             if key in seen:
                 raise ValidationError(self, "data_event_buckets", key, "each bucket at most once")
             seen.add(key)
-        check_pattern(
-            self, "trail_name", trail_name, r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,126}[a-zA-Z0-9]",
-            description="3-128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
-        )
+        check_trail_name(self, "trail_name", trail_name)
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
         if object_lock_retention is not None and not object_lock_retention.is_unresolved():

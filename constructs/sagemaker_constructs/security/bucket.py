@@ -11,7 +11,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..compliance import acknowledge, across_packs
-from ..errors import ValidationError, check_int_range, check_pattern
+from ..errors import ValidationError, check_int_range
+from ..validation.naming import check_bucket_name
 
 _REPLICATION_REASON = (
     "Cross-region replication is an opt-in disaster-recovery choice (pass replication_rules=); "
@@ -27,7 +28,6 @@ _NO_NOTIFICATIONS_REASON = (
     "audited by CloudTrail data events (AuditTrail data_event_buckets). Pass "
     "event_bridge_enabled=True when a consumer needs them."
 )
-_BUCKET_NAME = r"(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 
 
 class SecureBucket(s3.Bucket):
@@ -88,10 +88,7 @@ class SecureBucket(s3.Bucket):
         path = f"{scope.node.path}/{id}"
         if encryption_key is None:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (a customer-managed key)")
-        check_pattern(
-            path, "bucket_name", bucket_name, _BUCKET_NAME, max_length=63,
-            description="3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
-        )
+        check_bucket_name(path, "bucket_name", bucket_name)
         if not noncurrent_version_expiration.is_unresolved():
             check_int_range(path, "noncurrent_version_expiration (days)", noncurrent_version_expiration.to_days(), minimum=1)
         if not access_logs_retention.is_unresolved():

@@ -43,6 +43,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from ..compliance import acknowledge, nag_flatten
 from ..errors import ValidationError, check_pattern, is_unresolved
+from ..validation.naming import check_iam_name
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -360,6 +361,7 @@ class _SageMakerExecutionRole(iam.Role):
         path = f"{scope.node.path}/{id}"
         if encryption_key is None and self._key_required:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (the platform's customer-managed key)")
+        check_iam_name(path, "role_name", role_name, kind="role")
         super().__init__(
             scope,
             id,
