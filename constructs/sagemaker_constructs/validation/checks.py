@@ -8,7 +8,9 @@ allowed; ``limit=`` quotes the AWS limit the check enforces (a doc URL or a boto
 
 from __future__ import annotations
 
+import math
 import re
+import weakref
 from typing import Any, Callable, Iterable
 
 from aws_cdk import Token
@@ -36,6 +38,8 @@ def is_unresolved(value: Any) -> bool:
     validation skips them."""
     if value is None or isinstance(value, bool):
         return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN and infinities are never Tokens (and jsii cannot carry them)
     if isinstance(value, (str, int, float)):
         return Token.is_unresolved(value)
     if isinstance(value, list):
@@ -156,3 +160,42 @@ def check_each(
         return
     for i, v in enumerate(values):
         check(scope, f"{argument}[{i}]", v)
+
+
+def duration_seconds(scope: IConstruct | str, argument: str, duration: Any, *, integral: bool = True) -> float | None:
+    """``duration.to_seconds()``, with CDK's own error for a duration that is not a whole number of
+    seconds (``Duration.millis(1500)``) raised as our ``ValidationError`` naming ``argument``; None
+    for an unresolved duration."""
+    if duration is None or duration.is_unresolved():
+        return None
+    try:
+        return duration.to_seconds(integral=integral)
+    except RuntimeError as error:  # jsii: "'1500 millis' cannot be converted into a whole number of seconds."
+        raise ValidationError(scope, argument, duration.to_human_string(),
+                              f"a whole number of seconds ({str(error).strip()})") from None
+
+
+def cdk_call(scope: IConstruct | str, argument: str, value: Any, call: Callable[[], Any]) -> Any:
+    """Run ``call()`` and turn CDK's own ``RuntimeError`` for a bad ``value`` (a name, a duration) into
+    our ``ValidationError`` naming ``argument``."""
+    try:
+        return call()
+    except RuntimeError as error:
+        raise ValidationError(scope, argument, value, f"refused by the AWS CDK: {str(error).strip()}") from None
+
+
+_CLAIMED: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = weakref.WeakKeyDictionary()
+
+
+def claim_name(scope: IConstruct, argument: str, name: Any, *, kind: str) -> None:
+    """Record that ``scope`` creates a resource called ``name`` of ``kind`` (names unique per account
+    and Region); raise when another construct of the same app already claimed it (Tokens pass unless
+    they are the same Token)."""
+    if name is None:
+        return
+    claimed = _CLAIMED.setdefault(scope.node.root, {})
+    owner = claimed.get((kind, name))
+    if owner is not None and owner != scope.node.path:
+        raise ValidationError(scope, argument, name, f"a {kind} of its own: {owner} already creates {name!r}, and "
+                                                     f"{kind}s are unique per account and Region")
+    claimed[(kind, name)] = scope.node.path
