@@ -21,6 +21,10 @@ STATEFUL_TYPES = {
     "Custom::StudioTeardown",  # its Delete may empty the Studio domain (handlers/studio_teardown.py)
     "Custom::VpcRestrictDefaultSG",  # its Delete restores the default security group's open rules
     "AWS::KMS::Alias",  # a moved alias breaks every caller that names the key by alias
+    "AWS::SageMaker::FeatureGroup",  # a replaced group loses its online store's records
+    "AWS::SageMaker::MlflowTrackingServer",  # a replaced server loses its experiment and run metadata
+    "AWS::SageMaker::Space",  # a replaced space loses its EBS volume (the members' work)
+    "Custom::CanvasSettings",  # its Delete restores the domain's previous Canvas settings
 }
 
 PINNED = {
@@ -41,6 +45,11 @@ PINNED = {
         "StudioTeardown2CBC5054": "Custom::StudioTeardown",
         "NetworkRestrictDefaultSecurityGroupCustomResource5372F2F2": "Custom::VpcRestrictDefaultSG",
         "PlatformKeyAlias39BC314C": "AWS::KMS::Alias",
+        "StudioCanvasSettingsProviderLogs4A8426ED": "AWS::Logs::LogGroup",
+        "StudioCanvasSettingsF8FE76C1": "Custom::CanvasSettings",
+        "StudioSpacesTeamSpace91CEBCAC": "AWS::SageMaker::Space",
+        "IrisFeatures9AA5B8EA": "AWS::SageMaker::FeatureGroup",
+        "MlflowE97BC70F": "AWS::SageMaker::MlflowTrackingServer",
     },
     "inference": {
         "Realtime76B7E44C": "AWS::SageMaker::Endpoint",

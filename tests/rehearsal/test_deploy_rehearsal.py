@@ -22,6 +22,9 @@ EXPECTED_SKIPPED = {
         "AWS::SageMaker::Domain": "tests/unit/test_studio.py, test_platform_studio_domain below",
         "AWS::SageMaker::UserProfile": "tests/unit/test_studio.py::test_user_profiles, test_platform_studio_domain",
         "AWS::EC2::SecurityGroupEgress": "tests/unit/test_studio.py::test_security_group_has_exactly_the_rules_studio_needs",
+        "AWS::SageMaker::Space": "tests/unit/test_studio_apps.py (shared spaces), test_platform_studio_extras below",
+        "AWS::SageMaker::FeatureGroup": "tests/unit/test_feature_store.py, test_platform_studio_extras below",
+        "AWS::SageMaker::MlflowTrackingServer": "tests/unit/test_mlflow.py, test_platform_studio_extras below",
     },
 }
 
@@ -155,3 +158,20 @@ def test_platform_studio_domain(platform_rehearsal):
     profiles = resources(template, "AWS::SageMaker::UserProfile")
     assert sorted(p["Properties"]["UserProfileName"] for p in profiles.values()) == ["data-scientist", "ml-engineer"]
 
+
+
+def test_platform_studio_extras(platform_rehearsal):
+    """Template assertions for the shared space, feature group and tracking server moto skips."""
+    template, _ = platform_rehearsal
+    (space,) = resources(template, "AWS::SageMaker::Space").values()
+    assert space["Properties"]["SpaceSharingSettings"] == {"SharingType": "Shared"}
+    assert space["Properties"]["OwnershipSettings"]["OwnerUserProfileName"] == "data-scientist"
+    (group,) = resources(template, "AWS::SageMaker::FeatureGroup").values()
+    props = group["Properties"]
+    assert [d["FeatureName"] for d in props["FeatureDefinitions"]] == [
+        "record_id", "event_time", "sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    assert props["OnlineStoreConfig"]["SecurityConfig"]["KmsKeyId"] and props["OfflineStoreConfig"]["S3StorageConfig"]["KmsKeyId"]
+    (server,) = resources(template, "AWS::SageMaker::MlflowTrackingServer").values()
+    assert server["Properties"]["TrackingServerSize"] == "Small"
+    (canvas,) = resources(template, "Custom::CanvasSettings").values()
+    assert canvas["Properties"]["CanvasAppSettings"]["DirectDeploySettings"] == {"Status": "DISABLED"}
