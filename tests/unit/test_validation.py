@@ -20,6 +20,7 @@ from sagemaker_constructs import (
     AuditTrail,
     ContainerImage,
     DataCapture,
+    DeploymentGuardrail,
     IsolatedNetwork,
     JobExecutionRole,
     Model,
@@ -509,3 +510,48 @@ def test_instance_types_are_not_matched_by_pattern_outside_the_catalog():
         rel = path.relative_to(PACKAGE).as_posix()
         if not rel.startswith("validation/"):
             assert "INSTANCE_TYPE_PATTERN" not in path.read_text() or rel == "mlops/serving.py", rel
+
+
+# --- rollouts -----------------------------------------------------------------------------------
+
+def _fleet(stack, instance_count, deployment):
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE),
+                  model_data=ModelData.from_bucket(bucket, "m/model.tar.gz"), encryption_key=key)
+    return RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large", instance_count=instance_count,
+                            deployment=deployment)
+
+
+BAD_ROLLOUTS = [
+    (1, lambda: DeploymentGuardrail.canary(instances=1), "canary instances.*no canary step of whole instances"),
+    (4, lambda: DeploymentGuardrail.canary(instances=3), r"canary instances.*CanarySize"),
+    (1, lambda: DeploymentGuardrail.linear(step_instances=1), "linear step_instances.*no linear step"),
+    (20, lambda: DeploymentGuardrail.linear(step_instances=1), r"allowed: 2 to 10 instances of 20"),
+    (2, lambda: DeploymentGuardrail.canary(percent=None), "canary size.*a percent of the fleet or a number"),
+    (2, lambda: DeploymentGuardrail.linear(step_percent=None), "linear size"),
+    (2, lambda: DeploymentGuardrail.canary(percent=60), "canary percent"),
+    (2, lambda: DeploymentGuardrail.canary(wait=Duration.minutes(30), termination_wait=Duration.minutes(10),
+                                           max_execution_timeout=Duration.minutes(30)),
+     r"max_execution_timeout.*1 x wait \(1800 s\) \+ termination_wait \(600 s\) = 2400 s"),
+    (2, lambda: DeploymentGuardrail.linear(step_percent=10, wait=Duration.minutes(10),
+                                           max_execution_timeout=Duration.minutes(60)),
+     r"9 x wait"),
+    (2, lambda: DeploymentGuardrail.canary(wait=Duration.millis(1500)), "deployment wait.*whole number of seconds"),
+]
+
+
+@pytest.mark.parametrize("count,guardrail,fragment", BAD_ROLLOUTS)
+def test_rollouts_that_cannot_happen(stack, count, guardrail, fragment):
+    _raises(fragment, _fleet, stack, count, guardrail())
+
+
+@pytest.mark.parametrize("count,guardrail", [
+    (2, lambda: DeploymentGuardrail.canary(instances=1)),
+    (20, lambda: DeploymentGuardrail.linear(step_instances=10)),
+    (2, lambda: DeploymentGuardrail.linear(step_percent=50, wait=Duration.minutes(5),
+                                           max_execution_timeout=Duration.minutes(11))),
+    (1, lambda: DeploymentGuardrail.all_at_once()),
+])
+def test_rollouts_at_their_limits(stack, count, guardrail):
+    _fleet(stack, count, guardrail())

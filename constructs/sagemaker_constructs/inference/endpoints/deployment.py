@@ -11,6 +11,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range
+from ...validation.checks import check_combination, check_range, duration_seconds, is_unresolved
 
 #: SageMaker's limits for BlueGreenUpdatePolicy (UpdateEndpoint DeploymentConfig).
 MAX_WAIT_SECONDS = 3600
@@ -66,27 +67,57 @@ class DeploymentGuardrail:
                    max_execution_timeout=max_execution_timeout, alarms=alarms)
 
     def validate(self, scope: Construct, instance_count: int) -> None:
-        check_int_range(scope, "deployment wait (seconds)", self.wait.to_seconds(), minimum=0, maximum=MAX_WAIT_SECONDS)
-        check_int_range(scope, "deployment termination_wait (seconds)", self.termination_wait.to_seconds(),
+        check_int_range(scope, "deployment wait (seconds)", duration_seconds(scope, "deployment wait", self.wait),
+                        minimum=0, maximum=MAX_WAIT_SECONDS)
+        check_int_range(scope, "deployment termination_wait (seconds)",
+                        duration_seconds(scope, "deployment termination_wait", self.termination_wait),
                         minimum=0, maximum=MAX_WAIT_SECONDS)
         if self.max_execution_timeout is not None:
-            check_int_range(scope, "deployment max_execution_timeout (seconds)", self.max_execution_timeout.to_seconds(),
+            check_int_range(scope, "deployment max_execution_timeout (seconds)",
+                            duration_seconds(scope, "deployment max_execution_timeout", self.max_execution_timeout),
                             minimum=MIN_EXECUTION_TIMEOUT_SECONDS, maximum=MAX_EXECUTION_TIMEOUT_SECONDS)
         if self.alarms is not None and len(self.alarms) > MAX_ROLLBACK_ALARMS:
             raise ValidationError(scope, "deployment alarms", f"{len(self.alarms)} alarms",
                                   f"at most {MAX_ROLLBACK_ALARMS} rollback alarms")
-        if self.mode == "CANARY":
-            if self.step_instances is not None:
-                check_int_range(scope, "canary instances", self.step_instances, minimum=1, maximum=max(1, instance_count // 2))
-            else:
-                check_int_range(scope, "canary percent", self.step_percent, minimum=1, maximum=CANARY_MAX_PERCENT)
-        if self.mode == "LINEAR":
-            if self.step_instances is not None:
-                check_int_range(scope, "linear step_instances", self.step_instances, minimum=1,
-                                maximum=max(1, instance_count // 2))
-            else:
-                check_int_range(scope, "linear step_percent", self.step_percent, minimum=LINEAR_MIN_PERCENT,
-                                maximum=LINEAR_MAX_PERCENT)
+        kind = {"CANARY": "canary", "LINEAR": "linear"}.get(self.mode)
+        if kind is not None:
+            check_combination(scope, f"{kind} size", None, refused=self.step_instances is None and self.step_percent is None,
+                              because=f"a {kind} step: a percent of the fleet or a number of instances",
+                              limit=f"botocore sagemaker TrafficRoutingConfig.{'CanarySize' if kind == 'canary' else 'LinearStepSize'}")
+        known = not is_unresolved(instance_count)
+        limit = ("botocore sagemaker TrafficRoutingConfig.CanarySize: at most 50% of the variant's instances"
+                 if kind == "canary" else
+                 "botocore sagemaker TrafficRoutingConfig.LinearStepSize: 10-50% of the variant's instances")
+        if kind is not None and self.step_instances is not None and known:
+            argument = "canary instances" if kind == "canary" else "linear step_instances"
+            lowest = 1 if kind == "canary" else max(1, -(-instance_count // 10))
+            check_combination(scope, argument, self.step_instances, refused=instance_count // 2 < lowest,
+                              because=f"a step smaller than the fleet: with instance_count={instance_count} no "
+                                      f"{kind} step of whole instances fits; use a larger fleet or all_at_once()",
+                              limit=limit)
+            check_range(scope, argument, self.step_instances, minimum=lowest, maximum=instance_count // 2,
+                        unit=f"instances of {instance_count}", limit=limit)
+        elif kind == "canary":
+            check_int_range(scope, "canary percent", self.step_percent, minimum=1, maximum=CANARY_MAX_PERCENT)
+        elif kind == "linear":
+            check_int_range(scope, "linear step_percent", self.step_percent, minimum=LINEAR_MIN_PERCENT,
+                            maximum=LINEAR_MAX_PERCENT)
+        timeout = duration_seconds(scope, "deployment max_execution_timeout", self.max_execution_timeout)
+        wait = duration_seconds(scope, "deployment wait", self.wait)
+        termination = duration_seconds(scope, "deployment termination_wait", self.termination_wait)
+        if timeout is not None and wait is not None and termination is not None:
+            steps = 1
+            if kind == "linear" and self.step_percent and not is_unresolved(self.step_percent):
+                steps = max(1, -(-100 // self.step_percent) - 1)
+            elif kind == "linear" and self.step_instances and known and not is_unresolved(self.step_instances):
+                steps = max(1, -(-instance_count // self.step_instances) - 1)
+            total = steps * wait + termination
+            check_combination(
+                scope, "deployment max_execution_timeout", f"{timeout:g} seconds", refused=timeout <= total,
+                because=f"longer than the deployment's waits: {steps} x wait ({wait:g} s) + termination_wait "
+                        f"({termination:g} s) = {total:g} s",
+                limit="botocore sagemaker BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds: \"larger than the "
+                      "total waiting time specified in TerminationWaitInSeconds and WaitIntervalInSeconds\"")
 
     def _size(self) -> sagemaker.CfnEndpoint.CapacitySizeProperty | None:
         if self.step_instances is not None:
