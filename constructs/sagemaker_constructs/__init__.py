@@ -24,6 +24,7 @@ from .inference.models import ContainerImage, Model, ModelData
 from .mlops.feature_store import Feature, FeatureGroup, FeatureType
 from .mlops.mlflow import MlflowTrackingServer
 from .mlops.monitor import ModelMonitor
+from .mlops.check_steps import BiasFacet, ClarifyCheckStep, QualityCheckStep
 from .mlops.pipeline import Pipeline, TrainingPipeline
 from .mlops.expressions import Execution, Join, Parameter, PropertyFile, s3_uri
 from .mlops.steps import (
@@ -107,6 +108,9 @@ __all__ = [
     "StudioUserRole",
     "TrainingPipeline",
     "AutoMLStep",
+    "BiasFacet",
+    "ClarifyCheckStep",
+    "QualityCheckStep",
     "CategoricalRange",
     "Condition",
     "ConditionStep",

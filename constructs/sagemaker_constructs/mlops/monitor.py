@@ -36,6 +36,19 @@ ANALYZER_IMAGE_ACCOUNTS = {
     "ap-northeast-2": "709848358524", "ap-southeast-1": "245545462676", "ap-southeast-2": "563025443158",
     "ca-central-1": "536280801234", "sa-east-1": "539772159869", "me-south-1": "607024016150",
 }
+ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
+#: Registry accounts of SageMaker Clarify's processing image (sagemaker-python-sdk
+#: image_uri_config/clarify.json), repository ``sagemaker-clarify-processing``, version 1.0.
+CLARIFY_IMAGE_ACCOUNTS = {
+    "af-south-1": "811711786498", "ap-east-1": "098760798382", "ap-northeast-1": "377024640650",
+    "ap-northeast-2": "263625296855", "ap-northeast-3": "364406365360", "ap-south-1": "452307495513",
+    "ap-southeast-1": "834264404009", "ap-southeast-2": "007051062584", "ca-central-1": "675030665977",
+    "eu-central-1": "017069133835", "eu-north-1": "763603941244", "eu-south-1": "638885417683",
+    "eu-west-1": "131013547314", "eu-west-2": "440796970383", "eu-west-3": "341593696636",
+    "me-south-1": "835444307964", "sa-east-1": "520018980103", "us-east-1": "205585389593",
+    "us-east-2": "211330385671", "us-west-1": "740489534195", "us-west-2": "306415355426",
+}
+CLARIFY_REPOSITORY = "sagemaker-clarify-processing:1.0"
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 MAX_MONITORING_SECONDS = 86_400
 

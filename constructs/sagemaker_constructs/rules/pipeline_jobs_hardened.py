@@ -1,5 +1,8 @@
 """SageMaker-PipelineJobsHardened: a pipeline's job steps (training, tuning, processing, transform,
-AutoML) and model steps are isolated where the job type allows it, encrypted and in a VPC."""
+AutoML, quality and Clarify checks) and model steps are isolated where the job type allows it,
+encrypted and in a VPC. A Clarify check runs without network isolation, as Clarify requires
+(https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-vpc.html): VPC, keys and
+inter-container traffic encryption are checked instead."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any, Mapping
 from ._base import C, N, NA, Compliance, Rule
 from .pipeline_definitions import pipeline_definition, pipeline_steps
 
-JOB_STEP_TYPES = ("Training", "Processing", "Tuning", "Transform", "AutoML", "Model")
+JOB_STEP_TYPES = ("Training", "Processing", "Tuning", "Transform", "AutoML", "Model", "QualityCheck", "ClarifyCheck")
 
 
 def _training_hardened(a: Mapping[str, Any]) -> bool:
@@ -25,11 +28,14 @@ def _hardened(step: Mapping[str, Any]) -> bool:
         definitions = [a.get("TrainingJobDefinition")] if a.get("TrainingJobDefinition") else []
         definitions += list(a.get("TrainingJobDefinitions") or [])
         return bool(definitions) and all(_training_hardened(x or {}) for x in definitions)
-    if kind == "Processing":
+    if kind in ("Processing", "QualityCheck", "ClarifyCheck"):
         net = a.get("NetworkConfig") or {}
         cluster = (a.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-        return bool(net.get("EnableNetworkIsolation") is True and cluster.get("VolumeKmsKeyId")
-                    and net.get("VpcConfig"))
+        encrypted = bool(cluster.get("VolumeKmsKeyId") and net.get("VpcConfig"))
+        if kind == "ClarifyCheck":
+            return encrypted and net.get("EnableInterContainerTrafficEncryption") is True and bool(
+                (a.get("ProcessingOutputConfig") or {}).get("KmsKeyId"))
+        return encrypted and net.get("EnableNetworkIsolation") is True
     if kind == "Transform":  # isolation and VPC are the model's (a Model step, checked on its own)
         return bool((a.get("TransformResources") or {}).get("VolumeKmsKeyId")
                     and (a.get("TransformOutput") or {}).get("KmsKeyId"))
@@ -52,6 +58,6 @@ def pipeline_jobs_hardened(resource: Mapping[str, Any]) -> Compliance:
 
 
 RULE = Rule("SageMaker-PipelineJobsHardened", "AWS::SageMaker::Pipeline",
-            "A pipeline job step (training, tuning, processing, transform, AutoML) or model step runs without "
-            "network isolation (where the job type has it), a volume/output KMS key or a VPC.",
+            "A pipeline job step (training, tuning, processing, transform, AutoML, quality or Clarify check) or "
+            "model step runs without network isolation (where the job type has it), a volume/output KMS key or a VPC.",
             "Pipeline steps inherit every job isolated, encrypted and in the VPC.", pipeline_jobs_hardened)
