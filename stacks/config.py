@@ -35,7 +35,8 @@ class PlatformConfig:
     key_alias: str = "alias/sagemaker-platform"
     vpc_cidr: str = "10.0.0.0/16"
     max_azs: int = 2
-    endpoints: str | tuple[str, ...] = "all"
+    #: ``"auto"``: only the interface endpoints the reference features use (IsolatedNetwork).
+    endpoints: str | tuple[str, ...] = "auto"
     log_retention_days: int = 365
     studio_users: tuple[str, ...] = ("data-scientist", "ml-engineer")
     studio_idle_timeout_minutes: int = 60

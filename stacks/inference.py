@@ -47,6 +47,11 @@ SKLEARN_IMAGE_ACCOUNTS = {
     "us-west-2": "246618743249",
 }
 SKLEARN_IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
+#: Office hours of the instance-backed endpoints (Application Auto Scaling scheduled actions, UTC):
+#: two instances (one per AZ) from 08:00 to 18:00 Monday to Friday, one outside them. The rest of
+#: the week (118 of 168 hours) an endpoint keeps one instance and scales out on traffic as usual.
+OFFICE_HOURS_START = "cron(0 8 ? * MON-FRI *)"
+OFFICE_HOURS_END = "cron(0 18 ? * MON-FRI *)"
 #: What the scikit-learn container needs to run code/inference.py from the model archive.
 SKLEARN_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
@@ -87,6 +92,10 @@ class InferenceStack(Stack):
       its own deployment, instead of an export.
 
     Alarms notify ``alarm_topic`` (child ``AlarmTopic``: KMS-encrypted, TLS-only, RETAIN).
+
+    The real-time and multi-model endpoints keep office hours (:data:`OFFICE_HOURS_START`,
+    :data:`OFFICE_HOURS_END`): two instances on weekdays 08:00-18:00 UTC, one outside them (both
+    still scale out on traffic: real-time up to 4, multi-model up to 2).
     """
 
     def __init__(
@@ -183,7 +192,13 @@ class InferenceStack(Stack):
             encryption_key=encryption_key,
             vpc=vpc,
             environment=SKLEARN_ENVIRONMENT,
+            instance_count=2,
+            max_instance_count=2,
         )
+        # Office hours: 2 instances (both AZs) on weekdays 08:00-18:00 UTC, 1 outside them.
+        for endpoint in (self.realtime, self.multi_model):
+            endpoint.scale_on_schedule("OfficeHoursStart", schedule=OFFICE_HOURS_START, min_capacity=2)
+            endpoint.scale_on_schedule("OfficeHoursEnd", schedule=OFFICE_HOURS_END, min_capacity=1)
         self.invoker = EndpointInvoker(
             self, "Invoker", endpoint=self.realtime, vpc=vpc, endpoint_security_group=endpoint_security_group,
             encryption_key=encryption_key, alarm_topic=self.alarm_topic,

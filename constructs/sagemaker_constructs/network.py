@@ -18,6 +18,7 @@ from constructs import Construct, IConstruct
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
 from .security.key import PlatformKey
 from .errors import ValidationError, check_int_range
+from .validation.checks import check_combination
 
 _PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -106,7 +107,12 @@ FEATURE_ENDPOINTS: Mapping[str, tuple[str, ...]] = {
     "Model without network isolation": ("sagemaker.api", "sagemaker.runtime", "sts", "logs", "kms"),
     "EndpointInvoker": ("sagemaker.runtime",),
     "DeployOnApproval": ("sagemaker.api",),
+    # Used from Studio in this network (counted only with a Studio domain in it):
+    "FeatureGroup online store": ("sagemaker.featurestore-runtime",),
+    "MlflowTrackingServer": ("sagemaker.experiments",),
 }
+#: Features of the app that Studio users reach from the VPC: counted when a Studio domain uses it.
+_STUDIO_REACHED = ("FeatureGroup online store", "MlflowTrackingServer")
 #: The attribute on an ``ec2.Vpc`` object that holds :func:`require_interface_endpoints` records.
 _REQUIREMENTS_ATTR = "_sagemaker_constructs_endpoint_requirements"
 
@@ -277,6 +283,14 @@ class IsolatedNetwork(Construct):
                 )
             ],
         )
+        resolved = self.vpc.availability_zones
+        check_combination(
+            self, "max_azs", max_azs, refused=len(resolved) < max_azs,
+            because=f"at most the {len(resolved)} AZs this stack resolves ({', '.join(resolved)}): an "
+                    "environment-agnostic stack knows 2; give the stack env=Environment(account=..., region=...) "
+                    "(and the AZs in cdk.context.json) to use more",
+            limit="https://docs.aws.amazon.com/cdk/v2/guide/environments.html",
+        )
         self.flow_log_group: logs.LogGroup = logs.LogGroup(
             self,
             "FlowLogs",
@@ -351,11 +365,21 @@ class IsolatedNetwork(Construct):
             for reason in reasons:
                 add([service], reason)
         subnet_ids = {s.subnet_id for s in self.vpc.isolated_subnets}
+        reached: list[tuple[str, IConstruct]] = []
+        studio = False
         for construct in self.node.root.node.find_all():
             found = _feature_of(construct, subnet_ids)
             if found is not None:
                 feature, owner = found
+                studio = studio or feature == "StudioDomain"
                 add(FEATURE_ENDPOINTS[feature], f"{feature} {owner.node.path}")
+            elif isinstance(construct, sagemaker.CfnFeatureGroup) and construct.online_store_config is not None:
+                reached.append(("FeatureGroup online store", construct.node.scope or construct))
+            elif isinstance(construct, sagemaker.CfnMlflowTrackingServer):
+                reached.append(("MlflowTrackingServer", construct.node.scope or construct))
+        if studio:
+            for feature, owner in reached:
+                add(FEATURE_ENDPOINTS[feature], f"{feature} {owner.node.path} (from Studio)")
         return needs
 
     def _synthesize_endpoints(self) -> None:

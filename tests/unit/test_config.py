@@ -13,7 +13,7 @@ def test_cdk_json_config_is_valid_and_complete():
     raw = cdk_context()[CONTEXT_KEY]
     config = PlatformConfig.from_context(raw)
     assert config.max_azs == 2
-    assert config.endpoints == "all"
+    assert config.endpoints == "auto"
     assert set(raw) == set(PlatformConfig.__dataclass_fields__)
 
 
