@@ -86,3 +86,11 @@ def test_grant_access_to_a_non_role_grantee(stack):
     grant = server.grant_access(user, read_only=True)
     assert isinstance(grant, iam.Grant)
     assert "sagemaker-mlflow:AccessUI" in json.dumps(resources(template_of(stack), "AWS::IAM::Policy"))
+
+
+def test_cost_estimate_lists_the_tracking_server_as_unknown(stack):
+    from sagemaker_constructs import estimate_monthly_cost
+
+    _server(stack, size="Large")
+    report = estimate_monthly_cost(stack, region="us-east-1")
+    assert [i.item for i in report.unknown if "MLflow" in i.item] == ["MLflow tracking server (Large)"]

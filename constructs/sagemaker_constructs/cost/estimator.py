@@ -75,6 +75,7 @@ USAGE_TYPES: Mapping[str, str] = {
     "AWS::ECR::Repository": "ECR image storage",
     "AWS::SageMaker::Domain": "Studio apps (instance-hours while running) and home-directory EFS storage",
     "AWS::SageMaker::FeatureGroup": "Feature Store reads, writes and storage",
+    "AWS::SageMaker::Space": "Studio apps in the space (instance-hours while running) and its EBS storage",
     "AWS::SageMaker::Pipeline": "pipeline steps: training/processing instance-hours while a run executes",
     "AWS::SageMaker::MonitoringSchedule": "monitoring processing jobs: instance-hours per scheduled run",
     "AWS::DynamoDB::Table": "DynamoDB on-demand reads, writes and storage",
@@ -650,7 +651,16 @@ class _Builder:
                       "notebook instances bill while InService; not priced")
 
 
+def _mlflow_tracking_server(self, stack, region, logical_id, res, props) -> None:
+    """A managed MLflow tracking server bills per hour while it runs, by size (Small by default;
+    https://aws.amazon.com/sagemaker/pricing/): no confirmed figure in the price table, so unknown."""
+    size = props.get("TrackingServerSize") or "Small"
+    self._unknown(stack, logical_id, res, f"MLflow tracking server ({size if isinstance(size, str) else 'size'})",
+                  "billed per hour by size (Small/Medium/Large) while running; no confirmed price in the table")
+
+
 _HANDLERS = {
+    "AWS::SageMaker::MlflowTrackingServer": _mlflow_tracking_server,
     "AWS::SageMaker::Endpoint": _Builder._endpoint,
     "AWS::EC2::VPCEndpoint": _Builder._vpc_endpoint,
     "AWS::EC2::NatGateway": _Builder._nat,
