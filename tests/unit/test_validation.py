@@ -459,6 +459,8 @@ HAND_BUILT_DEBT = {
     "mlops/expressions.py": 2, "mlops/feature_store.py": 3, "mlops/pipeline.py": 2, "mlops/registry.py": 1,
     "mlops/serving.py": 4, "mlops/steps.py": 34, "network.py": 1, "security/roles.py": 2, "studio/domain.py": 2,
     "studio/spaces.py": 1,
+    # written while this rule landed (same session); to convert to the checkers:
+    "mlops/check_steps.py": 11,
 }
 
 
@@ -555,3 +557,17 @@ def test_rollouts_that_cannot_happen(stack, count, guardrail, fragment):
 ])
 def test_rollouts_at_their_limits(stack, count, guardrail):
     _fleet(stack, count, guardrail())
+
+
+# --- silent surprises ---------------------------------------------------------------------------
+
+def test_max_azs_beyond_what_the_stack_resolves_raises(stack):
+    _raises(r"max_azs.*at most the 2 AZs this stack resolves", IsolatedNetwork, stack, "Net", max_azs=3)
+
+
+def test_max_azs_three_with_a_known_environment(stack):
+    app = new_app(context={"availability-zones:account=111122223333:region=us-east-1":
+                           ["us-east-1a", "us-east-1b", "us-east-1c"]})
+    env_stack = cdk.Stack(app, "Env", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    net = IsolatedNetwork(env_stack, "Net", max_azs=3)
+    assert len(net.vpc.isolated_subnets) == 3
