@@ -18,7 +18,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 if TYPE_CHECKING:
-    from ..interfaces import IModel
+    from aws_cdk import aws_ssm as ssm
+
+    from ..interfaces import IModel, IModelPackageGroup
 
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_pattern
@@ -285,6 +287,59 @@ class ModelData:
         return self.bucket.s3_url_for_object(self.key)
 
 
+#: A model package version ARN: ``arn:<partition>:sagemaker:<region>:<12 digits>:model-package/<group>/<version>``
+#: (SageMaker lower-cases the group name in ARNs).
+MODEL_PACKAGE_VERSION_ARN = re.compile(
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]{9,25}:\d{12}:model-package/[a-z0-9](-*[a-z0-9]){0,62}/\d{1,10}")
+_SSM_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:ssm:[a-zA-Z0-9_.\-/:]{1,2048}\}\}")
+
+
+def ssm_model_package(parameter_name: str, *, version: int | None = None) -> str:
+    """``{{resolve:ssm:<parameter_name>[:<version>]}}``: a CloudFormation dynamic reference to the SSM
+    parameter holding an approved version ARN, for :meth:`Model.from_model_package`. CloudFormation
+    resolves it when the stack is created or updated. Prefer passing the parameter itself
+    (``ssm.IStringParameter``) when approvals start stack updates: CloudFormation fetches the latest
+    value of a Systems Manager parameter type at every update
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html)."""
+    check_pattern("ssm_model_package", "parameter_name", parameter_name, r"[a-zA-Z0-9_.\-/]{1,2048}",
+                  description="an SSM parameter name (a-zA-Z0-9_.-/)")
+    return f"{{{{resolve:ssm:{parameter_name}{'' if version is None else f':{version}'}}}}}"
+
+
+def model_package_parts(arn: str) -> tuple[str, str, str, str, int] | None:
+    """``(partition, region, account, group, version)`` of a version ARN, or None if ``arn`` is not one."""
+    if not isinstance(arn, str) or not MODEL_PACKAGE_VERSION_ARN.fullmatch(arn):
+        return None
+    head, _, path = arn.partition(":model-package/")
+    _, partition, _, region, account = head.split(":")
+    group, version = path.split("/")
+    return partition, region, account, group, int(version)
+
+
+class _ModelPackageSource:
+    """The container of :meth:`Model.from_model_package`: a registered model package version
+    (CreateModel's ``ModelPackageName``) instead of an image; grants describe of that version (or
+    of the group's versions for a deploy-time reference) and read of the artifacts given."""
+
+    architecture: str | None = None
+
+    def __init__(self, model_package: str, describe_arns: Sequence[str], artifacts: "ModelData | None",
+                 images: Sequence[ecr.IRepository]) -> None:
+        self.model_package_name = model_package
+        self._describe_arns = list(describe_arns)
+        self._artifacts = artifacts
+        self._images = list(images)
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> None:
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="DescribeTheModelPackage", actions=["sagemaker:DescribeModelPackage"], resources=self._describe_arns))
+        for repository in self._images:
+            repository.grant_pull(grantee)
+        if self._artifacts is not None:
+            self._artifacts.bind(scope, grantee)
+        return None
+
+
 class Model(Construct):
     """A SageMaker model (``AWS::SageMaker::Model``, child ``Resource``).
 
@@ -384,7 +439,10 @@ class Model(Construct):
         #: The image's CPU architecture (``ContainerImage.architecture``): endpoints check it
         #: against their instance type.
         self.architecture: str | None = image.architecture
-        self.image_uri: str = image.bind(self, binding.grantee)
+        #: The image URI, or None for a model package version (``model_package_name``).
+        self.image_uri: str | None = image.bind(self, binding.grantee)
+        #: The model package version the container runs (:meth:`from_model_package`), or None.
+        self.model_package_name: str | None = getattr(image, "model_package_name", None)
         self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
         binding.finish()
 
@@ -419,9 +477,10 @@ class Model(Construct):
             vpc_config=vpc_config,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=self.image_uri,
+                model_package_name=self.model_package_name,
                 model_data_url=self.model_data_url,
                 environment=dict(environment) if environment else None,
-                mode="MultiModel" if multi_model else "SingleModel",
+                mode=None if self.model_package_name else "MultiModel" if multi_model else "SingleModel",
             ),
         )
         self.model_name: str = model_name or self.cfn_model.attr_model_name
@@ -434,6 +493,93 @@ class Model(Construct):
     @property
     def model_arn(self) -> str:
         return self.cfn_model.attr_model_arn
+
+    @classmethod
+    def from_model_package(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        model_package: "str | ssm.IStringParameter",
+        model_package_group: "IModelPackageGroup | None" = None,
+        artifacts: ModelData | None = None,
+        images: Sequence[ecr.IRepository] = (),
+        role: iam.IRole | None = None,
+        vpc: ec2.IVpc | None = None,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        network_isolation: bool = True,
+        environment: Mapping[str, str] | None = None,
+        encryption_key: kms.IKey | None = None,
+        model_name: str | None = None,
+        role_is_prepared: bool = False,
+    ) -> "Model":
+        """A model whose container is a registered model package version (CreateModel's
+        ``ModelPackageName``: image, artifacts and environment come from the version), with the
+        same secure defaults as :class:`Model` (network isolation, VPC placement, a least-privilege
+        ``ModelHostingRole``).
+
+        :param model_package: the version to serve: its ARN
+            (``arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>``), or a
+            reference CloudFormation resolves when the stack is created or updated: an
+            ``ssm.IStringParameter`` holding the approved version ARN (imported by name, e.g.
+            ``PromoteOnApproval.approved_version``; read as a Systems Manager parameter type, whose
+            latest value CloudFormation fetches at every stack update), ``ssm_model_package(name)``
+            (a ``{{resolve:ssm:...}}`` dynamic reference), or another unresolved token.
+        :param model_package_group: the version's group. Required for a reference (the role may
+            describe only that group's versions); with an ARN it must be the ARN's group.
+            Default: the ARN's own version only.
+        :param artifacts: where the version's artifacts live (``ModelData.from_bucket(bucket,
+            "prefix/")``): the role may read them (and use the bucket's key). Default: no grant
+            (the role must already read them, e.g. through the bucket policy of another account).
+        :param images: ECR repositories of the version's images the role may pull from. Default:
+            none beyond ``ModelHostingRole``'s (this account's repositories in this region).
+        Other arguments: as :class:`Model`. ``model_package_name`` on the result is the version
+        (or the reference).
+        """
+        from aws_cdk import aws_ssm as ssm
+
+        where = f"{scope.node.path}/{id}"
+        reference = False
+        if hasattr(model_package, "parameter_name") and not isinstance(model_package, str):
+            name = model_package.parameter_name  # type: ignore[union-attr]
+            if Token.is_unresolved(name):
+                raise ValidationError(
+                    where, "model_package", name,
+                    "an SSM parameter imported by name (ssm.StringParameter.from_string_parameter_name(...)): "
+                    "CloudFormation reads it at deployment, which needs its literal name")
+            # Read in this model's stack, at each of its deployments (a Systems Manager parameter type).
+            package = ssm.StringParameter.value_for_string_parameter(scope, name)
+            reference = True
+        elif isinstance(model_package, str) and (Token.is_unresolved(model_package)
+                                                 or _SSM_DYNAMIC_REFERENCE.fullmatch(model_package)):
+            package, reference = model_package, True
+        elif isinstance(model_package, str) and model_package_parts(model_package) is not None:
+            package = model_package
+        else:
+            raise ValidationError(
+                where, "model_package", model_package,
+                "a model package version ARN (arn:<partition>:sagemaker:<region>:<12-digit account>:"
+                "model-package/<group>/<version>), an ssm.IStringParameter holding one, or "
+                "ssm_model_package(<parameter name>)")
+        if reference:
+            if model_package_group is None:
+                raise ValidationError(where, "model_package_group", None,
+                                      "the group of the versions the reference resolves to (the role may describe "
+                                      "only its versions); a ModelPackageGroup or from_model_package_group_name(...)")
+            describe = [model_package_group.model_package_arn_pattern]
+        else:
+            parts = model_package_parts(package)
+            assert parts is not None
+            group_name = getattr(model_package_group, "model_package_group_name", None)
+            if group_name is not None and not Token.is_unresolved(group_name) and group_name.lower() != parts[3]:
+                raise ValidationError(where, "model_package_group", group_name,
+                                      f"the group of {package} ({parts[3]})")
+            describe = [package]
+        return cls(scope, id, image=_ModelPackageSource(package, describe, artifacts, images),  # type: ignore[arg-type]
+                   role=role, vpc=vpc, subnets=subnets, security_groups=security_groups,
+                   network_isolation=network_isolation, environment=environment, encryption_key=encryption_key,
+                   model_name=model_name, role_is_prepared=role_is_prepared)
 
     @classmethod
     def from_model_attributes(cls, scope: Construct, id: str, *, model_name: str, role: iam.IRole,

@@ -6,21 +6,16 @@ import re
 from typing import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..errors import ValidationError, check_int_range
+from ..errors import ValidationError
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
-from .._internal.functions import SecureFunction
+from .approvals import ApprovalFunction
 
 HANDLER = "deploy_on_approval.handler"
 
@@ -31,7 +26,7 @@ def _name_prefix(group_name: str) -> str:
     return prefix.lower()
 
 
-class DeployOnApproval(SecureFunction):
+class DeployOnApproval(ApprovalFunction):
     """On ``Approved`` in ``model_package_group``, deploy that version to ``endpoint``.
 
     An EventBridge rule (child ``Rule``) on ``SageMaker Model Package State Change`` events with
@@ -73,9 +68,6 @@ class DeployOnApproval(SecureFunction):
     reconcile by promoting the approved version into the template (e.g. ``ModelData`` of the new
     artifact), or keep the template's endpoint settings unchanged between approvals.
     """
-
-    #: EventBridge delivers approvals to the KMS-encrypted queue: the default key allows it.
-    _key_allows_eventbridge = True
 
     def __init__(
         self,
@@ -136,21 +128,17 @@ class DeployOnApproval(SecureFunction):
             raise ValidationError(self, "endpoint.model", None,
                                   "an endpoint whose model is known: new versions run as its role; import the "
                                   "endpoint with from_endpoint_attributes(..., role=<hosting role>) or model=")
-        self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=2, retry_attempts=retry_attempts)
-        check_int_range(self, "max_receive_count", max_receive_count, minimum=1, maximum=1000)
-        if not approval_age_alarm.is_unresolved():
-            # SQS keeps a message at most 14 days; the queue keeps approvals 4 days.
-            check_int_range(self, "approval_age_alarm (seconds)", approval_age_alarm.to_seconds(), minimum=60,
-                            maximum=4 * 86400)
-        if not retry_interval.is_unresolved() and not timeout.is_unresolved():
-            check_int_range(self, "retry_interval (seconds)", retry_interval.to_seconds(),
-                            minimum=timeout.to_seconds(), maximum=12 * 3600)
+        self._check_approvals(timeout=timeout, retry_attempts=retry_attempts, retry_interval=retry_interval,
+                              max_receive_count=max_receive_count, approval_age_alarm=approval_age_alarm)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
         self.endpoint: IInstanceEndpoint = endpoint
-        self.model_package_group: IModelPackageGroup = model_package_group
-        self._retry_interval, self._max_receive_count = retry_interval, max_receive_count
-        self._queue_removal_policy, self._approval_age, self._alarm_topic = (
-            queue_removal_policy, approval_age_alarm, alarm_topic)
+        self._approval_settings(
+            model_package_group=model_package_group, retry_interval=retry_interval,
+            max_receive_count=max_receive_count, queue_removal_policy=queue_removal_policy,
+            approval_age_alarm=approval_age_alarm, alarm_topic=alarm_topic,
+            age_alarm_description=(f"{model_package_group.model_package_group_name}: an approval has waited more than "
+                                   f"{approval_age_alarm.to_human_string()} to deploy to {endpoint.endpoint_name}"),
+        )
         stack = Stack.of(self)
         prefix = _name_prefix(model_package_group.model_package_group_name)
 
@@ -231,53 +219,4 @@ class DeployOnApproval(SecureFunction):
                 "this group's name prefix; Lambda names its network interfaces at run time."
             ),
         )
-        self.function.add_event_source(event_sources.SqsEventSource(
-            self.approvals_queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2,
-        ))
-        self.rule: events.Rule = events.Rule(
-            self,
-            "Rule",
-            description=f"Approved versions of {model_package_group.model_package_group_name}",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker Model Package State Change"],
-                detail={
-                    "ModelPackageGroupName": [model_package_group.model_package_group_name],
-                    "ModelApprovalStatus": ["Approved"],
-                },
-            ),
-            targets=[targets.SqsQueue(
-                self.approvals_queue, dead_letter_queue=self.dead_letter_queue, retry_attempts=retry_attempts,
-                max_event_age=Duration.hours(2),
-            )],
-        )
-
-    def _own_resources(self) -> list[iam.PolicyStatement]:
-        # Approvals wait in a queue, so one that arrives during a rollout is retried every
-        # retry_interval until the endpoint is free, instead of exhausting Lambda's 3-minute retries.
-        self.approvals_queue: sqs.Queue = sqs.Queue(
-            self,
-            "ApprovalQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            visibility_timeout=self._retry_interval,
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=self._max_receive_count),
-            removal_policy=self._queue_removal_policy,
-        )
-        #: Alarm when an approval has waited longer than ``approval_age_alarm``.
-        self.approval_age_alarm: cloudwatch.Alarm = self._queue_alarm(
-            "ApprovalAgeAlarm", self.approvals_queue.metric_approximate_age_of_oldest_message(
-                statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(5)),
-            threshold=self._approval_age.to_seconds(), alarm_topic=self._alarm_topic,
-            description=(f"{self.model_package_group.model_package_group_name}: an approval has waited more than "
-                         f"{self._approval_age.to_human_string()} to deploy to {self.endpoint.endpoint_name}"),
-        )
-        # The same statement SQS's event source adds (written once); named so a supplied role is checked.
-        return [iam.PolicyStatement(
-            sid="ConsumeApprovals",
-            actions=["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
-                     "sqs:GetQueueAttributes"],
-            resources=[self.approvals_queue.queue_arn],
-        )]
+        self._subscribe_to_approvals(retry_attempts=retry_attempts)
