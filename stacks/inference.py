@@ -23,6 +23,8 @@ from sagemaker_constructs import (
     Model,
     ModelData,
     MultiModelEndpoint,
+    AsyncEndpoint,
+    InferenceComponentEndpoint,
     RealtimeEndpoint,
     ServerlessEndpoint,
     acknowledge,
@@ -212,6 +214,38 @@ class InferenceStack(Stack):
         CfnOutput(self, "ServerlessEndpointName", value=self.serverless.endpoint_name)
         CfnOutput(self, "MultiModelEndpointName", value=self.multi_model.endpoint_name)
         CfnOutput(self, "InvokerFunctionName", value=self.invoker.function.function_name)
+        self._scale_to_zero_endpoints(encryption_key=encryption_key, vpc=vpc, data_bucket=data_bucket,
+                                      instance_type=instance_type)
+
+    def _scale_to_zero_endpoints(self, *, encryption_key: kms.IKey, vpc: ec2.IVpc, data_bucket: s3.IBucket,
+                                 instance_type: str) -> None:
+        """Endpoints that cost nothing while idle: an inference-component endpoint (child
+        ``Components``, in the VPC, network-isolated) whose iris component scales to zero copies
+        and so the endpoint to zero instances, woken by the first request; and an asynchronous
+        endpoint (child ``Async``) whose results land KMS-encrypted under
+        ``s3://<data bucket>/async-inference/`` and are announced on ``async_topic`` (child
+        ``AsyncResultsTopic``: KMS-encrypted, TLS-only, RETAIN), scaling to zero instances while
+        its queue is empty."""
+        self.components = InferenceComponentEndpoint(
+            self, "Components", instance_type=instance_type, min_instance_count=0, max_instance_count=1,
+            encryption_key=encryption_key, vpc=vpc,
+        )
+        self.iris_component = self.components.add_component(
+            "Iris", model=self.model, copies=1, max_copies=2, number_of_cpu_cores_required=1,
+            min_memory_required_in_mb=1024, scale_to_zero=True,
+        )
+        self.async_topic = sns.Topic(
+            self, "AsyncResultsTopic", display_name=f"{self.stack_name} async inference results",
+            master_key=encryption_key, enforce_ssl=True,
+        )
+        self.async_topic.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.asynchronous = AsyncEndpoint(
+            self, "Async", model=self.model, instance_type=instance_type, output_bucket=data_bucket,
+            encryption_key=encryption_key, success_topic=self.async_topic, error_topic=self.async_topic,
+            max_concurrent_invocations_per_instance=4, scale_to_zero=True, max_instance_count=2,
+        )
+        CfnOutput(self, "ComponentEndpointName", value=self.components.endpoint_name)
+        CfnOutput(self, "AsyncEndpointName", value=self.asynchronous.endpoint_name)
 
     def _rollback_alarms(self, names: tuple[str, str]) -> list[cloudwatch.Alarm]:
         """The real-time endpoint's rollback alarms, named ``names``: model 5xx errors (any in a

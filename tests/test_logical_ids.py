@@ -58,6 +58,9 @@ PINNED = {
         "InvokerLogs9857728A": "AWS::Logs::LogGroup",
         "InvokerDeadLetterQueueDFC21ADE": "AWS::SQS::Queue",
         "AlarmTopicD01E77F9": "AWS::SNS::Topic",
+        "Components47415452": "AWS::SageMaker::Endpoint",
+        "AsyncFA9677DE": "AWS::SageMaker::Endpoint",
+        "AsyncResultsTopic326B8691": "AWS::SNS::Topic",
     },
     "mlops": {
         "ModelGroup6A6ED3EE": "AWS::SageMaker::ModelPackageGroup",

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from sagemaker_constructs import (
+    AsyncEndpoint,
+    InferenceComponentEndpoint,
     AuditTrail,
     ContainerImage,
     DataCapture,
@@ -103,6 +105,19 @@ def _multi_model(stack):
                        model_data_prefix=ModelData.from_bucket(bucket, "models/"), instance_type="ml.m5.large")
 
 
+def _component_endpoint(stack):
+    key, bucket, model = _model(stack)
+    endpoint = InferenceComponentEndpoint(stack, "Endpoint", instance_type="ml.m5.xlarge", max_instance_count=2,
+                                          encryption_key=key)
+    endpoint.add_component("Iris", model=model, max_copies=2)
+
+
+def _async_endpoint(stack):
+    key, bucket, model = _model(stack)
+    AsyncEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large", output_bucket=bucket,
+                  encryption_key=key)
+
+
 def _invoker(stack):
     _, _, endpoint = _realtime(stack)
     EndpointInvoker(stack, "Invoker", endpoint=endpoint)
@@ -134,6 +149,8 @@ CONSTRUCT_DEFAULTS = {
     "RealtimeEndpoint": lambda stack: _realtime(stack),
     "ServerlessEndpoint": _serverless,
     "MultiModelEndpoint": _multi_model,
+    "InferenceComponentEndpoint": _component_endpoint,
+    "AsyncEndpoint": _async_endpoint,
     "EndpointInvoker": _invoker,
     "ModelPackageGroup": lambda stack: ModelPackageGroup(stack, "Group", model_package_group_name="iris"),
     "TrainingPipeline": _pipeline,
