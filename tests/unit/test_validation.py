@@ -460,7 +460,8 @@ HAND_BUILT_DEBT = {
     "mlops/serving.py": 4, "mlops/steps.py": 34, "network.py": 1, "security/roles.py": 2, "studio/domain.py": 2,
     "studio/spaces.py": 1,
     # written while this rule landed (same session); to convert to the checkers:
-    "mlops/check_steps.py": 11,
+    "mlops/check_steps.py": 11, "mlops/delivery.py": 2, "mlops/monitors.py": 7, "mlops/promotion.py": 1,
+    "mlops/retraining.py": 1,
 }
 
 
