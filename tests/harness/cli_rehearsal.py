@@ -1,0 +1,1111 @@
+"""Deploy rehearsal with the real CDK CLI against moto's server on loopback.
+
+``python -m tests.harness.cli_rehearsal`` (``make rehearse``) starts moto's server inside this
+process on a free ``127.0.0.1`` port, points the pinned CDK CLI at it (``AWS_ENDPOINT_URL``,
+fake credentials) and drives the CLI's own path through the reference app:
+
+1. ``cdk bootstrap aws://123456789012/us-east-1``, then ``cdk deploy --all --require-approval
+   never``: every stack ``CREATE_COMPLETE``, created in dependency order;
+2. ``cdk diff``: no differences against the deployed stacks;
+3. an update through context (the canary off, a larger instance type, a third Studio user) synthesized
+   by the CLI from a copy of cdk.json, compared with the review report
+   (``sagemaker_constructs.review``) and deployed with ``cdk deploy``: what CloudFormation updated,
+   replaced, added, removed or refused;
+4. ``cdk destroy --all --force``: every stack deleted, the resources the README retention table
+   says are retained still in the simulator, nothing else of ours left.
+
+It prints a progress line per step and a summary table (stack, action, result, seconds) and exits
+non-zero on any unexpected result. The server only listens on 127.0.0.1, stops when the rehearsal
+ends (always, ``finally``) and stops itself after ``--lifetime`` seconds whatever happens.
+
+What moto 5.2.5 cannot do is bridged by the shims in :class:`Simulator`, applied to moto inside
+this process (never to the library or the templates the CLI deploys); each is listed in
+:data:`BRIDGES` and in the README ("Deploy rehearsal with the real CLI").
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from urllib.parse import urlparse
+
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+CONTEXT_KEY = "sagemaker-constructs:platform"
+
+#: What the simulator cannot do, and how this module bridges it (also in the README).
+BRIDGES: dict[str, str] = {}
+
+#: Data custom resources are answered with, by resource type (moto runs no Lambda code).
+CUSTOM_RESOURCE_ANSWERS: dict[str, dict[str, Any]] = {
+    "Custom::StudioTeardown": {"S3PrefixListId": "pl-63a5400a"},
+}
+
+
+class RehearsalFailed(RuntimeError):
+    """A step ended with an unexpected result."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulator: moto's server in this process, with the bridges
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CustomResourceEvent:
+    request_type: str
+    stack_name: str
+    logical_id: str
+    resource_type: str
+
+
+class Simulator:
+    """moto's ThreadedMotoServer on 127.0.0.1:<free port> plus the bridges, as a context manager."""
+
+    def __init__(self, *, lifetime_s: float = 900.0) -> None:
+        self.lifetime_s = lifetime_s
+        self.endpoint = ""
+        self.custom_resource_events: list[CustomResourceEvent] = []
+        self.template_urls: list[str] = []
+        self.placeholder_types: set[str] = set()
+        self.refusals: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.bridged_deletes: list[str] = []
+        self.updates_not_applied: list[tuple[str, str]] = []
+        self.executed_changes: dict[str, list[dict[str, str]]] = {}
+        """Stack name -> the Add/Modify/Remove actions of each change set executed, in order."""
+        self._server: Any = None
+        self._timer: threading.Timer | None = None
+        self._patches = contextlib.ExitStack()
+        self._stopped = threading.Event()
+
+    def __enter__(self) -> Simulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._install_bridges()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self._timer = threading.Timer(self.lifetime_s, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        print(f"rehearsal: simulator lifetime of {self.lifetime_s:.0f} s reached, stopping it", flush=True)
+        self.stop()
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                self._server.stop()
+        self._patches.close()
+
+    # -- bridges ------------------------------------------------------------------------------
+
+    def _install_bridges(self) -> None:
+        from moto.cloudformation import custom_model
+        from moto.cloudformation.exceptions import ValidationError
+
+        ChangeSetNotFound = _change_set_not_found()  # noqa: N806 - an exception class
+        from moto.cloudformation.responses import CloudFormationResponse
+
+        simulator = self
+
+        # 1. TemplateURL on the regional S3 host.
+        def get_stack_from_s3_url(response: Any, template_url: str) -> str:
+            simulator.template_urls.append(template_url)
+            bucket, key = _bucket_and_key(template_url)
+            from moto.s3.models import s3_backends
+
+            obj = s3_backends[response.current_account][response.partition].get_object(bucket, key)
+            return obj.value.decode("utf-8")
+
+        self._patches.enter_context(
+            mock.patch.object(CloudFormationResponse, "_get_stack_from_s3_url", get_stack_from_s3_url)
+        )
+
+        # 2. Custom resources answered inline (moto would invoke the Lambda in Docker).
+        self._patches.enter_context(
+            mock.patch.object(custom_model.settings, "moto_server_host", lambda: "http://127.0.0.1")
+        )
+        inline = types.SimpleNamespace(
+            Thread=lambda target, args=(), kwargs=None, **_: _InlineAnswer(simulator, tuple(args))
+        )
+        self._patches.enter_context(mock.patch.object(custom_model, "threading", inline))
+
+        # 3. Types moto has no CloudFormation model for become placeholders (Ref and Fn::GetAtt
+        #    resolve) instead of undefined resources; untyped custom resources are custom resources.
+        from moto.cloudformation import parsing
+
+        original = parsing.resource_class_from_type
+
+        class AnsweredCustomResource:
+            """moto's custom resource model, which drops the resource on update: answer the Update
+            instead. (Not a subclass: moto registers every subclass of its models.)"""
+
+            create_from_cloudformation_json = custom_model.CustomModel.create_from_cloudformation_json
+            has_cfn_attr = custom_model.CustomModel.has_cfn_attr
+            delete_from_cloudformation_json = custom_model.CustomModel.delete_from_cloudformation_json
+
+            @classmethod
+            def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                                cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+                simulator._custom_resource_event("Update", original_resource)
+                return original_resource
+
+        def resource_class_from_type(resource_type: str) -> Any:
+            if resource_type == "AWS::CloudFormation::CustomResource" or resource_type.startswith("Custom::"):
+                return AnsweredCustomResource
+            found = original(resource_type)
+            if found is None and resource_type not in parsing.NULL_MODELS:
+                simulator.placeholder_types.add(resource_type)
+                return Placeholder
+            return found
+
+        self._patches.enter_context(mock.patch.object(parsing, "resource_class_from_type", resource_class_from_type))
+        self._patches.enter_context(mock.patch.object(parsing.logger, "disabled", True))
+
+        # 6. UsePreviousValue on an SSM-typed parameter (the CLI passes BootstrapVersion so on every
+        #    update): moto hands back the value it resolved, then looks that value up as a parameter
+        #    name. CloudFormation keeps the name and resolves it again.
+        original_ssm = parsing.ResourceMap.parse_ssm_parameter
+
+        def parse_ssm_parameter(resource_map: Any, value: str, value_type: str) -> Any:
+            from moto.ssm.models import ssm_backends
+
+            ssm = ssm_backends[resource_map._account_id][resource_map._region_name]
+            if isinstance(value, str) and not value.startswith("/") and ssm.get_parameter(value) is None:
+                return value.split(",") if "List" in value_type else value
+            return original_ssm(resource_map, value, value_type)
+
+        self._patches.enter_context(mock.patch.object(parsing.ResourceMap, "parse_ssm_parameter", parse_ssm_parameter))
+
+        # 7. Deletes moto's CloudFormation does not implement (it skips them silently, and a role
+        #    with a managed policy still attached, or a VPC with its route tables, then fails the
+        #    stack's deletion): done with moto's own backends, as CloudFormation's handlers would.
+        original_delete_resource = parsing.ResourceMap._delete_resource
+
+        def delete_resource(resource_map: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+            resource_type = resource_json.get("Type", "")
+            if isinstance(parsed_resource, custom_model.CustomModel):
+                simulator._custom_resource_event("Delete", parsed_resource)  # moto sends none
+                return
+            deleter = _BRIDGED_DELETES.get(resource_type)
+            if deleter is None:
+                original_delete_resource(resource_map, parsed_resource, resource_json)
+                return
+            deleter(parsed_resource, resource_map._account_id, resource_map._region_name)
+            simulator.bridged_deletes.append(resource_type)
+
+        self._patches.enter_context(mock.patch.object(parsing.ResourceMap, "_delete_resource", delete_resource))
+
+        # 8. Updates moto's CloudFormation does not implement: moto forgets the resource (so it is
+        #    never deleted, e.g. a managed policy left attached to a role fails the role's deletion).
+        #    The rehearsal keeps the resource as it was, and records that the change was not applied.
+        original_update = parsing.parse_and_update_resource
+
+        def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
+                                      account_id: str, region_name: str) -> Any:
+            updated = original_update(logical_id, resource_json, resources_map, account_id, region_name)
+            if updated is None and logical_id in resources_map._parsed_resources:
+                simulator.updates_not_applied.append((logical_id, resource_json.get("Type", "?")))
+                return resources_map._parsed_resources[logical_id]
+            return updated
+
+        self._patches.enter_context(mock.patch.object(parsing, "parse_and_update_resource", parse_and_update_resource))
+
+        # 4. Change sets: moto's ExecuteChangeSet neither publishes the stack's exports nor re-reads
+        #    its outputs after an update, nor refuses to drop an export another stack imports.
+        from moto.cloudformation.models import CloudFormationBackend
+
+        original_execute = CloudFormationBackend.execute_change_set
+        original_delete = CloudFormationBackend.delete_stack
+
+        def execute_change_set(backend: Any, change_set_name: str, stack_name: str | None = None) -> None:
+            change_set = backend.describe_change_set(change_set_name)
+            stack = backend.stacks[change_set.stack_id]
+            simulator.executed_changes.setdefault(stack.name, []).append(
+                {c.logical_resource_id: c.action for c in change_set.changes})
+            stack.cross_stack_resources = stack.resource_map.cross_stack_resources = backend.exports
+            refusal = None
+            if change_set.change_set_type == "UPDATE":
+                refusal = _export_refusal(backend, stack, change_set.template_dict)
+            if refusal:
+                stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+                stack._add_stack_event("UPDATE_FAILED", resource_status_reason=refusal)
+                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=refusal)
+                stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+                stack.status = "UPDATE_ROLLBACK_COMPLETE"
+                change_set.execution_status = "EXECUTE_FAILED"
+                simulator.refusals.append((stack.name, refusal))
+                return
+            old_exports = {e.name: e.value for e in backend.exports.values() if e.exporting_stack_id == stack.stack_id}
+            try:
+                original_execute(backend, change_set_name, stack_name)
+            except Exception:
+                simulator.errors.append(f"ExecuteChangeSet {stack.name}:\n{traceback.format_exc()}")
+                raise
+            stack._parse_template()
+            stack.output_map = stack._create_output_map()
+            for name in old_exports:
+                backend.exports.pop(name, None)
+            for export in stack.exports:
+                backend.exports[export.name] = export
+            changed = [e.name for e in stack.exports if e.name in old_exports and old_exports[e.name] != e.value
+                       and _importers(backend, e.name, but=stack.stack_id)]
+            if changed:
+                simulator.refusals.append(
+                    (stack.name, f"moto updated the imported exports {changed}, CloudFormation would refuse"))
+
+        def delete_stack(backend: Any, name_or_stack_id: str) -> None:
+            stack = next((s for s in backend.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None)
+            if stack is not None:
+                for export in stack.exports:
+                    users = _importers(backend, export.name, but=stack.stack_id)
+                    if users:
+                        raise ValidationError(
+                            f"Export {export.name} cannot be deleted as it is in use by {', '.join(users)}")
+            try:
+                original_delete(backend, name_or_stack_id)
+            except Exception:
+                simulator.errors.append(f"DeleteStack {name_or_stack_id}:\n{traceback.format_exc()}")
+                raise
+
+        self._patches.enter_context(mock.patch.object(CloudFormationBackend, "execute_change_set", execute_change_set))
+
+        # 5. Change sets are per stack: moto looks a change set name up across all stacks (the CLI
+        #    names every stack's change set "cdk-deploy-change-set"), answers a missing one with a
+        #    ValidationError (or a 500) instead of ChangeSetNotFound, and keeps executed ones.
+        from moto.core.responses import EmptyResult
+
+        def resolve_change_set(response: Any) -> str | None:
+            name = response._get_param("ChangeSetName")
+            stack = response._get_param("StackName")
+            backend = response.cloudformation_backend
+            if name in backend.change_sets:
+                return name
+            for change_set_id, change_set in backend.change_sets.items():
+                if change_set.change_set_name == name and (not stack or stack in (change_set.stack_name,
+                                                                                   change_set.stack_id)):
+                    return change_set_id
+            return None
+
+        def describe_change_set(response: Any) -> Any:
+            found = resolve_change_set(response)
+            if found is None:
+                raise ChangeSetNotFound(response._get_param("ChangeSetName"))
+            return original_describe_response(response, found)
+
+        def delete_change_set(response: Any) -> Any:
+            found = resolve_change_set(response)
+            if found is not None:
+                response.cloudformation_backend.change_sets.pop(found)
+            return EmptyResult()
+
+        def execute_change_set_response(response: Any) -> Any:
+            found = resolve_change_set(response)
+            if found is None:
+                raise ChangeSetNotFound(response._get_param("ChangeSetName"))
+            backend = response.cloudformation_backend
+            stack_id = backend.change_sets[found].stack_id
+            backend.execute_change_set(change_set_name=found)
+            for change_set_id in [k for k, v in backend.change_sets.items() if v.stack_id == stack_id]:
+                backend.change_sets.pop(change_set_id)  # CloudFormation removes a stack's change sets
+            return EmptyResult()
+
+        def original_describe_response(response: Any, change_set_id: str) -> Any:
+            with mock.patch.object(response, "_get_param", lambda key, default=None: (
+                    change_set_id if key == "ChangeSetName" else CloudFormationResponse._get_param(
+                        response, key, default))):
+                return original_describe(response)
+
+        original_describe = CloudFormationResponse.describe_change_set
+        for attribute, replacement in (("describe_change_set", describe_change_set),
+                                       ("delete_change_set", delete_change_set),
+                                       ("execute_change_set", execute_change_set_response)):
+            self._patches.enter_context(mock.patch.object(CloudFormationResponse, attribute, replacement))
+        self._patches.enter_context(mock.patch.object(CloudFormationBackend, "delete_stack", delete_stack))
+
+
+    def _custom_resource_event(self, request_type: str, resource: Any) -> None:
+        """Record a custom resource request CloudFormation would send (and this rehearsal answers
+        with SUCCESS)."""
+        from moto.cloudformation import cloudformation_backends
+
+        stack_name = "?"
+        for stack in cloudformation_backends[ACCOUNT_ID][REGION].stacks.values():
+            if stack.custom_resources.get(resource.logical_id) is resource:
+                stack_name = stack.name
+        self.custom_resource_events.append(CustomResourceEvent(
+            request_type, stack_name, resource.logical_id, getattr(resource, "cf_resource_type", "?")))
+
+
+def _bucket_and_key(url: str) -> tuple[str, str]:
+    """(bucket, key) of an S3 object URL: ``s3://b/k``, path style ``https://s3[.<region>].
+    amazonaws.com/b/k`` or ``http://127.0.0.1:<port>/b/k``, virtual host ``https://b.s3[.<region>].
+    amazonaws.com/k``."""
+    parts = urlparse(url)
+    path = parts.path.lstrip("/")
+    host = parts.netloc.split(":")[0]
+    if parts.scheme == "s3":
+        return host, path
+    if host.startswith("s3.") or host.startswith("s3-") or host in ("127.0.0.1", "localhost"):
+        bucket, key = path.split("/", 1)
+        return bucket, key
+    marker = ".s3."
+    if marker in host:
+        return host.split(marker, 1)[0], path
+    bucket, key = path.split("/", 1)
+    return bucket, key
+
+
+def _import_names(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::ImportValue" and isinstance(value, str):
+                yield value
+            else:
+                yield from _import_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _import_names(value)
+
+
+def _importers(backend: Any, export_name: str, *, but: str) -> list[str]:
+    """Names of the live stacks (other than ``but``) whose template imports ``export_name``."""
+    return sorted(
+        stack.name for stack in backend.stacks.values()
+        if stack.stack_id != but and not stack.status.startswith("DELETE")
+        and export_name in set(_import_names(stack.template_dict.get("Resources", {})))
+    )
+
+
+def _export_refusal(backend: Any, stack: Any, new_template: Mapping[str, Any]) -> str | None:
+    """CloudFormation's reason to refuse an update that removes or rewrites an export another stack
+    imports, or None."""
+    old_outputs = stack.template_dict.get("Outputs") or {}
+    new_by_name = {
+        o["Export"]["Name"]: o.get("Value") for o in (new_template.get("Outputs") or {}).values()
+        if isinstance(o.get("Export", {}).get("Name"), str)
+    }
+    for output in old_outputs.values():
+        name = output.get("Export", {}).get("Name")
+        if not isinstance(name, str):
+            continue
+        users = _importers(backend, name, but=stack.stack_id)
+        if not users:
+            continue
+        if name not in new_by_name:
+            return f"Export {name} cannot be deleted as it is in use by {', '.join(users)}"
+        if new_by_name[name] != output.get("Value"):
+            return f"Export {name} cannot be updated as it is in use by {', '.join(users)}"
+    return None
+
+
+def _delete_managed_policy(policy: Any, account_id: str, region: str) -> None:
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account_id]["aws"]
+    for holder in [*backend.roles.values(), *backend.users.values(), *backend.groups.values()]:
+        if policy.arn in holder.managed_policies:
+            policy.detach_from(holder)
+    backend.managed_policies.pop(policy.arn, None)
+
+
+def _delete_route_table(table: Any, account_id: str, region: str) -> None:
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account_id][region]
+    found = backend.route_tables.get(table.id)
+    if found is not None:
+        found._associations.clear()  # the associations are the table's own resources
+        backend.route_tables.pop(table.id)
+
+
+def _delete_association(association: Any, account_id: str, region: str) -> None:
+    from moto.ec2.models import ec2_backends
+
+    table = ec2_backends[account_id][region].route_tables.get(association.route_table_id)
+    if table is not None:
+        for association_id, subnet in list(table._associations.items()):
+            if subnet == association.subnet_id:
+                table._associations.pop(association_id)
+
+
+def _delete_vpc_endpoint(endpoint: Any, account_id: str, region: str) -> None:
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account_id][region]
+    found = backend.vpc_end_points.pop(endpoint.id, None)  # moto's own delete only marks it "deleted"
+    if found is None:
+        return
+    for eni_id in getattr(found, "network_interface_ids", None) or []:
+        backend.enis.pop(eni_id, None)
+    for table_id in getattr(found, "route_table_ids", None) or []:  # a gateway endpoint's routes
+        table = backend.route_tables.get(table_id)  # moto deletes in no particular order
+        prefix_list = getattr(found, "destination_prefix_list_id", None)
+        if table is not None and prefix_list:
+            for route_id in [k for k in table._routes if k.endswith(prefix_list)]:
+                table._routes.pop(route_id)
+
+
+def _delete_flow_log(flow_log: Any, account_id: str, region: str) -> None:
+    from moto.ec2.models import ec2_backends
+
+    ec2_backends[account_id][region].delete_flow_logs([flow_log.id])
+
+
+def _deleted_with_its_group(rule: Any, account_id: str, region: str) -> None:
+    return None  # an AWS::EC2::SecurityGroupIngress goes with its security group
+
+
+#: Types moto 5.2.5 creates through CloudFormation but never deletes with the stack, and how the
+#: rehearsal deletes them instead (bridge 7).
+_BRIDGED_DELETES: dict[str, Any] = {
+    "AWS::IAM::ManagedPolicy": _delete_managed_policy,
+    "AWS::EC2::RouteTable": _delete_route_table,
+    "AWS::EC2::SubnetRouteTableAssociation": _delete_association,
+    "AWS::EC2::VPCEndpoint": _delete_vpc_endpoint,
+    "AWS::EC2::FlowLog": _delete_flow_log,
+    "AWS::EC2::SecurityGroupIngress": _deleted_with_its_group,
+}
+
+
+def _change_set_not_found() -> type[Exception]:
+    from moto.cloudformation.exceptions import CloudFormationError
+
+    class ChangeSetNotFoundError(CloudFormationError):
+        code = "ChangeSetNotFoundException"  # the model shape; serialized as ChangeSetNotFound, 404
+
+        def __init__(self, name: str) -> None:
+            super().__init__(f"ChangeSet [{name}] does not exist")
+
+    return ChangeSetNotFoundError
+
+
+class Placeholder:
+    """Stands in for a resource of a type moto has no CloudFormation model for: it is "created",
+    updated and deleted without doing anything; ``Ref`` gives a name, ``Fn::GetAtt`` a name or an
+    ARN (attributes ending in ``Arn``: ``arn:aws:<service>:<region>:<account>:<type>/<name>``)
+    derived from the logical id."""
+
+    cf_resource_type = "?"
+    logical_resource_id = "?"
+
+    def __init__(self, name: str, resource_type: str, region: str, account_id: str) -> None:
+        self.physical_resource_id = name
+        self.resource_type = resource_type
+        self.region = region
+        self.account_id = account_id
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                        region_name: str, **kwargs: Any) -> Placeholder:
+        return cls(f"rehearsal-{kwargs['LogicalId'].lower()}", kwargs["ResourceType"], region_name, account_id)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        name = f"{self.physical_resource_id}-{attribute_name.lower()}"
+        if attribute_name.endswith("Arn"):  # resource-shaped, so that Fn::Split on "/" works
+            _, service, kind = (self.resource_type.split("::") + ["", ""])[:3]
+            return f"arn:aws:{service.lower()}:{self.region}:{self.account_id}:{kind.lower()}/{name}"
+        return name
+
+    def is_created(self) -> bool:
+        return True
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        return None
+
+
+class _InlineAnswer:
+    """Stands in for the thread moto starts to invoke a custom resource's ServiceToken Lambda."""
+
+    def __init__(self, simulator: Simulator, args: tuple[Any, ...]) -> None:
+        self._simulator = simulator
+        self._args = args
+
+    def start(self) -> None:
+        from moto.cloudformation import cloudformation_backends
+
+        event = json.loads(self._args[0])
+        stack_id = event["StackId"]
+        region = stack_id.split(":")[3]
+        account = stack_id.split(":")[4]
+        stack = cloudformation_backends[account][region].get_stack(stack_id)
+        data = dict(CUSTOM_RESOURCE_ANSWERS.get(event["ResourceType"], {}))
+        stack.get_custom_resource(event["LogicalResourceId"]).set_data(data)
+        self._simulator.custom_resource_events.append(
+            CustomResourceEvent(event["RequestType"], stack.name, event["LogicalResourceId"], event["ResourceType"])
+        )
+
+    def join(self, timeout: float | None = None) -> None:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CliResult:
+    args: list[str]
+    returncode: int
+    output: str
+    seconds: float
+
+
+class Cli:
+    """The pinned CDK CLI (node_modules/.bin/cdk) on Node from the virtualenv, offline, against
+    the simulator."""
+
+    def __init__(self, endpoint: str, workdir: Path, *, timeout_s: float = 300.0) -> None:
+        self.workdir = workdir
+        self.timeout_s = timeout_s
+        venv_bin = Path(sys.executable).parent
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))
+        }
+        self.env.update({
+            "PATH": os.pathsep.join([str(venv_bin), str(REPO / "node_modules" / ".bin"), os.environ.get("PATH", "")]),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(workdir / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+            "CDK_DISABLE_VERSION_CHECK": "1",
+            "CDK_HOME": str(workdir / "cdk-home"),
+            "CDK_VALIDATION": "false",
+            "NO_COLOR": "1",
+            "FORCE_COLOR": "0",
+            "CI": "true",
+        })
+        self.executable = str(REPO / "node_modules" / ".bin" / "cdk")
+
+    def run(self, *args: str, cwd: Path | None = None) -> CliResult:
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(
+                [self.executable, *args], cwd=cwd or REPO, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=self.timeout_s,
+            )
+            returncode, output = proc.returncode, proc.stdout
+        except subprocess.TimeoutExpired as exc:
+            returncode = -1
+            output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+            output += f"\n(timed out after {self.timeout_s:.0f} s)"
+        return CliResult(list(args), returncode, output, time.monotonic() - started)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rehearsal
+# ---------------------------------------------------------------------------------------------
+
+#: The update step's change, applied to cdk.json's platform context: the canary off, a larger
+#: instance type for the real-time and multi-model endpoints, and a third Studio user.
+DEFAULT_UPDATE: dict[str, Any] = {
+    "inference_canary": False,
+    "inference_instance_type": "ml.m5.xlarge",
+    "studio_users": ["data-scientist", "ml-engineer", "analyst"],
+}
+
+#: Resource types whose presence in the simulator the destroy step checks (the stateful ones of the
+#: retention table that moto models, and a few stateless ones to see what moto leaves behind).
+CHECKED_TYPES = (
+    "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::SNS::Topic",
+    "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::EC2::VPC", "AWS::EC2::SecurityGroup",
+    "AWS::SageMaker::Endpoint", "AWS::SageMaker::Model",
+)
+
+
+@dataclass
+class Row:
+    """One line of the summary table."""
+
+    stack: str
+    action: str
+    result: str
+    seconds: float
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    steps: dict[str, Any] = field(default_factory=dict)
+    """Machine-readable result of each step (the test asserts on these)."""
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        mark = "ok" if row.ok else "UNEXPECTED"
+        print(f"rehearsal: {row.action:<10} {row.stack:<20} {row.result} ({row.seconds:.1f} s) [{mark}]"
+              + (f" {row.detail}" if row.detail else ""), flush=True)
+
+    def table(self) -> str:
+        lines = [f"{'stack':<22} {'action':<12} {'result':<40} {'seconds':>8}", "-" * 85]
+        for row in self.rows:
+            result = row.result if row.ok else f"{row.result} (UNEXPECTED)"
+            lines.append(f"{row.stack:<22} {row.action:<12} {result:<40} {row.seconds:>8.1f}")
+        return "\n".join(lines)
+
+
+def _stack_order(assembly: Path, only: Sequence[str] | None = None) -> list[str]:
+    """Stack names of a cloud assembly in dependency order (producers first)."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    artifacts = manifest["artifacts"]
+    stacks = {k: v for k, v in artifacts.items() if v["type"] == "aws:cloudformation:stack"}
+    deps = {k: [d for d in v.get("dependencies", []) if d in stacks] for k, v in stacks.items()}
+    order: list[str] = []
+
+    def visit(key: str) -> None:
+        if key in order:
+            return
+        for dep in deps[key]:
+            visit(dep)
+        order.append(key)
+
+    for key in sorted(stacks):
+        visit(key)
+    names = [stacks[k].get("displayName", k) for k in order]
+    return [n for n in names if only is None or n in only]
+
+
+def _stack_dependencies(assembly: Path) -> dict[str, list[str]]:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
+    return {k: [d for d in v.get("dependencies", []) if d in stacks] for k, v in stacks.items()}
+
+
+def _template(assembly: Path, stack: str) -> dict[str, Any]:
+    return json.loads((assembly / f"{stack}.template.json").read_text())
+
+
+def _per_stack_seconds(output: str) -> dict[str, float]:
+    """'✨  Deployment time: 1.83s' after each '✅  <stack>' line of the CLI's output."""
+    found: dict[str, float] = {}
+    current = None
+    for line in output.splitlines():
+        text = line.strip()
+        if text.startswith("✅"):
+            current = text.lstrip("✅").strip().split(":")[0].split()[0]
+        elif current and "Deployment time:" in text:
+            with contextlib.suppress(ValueError):
+                found[current] = float(text.rsplit(":", 1)[1].strip().rstrip("s"))
+            current = None
+    return found
+
+
+class Rehearsal:
+    """The four steps against one simulator; each step adds rows to :attr:`report`."""
+
+    def __init__(self, simulator: Simulator, workdir: Path, *, stacks: Sequence[str] | None = None,
+                 timeout_s: float = 300.0) -> None:
+        self.simulator = simulator
+        self.workdir = workdir
+        self.only = list(stacks) if stacks else None
+        self.cli = Cli(simulator.endpoint, workdir, timeout_s=timeout_s)
+        self.report = Report()
+        import boto3
+
+        self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                      region_name=REGION)
+        self._clients: dict[str, Any] = {}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            from botocore.config import Config
+
+            self._clients[service] = self._session.client(
+                service, endpoint_url=self.simulator.endpoint, config=Config(retries={"max_attempts": 1}))
+        return self._clients[service]
+
+    def _stack_args(self, assembly: Path) -> list[str]:
+        return ["--app", str(assembly), *(self.only or ["--all"])]
+
+    def stack_status(self, name: str) -> str:
+        try:
+            return self.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        except Exception as exc:  # noqa: BLE001 - the simulator's own error text is the result
+            if "does not exist" in str(exc):
+                return "DOES_NOT_EXIST"
+            raise
+
+    def physical_ids(self, name: str) -> dict[str, tuple[str, str | None]]:
+        """logical id -> (type, physical id) of a deployed stack (moto's own view)."""
+        from moto.cloudformation import cloudformation_backends
+
+        backend = cloudformation_backends[ACCOUNT_ID][REGION]
+        stack = next(s for s in backend.stacks.values() if s.name == name)
+        found: dict[str, tuple[str, str | None]] = {}
+        for logical_id, resource in stack.resource_map._parsed_resources.items():
+            if logical_id.startswith("AWS::") or resource is None or isinstance(resource, str):
+                continue
+            found[logical_id] = (stack.template_dict["Resources"].get(logical_id, {}).get("Type", "?"),
+                                 getattr(resource, "physical_resource_id", None))
+        return found
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def synth(self, label: str, *, context: Mapping[str, Any] | None = None,
+              compliance: bool = True) -> Path:
+        """``cdk synth`` of the reference app into ``<workdir>/<label>.out``; with ``context``, from
+        a copy of cdk.json whose platform settings are updated with it."""
+        out = self.workdir / f"{label}.out"
+        cwd = REPO
+        if context:
+            cwd = self.workdir / f"{label}-app"
+            cwd.mkdir(exist_ok=True)
+            cdk_json = json.loads((REPO / "cdk.json").read_text())
+            cdk_json["context"][CONTEXT_KEY] = {**cdk_json["context"].get(CONTEXT_KEY, {}), **context}
+            cdk_json["app"] = f"{sys.executable} {REPO / 'app.py'}"
+            (cwd / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
+        args = ["synth", "--quiet", "--output", str(out)]
+        if not compliance:
+            args += ["--context", "sagemaker-constructs:compliance=false"]
+        result = self.cli.run(*args, cwd=cwd)
+        ok = result.returncode == 0
+        self.report.add(Row("(app)", "synth", f"{label}: exit {result.returncode}", result.seconds, ok,
+                            "" if ok else result.output[-2000:]))
+        if not ok:
+            raise RehearsalFailed(f"cdk synth ({label}) failed:\n{result.output[-4000:]}")
+        return out
+
+    def bootstrap(self, assembly: Path) -> None:
+        result = self.cli.run("bootstrap", f"aws://{ACCOUNT_ID}/{REGION}", "--app", str(assembly))
+        status = self.stack_status("CDKToolkit")
+        ok = result.returncode == 0 and status == "CREATE_COMPLETE"
+        self.report.add(Row("CDKToolkit", "bootstrap", status, result.seconds, ok,
+                            "" if ok else result.output[-2000:]))
+        self.report.steps["bootstrap"] = {"status": status, "returncode": result.returncode}
+        if not ok:
+            raise RehearsalFailed(f"cdk bootstrap failed:\n{result.output[-4000:]}")
+
+    def deploy(self, assembly: Path) -> None:
+        """Step 1: every stack CREATE_COMPLETE, producers before consumers."""
+        names = _stack_order(assembly, self.only)
+        result = self.cli.run("deploy", *self._stack_args(assembly), "--require-approval", "never",
+                              "--progress", "events")
+        seconds = _per_stack_seconds(result.output)
+        statuses = {name: self.stack_status(name) for name in names}
+        from moto.cloudformation import cloudformation_backends
+
+        backend = cloudformation_backends[ACCOUNT_ID][REGION]
+        created = {s.name: s.creation_time for s in backend.stacks.values()}
+        order_ok = True
+        for stack, deps in _stack_dependencies(assembly).items():
+            for dep in deps:
+                if stack in created and dep in created and created[dep] > created[stack]:
+                    order_ok = False
+                    self.report.notes.append(f"{stack} was created before {dep}, which it depends on")
+        for name in names:
+            ok = statuses[name] == "CREATE_COMPLETE" and order_ok
+            self.report.add(Row(name, "deploy", statuses[name], seconds.get(name, result.seconds), ok))
+        self.report.steps["deploy"] = {"returncode": result.returncode, "statuses": statuses,
+                                       "order": sorted(created, key=lambda n: created[n]),
+                                       "dependency_order_respected": order_ok}
+        if result.returncode != 0:
+            self.report.add(Row("(all)", "deploy", f"exit {result.returncode}", result.seconds, False,
+                                result.output[-3000:]))
+
+    def diff(self, assembly: Path) -> None:
+        """Step 2: ``cdk diff --fail`` against the deployed stacks finds nothing."""
+        result = self.cli.run("diff", "--app", str(assembly), *(self.only or []), "--fail")
+        differences = result.output.count("There were no differences") if result.returncode == 0 else 0
+        names = _stack_order(assembly, self.only)
+        ok = result.returncode == 0 and differences == len(names)
+        summary = "no differences" if ok else f"exit {result.returncode}"
+        self.report.add(Row(",".join(names) if len(names) < 2 else "(all)", "diff", summary, result.seconds, ok,
+                            "" if ok else result.output[-3000:]))
+        self.report.steps["diff"] = {"returncode": result.returncode, "no_differences": ok,
+                                     "output": result.output[-3000:]}
+
+    def update(self, base: Path, head: Path) -> None:
+        """Step 3: review ``base`` -> ``head``, deploy ``head``, compare what moto did."""
+        from sagemaker_constructs.review import compare_assemblies
+
+        started = time.monotonic()
+        review = compare_assemblies(base, head)
+        review_seconds = time.monotonic() - started
+        names = _stack_order(head, self.only)
+        predicted: dict[str, dict[str, set[str]]] = {}
+        for stack_diff in review.stacks:
+            kinds: dict[str, set[str]] = {"added": set(), "removed": set(), "modified": set(), "replaced": set()}
+            for change in stack_diff.resources:
+                kinds.setdefault(change.kind, set()).add(change.logical_id)
+                if change.replacement:
+                    kinds["replaced"].add(change.logical_id)
+            predicted[stack_diff.name] = kinds
+        replacements = [r.to_dict() for r in review.replacements]
+        self.report.add(Row("(all)", "review", f"{len(replacements)} stateful replacement(s), "
+                            f"{sum(len(k['modified']) for k in predicted.values())} modified",
+                            review_seconds, True))
+
+        before = {name: self.physical_ids(name) for name in names}
+        result = self.cli.run("deploy", *self._stack_args(head), "--require-approval", "never",
+                              "--progress", "events")
+        seconds = _per_stack_seconds(result.output)
+        refused = dict(self.simulator.refusals)
+        outcome: dict[str, Any] = {}
+        for name in names:
+            status = self.stack_status(name)
+            old, new = before[name], self.physical_ids(name)
+            actions = (self.simulator.executed_changes.get(name) or [{}])[-1] if name not in refused else {}
+            did = {
+                "added": sorted(k for k, a in actions.items() if a == "Add"),
+                "removed": sorted(k for k, a in actions.items() if a == "Remove"),
+                "modified": sorted(k for k, a in actions.items() if a == "Modify"),
+                "replaced": sorted(k for k in set(old) & set(new) if old[k][1] != new[k][1]),
+            }
+            kinds = {k: sorted(v) for k, v in predicted.get(name, {}).items()}
+            disagreements = {
+                kind: {"review_only": sorted(set(kinds.get(kind, [])) - set(did[kind])),
+                       "simulator_only": sorted(set(did[kind]) - set(kinds.get(kind, [])))}
+                for kind in ("added", "removed", "modified")
+                if set(kinds.get(kind, [])) != set(did[kind])
+            }
+            replacements = {"review_only": sorted(set(kinds.get("replaced", [])) - set(did["replaced"])),
+                            "simulator_only": sorted(set(did["replaced"]) - set(kinds.get("replaced", [])))}
+            ok = (status == "UPDATE_COMPLETE" and name not in refused and not disagreements) or (
+                status == "UPDATE_ROLLBACK_COMPLETE" and name in refused)
+            outcome[name] = {"status": status, "simulator": did, "refused": refused.get(name),
+                             "review": kinds, "disagreements": disagreements,
+                             "replacement_differences": replacements,
+                             "updates_not_applied": sorted({t for lid, t in self.simulator.updates_not_applied
+                                                            if lid in old})}
+            text = status if name not in refused else f"{status}: {refused[name]}"
+            detail = (f"change set: +{len(did['added'])} ~{len(did['modified'])} -{len(did['removed'])}, "
+                      f"moto replaced {len(did['replaced'])}; review: +{len(kinds.get('added', []))} "
+                      f"~{len(kinds.get('modified', []))} -{len(kinds.get('removed', []))}, "
+                      f"replaces {len(kinds.get('replaced', []))}")
+            if disagreements:
+                detail += f"; DISAGREE {disagreements}"
+            self.report.add(Row(name, "update", text[:60], seconds.get(name, result.seconds), ok, detail))
+        self.report.steps["update"] = {"returncode": result.returncode, "stacks": outcome,
+                                       "review_replacements": replacements}
+
+    def destroy(self, assembly: Path) -> None:
+        """Step 4: every stack gone; Retain resources still there; nothing else of ours left."""
+        names = _stack_order(assembly, self.only)
+        resources = {name: self.physical_ids(name) for name in names}
+        templates = {name: _template(assembly, name) for name in names}
+        result = self.cli.run("destroy", *self._stack_args(assembly), "--force")
+        statuses = {name: self.stack_status(name) for name in names}
+        retained_missing: list[str] = []
+        retained_present: list[str] = []
+        left_behind: list[str] = []
+        unchecked: set[str] = set()
+        for name in names:
+            for logical_id, (type_, physical) in resources[name].items():
+                spec = templates[name]["Resources"].get(logical_id, {})
+                if type_ not in CHECKED_TYPES or physical is None:
+                    unchecked.add(type_)
+                    continue
+                present = self._exists(type_, physical)
+                label = f"{name}/{logical_id} ({type_} {physical})"
+                if spec.get("DeletionPolicy") == "Retain":
+                    (retained_present if present else retained_missing).append(label)
+                elif present:
+                    left_behind.append(label)
+        for name in names:
+            ok = statuses[name] in ("DELETE_COMPLETE", "DOES_NOT_EXIST")
+            self.report.add(Row(name, "destroy", statuses[name], result.seconds, ok))
+        self.report.add(Row("(all)", "retained", f"{len(retained_present)} present, {len(retained_missing)} missing",
+                            0.0, not retained_missing, "; ".join(retained_missing[:5])))
+        self.report.steps["destroy"] = {
+            "returncode": result.returncode, "statuses": statuses, "retained_present": retained_present,
+            "retained_missing": retained_missing, "left_behind": left_behind,
+            "unchecked_types": sorted(unchecked - set(self.simulator.placeholder_types)),
+            "output": result.output[-3000:],
+        }
+        self.report.add(Row("(all)", "leftovers", f"{len(left_behind)} non-retained resource(s) left", 0.0,
+                            all(_moto_cannot_delete(label) for label in left_behind),
+                            "; ".join(left_behind[:8])))
+
+    def _exists(self, type_: str, physical: str) -> bool:
+        try:
+            if type_ == "AWS::S3::Bucket":
+                self.client("s3").head_bucket(Bucket=physical)
+            elif type_ == "AWS::KMS::Key":
+                keys = {k["KeyId"] for k in self.client("kms").list_keys()["Keys"]}
+                if physical.split("/")[-1] not in keys:
+                    return False
+                from moto.kms.models import kms_backends
+
+                key = kms_backends[ACCOUNT_ID][REGION].keys[physical.split("/")[-1]]
+                return key.key_state not in ("PendingDeletion",)
+            elif type_ == "AWS::Logs::LogGroup":
+                groups = self.client("logs").describe_log_groups(logGroupNamePrefix=physical)["logGroups"]
+                return any(g["logGroupName"] == physical for g in groups)
+            elif type_ == "AWS::SQS::Queue":
+                name = physical.rsplit("/", 1)[-1]  # the URL's host is the simulator's, not sqs.<region>
+                return any(url.rsplit("/", 1)[-1] == name for url in self.client("sqs").list_queues().get("QueueUrls", []))
+            elif type_ == "AWS::SNS::Topic":
+                return physical in {t["TopicArn"] for t in self.client("sns").list_topics()["Topics"]}
+            elif type_ == "AWS::Lambda::Function":
+                self.client("lambda").get_function(FunctionName=physical)
+            elif type_ == "AWS::IAM::Role":
+                self.client("iam").get_role(RoleName=physical)
+            elif type_ == "AWS::EC2::VPC":
+                return bool(self.client("ec2").describe_vpcs(
+                    Filters=[{"Name": "vpc-id", "Values": [physical]}])["Vpcs"])
+            elif type_ == "AWS::EC2::SecurityGroup":
+                return bool(self.client("ec2").describe_security_groups(
+                    Filters=[{"Name": "group-id", "Values": [physical]}])["SecurityGroups"])
+            elif type_ == "AWS::SageMaker::Endpoint":
+                self.client("sagemaker").describe_endpoint(EndpointName=physical.split("/")[-1])
+            elif type_ == "AWS::SageMaker::Model":
+                self.client("sagemaker").describe_model(ModelName=physical.split("/")[-1])
+            else:
+                raise ValueError(type_)
+        except self._not_found_errors():
+            return False
+        return True
+
+    def _not_found_errors(self) -> tuple[type[BaseException], ...]:
+        from botocore.exceptions import ClientError
+
+        return (ClientError,)
+
+
+#: Resource types moto 5.2.5's CloudFormation creates but never deletes with the stack (measured
+#: here; the in-process harness lists the same): a leftover of these is moto's, not ours.
+MOTO_CANNOT_DELETE: frozenset[str] = frozenset()
+
+
+def _moto_cannot_delete(label: str) -> bool:
+    return any(f"({type_} " in label for type_ in MOTO_CANNOT_DELETE)
+
+
+def run(*, workdir: Path, base: Path | None = None, head: Path | None = None, stacks: Sequence[str] | None = None,
+        update: Mapping[str, Any] | None = DEFAULT_UPDATE, lifetime_s: float = 900.0,
+        timeout_s: float = 300.0) -> Report:
+    """Run the whole rehearsal; ``base``/``head``: already synthesized assemblies to reuse (else the
+    CLI synthesizes them); ``update=None`` skips step 3. Never raises for a failed step: the report's
+    rows say what was unexpected."""
+    with Simulator(lifetime_s=lifetime_s) as simulator, _quiet_moto():
+        print(f"rehearsal: moto server on {simulator.endpoint} (stops itself after {lifetime_s:.0f} s)", flush=True)
+        rehearsal = Rehearsal(simulator, workdir, stacks=stacks, timeout_s=timeout_s)
+        try:
+            base = base or rehearsal.synth("base")
+            rehearsal.bootstrap(base)
+            rehearsal.deploy(base)
+            rehearsal.diff(base)
+            deployed = base
+            if update is not None:
+                head = head or rehearsal.synth("head", context=update)
+                rehearsal.update(base, head)
+                deployed = head
+            rehearsal.destroy(deployed)
+        except RehearsalFailed as exc:
+            rehearsal.report.notes.append(str(exc)[:2000])
+            rehearsal.report.rows.append(Row("(rehearsal)", "abort", "stopped", 0.0, False))
+        report = rehearsal.report
+        report.notes.extend(f"placeholder for {t} (moto has no CloudFormation model)"
+                            for t in sorted(simulator.placeholder_types))
+        report.steps["custom_resources"] = [e.__dict__ for e in simulator.custom_resource_events]
+        report.steps["template_urls"] = list(simulator.template_urls)
+        report.steps["placeholder_types"] = sorted(simulator.placeholder_types)
+    return report
+
+
+@contextlib.contextmanager
+def _quiet_moto() -> Iterator[None]:
+    """Silence werkzeug's request log and moto's 'not supported' warnings for the run."""
+    import logging
+    import warnings
+
+    werkzeug = logging.getLogger("werkzeug")
+    previous = werkzeug.disabled
+    werkzeug.disabled = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            werkzeug.disabled = previous
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.harness.cli_rehearsal", description=__doc__.split("\n")[0])
+    parser.add_argument("--stacks", nargs="*", default=None, help="only these stacks (default: all)")
+    parser.add_argument("--base", type=Path, default=None, help="a synthesized assembly to deploy (default: cdk synth)")
+    parser.add_argument("--head", type=Path, default=None, help="a synthesized assembly of the update (default: cdk synth)")
+    parser.add_argument("--no-update", action="store_true", help="skip step 3 (the update)")
+    parser.add_argument("--lifetime", type=float, default=900.0, help="the simulator stops itself after this (s)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="limit of each CLI command (s)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the assemblies here (default: a temp dir)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the step results as JSON")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cli-rehearsal-")))
+        workdir.mkdir(parents=True, exist_ok=True)
+        report = run(workdir=workdir, base=args.base, head=args.head, stacks=args.stacks,
+                     update=None if args.no_update else DEFAULT_UPDATE, lifetime_s=args.lifetime,
+                     timeout_s=args.timeout)
+    print()
+    print(report.table())
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"\nrehearsal {'passed' if report.ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"ok": report.ok, "rows": [r.__dict__ for r in report.rows],
+                                         "steps": report.steps, "notes": report.notes}, indent=2, default=str))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
