@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -25,6 +26,9 @@ from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
 from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 #: Registry accounts of SageMaker's model-monitor analyzer image (sagemaker-python-sdk
 #: image_uri_config/model-monitor.json), repository ``sagemaker-model-monitor-analyzer``.
@@ -270,3 +274,13 @@ class ModelMonitor(Construct):
     def metric_max_drift(self) -> cloudwatch.IMetric:
         """The largest feature drift of the last run: Maximum over 1 hour."""
         return self.violations_alarm.metric
+
+    def on_violation_start(self, pipeline: "Pipeline", *, parameters: Mapping[str, str] | None = None,
+                           id: str = "RetrainOnViolation") -> events.CfnRule:
+        """Start ``pipeline`` (e.g. the training pipeline) whenever the drift alarm goes into ALARM:
+        an EventBridge rule (child ``id``) on the alarm's state change, with a role that may only
+        start that pipeline (:func:`~sagemaker_constructs.mlops.retraining.start_pipeline_on_alarm`)."""
+        from .retraining import start_pipeline_on_alarm
+
+        return start_pipeline_on_alarm(self, id, alarm=self.violations_alarm, pipeline=pipeline,
+                                       parameters=parameters)

@@ -1,0 +1,22 @@
+"""SageMaker-ModelQualityJobHardened: model-quality monitoring jobs are isolated and encrypted."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ._base import Compliance, Rule, ok, props
+
+
+def model_quality_job_hardened(resource: Mapping[str, Any]) -> Compliance:
+    p = props(resource)
+    net = p.get("NetworkConfig") or {}
+    cluster = (p.get("JobResources") or {}).get("ClusterConfig") or {}
+    output = p.get("ModelQualityJobOutputConfig") or {}
+    return ok(net.get("EnableNetworkIsolation") is True and net.get("EnableInterContainerTrafficEncryption") is True
+              and bool(cluster.get("VolumeKmsKeyId")) and bool(output.get("KmsKeyId")))
+
+
+RULE = Rule("SageMaker-ModelQualityJobHardened", "AWS::SageMaker::ModelQualityJobDefinition",
+            "The model-quality monitoring job runs without network isolation, inter-container traffic encryption "
+            "or customer-managed keys.",
+            "ModelQualityMonitor (isolated, encrypted).", model_quality_job_hardened)
