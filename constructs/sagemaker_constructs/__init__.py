@@ -23,6 +23,7 @@ from .inference.invoker import EndpointInvoker
 from .inference.models import ContainerImage, Model, ModelData
 from .mlops.feature_store import Feature, FeatureGroup, FeatureType
 from .mlops.mlflow import MlflowTrackingServer
+from .mlops.batch import BatchTransform
 from .mlops.monitor import ModelMonitor
 from .mlops.monitors import ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor
 from .mlops.check_steps import BiasFacet, ClarifyCheckStep, QualityCheckStep
@@ -112,6 +113,7 @@ __all__ = [
     "StudioUserRole",
     "TrainingPipeline",
     "AutoMLStep",
+    "BatchTransform",
     "BiasFacet",
     "ClarifyCheckStep",
     "QualityCheckStep",
