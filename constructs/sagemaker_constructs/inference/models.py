@@ -181,6 +181,29 @@ class ContainerImage:
         return cls(regional=(dict(accounts), repository), architecture=architecture)
 
     @classmethod
+    def for_builtin_algorithm(cls, algorithm: str, version: str, region: str | None = None, *,
+                              scope: str = "training", processor: str = "cpu",
+                              py_version: str | None = None) -> "ContainerImage":
+        """A SageMaker first-party image by name: ``"xgboost"`` (the built-in algorithm,
+        ``sagemaker-xgboost:<version>``), ``"sklearn"`` (``sagemaker-scikit-learn:<version>-cpu-py3``),
+        ``"pytorch"`` / ``"tensorflow"`` (``<framework>-<scope>:<version>-<processor>[-<py_version>]``)
+        or ``"huggingface"`` (``huggingface-pytorch-<scope>:<version>``, the full DLC tag), from the
+        registry account tables that ship with the library
+        (:mod:`sagemaker_constructs.inference.builtin_images`; "Docker Registry Paths",
+        https://docs.aws.amazon.com/sagemaker/latest/dg-ecr-paths/sagemaker-algo-docker-registry-paths.html).
+
+        :param region: a region known at synth: the literal URI of that region's image. Default: the
+            stack's region, resolved at deploy time through a CloudFormation mapping
+            (:meth:`from_regional_registry`).
+        :param scope: training or inference (framework images). Default: training.
+        :param processor: cpu or gpu (framework images). Default: cpu.
+        :param py_version: the Python version of framework images (``py310``); required for
+            PyTorch and TensorFlow training. Default: none (``py3`` for scikit-learn)."""
+        from .builtin_images import builtin_image
+
+        return builtin_image(algorithm, version, region, scope=scope, processor=processor, py_version=py_version)
+
+    @classmethod
     def from_lmi(cls, tag: str = LMI_DEFAULT_TAG) -> "ContainerImage":
         """SageMaker's large model inference (LMI) container (DJL Serving with vLLM, TensorRT-LLM
         and Neuron back ends): ``<account>.dkr.ecr.<region>.<url suffix>/djl-inference:<tag>``, the
