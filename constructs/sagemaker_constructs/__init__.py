@@ -25,6 +25,7 @@ from .mlops.feature_store import Feature, FeatureGroup, FeatureType
 from .mlops.mlflow import MlflowTrackingServer
 from .mlops.batch import BatchTransform
 from .mlops.monitor import ModelMonitor
+from .mlops.recommend import InstanceRecommender, RecommendInstancesStep
 from .mlops.monitors import ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor
 from .mlops.check_steps import BiasFacet, ClarifyCheckStep, QualityCheckStep
 from .mlops.pipeline import Pipeline, TrainingPipeline
@@ -87,6 +88,8 @@ __all__ = [
     "Model",
     "ModelData",
     "ModelMonitor",
+    "InstanceRecommender",
+    "RecommendInstancesStep",
     "ModelBiasMonitor",
     "ModelExplainabilityMonitor",
     "ModelQualityMonitor",
