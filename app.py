@@ -16,6 +16,8 @@ import aws_cdk as cdk
 from sagemaker_constructs import add_compliance_checks
 from stacks import InferenceStack, MlopsStack, PlatformConfig, PlatformStack
 from stacks.config import CONTEXT_KEY
+from stacks.delivery import CONTEXT_KEY as DELIVERY_CONTEXT_KEY
+from stacks.delivery import DeliveryConfig, DeliveryStack, approved_model
 
 
 def build(app: cdk.App) -> dict[str, cdk.Stack]:
@@ -58,7 +60,23 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         env=env,
         description="sagemaker-constructs reference MLOps: training pipeline, registry, deploy-on-approval, monitor",
     )
-    return {"platform": platform, "inference": inference, "mlops": mlops}
+    # The tooling account's delivery pipeline (its own explicit environment: CodePipeline needs one
+    # for cross-account stages); the approved version comes from the pipeline's synth step.
+    delivery_config = DeliveryConfig.from_context(app.node.try_get_context(DELIVERY_CONTEXT_KEY))
+    model_package, model_artifacts = approved_model(app, delivery_config)
+    delivery = DeliveryStack(
+        app,
+        delivery_config.stack_name,
+        config=delivery_config,
+        model_package_group=mlops.group,
+        artifact_bucket=platform.data_bucket,
+        artifact_key=platform.key,
+        model_package=model_package,
+        model_artifacts=model_artifacts,
+        env=cdk.Environment(account=delivery_config.account, region=delivery_config.region),
+        description="sagemaker-constructs reference delivery: approvals promote the model through a pipeline to dev and prod",
+    )
+    return {"platform": platform, "inference": inference, "mlops": mlops, "delivery": delivery}
 
 
 def main() -> None:

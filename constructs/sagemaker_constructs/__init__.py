@@ -4,6 +4,8 @@ from .security.audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
 from .cost import CostReport, estimate_monthly_cost
 from .compliance import COMPLIANCE_PACKS, NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
 from .mlops.deploy import DeployOnApproval
+from .mlops.delivery import DeliveryStage, ModelDeliveryPipeline
+from .mlops.promotion import PromoteOnApproval, PromotionTarget
 from .security.key import PlatformKey
 from .inference.endpoints import (
     AsyncEndpoint,
@@ -20,7 +22,7 @@ from .errors import ValidationError
 from .interfaces import IEndpoint, IInstanceEndpoint, IModel, IModelPackageGroup, InvocableEndpoint
 from .network import ENDPOINT_PRESETS, ENDPOINT_SERVICES, EndpointService, IsolatedNetwork
 from .inference.invoker import EndpointInvoker
-from .inference.models import ContainerImage, Model, ModelData
+from .inference.models import ContainerImage, Model, ModelData, ssm_model_package
 from .mlops.feature_store import Feature, FeatureGroup, FeatureType
 from .mlops.mlflow import MlflowTrackingServer
 from .mlops.batch import BatchTransform
@@ -74,6 +76,7 @@ __all__ = [
     "CustomImage",
     "DataCapture",
     "DeployOnApproval",
+    "DeliveryStage",
     "DeploymentGuardrail",
     "EndpointInvoker",
     "Feature",
@@ -153,4 +156,8 @@ __all__ = [
     "add_compliance_checks",
     "estimate_monthly_cost",
     "tag_platform_resource",
+    "ModelDeliveryPipeline",
+    "PromoteOnApproval",
+    "PromotionTarget",
+    "ssm_model_package",
 ]
