@@ -14,7 +14,10 @@ FAKE_REGION = "us-east-1"
 
 
 def load_handler(name: str) -> ModuleType:
-    """Load ``handlers/<name>.py`` as Lambda does: a lone top-level module, outside our package."""
+    """Load ``handlers/<name>.py`` as Lambda does: a top-level module, outside our package, with the
+    code directory on ``sys.path`` (so ``import common`` finds ``handlers/common.py``, as in Lambda)."""
+    if str(HANDLERS) not in sys.path:
+        sys.path.append(str(HANDLERS))
     spec = importlib.util.spec_from_file_location(name, HANDLERS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as an import does (dataclasses look the module up)

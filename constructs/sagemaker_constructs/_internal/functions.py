@@ -26,6 +26,12 @@ from ..errors import ValidationError, check_int_range
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 
+
+def handler_code() -> lambda_.Code:
+    """The code of every function we build: the whole ``handlers/`` directory (each handler with
+    ``handlers/common.py``, the module they share), without bytecode caches."""
+    return lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
+
 #: Limits enforced at synth (Lambda's own limits, and a sane cap on reserved concurrency).
 MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 1, 900
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
@@ -203,7 +209,7 @@ class SecureFunction(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
-            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"]),
+            code=handler_code(),
             role=self.role,
             description=description,
             environment=dict(environment),

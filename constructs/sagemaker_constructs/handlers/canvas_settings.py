@@ -21,21 +21,23 @@ CloudFormation's ``AWS::SageMaker::Domain`` has no ``CanvasAppSettings``, so thi
 Idempotent: applying settings a domain already has is a no-op ``UpdateDomain``; a Delete of a resource
 whose domain is gone succeeds. ``UpdateDomain`` is retried while the domain is ``Updating`` (up to
 ``WAIT_SECONDS``), then the handler waits for ``InService`` so CloudFormation's next change of the
-domain does not collide. Packaged alone as Lambda code: boto3 and the standard library only.
+domain does not collide. Lambda code with ``common.py``: boto3 and the standard library only.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import time
 import zlib
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+try:  # imported from the package
+    from . import common
+except ImportError:  # in Lambda (and the handler tests): a top-level module next to this one
+    import common  # type: ignore[no-redef]
 
 #: How long to wait for the domain to be InService around an update.
 WAIT_SECONDS = 480
@@ -60,14 +62,12 @@ class CanvasSettingsError(RuntimeError):
     """The settings cannot be applied; the Provider framework fails the operation with this message."""
 
 
-@functools.cache
-def _client(name: str) -> Any:
-    """One boto3 client per service, created on first use (tests replace this function)."""
-    return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+#: One boto3 client per service, created on first use (tests replace this function).
+_client = common.client
 
 
 def _log(message: str, **fields: Any) -> None:
-    print(json.dumps({"message": message, **fields}, default=str, sort_keys=True), flush=True)
+    common.emit({"message": message, **fields})
 
 
 def _sleep(seconds: float) -> None:  # tests replace this

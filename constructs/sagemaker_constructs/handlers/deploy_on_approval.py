@@ -35,24 +35,26 @@ Configuration is read from the environment at call time: ``ENDPOINT_NAME``, ``MO
 ``EXECUTION_ROLE_ARN`` (required); ``VARIANT_NAME`` (``AllTraffic``), ``DEPLOYMENT_CONFIG`` (JSON
 UpdateEndpoint ``DeploymentConfig``; empty: SageMaker's default), ``VPC_CONFIG`` (JSON), ``ENABLE_NETWORK_ISOLATION``
 (``true``), ``KMS_KEY_ARN`` and ``DATA_CAPTURE_CONFIG`` (JSON) for the new endpoint config.
-Packaged alone as Lambda code: boto3 and the standard library only.
+Lambda code with ``common.py`` (shared clients, retries, log lines): boto3 and the standard library only.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import os
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
+try:  # imported from the package
+    from . import common
+except ImportError:  # in Lambda (and the handler tests): a top-level module next to this one
+    import common  # type: ignore[no-redef]
+
+THROTTLING = common.THROTTLING
 BUSY = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
 #: SageMaker's pattern for model and endpoint config names.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -62,10 +64,9 @@ CARRIED_VARIANT_KEYS = (
     "ContainerStartupHealthCheckTimeoutInSeconds", "ManagedInstanceScaling", "RoutingConfig",
     "InferenceAmiVersion", "EnableSSMAccess", "CoreDumpConfig",
 )
-PACKAGE_TAG = "sagemaker-constructs:model-package-arn"
-#: The tag StudioUserRole's guardrails read: Studio users (but platform admins) may not update or
-#: delete what the platform deployed. Same key and value as security/roles.py PLATFORM_RESOURCE_TAG_*.
-PLATFORM_TAG = {"Key": "sagemaker-constructs:deployed-by", "Value": "platform"}
+PACKAGE_TAG = common.PACKAGE_TAG
+#: The tag StudioUserRole's guardrails read (security/roles.py PLATFORM_RESOURCE_TAG_* is this tag).
+PLATFORM_TAG = common.PLATFORM_TAG
 
 
 class DeploymentError(RuntimeError):
@@ -116,21 +117,11 @@ class Settings:
         )
 
 
-@functools.cache
-def _client(name: str) -> Any:
-    """One boto3 client per service, created on first use (tests replace this function)."""
-    return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 5}))
-
-
-def _decide(decision: str, **fields: Any) -> dict[str, Any]:
-    """Log the decision as one JSON line and return it."""
-    result = {"decision": decision, **fields}
-    print(json.dumps(result, default=str, sort_keys=True), flush=True)
-    return result
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+#: One boto3 client per service, created on first use (tests replace this function).
+_client = common.client
+#: Log the decision as one JSON line and return it.
+_decide = common.log
+_code = common.error_code
 
 
 def _message(err: ClientError) -> str:
@@ -144,7 +135,7 @@ def resource_name(group: str, version: int | str, package_arn: str, endpoint: st
     ARN and the endpoint name (two endpoints fed from one group never share a config). Characters SageMaker
     rejects become ``-``; the result always matches :data:`NAME_PATTERN` (at most 63 characters).
     """
-    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", group)[:30].lstrip("-") or "model"
+    prefix = common.name_prefix(group)
     digest = hashlib.sha256(f"{package_arn}\n{endpoint}".encode()).hexdigest()[:8]
     name = f"{prefix}-v{version}-{digest}"
     if not NAME_PATTERN.match(name):
@@ -157,7 +148,7 @@ def version_of(group: str, config_name: str | None) -> int | None:
     function did not create."""
     if not config_name:
         return None
-    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", group)[:30].lstrip("-") or "model"
+    prefix = common.name_prefix(group)
     match = re.fullmatch(re.escape(prefix) + r"-v(\d+)-[0-9a-f]{8}", config_name)
     return int(match.group(1)) if match else None
 

@@ -34,7 +34,7 @@ Configuration is read from the environment at call time: ``ENDPOINT_NAME`` (requ
 ``CONTENT_TYPE`` and ``ACCEPT`` (defaults for callers that give none), ``MAX_ATTEMPTS`` (1),
 ``CONNECT_TIMEOUT`` (5 s) and ``READ_TIMEOUT`` (70 s: SageMaker's advice for models that take up
 to its 60 s limit, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
-Packaged alone as Lambda code: boto3 and the standard library only.
+Lambda code with ``common.py`` (shared clients, retries, log lines): boto3 and the standard library only.
 """
 
 from __future__ import annotations
@@ -46,15 +46,18 @@ import json
 import os
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+try:  # imported from the package
+    from . import common
+except ImportError:  # in Lambda (and the handler tests): a top-level module next to this one
+    import common  # type: ignore[no-redef]
 
 DEFAULT_CONTENT_TYPE = "application/json"
 DEFAULT_MAX_ATTEMPTS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT = 1, 5, 70
 #: Lambda's synchronous response payload limit (6 MB), with room for the runtime's framing.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 1024
-THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+THROTTLING = common.THROTTLING
 #: SageMaker errors that a retry cannot fix, and the status they are answered with.
 CLIENT_ERRORS = {"ValidationError": 400, "ModelError": 424}
 TARGET_MODEL_HEADER = "x-amzn-sagemaker-target-model"
@@ -82,25 +85,28 @@ def _int_env(name: str, default: int, minimum: int) -> int:
     return value
 
 
-def client_config() -> Config:
-    """botocore settings from the environment: ``total_max_attempts`` (``MAX_ATTEMPTS``, default 1:
+def _client_settings() -> dict[str, int]:
+    """Retries and timeouts from the environment: ``total_max_attempts`` (``MAX_ATTEMPTS``, default 1:
     no retry), connect and read timeouts in seconds."""
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": _int_env("MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1)},
-        connect_timeout=_int_env("CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 1),
-        read_timeout=_int_env("READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 1),
-    )
+    return {"total_max_attempts": _int_env("MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1),
+            "connect_timeout": _int_env("CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 1),
+            "read_timeout": _int_env("READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 1)}
+
+
+def client_config() -> Any:
+    """The botocore ``Config`` of the client (see ``common.config``), with the settings above."""
+    return common.config(**_client_settings())
 
 
 @functools.cache
 def _client(name: str = "sagemaker-runtime") -> Any:
     """One client per service (SageMaker Runtime here), created on first use (tests replace this)."""
-    return boto3.client(name, config=client_config())
+    return common.client(name, **_client_settings())
 
 
 def _log(level: str, message: str, **fields: Any) -> None:
     """One structured (JSON) log line."""
-    print(json.dumps({"level": level, "message": message, **fields}, default=str, sort_keys=True), flush=True)
+    common.emit({"level": level, "message": message, **fields})
 
 
 def _is_api_gateway(event: dict[str, Any]) -> bool:

@@ -41,24 +41,22 @@ domain security group's HTTPS egress to the S3 gateway endpoint) when ``S3Prefix
 Anything already gone counts as deleted. Transient errors (throttling, 5xx, connection failures: what
 outlasts boto3's own retries) make a poll answer "not complete", so the next poll retries until the
 provider's total timeout; any other AWS error fails the deletion. Every decision is one JSON log line.
-Packaged alone as Lambda code: boto3 and the standard library only.
+Lambda code with ``common.py`` (shared clients, retries, log lines): boto3 and the standard library only.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Callable
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import ClientError
 
-THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
-SERVER_ERRORS = frozenset({
-    "InternalFailure", "InternalError", "InternalServerError", "InternalServerException", "ServiceUnavailable",
-    "ServiceUnavailableException", "Unavailable", "RequestTimeout", "RequestTimeoutException",
-})
+try:  # imported from the package
+    from . import common
+except ImportError:  # in Lambda (and the handler tests): a top-level module next to this one
+    import common  # type: ignore[no-redef]
+
+THROTTLING, SERVER_ERRORS = common.THROTTLING, common.SERVER_ERRORS
 NOT_FOUND = frozenset({
     "ResourceNotFound", "ResourceNotFoundException", "FileSystemNotFound", "MountTargetNotFound",
     "InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidPermission.NotFound",
@@ -87,19 +85,16 @@ class TeardownError(RuntimeError):
     """The teardown cannot succeed; the Provider framework fails the deletion with this message."""
 
 
-@functools.cache
-def _client(name: str) -> Any:
-    """One boto3 client per service, created on first use (tests replace this function)."""
-    return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+#: One boto3 client per service, created on first use (tests replace this function).
+_client = common.client
+_code = common.error_code
+#: Throttling, a 5xx or a connection failure that outlasted boto3's retries: worth another poll.
+_is_transient = common.is_transient
 
 
 def _log(message: str, **fields: Any) -> None:
     """One structured (JSON) log line per decision."""
-    print(json.dumps({"message": message, **fields}, default=str, sort_keys=True), flush=True)
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+    common.emit({"message": message, **fields})
 
 
 def _is_gone(err: ClientError) -> bool:
@@ -108,16 +103,6 @@ def _is_gone(err: ClientError) -> bool:
     return _code(err) in NOT_FOUND or (
         _code(err) == "ValidationException" and any(p in message for p in NOT_FOUND_PHRASES)
     )
-
-
-def _is_transient(err: Exception) -> bool:
-    """Throttling, a 5xx or a connection failure that outlasted boto3's retries: worth another poll."""
-    if isinstance(err, (BotoConnectionError, HTTPClientError)):
-        return True
-    if not isinstance(err, ClientError):
-        return False
-    status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    return _code(err) in THROTTLING or _code(err) in SERVER_ERRORS or status >= 500
 
 
 def _list(service: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -14,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..errors import ValidationError
+from ..handlers.common import name_prefix
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
 
@@ -22,8 +22,7 @@ HANDLER = "deploy_on_approval.handler"
 
 def _name_prefix(group_name: str) -> str:
     """The prefix the handler gives the models and endpoint configs it creates (lower-cased, as in ARNs)."""
-    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", group_name[:30]).lstrip("-") or "model"
-    return prefix.lower()
+    return name_prefix(group_name).lower()
 
 
 class DeployOnApproval(ApprovalFunction):

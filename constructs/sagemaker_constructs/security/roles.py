@@ -43,6 +43,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from ..compliance import acknowledge, nag_flatten
 from ..errors import ValidationError, check_pattern, is_unresolved
+from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.naming import check_iam_name
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -125,8 +126,8 @@ VPC_NETWORK_INTERFACE_ACTIONS: tuple[str, ...] = (
 #: deploys (``tag_platform_resource``). Studio users' roles deny changing or deleting anything that
 #: carries it, whatever its value: overwriting the value with ``AddTags`` does not lift the Deny,
 #: and ``DeleteTags`` on such a resource is denied too.
-PLATFORM_RESOURCE_TAG_KEY = "sagemaker-constructs:deployed-by"
-PLATFORM_RESOURCE_TAG_VALUE = "platform"
+#: One definition with the deploy-on-approval handler, which tags what it creates at run time.
+PLATFORM_RESOURCE_TAG_KEY, PLATFORM_RESOURCE_TAG_VALUE = PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 #: The SageMaker resource types ``tag_platform_resource`` tags.
 PLATFORM_RESOURCE_TYPES: tuple[str, ...] = (
     "AWS::SageMaker::Model",
