@@ -17,6 +17,7 @@ from .inference.endpoints import (
     MultiModelEndpoint,
     RealtimeEndpoint,
     ServerlessEndpoint,
+    ShadowVariant,
 )
 from .errors import ValidationError
 from .interfaces import IEndpoint, IInstanceEndpoint, IModel, IModelPackageGroup, InvocableEndpoint
@@ -100,6 +101,7 @@ __all__ = [
     "MultiModelEndpoint",
     "RealtimeEndpoint",
     "ServerlessEndpoint",
+    "ShadowVariant",
     "ENDPOINT_PRESETS",
     "ENDPOINT_SERVICES",
     "EndpointService",

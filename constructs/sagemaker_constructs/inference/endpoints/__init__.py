@@ -8,6 +8,7 @@ from .deployment import DeploymentGuardrail
 from .multi_model import MultiModelEndpoint
 from .realtime import NVME_FAMILIES, ImportedInstanceEndpoint, RealtimeEndpoint, has_instance_storage
 from .serverless import SERVERLESS_MEMORY_SIZES, ServerlessEndpoint
+from .variants import MAX_PRODUCTION_VARIANTS, ShadowVariant, Variant
 
 __all__ = [
     "AsyncEndpoint",
@@ -24,6 +25,9 @@ __all__ = [
     "RealtimeEndpoint",
     "SERVERLESS_MEMORY_SIZES",
     "ServerlessEndpoint",
+    "ShadowVariant",
+    "Variant",
+    "MAX_PRODUCTION_VARIANTS",
     "VARIANT_NAME",
     "has_instance_storage",
 ]

@@ -140,3 +140,19 @@ class ServerlessEndpoint(EndpointBase):
             "metric": appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
             "target_value": target_provisioned_utilization,
         })
+
+    def add_shadow_variant(self, shadow: object, *, id: str = "ShadowVariant") -> None:
+        """Not available: shadow variants run on instances of a real-time endpoint
+        (``RealtimeEndpoint(shadow=...)``); raises :class:`ValidationError`."""
+        from ...errors import ValidationError
+
+        raise ValidationError(self, "shadow", getattr(shadow, "variant_name", shadow),
+                              "a RealtimeEndpoint: this library offers shadow variants (and A/B variants) on "
+                              "instance-backed real-time endpoints only, not on serverless endpoints")
+
+    def add_variant(self, id: str, **kwargs: object) -> None:
+        """Not available on serverless endpoints (see :meth:`add_shadow_variant`); raises."""
+        from ...errors import ValidationError
+
+        raise ValidationError(self, "add_variant", id, "a RealtimeEndpoint: variants are offered on "
+                              "instance-backed real-time endpoints only, not on serverless endpoints")

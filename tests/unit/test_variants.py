@@ -1,0 +1,235 @@
+"""A/B (weighted production) and shadow variants of RealtimeEndpoint: rendering, autoscaling, metrics, rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sagemaker_constructs import DataCapture, DeploymentGuardrail, RealtimeEndpoint, ShadowVariant, ValidationError
+from sagemaker_constructs.inference.endpoints import MAX_PRODUCTION_VARIANTS, Variant
+from tests.harness.templates import only, resources, template_of
+from tests.unit.test_endpoints import Env
+
+
+@pytest.fixture
+def env(stack):
+    return Env(stack)
+
+
+def _config(t):
+    return only(t, "AWS::SageMaker::EndpointConfig")
+
+
+def test_add_variant_weights_and_own_model(env):
+    endpoint = env.realtime(encryption_key=env.key, variant_weight=3)
+    challenger = env.model("Challenger")
+    variant = endpoint.add_variant("Challenger", model=challenger, instance_type="ml.c5.large", weight=1)
+    assert isinstance(variant, Variant) and variant.variant_name == "Challenger"
+    t = template_of(env.stack)
+    primary, second = _config(t)["ProductionVariants"]
+    assert primary["VariantName"] == "AllTraffic" and primary["InitialVariantWeight"] == 3
+    assert second == {"VariantName": "Challenger", "ModelName": {"Fn::GetAtt": [second["ModelName"]["Fn::GetAtt"][0],
+                                                                                "ModelName"]},
+                      "InitialInstanceCount": 1, "InstanceType": "ml.c5.large", "InitialVariantWeight": 1}
+    assert second["ModelName"]["Fn::GetAtt"][0].startswith("Challenger")
+    assert "ShadowProductionVariants" not in _config(t)
+
+
+def test_variant_autoscales_on_its_own_target_and_schedule(env):
+    endpoint = env.realtime()
+    variant = endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large", instance_count=1,
+                                   max_instance_count=3, target_invocations_per_instance=150)
+    variant.scale_on_schedule("Nights", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1)
+    t = template_of(env.stack)
+    (target,) = resources(t, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    props = target["Properties"]
+    assert props["ResourceId"] == f"endpoint/{endpoint.endpoint_name}/variant/B"
+    assert props["MinCapacity"] == 1 and props["MaxCapacity"] == 3
+    assert props["ScheduledActions"][0]["ScheduledActionName"] == "Nights"
+    policy = only(t, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 150
+    ep = only(t, "AWS::SageMaker::Endpoint")
+    assert ep["RetainAllVariantProperties"] is True
+
+
+def test_variant_schedule_needs_autoscaling(env):
+    variant = env.realtime().add_variant("B", model=env.model("B"), instance_type="ml.m5.large")
+    with pytest.raises(ValidationError, match="scale_instances"):
+        variant.scale_on_schedule("Nights", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1)
+
+
+def test_variant_metrics_carry_its_name(env):
+    endpoint = env.realtime()
+    variant = endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large")
+    assert variant.metric_invocations().dimensions == {"EndpointName": endpoint.endpoint_name, "VariantName": "B"}
+    assert endpoint.metric_invocations().dimensions["VariantName"] == "AllTraffic"
+
+
+def test_shadow_variant_renders_shadow_production_variants(env):
+    endpoint = env.realtime(shadow=ShadowVariant(env.model("Candidate"), "ml.c5.large", sampling_percentage=25))
+    t = template_of(env.stack)
+    config = _config(t)
+    (production,) = config["ProductionVariants"]
+    (shadow,) = config["ShadowProductionVariants"]
+    assert production["InitialVariantWeight"] == 1
+    assert shadow["VariantName"] == "Shadow" and shadow["InstanceType"] == "ml.c5.large"
+    assert shadow["InitialInstanceCount"] == 1 and shadow["InitialVariantWeight"] == 0.25
+    assert endpoint.shadow_variant.sampling_percentage == 25
+    assert endpoint.shadow_variant.metric_model_latency().dimensions["VariantName"] == "Shadow"
+
+
+def test_shadow_weight_is_relative_to_production_weight(env):
+    endpoint = env.realtime(variant_weight=2)
+    endpoint.add_shadow_variant(ShadowVariant(env.model("Candidate"), "ml.c5.large", sampling_percentage=50))
+    (shadow,) = _config(template_of(env.stack))["ShadowProductionVariants"]
+    assert shadow["InitialVariantWeight"] == 1
+
+
+def test_variants_share_capture_and_their_models_get_grants(env):
+    endpoint = env.realtime(data_capture=DataCapture(env.bucket), encryption_key=env.key)
+    endpoint.add_shadow_variant(ShadowVariant(env.model("Candidate"), "ml.c5.large"))
+    t = template_of(env.stack)
+    config = _config(t)
+    assert config["KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
+    assert config["DataCaptureConfig"]["EnableCapture"] is True
+    writers = set()
+    for policy in resources(t, "AWS::IAM::ManagedPolicy").values():
+        if any("s3:PutObject" in json.dumps(s["Action"]) and "data-capture/*" in json.dumps(s["Resource"])
+               for s in policy["Properties"]["PolicyDocument"]["Statement"]):
+            writers.update(r["Ref"] for r in policy["Properties"].get("Roles", []))
+    assert len(writers) == 2  # the production model's role and the shadow model's role
+
+
+# ------------------------------------------------------------------ rules
+
+
+def test_rejects_more_than_ten_production_variants(env):
+    endpoint = env.realtime()
+    model = env.model("B")
+    for i in range(MAX_PRODUCTION_VARIANTS - 1):
+        endpoint.add_variant(f"V{i}", model=model, instance_type="ml.m5.large")
+    with pytest.raises(ValidationError, match="at most 10 production variants"):
+        endpoint.add_variant("Eleventh", model=model, instance_type="ml.m5.large")
+
+
+def test_rejects_duplicate_variant_names(env):
+    endpoint = env.realtime()
+    with pytest.raises(ValidationError, match="unique"):
+        endpoint.add_variant("AllTraffic", model=env.model("B"), instance_type="ml.m5.large")
+
+
+def test_rejects_duplicate_shadow_name(env):
+    with pytest.raises(ValidationError, match="unique"):
+        env.realtime(shadow=ShadowVariant(env.model("B"), "ml.m5.large", variant_name="AllTraffic"))
+
+
+@pytest.mark.parametrize("weight", [-1, -0.5, "1"])
+def test_rejects_negative_or_non_numeric_weight(env, weight):
+    endpoint = env.realtime()
+    with pytest.raises(ValidationError, match="non-negative"):
+        endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large", weight=weight)
+
+
+def test_rejects_negative_primary_weight(env):
+    with pytest.raises(ValidationError, match="variant_weight"):
+        env.realtime(variant_weight=-1)
+
+
+def test_rejects_all_zero_weights_when_adding(env):
+    endpoint = env.realtime(variant_weight=0)
+    with pytest.raises(ValidationError, match="weight 0"):
+        endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large", weight=0)
+
+
+def test_a_zero_weight_beside_a_positive_one_is_fine(env):
+    endpoint = env.realtime(variant_weight=0)
+    endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large", weight=1)
+    weights = [v["InitialVariantWeight"] for v in _config(template_of(env.stack))["ProductionVariants"]]
+    assert weights == [0, 1]
+
+
+def test_all_zero_weights_without_other_variants_fail_synth(env):
+    env.realtime(variant_weight=0)
+    with pytest.raises(Exception, match="weights are all zero"):
+        template_of(env.stack)
+
+
+@pytest.mark.parametrize("percentage", [-1, 101])
+def test_rejects_shadow_sampling_outside_0_100(env, percentage):
+    with pytest.raises(ValidationError, match="sampling_percentage"):
+        env.realtime(shadow=ShadowVariant(env.model("B"), "ml.m5.large", sampling_percentage=percentage))
+
+
+def test_rejects_second_shadow(env):
+    endpoint = env.realtime(shadow=ShadowVariant(env.model("B"), "ml.m5.large"))
+    with pytest.raises(ValidationError, match="at most one shadow"):
+        endpoint.add_shadow_variant(ShadowVariant(env.model("C"), "ml.m5.large", variant_name="Other"), id="Other")
+
+
+def test_rejects_shadow_beside_several_production_variants(env):
+    endpoint = env.realtime()
+    endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large")
+    with pytest.raises(ValidationError, match="at most one production variant"):
+        endpoint.add_shadow_variant(ShadowVariant(env.model("C"), "ml.m5.large"))
+
+
+def test_rejects_production_variant_beside_a_shadow(env):
+    endpoint = env.realtime(shadow=ShadowVariant(env.model("B"), "ml.m5.large"))
+    with pytest.raises(ValidationError, match="shadow variant"):
+        endpoint.add_variant("C", model=env.model("C"), instance_type="ml.m5.large")
+
+
+def test_rejects_shadow_on_zero_weight_production(env):
+    with pytest.raises(ValidationError, match="variant_weight"):
+        env.realtime(variant_weight=0, shadow=ShadowVariant(env.model("B"), "ml.m5.large"))
+
+
+def test_rejects_shadow_on_serverless_endpoint(env):
+    serverless = env.serverless()
+    with pytest.raises(ValidationError, match="RealtimeEndpoint"):
+        serverless.add_shadow_variant(ShadowVariant(env.model("B"), "ml.m5.large"))
+    with pytest.raises(ValidationError, match="RealtimeEndpoint"):
+        serverless.add_variant("B", model=env.model("C"), instance_type="ml.m5.large")
+
+
+def test_rejects_nvme_variant_with_volume_key(env):
+    endpoint = env.realtime(encryption_key=env.key)
+    with pytest.raises(ValidationError, match="NVMe"):
+        endpoint.add_variant("Gpu", model=env.model("B"), instance_type="ml.g5.xlarge")
+
+
+def test_rejects_unknown_variant_instance_type_and_count(env):
+    endpoint = env.realtime()
+    with pytest.raises(ValidationError, match="instance_type"):
+        endpoint.add_variant("B", model=env.model("B"), instance_type="m5.large")
+    with pytest.raises(ValidationError, match="instance_count"):
+        endpoint.add_variant("C", model=env.model("C"), instance_type="ml.m5.large", instance_count=0)
+
+
+def test_rejects_bad_variant_name(env):
+    with pytest.raises(ValidationError, match="variant_name"):
+        env.realtime().add_variant("B", model=env.model("B"), instance_type="ml.m5.large", variant_name="bad_name")
+
+
+def test_rejects_shadow_autoscaling(env):
+    endpoint = env.realtime(shadow=ShadowVariant(env.model("B"), "ml.m5.large"))
+    with pytest.raises(ValidationError, match="shadow"):
+        endpoint.shadow_variant.scale_instances(max_instance_count=2)
+
+
+def test_rejects_burstable_variant_autoscaling(env):
+    endpoint = env.realtime()
+    with pytest.raises(ValidationError, match="burstable"):
+        endpoint.add_variant("B", model=env.model("B"), instance_type="ml.t2.medium", max_instance_count=2)
+
+
+def test_guardrail_checked_against_each_variant(env):
+    endpoint = env.realtime(instance_count=4, deployment=DeploymentGuardrail.canary(instances=2))
+    with pytest.raises(ValidationError, match="canary instances"):
+        endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large", instance_count=2)
+
+
+def test_rejects_non_shadow_variant_object(env):
+    with pytest.raises(ValidationError, match="ShadowVariant"):
+        RealtimeEndpoint(env.stack, "E2", model=env.model("B"), instance_type="ml.m5.large", shadow="ml.c5.large")
