@@ -410,3 +410,65 @@ def test_sqs_record_that_deploys_reports_no_failure(sm):
     result = doa.handler(_sqs(event()), None)
     assert result["batchItemFailures"] == []
     assert result["results"][0]["decision"] == "deployed"
+
+
+# --- endpoints with several variants: only VARIANT_NAME gets the new model, the others are carried
+
+
+def _describe(sm, production: list[dict], shadows: list[dict] | None = None,
+              running: dict[str, int] | None = None) -> None:
+    running = running or {}
+
+    def summary(v):
+        count = running.get(v["VariantName"])
+        return {"VariantName": v["VariantName"], "CurrentWeight": v["InitialVariantWeight"],
+                "DesiredWeight": v["InitialVariantWeight"],
+                **({"CurrentInstanceCount": count, "DesiredInstanceCount": count} if count else {})}
+
+    sm.stub.add_response("describe_endpoint", {
+        "EndpointName": ENDPOINT, "EndpointArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}",
+        "EndpointConfigName": OLD_CONFIG, "ProductionVariants": [summary(v) for v in production],
+        **({"ShadowProductionVariants": [summary(v) for v in shadows]} if shadows else {}),
+        "EndpointStatus": "InService", "CreationTime": NOW, "LastModifiedTime": NOW,
+    }, {"EndpointName": ENDPOINT})
+    sm.stub.add_response("describe_endpoint_config", {
+        "EndpointConfigName": OLD_CONFIG, "CreationTime": NOW,
+        "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/{OLD_CONFIG.lower()}",
+        "ProductionVariants": production, **({"ShadowProductionVariants": shadows} if shadows else {}),
+    }, {"EndpointConfigName": OLD_CONFIG})
+
+
+def test_ab_variants_keep_the_other_variant_and_the_weights(sm):
+    primary = {"VariantName": "AllTraffic", "ModelName": "Model-Old", "InitialInstanceCount": 2,
+               "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 0.8}
+    challenger = {"VariantName": "Challenger", "ModelName": "Model-Challenger", "InitialInstanceCount": 1,
+                  "InstanceType": "ml.c5.large", "InitialVariantWeight": 0.2, "VolumeSizeInGB": 10}
+    sm.package()
+    _describe(sm, [primary, challenger], running={"AllTraffic": 3, "Challenger": 2})
+    sm.create_model()
+    sm.stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:x/y"}, {
+        "EndpointConfigName": TARGET, "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": TARGET, "InitialVariantWeight": 0.8,
+             "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 3},
+            {**challenger, "InitialInstanceCount": 2},  # unchanged but for its running count
+        ], "Tags": TAGS})
+    sm.update()
+    result = doa.handler(event(), None)
+    assert result["decision"] == "deployed" and result["variant"]["VariantName"] == "AllTraffic"
+
+
+def test_shadow_variant_is_carried_unchanged(sm):
+    primary = {"VariantName": "AllTraffic", "ModelName": "Model-Old", "InitialInstanceCount": 2,
+               "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1.0}
+    shadow = {"VariantName": "Shadow", "ModelName": "Model-Candidate", "InitialInstanceCount": 1,
+              "InstanceType": "ml.c5.large", "InitialVariantWeight": 0.25}
+    sm.package()
+    _describe(sm, [primary], [shadow], running={"AllTraffic": 2, "Shadow": 1})
+    sm.create_model()
+    sm.stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:x/y"}, {
+        "EndpointConfigName": TARGET, "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": TARGET, "InitialVariantWeight": 1.0,
+             "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 2}],
+        "ShadowProductionVariants": [shadow], "Tags": TAGS})
+    sm.update()
+    assert doa.handler(event(), None)["decision"] == "deployed"

@@ -17,6 +17,11 @@ decision, logged as one JSON line and returned:
 
 Names are deterministic (:func:`resource_name`), which makes every step safe to repeat.
 
+Endpoints with several variants: only the serving variant (``VARIANT_NAME``) gets the new model, keeping
+its weight, capacity and timeouts; the config's other production variants (A/B) and its shadow variant are
+carried into the new endpoint config unchanged (same model, weight and settings, at their current instance
+count), so an approval never drops a variant.
+
 Errors are never swallowed. While the endpoint is busy (Creating, Updating, SystemUpdating,
 RollingBack, Deleting) :class:`EndpointBusy` is raised, throttling re-raises the ``ClientError`` and any
 other AWS error raises :class:`DeploymentError`. From the queue, a failed record is reported in
@@ -197,13 +202,34 @@ def _variant(settings: Settings, endpoint: dict[str, Any], config: dict[str, Any
     current = next((v for v in variants if v["VariantName"] == settings.variant), variants[0] if variants else None)
     if current is None:
         raise DeploymentError(f"endpoint config {config['EndpointConfigName']} has no production variant")
-    variant = {"VariantName": settings.variant, "ModelName": model_name, "InitialVariantWeight": 1.0,
+    variant = {"VariantName": settings.variant, "ModelName": model_name,
+               "InitialVariantWeight": current.get("InitialVariantWeight", 1.0),
                **{key: current[key] for key in CARRIED_VARIANT_KEYS if key in current}}
     if "ServerlessConfig" not in variant:
         running = next((v for v in endpoint.get("ProductionVariants", [])
                         if v["VariantName"] == current["VariantName"]), {})
         variant["InitialInstanceCount"] = running.get("CurrentInstanceCount") or current.get("InitialInstanceCount", 1)
     return variant
+
+
+def _other_variants(settings: Settings, endpoint: dict[str, Any], config: dict[str, Any],
+                    key: str = "ProductionVariants") -> list[dict[str, Any]]:
+    """The endpoint config's other variants under ``key`` (``ProductionVariants`` but the serving one: A/B
+    variants; or ``ShadowProductionVariants``), carried unchanged (their model, weight and settings) at the
+    instance count they run at now; only the serving variant (``VARIANT_NAME``) gets the new model."""
+    variants = config.get(key) or []
+    if key == "ProductionVariants":
+        serving = next((v for v in variants if v["VariantName"] == settings.variant), variants[0] if variants else None)
+        variants = [v for v in variants if v is not serving]
+    carried = []
+    for current in variants:
+        variant = dict(current)
+        if "ServerlessConfig" not in variant:
+            running = next((v for v in endpoint.get(key, []) if v["VariantName"] == current["VariantName"]), {})
+            variant["InitialInstanceCount"] = (running.get("CurrentInstanceCount")
+                                               or current.get("InitialInstanceCount", 1))
+        carried.append(variant)
+    return carried
 
 
 def _as_int(value: Any) -> int | None:
@@ -281,7 +307,11 @@ def deploy(event: dict[str, Any]) -> dict[str, Any]:
              "Tags": [{"Key": PACKAGE_TAG, "Value": arn}, PLATFORM_TAG]}
     model_created = bool(_call("create_model", ids, exists_ok=True, **model))
     endpoint_config = {"EndpointConfigName": name,
-                       "ProductionVariants": [_variant(settings, endpoint, config, name)],
+                       "ProductionVariants": [_variant(settings, endpoint, config, name),
+                                              *_other_variants(settings, endpoint, config)],
+                       **({"ShadowProductionVariants": shadows}
+                          if (shadows := _other_variants(settings, endpoint, config, "ShadowProductionVariants"))
+                          else {}),
                        **({"KmsKeyId": settings.kms_key_arn} if settings.kms_key_arn else {}),
                        **({"DataCaptureConfig": settings.data_capture} if settings.data_capture else {}),
                        "Tags": [{"Key": PACKAGE_TAG, "Value": arn}, PLATFORM_TAG]}
