@@ -50,6 +50,14 @@ class DeployOnApproval(ApprovalFunction):
     retried" ends serving v8. A config this function did not create (the template's) carries no
     version: any approved version replaces it.
 
+    Endpoints with several variants (``RealtimeEndpoint.add_variant``, ``shadow=``): the approved
+    version replaces the model of the endpoint's own variant (``endpoint.variant_name``,
+    ``AllTraffic``) only, keeping its weight; the other production variants (A/B) and the shadow
+    variant are carried into the new endpoint config unchanged. Blue/green guardrails need the new
+    config to keep the variant names (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html),
+    which it does; to promote a shadow or challenger, change the template (or approve its model
+    into this group).
+
     Rolling back is explicit: invoke the function (or send to ``approvals_queue``) the approval
     event of the older version with ``"force": true`` at the top level, e.g.
     ``{"force": true, "detail": {"ModelPackageGroupName": "<group>", "ModelPackageArn":
