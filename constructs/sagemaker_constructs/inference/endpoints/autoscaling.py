@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
+
+#: The service-linked role Application Auto Scaling creates (on the first RegisterScalableTarget)
+#: and uses for SageMaker endpoints, variants and inference components
+#: (https://docs.aws.amazon.com/autoscaling/application/userguide/services-that-can-integrate-sagemaker.html,
+#: https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html).
+#: Given as the scalable target's role, CDK creates no role of its own: without it every target
+#: got an IAM role with no permissions, which the service never assumes.
+SAGEMAKER_AUTOSCALING_ROLE_ARN = (
+    f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/"
+    "sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
+
+
+def _service_linked_role(scope: Construct, id: str) -> iam.IRole:
+    # An imported role (no resource): child "<id>ServiceLinkedRole" of scope.
+    return iam.Role.from_role_arn(scope, f"{id}ServiceLinkedRole", SAGEMAKER_AUTOSCALING_ROLE_ARN, mutable=False)
 
 
 def scale_variant(
@@ -33,6 +50,7 @@ def scale_variant(
         scalable_dimension=dimension,
         min_capacity=min_capacity,
         max_capacity=max_capacity,
+        role=_service_linked_role(scope, "ScalableTarget"),
     )
     target.node.add_dependency(depends_on)
     target.scale_to_track_metric(
@@ -59,6 +77,7 @@ def register_target(
     target = appscaling.ScalableTarget(
         scope, id, service_namespace=appscaling.ServiceNamespace.SAGEMAKER, resource_id=resource_id,
         scalable_dimension=dimension, min_capacity=min_capacity, max_capacity=max_capacity,
+        role=_service_linked_role(scope, id),
     )
     target.node.add_dependency(depends_on)
     return target
