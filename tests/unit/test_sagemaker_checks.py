@@ -122,6 +122,19 @@ CASES = {
         ({"OnlineStoreConfig": {"EnableOnlineStore": True, "SecurityConfig": {"KmsKeyId": "k"}},
           "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://b/p"}}}, N),
     ],
+    "SageMaker-ShadowVariantEncrypted": [
+        ({"KmsKeyId": "k", "ProductionVariants": [{"InstanceType": "ml.m5.large"}],
+          "ShadowProductionVariants": [{"InstanceType": "ml.c5.large"}],
+          "DataCaptureConfig": {"EnableCapture": True, "KmsKeyId": "k"}}, C),
+        # the production variant on NVMe takes no key, the shadow on EBS does
+        ({"ProductionVariants": [{"InstanceType": "ml.g5.xlarge"}],
+          "ShadowProductionVariants": [{"InstanceType": "ml.c5.large"}]}, N),
+        ({"KmsKeyId": "k", "ShadowProductionVariants": [{"InstanceType": "ml.c5.large"}],
+          "DataCaptureConfig": {"EnableCapture": True}}, N),
+        ({"ShadowProductionVariants": [{"InstanceType": "ml.g5.xlarge"}]}, C),
+        ({"KmsKeyId": "k", "ProductionVariants": [{"InstanceType": "ml.m5.large"}],
+          "DataCaptureConfig": {"EnableCapture": True}}, NA),
+    ],
     "SageMaker-CanvasDirectDeployOff": [
         ({"CanvasAppSettings": {"DirectDeploySettings": {"Status": "DISABLED"}}}, C),
         ({"CanvasAppSettings": {"DirectDeploySettings": {"Status": "ENABLED"}}}, N),

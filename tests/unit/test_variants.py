@@ -233,3 +233,16 @@ def test_guardrail_checked_against_each_variant(env):
 def test_rejects_non_shadow_variant_object(env):
     with pytest.raises(ValidationError, match="ShadowVariant"):
         RealtimeEndpoint(env.stack, "E2", model=env.model("B"), instance_type="ml.m5.large", shadow="ml.c5.large")
+
+
+def test_shadow_rule_passes_the_secure_setup_and_flags_a_missing_key(env):
+    from sagemaker_constructs.rules.pack import RULES, evaluate
+
+    rule = [r for r in RULES if r.id == "SageMaker-ShadowVariantEncrypted"]
+    env.realtime(encryption_key=env.key, data_capture=DataCapture(env.bucket),
+                 shadow=ShadowVariant(env.model("Candidate"), "ml.c5.large"))
+    RealtimeEndpoint(env.stack, "NoKey", model=env.model("Other"), instance_type="ml.m5.large",
+                     shadow=ShadowVariant(env.model("Candidate2"), "ml.c5.large"))
+    findings = evaluate(template_of(env.stack), rule)
+    (flagged,) = findings["SageMaker-ShadowVariantEncrypted"]
+    assert flagged.startswith("NoKeyConfig")

@@ -41,6 +41,7 @@ from . import (
     no_full_access_policy,
     notebook_instance_hardened,
     pipeline_jobs_hardened,
+    shadow_variant_encrypted,
 )
 from ._base import N, Compliance, Rule
 from .pipeline_definitions import pipeline_definition, pipeline_steps
@@ -68,6 +69,7 @@ RULES: tuple[Rule, ...] = tuple(m.RULE for m in (
     model_explainability_job_hardened,
     feature_group_encrypted,
     canvas_direct_deploy_off,
+    shadow_variant_encrypted,
 ))
 
 __all__ = ["PACK", "RULES", "Compliance", "Rule", "SageMakerChecks", "evaluate", "pipeline_definition",
