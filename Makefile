@@ -22,7 +22,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTEST_ARGS ?=
 
-.PHONY: synth test test-min typecheck install lock clean review
+.PHONY: synth test test-min typecheck install lock clean review rehearse
 
 $(VENV)/.installed: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ synth: $(VENV)/.installed node_modules/.installed
 # the review report (.ci/review): `make review REVIEW_ARGS="--fail-on replacement,wildcard"`.
 review: $(VENV)/.installed node_modules/.installed
 	.ci/review $(REVIEW_ARGS)
+
+# Deploy rehearsal with the real CLI (tests/harness/cli_rehearsal.py): moto's server on 127.0.0.1,
+# then bootstrap, deploy --all, diff, the review gate on a broken change, an update, destroy --all.
+# `make rehearse REHEARSE_ARGS="--stacks SageMakerPlatform --json rehearsal.json"`
+rehearse: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m tests.harness.cli_rehearsal $(REHEARSE_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

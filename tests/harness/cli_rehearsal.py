@@ -717,8 +717,23 @@ def _stack_order(assembly: Path, only: Sequence[str] | None = None) -> list[str]
 
     for key in sorted(stacks):
         visit(key)
-    names = [stacks[k].get("displayName", k) for k in order]
+    names = [stacks[k].get("displayName", k) for k in order if _in_rehearsal_environment(stacks[k])]
     return [n for n in names if only is None or n in only]
+
+
+def _in_rehearsal_environment(artifact: Mapping[str, Any]) -> bool:
+    """Environment-agnostic stacks and stacks pinned to the rehearsal's account and region; a stack
+    of another account (a cross-account pipeline stage) is left out and reported."""
+    return artifact.get("environment") in (
+        "aws://unknown-account/unknown-region", f"aws://{ACCOUNT_ID}/{REGION}",
+        f"aws://{ACCOUNT_ID}/unknown-region", f"aws://unknown-account/{REGION}")
+
+
+def other_environment_stacks(assembly: Path) -> dict[str, str]:
+    """Stacks of the assembly the rehearsal leaves out: name -> environment."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    return {v.get("displayName", k): v.get("environment", "?") for k, v in manifest["artifacts"].items()
+            if v["type"] == "aws:cloudformation:stack" and not _in_rehearsal_environment(v)}
 
 
 def _stack_dependencies(assembly: Path) -> dict[str, list[str]]:
@@ -773,7 +788,11 @@ class Rehearsal:
         return self._clients[service]
 
     def _stack_args(self, assembly: Path) -> list[str]:
-        return ["--app", str(assembly), *(self.only or ["--all"])]
+        """``--app <assembly>`` and the stacks: ``--all`` unless the assembly has stacks of another
+        environment or a subset was asked for (then the names, dependencies first)."""
+        if self.only is None and not other_environment_stacks(assembly):
+            return ["--app", str(assembly), "--all"]
+        return ["--app", str(assembly), "--exclusively", *_stack_order(assembly, self.only)]
 
     def stack_status(self, name: str) -> str:
         try:
@@ -799,18 +818,19 @@ class Rehearsal:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def synth(self, label: str, *, context: Mapping[str, Any] | None = None,
+    def synth(self, label: str, *, context: Mapping[str, Any] | None = None, app: Path | None = None,
               compliance: bool = True) -> Path:
         """``cdk synth`` of the reference app into ``<workdir>/<label>.out``; with ``context``, from
-        a copy of cdk.json whose platform settings are updated with it."""
+        a copy of cdk.json whose platform settings are updated with it; with ``app``, that app file
+        instead of app.py."""
         out = self.workdir / f"{label}.out"
         cwd = REPO
-        if context:
+        if context or app:
             cwd = self.workdir / f"{label}-app"
             cwd.mkdir(exist_ok=True)
             cdk_json = json.loads((REPO / "cdk.json").read_text())
-            cdk_json["context"][CONTEXT_KEY] = {**cdk_json["context"].get(CONTEXT_KEY, {}), **context}
-            cdk_json["app"] = f"{sys.executable} {REPO / 'app.py'}"
+            cdk_json["context"][CONTEXT_KEY] = {**cdk_json["context"].get(CONTEXT_KEY, {}), **(context or {})}
+            cdk_json["app"] = f"{sys.executable} {app or REPO / 'app.py'}"
             (cwd / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
         args = ["synth", "--quiet", "--output", str(out)]
         if not compliance:
@@ -862,7 +882,8 @@ class Rehearsal:
 
     def diff(self, assembly: Path) -> None:
         """Step 2: ``cdk diff --fail`` against the deployed stacks finds nothing."""
-        result = self.cli.run("diff", "--app", str(assembly), *(self.only or []), "--fail")
+        stacks = [] if self.only is None and not other_environment_stacks(assembly) else _stack_order(assembly, self.only)
+        result = self.cli.run("diff", "--app", str(assembly), "--exclusively", *stacks, "--fail")
         differences = result.output.count("There were no differences") if result.returncode == 0 else 0
         names = _stack_order(assembly, self.only)
         ok = result.returncode == 0 and differences == len(names)
@@ -872,12 +893,36 @@ class Rehearsal:
         self.report.steps["diff"] = {"returncode": result.returncode, "no_differences": ok,
                                      "output": result.output[-3000:]}
 
+    def gate(self, base: Path, head: Path, *, label: str, fail_on: str = "replacement") -> list[str]:
+        """The review gate before a deploy: what ``--fail-on <fail_on>`` reports for base -> head
+        (an empty list: the change may be deployed)."""
+        from sagemaker_constructs.review import compare_assemblies
+        from sagemaker_constructs.review.report import parse_fail_on
+
+        review = compare_assemblies(base, head, cost=False)
+        failures, _ = review.failures(parse_fail_on(fail_on))
+        replacements = [r.to_dict() for r in review.replacements]
+        self.report.steps.setdefault("gates", {})[label] = {"failures": failures, "replacements": replacements}
+        return failures
+
+    def refuse(self, base: Path, head: Path, *, label: str) -> None:
+        """The deliberately broken change: the review gate must report it and it is not deployed."""
+        started = time.monotonic()
+        failures = self.gate(base, head, label=label)
+        names = _stack_order(head, self.only)
+        statuses = {name: self.stack_status(name) for name in names}
+        ok = bool(failures)
+        result = f"not deployed: {failures[0]}" if failures else "the review gate let it through"
+        self.report.add(Row("(all)", f"gate:{label}"[:12], result[:60], time.monotonic() - started, ok,
+                            "; ".join(failures[:3])))
+        self.report.steps["gates"][label]["statuses_after"] = statuses
+
     def update(self, base: Path, head: Path) -> None:
         """Step 3: review ``base`` -> ``head``, deploy ``head``, compare what moto did."""
         from sagemaker_constructs.review import compare_assemblies
 
         started = time.monotonic()
-        review = compare_assemblies(base, head)
+        review = compare_assemblies(base, head, cost=False)
         review_seconds = time.monotonic() - started
         names = _stack_order(head, self.only)
         predicted: dict[str, dict[str, set[str]]] = {}
@@ -943,6 +988,7 @@ class Rehearsal:
         templates = {name: _template(assembly, name) for name in names}
         result = self.cli.run("destroy", *self._stack_args(assembly), "--force")
         statuses = {name: self.stack_status(name) for name in names}
+        table = retention_table()
         retained_missing: list[str] = []
         retained_present: list[str] = []
         left_behind: list[str] = []
@@ -955,7 +1001,14 @@ class Rehearsal:
                     continue
                 present = self._exists(type_, physical)
                 label = f"{name}/{logical_id} ({type_} {physical})"
-                if spec.get("DeletionPolicy") == "Retain":
+                path = str(spec.get("Metadata", {}).get("aws:cdk:path", "")).split("/", 1)[-1]
+                row = _retention_row(table, type_, path)
+                retained = row == "Retain" if row else spec.get("DeletionPolicy") == "Retain"
+                if row and row != spec.get("DeletionPolicy", "Delete"):
+                    self.report.notes.append(f"{label}: the README retention table says {row}, "
+                                             f"the template {spec.get('DeletionPolicy', 'Delete')}")
+                    retained_missing.append(f"{label} (table and template disagree)")
+                if retained:
                     (retained_present if present else retained_missing).append(label)
                 elif present:
                     left_behind.append(label)
@@ -1020,6 +1073,35 @@ class Rehearsal:
         return (ClientError,)
 
 
+RETENTION_HEADING = "### What `cdk destroy` leaves behind"
+
+
+def retention_table() -> list[tuple[str, list[str], str]]:
+    """``(type, construct path patterns, removal policy)`` rows of the README's retention table (the
+    table tests/unit/test_retention.py checks against the templates)."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    if RETENTION_HEADING not in text:
+        return []
+    rows = []
+    for line in text.split(RETENTION_HEADING, 1)[1].split("\n#", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or cells[0] in ("resource", "") or set(cells[0]) <= {"-"}:
+            continue
+        rows.append((cells[0].strip("`"), re.findall(r"`([^`]+)`", cells[1]), cells[2]))
+    return rows
+
+
+def _retention_row(table: Sequence[tuple[str, list[str], str]], type_: str, path: str) -> str | None:
+    import fnmatch
+
+    for row_type, patterns, policy in table:
+        if row_type == type_ and any(fnmatch.fnmatchcase(path, p) for p in patterns):
+            return policy
+    return None
+
+
 #: Resource types moto 5.2.5's CloudFormation creates but never deletes with the stack (measured
 #: here; the in-process harness lists the same): a leftover of these is moto's, not ours.
 MOTO_CANNOT_DELETE: frozenset[str] = frozenset()
@@ -1029,25 +1111,35 @@ def _moto_cannot_delete(label: str) -> bool:
     return any(f"({type_} " in label for type_ in MOTO_CANNOT_DELETE)
 
 
-def run(*, workdir: Path, base: Path | None = None, head: Path | None = None, stacks: Sequence[str] | None = None,
-        update: Mapping[str, Any] | None = DEFAULT_UPDATE, lifetime_s: float = 900.0,
-        timeout_s: float = 300.0) -> Report:
-    """Run the whole rehearsal; ``base``/``head``: already synthesized assemblies to reuse (else the
-    CLI synthesizes them); ``update=None`` skips step 3. Never raises for a failed step: the report's
-    rows say what was unexpected."""
+def run(*, workdir: Path, base: Path | None = None, head: Path | None = None, broken: Path | None | bool = None,
+        stacks: Sequence[str] | None = None, update: Mapping[str, Any] | None = DEFAULT_UPDATE,
+        lifetime_s: float = 900.0, timeout_s: float = 300.0) -> Report:
+    """Run the whole rehearsal; ``base``/``head``/``broken``: already synthesized assemblies to reuse
+    (else the CLI synthesizes them; ``broken=False`` skips the broken change); ``update=None`` skips
+    step 3. Never raises for a failed step: the report's rows say what was unexpected."""
     with Simulator(lifetime_s=lifetime_s) as simulator, _quiet_moto():
         print(f"rehearsal: moto server on {simulator.endpoint} (stops itself after {lifetime_s:.0f} s)", flush=True)
         rehearsal = Rehearsal(simulator, workdir, stacks=stacks, timeout_s=timeout_s)
         try:
             base = base or rehearsal.synth("base")
+            for name, environment in other_environment_stacks(base).items():
+                rehearsal.report.notes.append(f"{name} left out: its environment {environment} is not the rehearsal's")
             rehearsal.bootstrap(base)
             rehearsal.deploy(base)
             rehearsal.diff(base)
             deployed = base
+            if broken is not False:
+                broken = broken or rehearsal.synth("broken", app=REPO / "tests" / "harness" / "renamed_bucket_app.py",
+                                                   compliance=False)
+                rehearsal.refuse(base, broken, label="renamed")
             if update is not None:
                 head = head or rehearsal.synth("head", context=update)
-                rehearsal.update(base, head)
-                deployed = head
+                if rehearsal.gate(base, head, label="update"):
+                    rehearsal.report.add(Row("(all)", "update", "not deployed: the review gate refused it", 0.0, False,
+                                             "; ".join(rehearsal.report.steps["gates"]["update"]["failures"][:3])))
+                else:
+                    rehearsal.update(base, head)
+                    deployed = head
             rehearsal.destroy(deployed)
         except RehearsalFailed as exc:
             rehearsal.report.notes.append(str(exc)[:2000])
@@ -1083,6 +1175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stacks", nargs="*", default=None, help="only these stacks (default: all)")
     parser.add_argument("--base", type=Path, default=None, help="a synthesized assembly to deploy (default: cdk synth)")
     parser.add_argument("--head", type=Path, default=None, help="a synthesized assembly of the update (default: cdk synth)")
+    parser.add_argument("--broken", type=Path, default=None, help="a synthesized assembly of the broken change")
     parser.add_argument("--no-update", action="store_true", help="skip step 3 (the update)")
     parser.add_argument("--lifetime", type=float, default=900.0, help="the simulator stops itself after this (s)")
     parser.add_argument("--timeout", type=float, default=300.0, help="limit of each CLI command (s)")
@@ -1093,7 +1186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cli-rehearsal-")))
         workdir.mkdir(parents=True, exist_ok=True)
-        report = run(workdir=workdir, base=args.base, head=args.head, stacks=args.stacks,
+        report = run(workdir=workdir, base=args.base, head=args.head, broken=args.broken, stacks=args.stacks,
                      update=None if args.no_update else DEFAULT_UPDATE, lifetime_s=args.lifetime,
                      timeout_s=args.timeout)
     print()
