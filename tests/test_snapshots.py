@@ -22,6 +22,7 @@ from sagemaker_constructs import (
     ModelPackageGroup,
     MultiModelEndpoint,
     RealtimeEndpoint,
+    ShadowVariant,
     ServerlessEndpoint,
     TrainingPipeline,
     IsolatedNetwork,
@@ -94,6 +95,27 @@ def _realtime(stack):
                                          data_capture=DataCapture(bucket), deployment=DeploymentGuardrail.canary())
 
 
+def _realtime_ab(stack):
+    """Two weighted production variants, the second autoscaled on its own."""
+    key, bucket, model = _model(stack)
+    challenger = Model(stack, "Challenger", image=ContainerImage.from_uri(IMAGE),
+                       model_data=ModelData.from_bucket(bucket, "c/model.tar.gz"), encryption_key=key)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large", encryption_key=key,
+                                data_capture=DataCapture(bucket), variant_weight=0.9)
+    endpoint.add_variant("Challenger", model=challenger, instance_type="ml.c5.large", weight=0.1,
+                         max_instance_count=2)
+
+
+def _realtime_shadow(stack):
+    """A shadow variant receiving 25 % of the production requests."""
+    key, bucket, model = _model(stack)
+    candidate = Model(stack, "Candidate", image=ContainerImage.from_uri(IMAGE),
+                      model_data=ModelData.from_bucket(bucket, "c/model.tar.gz"), encryption_key=key)
+    RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large", encryption_key=key,
+                     data_capture=DataCapture(bucket),
+                     shadow=ShadowVariant(candidate, "ml.c5.large", sampling_percentage=25))
+
+
 def _serverless(stack):
     model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), network_isolation=False)
     ServerlessEndpoint(stack, "Endpoint", model=model)
@@ -147,6 +169,8 @@ def _monitor(stack):
 CONSTRUCT_DEFAULTS = {
     "Model": lambda stack: _model(stack),
     "RealtimeEndpoint": lambda stack: _realtime(stack),
+    "RealtimeEndpointVariants": _realtime_ab,
+    "RealtimeEndpointShadow": _realtime_shadow,
     "ServerlessEndpoint": _serverless,
     "MultiModelEndpoint": _multi_model,
     "InferenceComponentEndpoint": _component_endpoint,
