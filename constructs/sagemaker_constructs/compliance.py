@@ -45,8 +45,8 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
     A finding that is not acknowledged fails ``app.synth()`` / ``cdk synth`` and is written to
     ``validation-report.json``. The cdk-nag packs need ``cdk-nag`` installed and ``ControlTower``
     needs ``cdklabs-cdk-validator-cfnguard`` (both in the ``compliance`` extra); the SageMaker pack
-    needs nothing else.
-    Without them, asking for one of their packs raises :class:`ComplianceDependencyError`
+    needs nothing else. It also registers :func:`~sagemaker_constructs.validation.quotas.add_quota_checks`
+    (CloudFormation's template quotas fail synth). Without them, asking for one of their packs raises :class:`ComplianceDependencyError`
     naming ``pip install "sagemaker-constructs[compliance]"``, before any pack is registered.
     """
     from .rules.pack import SageMakerChecks
@@ -74,6 +74,9 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
         raise ValidationError(app, "packs", unknown, f"allowed: {', '.join(factories)}")
     _require_checkers(packs)
     Validations.of(app).add_plugins(*(factories[p](app, verbose=verbose) for p in packs))
+    from .validation.quotas import add_quota_checks
+
+    add_quota_checks(app)  # CloudFormation's template quotas, checked at synth
 
 
 #: The command that installs every checker :func:`add_compliance_checks` can register.

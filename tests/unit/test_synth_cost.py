@@ -1,0 +1,115 @@
+"""Synth at the speed of raw CloudFormation: no resource that grants nothing, CloudFormation's
+template quotas at synth, no compliance bookkeeping without a pack."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+
+from sagemaker_constructs import add_compliance_checks
+from sagemaker_constructs.validation.quotas import (
+    MAX_OUTPUTS,
+    MAX_PARAMETERS,
+    MAX_RESOURCES,
+    MAX_TEMPLATE_BYTES,
+    add_quota_checks,
+    quota_violations,
+)
+from tests.conftest import new_app
+from tests.harness.templates import only, template_of
+from tests.unit.test_endpoints import Env
+
+SERVICE_LINKED_ROLE = (
+    ":role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
+
+
+def _roles_trusting_autoscaling(t):
+    return [r for r in t["Resources"].values() if r["Type"] == "AWS::IAM::Role"
+            and "application-autoscaling" in str(r["Properties"].get("AssumeRolePolicyDocument"))]
+
+
+@pytest.mark.parametrize("kind", ["realtime", "serverless"])
+def test_scalable_target_uses_the_service_linked_role_and_creates_no_role(stack, kind):
+    env = Env(stack)
+    if kind == "realtime":
+        env.realtime(instance_count=1, max_instance_count=4)
+    else:
+        env.serverless(provisioned_concurrency=1, max_provisioned_concurrency=4)
+    t = template_of(stack)
+    target = only(t, "AWS::ApplicationAutoScaling::ScalableTarget")
+    parts = target["RoleARN"]["Fn::Join"][1]
+    assert parts[0] == "arn:" and parts[1] == {"Ref": "AWS::Partition"} and parts[3] == {"Ref": "AWS::AccountId"}
+    assert parts[-1].endswith(SERVICE_LINKED_ROLE)
+    assert _roles_trusting_autoscaling(t) == []
+
+
+# --- CloudFormation quotas -------------------------------------------------------------------
+
+def test_quota_violations_pure_python():
+    ok = {"Resources": {f"R{i}": {} for i in range(MAX_RESOURCES)}, "Outputs": {f"O{i}": {} for i in range(MAX_OUTPUTS)},
+          "Parameters": {f"P{i}": {} for i in range(MAX_PARAMETERS)}}
+    assert quota_violations("S", ok, MAX_TEMPLATE_BYTES) == []
+    over = {k: {**v, "X": {}} for k, v in ok.items()}
+    errors = quota_violations("S", over, MAX_TEMPLATE_BYTES + 1)
+    assert [e.argument for e in errors] == ["resources", "outputs", "parameters", "template size"]
+    assert all(e.construct_path == "S" and "split the stack" in str(e) for e in errors)
+    assert errors[0].value == MAX_RESOURCES + 1
+
+
+def _app_with(fill):
+    app = new_app()
+    stack = cdk.Stack(app, "Big")
+    fill(stack)
+    add_quota_checks(app)
+    return app
+
+
+def _resources(stack, n):
+    for i in range(n):
+        cdk.CfnWaitConditionHandle(stack, f"H{i}")
+
+
+def test_more_than_500_resources_fails_synth_naming_the_stack():
+    app = _app_with(lambda s: _resources(s, MAX_RESOURCES + 1))
+    with pytest.raises(Exception, match=r"Big: invalid resources=501; CloudFormation allows at most 500 resources"):
+        app.synth()
+
+
+def test_500_resources_synthesize():
+    _app_with(lambda s: _resources(s, MAX_RESOURCES)).synth()
+
+
+def test_more_than_200_outputs_fails_synth():
+    def fill(stack):
+        for i in range(MAX_OUTPUTS + 1):
+            cdk.CfnOutput(stack, f"O{i}", value="x")
+    with pytest.raises(Exception, match=r"Big: invalid outputs=201;.*split the stack"):
+        _app_with(fill).synth()
+
+
+def test_more_than_200_parameters_fails_synth():
+    def fill(stack):
+        for i in range(MAX_PARAMETERS):  # and the synthesizer's BootstrapVersion: 201
+            cdk.CfnParameter(stack, f"P{i}", default="x")
+    with pytest.raises(Exception, match=r"Big: invalid parameters=201;.*split the stack"):
+        _app_with(fill).synth()
+
+
+def test_template_over_1_mb_fails_synth():
+    def fill(stack):
+        handle = cdk.CfnWaitConditionHandle(stack, "H")
+        handle.add_metadata("padding", "x" * MAX_TEMPLATE_BYTES)
+    with pytest.raises(Exception, match=r"Big: invalid template size='10\d{5} bytes'; .*at most 1 MB"):
+        _app_with(fill).synth()
+
+
+def test_add_compliance_checks_registers_the_quota_checks_once():
+    app = new_app()
+    _resources(cdk.Stack(app, "Big"), MAX_RESOURCES + 1)
+    add_compliance_checks(app, packs=("SageMaker",))
+    add_quota_checks(app)  # a second registration does nothing
+    with pytest.raises(Exception, match=r"Big: invalid resources=501") as raised:
+        app.synth()
+    assert str(raised.value).count("invalid resources=501") == 1
