@@ -45,6 +45,7 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         instance_type=config.inference_instance_type,
         canary=config.inference_canary,
         dedicated_model_security_group=config.inference_dedicated_model_security_group,
+        shadow_instance_type=config.inference_shadow_instance_type or None,
         env=env,
         description="sagemaker-constructs reference inference: real-time, serverless and multi-model endpoints",
     )

@@ -47,6 +47,10 @@ class PlatformConfig:
     inference_canary: bool = True
     #: A security group of its own for the real-time model instead of the one Model creates.
     inference_dedicated_model_security_group: bool = False
+    #: Instance type of a shadow variant of the real-time endpoint (the same model, 20 % of the
+    #: requests replicated to it): a test stage sets it, e.g. ``"ml.t2.medium"``. Empty: no shadow
+    #: (its always-on instance would take the reference app over its fixed monthly budget).
+    inference_shadow_instance_type: str = ""
     mlops_stack_name: str = "SageMakerMlops"
 
     @classmethod

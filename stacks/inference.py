@@ -27,6 +27,7 @@ from sagemaker_constructs import (
     InferenceComponentEndpoint,
     RealtimeEndpoint,
     ServerlessEndpoint,
+    ShadowVariant,
     acknowledge,
 )
 from sagemaker_constructs.network import allow_https_to_endpoints
@@ -54,6 +55,8 @@ SKLEARN_IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
 #: the week (118 of 168 hours) an endpoint keeps one instance and scales out on traffic as usual.
 OFFICE_HOURS_START = "cron(0 8 ? * MON-FRI *)"
 OFFICE_HOURS_END = "cron(0 18 ? * MON-FRI *)"
+#: Share of the real-time endpoint's requests replicated to its shadow variant (when it has one).
+SHADOW_SAMPLING_PERCENTAGE = 20
 #: What the scikit-learn container needs to run code/inference.py from the model archive.
 SKLEARN_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
@@ -112,6 +115,7 @@ class InferenceStack(Stack):
         instance_type: str = "ml.m5.large",
         canary: bool = True,
         dedicated_model_security_group: bool = False,
+        shadow_instance_type: str | None = None,
         **kwargs: Any,
     ) -> None:
         """
@@ -120,6 +124,13 @@ class InferenceStack(Stack):
             (all at once, no automatic rollback); the alarms still notify. Default: true.
         :param dedicated_model_security_group: give the real-time model a security group of its
             own (child ``ModelSecurityGroup``) instead of the one ``Model`` creates. Default: false.
+        :param shadow_instance_type: run a shadow variant of the real-time endpoint (child
+            ``Realtime/ShadowVariant``: the same model on one instance of this type, receiving
+            :data:`SHADOW_SAMPLING_PERCENTAGE` of the requests, its responses recorded by the data
+            capture) to test a cheaper instance type against the production one. x86_64 types
+            only: the scikit-learn 1.2 image is not built for arm64 (Graviton). Default: none (a
+            test stage turns it on: its instance runs around the clock, as shadow variants do
+            not scale, which the fixed monthly budget has no room for).
         """
         super().__init__(scope, id, **kwargs)
         image = ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_IMAGE)
@@ -163,6 +174,9 @@ class InferenceStack(Stack):
                 if canary else None
             ),
         )
+        if shadow_instance_type:
+            self.realtime.add_shadow_variant(ShadowVariant(
+                self.model, shadow_instance_type, sampling_percentage=SHADOW_SAMPLING_PERCENTAGE))
         self.rollback_alarms = self._rollback_alarms(self.rollback_alarm_names)
         for alarm in self.rollback_alarms:
             # The endpoint's DeploymentConfig names them: they exist before it is created or updated.

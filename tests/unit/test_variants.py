@@ -246,3 +246,9 @@ def test_shadow_rule_passes_the_secure_setup_and_flags_a_missing_key(env):
     findings = evaluate(template_of(env.stack), rule)
     (flagged,) = findings["SageMaker-ShadowVariantEncrypted"]
     assert flagged.startswith("NoKeyConfig")
+
+
+def test_guardrail_step_is_not_checked_against_a_shadow(env):
+    endpoint = env.realtime(instance_count=2, deployment=DeploymentGuardrail.canary(instances=1),
+                            shadow=ShadowVariant(env.model("B"), "ml.m5.large", instance_count=1))
+    assert endpoint.shadow_variant.instance_count == 1

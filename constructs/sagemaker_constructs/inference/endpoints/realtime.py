@@ -480,7 +480,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
         if isinstance(model, Model):
             check_image_architecture(self, instance_type, model.architecture, argument=f"{argument} instance_type",
                                      image=f"{model.node.path}'s image")
-        if self._deployment is not None:
+        if self._deployment is not None and not shadow:  # the step is a share of each production variant's fleet
             self._deployment.validate(self, instance_count)
         variant = Variant(self, id, model=model, instance_type=instance_type, instance_count=instance_count,
                           weight=weight, variant_name=name, shadow=shadow)
