@@ -27,10 +27,69 @@ from ..errors import ValidationError, check_int_range
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 
 
+#: The runtime and architecture of every function we build.
+RUNTIME, ARCHITECTURE = lambda_.Runtime.PYTHON_3_14, lambda_.Architecture.ARM_64
+
+
 def handler_code() -> lambda_.Code:
     """The code of every function we build: the whole ``handlers/`` directory (each handler with
     ``handlers/common.py``, the module they share), without bytecode caches."""
     return lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
+
+
+def function_log_group(scope: Construct, id: str, *, encryption_key: kms.IKey,
+                       retention: logs.RetentionDays) -> logs.LogGroup:
+    """A function's own log group: encrypted with ``encryption_key``, ``retention``, kept on delete."""
+    return logs.LogGroup(scope, id, encryption_key=encryption_key, retention=retention,
+                         removal_policy=RemovalPolicy.RETAIN)
+
+
+def hardened_function(
+    scope: Construct,
+    id: str,
+    *,
+    handler: str,
+    description: str,
+    role: iam.IRole,
+    encryption_key: kms.IKey,
+    log_group: logs.ILogGroup,
+    timeout: Duration,
+    memory_size: int,
+    reserved_concurrency: int,
+    environment: Mapping[str, str] | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+    retry_attempts: int | None = None,
+    vpc: ec2.IVpc | None = None,
+    subnets: Sequence[ec2.ISubnet] = (),
+    security_group: ec2.ISecurityGroup | None = None,
+) -> lambda_.Function:
+    """The one recipe of every Lambda function we build: :data:`RUNTIME` on :data:`ARCHITECTURE`
+    from :func:`handler_code`, the environment encrypted with ``encryption_key``, active X-Ray
+    tracing, its own log group, reserved concurrency; a dead-letter queue for the functions invoked
+    asynchronously (``SecureFunction``) and, with ``vpc``, the given subnets and security group.
+
+    The Provider framework's own functions (``custom_resources.Provider``) are the one exception:
+    aws-cdk-lib builds them (Node.js, no concurrency, DLQ or tracing settings); we pass them our log
+    group and key and acknowledge the rest where the provider is built (``acknowledge_provider``).
+    Functions invoked synchronously by that framework have no dead-letter queue (Lambda sends only
+    asynchronous invocations to one).
+    """
+    optional: dict[str, object] = {}
+    if environment is not None:
+        optional["environment"] = dict(environment)
+    if dead_letter_queue is not None:
+        optional["dead_letter_queue"] = dead_letter_queue
+    if retry_attempts is not None:
+        optional["retry_attempts"] = retry_attempts
+    if vpc is not None:
+        optional.update(vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
+                        security_groups=[security_group] if security_group is not None else None)
+    return lambda_.Function(
+        scope, id, runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=handler_code(), role=role,
+        description=description, environment_encryption=encryption_key, timeout=timeout, memory_size=memory_size,
+        reserved_concurrent_executions=reserved_concurrency, tracing=lambda_.Tracing.ACTIVE, log_group=log_group,
+        **optional,  # type: ignore[arg-type]
+    )
 
 #: Limits enforced at synth (Lambda's own limits, and a sane cap on reserved concurrency).
 MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 1, 900
@@ -158,10 +217,7 @@ class SecureFunction(Construct):
             allow_sagemaker=False, allow_cloudtrail=False, allow_cloudwatch_alarms=False,
             allow_eventbridge=self._key_allows_eventbridge,
         )
-        self.log_group = logs.LogGroup(
-            self, "Logs", encryption_key=self.encryption_key, retention=log_retention,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.log_group = function_log_group(self, "Logs", encryption_key=self.encryption_key, retention=log_retention)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -203,27 +259,11 @@ class SecureFunction(Construct):
             # A supplied role gets the same statements (it must trust lambda.amazonaws.com).
             self.role = role
             policies = add_statements(self, role, all_statements, role_is_prepared=role_is_prepared)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler=handler,
-            code=handler_code(),
-            role=self.role,
-            description=description,
-            environment=dict(environment),
-            environment_encryption=self.encryption_key,
-            timeout=timeout,
-            memory_size=memory_size,
-            reserved_concurrent_executions=reserved_concurrency,
-            retry_attempts=retry_attempts,
-            dead_letter_queue=self.dead_letter_queue,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)) if vpc is not None else None,
-            security_groups=[self.security_group] if self.security_group is not None else None,
+        self.function = hardened_function(
+            self, "Function", handler=handler, description=description, role=self.role,
+            encryption_key=self.encryption_key, log_group=self.log_group, timeout=timeout, memory_size=memory_size,
+            reserved_concurrency=reserved_concurrency, environment=environment, dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=retry_attempts, vpc=vpc, subnets=subnets, security_group=self.security_group,
         )
         # Lambda checks the role's network-interface permissions when it creates a VPC function and
         # uses them to remove its network interfaces when the function is deleted: the policy is

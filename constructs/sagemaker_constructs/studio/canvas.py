@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 import jsii
-from aws_cdk import Arn, ArnFormat, Aws, CustomResource, Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack, Token
+from aws_cdk import Arn, ArnFormat, Aws, CustomResource, Duration, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -29,7 +29,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .._internal.functions import HANDLERS_DIR
+from .._internal.functions import function_log_group, hardened_function
 from ..errors import ValidationError
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
@@ -255,24 +255,15 @@ class CanvasSettingsProvider(Construct):
         self.role: iam.Role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Applies and restores the Canvas settings of a Studio domain")
         self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
-        self.log_group: logs.LogGroup = logs.LogGroup(self, "Logs", encryption_key=encryption_key, retention=log_retention,
-                                       removal_policy=RemovalPolicy.RETAIN)
+        self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=encryption_key,
+                                                           retention=log_retention)
         self.policy.add_statements(iam.PolicyStatement(
             sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:*"]))
-        self.function: lambda_.Function = lambda_.Function(
-            self, "OnEvent",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="canvas_settings.on_event",
-            code=lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"]),
-            role=self.role,
-            timeout=Duration.minutes(10),
-            memory_size=256,
-            reserved_concurrent_executions=2,
-            environment_encryption=encryption_key,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
+        # Invoked synchronously by the Provider framework (no dead-letter queue), outside the VPC.
+        self.function: lambda_.Function = hardened_function(
+            self, "OnEvent", handler="canvas_settings.on_event", role=self.role, timeout=Duration.minutes(10),
+            memory_size=256, reserved_concurrency=2, encryption_key=encryption_key, log_group=self.log_group,
             description="Applies (and on delete restores) a Studio domain's Canvas settings",
         )
         self.functions: dict[str, lambda_.Function] = {"OnEvent": self.function}

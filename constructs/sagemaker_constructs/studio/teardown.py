@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .._internal.functions import HANDLERS_DIR
+from .._internal.functions import function_log_group, hardened_function
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
 
 #: How long the teardown may take before the Provider framework fails the deletion.
@@ -110,10 +110,8 @@ class TeardownProvider(Construct):
                          "and network leftovers (and, if asked, its home EFS)"),
         )
         self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
-        self.log_group: logs.LogGroup = logs.LogGroup(
-            self, "Logs", encryption_key=encryption_key, retention=log_retention,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=encryption_key,
+                                                           retention=log_retention)
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
@@ -121,23 +119,13 @@ class TeardownProvider(Construct):
                 resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:*"],
             )
         )
-        code = lambda_.Code.from_asset(str(HANDLERS_DIR), exclude=["__pycache__", "*.pyc"])
+        # Invoked synchronously by the Provider framework (no dead-letter queue) and outside the VPC
+        # (their ENIs would block deleting its subnets): see acknowledge_provider.
         self.functions: dict[str, lambda_.Function] = {}
         for name, handler in (("OnEvent", "studio_teardown.on_event"), ("IsComplete", "studio_teardown.is_complete")):
-            self.functions[name] = lambda_.Function(
-                self,
-                name,
-                runtime=lambda_.Runtime.PYTHON_3_14,
-                architecture=lambda_.Architecture.ARM_64,
-                handler=handler,
-                code=code,
-                role=self.role,
-                timeout=Duration.minutes(5),
-                memory_size=256,
-                reserved_concurrent_executions=2,
-                environment_encryption=encryption_key,
-                tracing=lambda_.Tracing.ACTIVE,
-                log_group=self.log_group,
+            self.functions[name] = hardened_function(
+                self, name, handler=handler, role=self.role, timeout=Duration.minutes(5), memory_size=256,
+                reserved_concurrency=2, encryption_key=encryption_key, log_group=self.log_group,
                 description=f"Studio teardown ({name}) for domain {domain_name}",
             )
         self.provider: cr.Provider = cr.Provider(

@@ -1,0 +1,64 @@
+"""One mechanism each (issue 8): every Lambda function from one recipe, every role whose grants sit
+in a customer-managed policy from one class, the IAM4/IAM5 finding ids from one calculator, and the
+deployment and data-capture configs rendered once for CloudFormation and the API."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+from tests.harness.templates import resources, template_of
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "constructs" / "sagemaker_constructs"
+CONSTRUCT_MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "handlers" not in p.parts)
+
+
+def _calls(path: pathlib.Path, dotted: str) -> list[int]:
+    """Line numbers of calls to ``dotted`` (``"lambda_.Function"``) in ``path``."""
+    module, name = dotted.rsplit(".", 1)
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == module]
+
+
+def _users(dotted: str) -> dict[str, list[int]]:
+    found = {str(p.relative_to(PACKAGE)): _calls(p, dotted) for p in CONSTRUCT_MODULES}
+    return {path: lines for path, lines in found.items() if lines}
+
+
+# --- the hardened Lambda recipe ------------------------------------------------------------------
+
+@pytest.mark.parametrize("dotted", ["lambda_.Function", "lambda_.SingletonFunction", "Code.from_asset"])
+def test_functions_are_built_by_the_one_recipe_only(dotted):
+    assert set(_users(dotted)) <= {"_internal/functions.py"}
+
+
+def test_every_function_of_ours_is_hardened_alike(stack):
+    """The teardown and Canvas providers' functions (synchronous, outside the VPC) and a SecureFunction
+    (asynchronous: DLQ, retries) share runtime, architecture, code, tracing, key, log group, concurrency."""
+    from sagemaker_constructs import IsolatedNetwork, PlatformKey, SecureBucket, StudioDomain
+    from sagemaker_constructs._internal.functions import ARCHITECTURE, RUNTIME
+    from sagemaker_constructs.studio.canvas import CanvasSettings
+    from tests.conftest import new_stack
+    from tests.test_snapshots import _deploy
+
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="studio")
+    StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, endpoint_security_group=net.endpoint_security_group,
+                 canvas=CanvasSettings(workspace_bucket=SecureBucket(stack, "Canvas", encryption_key=key)))
+    other = new_stack("Deploy")
+    _deploy(other)
+    ours = {logical_id: r["Properties"] for s in (stack, other)
+            for logical_id, r in resources(template_of(s), "AWS::Lambda::Function").items()
+            if r["Properties"].get("Runtime", "").startswith("python")}
+    assert len(ours) == 4, sorted(ours)  # teardown OnEvent + IsComplete, Canvas OnEvent, deploy-on-approval
+    for logical_id, props in ours.items():
+        assert props["Runtime"] == RUNTIME.name and props["Architectures"] == [ARCHITECTURE.name], logical_id
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
+        assert "KmsKeyArn" in props and "LogGroup" in props["LoggingConfig"], logical_id
+        assert props["ReservedConcurrentExecutions"] >= 1, logical_id
+        assert props["Handler"].split(".")[0] in {"studio_teardown", "canvas_settings", "deploy_on_approval"}
+    asynchronous = [p for p in ours.values() if p["Handler"].startswith("deploy_on_approval")]
+    assert all("DeadLetterConfig" in p for p in asynchronous)
