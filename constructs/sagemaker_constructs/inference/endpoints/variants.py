@@ -14,7 +14,10 @@
   ProductionVariants and one variant for ShadowProductionVariants"). ``sampling_percentage`` is
   rendered as the shadow's ``InitialVariantWeight`` relative to the production variant's weight
   (``sampling_percentage / 100`` times it), the ratio that definition of ``InitialVariantWeight``
-  gives.
+  gives; long-running shadow variants in an endpoint config are SageMaker's "Model Shadow
+  Deployments" (https://docs.aws.amazon.com/sagemaker/latest/dg/model-shadow-deployment.html). No
+  AWS page states the shadow weight-to-sampling mapping in one sentence: verify the sample in the
+  ``Invocations`` metric of the shadow variant after deploying.
 
 Every variant of one endpoint config shares its ``DataCaptureConfig`` and volume ``KmsKeyId``
 (both are properties of the endpoint config, not of a variant), so the endpoint's capture
