@@ -113,3 +113,22 @@ def test_add_compliance_checks_registers_the_quota_checks_once():
     with pytest.raises(Exception, match=r"Big: invalid resources=501") as raised:
         app.synth()
     assert str(raised.value).count("invalid resources=501") == 1
+
+
+# --- lazy exports ----------------------------------------------------------------------------
+
+def test_import_loads_no_module_until_a_name_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sagemaker_constructs as s\n"
+        "assert 'aws_cdk' not in sys.modules and 'sagemaker_constructs.mlops.deploy' not in sys.modules\n"
+        "assert set(s.__all__) <= set(dir(s))\n"
+        "from sagemaker_constructs import RealtimeEndpoint\n"
+        "assert RealtimeEndpoint.__module__.startswith('sagemaker_constructs.inference.endpoints')\n"
+        "assert s.RealtimeEndpoint is RealtimeEndpoint\n"
+        "try:\n    s.NoSuchName\nexcept AttributeError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "has no attribute 'NoSuchName'" in out.stdout
