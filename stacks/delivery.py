@@ -179,10 +179,16 @@ class DeliveryStack(Stack):
             artifact_prefix="pipelines/",
             artifact_key=artifact_key,
         )
+        # The promotion's environment, logs, queues and alarm topic (EventBridge and alarms may use it).
+        self.key = PlatformKey(self, "Key", description="Delivery: promotion function, approvals queue and alarms")
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name=f"{self.stack_name} alarms",
+                                     master_key=self.key, enforce_ssl=True)
+        # Subscriptions live on the topic: deleting the stack must not drop them.
+        self.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
         self.promotion = PromoteOnApproval(
             self, "PromoteOnApproval", model_package_group=model_package_group,
             target=PromotionTarget.pipeline_execution(self.delivery.pipeline),
-            approved_version_parameter_name=parameter,
+            approved_version_parameter_name=parameter, encryption_key=self.key, alarm_topic=self.alarm_topic,
         )
         CfnOutput(self, "PipelineName", value=self.delivery.pipeline.pipeline_name)
         CfnOutput(self, "ApprovedVersionParameter", value=parameter)

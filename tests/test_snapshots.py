@@ -197,6 +197,6 @@ def test_construct_defaults(name, stack, snapshot_json):
     assert scrub(template_of(stack)) == snapshot_json
 
 
-@pytest.mark.parametrize("stack_name", ["platform", "inference", "mlops"])
+@pytest.mark.parametrize("stack_name", ["platform", "inference", "mlops", "delivery"])
 def test_reference_stack(stack_name, reference, snapshot_json):
     assert scrub(reference.template(stack_name)) == snapshot_json

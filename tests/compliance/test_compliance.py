@@ -12,7 +12,15 @@ from sagemaker_constructs import COMPLIANCE_PACKS, NAG_PACKS
 from sagemaker_constructs.compliance import CONTROL_TOWER_NAMESPACE, PACK_NAMESPACES
 from tests.harness.lint import checkov_results, format_cfn_lint, format_checkov, run_cfn_lint
 
-REFERENCE_STACKS = ["platform", "inference", "mlops"]
+REFERENCE_STACKS = ["platform", "inference", "mlops", "delivery"]
+#: The delivery pipeline's serving stacks (nested assemblies of its dev and prod stages).
+SERVING_TEMPLATES = ["Dev", "Prod"]
+
+
+def _serving_template(reference, stage: str):
+    delivery = reference.stacks["delivery"]
+    (stack,) = [s for s in delivery.delivery.stages[stage].node.children if hasattr(s, "template_file")]
+    return reference.outdir / f"assembly-{delivery.node.id}-Delivery-{stage}" / stack.template_file
 
 
 def test_reference_app_synthesizes_with_all_packs(reference):
@@ -76,3 +84,14 @@ def test_checkov_has_no_failures(reference, stack_name):
 @pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
 def test_checkov_skip_inventory(reference, stack_name, snapshot_json):
     assert reference.checkov_skips(stack_name) == snapshot_json
+
+
+@pytest.mark.parametrize("stage", SERVING_TEMPLATES)
+def test_serving_stages_lint_clean(reference, stage):
+    """The stacks the delivery pipeline deploys to each account (the packs run on them too)."""
+    path = _serving_template(reference, stage)
+    errors = run_cfn_lint(path, level="Error")
+    assert errors == [], "\n".join(map(format_cfn_lint, errors))
+    results = checkov_results(path)
+    assert results.passed and results.parsing_errors == []
+    assert results.failed == [], "\n".join(map(format_checkov, results.failed))
