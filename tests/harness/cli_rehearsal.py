@@ -627,18 +627,21 @@ class Cli:
         })
         self.executable = str(REPO / "node_modules" / ".bin" / "cdk")
 
-    def run(self, *args: str, cwd: Path | None = None) -> CliResult:
+    def run(self, *args: str, cwd: Path | None = None, timeout_s: float | None = None) -> CliResult:
+        """Run the CLI in ``cwd`` (default: the work directory, never the checkout: the CLI writes
+        what its context lookups answered, from the simulator, into cdk.context.json there)."""
         started = time.monotonic()
+        timeout_s = timeout_s or self.timeout_s
         try:
             proc = subprocess.run(
-                [self.executable, *args], cwd=cwd or REPO, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=self.timeout_s,
+                [self.executable, *args], cwd=cwd or self.workdir, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout_s,
             )
             returncode, output = proc.returncode, proc.stdout
         except subprocess.TimeoutExpired as exc:
             returncode = -1
             output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            output += f"\n(timed out after {self.timeout_s:.0f} s)"
+            output += f"\n(timed out after {timeout_s:.0f} s)"
         return CliResult(list(args), returncode, output, time.monotonic() - started)
 
 
@@ -770,6 +773,7 @@ class Rehearsal:
         self.workdir = workdir
         self.only = list(stacks) if stacks else None
         self.cli = Cli(simulator.endpoint, workdir, timeout_s=timeout_s)
+        self.synth_timeout_s = 900.0
         self.report = Report()
         import boto3
 
@@ -824,18 +828,17 @@ class Rehearsal:
         a copy of cdk.json whose platform settings are updated with it; with ``app``, that app file
         instead of app.py."""
         out = self.workdir / f"{label}.out"
-        cwd = REPO
-        if context or app:
-            cwd = self.workdir / f"{label}-app"
-            cwd.mkdir(exist_ok=True)
-            cdk_json = json.loads((REPO / "cdk.json").read_text())
-            cdk_json["context"][CONTEXT_KEY] = {**cdk_json["context"].get(CONTEXT_KEY, {}), **(context or {})}
-            cdk_json["app"] = f"{sys.executable} {app or REPO / 'app.py'}"
-            (cwd / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
+        # Always from a copy of cdk.json in the work directory: the checkout stays untouched.
+        cwd = self.workdir / f"{label}-app"
+        cwd.mkdir(exist_ok=True)
+        cdk_json = json.loads((REPO / "cdk.json").read_text())
+        cdk_json["context"][CONTEXT_KEY] = {**cdk_json["context"].get(CONTEXT_KEY, {}), **(context or {})}
+        cdk_json["app"] = f"{sys.executable} {app or REPO / 'app.py'}"
+        (cwd / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
         args = ["synth", "--quiet", "--output", str(out)]
         if not compliance:
             args += ["--context", "sagemaker-constructs:compliance=false"]
-        result = self.cli.run(*args, cwd=cwd)
+        result = self.cli.run(*args, cwd=cwd, timeout_s=max(self.synth_timeout_s, self.cli.timeout_s))
         ok = result.returncode == 0
         self.report.add(Row("(app)", "synth", f"{label}: exit {result.returncode}", result.seconds, ok,
                             "" if ok else result.output[-2000:]))
@@ -1177,7 +1180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--head", type=Path, default=None, help="a synthesized assembly of the update (default: cdk synth)")
     parser.add_argument("--broken", type=Path, default=None, help="a synthesized assembly of the broken change")
     parser.add_argument("--no-update", action="store_true", help="skip step 3 (the update)")
-    parser.add_argument("--lifetime", type=float, default=900.0, help="the simulator stops itself after this (s)")
+    parser.add_argument("--lifetime", type=float, default=1800.0, help="the simulator stops itself after this (s)")
     parser.add_argument("--timeout", type=float, default=300.0, help="limit of each CLI command (s)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the assemblies here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write the step results as JSON")
