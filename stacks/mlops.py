@@ -13,19 +13,36 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from sagemaker_constructs import (
+    BatchTransform,
     ContainerImage,
+    ContinuousRange,
     DeployOnApproval,
+    Execution,
+    InstanceRecommendation,
+    InstanceRecommender,
     ModelMonitor,
     ModelPackageGroup,
+    Parameter,
+    Pipeline,
     RealtimeEndpoint,
+    RecommendInstancesStep,
+    RegisterModelStep,
     TrainingPipeline,
+    TrainingStep,
+    TuningStep,
     acknowledge,
+    s3_uri,
 )
 
 from .inference import CROSS_STACK_REASON, DLQ_REASON, SKLEARN_ENVIRONMENT, SKLEARN_IMAGE, SKLEARN_IMAGE_ACCOUNTS
 
 TRAINING = Path(__file__).resolve().parent / "assets" / "iris_training"
+TUNING = Path(__file__).resolve().parent / "assets" / "iris_tuning"
 IRIS_FEATURES = ("sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm")
+#: What the tuning jobs' training script prints (stacks/assets/iris_tuning/train.py).
+TUNING_METRICS = {"validation:accuracy": r"validation:accuracy=([0-9\.]+)"}
+#: Candidate real-time instance types of the instance recommendations.
+RECOMMENDATION_CANDIDATES = ("ml.c6i.large", "ml.m5.large", "ml.c6i.xlarge")
 
 
 class MlopsStack(Stack):
@@ -40,7 +57,15 @@ class MlopsStack(Stack):
     * ``ModelMonitor``: hourly data-quality checks of that endpoint's captured traffic against
       ``s3://<data bucket>/monitoring/baseline/``, with an alarm on drift notifying its topic
       (RETAIN: it holds the subscriptions); the deployer's dead-letter and approval-age alarms
-      notify the same topic.
+      notify the same topic; a drift alarm starts the training pipeline (retraining, through an
+      EventBridge rule whose role may only start that pipeline);
+    * ``TuningPipeline``: a Bayesian tuning job over the iris model's ``shrinkage`` (6 jobs, 2 at a
+      time, spot) registers the best model ``PendingManualApproval`` with a sample payload, then
+      ``Recommend`` asks ``InstanceRecommender`` for an advanced Inference Recommender job over
+      ``RECOMMENDATION_CANDIDATES`` with a 100 ms p95 target: the cheapest instance that meets it is
+      recorded on the version before anyone approves it;
+    * ``BatchScoring``: a ``BatchTransform`` pipeline that scores ``s3://<data bucket>/batch/input/``
+      with ``batch/model/model.tar.gz`` every night (03:00 UTC) into ``batch/output/<execution id>/``.
 
     With ``model_vpc_config_parameter`` (the inference stack's :attr:`model_vpc_config_parameter`)
     the deployer reads the model's VPC placement from that SSM parameter at deployment instead of
@@ -101,6 +126,8 @@ class MlopsStack(Stack):
         )
         # Subscriptions live on the topic: deleting the stack must not drop them.
         self.monitor.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.retraining = self.monitor.on_violation_start(self.pipeline)
+        self._tuning_and_batch(image, data_bucket, encryption_key, vpc, endpoint_security_group)
         self.deployer = DeployOnApproval(
             self, "DeployOnApproval", model_package_group=self.group, endpoint=endpoint, vpc=vpc,
             endpoint_security_group=endpoint_security_group, encryption_key=encryption_key,
@@ -118,3 +145,49 @@ class MlopsStack(Stack):
         acknowledge(self.deployer.dead_letter_queue, reason=DLQ_REASON, control_tower=["sqs_dlq_check"])
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
         CfnOutput(self, "ModelPackageGroupName", value=self.group.model_package_group_name)
+
+    def _tuning_and_batch(self, image: ContainerImage, data_bucket: s3.IBucket, encryption_key: kms.IKey,
+                          vpc: ec2.IVpc, endpoint_security_group: ec2.ISecurityGroup | None) -> None:
+        data = f"s3://{data_bucket.bucket_name}"
+        self.recommender = InstanceRecommender(
+            self, "InstanceRecommender", model_package_group=self.group, encryption_key=encryption_key,
+            model_buckets=[data_bucket], vpc=vpc, endpoint_security_group=endpoint_security_group,
+            alarm_topic=self.monitor.alarm_topic,
+        )
+        template = TrainingStep(
+            "TuneTemplate", image=image, inputs={"train": Parameter.string("InputDataUrl", f"{data}/training/")},
+            output_uri=s3_uri(f"{data}/pipelines/tuning", Execution.ID, "models"), instance_type="ml.m5.large",
+            max_runtime=Duration.hours(1), use_spot=True, code=str(TUNING / "dist" / "sourcedir.tar.gz"),
+            metric_definitions=TUNING_METRICS,
+        )
+        tune = TuningStep("Tune", training=template, objective_metric="validation:accuracy",
+                          ranges=[ContinuousRange("shrinkage", 0.0, 0.9)], strategy="Bayesian", max_jobs=6,
+                          max_parallel_jobs=2, early_stopping=True)
+        register = RegisterModelStep(
+            "Register", model_package_group=self.group, image=image, model_data=tune.best_model_artifacts,
+            environment=SKLEARN_ENVIRONMENT, description="Best model of the tuning pipeline",
+            recommend_instances=InstanceRecommendation(f"{data}/recommendations/payload.tar.gz",
+                                                       task="CLASSIFICATION", framework="SKLEARN",
+                                                       framework_version="1.2"),
+        )
+        recommend = RecommendInstancesStep("Recommend", register=register, recommender=self.recommender,
+                                           job_type="Advanced", instance_types=RECOMMENDATION_CANDIDATES,
+                                           max_latency_ms=100)
+        self.tuning_pipeline = Pipeline(self, "TuningPipeline", steps=[tune, register, recommend],
+                                        encryption_key=encryption_key, vpc=vpc, data_bucket=data_bucket,
+                                        description=f"Tune, register into {self.group.model_package_group_name} "
+                                                    "and recommend instances")
+        self.batch = BatchTransform(
+            self, "BatchScoring", image=image, model_data=f"{data}/batch/model/model.tar.gz",
+            input_uri=f"{data}/batch/input/", output_uri=f"{data}/batch/output", encryption_key=encryption_key,
+            vpc=vpc, data_bucket=data_bucket, schedule="cron(0 3 * * ? *)", content_type="text/csv",
+            accept="application/json", split_type="Line", batch_strategy="MultiRecord", max_payload_mb=6,
+            environment=SKLEARN_ENVIRONMENT,
+        )
+        acknowledge(self.recommender.function, reason=CROSS_STACK_REASON, control_tower=["lambda_inside_vpc_check"])
+        acknowledge(self.recommender.log_group, reason=CROSS_STACK_REASON,
+                    control_tower=["cloudwatch_log_group_encrypted_check"])
+        acknowledge(self.recommender.dead_letter_queue, reason=CROSS_STACK_REASON,
+                    control_tower=["sqs_queue_encrypted_check"])
+        CfnOutput(self, "TuningPipelineName", value=self.tuning_pipeline.pipeline_name)
+        CfnOutput(self, "BatchScoringPipelineName", value=self.batch.pipeline_name)

@@ -69,6 +69,10 @@ PINNED = {
         "DeployOnApprovalDeadLetterQueueF1C26059": "AWS::SQS::Queue",
         "DeployOnApprovalApprovalQueue7AD2A33E": "AWS::SQS::Queue",
         "DataQualityMonitorAlarmTopic43BEF99A": "AWS::SNS::Topic",
+        "TuningPipelineA69922BC": "AWS::SageMaker::Pipeline",
+        "BatchScoringPipeline2B4BA2CE": "AWS::SageMaker::Pipeline",
+        "InstanceRecommenderLogs4B800E54": "AWS::Logs::LogGroup",
+        "InstanceRecommenderDeadLetterQueueA140E6FF": "AWS::SQS::Queue",
     },
 }
 

@@ -108,6 +108,7 @@ FEATURE_ENDPOINTS: Mapping[str, tuple[str, ...]] = {
     "Model without network isolation": ("sagemaker.api", "sagemaker.runtime", "sts", "logs", "kms"),
     "EndpointInvoker": ("sagemaker.runtime",),
     "DeployOnApproval": ("sagemaker.api",),
+    "InstanceRecommender": ("sagemaker.api",),
     # Used from Studio in this network (counted only with a Studio domain in it):
     "FeatureGroup online store": ("sagemaker.featurestore-runtime",),
     "MlflowTrackingServer": ("sagemaker.experiments",),
@@ -430,7 +431,7 @@ def _owner_kind(construct: IConstruct) -> tuple[str, IConstruct] | None:
     node: IConstruct | None = construct
     while node is not None:
         for cls in type(node).__mro__:
-            if cls.__name__ in ("EndpointInvoker", "DeployOnApproval"):
+            if cls.__name__ in ("EndpointInvoker", "DeployOnApproval", "InstanceRecommender"):
                 return cls.__name__, node
         node = node.node.scope
     return None

@@ -26,6 +26,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .._internal.functions import SecureFunction
+from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type
@@ -97,6 +98,11 @@ class InstanceRecommender(SecureFunction):
         self.job_prefix: str = f"{group[:40]}-rec"
         if job_role is None:
             default = JobExecutionRole(self, "JobRole", encryption_key=encryption_key, data_buckets=list(model_buckets))
+            acknowledge_iam_findings_at_synth(default, reason=(
+                "Inference Recommender names the models, endpoint configs and endpoints it benchmarks at run time "
+                "(model/*, endpoint-config/*, endpoint/* of this account and region); versions are numbered at run "
+                "time (model-package/<group>/*); the model artifacts' and payloads' object keys are chosen at run "
+                "time (objects of model_buckets)."))
             default.add_to_policy(iam.PolicyStatement(
                 sid="BenchmarkEndpoints",
                 actions=["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
