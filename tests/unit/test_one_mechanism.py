@@ -62,3 +62,46 @@ def test_every_function_of_ours_is_hardened_alike(stack):
         assert props["Handler"].split(".")[0] in {"studio_teardown", "canvas_settings", "deploy_on_approval"}
     asynchronous = [p for p in ours.values() if p["Handler"].startswith("deploy_on_approval")]
     assert all("DeadLetterConfig" in p for p in asynchronous)
+
+
+# --- the managed-policy role ---------------------------------------------------------------------
+
+def test_roles_are_built_by_the_one_mechanism_only():
+    """Every role we create is a ManagedPolicyRole (or, for the providers, the same factory)."""
+    assert _users("iam.Role") == {}
+    assert set(_users("lambda_.Function")) <= {"_internal/functions.py"}
+
+
+def test_execution_roles_and_secure_functions_share_the_routing():
+    from sagemaker_constructs._internal.functions import ManagedPolicyRole as FromFunctions
+    from sagemaker_constructs._internal.managed_role import ManagedPolicyRole
+    from sagemaker_constructs.security.roles import _SageMakerExecutionRole
+
+    assert FromFunctions is ManagedPolicyRole and issubclass(_SageMakerExecutionRole, ManagedPolicyRole)
+
+
+@pytest.mark.parametrize("route_grants", [True, False])
+def test_service_role_grants_land_in_the_managed_policy(stack, route_grants):
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_sqs as sqs
+
+    from sagemaker_constructs._internal.managed_role import service_role
+
+    role, policy = service_role(stack, "Role", "Policy", service="scheduler.amazonaws.com", description="d",
+                                statements=[iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=["*"])],
+                                route_grants=route_grants)
+    queue = sqs.Queue(stack, "Queue")
+    queue.grant_send_messages(role)
+    queue.grant_send_messages(role)  # twice: written once
+    t = template_of(stack)
+    (managed,) = resources(t, "AWS::IAM::ManagedPolicy").values()
+    inline = resources(t, "AWS::IAM::Policy")
+    actions = [s["Action"] for s in managed["Properties"]["PolicyDocument"]["Statement"]]
+    if route_grants:
+        assert not inline and actions.count("sqs:GetQueueUrl") == 1 and len(actions) == 2
+    else:
+        assert len(inline) == 1 and actions == ["sqs:GetQueueUrl"]
+    (trust,) = resources(t, "AWS::IAM::Role").values()
+    statement = trust["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -20,6 +19,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, acknowledge_iam_findings, acknowledge_iam_findings_at_synth, across_packs
 from .grants import add_statements
+from .managed_role import ManagedPolicyRole
 from ..security.key import PlatformKey
 from ..network import allow_https_to_endpoints, private_subnets
 from ..errors import ValidationError, check_int_range
@@ -100,42 +100,6 @@ MAX_RETRY_ATTEMPTS = 2
 _XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 _ENI_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
 _ENI_MANAGE_ACTIONS = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
-
-
-def _statement_key(statement: iam.PolicyStatement) -> str:
-    """A statement's meaning without its Sid, with actions and resources in a canonical order."""
-    doc = dict(statement.to_statement_json())
-    doc.pop("Sid", None)
-    for field in ("Action", "NotAction", "Resource", "NotResource"):
-        if field in doc:
-            value = doc[field]
-            doc[field] = sorted(value if isinstance(value, list) else [value])
-    return json.dumps(doc, sort_keys=True, default=str)
-
-
-class ManagedPolicyRole(iam.Role):
-    """A role whose every statement lands in one customer-managed policy, never in an inline
-    ``DefaultPolicy``. A statement CDK adds that the policy already holds (Lambda's own DLQ and X-Ray
-    grants) is not written twice."""
-
-    def attach_permissions(self, policy: iam.ManagedPolicy) -> None:
-        self._permissions = policy
-        self._written: set[str] = set()
-
-    def allow(self, statement: iam.PolicyStatement) -> iam.PolicyStatement:
-        self._written.add(_statement_key(statement))
-        self._permissions.add_statements(statement)
-        return statement
-
-    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        policy = self.__dict__.get("_permissions")
-        if policy is None:  # only while iam.Role itself is being constructed
-            return super().add_to_principal_policy(statement)
-        key = _statement_key(statement)
-        if key not in self._written:
-            self._written.add(key)
-            policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
 
 class SecureFunction(Construct):

@@ -16,13 +16,14 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_iam_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
@@ -196,13 +197,9 @@ class FeatureGroup(Construct):
         if offline_store_bucket is not None:
             statements = self._offline_store_statements(offline_store_bucket)
             if role is None:
-                created = iam.Role(
-                    self, "OfflineStoreRole",
-                    assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
-                        {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}),
-                    description=f"Feature Store offline store of {self.feature_group_name}",
-                )
-                policy = iam.ManagedPolicy(self, "OfflineStorePolicy", statements=statements, roles=[created])
+                created, policy = service_role(
+                    self, "OfflineStoreRole", "OfflineStorePolicy", service="sagemaker.amazonaws.com",
+                    description=f"Feature Store offline store of {self.feature_group_name}", statements=statements)
                 acknowledge_iam_findings(policy, reason=(
                     "Offline store objects are written by Feature Store under this group's prefix only "
                     "(<prefix>/*, keys chosen by Feature Store: account/region/table/partitions); the Glue "

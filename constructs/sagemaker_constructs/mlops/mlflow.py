@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence, TYPE_CHECKING
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_iam_findings
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
@@ -153,14 +153,11 @@ class MlflowTrackingServer(Construct):
                 resources=[r for g in groups for r in (g.model_package_group_arn, g.model_package_arn_pattern)],
             ))
         if role is None:
-            created = iam.Role(
-                self, "Role",
-                assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
-                    {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}),
+            created, policy = service_role(
+                self, "Role", "Policy", service="sagemaker.amazonaws.com",
                 description=f"SageMaker managed MLflow tracking server {self.tracking_server_name}",
-            )
-            self.policy: iam.ManagedPolicy | None = iam.ManagedPolicy(self, "Policy", statements=statements,
-                                                                      roles=[created])
+                statements=statements)
+            self.policy: iam.ManagedPolicy | None = policy
             acknowledge_iam_findings(self.policy, reason=(
                 "MLflow names artifact objects by experiment and run id at run time: object actions on this "
                 "server's artifact prefix only (<prefix>/*); model versions of the given groups only (<group>/*)."))

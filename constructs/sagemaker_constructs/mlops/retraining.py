@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping
 
-from aws_cdk import Aws
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .._internal.managed_role import service_role
 from ..errors import ValidationError, check_pattern
 
 if TYPE_CHECKING:
@@ -36,15 +36,11 @@ def start_pipeline_on_alarm(scope: Construct, id: str, *, alarm: cloudwatch.IAla
         check_pattern(scope, "parameters", name, r"[A-Za-z0-9\-_]{1,256}", description="a pipeline parameter name")
         if not isinstance(value, str) or len(value) > 1024:
             raise ValidationError(scope, f"parameters[{name!r}]", value, "a string of at most 1024 characters")
-    role = iam.Role(
-        scope, f"{id}Role",
-        assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
-            {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}),
-        description=f"EventBridge: start pipeline {pipeline.pipeline_name} when a monitor alarms",
-    )
-    policy = iam.ManagedPolicy(scope, f"{id}Policy", roles=[role], statements=[
-        iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline.pipeline_arn]),
-    ])
+    role, policy = service_role(
+        scope, f"{id}Role", f"{id}Policy", service="events.amazonaws.com",
+        description=f"EventBridge: start pipeline {pipeline.pipeline_name} when a monitor alarms", statements=[
+            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline.pipeline_arn]),
+        ])
     target: dict = {"arn": pipeline.pipeline_arn, "id": "Pipeline", "role_arn": role.role_arn,
                     "retry_policy": events.CfnRule.RetryPolicyProperty(maximum_event_age_in_seconds=86400,
                                                                       maximum_retry_attempts=10)}

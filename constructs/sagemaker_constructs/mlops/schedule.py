@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct, IConstruct
 
+from .._internal.managed_role import service_role
 from ..errors import check_pattern
 
 SCHEDULE_PATTERN = r"(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\S+( \S+){5}\))"
@@ -26,18 +26,12 @@ def schedule_pipeline(scope: Construct, *, pipeline_name: str, pipeline_arn: str
     for name in (parameters or {}):
         check_pattern(scope, "schedule parameter name", name, r"[A-Za-z0-9\-_]{1,256}",
                       description="a pipeline parameter name")
-    role = iam.Role(
-        scope,
-        f"{id}Role",
-        assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com").with_conditions(
-            {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-        ),
-        description=f"EventBridge Scheduler: start pipeline {pipeline_name}",
-    )
-    policy = iam.ManagedPolicy(scope, f"{id}Policy", roles=[role], statements=[
-        iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn]),
-        iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[encryption_key.key_arn]),
-    ])
+    role, policy = service_role(
+        scope, f"{id}Role", f"{id}Policy", service="scheduler.amazonaws.com",
+        description=f"EventBridge Scheduler: start pipeline {pipeline_name}", statements=[
+            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn]),
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[encryption_key.key_arn]),
+        ])
     schedule = scheduler.CfnSchedule(
         scope,
         id,

@@ -43,6 +43,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from ..compliance import acknowledge, nag_flatten
 from ..errors import ValidationError, check_pattern, is_unresolved
+from .._internal.managed_role import ManagedPolicyRole
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.naming import check_iam_name
 
@@ -338,8 +339,9 @@ class _ManagedPolicySizeLimit:
         return errors
 
 
-class _SageMakerExecutionRole(iam.Role):
-    """Shared mechanics: SageMaker-only trust, the managed policies, acknowledged wildcards, size check."""
+class _SageMakerExecutionRole(ManagedPolicyRole):
+    """Shared mechanics: SageMaker-only trust, the managed policies (every grant routed into the
+    permissions policy by :class:`ManagedPolicyRole`), acknowledged wildcards, size check."""
 
     _policy_description = "sagemaker-constructs execution role permissions"
     _key_required = True
@@ -381,6 +383,7 @@ class _SageMakerExecutionRole(iam.Role):
             ))
         #: The one customer-managed policy that holds every permission (Allow) of this role.
         self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self])
+        self.attach_permissions(self.policy)
         #: The customer-managed policy holding this role's guardrails (Deny only), or ``None``.
         self.guardrails: iam.ManagedPolicy | None = None
         #: The platform key this role uses.
@@ -393,14 +396,6 @@ class _SageMakerExecutionRole(iam.Role):
         """Every customer-managed policy of this role (permissions first, guardrails last)."""
         found = [c for c in self.node.children if isinstance(c, iam.ManagedPolicy)]
         return sorted(found, key=lambda p: p is self.guardrails)
-
-    # Route add_to_policy() and every grant_*() into the managed policy instead of DefaultPolicy.
-    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        policy = self.__dict__.get("policy")
-        if policy is None:  # only while iam.Role itself is being constructed
-            return super().add_to_principal_policy(statement)
-        policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
     # --- statement helpers -----------------------------------------------------------------------
     def _arn(self, service: str, resource: str, name: str, *, colon: bool = False) -> str:

@@ -30,6 +30,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._internal.functions import function_log_group, hardened_function
+from .._internal.managed_role import service_role
 from ..errors import ValidationError
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
@@ -252,9 +253,12 @@ class CanvasSettingsProvider(Construct):
             statements.append(iam.PolicyStatement(
                 sid="PassCanvasRoles", actions=["iam:PassRole"], resources=[r.role_arn for r in passed_roles],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
-        self.role: iam.Role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                             description="Applies and restores the Canvas settings of a Studio domain")
-        self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
+        # CDK's own grants to the function (tracing, environment key) stay in the role's DefaultPolicy.
+        self.role: iam.Role
+        self.policy: iam.ManagedPolicy
+        self.role, self.policy = service_role(
+            self, "Role", "Policy", service="lambda.amazonaws.com", source_account=False, route_grants=False,
+            description="Applies and restores the Canvas settings of a Studio domain", statements=statements)
         self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=encryption_key,
                                                            retention=log_retention)
         self.policy.add_statements(iam.PolicyStatement(

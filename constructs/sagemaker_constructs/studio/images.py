@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from aws_cdk import Aws
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from .._internal.managed_role import service_role
 from ..compliance import acknowledge_iam_findings
 from ..errors import check_choice, check_pattern
 from ..validation.naming import default_name
@@ -77,18 +77,14 @@ class CustomImage(Construct):
                       max_length=63)
         policy: iam.ManagedPolicy | None = None
         if role is None:
-            created = iam.Role(
-                self, "Role",
-                assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com").with_conditions(
-                    {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}),
-                description=f"SageMaker custom image {self.image_name}",
-            )
-            policy = iam.ManagedPolicy(self, "Policy", roles=[created], statements=[
-                iam.PolicyStatement(sid="PullImage", actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                                                              "ecr:BatchCheckLayerAvailability"],
-                                    resources=[repository.repository_arn]),
-                iam.PolicyStatement(sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            ])
+            created, policy = service_role(
+                self, "Role", "Policy", service="sagemaker.amazonaws.com",
+                description=f"SageMaker custom image {self.image_name}", statements=[
+                    iam.PolicyStatement(sid="PullImage", actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                                                                  "ecr:BatchCheckLayerAvailability"],
+                                        resources=[repository.repository_arn]),
+                    iam.PolicyStatement(sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                ])
             acknowledge_iam_findings(policy, reason=(
                 "ecr:GetAuthorizationToken has no resource type in the Service Authorization Reference (it must "
                 "be '*'); image pulls are limited to the image's repository."))

@@ -18,6 +18,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._internal.functions import function_log_group, hardened_function
+from .._internal.managed_role import service_role
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
 
 #: How long the teardown may take before the Provider framework fails the deletion.
@@ -102,14 +103,13 @@ class TeardownProvider(Construct):
                 resources=[Aws.STACK_ID],
             ),
         ]
-        self.role: iam.Role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        # CDK's own grants to the functions (tracing, environment key) stay in the role's DefaultPolicy.
+        self.role: iam.Role
+        self.policy: iam.ManagedPolicy
+        self.role, self.policy = service_role(
+            self, "Role", "Policy", service="lambda.amazonaws.com", source_account=False, route_grants=False,
             description=("Studio teardown: when the domain is deleted, deletes its apps, spaces, EFS mount targets "
-                         "and network leftovers (and, if asked, its home EFS)"),
-        )
-        self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
+                         "and network leftovers (and, if asked, its home EFS)"), statements=statements)
         self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=encryption_key,
                                                            retention=log_retention)
         self.policy.add_statements(
