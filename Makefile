@@ -22,7 +22,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTEST_ARGS ?=
 
-.PHONY: synth test test-min typecheck install lock clean review rehearse
+.PHONY: synth test test-min typecheck install lock clean review bench rehearse
 
 $(VENV)/.installed: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ review: $(VENV)/.installed node_modules/.installed
 # `make rehearse REHEARSE_ARGS="--stacks SageMakerPlatform --json rehearsal.json"`
 rehearse: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python -m tests.harness.cli_rehearsal $(REHEARSE_ARGS)
+
+# Synth cost against raw L1 (and the alpha L2s if installed), CLI synth with validation on and
+# off, import time, multi-model resource counts (benchmarks/bench.py); BENCH_ARGS="--suite" also
+# times the test suite.
+bench: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/jsii_calls.py
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
