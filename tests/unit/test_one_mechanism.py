@@ -105,3 +105,44 @@ def test_service_role_grants_land_in_the_managed_policy(stack, route_grants):
     statement = trust["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+# --- the cdk-nag IAM5 finding calculator ---------------------------------------------------------
+
+def test_per_statement_findings_agree_with_the_policy_calculator(stack):
+    """The per-statement ids roles.py acknowledges (``_internal/nag.py``) are exactly the IAM5 ids
+    ``compliance.iam_findings`` computes on each whole policy (the reference stacks' compliance
+    tests prove that every one is acknowledged)."""
+    from aws_cdk import Stack
+
+    from sagemaker_constructs import JobExecutionRole, ModelHostingRole, PlatformKey, SecureBucket, StudioUserRole
+    from sagemaker_constructs._internal.nag import document_findings
+    from sagemaker_constructs.compliance import iam_findings
+
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    roles = [JobExecutionRole(stack, "Job", encryption_key=key, data_buckets=[bucket]),
+             StudioUserRole(stack, "User", encryption_key=key, data_buckets=[bucket]),
+             ModelHostingRole(stack, "Hosting", encryption_key=key)]
+    checked = 0
+    for role in roles:
+        for policy in role.managed_policies:
+            computed = {i for ids in iam_findings(policy).values() for i in ids if "IAM5" in i}
+            statements = Stack.of(policy).resolve(policy.document)["Statement"]
+            assert set(document_findings(statements)) == computed, policy.node.path
+            checked += bool(computed)
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("statement, ids", [
+    ({"Effect": "Allow", "Action": ["s3:Get*", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*"},
+     ["AwsSolutions-IAM5[Action::s3:Get*]", "AwsSolutions-IAM5[Resource::arn:aws:s3:::b/*]"]),
+    ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["B", "Arn"]}, "/*"]]}},
+     ["AwsSolutions-IAM5[Resource::<B.Arn>/*]"]),
+    ({"Effect": "Deny", "Action": "*", "Resource": "*"}, []),
+    ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"}, []),
+])
+def test_statement_findings(statement, ids):
+    from sagemaker_constructs._internal.nag import statement_findings
+
+    assert statement_findings(statement) == ids

@@ -41,9 +41,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct, IValidation
 
-from ..compliance import acknowledge, nag_flatten
+from ..compliance import acknowledge
 from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
+from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.naming import check_iam_name
 
@@ -564,16 +565,14 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         stack = Stack.of(self)
         reasons_by_rule: dict[str, list[str]] = {}
         for entry in acknowledged:
-            findings = [f"Action::{a}" for a in entry.actions if "*" in a]
+            resolved = []
             for resource in entry.resources:
                 try:
-                    flat = nag_flatten(stack.resolve(resource))
+                    resolved.append(stack.resolve(resource))
                 except (RuntimeError, jsii.errors.JSIIError):
                     continue
-                if "*" in flat:
-                    findings.append(f"Resource::{flat}")
-            for finding in findings:
-                reasons = reasons_by_rule.setdefault(f"AwsSolutions-IAM5[{finding}]", [])
+            for finding in statement_findings({"Action": list(entry.actions), "Resource": resolved}):
+                reasons = reasons_by_rule.setdefault(finding, [])
                 if entry.reason not in reasons:
                     reasons.append(entry.reason)
         # One acknowledgement per finding; a finding shared by several statements (Resource::*)
