@@ -174,9 +174,9 @@ def _cfn_resources(construct: IConstruct) -> list[CfnResource]:
     return [c for c in construct.node.find_all() if isinstance(c, CfnResource)]
 
 
-def _acknowledge_rule(construct: IConstruct, rule: str, reason: str) -> None:
+def _acknowledge_rule(construct: IConstruct, rule: str, reason: str, validations: Validations | None = None) -> None:
     try:
-        Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=reason))
+        (validations or Validations.of(construct)).acknowledge(Acknowledgment(id=rule, reason=reason))
     except RuntimeError as error:
         # aws-cdk-lib 2.266-2.268 reject a '::' inside the rule name (cdk-nag's granular ids,
         # "AwsSolutions::AwsSolutions-IAM5[Resource::*]"); they match such a finding by its bare
@@ -207,8 +207,9 @@ def acknowledge(
     if len(reason.strip()) < 20:
         raise ValueError("an acknowledgement needs a specific reason (at least 20 characters)")
     rules = [nag_rule_id(r) for r in nag] + [control_tower_rule_id(r) for r in control_tower]
+    validations = Validations.of(construct) if rules else None
     for rule in rules:
-        _acknowledge_rule(construct, rule, reason)
+        _acknowledge_rule(construct, rule, reason, validations)
     checks = list(checkov)
     if checks:
         for resource in _cfn_resources(construct):
@@ -273,10 +274,15 @@ def iam_findings(construct: IConstruct) -> dict[str, list[str]]:
     acknowledgements exactly, so these ids are computed the way cdk-nag flattens them. Call it
     when the policies are complete (after the grants that fill them).
     """
+    return {resource.node.path: ids for resource, ids in _iam_findings(construct)}
+
+
+def _iam_findings(construct: IConstruct) -> list[tuple[CfnResource, list[str]]]:
+    # One find_all over the subtree; the IAM resources with findings, with their ids.
     stack = Stack.of(construct)
-    found: dict[str, list[str]] = {}
+    found: list[tuple[CfnResource, list[str]]] = []
     for resource in construct.node.find_all():
-        if not isinstance(resource, CfnResource):
+        if not isinstance(resource, (iam.CfnPolicy, iam.CfnManagedPolicy, iam.CfnRole)):
             continue
         ids: list[str] = []
         for document in _policy_documents(resource, stack):
@@ -296,7 +302,7 @@ def iam_findings(construct: IConstruct) -> dict[str, list[str]]:
                 if ":iam::aws:policy/" in flat:
                     ids.append(f"AwsSolutions-IAM4[Policy::{flat}]")
         if ids:
-            found[resource.node.path] = list(dict.fromkeys(ids))
+            found.append((resource, list(dict.fromkeys(ids))))
     return found
 
 
@@ -304,15 +310,29 @@ def acknowledge_iam_findings(construct: IConstruct, *, reason: str) -> list[str]
     """Acknowledge, on each IAM resource under ``construct``, exactly the IAM4/IAM5 findings it
     has now (see :func:`iam_findings`), with ``reason``. Returns the acknowledged ids."""
     acknowledged = []
-    for path, ids in iam_findings(construct).items():
-        target = next(c for c in construct.node.find_all() if c.node.path == path)
-        acknowledge(target, reason=reason, nag=ids)
+    for resource, ids in _iam_findings(construct):
+        acknowledge(resource, reason=reason, nag=ids)
         acknowledged.extend(ids)
     return acknowledged
 
 
 def _finding_set(construct: IConstruct) -> set[tuple[str, str]]:
     return {(path, rule) for path, rules in iam_findings(construct).items() for rule in rules}
+
+
+def _no_plugins(construct: IConstruct) -> bool:
+    """True when ``construct`` is in a stack directly under the app and the app has no
+    validation plugin (no pack reads acknowledgements): the IAM findings are then not computed
+    at synth. A nested Stage (e.g. a CDK Pipelines stage) can be synthesized before the app's
+    packs are registered, so under one this is always False."""
+    stages = [s for s in construct.node.scopes if isinstance(s, Stage)]
+    return len(stages) == 1 and not _plugins(stages[0])
+
+
+def _plugins(stage: Stage) -> list[Any]:
+    if hasattr(Validations, "plugins"):  # newer aws-cdk-lib
+        return list(Validations.of(stage).plugins)  # type: ignore[attr-defined]
+    return list(stage.policy_validation_beta1 or [])
 
 
 @jsii.implements(IValidation)
@@ -323,9 +343,13 @@ class _LateIamAcknowledgement:
         self._exclude = exclude
 
     def validate(self) -> list[str]:
-        for path, rule in sorted(_finding_set(self._construct) - self._exclude):
-            target = next(c for c in self._construct.node.find_all() if c.node.path == path)
-            acknowledge(target, reason=self._reason, nag=[rule])
+        if _no_plugins(self._construct):
+            return []
+        for resource, ids in _iam_findings(self._construct):
+            path = resource.node.path
+            rules = [rule for rule in ids if (path, rule) not in self._exclude]
+            for rule in sorted(rules):
+                acknowledge(resource, reason=self._reason, nag=[rule])
         return []
 
 

@@ -132,3 +132,36 @@ def test_import_loads_no_module_until_a_name_is_used():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "has no attribute 'NoSuchName'" in out.stdout
+
+
+# --- compliance bookkeeping ------------------------------------------------------------------
+
+def _late_ack_app(packs):
+    from sagemaker_constructs.compliance import acknowledge_iam_findings_at_synth
+    from aws_cdk import aws_iam as iam
+
+    app = new_app()
+    stack = cdk.Stack(app, "S")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    acknowledge_iam_findings_at_synth(role, reason="Reads objects of its own bucket; object keys are only known at run time.")
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::bucket/*"]))
+    if packs:
+        add_compliance_checks(app, packs=("SageMaker",))
+    return app
+
+
+@pytest.mark.parametrize("packs", [False, True])
+def test_late_iam_findings_are_computed_at_synth_only_when_a_pack_is_registered(monkeypatch, packs):
+    import sagemaker_constructs.compliance as compliance
+
+    calls = []
+    original = compliance._iam_findings
+    monkeypatch.setattr(compliance, "_iam_findings", lambda c: calls.append(c) or original(c))
+    app = _late_ack_app(packs)
+    calls.clear()  # the construction-time baseline
+    assembly = app.synth()
+    assert len(calls) == (1 if packs else 0)
+    assert assembly.get_stack_by_name("S").template
+    if packs:  # the late grant's finding was acknowledged on the policy
+        policy = next(c for c in app.node.find_all() if isinstance(c, cdk.aws_iam.CfnPolicy))
+        assert "IAM5[Resource::arn:aws:s3:::bucket/*]" in str([m.data for m in policy.node.metadata])
