@@ -146,3 +146,84 @@ def test_statement_findings(statement, ids):
     from sagemaker_constructs._internal.nag import statement_findings
 
     assert statement_findings(statement) == ids
+
+
+# --- deployment and data-capture configs: one rendering for CloudFormation and the API -----------
+
+def _botocore_shape(operation: str, member: str):
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return model.operation_model(operation).input_shape, member
+
+
+def _validate(operation: str, params: dict) -> None:
+    from botocore.validate import ParamValidator
+
+    input_shape, _ = _botocore_shape(operation, "")
+    report = ParamValidator().validate(params, input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def _without_tokens(value):
+    """Resolved CloudFormation intrinsics stand in for strings at deploy time."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
+            return "resolved-at-deploy-time"
+        return {k: _without_tokens(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_tokens(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("guardrail", [
+    "all_at_once", "canary", "canary_instances", "linear", "linear_instances", "with_timeout"])
+def test_deployment_config_is_rendered_once(stack, guardrail):
+    from aws_cdk import Duration, Stack
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    from sagemaker_constructs import DeploymentGuardrail
+
+    alarm = cloudwatch.Alarm(stack, "Alarm", metric=cloudwatch.Metric(namespace="n", metric_name="m"), threshold=1,
+                             evaluation_periods=1)
+    config = {
+        "all_at_once": DeploymentGuardrail.all_at_once(),
+        "canary": DeploymentGuardrail.canary(percent=10, alarms=[alarm]),
+        "canary_instances": DeploymentGuardrail.canary(percent=None, instances=1),
+        "linear": DeploymentGuardrail.linear(step_percent=25, alarms=[alarm]),
+        "linear_instances": DeploymentGuardrail.linear(step_percent=None, step_instances=2),
+        "with_timeout": DeploymentGuardrail.canary(max_execution_timeout=Duration.hours(2)),
+    }[guardrail]
+    alarms = [alarm] if guardrail in ("canary", "linear") else []
+    api = Stack.of(stack).resolve(config.api(alarms))
+    cfn = Stack.of(stack).resolve(config.render(alarms))
+    assert _pascal(cfn) == api
+    _validate("UpdateEndpoint", {"EndpointName": "e", "EndpointConfigName": "c",
+                                 "DeploymentConfig": _without_tokens(api)})
+
+
+def test_data_capture_config_is_rendered_once(stack):
+    from aws_cdk import Stack
+
+    from sagemaker_constructs import DataCapture, JobExecutionRole, PlatformKey, SecureBucket
+
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Capture", encryption_key=key)
+    role = JobExecutionRole(stack, "Role", encryption_key=key)
+    for capture in (DataCapture(bucket, sampling_percentage=20),
+                    DataCapture(bucket, capture_output=False, csv_content_types=(), prefix="a/b")):
+        api = Stack.of(stack).resolve(capture.api(key))
+        cfn = Stack.of(stack).resolve(capture.bind(stack, role, key))
+        assert _pascal(cfn) == {k: v for k, v in api.items()}
+        _validate("CreateEndpointConfig", {"EndpointConfigName": "c", "ProductionVariants": [
+            {"VariantName": "v", "ModelName": "m", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}],
+            "DataCaptureConfig": _without_tokens(api)})
+
+
+def _pascal(value):
+    """A resolved L1 property (camelCase keys) with CloudFormation's (and the API's) key names."""
+    if isinstance(value, dict):
+        return {(k[0].upper() + k[1:] if not k.startswith(("Fn::", "Ref")) else k): _pascal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pascal(v) for v in value]
+    return value

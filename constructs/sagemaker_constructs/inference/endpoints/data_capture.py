@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -80,19 +80,21 @@ class DataCapture:
                 actions=["kms:GenerateDataKey", "kms:Encrypt"], resources=[key.key_arn],
             ))
         add_statements(scope, role, statements, role_is_prepared=role_is_prepared, argument="model.role")
-        options = []
-        if self.capture_input:
-            options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"))
-        if self.capture_output:
-            options.append(sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"))
-        return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
-            enable_capture=True,
-            initial_sampling_percentage=self.sampling_percentage,
-            destination_s3_uri=self.bucket.s3_url_for_object(self.prefix),
-            kms_key_id=key.key_arn if key is not None else None,
-            capture_options=options,
-            capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
-                json_content_types=list(self.json_content_types) or None,
-                csv_content_types=list(self.csv_content_types) or None,
-            ),
-        )
+        return data_capture_property(self.api(endpoint_key))
+
+
+def data_capture_property(api: Mapping[str, Any]) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
+    """``AWS::SageMaker::EndpointConfig`` ``DataCaptureConfig`` from CreateEndpointConfig's
+    ``DataCaptureConfig`` (the same fields under the same names)."""
+    header = api.get("CaptureContentTypeHeader") or {}
+    return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+        enable_capture=api["EnableCapture"],
+        initial_sampling_percentage=api["InitialSamplingPercentage"],
+        destination_s3_uri=api["DestinationS3Uri"],
+        kms_key_id=api.get("KmsKeyId"),
+        capture_options=[sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=o["CaptureMode"])
+                         for o in api["CaptureOptions"]],
+        capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+            json_content_types=header.get("JsonContentTypes"), csv_content_types=header.get("CsvContentTypes"),
+        ),
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -119,13 +119,6 @@ class DeploymentGuardrail:
                 limit="botocore sagemaker BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds: \"larger than the "
                       "total waiting time specified in TerminationWaitInSeconds and WaitIntervalInSeconds\"")
 
-    def _size(self) -> sagemaker.CfnEndpoint.CapacitySizeProperty | None:
-        if self.step_instances is not None:
-            return sagemaker.CfnEndpoint.CapacitySizeProperty(type="INSTANCE_COUNT", value=self.step_instances)
-        if self.step_percent is not None:
-            return sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=self.step_percent)
-        return None
-
     def api(self, alarms: Sequence[cloudwatch.IAlarm]) -> dict[str, Any]:
         """The same configuration as UpdateEndpoint's ``DeploymentConfig`` (for DeployOnApproval)."""
         routing: dict[str, Any] = {"Type": self.mode, "WaitIntervalInSeconds": int(self.wait.to_seconds())}
@@ -145,21 +138,30 @@ class DeploymentGuardrail:
         return config
 
     def render(self, alarms: Sequence[cloudwatch.IAlarm]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
-        routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-            type=self.mode,
-            wait_interval_in_seconds=int(self.wait.to_seconds()),
-            canary_size=self._size() if self.mode == "CANARY" else None,
-            linear_step_size=self._size() if self.mode == "LINEAR" else None,
-        )
-        return sagemaker.CfnEndpoint.DeploymentConfigProperty(
-            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-                traffic_routing_configuration=routing,
-                termination_wait_in_seconds=int(self.termination_wait.to_seconds()),
-                maximum_execution_timeout_in_seconds=(
-                    int(self.max_execution_timeout.to_seconds()) if self.max_execution_timeout else None
-                ),
+        """The CloudFormation form of :meth:`api` (one rendering: the L1 property is built from it)."""
+        return deployment_config_property(self.api(alarms))
+
+
+def deployment_config_property(api: Mapping[str, Any]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+    """``AWS::SageMaker::Endpoint`` ``DeploymentConfig`` from UpdateEndpoint's ``DeploymentConfig``
+    (the same fields under the same names: CloudFormation and the API share the shape)."""
+    policy, rollback = api["BlueGreenUpdatePolicy"], api.get("AutoRollbackConfiguration")
+    routing = policy["TrafficRoutingConfiguration"]
+
+    def size(key: str) -> sagemaker.CfnEndpoint.CapacitySizeProperty | None:
+        value = routing.get(key)
+        return sagemaker.CfnEndpoint.CapacitySizeProperty(type=value["Type"], value=value["Value"]) if value else None
+
+    return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+        blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+            traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                type=routing["Type"], wait_interval_in_seconds=routing.get("WaitIntervalInSeconds"),
+                canary_size=size("CanarySize"), linear_step_size=size("LinearStepSize"),
             ),
-            auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
-                alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in alarms]
-            ) if alarms else None,
-        )
+            termination_wait_in_seconds=policy.get("TerminationWaitInSeconds"),
+            maximum_execution_timeout_in_seconds=policy.get("MaximumExecutionTimeoutInSeconds"),
+        ),
+        auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+            alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a["AlarmName"]) for a in rollback["Alarms"]]
+        ) if rollback else None,
+    )
