@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
 from ..errors import ValidationError
+from ..validation.checks import check_choice
 
 if TYPE_CHECKING:
     from .models import ContainerImage
@@ -75,15 +76,12 @@ def builtin_image_reference(algorithm: str, version: str, *, scope: str = "train
     """``(accounts by region, "<repository>:<tag>")`` of a first-party image."""
     where = "ContainerImage.for_builtin_algorithm"
     name = ALIASES.get(algorithm, algorithm)
-    family = ALGORITHMS.get(name)
-    if family is None:
-        raise ValidationError(where, "algorithm", algorithm, f"one of {', '.join([*ALGORITHMS, *ALIASES])}")
+    check_choice(where, "algorithm", algorithm, [*ALGORITHMS, *ALIASES])
+    family = ALGORITHMS[name]
     if not isinstance(version, str) or not re.fullmatch(family.version_pattern, version):
         raise ValidationError(where, "version", version, f"a {name} version such as {family.example}")
-    if scope not in SCOPES:
-        raise ValidationError(where, "scope", scope, f"allowed: {', '.join(SCOPES)}")
-    if processor not in PROCESSORS:
-        raise ValidationError(where, "processor", processor, f"allowed: {', '.join(PROCESSORS)}")
+    check_choice(where, "scope", scope, SCOPES)
+    check_choice(where, "processor", processor, PROCESSORS)
     if py_version is not None and not re.fullmatch(r"py\d{1,3}", py_version):
         raise ValidationError(where, "py_version", py_version, "py3, py39, py310, ...")
     if name == "xgboost":

@@ -28,6 +28,7 @@ from constructs import Construct
 from .._internal.functions import SecureFunction
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError
+from ..validation.checks import check_choice, check_combination, check_count, check_range
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type
 from .steps import LambdaStep, RegisterModelStep, Step
@@ -211,15 +212,12 @@ class RecommendInstancesStep(LambdaStep):
         if recommender.model_package_group.model_package_group_name != register.group.model_package_group_name:
             raise ValidationError(where, "recommender", recommender.node.path,
                                   f"the InstanceRecommender of {register.group.model_package_group_name}")
-        if job_type not in JOB_TYPES:
-            raise ValidationError(where, "job_type", job_type, f"allowed: {', '.join(JOB_TYPES)}")
-        if job_type == "Advanced" and not instance_types:
-            raise ValidationError(where, "instance_types", [], "1-10 candidate instance types with job_type Advanced")
-        if job_type == "Default" and (instance_types or max_invocations is not None):
-            raise ValidationError(where, "instance_types/max_invocations", list(instance_types) or max_invocations,
-                                  "only with job_type Advanced")
-        if len(instance_types) > 10:
-            raise ValidationError(where, "instance_types", list(instance_types), "at most 10")
+        check_choice(where, "job_type", job_type, JOB_TYPES)
+        check_count(where, "instance_types", list(instance_types), minimum=1 if job_type == "Advanced" else 0,
+                    maximum=10 if job_type == "Advanced" else 0, what="candidate instance types",
+                    limit="botocore RecommendationJobInputConfig.EndpointConfigurations; only with job_type Advanced")
+        check_combination(where, "max_invocations", max_invocations, refused=job_type == "Default" and
+                          max_invocations is not None, because="only with job_type Advanced (a stopping condition)")
         for instance_type in instance_types:
             check_instance_type(where, "instance_types", instance_type, use="hosting")
         for argument, value in (("max_latency_ms", max_latency_ms), ("max_invocations", max_invocations)):
@@ -228,9 +226,8 @@ class RecommendInstancesStep(LambdaStep):
         seconds = None
         if job_duration is not None:
             seconds = int(job_duration.to_seconds())
-            if seconds < 1:
-                raise ValidationError(where, "job_duration", job_duration.to_human_string(),
-                                      "at least 1 second (botocore JobDurationInSeconds)")
+            check_range(where, "job_duration", seconds, minimum=1, unit="seconds",
+                        limit="botocore RecommendationJobInputConfig.JobDurationInSeconds")
         inputs: dict[str, Any] = {"ModelPackageArn": register.model_package_arn, "JobType": job_type}
         if instance_types:
             inputs["InstanceTypes"] = list(instance_types)
