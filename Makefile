@@ -51,9 +51,14 @@ $(MIN_VENV)/.installed: pyproject.toml requirements/dev.txt requirements/min.txt
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
+# After synthesis: the fixed monthly cost of every stack (written to cdk.out/cost-estimate.json too).
+# Stacks not pinned to a region are priced in $(COST_REGION).
+COST_REGION ?= $(or $(CDK_DEFAULT_REGION),us-east-1)
+
 synth: $(VENV)/.installed node_modules/.installed
 	cdk synth --quiet
 	@echo "Templates written to cdk.out/"
+	$(BIN)/python -m sagemaker_constructs.cost cdk.out --region $(COST_REGION) --write
 
 # Synthesize the merge base of $(BASE_REF) (default origin/main) and the working tree, then print
 # the review report (.ci/review): `make review REVIEW_ARGS="--fail-on replacement,wildcard"`.

@@ -19,7 +19,6 @@ from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
 from .security.key import PlatformKey
 from .errors import ValidationError, check_int_range
 from .validation.checks import check_combination
-from .validation.checks import check_combination
 
 _PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -284,14 +283,6 @@ class IsolatedNetwork(Construct):
                     name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=subnet_cidr_mask
                 )
             ],
-        )
-        resolved = self.vpc.availability_zones
-        check_combination(
-            self, "max_azs", max_azs, refused=len(resolved) < max_azs,
-            because=f"at most the {len(resolved)} AZs this stack resolves ({', '.join(resolved)}): an "
-                    "environment-agnostic stack knows 2; give the stack env=Environment(account=..., region=...) "
-                    "(and the AZs in cdk.context.json) to use more",
-            limit="https://docs.aws.amazon.com/cdk/v2/guide/environments.html",
         )
         resolved = self.vpc.availability_zones
         check_combination(

@@ -152,3 +152,4 @@ class EndpointBase(_EndpointMixin, Construct):
                            variant_name: str = VARIANT_NAME) -> ImportedEndpoint:
         """An existing endpoint by name: ``grant_invoke`` and ``metric_*`` work on it."""
         return ImportedEndpoint(scope, id, endpoint_name=endpoint_name, variant_name=variant_name)
+
