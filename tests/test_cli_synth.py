@@ -46,7 +46,7 @@ def test_cli_synth_with_cloudformation_validation(tmp_path):
     assert "end-of-life" not in proc.stderr, "jsii ran on the system's end-of-life Node"
     manifest = json.loads((out / "manifest.json").read_text())
     stacks = [k for k, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"]
-    assert sorted(stacks) == ["SageMakerInference", "SageMakerMlops", "SageMakerPlatform"]
+    assert sorted(stacks) == ["SageMakerDelivery", "SageMakerInference", "SageMakerMlops", "SageMakerPlatform"]
     # The report exists only when validation ran; the flag makes any finding fail synth.
     report = json.loads((out / "validation-report.json").read_text())
     assert [v for p in report["pluginReports"] for v in p["violations"]] == []

@@ -38,8 +38,6 @@ NOT_REHEARSED = {
     "AWS::ApplicationAutoScaling::ScalableTarget": "tests/unit/test_components.py::test_component_copies_autoscale_to_zero_and_wake_up",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "tests/unit/test_components.py::test_component_copies_autoscale_to_zero_and_wake_up",
     "AWS::CloudWatch::Alarm": "tests/unit/test_components.py::test_component_copies_autoscale_to_zero_and_wake_up",
-    # The scalable target's service role (CDK's ScalableTarget) waits for the component.
-    "AWS::IAM::Role": "tests/unit/test_components.py::test_component_copies_autoscale_to_zero_and_wake_up",
 }
 
 

@@ -69,7 +69,8 @@ def test_component_copies_autoscale_to_zero_and_wake_up(env, stack):
     assert target["ResourceId"] == f"inference-component/{component.component_name}"
     assert target["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
     assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 4)
-    assert "Fn::GetAtt" in target["RoleARN"]
+    # Application Auto Scaling's SageMaker service-linked role: no role of our own.
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(target["RoleARN"])
     policies = {p["Properties"]["PolicyType"]: p["Properties"]
                 for p in resources(t, "AWS::ApplicationAutoScaling::ScalingPolicy").values()}
     assert policies["TargetTrackingScaling"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"] == {
