@@ -20,7 +20,9 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_HOME := $(CURDIR)/.cdk-home
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-PYTEST_ARGS ?=
+# Two workers (the machine's two cores); the CLI rehearsal runs with `make rehearse` (or
+# PYTEST_ARGS="-m cli_rehearsal"), outside the suite's five-minute budget.
+PYTEST_ARGS ?= -n 2 -m "not cli_rehearsal"
 
 .PHONY: synth test test-min typecheck install lock clean review bench rehearse
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.harness.cli_rehearsal import DEFAULT_UPDATE, _bucket_and_key, retention_table, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cli_rehearsal]
 
 STACK = "SageMakerPlatform"
 
