@@ -22,7 +22,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Two workers (the machine's two cores); the CLI rehearsal runs with `make rehearse` (or
 # PYTEST_ARGS="-m cli_rehearsal"), outside the suite's five-minute budget.
-PYTEST_ARGS ?= -n 2 -m "not cli_rehearsal"
+PYTEST_ARGS ?= -n 2 -m "not typecheck and not cli_rehearsal"
 
 .PHONY: synth test test-min typecheck install lock clean review bench rehearse
 
