@@ -281,21 +281,14 @@ def _iam_findings(construct: IConstruct) -> list[tuple[CfnResource, list[str]]]:
     # One find_all over the subtree; the IAM resources with findings, with their ids.
     stack = Stack.of(construct)
     found: list[tuple[CfnResource, list[str]]] = []
+    from ._internal.nag import document_findings  # the one IAM5 calculator
+
     for resource in construct.node.find_all():
         if not isinstance(resource, (iam.CfnPolicy, iam.CfnManagedPolicy, iam.CfnRole)):
             continue
         ids: list[str] = []
         for document in _policy_documents(resource, stack):
-            for statement in _as_list(document.get("Statement", [])):
-                if statement.get("Effect") != "Allow":
-                    continue
-                for action in _as_list(statement.get("Action", [])):
-                    if "*" in action:
-                        ids.append(f"AwsSolutions-IAM5[Action::{action}]")
-                for res in _as_list(statement.get("Resource", [])):
-                    flat = nag_flatten(res)
-                    if "*" in flat:
-                        ids.append(f"AwsSolutions-IAM5[Resource::{flat}]")
+            ids.extend(document_findings(_as_list(document.get("Statement", []))))
         if isinstance(resource, iam.CfnRole):
             for arn in _as_list(stack.resolve(resource.managed_policy_arns) or []):
                 flat = nag_flatten(arn)
