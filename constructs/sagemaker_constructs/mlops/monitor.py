@@ -57,6 +57,33 @@ DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 MAX_MONITORING_SECONDS = 86_400
 
 
+def check_monitored_endpoint(scope: Construct, endpoint: object) -> None:
+    """What every Model Monitor needs of its endpoint: instance-backed, with data capture."""
+    if not isinstance(endpoint, IInstanceEndpoint):
+        raise ValidationError(scope, "endpoint", type(endpoint).__name__,
+                              "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
+                              "RealtimeEndpoint.from_endpoint_attributes(...)")
+    if endpoint.data_capture is None:
+        raise ValidationError(scope, "endpoint", endpoint.node.path,
+                              "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
+
+
+def check_monitoring_job(scope: Construct, instance_type: str, schedule_expression: str,
+                         max_runtime: Duration) -> None:
+    """A monitoring job's instance type, schedule, and max runtime within 24 hours and the interval."""
+    check_instance_type(scope, "instance_type", instance_type, use="monitoring")
+    interval = monitor_schedule_interval(scope, "schedule_expression", schedule_expression)
+    if not max_runtime.is_unresolved():
+        runtime = duration_seconds(scope, "max_runtime", max_runtime)
+        check_range(scope, "max_runtime", runtime, minimum=1, maximum=MAX_MONITORING_SECONDS, unit="seconds",
+                    limit="botocore sagemaker MonitoringMaxRuntimeInSeconds")
+        # "The MaxRuntimeInSeconds cannot exceed the frequency of the job" (MonitoringStoppingCondition)
+        check_combination(scope, "max_runtime", f"{runtime:g} seconds",
+                          refused=interval is not None and runtime > interval,
+                          because=f"at most the schedule's interval, {interval} seconds for {schedule_expression}",
+                          limit="botocore sagemaker MonitoringStoppingCondition.MaxRuntimeInSeconds")
+
+
 class ModelMonitor(Construct):
     """A data-quality monitoring schedule over a real-time endpoint's captured data.
 
@@ -127,26 +154,10 @@ class ModelMonitor(Construct):
             subscriptions) to subscribe to.
         """
         super().__init__(scope, id)
-        if not isinstance(endpoint, IInstanceEndpoint):
-            raise ValidationError(self, "endpoint", type(endpoint).__name__,
-                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
-                                  "RealtimeEndpoint.from_endpoint_attributes(...)")
-        if endpoint.data_capture is None:
-            raise ValidationError(self, "endpoint", endpoint.node.path,
-                                  "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
+        check_monitored_endpoint(self, endpoint)
         check_pattern(self, "baseline_uri", baseline_uri, r"s3://[a-z0-9.-]{3,63}(/\S*)?",
                       description="an s3:// URI of the baseline prefix")
-        check_instance_type(self, "instance_type", instance_type, use="monitoring")
-        interval = monitor_schedule_interval(self, "schedule_expression", schedule_expression)
-        if not max_runtime.is_unresolved():
-            runtime = duration_seconds(self, "max_runtime", max_runtime)
-            check_range(self, "max_runtime", runtime, minimum=1, maximum=MAX_MONITORING_SECONDS, unit="seconds",
-                        limit="botocore sagemaker MonitoringMaxRuntimeInSeconds")
-            # "The MaxRuntimeInSeconds cannot exceed the frequency of the job" (MonitoringStoppingCondition)
-            check_combination(self, "max_runtime", f"{runtime:g} seconds",
-                              refused=interval is not None and runtime > interval,
-                              because=f"at most the schedule's interval, {interval} seconds for {schedule_expression}",
-                              limit="botocore sagemaker MonitoringStoppingCondition.MaxRuntimeInSeconds")
+        check_monitoring_job(self, instance_type, schedule_expression, max_runtime)
         if not features:
             raise ValidationError(self, "features", list(features), "at least one feature name to alarm on")
         for feature in features:

@@ -42,15 +42,15 @@ from ..interfaces import IInstanceEndpoint
 from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type, has_instance_storage
-from ..validation.checks import check_combination, check_range, claim_name, duration_seconds
-from ..validation.schedules import monitor_schedule_interval
+from ..validation.checks import claim_name
 from .check_steps import BiasFacet, POST_TRAINING_METRICS, PRE_TRAINING_METRICS, PROBLEM_TYPES, SHAP_AGG_METHODS
 from .monitor import (
     ANALYZER_IMAGE_ACCOUNTS,
     ANALYZER_REPOSITORY,
     CLARIFY_IMAGE_ACCOUNTS,
     CLARIFY_REPOSITORY,
-    MAX_MONITORING_SECONDS,
+    check_monitored_endpoint,
+    check_monitoring_job,
 )
 from .retraining import start_pipeline_on_alarm
 
@@ -89,28 +89,13 @@ class _EndpointMonitor(Construct):
                endpoint_security_group: ec2.ISecurityGroup | None, instance_type: str, schedule_expression: str,
                max_runtime: Duration, role: iam.IRole | None, role_is_prepared: bool,
                read_buckets: Sequence[s3.IBucket], constraints_uri: str | None) -> None:
-        if not isinstance(endpoint, IInstanceEndpoint):
-            raise ValidationError(self, "endpoint", type(endpoint).__name__,
-                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
-                                  "RealtimeEndpoint.from_endpoint_attributes(...)")
-        if endpoint.data_capture is None:
-            raise ValidationError(self, "endpoint", endpoint.node.path,
-                                  "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
+        check_monitored_endpoint(self, endpoint)
         if encryption_key is None or output_bucket is None:
             raise ValidationError(self, "encryption_key/output_bucket", None, "required")
         if constraints_uri is not None:
             check_pattern(self, "constraints_uri", constraints_uri, r"s3://[a-z0-9.-]{3,63}/\S+",
                           description="an s3:// URI of the baseline's constraints file")
-        check_instance_type(self, "instance_type", instance_type, use="monitoring")
-        interval = monitor_schedule_interval(self, "schedule_expression", schedule_expression)
-        if not max_runtime.is_unresolved():
-            runtime = duration_seconds(self, "max_runtime", max_runtime)
-            check_range(self, "max_runtime", runtime, minimum=1, maximum=MAX_MONITORING_SECONDS, unit="seconds",
-                        limit="botocore sagemaker MonitoringMaxRuntimeInSeconds")
-            check_combination(self, "max_runtime", f"{runtime:g} seconds",
-                              refused=interval is not None and runtime > interval,
-                              because=f"at most the schedule's interval, {interval} seconds for {schedule_expression}",
-                              limit="botocore sagemaker MonitoringStoppingCondition.MaxRuntimeInSeconds")
+        check_monitoring_job(self, instance_type, schedule_expression, max_runtime)
         self.endpoint: IInstanceEndpoint = endpoint
         self.encryption_key: kms.IKey = encryption_key
         self._schedule_expression = schedule_expression
