@@ -81,6 +81,22 @@ def log(decision: str, **fields: Any) -> dict[str, Any]:
     return emit({"decision": decision, **fields})
 
 
+def sqs_batch(event: dict[str, Any], process: Any) -> dict[str, Any]:
+    """Run ``process`` on an EventBridge event, or on each event of an SQS batch of them: a record
+    that fails is logged (``retry-later``) and reported in ``batchItemFailures``, so SQS offers it
+    again after the visibility timeout, and after the queue's receive limit dead-letters it."""
+    if "Records" not in event:
+        return process(event)
+    failures, results = [], []
+    for record in event["Records"]:
+        try:
+            results.append(process(json.loads(record["body"])))
+        except Exception as err:  # noqa: BLE001 - every failure is retried through SQS, then dead-lettered
+            log("retry-later", message_id=record.get("messageId"), error=type(err).__name__, detail=str(err))
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures, "results": results}
+
+
 def error_code(err: BaseException) -> str:
     """The AWS error code of a botocore ``ClientError`` (empty for any other exception)."""
     response = getattr(err, "response", None)

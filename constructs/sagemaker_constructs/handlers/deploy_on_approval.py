@@ -247,16 +247,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     so SQS offers it again after the queue's visibility timeout, and after the queue's receive
     limit moves it to the dead-letter queue.
     """
-    if "Records" not in event:
-        return deploy(event)
-    failures, results = [], []
-    for record in event["Records"]:
-        try:
-            results.append(deploy(json.loads(record["body"])))
-        except Exception as err:  # noqa: BLE001 - every failure is retried through SQS, then dead-lettered
-            _decide("retry-later", message_id=record.get("messageId"), error=type(err).__name__, detail=str(err))
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures, "results": results}
+    return common.sqs_batch(event, deploy)
 
 
 def deploy(event: dict[str, Any]) -> dict[str, Any]:

@@ -43,13 +43,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
 import re
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+try:  # imported from the package
+    from . import common
+except ImportError:  # in Lambda (and the handler tests): a top-level module next to this one
+    import common  # type: ignore[no-redef]
 from botocore.exceptions import ClientError
 
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
@@ -103,11 +107,7 @@ def _client(name: str) -> Any:
     return boto3.client(name, config=Config(retries={"mode": "standard", "max_attempts": 5}))
 
 
-def _decide(decision: str, **fields: Any) -> dict[str, Any]:
-    """Log the decision as one JSON line and return it."""
-    result = {"decision": decision, **fields}
-    print(json.dumps(result, default=str, sort_keys=True), flush=True)
-    return result
+_decide = common.log
 
 
 def _code(err: ClientError) -> str:
@@ -228,16 +228,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ``batchItemFailures``, so SQS offers it again after the queue's visibility timeout, and after the
     queue's receive limit moves it to the dead-letter queue.
     """
-    if "Records" not in event:
-        return promote(event)
-    failures, results = [], []
-    for record in event["Records"]:
-        try:
-            results.append(promote(json.loads(record["body"])))
-        except Exception as err:  # noqa: BLE001 - every failure is retried through SQS, then dead-lettered
-            _decide("retry-later", message_id=record.get("messageId"), error=type(err).__name__, detail=str(err))
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures, "results": results}
+    return common.sqs_batch(event, promote)
 
 
 def promote(event: dict[str, Any]) -> dict[str, Any]:
