@@ -24,13 +24,13 @@ if TYPE_CHECKING:
 
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_pattern
+from ..validation.limits import check_map
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role
 from ..security.roles import ModelHostingRole, tag_platform_resource
 
 _IMAGE_URI = r"[^\s]{1,255}"
-_ENV_KEY = r"[a-zA-Z_][a-zA-Z0-9_]{0,1023}"
 
 
 #: Registry accounts of SageMaker's large model inference (DJL) images by region, from the
@@ -427,10 +427,7 @@ class Model(Construct):
         check_name(self, "model_name", model_name)
         if image is None:
             raise ValidationError(self, "image", None, "a ContainerImage is required")
-        for key in (environment or {}):
-            check_pattern(self, "environment key", key, _ENV_KEY, description="a variable name ([a-zA-Z_][a-zA-Z0-9_]*)")
-        if environment is not None and len(environment) > 100:
-            raise ValidationError(self, "environment", f"{len(environment)} variables", "at most 100 variables")
+        check_map(self, "environment", environment, shape="EnvironmentMap")
         if multi_model and (model_data is None or (not model_data.is_prefix and model_data._path is None)):
             raise ValidationError(
                 self, "model_data", getattr(model_data, "key", None),

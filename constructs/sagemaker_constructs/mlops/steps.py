@@ -27,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
 from ..validation.catalog import check_instance_type, instance_facts, volume_key
+from ..validation.limits import check_map, check_string
 from . import definition as d
 from .expressions import (
     ANY,
@@ -102,15 +103,14 @@ def _string(where: str, argument: str, value: Any) -> Any:
     return value
 
 
-def _strings(where: str, argument: str, values: Mapping[str, Any] | None, *, max_key: int = 256,
-             max_value: int = 2500) -> dict[str, Any]:
+def _strings(where: str, argument: str, values: Mapping[str, Any] | None, *, shape: str) -> dict[str, Any]:
+    """String (or String parameter / property) values, checked against botocore map shape ``shape``
+    (entries, key pattern and length, value length: ``validation.limits``)."""
     out: dict[str, Any] = {}
     for key, value in (values or {}).items():
         _string(where, f"{argument}[{key!r}]", value)
-        if not isinstance(key, str) or len(key) > max_key or (isinstance(value, str) and len(value) > max_value):
-            raise ValidationError(where, f"{argument}[{key!r}]", value,
-                                  f"string values (at most {max_value} characters), keys of at most {max_key}")
         out[key] = value
+    check_map(where, argument, out, shape=shape)
     return out
 
 
@@ -381,7 +381,7 @@ class TrainingStep(Step):
         self.max_wait = (_seconds(w, "max_wait", max_wait, MAX_TRAINING_SECONDS, minimum=runtime) if max_wait
                          else min(2 * runtime, MAX_TRAINING_SECONDS) if use_spot else None)
         self.checkpoint_uri = None if checkpoint_uri is None else _s3(w, "checkpoint_uri", checkpoint_uri)
-        self.hyperparameters: dict[str, Any] = _strings(w, "hyperparameters", hyperparameters)
+        self.hyperparameters: dict[str, Any] = _strings(w, "hyperparameters", hyperparameters, shape="HyperParameters")
         self.metric_definitions: dict[str, str] = dict(metric_definitions or {})
         for metric, regex in self.metric_definitions.items():
             if not isinstance(metric, str) or not 1 <= len(metric) <= 255 or not isinstance(regex, str) \
@@ -397,7 +397,7 @@ class TrainingStep(Step):
         self.distribution: Distribution | None = distribution
         self._check_distribution()
         self.keep_alive: int | None = _seconds(w, "keep_alive", keep_alive, 3600, minimum=0)
-        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=512, max_value=512)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="TrainingEnvironmentMap")
         self._code_asset_id = f"{name}Code"
         self._code_uri: Any = None
 
@@ -590,7 +590,7 @@ class ProcessingStep(Step):
         self.instance_count: Any = _count(w, "instance_count", instance_count, 1, 100)
         self.volume_size_gb: Any = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
         self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, MAX_PROCESSING_SECONDS)
-        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=256, max_value=256)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="ProcessingEnvironmentMap")
         self.property_files: list[PropertyFile] = []
         self._code_asset_id = f"{name}Code"
 
@@ -677,7 +677,7 @@ class CreateModelStep(Step):
         if isinstance(image, Expression):
             check_kind(self.where, "image", image, STRING)
         self.model_data: Any = _s3(self.where, "model_data", model_data)
-        self.environment: dict[str, Any] = _strings(self.where, "environment", environment, max_key=1024, max_value=1024)
+        self.environment: dict[str, Any] = _strings(self.where, "environment", environment, shape="EnvironmentMap")
 
     @property
     def model_name(self) -> Property:
@@ -757,7 +757,7 @@ class RegisterModelStep(Step):
             self.image = _image(w, image)
         self.model_data: Any = _s3(w, "model_data", model_data)
         self.serving: d.ServingMetadata | None = serving
-        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=1024, max_value=1024)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="EnvironmentMap")
         if approval_status not in ("PendingManualApproval", "Approved", "Rejected"):
             raise ValidationError(w, "approval_status", approval_status,
                                   "allowed: PendingManualApproval, Approved, Rejected")
@@ -884,9 +884,11 @@ class TransformStep(Step):
         for argument, value in (("input_filter", input_filter), ("output_filter", output_filter)):
             if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 63):
                 raise ValidationError(w, argument, value, "a JSONPath of 1-63 characters")
+        check_string(w, "content_type", content_type, shape="ContentType")
+        check_string(w, "accept", accept, shape="Accept")
         self.content_type, self.accept = content_type, accept
         self.input_filter, self.output_filter = input_filter, output_filter
-        self.environment: dict[str, Any] = _strings(w, "environment", environment, max_key=1024, max_value=10240)
+        self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="TransformEnvironmentMap")
 
     @property
     def output_location(self) -> Property:
