@@ -303,10 +303,10 @@ def test_metrics_state_statistic_and_period(default):
 
 def test_options_are_applied(stack):
     EndpointInvoker(stack, "Invoker", endpoint=FakeEndpoint(stack), timeout=Duration.minutes(15), memory_size=10240,
-                    reserved_concurrency=1000, retry_attempts=0, content_type="text/csv", accept="text/csv")
+                    reserved_concurrency=900, retry_attempts=0, content_type="text/csv", accept="text/csv")
     t = template_of(stack)
     fn = _function(t)
-    assert (fn["Timeout"], fn["MemorySize"], fn["ReservedConcurrentExecutions"]) == (900, 10240, 1000)
+    assert (fn["Timeout"], fn["MemorySize"], fn["ReservedConcurrentExecutions"]) == (900, 10240, 900)
     assert fn["Environment"]["Variables"]["CONTENT_TYPE"] == "text/csv"
     assert only(t, "AWS::Lambda::EventInvokeConfig")["MaximumRetryAttempts"] == 0
 
@@ -324,7 +324,7 @@ def test_unresolved_endpoint_name_passes_validation(stack):
 # --- validation -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs, argument", [
     ({"reserved_concurrency": 0}, "reserved_concurrency"),
-    ({"reserved_concurrency": 1001}, "reserved_concurrency"),
+    ({"reserved_concurrency": 901}, "reserved_concurrency"),  # 1,000 - the 100 kept unreserved
     ({"timeout": Duration.seconds(0)}, "timeout"),
     ({"timeout": Duration.seconds(901)}, "timeout"),
     ({"memory_size": 127}, "memory_size"),

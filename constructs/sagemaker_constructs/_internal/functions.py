@@ -23,6 +23,7 @@ from .managed_role import ManagedPolicyRole
 from ..security.key import PlatformKey
 from ..network import allow_https_to_endpoints, private_subnets
 from ..errors import ValidationError, check_int_range
+from ..validation.limits import check_reserved_concurrency
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 
@@ -94,7 +95,8 @@ def hardened_function(
 #: Limits enforced at synth (Lambda's own limits, and a sane cap on reserved concurrency).
 MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 1, 900
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
-MIN_RESERVED_CONCURRENCY, MAX_RESERVED_CONCURRENCY = 1, 1_000
+#: At most the account's concurrency minus the 100 Lambda keeps unreserved (validation.limits: 900 by default).
+MIN_RESERVED_CONCURRENCY = 1
 MAX_RETRY_ATTEMPTS = 2
 
 _XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
@@ -125,8 +127,8 @@ class SecureFunction(Construct):
             check_int_range(self, "timeout (seconds)", timeout.to_seconds(), minimum=MIN_TIMEOUT_SECONDS,
                             maximum=MAX_TIMEOUT_SECONDS)
         check_int_range(self, "memory_size", memory_size, minimum=MIN_MEMORY_MB, maximum=MAX_MEMORY_MB)
-        check_int_range(self, "reserved_concurrency", reserved_concurrency, minimum=MIN_RESERVED_CONCURRENCY,
-                        maximum=MAX_RESERVED_CONCURRENCY)
+        check_reserved_concurrency(self, "reserved_concurrency", reserved_concurrency,
+                                   minimum=MIN_RESERVED_CONCURRENCY)
         check_int_range(self, "retry_attempts", retry_attempts, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
 
     def _check_network(

@@ -14,6 +14,8 @@ from constructs import Construct
 
 from ..errors import ValidationError, check_int_range, is_unresolved
 from ..interfaces import InvocableEndpoint
+from ..validation.checks import check_length
+from ..validation.limits import check_string
 from ..validation.naming import check_name
 from .._internal.functions import SecureFunction
 
@@ -134,7 +136,7 @@ class EndpointInvoker(SecureFunction):
         :param timeout: 1-900 seconds, at least ``(connect_timeout + read_timeout) x max_attempts
             + 5 s``. Default: 80 seconds.
         :param memory_size: 128-10240 MB. Default: 256 MB.
-        :param reserved_concurrency: reserved concurrent executions, 1-1000; also the most
+        :param reserved_concurrency: reserved concurrent executions, 1-900; also the most
             concurrent requests this function sends to the endpoint. Lambda refuses a reservation
             that leaves the account fewer than 100 unreserved executions. Default: 10.
         :param retry_attempts: retries of a failed asynchronous invocation before it goes to the
@@ -172,8 +174,8 @@ class EndpointInvoker(SecureFunction):
                     "(raise timeout, or lower read_timeout/max_attempts)",
                 )
         for argument, value in (("content_type", content_type), ("accept", accept)):
-            if not is_unresolved(value) and (not value or len(value) > 1024):
-                raise ValidationError(self, argument, value, "a MIME type of 1-1024 characters")
+            check_length(self, argument, value, minimum=1)  # a default the handler sends: not empty
+            check_string(self, argument, value, shape="Header")  # InvokeEndpoint's ContentType / Accept
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
         self.endpoint: InvocableEndpoint = endpoint
         self._build(

@@ -16,6 +16,7 @@ from constructs import Construct
 from .._internal.managed_role import service_role
 from ..compliance import acknowledge_iam_findings
 from ..errors import check_choice, check_pattern
+from ..validation.limits import check_map
 from ..validation.naming import default_name
 
 __all__ = ["APP_TYPES", "CustomImage"]
@@ -68,6 +69,7 @@ class CustomImage(Construct):
         """
         super().__init__(scope, id)
         check_choice(self, "app_type", app_type, APP_TYPES)
+        check_map(self, "environment", environment, shape="CustomImageContainerEnvironmentVariables")
         check_pattern(self, "image_name", image_name, _IMAGE_NAME, max_length=63,
                       description="1-63 letters and digits, single '-' or '.' between them")
         self.app_type: str = app_type

@@ -12,6 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range, check_pattern
+from ...validation.limits import check_string_list
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class DataCapture:
         if not (self.capture_input or self.capture_output):
             raise ValidationError(scope, "data_capture", "capture_input=capture_output=False",
                                   "capture the input, the output or both")
+        for argument, shape, types in (("json_content_types", "JsonContentTypes", self.json_content_types),
+                                       ("csv_content_types", "CsvContentTypes", self.csv_content_types)):
+            if types:  # an empty list is left out of CaptureContentTypeHeader
+                check_string_list(scope, f"data_capture.{argument}", types, shape=shape)
 
     def key_for(self, endpoint_key: kms.IKey | None) -> kms.IKey | None:
         return self.encryption_key or self.bucket.encryption_key or endpoint_key
