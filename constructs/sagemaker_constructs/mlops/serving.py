@@ -34,7 +34,9 @@ from typing import Any, Mapping, Sequence
 
 from constructs import IConstruct
 
-from ..errors import ValidationError, is_unresolved
+from ..errors import ValidationError, check_pattern, is_unresolved
+from ..validation.checks import check_combination, check_count, check_length
+from ..validation.limits import check_string
 from ..validation.instances import INSTANCE_TYPE_PATTERN
 from .definition import ServingMetadata
 
@@ -63,7 +65,7 @@ DEFAULT_RESPONSE_TYPES = ("application/json",)
 # Limits of the SageMaker API model (botocore ``sagemaker`` 2017-07-24), used when botocore is absent.
 _FALLBACK_LIMITS = {"metric_definitions": 40, "metric_name": 255, "metric_regex": 500, "content_type": 256,
                     "response_type": 1024}
-_RESPONSE_TYPE_PATTERN = r"[-\w]+\/.+"
+_METRIC_PAGE = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_MetricDefinition.html"
 
 
 @functools.lru_cache(maxsize=1)
@@ -139,19 +141,14 @@ def _limit(name: str, operation: str, *path: str) -> int:
 
 
 def check_media_types(scope: IConstruct, argument: str, values: Sequence[str], *, response: bool) -> tuple[str, ...]:
+    """Request (``ContentType``, 1-256 characters) or response (``ResponseMIMEType``, ``type/subtype`` of at
+    most 1024) MIME types of ``InferenceSpecification``: at least one (botocore shapes, ``validation.limits``)."""
     values = tuple(values)
-    if not values:
-        raise ValidationError(scope, argument, [], "at least one MIME type")
-    member = "SupportedResponseMIMETypes" if response else "SupportedContentTypes"
-    shape = _input_member("CreateModelPackage", "InferenceSpecification", member)
-    limit = (int(shape.member.metadata.get("max", 0)) if shape is not None else 0) or _FALLBACK_LIMITS[
-        "response_type" if response else "content_type"]
-    pattern = _RESPONSE_TYPE_PATTERN if response else r".+"
-    for value in values:
-        if is_unresolved(value):
-            continue
-        if not isinstance(value, str) or len(value) > limit or not re.fullmatch(pattern, value):
-            raise ValidationError(scope, argument, value, f"a MIME type (type/subtype) of at most {limit} characters")
+    check_combination(scope, argument, [], refused=not values, because="at least one MIME type",
+                      limit="https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InferenceSpecification.html")
+    for i, value in enumerate(values):
+        check_length(scope, f"{argument}[{i}]", value, minimum=1)
+        check_string(scope, f"{argument}[{i}]", value, shape="ResponseMIMEType" if response else "ContentType")
     return values
 
 
@@ -161,18 +158,19 @@ def check_metric_definitions(scope: IConstruct, definitions: Mapping[str, str] |
         return {}
     path = ("AlgorithmSpecification", "MetricDefinitions")
     most = _limit("metric_definitions", "CreateTrainingJob", *path)
-    if len(definitions) > most:
-        raise ValidationError(scope, "metric_definitions", f"{len(definitions)} definitions", f"at most {most}")
+    limit = "botocore sagemaker MetricDefinitionList, " + _METRIC_PAGE
+    check_count(scope, "metric_definitions", definitions, maximum=most, what="definitions", limit=limit)
     shape = _input_member("CreateTrainingJob", *path)
     name_max = int(shape.member.members["Name"].metadata["max"]) if shape is not None else _FALLBACK_LIMITS["metric_name"]
     regex_max = (int(shape.member.members["Regex"].metadata["max"]) if shape is not None
                  else _FALLBACK_LIMITS["metric_regex"])
     for name, regex in definitions.items():
-        if not isinstance(name, str) or not 1 <= len(name) <= name_max:
-            raise ValidationError(scope, "metric_definitions", name, f"metric names of 1-{name_max} characters")
-        if not isinstance(regex, str) or not 1 <= len(regex) <= regex_max:
-            raise ValidationError(scope, f"metric_definitions[{name!r}]", regex,
-                                  f"a regular expression of 1-{regex_max} characters")
+        if not isinstance(name, str):
+            check_pattern(scope, "metric_definitions", name, ".+", description="a metric name (a string)")
+        check_length(scope, "metric_definitions", name, minimum=1, maximum=name_max, limit=limit)
+        if not isinstance(regex, str):
+            check_pattern(scope, f"metric_definitions[{name!r}]", regex, ".+", description="a regular expression")
+        check_length(scope, f"metric_definitions[{name!r}]", regex, minimum=1, maximum=regex_max, limit=limit)
     return dict(definitions)
 
 
