@@ -227,6 +227,19 @@ class Simulator:
 
         self._patches.enter_context(mock.patch.object(parsing.ResourceMap, "_delete_resource", delete_resource))
 
+        # 9. An endpoint configuration for inference components has variants without a ModelName
+        #    (the components name the models); moto's check looks every variant's model up and
+        #    fails with a KeyError. Variants that name a model are still checked.
+        from moto.sagemaker.models import SageMakerModelBackend
+
+        original_validate = SageMakerModelBackend.validate_production_variants
+
+        def validate_production_variants(backend: Any, production_variants: list[dict[str, Any]]) -> None:
+            original_validate(backend, [v for v in production_variants if "ModelName" in v])
+
+        self._patches.enter_context(mock.patch.object(
+            SageMakerModelBackend, "validate_production_variants", validate_production_variants))
+
         # 8. Updates moto's CloudFormation does not implement: moto forgets the resource (so it is
         #    never deleted, e.g. a managed policy left attached to a role fails the role's deletion).
         #    The rehearsal keeps the resource as it was, and records that the change was not applied.
@@ -270,9 +283,18 @@ class Simulator:
             old_exports = {e.name: e.value for e in backend.exports.values() if e.exporting_stack_id == stack.stack_id}
             try:
                 original_execute(backend, change_set_name, stack_name)
-            except Exception:
+            except Exception as exc:  # noqa: BLE001 - the stack fails, as CloudFormation's would
+                # Not raised: a 500 makes the CLI's SDK retry ExecuteChangeSet, and moto, which had
+                # already taken the new template, then "completes" the stack with the resources
+                # after the failed one never created. The stack fails and rolls back instead.
                 simulator.errors.append(f"ExecuteChangeSet {stack.name}:\n{traceback.format_exc()}")
-                raise
+                reason = f"{type(exc).__name__}: {exc}"[:400]
+                kind = change_set.change_set_type
+                stack._add_stack_event(f"{kind}_FAILED", resource_status_reason=reason)
+                stack._add_stack_event("ROLLBACK_COMPLETE" if kind == "CREATE" else "UPDATE_ROLLBACK_COMPLETE")
+                stack.status = "ROLLBACK_COMPLETE" if kind == "CREATE" else "UPDATE_ROLLBACK_COMPLETE"
+                change_set.execution_status = "EXECUTE_FAILED"
+                return
             stack._parse_template()
             stack.output_map = stack._create_output_map()
             for name in old_exports:
@@ -627,14 +649,17 @@ class Cli:
         })
         self.executable = str(REPO / "node_modules" / ".bin" / "cdk")
 
-    def run(self, *args: str, cwd: Path | None = None, timeout_s: float | None = None) -> CliResult:
+    def run(self, *args: str, cwd: Path | None = None, timeout_s: float | None = None,
+            env: Mapping[str, str] | None = None) -> CliResult:
         """Run the CLI in ``cwd`` (default: the work directory, never the checkout: the CLI writes
-        what its context lookups answered, from the simulator, into cdk.context.json there)."""
+        what its context lookups answered, from the simulator, into cdk.context.json there);
+        ``env``: variables to set on top (another account's credentials)."""
         started = time.monotonic()
         timeout_s = timeout_s or self.timeout_s
         try:
             proc = subprocess.run(
-                [self.executable, *args], cwd=cwd or self.workdir, env=self.env, stdin=subprocess.DEVNULL,
+                [self.executable, *args], cwd=cwd or self.workdir, env={**self.env, **(env or {})},
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout_s,
             )
             returncode, output = proc.returncode, proc.stdout
@@ -820,6 +845,30 @@ class Rehearsal:
                                  getattr(resource, "physical_resource_id", None))
         return found
 
+    def not_created(self, name: str) -> list[str]:
+        """Logical ids of a deployed stack's template that moto holds no resource for (a stack
+        "complete" with resources missing is a failure of the rehearsal, never a pass)."""
+        from moto.cloudformation import cloudformation_backends
+        from moto.cloudformation.parsing import NULL_MODELS
+
+        backend = cloudformation_backends[ACCOUNT_ID][REGION]
+        stack = next((s for s in backend.stacks.values() if s.name == name), None)
+        if stack is None:
+            return []
+        parsed = stack.resource_map._parsed_resources
+        missing = []
+        for logical_id, spec in (stack.template_dict.get("Resources") or {}).items():
+            if spec.get("Type") in NULL_MODELS:
+                continue
+            condition = spec.get("Condition")
+            if condition:
+                with contextlib.suppress(Exception):
+                    if not stack.resource_map.lazy_condition_map[condition]:
+                        continue
+            if parsed.get(logical_id) is None:
+                missing.append(logical_id)
+        return sorted(missing)
+
     # -- steps --------------------------------------------------------------------------------
 
     def synth(self, label: str, *, context: Mapping[str, Any] | None = None, app: Path | None = None,
@@ -873,10 +922,14 @@ class Rehearsal:
                 if stack in created and dep in created and created[dep] > created[stack]:
                     order_ok = False
                     self.report.notes.append(f"{stack} was created before {dep}, which it depends on")
+        missing = {name: self.not_created(name) for name in names}
         for name in names:
-            ok = statuses[name] == "CREATE_COMPLETE" and order_ok
-            self.report.add(Row(name, "deploy", statuses[name], seconds.get(name, result.seconds), ok))
+            ok = statuses[name] == "CREATE_COMPLETE" and order_ok and not missing[name]
+            self.report.add(Row(name, "deploy", statuses[name], seconds.get(name, result.seconds), ok,
+                                f"{len(missing[name])} resource(s) not created: {missing[name][:5]}"
+                                if missing[name] else ""))
         self.report.steps["deploy"] = {"returncode": result.returncode, "statuses": statuses,
+                                       "not_created": missing,
                                        "order": sorted(created, key=lambda n: created[n]),
                                        "dependency_order_respected": order_ok}
         if result.returncode != 0:
@@ -964,13 +1017,19 @@ class Rehearsal:
                 for kind in ("added", "removed", "modified")
                 if set(kinds.get(kind, [])) != set(did[kind])
             }
-            replacements = {"review_only": sorted(set(kinds.get("replaced", [])) - set(did["replaced"])),
-                            "simulator_only": sorted(set(did["replaced"]) - set(kinds.get("replaced", [])))}
-            ok = (status == "UPDATE_COMPLETE" and name not in refused and not disagreements) or (
+            replacement_differences = {
+                "review_only": sorted(set(kinds.get("replaced", [])) - set(did["replaced"])),
+                "simulator_only": sorted(set(did["replaced"]) - set(kinds.get("replaced", [])))}
+            missing = self.not_created(name)
+            ok = (status == "UPDATE_COMPLETE" and name not in refused and not disagreements and not missing) or (
                 status == "UPDATE_ROLLBACK_COMPLETE" and name in refused)
             outcome[name] = {"status": status, "simulator": did, "refused": refused.get(name),
                              "review": kinds, "disagreements": disagreements,
-                             "replacement_differences": replacements,
+                             "replacement_differences": replacement_differences,
+                             "not_created": missing,
+                             "physical_ids": {k: [old[k][1], new.get(k, ("", None))[1]]
+                                              for k in sorted(set(did["modified"]) | set(did["replaced"]))
+                                              if k in old},
                              "updates_not_applied": sorted({t for lid, t in self.simulator.updates_not_applied
                                                             if lid in old})}
             text = status if name not in refused else f"{status}: {refused[name]}"
@@ -980,6 +1039,8 @@ class Rehearsal:
                       f"replaces {len(kinds.get('replaced', []))}")
             if disagreements:
                 detail += f"; DISAGREE {disagreements}"
+            if missing:
+                detail += f"; {len(missing)} resource(s) not created: {missing[:5]}"
             self.report.add(Row(name, "update", text[:60], seconds.get(name, result.seconds), ok, detail))
         self.report.steps["update"] = {"returncode": result.returncode, "stacks": outcome,
                                        "review_replacements": replacements}
@@ -1148,6 +1209,11 @@ def run(*, workdir: Path, base: Path | None = None, head: Path | None = None, br
             rehearsal.report.notes.append(str(exc)[:2000])
             rehearsal.report.rows.append(Row("(rehearsal)", "abort", "stopped", 0.0, False))
         report = rehearsal.report
+        if simulator.errors:
+            report.rows.append(Row("(simulator)", "errors", f"{len(simulator.errors)} request(s) failed inside moto",
+                                   0.0, False))
+            report.notes.extend(error[-1500:] for error in simulator.errors[:5])
+        report.steps["simulator_errors"] = list(simulator.errors)
         report.notes.extend(f"placeholder for {t} (moto has no CloudFormation model)"
                             for t in sorted(simulator.placeholder_types))
         report.steps["custom_resources"] = [e.__dict__ for e in simulator.custom_resource_events]
