@@ -15,6 +15,7 @@ from constructs import Construct
 from ..errors import ValidationError, check_int_range, is_unresolved
 from ..interfaces import InvocableEndpoint
 from ..validation.checks import check_length
+from ..validation.combinations import check_network_endpoints
 from ..validation.limits import check_string
 from ..validation.naming import check_name
 from .._internal.functions import SecureFunction
@@ -177,6 +178,7 @@ class EndpointInvoker(SecureFunction):
             check_length(self, argument, value, minimum=1)  # a default the handler sends: not empty
             check_string(self, argument, value, shape="Header")  # InvokeEndpoint's ContentType / Accept
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
+        check_network_endpoints(self, "vpc", vpc, ("sagemaker.runtime",), feature="EndpointInvoker")
         self.endpoint: InvocableEndpoint = endpoint
         self._build(
             purpose="EndpointInvoker: invokes one SageMaker endpoint",

@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..errors import ValidationError
+from ..validation.combinations import check_network_endpoints, check_single_model_endpoint
 from ..handlers.common import name_prefix
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
@@ -101,8 +102,9 @@ class DeployOnApproval(ApprovalFunction):
         """
         :param model_package_group: the registry group whose approvals deploy (a
             ``ModelPackageGroup``, or ``ModelPackageGroup.from_model_package_group_name``).
-        :param endpoint: an instance-backed endpoint: a ``RealtimeEndpoint`` or
-            ``MultiModelEndpoint``, or ``RealtimeEndpoint.from_endpoint_attributes(..., role=...)``.
+        :param endpoint: an instance-backed single-model endpoint: a ``RealtimeEndpoint``, or
+            ``RealtimeEndpoint.from_endpoint_attributes(..., role=...)`` (a ``MultiModelEndpoint`` is
+            refused: a version would replace the container that serves all its models).
         :param vpc: run the function in this VPC (it needs the ``sagemaker.api`` endpoint).
             Default: outside any VPC.
         :param encryption_key: key for the function's environment, logs and dead-letter queue.
@@ -127,9 +129,10 @@ class DeployOnApproval(ApprovalFunction):
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
         if not isinstance(endpoint, IInstanceEndpoint):
             raise ValidationError(self, "endpoint", type(endpoint).__name__,
-                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
-                                  "MultiModelEndpoint, or RealtimeEndpoint.from_endpoint_attributes(...) (deployment "
+                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint, or "
+                                  "RealtimeEndpoint.from_endpoint_attributes(...) (deployment "
                                   "guardrails apply to instance-backed endpoints)")
+        check_single_model_endpoint(self, "endpoint", endpoint, feature="DeployOnApproval")
         model = endpoint.model
         if model is None:
             raise ValidationError(self, "endpoint.model", None,
@@ -138,6 +141,7 @@ class DeployOnApproval(ApprovalFunction):
         self._check_approvals(timeout=timeout, retry_attempts=retry_attempts, retry_interval=retry_interval,
                               max_receive_count=max_receive_count, approval_age_alarm=approval_age_alarm)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
+        check_network_endpoints(self, "vpc", vpc, ("sagemaker.api",), feature="DeployOnApproval")
         self.endpoint: IInstanceEndpoint = endpoint
         self._approval_settings(
             model_package_group=model_package_group, retry_interval=retry_interval,

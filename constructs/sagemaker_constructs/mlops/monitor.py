@@ -19,6 +19,7 @@ from constructs import Construct
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..validation.catalog import check_instance_type, has_instance_storage
 from ..validation.checks import check_combination, check_range, claim_name, duration_seconds
+from ..validation.combinations import check_monitorable_endpoint
 from ..validation.schedules import monitor_schedule_interval
 from .._internal.grants import bind_role
 from ..interfaces import IInstanceEndpoint
@@ -58,7 +59,8 @@ MAX_MONITORING_SECONDS = 86_400
 
 
 def check_monitored_endpoint(scope: Construct, endpoint: object) -> None:
-    """What every Model Monitor needs of its endpoint: instance-backed, with data capture."""
+    """What every Model Monitor needs of its endpoint: instance-backed, single-model, with data capture."""
+    check_monitorable_endpoint(scope, "endpoint", endpoint, monitor=type(scope).__name__)
     if not isinstance(endpoint, IInstanceEndpoint):
         raise ValidationError(scope, "endpoint", type(endpoint).__name__,
                               "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "

@@ -16,6 +16,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ..errors import ValidationError
+from ..validation.combinations import check_single_model_endpoint
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
 
@@ -148,8 +149,10 @@ class PromoteOnApproval(ApprovalFunction):
                                   "PromotionTarget.pipeline_execution(...) or PromotionTarget.stack_update(...)")
         if endpoint is not None and not isinstance(endpoint, IInstanceEndpoint):
             raise ValidationError(self, "endpoint", type(endpoint).__name__,
-                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint or "
-                                  "MultiModelEndpoint (deployment guardrails apply to instance-backed endpoints)")
+                                  "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint "
+                                  "(deployment guardrails apply to instance-backed endpoints)")
+        if endpoint is not None:
+            check_single_model_endpoint(self, "endpoint", endpoint, feature="PromoteOnApproval")
         if target.kind == "stack" and endpoint is not None and isinstance(endpoint, Construct) \
                 and Stack.of(endpoint) is not target.stack:
             raise ValidationError(self, "endpoint", endpoint.node.path,

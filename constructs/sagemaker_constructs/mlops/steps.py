@@ -497,6 +497,12 @@ class TrainingStep(Step):
             resources.pop("InstanceCount")
             resources["InstanceGroups"] = [{"InstanceGroupName": g.name, "InstanceType": g.instance_type,
                                             "InstanceCount": g.instance_count} for g in self.instance_groups]
+            # The volume key follows the groups' types, not instance_type: none when a group has local
+            # NVMe storage (SageMaker refuses VolumeKmsKeyId for those, catalog.volume_key).
+            if not all(volume_key(g.instance_type, True) for g in self.instance_groups):
+                resources.pop("VolumeKmsKeyId", None)
+            elif "VolumeKmsKeyId" not in resources:
+                resources["VolumeKmsKeyId"] = ctx.job.key_arn
         if self.keep_alive is not None:
             args["ResourceConfig"]["KeepAlivePeriodInSeconds"] = self.keep_alive
         if self.environment:
@@ -1006,6 +1012,8 @@ class TuningStep(Step):
         w = self.where
         if not isinstance(training, TrainingStep):
             raise ValidationError(w, "training", training, "a TrainingStep")
+        # A tuning job's training definition takes fewer environment variables than a training job.
+        check_map(w, "training.environment", training.environment, shape="HyperParameterTrainingJobEnvironmentMap")
         if objective_metric not in training.metric_definitions:
             raise ValidationError(w, "objective_metric", objective_metric,
                                   f"one of training's metric_definitions ({', '.join(training.metric_definitions) or 'none'})")

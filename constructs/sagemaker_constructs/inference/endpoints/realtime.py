@@ -16,6 +16,7 @@ from constructs import Construct
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range
 from ..models import ImportedModel, Model, check_image_architecture
+from ...validation.combinations import check_guardrail_instance_type, check_rollback_thresholds
 from ...validation.naming import check_name, default_name
 from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_facts
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
@@ -66,6 +67,10 @@ class _InstanceEndpoint(EndpointBase):
             check_int_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
         if deployment is not None:
             deployment.validate(self, instance_count)
+            check_guardrail_instance_type(self, "instance_type", instance_type, deployment.mode)
+            if deployment.alarms is None:  # the endpoint's own rollback alarms
+                check_rollback_thresholds(self, rollback_5xx_threshold, None if rollback_latency.is_unresolved()
+                                          else rollback_latency.to_milliseconds())
         if data_capture is not None:
             data_capture.validate(self)
         if isinstance(model, Model):  # an imported model's image is unknown

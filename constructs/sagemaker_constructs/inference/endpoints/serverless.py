@@ -10,6 +10,7 @@ from constructs import Construct
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_choice, check_int_range
 from ..models import Model
+from ...validation.combinations import check_serverless_model
 from ...validation.naming import check_name, default_name
 from .base import EndpointBase
 from .data_capture import DataCapture
@@ -68,6 +69,7 @@ class ServerlessEndpoint(EndpointBase):
         super().__init__(scope, id)
         if model is None:
             raise ValidationError(self, "model", None, "a Model is required")
+        check_serverless_model(self, "model", model)
         check_name(self, "endpoint_name", endpoint_name)
         check_name(self, "endpoint_config_name", endpoint_config_name)
         check_choice(self, "memory_size_in_mb", memory_size_in_mb, SERVERLESS_MEMORY_SIZES)
