@@ -24,6 +24,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from ..errors import check_int_range
+from ..handlers.common import CONNECT_TIMEOUT, READ_TIMEOUT
+from ..validation.checks import duration_seconds
+from ..validation.limits import check_timeout_outlives
 from ..interfaces import IModelPackageGroup
 from .._internal.functions import SecureFunction
 
@@ -34,9 +37,17 @@ class ApprovalFunction(SecureFunction):
     #: EventBridge delivers approvals to the KMS-encrypted queue: the default key allows it.
     _key_allows_eventbridge = True
 
+    #: Seconds one attempt of the handler's SDK client may take (connect + read timeout): the function's
+    #: timeout must outlive at least one, or a slow call is cut off before the SDK can retry or report it.
+    #: DeployOnApproval: ``handlers/common.py`` (10 + 60 s); PromoteOnApproval: botocore's defaults (60 + 60 s).
+    _sdk_attempt_seconds: int = CONNECT_TIMEOUT + READ_TIMEOUT
+
     def _check_approvals(self, *, timeout: Duration, retry_attempts: int, retry_interval: Duration,
                          max_receive_count: int, approval_age_alarm: Duration) -> None:
         self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=2, retry_attempts=retry_attempts)
+        check_timeout_outlives(self, "timeout", duration_seconds(self, "timeout", timeout), self._sdk_attempt_seconds,
+                               what=f"one attempt of the handler's SDK client (connect + read timeout, "
+                                    f"{self._sdk_attempt_seconds} s)")
         check_int_range(self, "max_receive_count", max_receive_count, minimum=1, maximum=1000)
         if not approval_age_alarm.is_unresolved():
             # SQS keeps a message at most 14 days; the queue keeps approvals 4 days.

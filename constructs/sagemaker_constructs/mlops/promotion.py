@@ -103,6 +103,9 @@ class PromoteOnApproval(ApprovalFunction):
     JSON log line.
     """
 
+    #: handlers/promote_on_approval.py's clients keep botocore's connect and read timeouts (60 + 60 s).
+    _sdk_attempt_seconds = 120
+
     def __init__(
         self,
         scope: Construct,

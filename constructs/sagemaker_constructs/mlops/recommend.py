@@ -76,7 +76,8 @@ class InstanceRecommender(SecureFunction):
         """
         :param model_package_group: the registry group whose versions get recommendations.
         :param encryption_key: the jobs' volume and output key (and the function's, by default).
-        :param model_buckets: buckets of the model artifacts and sample payloads the jobs read. Default: none.
+        :param model_buckets: buckets of the model artifacts and sample payloads the jobs read (the default
+            ``JobRole``'s grants; not with ``job_role``). Default: none.
         :param job_role: what the recommendations jobs run as. Default: a new role (child ``JobRole``).
         :param vpc: the function and the jobs' endpoints in this VPC (needs the sagemaker.api endpoint).
             Default: none (the function reaches the SageMaker API over Lambda's network).
@@ -97,6 +98,11 @@ class InstanceRecommender(SecureFunction):
         stack = Stack.of(self)
         #: Prefix of the jobs' names (``<group>-rec``).
         self.job_prefix: str = f"{group[:40]}-rec"
+        check_combination(self, "model_buckets", [getattr(b, "bucket_name", b) for b in model_buckets],
+                          refused=job_role is not None and bool(model_buckets), because=(
+                              "model_buckets only with the default job role (they are what it may read): a "
+                              "job_role given here is used as it is; grant it read on the buckets "
+                              "(bucket.grant_read(job_role)) and drop model_buckets"))
         if job_role is None:
             default = JobExecutionRole(self, "JobRole", encryption_key=encryption_key, data_buckets=list(model_buckets))
             acknowledge_iam_findings_at_synth(default, reason=(
