@@ -4,8 +4,11 @@
 process on a free ``127.0.0.1`` port, points the pinned CDK CLI at it (``AWS_ENDPOINT_URL``,
 fake credentials) and drives the CLI's own path through the reference app:
 
-1. ``cdk bootstrap aws://123456789012/us-east-1``, then ``cdk deploy --all --require-approval
-   never``: every stack ``CREATE_COMPLETE``, created in dependency order;
+1. ``cdk bootstrap aws://<account>/us-east-1`` of every account the stacks go to, then ``cdk deploy
+   --all --require-approval never`` (and, for the delivery pipeline's stage stacks, which ``--all``
+   leaves to the pipeline, ``cdk deploy --exclusively <their paths>``): every stack
+   ``CREATE_COMPLETE`` in its own account (environment-agnostic ones in 123456789012, the delivery
+   stack and its stages in the placeholder accounts of cdk.json), created in dependency order;
 2. ``cdk diff``: no differences against the deployed stacks;
 3. an update through context (the canary off, a larger instance type, a third Studio user) synthesized
    by the CLI from a copy of cdk.json, compared with the review report
@@ -102,8 +105,10 @@ class Simulator:
         self.stop()
 
     def start(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
         from moto.server import ThreadedMotoServer
 
+        moto_api_backend.reset()  # moto's state is per process: nothing of an earlier simulator stays
         self._install_bridges()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
@@ -383,9 +388,10 @@ class Simulator:
         from moto.cloudformation import cloudformation_backends
 
         stack_name = "?"
-        for stack in cloudformation_backends[ACCOUNT_ID][REGION].stacks.values():
-            if stack.custom_resources.get(resource.logical_id) is resource:
-                stack_name = stack.name
+        for regions in list(cloudformation_backends.values()):
+            for stack in regions[REGION].stacks.values():
+                if stack.custom_resources.get(resource.logical_id) is resource:
+                    stack_name = stack.name
         self.custom_resource_events.append(CustomResourceEvent(
             request_type, stack_name, resource.logical_id, getattr(resource, "cf_resource_type", "?")))
 
@@ -717,61 +723,90 @@ class Report:
     def add(self, row: Row) -> None:
         self.rows.append(row)
         mark = "ok" if row.ok else "UNEXPECTED"
-        print(f"rehearsal: {row.action:<10} {row.stack:<20} {row.result} ({row.seconds:.1f} s) [{mark}]"
+        print(f"rehearsal: {row.action:<10} {row.stack:<24} {row.result} ({row.seconds:.1f} s) [{mark}]"
               + (f" {row.detail}" if row.detail else ""), flush=True)
 
     def table(self) -> str:
-        lines = [f"{'stack':<22} {'action':<12} {'result':<40} {'seconds':>8}", "-" * 85]
+        lines = [f"{'stack':<24} {'action':<12} {'result':<40} {'seconds':>8}", "-" * 87]
         for row in self.rows:
             result = row.result if row.ok else f"{row.result} (UNEXPECTED)"
-            lines.append(f"{row.stack:<22} {row.action:<12} {result:<40} {row.seconds:>8.1f}")
+            lines.append(f"{row.stack:<24} {row.action:<12} {result:<40} {row.seconds:>8.1f}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """A stack of the assembly (nested stage assemblies included) as the rehearsal deploys it."""
+
+    name: str
+    """Its CloudFormation stack name (the review report's and the summary's name)."""
+    display: str
+    """What the CLI selects it by (``SageMakerDelivery/Delivery/Dev/Serving`` for a stage's stack)."""
+    artifact: str
+    account: str
+    """The simulator's account it goes to: its pinned account, else the rehearsal's."""
+    region: str
+    template_file: Path
+    top_level: bool
+    dependencies: tuple[str, ...] = ()
+
+
+def _stack_infos(assembly: Path, *, top_level: bool = True) -> list[StackInfo]:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    found: list[StackInfo] = []
+    nested: list[StackInfo] = []
+    for artifact_id, artifact in manifest["artifacts"].items():
+        props = artifact.get("properties") or {}
+        if artifact["type"] == "cdk:cloud-assembly" and props.get("directoryName"):
+            nested.extend(_stack_infos(assembly / props["directoryName"], top_level=False))
+            continue
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        account, region = (artifact.get("environment") or "aws://unknown-account/unknown-region")[6:].split("/")
+        found.append(StackInfo(
+            name=props.get("stackName") or artifact.get("displayName") or artifact_id,
+            display=artifact.get("displayName") or artifact_id, artifact=artifact_id,
+            account=ACCOUNT_ID if account == "unknown-account" else account,
+            region=REGION if region == "unknown-region" else region,
+            template_file=assembly / props.get("templateFile", f"{artifact_id}.template.json"),
+            top_level=top_level, dependencies=tuple(artifact.get("dependencies") or ())))
+    by_artifact = {info.artifact: info for info in found}
+    order: list[StackInfo] = []
+
+    def visit(info: StackInfo) -> None:
+        if info in order:
+            return
+        for dep in info.dependencies:
+            if dep in by_artifact:
+                visit(by_artifact[dep])
+        order.append(info)
+
+    for info in sorted(found, key=lambda i: i.artifact):
+        visit(info)
+    return order + nested
+
+
+def stacks_of(assembly: Path, only: Sequence[str] | None = None) -> list[StackInfo]:
+    """The stacks the rehearsal deploys, in dependency order (producers first; the stages' stacks of
+    nested assemblies after the top-level ones): every stack of the rehearsal's region, whatever
+    its account (the simulator holds several accounts), or only those named in ``only``."""
+    return [i for i in _stack_infos(assembly) if i.region == REGION and (only is None or i.name in only
+                                                                            or i.display in only)]
+
+
+def skipped_stacks(assembly: Path) -> dict[str, str]:
+    """Stacks of the assembly the rehearsal leaves out (another region): name -> environment."""
+    return {i.name: f"aws://{i.account}/{i.region}" for i in _stack_infos(assembly) if i.region != REGION}
 
 
 def _stack_order(assembly: Path, only: Sequence[str] | None = None) -> list[str]:
     """Stack names of a cloud assembly in dependency order (producers first)."""
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    artifacts = manifest["artifacts"]
-    stacks = {k: v for k, v in artifacts.items() if v["type"] == "aws:cloudformation:stack"}
-    deps = {k: [d for d in v.get("dependencies", []) if d in stacks] for k, v in stacks.items()}
-    order: list[str] = []
-
-    def visit(key: str) -> None:
-        if key in order:
-            return
-        for dep in deps[key]:
-            visit(dep)
-        order.append(key)
-
-    for key in sorted(stacks):
-        visit(key)
-    names = [stacks[k].get("displayName", k) for k in order if _in_rehearsal_environment(stacks[k])]
-    return [n for n in names if only is None or n in only]
-
-
-def _in_rehearsal_environment(artifact: Mapping[str, Any]) -> bool:
-    """Environment-agnostic stacks and stacks pinned to the rehearsal's account and region; a stack
-    of another account (a cross-account pipeline stage) is left out and reported."""
-    return artifact.get("environment") in (
-        "aws://unknown-account/unknown-region", f"aws://{ACCOUNT_ID}/{REGION}",
-        f"aws://{ACCOUNT_ID}/unknown-region", f"aws://unknown-account/{REGION}")
-
-
-def other_environment_stacks(assembly: Path) -> dict[str, str]:
-    """Stacks of the assembly the rehearsal leaves out: name -> environment."""
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    return {v.get("displayName", k): v.get("environment", "?") for k, v in manifest["artifacts"].items()
-            if v["type"] == "aws:cloudformation:stack" and not _in_rehearsal_environment(v)}
-
-
-def _stack_dependencies(assembly: Path) -> dict[str, list[str]]:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
-    return {k: [d for d in v.get("dependencies", []) if d in stacks] for k, v in stacks.items()}
+    return [i.name for i in stacks_of(assembly, only)]
 
 
 def _template(assembly: Path, stack: str) -> dict[str, Any]:
-    return json.loads((assembly / f"{stack}.template.json").read_text())
+    info = next(i for i in _stack_infos(assembly) if stack in (i.name, i.display))
+    return json.loads(info.template_file.read_text())
 
 
 def _per_stack_seconds(output: str) -> dict[str, float]:
@@ -781,7 +816,7 @@ def _per_stack_seconds(output: str) -> dict[str, float]:
     for line in output.splitlines():
         text = line.strip()
         if text.startswith("✅"):
-            current = text.lstrip("✅").strip().split(":")[0].split()[0]
+            current = text.lstrip("✅").strip().split(":")[0].split()[0]  # the display name
         elif current and "Deployment time:" in text:
             with contextlib.suppress(ValueError):
                 found[current] = float(text.rsplit(":", 1)[1].strip().rstrip("s"))
@@ -800,44 +835,88 @@ class Rehearsal:
         self.cli = Cli(simulator.endpoint, workdir, timeout_s=timeout_s)
         self.synth_timeout_s = 900.0
         self.report = Report()
-        import boto3
-
-        self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                      region_name=REGION)
-        self._clients: dict[str, Any] = {}
+        self._account_of: dict[str, str] = {}
+        """Stack name -> the simulator's account holding it."""
+        self._credentials: dict[str, dict[str, str]] = {ACCOUNT_ID: {
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}}
+        self._clients: dict[tuple[str, str], Any] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
+    def credentials(self, account: str) -> dict[str, str]:
+        """Environment variables with credentials of ``account`` in the simulator: the default ones
+        for the rehearsal's account; for another, STS AssumeRole into it (bridge 10: moto maps
+        assumed-role credentials to the role's account and does not require the role to exist)."""
+        if account not in self._credentials:
+            found = self.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/rehearsal-administrator",
+                RoleSessionName="cli-rehearsal")["Credentials"]
+            self._credentials[account] = {"AWS_ACCESS_KEY_ID": found["AccessKeyId"],
+                                          "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
+                                          "AWS_SESSION_TOKEN": found["SessionToken"]}
+        return self._credentials[account]
+
+    def client(self, service: str, account: str = ACCOUNT_ID) -> Any:
+        if (service, account) not in self._clients:
+            import boto3
             from botocore.config import Config
 
-            self._clients[service] = self._session.client(
+            creds = self.credentials(account) if account != ACCOUNT_ID else self._credentials[ACCOUNT_ID]
+            session = boto3.Session(aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                                    aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                                    aws_session_token=creds.get("AWS_SESSION_TOKEN"), region_name=REGION)
+            self._clients[(service, account)] = session.client(
                 service, endpoint_url=self.simulator.endpoint, config=Config(retries={"max_attempts": 1}))
-        return self._clients[service]
+        return self._clients[(service, account)]
 
-    def _stack_args(self, assembly: Path) -> list[str]:
-        """``--app <assembly>`` and the stacks: ``--all`` unless the assembly has stacks of another
-        environment or a subset was asked for (then the names, dependencies first)."""
-        if self.only is None and not other_environment_stacks(assembly):
-            return ["--app", str(assembly), "--all"]
-        return ["--app", str(assembly), "--exclusively", *_stack_order(assembly, self.only)]
+    def stacks(self, assembly: Path) -> list[StackInfo]:
+        infos = stacks_of(assembly, self.only)
+        self._account_of.update({i.name: i.account for i in infos})
+        return infos
+
+    def _selections(self, assembly: Path) -> list[list[str]]:
+        """The CLI's stack arguments, one list per command: ``--all`` (the top-level stacks) and,
+        when the assembly has stage stacks (which ``--all`` leaves to the pipeline), a second
+        command selecting exactly those; with a subset asked for, its names (dependencies first)."""
+        infos = self.stacks(assembly)
+        if self.only is not None:
+            return [["--app", str(assembly), "--exclusively", *[i.display for i in infos]]]
+        runs = [["--app", str(assembly), "--all"]]
+        staged = [i.display for i in infos if not i.top_level]
+        if staged:
+            runs.append(["--app", str(assembly), "--exclusively", *staged])
+        return runs
+
+    def _cli_all(self, command: str, runs: list[list[str]], *extra: str) -> CliResult:
+        """Each selection's command in turn; one result (first failing exit status, summed time)."""
+        results = [self.cli.run(command, *args, *extra) for args in runs]
+        failed = [r.returncode for r in results if r.returncode != 0]
+        return CliResult([a for r in results for a in r.args], failed[0] if failed else 0,
+                         "\n".join(r.output for r in results), sum(r.seconds for r in results))
 
     def stack_status(self, name: str) -> str:
+        account = self._account_of.get(name, ACCOUNT_ID)
         try:
-            return self.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+            return self.client("cloudformation", account).describe_stacks(
+                StackName=name)["Stacks"][0]["StackStatus"]
         except Exception as exc:  # noqa: BLE001 - the simulator's own error text is the result
             if "does not exist" in str(exc):
                 return "DOES_NOT_EXIST"
             raise
 
-    def physical_ids(self, name: str) -> dict[str, tuple[str, str | None]]:
-        """logical id -> (type, physical id) of a deployed stack (moto's own view)."""
+    def _moto_stack(self, name: str) -> Any:
         from moto.cloudformation import cloudformation_backends
 
-        backend = cloudformation_backends[ACCOUNT_ID][REGION]
-        stack = next(s for s in backend.stacks.values() if s.name == name)
+        account = self._account_of.get(name, ACCOUNT_ID)
+        backend = cloudformation_backends[account][REGION]
+        return next((s for s in backend.stacks.values() if s.name == name), None)
+
+    def physical_ids(self, name: str) -> dict[str, tuple[str, str | None]]:
+        """logical id -> (type, physical id) of a deployed stack (moto's own view)."""
+        stack = self._moto_stack(name)
         found: dict[str, tuple[str, str | None]] = {}
+        if stack is None:
+            return found
         for logical_id, resource in stack.resource_map._parsed_resources.items():
             if logical_id.startswith("AWS::") or resource is None or isinstance(resource, str):
                 continue
@@ -848,11 +927,9 @@ class Rehearsal:
     def not_created(self, name: str) -> list[str]:
         """Logical ids of a deployed stack's template that moto holds no resource for (a stack
         "complete" with resources missing is a failure of the rehearsal, never a pass)."""
-        from moto.cloudformation import cloudformation_backends
         from moto.cloudformation.parsing import NULL_MODELS
 
-        backend = cloudformation_backends[ACCOUNT_ID][REGION]
-        stack = next((s for s in backend.stacks.values() if s.name == name), None)
+        stack = self._moto_stack(name)
         if stack is None:
             return []
         parsed = stack.resource_map._parsed_resources
@@ -868,6 +945,10 @@ class Rehearsal:
             if parsed.get(logical_id) is None:
                 missing.append(logical_id)
         return sorted(missing)
+
+    def _seconds(self, assembly: Path, output: str) -> dict[str, float]:
+        by_display = {i.display: i.name for i in self.stacks(assembly)}
+        return {by_display.get(k, k): v for k, v in _per_stack_seconds(output).items()}
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -896,39 +977,52 @@ class Rehearsal:
         return out
 
     def bootstrap(self, assembly: Path) -> None:
-        result = self.cli.run("bootstrap", f"aws://{ACCOUNT_ID}/{REGION}", "--app", str(assembly))
-        status = self.stack_status("CDKToolkit")
-        ok = result.returncode == 0 and status == "CREATE_COMPLETE"
-        self.report.add(Row("CDKToolkit", "bootstrap", status, result.seconds, ok,
-                            "" if ok else result.output[-2000:]))
-        self.report.steps["bootstrap"] = {"status": status, "returncode": result.returncode}
-        if not ok:
-            raise RehearsalFailed(f"cdk bootstrap failed:\n{result.output[-4000:]}")
+        """``cdk bootstrap`` of every account the selected stacks go to (the rehearsal's first)."""
+        accounts = sorted({i.account for i in self.stacks(assembly)} | {ACCOUNT_ID}, key=lambda a: (a != ACCOUNT_ID, a))
+        statuses: dict[str, str] = {}
+        failed: list[str] = []
+        for account in accounts:
+            env = None if account == ACCOUNT_ID else self.credentials(account)
+            result = self.cli.run("bootstrap", f"aws://{account}/{REGION}", "--app", str(assembly), env=env)
+            status = self.client("cloudformation", account).describe_stacks(
+                StackName="CDKToolkit")["Stacks"][0]["StackStatus"] if result.returncode == 0 else "FAILED"
+            statuses[account] = status
+            ok = result.returncode == 0 and status == "CREATE_COMPLETE"
+            label = "CDKToolkit" if account == ACCOUNT_ID else f"CDKToolkit {account}"
+            self.report.add(Row(label, "bootstrap", status, result.seconds, ok, "" if ok else result.output[-2000:]))
+            if not ok:
+                failed.append(f"cdk bootstrap aws://{account}/{REGION} failed:\n{result.output[-4000:]}")
+        self.report.steps["bootstrap"] = {"status": statuses[ACCOUNT_ID], "accounts": statuses}
+        if failed:
+            raise RehearsalFailed("\n".join(failed))
 
     def deploy(self, assembly: Path) -> None:
         """Step 1: every stack CREATE_COMPLETE, producers before consumers."""
-        names = _stack_order(assembly, self.only)
-        result = self.cli.run("deploy", *self._stack_args(assembly), "--require-approval", "never",
-                              "--progress", "events")
-        seconds = _per_stack_seconds(result.output)
+        infos = self.stacks(assembly)
+        names = [i.name for i in infos]
+        result = self._cli_all("deploy", self._selections(assembly), "--require-approval", "never",
+                               "--progress", "events")
+        seconds = self._seconds(assembly, result.output)
         statuses = {name: self.stack_status(name) for name in names}
-        from moto.cloudformation import cloudformation_backends
-
-        backend = cloudformation_backends[ACCOUNT_ID][REGION]
-        created = {s.name: s.creation_time for s in backend.stacks.values()}
+        created = {name: stack.creation_time for name in names if (stack := self._moto_stack(name)) is not None}
+        by_artifact = {i.artifact: i.name for i in infos}
         order_ok = True
-        for stack, deps in _stack_dependencies(assembly).items():
-            for dep in deps:
-                if stack in created and dep in created and created[dep] > created[stack]:
+        for info in infos:
+            for dep in info.dependencies:
+                dep_name = by_artifact.get(dep)
+                if dep_name in created and info.name in created and created[dep_name] > created[info.name]:
                     order_ok = False
-                    self.report.notes.append(f"{stack} was created before {dep}, which it depends on")
+                    self.report.notes.append(f"{info.name} was created before {dep_name}, which it depends on")
         missing = {name: self.not_created(name) for name in names}
-        for name in names:
+        for info in infos:
+            name = info.name
             ok = statuses[name] == "CREATE_COMPLETE" and order_ok and not missing[name]
-            self.report.add(Row(name, "deploy", statuses[name], seconds.get(name, result.seconds), ok,
-                                f"{len(missing[name])} resource(s) not created: {missing[name][:5]}"
-                                if missing[name] else ""))
+            detail = f"account {info.account}" if info.account != ACCOUNT_ID else ""
+            if missing[name]:
+                detail += f" {len(missing[name])} resource(s) not created: {missing[name][:5]}"
+            self.report.add(Row(name, "deploy", statuses[name], seconds.get(name, result.seconds), ok, detail.strip()))
         self.report.steps["deploy"] = {"returncode": result.returncode, "statuses": statuses,
+                                       "accounts": {i.name: i.account for i in infos},
                                        "not_created": missing,
                                        "order": sorted(created, key=lambda n: created[n]),
                                        "dependency_order_respected": order_ok}
@@ -938,16 +1032,16 @@ class Rehearsal:
 
     def diff(self, assembly: Path) -> None:
         """Step 2: ``cdk diff --fail`` against the deployed stacks finds nothing."""
-        stacks = [] if self.only is None and not other_environment_stacks(assembly) else _stack_order(assembly, self.only)
-        result = self.cli.run("diff", "--app", str(assembly), "--exclusively", *stacks, "--fail")
+        result = self._cli_all("diff", self._selections(assembly), "--fail")
         differences = result.output.count("There were no differences") if result.returncode == 0 else 0
         names = _stack_order(assembly, self.only)
         ok = result.returncode == 0 and differences == len(names)
         summary = "no differences" if ok else f"exit {result.returncode}"
         self.report.add(Row(",".join(names) if len(names) < 2 else "(all)", "diff", summary, result.seconds, ok,
-                            "" if ok else result.output[-3000:]))
+                            f"{differences} of {len(names)} stacks without differences" if ok
+                            else result.output[-3000:]))
         self.report.steps["diff"] = {"returncode": result.returncode, "no_differences": ok,
-                                     "output": result.output[-3000:]}
+                                     "stacks_without_differences": differences, "output": result.output[-3000:]}
 
     def gate(self, base: Path, head: Path, *, label: str, fail_on: str = "replacement") -> list[str]:
         """The review gate before a deploy: what ``--fail-on <fail_on>`` reports for base -> head
@@ -967,7 +1061,7 @@ class Rehearsal:
         failures = self.gate(base, head, label=label)
         names = _stack_order(head, self.only)
         statuses = {name: self.stack_status(name) for name in names}
-        ok = bool(failures)
+        ok = bool(failures) and set(statuses.values()) == {"CREATE_COMPLETE"}
         result = f"not deployed: {failures[0]}" if failures else "the review gate let it through"
         self.report.add(Row("(all)", f"gate:{label}"[:12], result[:60], time.monotonic() - started, ok,
                             "; ".join(failures[:3])))
@@ -980,7 +1074,8 @@ class Rehearsal:
         started = time.monotonic()
         review = compare_assemblies(base, head, cost=False)
         review_seconds = time.monotonic() - started
-        names = _stack_order(head, self.only)
+        infos = self.stacks(head)
+        names = [i.name for i in infos]
         predicted: dict[str, dict[str, set[str]]] = {}
         for stack_diff in review.stacks:
             kinds: dict[str, set[str]] = {"added": set(), "removed": set(), "modified": set(), "replaced": set()}
@@ -989,21 +1084,23 @@ class Rehearsal:
                 if change.replacement:
                     kinds["replaced"].add(change.logical_id)
             predicted[stack_diff.name] = kinds
-        replacements = [r.to_dict() for r in review.replacements]
-        self.report.add(Row("(all)", "review", f"{len(replacements)} stateful replacement(s), "
+        review_replacements = [r.to_dict() for r in review.replacements]
+        self.report.add(Row("(all)", "review", f"{len(review_replacements)} stateful replacement(s), "
                             f"{sum(len(k['modified']) for k in predicted.values())} modified",
                             review_seconds, True))
 
         before = {name: self.physical_ids(name) for name in names}
-        result = self.cli.run("deploy", *self._stack_args(head), "--require-approval", "never",
-                              "--progress", "events")
-        seconds = _per_stack_seconds(result.output)
+        executed_before = {name: len(self.simulator.executed_changes.get(name, [])) for name in names}
+        result = self._cli_all("deploy", self._selections(head), "--require-approval", "never",
+                               "--progress", "events")
+        seconds = self._seconds(head, result.output)
         refused = dict(self.simulator.refusals)
         outcome: dict[str, Any] = {}
         for name in names:
             status = self.stack_status(name)
             old, new = before[name], self.physical_ids(name)
-            actions = (self.simulator.executed_changes.get(name) or [{}])[-1] if name not in refused else {}
+            executed = self.simulator.executed_changes.get(name, [])[executed_before[name]:]
+            actions = executed[-1] if executed and name not in refused else {}
             did = {
                 "added": sorted(k for k, a in actions.items() if a == "Add"),
                 "removed": sorted(k for k, a in actions.items() if a == "Remove"),
@@ -1021,10 +1118,12 @@ class Rehearsal:
                 "review_only": sorted(set(kinds.get("replaced", [])) - set(did["replaced"])),
                 "simulator_only": sorted(set(did["replaced"]) - set(kinds.get("replaced", [])))}
             missing = self.not_created(name)
+            unchanged = not any(kinds.get(k) for k in ("added", "removed", "modified")) and not executed
             ok = (status == "UPDATE_COMPLETE" and name not in refused and not disagreements and not missing) or (
-                status == "UPDATE_ROLLBACK_COMPLETE" and name in refused)
+                status == "UPDATE_ROLLBACK_COMPLETE" and name in refused) or (
+                unchanged and status in ("CREATE_COMPLETE", "UPDATE_COMPLETE") and not missing)
             outcome[name] = {"status": status, "simulator": did, "refused": refused.get(name),
-                             "review": kinds, "disagreements": disagreements,
+                             "review": kinds, "disagreements": disagreements, "unchanged": unchanged,
                              "replacement_differences": replacement_differences,
                              "not_created": missing,
                              "physical_ids": {k: [old[k][1], new.get(k, ("", None))[1]]
@@ -1033,24 +1132,42 @@ class Rehearsal:
                              "updates_not_applied": sorted({t for lid, t in self.simulator.updates_not_applied
                                                             if lid in old})}
             text = status if name not in refused else f"{status}: {refused[name]}"
+            if unchanged:
+                text = f"no changes ({status})"
             detail = (f"change set: +{len(did['added'])} ~{len(did['modified'])} -{len(did['removed'])}, "
                       f"moto replaced {len(did['replaced'])}; review: +{len(kinds.get('added', []))} "
                       f"~{len(kinds.get('modified', []))} -{len(kinds.get('removed', []))}, "
                       f"replaces {len(kinds.get('replaced', []))}")
+            if replacement_differences["review_only"] or replacement_differences["simulator_only"]:
+                detail += f"; replacements differ {replacement_differences}"
             if disagreements:
                 detail += f"; DISAGREE {disagreements}"
             if missing:
                 detail += f"; {len(missing)} resource(s) not created: {missing[:5]}"
-            self.report.add(Row(name, "update", text[:60], seconds.get(name, result.seconds), ok, detail))
+            self.report.add(Row(name, "update", text[:60], seconds.get(name, result.seconds if not unchanged else 0.0),
+                                ok, detail))
         self.report.steps["update"] = {"returncode": result.returncode, "stacks": outcome,
-                                       "review_replacements": replacements}
+                                       "review_replacements": review_replacements}
+        totals = {kind: sum(len(o["simulator"][kind]) for o in outcome.values())
+                  for kind in ("modified", "replaced", "added", "removed")}
+        self.report.add(Row("(all)", "changes", f"{totals['modified']} updated ({totals['replaced']} replaced), "
+                            f"+{totals['added']} -{totals['removed']}, {len(refused)} refused", 0.0, True,
+                            "; ".join(f"{name}: replaced {o['simulator']['replaced']}" for name, o in outcome.items()
+                                      if o["simulator"]["replaced"])
+                            + "".join(f"; {name} refused: {reason}" for name, reason in refused.items())))
+        if result.returncode != 0 and not refused:
+            self.report.add(Row("(all)", "update", f"exit {result.returncode}", result.seconds, False,
+                                result.output[-3000:]))
 
     def destroy(self, assembly: Path) -> None:
         """Step 4: every stack gone; Retain resources still there; nothing else of ours left."""
-        names = _stack_order(assembly, self.only)
+        infos = self.stacks(assembly)
+        names = [i.name for i in infos]
+        accounts = {i.name: i.account for i in infos}
         resources = {name: self.physical_ids(name) for name in names}
-        templates = {name: _template(assembly, name) for name in names}
-        result = self.cli.run("destroy", *self._stack_args(assembly), "--force")
+        templates = {i.name: json.loads(i.template_file.read_text()) for i in infos}
+        # The stages' stacks first (nothing of the top-level stacks imports them), then --all.
+        result = self._cli_all("destroy", list(reversed(self._selections(assembly))), "--force")
         statuses = {name: self.stack_status(name) for name in names}
         table = retention_table()
         retained_missing: list[str] = []
@@ -1063,7 +1180,7 @@ class Rehearsal:
                 if type_ not in CHECKED_TYPES or physical is None:
                     unchecked.add(type_)
                     continue
-                present = self._exists(type_, physical)
+                present = self._exists(type_, physical, accounts[name])
                 label = f"{name}/{logical_id} ({type_} {physical})"
                 path = str(spec.get("Metadata", {}).get("aws:cdk:path", "")).split("/", 1)[-1]
                 row = _retention_row(table, type_, path)
@@ -1090,41 +1207,47 @@ class Rehearsal:
         self.report.add(Row("(all)", "leftovers", f"{len(left_behind)} non-retained resource(s) left", 0.0,
                             all(_moto_cannot_delete(label) for label in left_behind),
                             "; ".join(left_behind[:8])))
+        if result.returncode != 0:
+            self.report.add(Row("(all)", "destroy", f"exit {result.returncode}", result.seconds, False,
+                                result.output[-3000:]))
 
-    def _exists(self, type_: str, physical: str) -> bool:
+    def _exists(self, type_: str, physical: str, account: str = ACCOUNT_ID) -> bool:
+        def client(service: str) -> Any:
+            return self.client(service, account)
+
         try:
             if type_ == "AWS::S3::Bucket":
-                self.client("s3").head_bucket(Bucket=physical)
+                client("s3").head_bucket(Bucket=physical)
             elif type_ == "AWS::KMS::Key":
-                keys = {k["KeyId"] for k in self.client("kms").list_keys()["Keys"]}
+                keys = {k["KeyId"] for k in client("kms").list_keys()["Keys"]}
                 if physical.split("/")[-1] not in keys:
                     return False
                 from moto.kms.models import kms_backends
 
-                key = kms_backends[ACCOUNT_ID][REGION].keys[physical.split("/")[-1]]
+                key = kms_backends[account][REGION].keys[physical.split("/")[-1]]
                 return key.key_state not in ("PendingDeletion",)
             elif type_ == "AWS::Logs::LogGroup":
-                groups = self.client("logs").describe_log_groups(logGroupNamePrefix=physical)["logGroups"]
+                groups = client("logs").describe_log_groups(logGroupNamePrefix=physical)["logGroups"]
                 return any(g["logGroupName"] == physical for g in groups)
             elif type_ == "AWS::SQS::Queue":
                 name = physical.rsplit("/", 1)[-1]  # the URL's host is the simulator's, not sqs.<region>
-                return any(url.rsplit("/", 1)[-1] == name for url in self.client("sqs").list_queues().get("QueueUrls", []))
+                return any(url.rsplit("/", 1)[-1] == name for url in client("sqs").list_queues().get("QueueUrls", []))
             elif type_ == "AWS::SNS::Topic":
-                return physical in {t["TopicArn"] for t in self.client("sns").list_topics()["Topics"]}
+                return physical in {t["TopicArn"] for t in client("sns").list_topics()["Topics"]}
             elif type_ == "AWS::Lambda::Function":
-                self.client("lambda").get_function(FunctionName=physical)
+                client("lambda").get_function(FunctionName=physical)
             elif type_ == "AWS::IAM::Role":
-                self.client("iam").get_role(RoleName=physical)
+                client("iam").get_role(RoleName=physical)
             elif type_ == "AWS::EC2::VPC":
-                return bool(self.client("ec2").describe_vpcs(
+                return bool(client("ec2").describe_vpcs(
                     Filters=[{"Name": "vpc-id", "Values": [physical]}])["Vpcs"])
             elif type_ == "AWS::EC2::SecurityGroup":
-                return bool(self.client("ec2").describe_security_groups(
+                return bool(client("ec2").describe_security_groups(
                     Filters=[{"Name": "group-id", "Values": [physical]}])["SecurityGroups"])
             elif type_ == "AWS::SageMaker::Endpoint":
-                self.client("sagemaker").describe_endpoint(EndpointName=physical.split("/")[-1])
+                client("sagemaker").describe_endpoint(EndpointName=physical.split("/")[-1])
             elif type_ == "AWS::SageMaker::Model":
-                self.client("sagemaker").describe_model(ModelName=physical.split("/")[-1])
+                client("sagemaker").describe_model(ModelName=physical.split("/")[-1])
             else:
                 raise ValueError(type_)
         except self._not_found_errors():
@@ -1186,8 +1309,8 @@ def run(*, workdir: Path, base: Path | None = None, head: Path | None = None, br
         rehearsal = Rehearsal(simulator, workdir, stacks=stacks, timeout_s=timeout_s)
         try:
             base = base or rehearsal.synth("base")
-            for name, environment in other_environment_stacks(base).items():
-                rehearsal.report.notes.append(f"{name} left out: its environment {environment} is not the rehearsal's")
+            for name, environment in skipped_stacks(base).items():
+                rehearsal.report.add(Row(name, "skipped", f"other region ({environment})", 0.0, True))
             rehearsal.bootstrap(base)
             rehearsal.deploy(base)
             rehearsal.diff(base)

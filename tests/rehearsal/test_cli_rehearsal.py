@@ -13,7 +13,21 @@ import time
 
 import pytest
 
-from tests.harness.cli_rehearsal import DEFAULT_UPDATE, _bucket_and_key, retention_table, run
+import json
+import types
+from pathlib import Path
+
+from tests.harness.cli_rehearsal import (
+    ACCOUNT_ID,
+    DEFAULT_UPDATE,
+    Rehearsal,
+    Simulator,
+    _bucket_and_key,
+    retention_table,
+    run,
+    skipped_stacks,
+    stacks_of,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli_rehearsal]
 
@@ -113,3 +127,71 @@ def test_template_url_forms():
 def test_retention_table_is_read():
     rows = retention_table()
     assert ("AWS::KMS::Key", ["PlatformKey/Resource"], "Retain") in rows
+
+
+def test_every_reference_stack_goes_to_its_own_account_in_the_simulator(reference):
+    """The delivery stack (tooling account) and its stages' stacks (dev, prod) are rehearsed in
+    their own accounts; ``--all`` selects the top-level stacks, a second command the stages'."""
+    from tests.conftest import cdk_context
+
+    delivery = cdk_context()["sagemaker-constructs:delivery"]
+    out = Path(reference.outdir)
+    infos = stacks_of(out)
+    accounts = {i.name: i.account for i in infos}
+    assert accounts[STACK] == accounts["SageMakerInference"] == accounts["SageMakerMlops"] == ACCOUNT_ID
+    assert accounts[delivery["stack_name"]] == delivery["account"]
+    staged = [i for i in infos if not i.top_level]
+    assert sorted(i.account for i in staged) == sorted([delivery["dev_account"], delivery["prod_account"]])
+    names = [i.name for i in infos]
+    assert names.index(STACK) < names.index("SageMakerInference") < names.index("SageMakerMlops")
+    assert skipped_stacks(out) == {}
+    rehearsal = Rehearsal(types.SimpleNamespace(endpoint="http://127.0.0.1:9"), out)
+    assert rehearsal._selections(out) == [["--app", str(out), "--all"],
+                                          ["--app", str(out), "--exclusively", *[i.display for i in staged]]]
+    only = Rehearsal(types.SimpleNamespace(endpoint="http://127.0.0.1:9"), out, stacks=[STACK])
+    assert only._selections(out) == [["--app", str(out), "--exclusively", STACK]]
+
+
+def _endpoint_config_template(*, variant: dict) -> str:
+    return json.dumps({"Resources": {
+        "Config": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [variant]}},
+        "After": {"Type": "AWS::SQS::Queue", "DependsOn": "Config"},
+    }})
+
+
+def _execute(simulator: Simulator, name: str, template: str):
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", endpoint_url=simulator.endpoint, region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+    cloudformation.create_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set", TemplateBody=template,
+                                     ChangeSetType="CREATE")
+    cloudformation.execute_change_set(StackName=name, ChangeSetName="cdk-deploy-change-set")
+    from moto.cloudformation import cloudformation_backends
+
+    status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    stack = next(s for s in cloudformation_backends[ACCOUNT_ID]["us-east-1"].stacks.values() if s.name == name)
+    return status, {k for k, v in stack.resource_map._parsed_resources.items()
+                    if not k.startswith("AWS::") and v is not None}
+
+
+def test_a_change_set_failing_inside_moto_fails_the_stack_instead_of_completing_it():
+    # A variant naming a model that does not exist: moto raises while creating the stack.
+    with Simulator(lifetime_s=60) as simulator:
+        status, created = _execute(simulator, "Broken", _endpoint_config_template(
+            variant={"ModelName": "missing", "VariantName": "AllTraffic", "InstanceType": "ml.m5.large",
+                     "InitialInstanceCount": 1}))
+    assert status == "ROLLBACK_COMPLETE"
+    assert "After" not in created
+    assert simulator.errors and "Could not find model" in simulator.errors[0]
+
+
+def test_an_endpoint_configuration_for_inference_components_is_created():
+    # Its variants name no model (bridge 9).
+    with Simulator(lifetime_s=60) as simulator:
+        status, created = _execute(simulator, "Components", _endpoint_config_template(
+            variant={"VariantName": "AllTraffic", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1,
+                     "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}}))
+    assert status == "CREATE_COMPLETE"
+    assert created == {"Config", "After"}
+    assert simulator.errors == []
