@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -71,6 +72,11 @@ class PlatformStack(Stack):
         self.job_role = JobExecutionRole(
             self, "JobRole", encryption_key=self.key, data_buckets=[self.data_bucket], output_bucket=self.data_bucket
         )
+        #: Notified when a platform function fails (the Canvas idle shutdown's dead-letter queue alarm).
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name=f"{self.stack_name} alarms",
+                                     master_key=self.key, enforce_ssl=True)
+        # Subscriptions live on the topic: deleting the stack must not drop them.
+        self.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
         self.studio = StudioDomain(
             self,
             "Studio",
@@ -83,9 +89,11 @@ class PlatformStack(Stack):
             idle_timeout=Duration.minutes(config.studio_idle_timeout_minutes),
             home_efs_removal_policy=RemovalPolicy.RETAIN if config.studio_keep_home_efs else RemovalPolicy.DESTROY,
             # Canvas (and Data Wrangler) for data scientists, its workspace under canvas/ of the data bucket;
-            # registration and direct deployment stay off (models reach production through the registry).
+            # registration and direct deployment stay off (models reach production through the registry);
+            # a Canvas app idle for 2 hours is shut down (its workspace instance is billed while it runs).
             canvas=CanvasSettings(workspace_bucket=self.data_bucket, personas=(Persona.DATA_SCIENTIST,),
-                                  data_buckets=(self.data_bucket,)),
+                                  data_buckets=(self.data_bucket,), idle_timeout=Duration.hours(2),
+                                  alarm_topic=self.alarm_topic),
         )
         #: Execution roles of the reference users whose persona is not the domain's default.
         self.persona_roles: dict[Persona, StudioUserRole] = {}

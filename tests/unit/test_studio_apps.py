@@ -160,7 +160,8 @@ def test_canvas_settings_resource_and_personas():
     assert "/canvas" in json.dumps(canvas["WorkspaceSettings"]["S3ArtifactPath"]) and canvas["WorkspaceSettings"]["S3KmsKeyId"]
     assert props["DomainLogicalId"] and props["DomainDeletionPolicy"] == "Delete"
     policy = _policies(t, "StudioCanvas")
-    (canvas_policy,) = [p for k, p in policy.items() if not k.startswith("StudioCanvasSettings")]
+    (canvas_policy,) = [p for k, p in policy.items()
+                        if not k.startswith(("StudioCanvasSettings", "StudioCanvasIdleShutdown"))]
     text = json.dumps(canvas_policy)
     assert "sagemaker:CreateAutoMLJobV2" in text and "model-package/canvas-models/*" in text and "athena:" in text
     assert "bedrock" not in text.lower() and "redshift" not in text

@@ -7,6 +7,13 @@ custom resource (``Custom::CanvasSettings``, handler ``handlers/canvas_settings.
 ``DefaultUserSettings.CanvasAppSettings`` only
 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CanvasAppSettings.html).
 
+Idle shutdown: the ``UpdateDomain`` API has no idle setting for Canvas (botocore's
+``CanvasAppSettings`` has none; ``AppLifecycleManagement.IdleSettings`` exists only for JupyterLab and
+Code Editor), so ``CanvasSettings.idle_timeout`` builds :class:`CanvasIdleShutdown` (child
+``CanvasIdleShutdown`` of the domain): a scheduled, hardened function that deletes the Canvas app of
+users whose ``TimeSinceLastActive`` metric reached the timeout, as AWS's sample does
+(https://github.com/aws-samples/sagemaker-canvas-auto-shutdown-on-idle).
+
 Who may use Canvas is decided by the execution roles: the roles of the personas in
 ``CanvasSettings.personas`` get the Canvas policy (child ``Canvas/Policy``); the other
 :class:`StudioUserRole` roles of the domain are denied creating Canvas apps.
@@ -21,27 +28,37 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import jsii
 from aws_cdk import Arn, ArnFormat, Aws, CustomResource, Duration, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .._internal.functions import function_log_group, hardened_function
+from .._internal.functions import SecureFunction, function_log_group, hardened_function
 from .._internal.managed_role import service_role
 from ..errors import ValidationError
+from ..validation.checks import check_int_range
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
 
 if TYPE_CHECKING:
     from ..interfaces import IModelPackageGroup
 
-__all__ = ["CANVAS_SETTINGS_RESOURCE_TYPE", "CanvasSettings"]
+__all__ = ["CANVAS_SETTINGS_RESOURCE_TYPE", "CanvasIdleShutdown", "CanvasSettings"]
 
 #: The custom resource type that applies a domain's Canvas settings.
 CANVAS_SETTINGS_RESOURCE_TYPE = "Custom::CanvasSettings"
+#: Range of ``CanvasSettings.idle_timeout`` in minutes: the range SageMaker allows for the idle
+#: shutdown of Studio's other apps (IdleSettings.IdleTimeoutInMinutes, 60-525600,
+#: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_IdleSettings.html).
+MIN_CANVAS_IDLE_MINUTES, MAX_CANVAS_IDLE_MINUTES = 60, 525_600
+#: How often the idle shutdown looks at the domain's Canvas apps.
+CANVAS_IDLE_CHECK_INTERVAL = Duration.minutes(15)
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,8 @@ class CanvasSettings:
     (or the domain's); time-series forecasting on; model registration off unless
     ``model_package_group`` is given (then only into that group); direct deployment to endpoints off;
     Amazon Kendra, Amazon Bedrock (generative AI), EMR Serverless and the Snowflake/Salesforce OAuth
-    data sources off; Data Wrangler reads only ``data_buckets`` (and Athena or Redshift when asked).
+    data sources off; Data Wrangler reads only ``data_buckets`` (and Athena or Redshift when asked);
+    a user's Canvas app is shut down after ``idle_timeout`` (2 hours) without activity.
     """
 
     #: The workspace's bucket (a ``SecureBucket``). Required.
@@ -81,6 +99,17 @@ class CanvasSettings:
     athena: bool = False
     #: Amazon Redshift as a data source (``redshift-data`` and temporary credentials). Default: off.
     redshift: bool = False
+    #: Shut a user's Canvas app down (``DeleteApp``) once Canvas's ``TimeSinceLastActive`` metric says the
+    #: user has been idle this long, 1 hour to 365 days in whole minutes; ``None``: never. A workspace
+    #: instance is billed for as long as the app runs; deleting the app keeps the user's models and
+    #: datasets, and standard builds continue, but it cancels Quick builds and a relaunch takes 3-8
+    #: minutes (https://docs.aws.amazon.com/sagemaker/latest/dg/canvas-log-out.html). Checked every 15
+    #: minutes (:class:`CanvasIdleShutdown`). Default: 2 hours (the default of AWS's Canvas idle-shutdown
+    #: sample; longer than Studio's 1 hour because a relaunch costs minutes and cancels Quick builds).
+    idle_timeout: Duration | None = Duration.hours(2)
+    #: Notified when the idle shutdown fails (the alarm on its dead-letter queue). Default: none (the
+    #: alarm's state is visible in CloudWatch).
+    alarm_topic: sns.ITopic | None = None
 
     def app_settings(self, key_arn: str) -> dict[str, Any]:
         """``CanvasAppSettings`` as UpdateDomain takes them."""
@@ -119,6 +148,8 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
                               "Canvas needs a workspace location: a bucket (a SecureBucket) for its datasets and models")
     if not settings.workspace_prefix.strip("/") and not Token.is_unresolved(settings.workspace_prefix):
         raise ValidationError(scope, "canvas.workspace_prefix", settings.workspace_prefix, "a non-empty key prefix")
+    if settings.idle_timeout is not None:
+        validate_idle_timeout(scope, "canvas.idle_timeout", settings.idle_timeout)
     personas = list(settings.personas)
     if not personas or any(not isinstance(p, Persona) for p in personas):
         raise ValidationError(scope, "canvas.personas", personas,
@@ -318,3 +349,95 @@ def canvas_settings_resource(domain: Any, settings: CanvasSettings, key_arn: str
     resource.node.add_dependency(domain.cfn_domain)
     resource.node.add_dependency(provider.policy)
     return resource
+
+
+class CanvasIdleShutdown(SecureFunction):
+    """Shuts idle Canvas apps of a Studio domain down (``handlers/canvas_idle_shutdown.py``): every
+    15 minutes an EventBridge schedule (child ``Schedule``) invokes the function, which deletes the
+    Canvas app of each user profile whose ``TimeSinceLastActive`` (CloudWatch namespace
+    ``/aws/sagemaker/Canvas/AppActivity``) stayed at or above ``idle_timeout`` for the whole latest
+    5-minute period. An app stops between ``idle_timeout`` and about ``idle_timeout`` + 20 minutes of
+    inactivity; an app without a datapoint since it started is kept.
+
+    Hardened as :class:`SecureFunction` (environment, logs and dead-letter queue with
+    ``encryption_key``, X-Ray, reserved concurrency 1, two retries then the alarmed dead-letter
+    queue); its policy allows ``DeleteApp`` only on the Canvas apps of this domain, ``ListApps`` and
+    ``GetMetricData`` (neither has a resource type). It runs outside the VPC: it calls only the
+    SageMaker and CloudWatch APIs.
+
+    Why a schedule and not AWS's sample's alarm (``MAX(TimeSinceLastActive)`` of the domain, reset to
+    ``OK`` by the function): while one user's period maximum stays above the threshold after they came
+    back, a reset alarm returns to ``ALARM`` within seconds and invokes the function again and again,
+    and a user who goes idle while the alarm is already in ``ALARM`` is missed unless it is reset; a
+    schedule has neither problem, for about 2,900 invocations a month.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, domain_id: str, idle_timeout: Duration,
+                 encryption_key: kms.IKey, log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+                 alarm_topic: sns.ITopic | None = None) -> None:
+        """
+        :param domain_id: the Studio domain whose Canvas apps are watched.
+        :param idle_timeout: inactivity after which an app is deleted, 1 hour to 365 days.
+        :param encryption_key: the function's environment, logs and dead-letter queue key.
+        :param log_retention: of the function's logs. Default: one year.
+        :param alarm_topic: notified by the dead-letter queue's alarm. Default: none.
+        """
+        super().__init__(scope, id)
+        validate_idle_timeout(self, "idle_timeout", idle_timeout)
+        timeout = Duration.minutes(2)
+        self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=1, retry_attempts=2)
+        self.domain_id: str = domain_id
+        self.idle_timeout: Duration = idle_timeout
+        statements = [
+            iam.PolicyStatement(sid="DeleteIdleCanvasApps", actions=["sagemaker:DeleteApp"],
+                                resources=canvas_app_arns(self, domain_id)),
+            iam.PolicyStatement(sid="ListApps", actions=["sagemaker:ListApps"], resources=["*"]),
+            iam.PolicyStatement(sid="ReadCanvasActivity", actions=["cloudwatch:GetMetricData"], resources=["*"]),
+        ]
+        self._build(
+            purpose="CanvasIdleShutdown: deletes idle Canvas apps of a Studio domain",
+            handler="canvas_idle_shutdown.handler",
+            description="Deletes the Canvas apps of a Studio domain's users idle for longer than the timeout",
+            environment={"DOMAIN_ID": domain_id,
+                         "IDLE_TIMEOUT_SECONDS": (Token.as_string(idle_timeout.to_seconds()) if idle_timeout.is_unresolved()
+                                                  else str(int(idle_timeout.to_seconds())))},
+            statements=statements, vpc=None, subnets=(), endpoint_security_group=None,
+            encryption_key=encryption_key, timeout=timeout, memory_size=256, reserved_concurrency=1,
+            retry_attempts=2, log_retention=log_retention, alarm_topic=alarm_topic,
+            outside_vpc_reason=(
+                "The Canvas idle shutdown calls only the SageMaker (ListApps, DeleteApp on this domain's Canvas "
+                "apps) and CloudWatch (GetMetricData) APIs, over Lambda's network, authorised by IAM and TLS; "
+                "outside the VPC its network interfaces never block deleting the domain's subnets."),
+            iam_reason=(
+                "Wildcards only where IAM cannot scope further: ListApps, GetMetricData and X-Ray have no "
+                "resource type; Canvas apps are named per user profile at run time (app/<domain>/*/canvas/*)."),
+        )
+        #: The schedule that invokes the function every 15 minutes.
+        self.schedule: events.Rule = events.Rule(
+            self, "Schedule", schedule=events.Schedule.rate(CANVAS_IDLE_CHECK_INTERVAL),
+            description="Shut down idle SageMaker Canvas apps of a Studio domain",
+            targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
+        )
+
+
+def validate_idle_timeout(scope: Construct, argument: str, timeout: Any) -> None:
+    """Raise :class:`ValidationError` unless ``timeout`` is a Duration of whole minutes, 1 hour to 365 days."""
+    if not isinstance(timeout, Duration):
+        raise ValidationError(scope, argument, timeout, "a Duration (1 hour to 365 days) or None")
+    if timeout.is_unresolved():
+        return
+    seconds = timeout.to_seconds(integral=False)
+    if seconds % 60:
+        raise ValidationError(scope, argument, timeout.to_human_string(), "whole minutes, 1 hour to 365 days")
+    check_int_range(scope, f"{argument} (minutes)", int(seconds // 60), minimum=MIN_CANVAS_IDLE_MINUTES,
+                    maximum=MAX_CANVAS_IDLE_MINUTES)
+
+
+def canvas_idle_shutdown(domain: Any, settings: CanvasSettings,
+                         log_retention: logs.RetentionDays) -> CanvasIdleShutdown | None:
+    """The domain's :class:`CanvasIdleShutdown` (child ``CanvasIdleShutdown``), or none without ``idle_timeout``."""
+    if settings.idle_timeout is None:
+        return None
+    return CanvasIdleShutdown(domain, "CanvasIdleShutdown", domain_id=domain.domain_id,
+                              idle_timeout=settings.idle_timeout, encryption_key=domain.encryption_key,
+                              log_retention=log_retention, alarm_topic=settings.alarm_topic)

@@ -28,7 +28,8 @@ from ..compliance import acknowledge_iam_findings
 from ..security.roles import Persona, StudioUserRole
 from ..validation.naming import check_name, default_name
 from .._internal.grants import TEMPLATE_ID, add_statements
-from .canvas import CanvasSettings, canvas_app_arns, canvas_settings_resource, canvas_statements
+from .canvas import CanvasIdleShutdown, CanvasSettings, canvas_app_arns, canvas_idle_shutdown
+from .canvas import canvas_settings_resource, canvas_statements
 from .canvas import validate as validate_canvas
 from .images import CustomImage
 from .profiles import UserProfile
@@ -137,7 +138,8 @@ class StudioDomain(Construct):
     * ``canvas``: :class:`CanvasSettings` (SageMaker Canvas and Data Wrangler) applied by a
       ``Custom::CanvasSettings`` (child ``CanvasSettings``) that restores the previous settings when
       it goes; the Canvas policy (child ``Canvas``) on the roles of ``canvas.personas``, ``CreateApp``
-      of Canvas apps denied to the other personas' roles.
+      of Canvas apps denied to the other personas' roles; idle Canvas apps are deleted after
+      ``canvas.idle_timeout`` (child ``CanvasIdleShutdown``).
     """
 
     def __init__(
@@ -394,6 +396,9 @@ class StudioDomain(Construct):
             key_arn = (canvas.workspace_bucket.encryption_key.key_arn if canvas.workspace_bucket.encryption_key
                        is not None else encryption_key.key_arn)
             self.canvas_settings = canvas_settings_resource(self, canvas, key_arn, log_retention)
+        #: The idle shutdown of Canvas apps (``canvas.idle_timeout``; child ``CanvasIdleShutdown``), if any.
+        self.canvas_idle_shutdown: CanvasIdleShutdown | None = (
+            canvas_idle_shutdown(self, canvas, log_retention) if canvas is not None else None)
         self.teardown: CustomResource | None = None
         if teardown:
             lookup = s3_prefix_list_id is None
