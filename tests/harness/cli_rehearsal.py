@@ -1026,9 +1026,9 @@ class Rehearsal:
                                        "not_created": missing,
                                        "order": sorted(created, key=lambda n: created[n]),
                                        "dependency_order_respected": order_ok}
-        if result.returncode != 0:
-            self.report.add(Row("(all)", "deploy", f"exit {result.returncode}", result.seconds, False,
-                                result.output[-3000:]))
+        self.report.add(Row("(all)", "deploy", f"exit {result.returncode} ({len(names)} stacks, "
+                            f"{len(self._selections(assembly))} command(s))", result.seconds,
+                            result.returncode == 0, "" if result.returncode == 0 else result.output[-3000:]))
 
     def diff(self, assembly: Path) -> None:
         """Step 2: ``cdk diff --fail`` against the deployed stacks finds nothing."""
@@ -1155,9 +1155,9 @@ class Rehearsal:
                             "; ".join(f"{name}: replaced {o['simulator']['replaced']}" for name, o in outcome.items()
                                       if o["simulator"]["replaced"])
                             + "".join(f"; {name} refused: {reason}" for name, reason in refused.items())))
-        if result.returncode != 0 and not refused:
-            self.report.add(Row("(all)", "update", f"exit {result.returncode}", result.seconds, False,
-                                result.output[-3000:]))
+        self.report.add(Row("(all)", "update", f"exit {result.returncode}", result.seconds,
+                            result.returncode == 0 or bool(refused),
+                            "" if result.returncode == 0 else result.output[-3000:]))
 
     def destroy(self, assembly: Path) -> None:
         """Step 4: every stack gone; Retain resources still there; nothing else of ours left."""
@@ -1195,7 +1195,9 @@ class Rehearsal:
                     left_behind.append(label)
         for name in names:
             ok = statuses[name] in ("DELETE_COMPLETE", "DOES_NOT_EXIST")
-            self.report.add(Row(name, "destroy", statuses[name], result.seconds, ok))
+            self.report.add(Row(name, "destroy", statuses[name], 0.0, ok))
+        self.report.add(Row("(all)", "destroy", f"exit {result.returncode}", result.seconds, result.returncode == 0,
+                            "" if result.returncode == 0 else result.output[-3000:]))
         self.report.add(Row("(all)", "retained", f"{len(retained_present)} present, {len(retained_missing)} missing",
                             0.0, not retained_missing, "; ".join(retained_missing[:5])))
         self.report.steps["destroy"] = {
@@ -1207,9 +1209,6 @@ class Rehearsal:
         self.report.add(Row("(all)", "leftovers", f"{len(left_behind)} non-retained resource(s) left", 0.0,
                             all(_moto_cannot_delete(label) for label in left_behind),
                             "; ".join(left_behind[:8])))
-        if result.returncode != 0:
-            self.report.add(Row("(all)", "destroy", f"exit {result.returncode}", result.seconds, False,
-                                result.output[-3000:]))
 
     def _exists(self, type_: str, physical: str, account: str = ACCOUNT_ID) -> bool:
         def client(service: str) -> Any:
