@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Sequence
+import sys
+from typing import Any, Callable, Iterable, Sequence
 
 import jsii
 from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
@@ -187,6 +188,108 @@ def _acknowledge_rule(construct: IConstruct, rule: str, reason: str, validations
         construct.node.add_metadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {rule.split("::", 1)[1]: reason})
 
 
+# --- deferred bookkeeping ---------------------------------------------------------------------
+# Acknowledgements and IAM finding ids are read only by the rule packs, when the app is
+# validated. So they are recorded in Python, in one ledger per stack, and written in one pass at
+# validation, and only when a pack that reads them can be registered: no Python-to-Node call is
+# spent on them otherwise (issue 11). cdk-nag's and the Control Tower plugin's packs are made from
+# Python, so without their modules loaded none of them is registered; our own pack marks itself.
+_PACK_MODULES_READING_ACKNOWLEDGEMENTS = ("cdk_nag", "cdklabs.cdk_validator_cfnguard")
+_our_pack_created = False
+_in_pass = False
+
+
+def note_pack_created() -> None:
+    """Called by :class:`~sagemaker_constructs.SageMakerChecks`: from now on acknowledgements are written."""
+    global _our_pack_created
+    _our_pack_created = True
+
+
+def packs_may_read_acknowledgements() -> bool:
+    """Whether a rule pack that reads acknowledgements can be registered in this process (cdk-nag
+    or the Control Tower plugin is imported, or our pack was created). Checked at validation."""
+    return _our_pack_created or any(m in sys.modules for m in _PACK_MODULES_READING_ACKNOWLEDGEMENTS)
+
+
+@jsii.implements(IValidation)
+class _Ledger:
+    """The compliance bookkeeping of one stack, done once when the app is validated: after CDK
+    has resolved cross-stack references (so IAM finding ids name ``Fn::ImportValue`` exports as
+    cdk-nag does) and before the cloud assembly's metadata is written."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self.tasks: list[Callable[[], None]] = []
+        self.checks: list[Callable[[], list[str]]] = []
+        self._done = False
+
+    def validate(self) -> list[str]:
+        errors = [e for check in self.checks for e in check()]
+        if not self._done and self.tasks and (packs_may_read_acknowledgements() or _in_nested_stage(self._stack)):
+            self._done = True
+            global _in_pass
+            _in_pass, outer = True, _in_pass
+            try:
+                for task in self.tasks:
+                    task()
+            finally:
+                _in_pass = outer
+        return errors
+
+
+def _in_nested_stage(stack: Stack) -> bool:
+    # A nested Stage (a CDK Pipelines stage, a delivery stage) can be synthesized while the app
+    # is still being built, before its packs are registered: its bookkeeping is always done.
+    return sum(isinstance(s, Stage) for s in stack.node.scopes) > 1
+
+
+_LEDGER_ATTRIBUTE = "_sagemaker_constructs_ledger"
+
+
+def _ledger(construct: IConstruct, stack: Stack | None = None) -> _Ledger | None:
+    if stack is None:
+        try:
+            stack = Stack.of(construct)
+        except (RuntimeError, jsii.errors.JSIIError):  # not in a stack: nothing to defer to
+            return None
+    ledger = getattr(stack, _LEDGER_ATTRIBUTE, None)
+    if ledger is None:
+        ledger = _Ledger(stack)
+        setattr(stack, _LEDGER_ATTRIBUTE, ledger)
+        stack.node.add_validation(ledger)
+    return ledger
+
+
+def when_checked(construct: IConstruct, task: Callable[[], None], *, stack: Stack | None = None) -> None:
+    """Run ``task`` once, when the app is validated and a rule pack may read its result (see
+    :func:`packs_may_read_acknowledgements`); never otherwise. For bookkeeping only the packs
+    read: acknowledgements and the IAM finding ids they need."""
+    ledger = None if _in_pass else _ledger(construct, stack)
+    if ledger is None:  # already validating (or outside any stack): now
+        task()
+    else:
+        ledger.tasks.append(task)
+
+
+def check_at_synth(construct: IConstruct, check: Callable[[], list[str]], *, stack: Stack | None = None) -> None:
+    """Run ``check`` when the app is validated (always): its messages fail synth. One CDK
+    validation per stack carries every such check, instead of one per construct."""
+    ledger = _ledger(construct, stack)
+    if ledger is None:
+        construct.node.add_validation(_Check(check))
+    else:
+        ledger.checks.append(check)
+
+
+@jsii.implements(IValidation)
+class _Check:
+    def __init__(self, check: Callable[[], list[str]]) -> None:
+        self._check = check
+
+    def validate(self) -> list[str]:
+        return self._check()
+
+
 def acknowledge(
     construct: IConstruct,
     *,
@@ -194,6 +297,7 @@ def acknowledge(
     nag: Iterable[str] = (),
     checkov: Iterable[str] = (),
     control_tower: Iterable[str] = (),
+    stack: Stack | None = None,
 ) -> None:
     """Acknowledge findings on ``construct`` (and its children) with one specific ``reason``.
 
@@ -203,13 +307,16 @@ def acknowledge(
     same way (CDK validation acknowledgements, namespace ``cdk-validator-cfnguard``);
     ``checkov`` takes checkov check ids (``"CKV_AWS_18"``), written to the resource metadata
     (the construct's default child, or every CfnResource below it when it has none).
+
+    The cdk-nag and Control Tower acknowledgements are recorded when the app is validated, and
+    only when a pack that reads them can be registered (:func:`when_checked`); checkov reads the
+    template, so its skips are written now. ``stack`` (default ``Stack.of(construct)``) saves a lookup.
     """
     if len(reason.strip()) < 20:
         raise ValueError("an acknowledgement needs a specific reason (at least 20 characters)")
     rules = [nag_rule_id(r) for r in nag] + [control_tower_rule_id(r) for r in control_tower]
-    validations = Validations.of(construct) if rules else None
-    for rule in rules:
-        _acknowledge_rule(construct, rule, reason, validations)
+    if rules:
+        when_checked(construct, lambda: _acknowledge_rules(construct, rules, reason), stack=stack)
     checks = list(checkov)
     if checks:
         for resource in _cfn_resources(construct):
@@ -218,6 +325,12 @@ def acknowledge(
             known = {s["id"] for s in skips}
             skips.extend({"id": c, "comment": reason} for c in checks if c not in known)
             resource.add_metadata("checkov", {**meta, "skip": skips})
+
+
+def _acknowledge_rules(construct: IConstruct, rules: Sequence[str], reason: str) -> None:
+    validations = Validations.of(construct)
+    for rule in rules:
+        _acknowledge_rule(construct, rule, reason, validations)
 
 
 def across_packs(rule: str, packs: Sequence[str] = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")) -> list[str]:
@@ -313,42 +426,26 @@ def _finding_set(construct: IConstruct) -> set[tuple[str, str]]:
     return {(path, rule) for path, rules in iam_findings(construct).items() for rule in rules}
 
 
-def _no_plugins(construct: IConstruct) -> bool:
-    """True when ``construct`` is in a stack directly under the app and the app has no
-    validation plugin (no pack reads acknowledgements): the IAM findings are then not computed
-    at synth. A nested Stage (e.g. a CDK Pipelines stage) can be synthesized before the app's
-    packs are registered, so under one this is always False."""
-    stages = [s for s in construct.node.scopes if isinstance(s, Stage)]
-    return len(stages) == 1 and not _plugins(stages[0])
+def _acknowledge_late_findings(construct: IConstruct, reason: str, exclude: set[tuple[str, str]]) -> None:
+    for resource, ids in _iam_findings(construct):
+        path = resource.node.path
+        rules = [rule for rule in ids if (path, rule) not in exclude]
+        if rules:
+            _acknowledge_rules(resource, [nag_rule_id(r) for r in sorted(rules)], reason)
 
 
-def _plugins(stage: Stage) -> list[Any]:
-    if hasattr(Validations, "plugins"):  # newer aws-cdk-lib
-        return list(Validations.of(stage).plugins)  # type: ignore[attr-defined]
-    return list(stage.policy_validation_beta1 or [])
-
-
-@jsii.implements(IValidation)
-class _LateIamAcknowledgement:
-    def __init__(self, construct: IConstruct, reason: str, exclude: set[tuple[str, str]]) -> None:
-        self._construct = construct
-        self._reason = reason
-        self._exclude = exclude
-
-    def validate(self) -> list[str]:
-        if _no_plugins(self._construct):
-            return []
-        for resource, ids in _iam_findings(self._construct):
-            path = resource.node.path
-            rules = [rule for rule in ids if (path, rule) not in self._exclude]
-            for rule in sorted(rules):
-                acknowledge(resource, reason=self._reason, nag=[rule])
-        return []
-
-
-def acknowledge_iam_findings_at_synth(construct: IConstruct, *, reason: str) -> None:
+def acknowledge_iam_findings_at_synth(
+    construct: IConstruct, *, reason: str, exclude: Callable[[], set[tuple[str, str]]] | None = None,
+) -> None:
     """Like :func:`acknowledge_iam_findings`, for the IAM4/IAM5 findings added to the IAM
     resources under ``construct`` from now on (grants made later, e.g. by an endpoint's data
     capture), computed when the app is validated: cross-stack references are resolved then, so
-    the ids match what cdk-nag reports (``Fn::ImportValue`` names instead of local tokens)."""
-    construct.node.add_validation(_LateIamAcknowledgement(construct, reason, _finding_set(construct)))
+    the ids match what cdk-nag reports (``Fn::ImportValue`` names instead of local tokens).
+
+    The findings present now are left out: computed now, or, given ``exclude`` (for a construct
+    that knows its own statements, like our execution roles), by calling it at validation, so no
+    call is spent when no pack is registered."""
+    if exclude is None:
+        present = _finding_set(construct)
+        exclude = lambda: present  # noqa: E731
+    when_checked(construct, lambda: _acknowledge_late_findings(construct, reason, exclude()))

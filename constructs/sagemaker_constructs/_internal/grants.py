@@ -32,11 +32,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from aws_cdk import Stack, Token
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, Dependable, IConstruct, IDependable
 
 from ..errors import ValidationError
+from ..errors import is_unresolved
 
 #: The argument name every construct uses for "the supplied role already has what it needs".
 ROLE_IS_PREPARED = "role_is_prepared"
@@ -73,7 +74,7 @@ def needed_actions(statements: Sequence[iam.PolicyStatement]) -> list[str]:
 
 def _role_label(role: iam.IRole) -> str:
     arn = role.role_arn
-    return role.node.path if Token.is_unresolved(arn) else arn
+    return role.node.path if is_unresolved(arn) else arn
 
 
 def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.PolicyStatement], *,

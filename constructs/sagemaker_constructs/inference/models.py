@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import Aws, CfnMapping, Resource, Stack, Token
+from aws_cdk import Aws, CfnMapping, Resource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -29,6 +29,7 @@ from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role
 from ..security.roles import ModelHostingRole, tag_platform_resource
+from ..errors import is_unresolved
 
 _IMAGE_URI = r"[^\s]{1,255}"
 
@@ -62,7 +63,7 @@ _X86_WORDS = frozenset({"cpu", "gpu", "amd64", "x86"})
 
 
 def _words(text: str | None) -> set[str]:
-    if not text or Token.is_unresolved(text):
+    if not text or is_unresolved(text):
         return set()
     return set(re.split(r"[^a-z0-9]+", text.lower()))
 
@@ -78,7 +79,7 @@ def check_image_architecture(scope: Construct, instance_type: str, architecture:
     ``architecture`` (a ``ContainerImage.architecture``): an arm64 (Graviton) instance type needs
     an image marked ``"arm64"`` or ``"multi-arch"``; an x86_64 one refuses an ``"arm64"`` image.
     Unresolved instance types are not checked; an unknown architecture passes on x86_64."""
-    if not isinstance(instance_type, str) or Token.is_unresolved(instance_type):
+    if not isinstance(instance_type, str) or is_unresolved(instance_type):
         return
     from ..validation.catalog import instance_facts
 
@@ -131,7 +132,7 @@ class ContainerImage:
         """The image as written: the URI (``from_uri``), ``repository[:tag]`` (``from_regional_registry``),
         or None when CDK cannot read it at synth (an ECR repository, an asset, an unresolved token)."""
         text = self._regional[1] if self._regional else self._uri
-        return None if text is None or Token.is_unresolved(text) else text
+        return None if text is None or is_unresolved(text) else text
 
     @property
     def architecture(self) -> str | None:
@@ -157,7 +158,7 @@ class ContainerImage:
 
         :param architecture: ``"x86_64"``, ``"arm64"`` or ``"multi-arch"``. Default: read from the
             URI (``arm64``/``graviton`` words: arm64; ``cpu``/``gpu``/CUDA/Neuron words: x86_64), else unknown."""
-        if not Token.is_unresolved(uri) and not re.fullmatch(_IMAGE_URI, uri or ""):
+        if not is_unresolved(uri) and not re.fullmatch(_IMAGE_URI, uri or ""):
             raise ValidationError("ContainerImage.from_uri", "uri", uri, "an image URI without spaces, at most 255 characters")
         _check_architecture("ContainerImage.from_uri", architecture)
         return cls(uri=uri, architecture=architecture)
@@ -283,7 +284,7 @@ class ModelData:
     def from_bucket(cls, bucket: s3.IBucket, key: str) -> "ModelData":
         """``s3://<bucket>/<key>``: a ``model.tar.gz`` object, or a prefix ending in ``/`` (a
         multi-model endpoint's models, or uncompressed model data)."""
-        if not Token.is_unresolved(key) and (not key or key.startswith("/") or len(key) > 1024):
+        if not is_unresolved(key) and (not key or key.startswith("/") or len(key) > 1024):
             raise ValidationError("ModelData.from_bucket", "key", key, "an S3 key of 1-1024 characters, not starting with '/'")
         return cls(bucket=bucket, key=key)
 
@@ -294,7 +295,7 @@ class ModelData:
 
     @property
     def is_prefix(self) -> bool:
-        return self.key is not None and not Token.is_unresolved(self.key) and self.key.endswith("/")
+        return self.key is not None and not is_unresolved(self.key) and self.key.endswith("/")
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
         """The S3 URL for a model in ``scope``, granting ``grantee`` read access."""
@@ -447,8 +448,10 @@ class Model(Construct):
         #: Whether the supplied role was declared prepared (later grants, e.g. data capture, honour it).
         self.role_is_prepared: bool = role_is_prepared
         if isinstance(self.role, Construct):
+            constructed = getattr(self.role, "constructed_findings", None)  # our execution roles
             acknowledge_iam_findings_at_synth(
                 self.role,
+                exclude=constructed if binding.role is not role else None,
                 reason=(
                     "Grants of this model's own artifacts, image and data capture: S3 object access under "
                     "its model-data key or prefix and its capture prefix, ECR layer pulls of its repository, "
@@ -563,7 +566,7 @@ class Model(Construct):
         reference = False
         if hasattr(model_package, "parameter_name") and not isinstance(model_package, str):
             name = model_package.parameter_name  # type: ignore[union-attr]
-            if Token.is_unresolved(name):
+            if is_unresolved(name):
                 raise ValidationError(
                     where, "model_package", name,
                     "an SSM parameter imported by name (ssm.StringParameter.from_string_parameter_name(...)): "
@@ -571,7 +574,7 @@ class Model(Construct):
             # Read in this model's stack, at each of its deployments (a Systems Manager parameter type).
             package = ssm.StringParameter.value_for_string_parameter(scope, name)
             reference = True
-        elif isinstance(model_package, str) and (Token.is_unresolved(model_package)
+        elif isinstance(model_package, str) and (is_unresolved(model_package)
                                                  or _SSM_DYNAMIC_REFERENCE.fullmatch(model_package)):
             package, reference = model_package, True
         elif isinstance(model_package, str) and model_package_parts(model_package) is not None:
@@ -592,7 +595,7 @@ class Model(Construct):
             parts = model_package_parts(package)
             assert parts is not None
             group_name = getattr(model_package_group, "model_package_group_name", None)
-            if group_name is not None and not Token.is_unresolved(group_name) and group_name.lower() != parts[3]:
+            if group_name is not None and not is_unresolved(group_name) and group_name.lower() != parts[3]:
                 raise ValidationError(where, "model_package_group", group_name,
                                       f"the group of {package} ({parts[3]})")
             describe = [package]

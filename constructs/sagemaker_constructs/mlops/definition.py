@@ -24,9 +24,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from aws_cdk import Token
 
 from ..validation.catalog import volume_key
+from ..errors import is_unresolved
 from aws_cdk import aws_s3_assets as s3_assets
 
 DEFINITION_VERSION = "2020-12-01"
@@ -108,7 +108,7 @@ def container_file_name(asset: s3_assets.Asset, source_path: str) -> str:
       file's extension otherwise) under any prefix, so that name.
     """
     key = asset.s3_object_key
-    if not Token.is_unresolved(key):
+    if not is_unresolved(key):
         return key.rsplit("/", 1)[-1]
     extension = ".zip" if os.path.isdir(source_path) else os.path.splitext(source_path)[1]
     return f"{asset.asset_hash}{extension}"

@@ -7,7 +7,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from aws_cdk import Environment, RemovalPolicy, Stack, Stage, Token
+from aws_cdk import Environment, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
@@ -25,6 +25,7 @@ from ..interfaces import IModelPackageGroup
 from ..security.bucket import SecureBucket
 from ..security.key import PlatformKey
 from .registry import check_account_ids
+from ..errors import is_unresolved
 
 #: The context key the pipeline's synth step sets to the approved version ARN (read by app.py).
 APPROVED_VERSION_CONTEXT = "sagemaker-constructs:approved-model-package"
@@ -140,12 +141,12 @@ class ModelDeliveryPipeline(Construct):
         if model_package_group is None:
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
         self._check_stages(stages)
-        if not Token.is_unresolved(approved_version_parameter_name) and not re.fullmatch(
+        if not is_unresolved(approved_version_parameter_name) and not re.fullmatch(
                 r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*", approved_version_parameter_name or ""):
             raise ValidationError(self, "approved_version_parameter_name", approved_version_parameter_name,
                                   "an SSM parameter name (a-zA-Z0-9_.- and / between path parts)")
         stack = Stack.of(self)
-        if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        if is_unresolved(stack.account) or is_unresolved(stack.region):
             raise ValidationError(self, "stack env", f"{stack.account}/{stack.region}",
                                   "the pipeline's stack in an explicit account and region (env=cdk.Environment("
                                   "account=..., region=...)): CodePipeline needs both for cross-account stages")
@@ -278,9 +279,9 @@ class ModelDeliveryPipeline(Construct):
         """A GitHub/GitLab/Bitbucket repository (``owner/name``) through a CodeConnections (or CodeStar
         Connections) connection: ``pipelines.CodePipelineSource.connection``; no network at synth."""
         where = "ModelDeliveryPipeline.connection_source"
-        if not Token.is_unresolved(repository) and not re.fullmatch(r"[\w.-]+/[\w.-]+", repository or ""):
+        if not is_unresolved(repository) and not re.fullmatch(r"[\w.-]+/[\w.-]+", repository or ""):
             raise ValidationError(where, "repository", repository, "owner/name")
-        if not Token.is_unresolved(connection_arn) and not _CONNECTION_ARN.fullmatch(connection_arn or ""):
+        if not is_unresolved(connection_arn) and not _CONNECTION_ARN.fullmatch(connection_arn or ""):
             raise ValidationError(where, "connection_arn", connection_arn,
                                   "arn:aws:codeconnections:<region>:<account>:connection/<uuid> "
                                   "(or codestar-connections)")
@@ -312,7 +313,7 @@ class ModelDeliveryPipeline(Construct):
                 raise ValidationError(self, f"{where}.region", stage.region,
                                       f"the region stage {stage.name!r} deploys to, e.g. eu-west-1")
             check_account_ids(self, f"{where}.account", [stage.account])
-            if not Token.is_unresolved(stage.region) and not _REGION.fullmatch(stage.region):
+            if not is_unresolved(stage.region) and not _REGION.fullmatch(stage.region):
                 raise ValidationError(self, f"{where}.region", stage.region, "an AWS region name, e.g. eu-west-1")
             if not _STAGE_NAME.fullmatch(stage.name or ""):
                 raise ValidationError(self, f"{where}.name", stage.name,

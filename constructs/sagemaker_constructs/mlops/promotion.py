@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,7 @@ from ..errors import ValidationError
 from ..validation.combinations import check_single_model_endpoint
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
+from ..errors import is_unresolved
 
 HANDLER = "promote_on_approval.handler"
 #: SSM parameter names: letters, digits, ``_.-/``; at most 1011 characters with the path.
@@ -162,7 +163,7 @@ class PromoteOnApproval(ApprovalFunction):
                                   f"an endpoint of the stack the promotion updates ({target.stack.node.path})")
         group_name = model_package_group.model_package_group_name
         name = approved_version_parameter_name or approved_version_parameter_name_for(group_name)
-        if not Token.is_unresolved(name) and (not _PARAMETER_NAME.fullmatch(name) or len(name) > 1011
+        if not is_unresolved(name) and (not _PARAMETER_NAME.fullmatch(name) or len(name) > 1011
                                               or name.lstrip("/").lower().startswith(("aws", "ssm"))):
             raise ValidationError(self, "approved_version_parameter_name", name,
                                   "an SSM parameter name (a-zA-Z0-9_.- and / between path parts, at most 1011 "

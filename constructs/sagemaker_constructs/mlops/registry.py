@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Sequence
 
-from aws_cdk import ArnFormat, RemovalPolicy, Resource, Stack, Token
+from aws_cdk import ArnFormat, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..errors import ValidationError
 from ..validation.naming import check_name
+from ..errors import is_unresolved
 
 if TYPE_CHECKING:
     from ..interfaces import IModelPackageGroup
@@ -61,7 +62,7 @@ def check_account_ids(scope: Construct | str, argument: str, accounts: Sequence[
     tokens pass); returns them without duplicates, in order."""
     seen: list[str] = []
     for account in accounts:
-        if not isinstance(account, str) or not (Token.is_unresolved(account) or _ACCOUNT_ID.fullmatch(account)):
+        if not isinstance(account, str) or not (is_unresolved(account) or _ACCOUNT_ID.fullmatch(account)):
             raise ValidationError(scope, argument, account, "12-digit AWS account IDs, e.g. 111122223333")
         if account not in seen:
             seen.append(account)

@@ -104,6 +104,9 @@ class SageMakerChecks:
         :param verbose: append each rule's fix to its finding's description, as cdk-nag's
             ``verbose`` adds explanations (the report's ``fix`` field has it either way). Default: false.
         """
+        from ..compliance import note_pack_created
+
+        note_pack_created()  # acknowledgements are written from now on (compliance.when_checked)
         if isinstance(scope, (tuple, list)):  # SageMakerChecks(rules) from before scope came first
             scope, rules = None, scope
         if scope is not None and not hasattr(scope, "node"):  # IConstruct is a protocol

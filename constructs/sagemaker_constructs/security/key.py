@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -190,7 +190,7 @@ class PlatformKey(kms.Key):
         if not set(actions) <= {*_ENCRYPT_ACTIONS, "kms:GenerateDataKey"} or doc.get("Resource") != "*":
             return False
         accounts = [stack.resolve(Aws.ACCOUNT_ID)]
-        if not Token.is_unresolved(stack.account):
+        if not is_unresolved(stack.account):
             accounts.append(stack.account)
         return doc.get("Condition") in [{"StringEquals": {"aws:SourceAccount": a}} for a in accounts]
 

@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 
 import jsii
 import jsii.errors
-from aws_cdk import ArnFormat, Aws, Stack, Tags, Token
+from aws_cdk import ArnFormat, Aws, Stack, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -41,7 +41,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct, IValidation
 
-from ..compliance import acknowledge
+from ..compliance import acknowledge, check_at_synth, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
 from .._internal.nag import statement_findings
@@ -390,7 +390,11 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         #: The platform key this role uses.
         self.encryption_key: kms.IKey | None = encryption_key
         self._acknowledged: list[_Acknowledged] = []
-        self.node.add_validation(_ManagedPolicySizeLimit(self))
+        #: Every Allow statement this role wrote itself (reason "" where it has none).
+        self._allowed: list[_Acknowledged] = []
+        #: The statements of the finished constructor (see _acknowledge_wildcards).
+        self._constructed: list[_Acknowledged] | None = None
+        check_at_synth(self, _ManagedPolicySizeLimit(self).validate)
 
     @property
     def managed_policies(self) -> list[iam.ManagedPolicy]:
@@ -425,8 +429,10 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         )
         policy = policy or self.policy
         policy.add_statements(statement)
+        entry = _Acknowledged(list(actions), list(resources), wildcard_reason or "", policy)
+        self._allowed.append(entry)
         if wildcard_reason is not None:
-            self._acknowledged.append(_Acknowledged(list(actions), list(resources), wildcard_reason, policy))
+            self._acknowledged.append(entry)
         return statement
 
     def _deny(
@@ -558,20 +564,46 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         flattens the resolved policy. A resource of another stack is only replaced by its
         cross-stack reference at synth, so its finding does not match and is left for review.
         """
-        for policy in self.managed_policies:
-            self._acknowledge_policy_wildcards(policy, [e for e in self._acknowledged if e.policy is policy])
+        # Computed when the app is validated, and only if a pack reads it (compliance.when_checked):
+        # the statements of the constructor, as they are now.
+        self._constructed = list(self._allowed)
+        acknowledged = list(self._acknowledged)
+
+        def acknowledge_now() -> None:
+            for policy in self.managed_policies:
+                self._acknowledge_policy_wildcards(policy, [e for e in acknowledged if e.policy is policy])
+
+        when_checked(self, acknowledge_now)
+
+    def constructed_findings(self) -> set[tuple[str, str]]:
+        """The IAM5 findings (policy resource path, finding id) of the statements this role's
+        constructor wrote: what :func:`~sagemaker_constructs.compliance.acknowledge_iam_findings_at_synth`
+        leaves out for grants made later. Called when the app is validated."""
+        found: set[tuple[str, str]] = set()
+        stack = Stack.of(self)
+        paths: dict[int, str] = {}
+        for entry in self._constructed or []:
+            if id(entry.policy) not in paths:
+                paths[id(entry.policy)] = entry.policy.node.default_child.node.path
+            for finding in self._entry_findings(stack, entry):
+                found.add((paths[id(entry.policy)], finding))
+        return found
+
+    @staticmethod
+    def _entry_findings(stack: Stack, entry: _Acknowledged) -> list[str]:
+        resolved = []
+        for resource in entry.resources:
+            try:
+                resolved.append(stack.resolve(resource))
+            except (RuntimeError, jsii.errors.JSIIError):
+                continue
+        return statement_findings({"Action": list(entry.actions), "Resource": resolved})
 
     def _acknowledge_policy_wildcards(self, policy: iam.ManagedPolicy, acknowledged: list[_Acknowledged]) -> None:
         stack = Stack.of(self)
         reasons_by_rule: dict[str, list[str]] = {}
         for entry in acknowledged:
-            resolved = []
-            for resource in entry.resources:
-                try:
-                    resolved.append(stack.resolve(resource))
-                except (RuntimeError, jsii.errors.JSIIError):
-                    continue
-            for finding in statement_findings({"Action": list(entry.actions), "Resource": resolved}):
+            for finding in self._entry_findings(stack, entry):
                 reasons = reasons_by_rule.setdefault(finding, [])
                 if entry.reason not in reasons:
                     reasons.append(entry.reason)
@@ -780,7 +812,7 @@ class StudioUserRole(_SageMakerExecutionRole):
         domain = domain_id or "*"
         if not domain_id:
             domain_text = "its domains"
-        elif Token.is_unresolved(domain_id):
+        elif is_unresolved(domain_id):
             domain_text = "its domain"  # an acknowledgement reason must be plain text
         else:
             domain_text = f"domain {domain_id}"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 import weakref
 from typing import Any, Callable, Iterable
 
-from aws_cdk import Token
 from constructs import IConstruct
 
 
@@ -40,11 +40,37 @@ def is_unresolved(value: Any) -> bool:
         return False
     if isinstance(value, float) and not math.isfinite(value):
         return False  # NaN and infinities are never Tokens (and jsii cannot carry them)
-    if isinstance(value, (str, int, float)):
-        return Token.is_unresolved(value)
+    if isinstance(value, str):
+        return "Token[" in value and _STRING_TOKEN.search(value) is not None
+    if isinstance(value, (int, float)):
+        return _is_number_token(value)
     if isinstance(value, list):
-        return Token.is_unresolved(value) or any(is_unresolved(v) for v in value)
+        return is_list_token(value) or any(is_unresolved(v) for v in value)
     return False
+
+
+# The encodings aws-cdk-lib gives Tokens (core/lib/private/encoding.ts), tested in Python so that
+# a validation skip costs no Python-to-Node call; tests/unit/test_tokens.py holds them equal to
+# ``Token.is_unresolved``. A string holds ``${Token[NAME.123]}`` (and, with it, may hold a number
+# Token rendered as a string, ``-1.888...e+289``); a list is ``["#{Token[NAME.123]}"]``; a number
+# is a double whose high 16 bits are 0xFBFF.
+_STRING_TOKEN = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}|-1\.\d{10,16}e\+289")
+_LIST_TOKEN = re.compile(r"#\{Token\[[a-zA-Z0-9:._-]+\]\}")
+_DOUBLE_TOKEN_MARKER = 0xFBFF
+
+
+def is_list_token(value: Any) -> bool:
+    """True for a list Token (``Token.as_list``, a ``CommaDelimitedList`` parameter's value)."""
+    return isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and (
+        _LIST_TOKEN.search(value[0]) is not None)
+
+
+def _is_number_token(value: int | float) -> bool:
+    try:
+        bits = struct.unpack("<Q", struct.pack("<d", float(value)))[0]
+    except OverflowError:  # an int too large for a double is no Token
+        return False
+    return bits >> 48 == _DOUBLE_TOKEN_MARKER
 
 
 def _skip(value: Any) -> bool:
@@ -130,7 +156,7 @@ def check_count(
     what: str = "items", limit: str | None = None,
 ) -> None:
     """Raise unless ``minimum <= len(items) <= maximum`` (a Token list and ``None`` pass)."""
-    if items is None or (isinstance(items, list) and Token.is_unresolved(items)):
+    if items is None or (is_list_token(items)):
         return
     n = len(list(items))
     if n < minimum or n > maximum:
@@ -156,7 +182,7 @@ def check_each(
     check: Callable[[IConstruct | str, str, Any], None],
 ) -> None:
     """Run ``check(scope, f"{argument}[i]", v)`` on each element (a Token list and ``None`` pass)."""
-    if values is None or (isinstance(values, list) and Token.is_unresolved(values)):
+    if values is None or is_list_token(values):
         return
     for i, v in enumerate(values):
         check(scope, f"{argument}[{i}]", v)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, TimeZone, Token
+from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -27,7 +27,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
-from ...errors import ValidationError, check_int_range, check_pattern
+from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
 from ...validation.instances import has_instance_storage, instance_family
 from ...validation.naming import check_name, default_name
 from .autoscaling import register_target, wake_from_zero
@@ -115,7 +115,8 @@ class AsyncEndpoint(EndpointBase):
                         minimum=1, maximum=MAX_ASYNC_CONCURRENCY)
         check_int_range(self, "instance_count", instance_count, minimum=1)
         check_int_range(self, "max_instance_count", max_instance_count, minimum=instance_count)
-        if not (isinstance(target_backlog_per_instance, (int, float)) and target_backlog_per_instance > 0):
+        if not is_unresolved(target_backlog_per_instance) and not (
+                isinstance(target_backlog_per_instance, (int, float)) and target_backlog_per_instance > 0):
             raise ValidationError(self, "target_backlog_per_instance", target_backlog_per_instance, "a positive number")
         if instance_family(instance_type).startswith("t"):
             raise ValidationError(self, "instance_type", instance_type,
@@ -168,7 +169,7 @@ class AsyncEndpoint(EndpointBase):
                 initial_instance_count=instance_count, initial_variant_weight=1.0,
             )],
         )
-        if not Token.is_unresolved(model.model_name):
+        if not is_unresolved(model.model_name):
             self.cfn_endpoint_config.node.add_dependency(model)
         if volume_key is None:
             acknowledge(

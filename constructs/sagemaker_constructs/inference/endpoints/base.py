@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from aws_cdk import ArnFormat, Duration, Resource, Stack, Token
+from aws_cdk import ArnFormat, Duration, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ...validation.catalog import check_instance_type as _check_catalog
 from ...validation.naming import check_name
+from ...errors import is_unresolved
 
 #: The production variant name every endpoint of this library uses.
 VARIANT_NAME = "AllTraffic"
@@ -26,7 +27,7 @@ def check_instance_type(scope: Construct, instance_type: str, *, use: str = "hos
 def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
     """``arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>``; SageMaker lower-cases
     endpoint names in ARNs."""
-    name = endpoint_name if Token.is_unresolved(endpoint_name) else endpoint_name.lower()
+    name = endpoint_name if is_unresolved(endpoint_name) else endpoint_name.lower()
     return Stack.of(scope).format_arn(
         service="sagemaker", resource="endpoint", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from aws_cdk import Duration, TimeZone, Token
+from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -30,7 +30,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
-from ...errors import ValidationError, check_choice, check_int_range
+from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
 from ...validation.instances import has_instance_storage, instance_family
 from ...validation.naming import check_name, default_name
 from .autoscaling import register_target, wake_from_zero
@@ -114,9 +114,10 @@ class InferenceComponent(Construct):
         max_copies = copies if max_copies is None else max_copies
         check_int_range(self, "max_copies", max_copies, minimum=copies)
         check_choice(self, "scaling_metric", scaling_metric, SCALING_METRICS)
-        if target_value is not None and not (isinstance(target_value, (int, float)) and target_value > 0):
+        if target_value is not None and not is_unresolved(target_value) and not (
+                isinstance(target_value, (int, float)) and target_value > 0):
             raise ValidationError(self, "target_value", target_value, "a positive number")
-        if number_of_cpu_cores_required is not None and not Token.is_unresolved(number_of_cpu_cores_required):
+        if number_of_cpu_cores_required is not None and not is_unresolved(number_of_cpu_cores_required):
             if number_of_cpu_cores_required < 0.25 or round(number_of_cpu_cores_required * 4) != number_of_cpu_cores_required * 4:
                 raise ValidationError(self, "number_of_cpu_cores_required", number_of_cpu_cores_required,
                                       "at least 0.25, in steps of 0.25 (InferenceComponentComputeResourceRequirements)")
@@ -164,7 +165,7 @@ class InferenceComponent(Construct):
             ),
             runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(copy_count=copies),
         )
-        if not Token.is_unresolved(model.model_name):  # a literal name carries no implicit dependency
+        if not is_unresolved(model.model_name):  # a literal name carries no implicit dependency
             self.cfn_component.node.add_dependency(model)
 
         # Application Auto Scaling owns the copy count from here on.
@@ -208,11 +209,11 @@ class InferenceComponent(Construct):
         per_instance: list[tuple[str, float, float]] = []
         if shape is not None:
             vcpus, mib = shape
-            if cpus is not None and not Token.is_unresolved(cpus):
+            if cpus is not None and not is_unresolved(cpus):
                 per_instance.append(("number_of_cpu_cores_required", cpus, vcpus))
-            if not Token.is_unresolved(memory):
+            if not is_unresolved(memory):
                 per_instance.append(("min_memory_required_in_mb", memory, mib))
-        if accelerators is not None and devices is not None and not Token.is_unresolved(accelerators):
+        if accelerators is not None and devices is not None and not is_unresolved(accelerators):
             per_instance.append(("number_of_accelerator_devices_required", accelerators, devices))
         for argument, need, has in per_instance:
             if need > has:
@@ -220,7 +221,7 @@ class InferenceComponent(Construct):
                                       f"at most {has:g}: a copy runs on one {instance_type} instance, which has {has:g}")
             per_copy_fit = int(has // need)
             capacity = per_copy_fit * endpoint.max_instance_count
-            if not Token.is_unresolved(endpoint.max_instance_count) and max_copies > capacity:
+            if not is_unresolved(endpoint.max_instance_count) and max_copies > capacity:
                 raise ValidationError(self, "max_copies", max_copies,
                                       f"at most {capacity}: {per_copy_fit} cop{'y' if per_copy_fit == 1 else 'ies'} "
                                       f"fit one {instance_type} by {argument} ({need:g} of {has:g}) and the endpoint "

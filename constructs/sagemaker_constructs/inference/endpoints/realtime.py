@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import Duration, Resource, TimeZone, Token
+from aws_cdk import Duration, Resource, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -24,6 +24,7 @@ from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _AllZeroWeights, check_sampling,
                        check_weight)
+from ...errors import is_unresolved
 
 if TYPE_CHECKING:
     from ...interfaces import IInstanceEndpoint, IModel
@@ -54,7 +55,7 @@ class _InstanceEndpoint(EndpointBase):
         check_name(self, "endpoint_config_name", endpoint_config_name)
         if max_instance_count is not None:
             check_int_range(self, "max_instance_count", max_instance_count, minimum=instance_count)
-            if not Token.is_unresolved(instance_type) and instance_facts(instance_type).burstable:
+            if not is_unresolved(instance_type) and instance_facts(instance_type).burstable:
                 raise ValidationError(
                     self, "instance_type", instance_type,
                     "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g, "
@@ -107,7 +108,7 @@ class _InstanceEndpoint(EndpointBase):
                 )
             ],
         )
-        if not Token.is_unresolved(model.model_name):  # a literal name carries no implicit dependency
+        if not is_unresolved(model.model_name):  # a literal name carries no implicit dependency
             self.cfn_endpoint_config.node.add_dependency(model)
         if encryption_key is not None and volume_key is None:
             acknowledge(
@@ -287,7 +288,7 @@ class ImportedInstanceEndpoint(_EndpointMixin, Resource):
         self.model: "IModel | None" = model
         self.instance_type: str | None = instance_type
         self.encryption_key: kms.IKey | None = encryption_key
-        storage = instance_type is not None and not Token.is_unresolved(instance_type) and has_instance_storage(instance_type)
+        storage = instance_type is not None and not is_unresolved(instance_type) and has_instance_storage(instance_type)
         self.volume_key: kms.IKey | None = None if storage else encryption_key
         self.data_capture: DataCapture | None = data_capture
         self.rollback_alarms: Sequence[cloudwatch.IAlarm] = list(rollback_alarms)
@@ -415,8 +416,8 @@ class RealtimeEndpoint(_InstanceEndpoint):
         check_weight(self, f"add_variant({name!r}) weight", weight)
         variant = self._new_variant(id, name=name, model=model, instance_type=instance_type,
                                     instance_count=instance_count, weight=weight, shadow=False)
-        if not Token.is_unresolved(weight) and weight == 0 and not any(
-                Token.is_unresolved(w) or w > 0 for w in [self.variant_weight, *(v.weight for v in self.variants)]):
+        if not is_unresolved(weight) and weight == 0 and not any(
+                is_unresolved(w) or w > 0 for w in [self.variant_weight, *(v.weight for v in self.variants)]):
             raise ValidationError(variant, "weight", weight,
                                   "a positive weight: every production variant of the endpoint would have weight 0 "
                                   "and none would receive traffic")
@@ -450,11 +451,11 @@ class RealtimeEndpoint(_InstanceEndpoint):
                                   f"an endpoint with a shadow variant has at most one production variant; this one has "
                                   f"{1 + len(self.variants)} ({SHADOW_DOC})")
         check_sampling(self, shadow.sampling_percentage)
-        if not Token.is_unresolved(self.variant_weight) and self.variant_weight == 0:
+        if not is_unresolved(self.variant_weight) and self.variant_weight == 0:
             raise ValidationError(self, "variant_weight", self.variant_weight,
                                   "positive with a shadow variant: the shadow's sample is relative to it")
         weight = (self.variant_weight * shadow.sampling_percentage / 100
-                  if not Token.is_unresolved(shadow.sampling_percentage) else shadow.sampling_percentage)
+                  if not is_unresolved(shadow.sampling_percentage) else shadow.sampling_percentage)
         variant = self._new_variant(id, name=shadow.variant_name, model=shadow.model,
                                     instance_type=shadow.instance_type, instance_count=shadow.instance_count,
                                     weight=weight, shadow=True)
@@ -470,14 +471,14 @@ class RealtimeEndpoint(_InstanceEndpoint):
         check_name(self, f"{argument} variant_name", name, shape="VariantName")
         taken = [self.variant_name, *(v.variant_name for v in self.variants),
                  *([self.shadow_variant.variant_name] if self.shadow_variant is not None else [])]
-        if not Token.is_unresolved(name) and name.lower() in {t.lower() for t in taken if not Token.is_unresolved(t)}:
+        if not is_unresolved(name) and name.lower() in {t.lower() for t in taken if not is_unresolved(t)}:
             raise ValidationError(self, f"{argument} variant_name", name,
                                   f"unique among the endpoint's variants (taken: {', '.join(taken)})")
         if model is None:
             raise ValidationError(self, f"{argument} model", None, "a Model is required")
         check_instance_type(self, instance_type, argument=f"{argument} instance_type")
         check_int_range(self, f"{argument} instance_count", instance_count, minimum=1)
-        if (self.volume_key is not None and not Token.is_unresolved(instance_type)
+        if (self.volume_key is not None and not is_unresolved(instance_type)
                 and has_instance_storage(instance_type)):
             raise ValidationError(self, f"{argument} instance_type", instance_type,
                                   "an instance type without local NVMe storage: the endpoint config's volume KmsKeyId "
@@ -492,7 +493,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
         if self.data_capture is not None:
             self.data_capture.bind(variant, model.role, self.encryption_key,
                                    role_is_prepared=getattr(model, "role_is_prepared", False))
-        if not Token.is_unresolved(model.model_name):
+        if not is_unresolved(model.model_name):
             self.cfn_endpoint_config.node.add_dependency(model)
         return variant
 

@@ -19,11 +19,12 @@ cron syntax; one of day-of-month and day-of-week is ``?``). ``at`` and ``cron`` 
 from __future__ import annotations
 
 import re
-from aws_cdk import TimeZone, Token
+from aws_cdk import TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range
+from ...errors import is_unresolved
 
 _AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
 _RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
@@ -47,7 +48,7 @@ def check_schedule(scope: Construct, schedule: "str | appscaling.Schedule") -> s
     expression = schedule_expression(schedule)
     if not isinstance(expression, str):
         raise ValidationError(scope, "schedule", expression, SCHEDULE_RULE)
-    if Token.is_unresolved(expression):
+    if is_unresolved(expression):
         return expression
     if _AT.fullmatch(expression) or _RATE.fullmatch(expression):
         return expression
@@ -63,7 +64,7 @@ def check_schedule(scope: Construct, schedule: "str | appscaling.Schedule") -> s
 def _time_zone(scope: Construct, time_zone: "str | TimeZone | None") -> TimeZone | None:
     if time_zone is None or isinstance(time_zone, TimeZone):
         return time_zone
-    if not Token.is_unresolved(time_zone):
+    if not is_unresolved(time_zone):
         try:
             import zoneinfo
 
@@ -104,13 +105,13 @@ def add_scheduled_action(
     if min_capacity is None and max_capacity is None:
         raise ValidationError(owner, "min_capacity", None, "a scheduled action sets min_capacity, max_capacity or both")
     for argument, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
-        if value is None or Token.is_unresolved(value):
+        if value is None or is_unresolved(value):
             continue
         if value < floor:
             raise ValidationError(owner, argument, value, floor_reason if value == 0 else f"at least {floor} {unit}")
         check_int_range(owner, argument, value, minimum=floor, maximum=ceiling)
-    if (min_capacity is not None and max_capacity is not None and not Token.is_unresolved(min_capacity)
-            and not Token.is_unresolved(max_capacity) and min_capacity > max_capacity):
+    if (min_capacity is not None and max_capacity is not None and not is_unresolved(min_capacity)
+            and not is_unresolved(max_capacity) and min_capacity > max_capacity):
         raise ValidationError(owner, "min_capacity", min_capacity, f"at most max_capacity ({max_capacity})")
     taken: set[str] = owner.__dict__.setdefault("_scheduled_action_ids", set())
     if id in taken:

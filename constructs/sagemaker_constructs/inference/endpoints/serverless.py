@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_cdk import Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
@@ -10,10 +9,12 @@ from constructs import Construct
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_choice, check_int_range
 from ..models import Model
+from ...validation.checks import check_range
 from ...validation.combinations import check_serverless_model
 from ...validation.naming import check_name, default_name
 from .base import EndpointBase
 from .data_capture import DataCapture
+from ...errors import is_unresolved
 
 #: MemorySizeInMB values SageMaker Serverless Inference accepts.
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
@@ -83,9 +84,7 @@ class ServerlessEndpoint(EndpointBase):
                                       "only together with provisioned_concurrency (the autoscaling minimum)")
             check_int_range(self, "max_provisioned_concurrency", max_provisioned_concurrency,
                             minimum=provisioned_concurrency, maximum=max_concurrency)
-        if not 0.1 <= target_provisioned_utilization <= 1.0:
-            raise ValidationError(self, "target_provisioned_utilization", target_provisioned_utilization,
-                                  "between 0.1 and 1.0")
+        check_range(self, "target_provisioned_utilization", target_provisioned_utilization, minimum=0.1, maximum=1.0)
         if model.vpc is not None:
             raise ValidationError(self, "model", model.node.path,
                                   "SageMaker Serverless Inference does not support a VPC: create the Model without vpc=")
@@ -124,7 +123,7 @@ class ServerlessEndpoint(EndpointBase):
                 )
             ],
         )
-        if not Token.is_unresolved(model.model_name):  # a literal name carries no implicit dependency
+        if not is_unresolved(model.model_name):  # a literal name carries no implicit dependency
             self.cfn_endpoint_config.node.add_dependency(model)
         acknowledge(
             self.cfn_endpoint_config,

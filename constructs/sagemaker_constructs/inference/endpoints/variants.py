@@ -31,12 +31,13 @@ from dataclasses import dataclass
 import jsii
 from typing import TYPE_CHECKING
 
-from aws_cdk import TimeZone, Token
+from aws_cdk import TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct, IValidation
 
 from ...errors import ValidationError, check_int_range
 from .base import _EndpointMixin
+from ...errors import is_unresolved
 
 if TYPE_CHECKING:
     from ...interfaces import IModel
@@ -107,7 +108,7 @@ class Variant(_EndpointMixin, Construct):
             raise ValidationError(self, "scale_instances", self.variant_name, "once per variant")
         check_int_range(self, "max_instance_count", max_instance_count, minimum=self.instance_count)
         check_int_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
-        if not Token.is_unresolved(self.instance_type) and instance_facts(self.instance_type).burstable:
+        if not is_unresolved(self.instance_type) and instance_facts(self.instance_type).burstable:
             raise ValidationError(self, "instance_type", self.instance_type,
                                   "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g")
         self.max_instance_count = max_instance_count
@@ -137,7 +138,7 @@ class Variant(_EndpointMixin, Construct):
 
 def check_weight(scope: Construct, argument: str, weight: float) -> None:
     """Raise unless ``weight`` is a non-negative number (``InitialVariantWeight`` minimum 0)."""
-    if Token.is_unresolved(weight):
+    if is_unresolved(weight):
         return
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
         raise ValidationError(scope, argument, weight,
@@ -157,7 +158,7 @@ class _AllZeroWeights:
 
     def validate(self) -> list[str]:
         weights = [self._endpoint.variant_weight, *(v.weight for v in self._endpoint.variants)]
-        if any(Token.is_unresolved(w) for w in weights) or any(w > 0 for w in weights):
+        if any(is_unresolved(w) for w in weights) or any(w > 0 for w in weights):
             return []
         return [f"{self._endpoint.node.path}: variant weights are all zero ({', '.join(str(w) for w in weights)}): "
                 "at least one production variant needs a positive weight to receive traffic"]
