@@ -42,7 +42,7 @@ from ..interfaces import IInstanceEndpoint
 from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type, has_instance_storage
-from ..validation.checks import claim_name
+from ..validation.checks import check_range, claim_name
 from .check_steps import BiasFacet, POST_TRAINING_METRICS, PRE_TRAINING_METRICS, PROBLEM_TYPES, SHAP_AGG_METHODS
 from .monitor import (
     ANALYZER_IMAGE_ACCOUNTS,
@@ -408,8 +408,7 @@ class ModelBiasMonitor(_EndpointMonitor):
             if value is not None:
                 check_pattern(self, argument, value, OFFSET_PATTERN,
                               description="a negative ISO 8601 duration such as -P1D or -PT1H")
-        if probability_threshold_attribute is not None and not 0 <= probability_threshold_attribute <= 1:
-            raise ValidationError(self, "probability_threshold_attribute", probability_threshold_attribute, "0-1")
+        check_range(self, "probability_threshold_attribute", probability_threshold_attribute, minimum=0, maximum=1)
         for column, argument in ((label, "label"), *((f.name, "facets") for f in facets)):
             if headers and column not in headers:
                 raise ValidationError(self, argument, column, f"one of headers ({', '.join(headers)})")

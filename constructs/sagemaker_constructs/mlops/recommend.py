@@ -227,8 +227,7 @@ class RecommendInstancesStep(LambdaStep):
         for instance_type in instance_types:
             check_instance_type(where, "instance_types", instance_type, use="hosting")
         for argument, value in (("max_latency_ms", max_latency_ms), ("max_invocations", max_invocations)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValidationError(where, argument, value, "a positive integer")
+            check_range(where, argument, value, minimum=1, integer=True)
         seconds = None
         if job_duration is not None:
             seconds = int(job_duration.to_seconds())

@@ -27,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
 from ..validation.catalog import check_instance_type, instance_facts, volume_key
+from ..validation.checks import check_range
 from ..validation.limits import check_map, check_string
 from . import definition as d
 from .expressions import (
@@ -67,16 +68,14 @@ def _seconds(where: str, argument: str, value: Duration | None, maximum: int, mi
     if value.is_unresolved():
         raise ValidationError(where, argument, value, "a Duration known at synth")
     seconds = int(value.to_seconds())
-    if not minimum <= seconds <= maximum:
-        raise ValidationError(where, argument, value.to_human_string(), f"allowed: {minimum} to {maximum} seconds")
+    check_range(where, argument, seconds, minimum=minimum, maximum=maximum, unit="seconds")
     return seconds
 
 
 def _count(where: str, argument: str, value: Any, minimum: int, maximum: int) -> Any:
     if isinstance(value, Expression):
         return check_kind(where, argument, value, NUMBER)
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValidationError(where, argument, value, f"an integer from {minimum} to {maximum}")
+    check_range(where, argument, value, minimum=minimum, maximum=maximum, integer=True)  # Tokens pass
     return value
 
 
@@ -419,8 +418,7 @@ class TrainingStep(Step):
         if dist.kind == "mpi" and single and (dist.processes_per_host or 1) == 1:
             raise ValidationError(w, "distribution", "mpi",
                                   "more than one instance or processes_per_host above 1")
-        if dist.processes_per_host is not None and not 1 <= dist.processes_per_host <= 64:
-            raise ValidationError(w, "distribution.processes_per_host", dist.processes_per_host, "1-64")
+        check_range(w, "distribution.processes_per_host", dist.processes_per_host, minimum=1, maximum=64, integer=True)
         if dist.kind in ("data_parallel", "model_parallel") and self.instance_groups:
             raise ValidationError(w, "distribution", dist.kind, "not with instance_groups")
         if dist.kind == "data_parallel":
@@ -1206,8 +1204,7 @@ class AutoMLStep(Step):
         if content_type not in ("text/csv;header=present", "x-application/vnd.amazon+parquet"):
             raise ValidationError(w, "content_type", content_type,
                                   "text/csv;header=present or x-application/vnd.amazon+parquet")
-        if validation_fraction is not None and not 0 <= validation_fraction <= 1:
-            raise ValidationError(w, "validation_fraction", validation_fraction, "0-1")
+        check_range(w, "validation_fraction", validation_fraction, minimum=0, maximum=1)
         self.input_uri: Any = _s3(w, "input_uri", input_uri)
         self.output_uri: Any = _s3(w, "output_uri", output_uri)
         self.target_column, self.problem_type, self.objective, self.mode = target_column, problem_type, objective, mode
