@@ -143,7 +143,7 @@ CASES = {
 
 
 def test_every_rule_has_fixtures():
-    assert set(CASES) | {"SageMaker-PipelineJobsHardened"} == set(RULES)
+    assert set(CASES) | {"SageMaker-PipelineJobsHardened", "SageMaker-MlflowArtifactsEncrypted"} == set(RULES)
 
 
 @pytest.mark.parametrize("rule_id,properties,expected",
@@ -157,6 +157,58 @@ def test_pipeline_rule_reads_inline_definitions():
     assert rule.check(_pipeline(True)) is C
     assert rule.check(_pipeline(False)) is N
     assert rule.check({"Properties": {"PipelineDefinition": {"PipelineDefinitionS3Location": {"Bucket": "b"}}}}) is NA
+
+
+def _bucket(algorithm=None, key=None, name=None):
+    properties = {} if name is None else {"BucketName": name}
+    if algorithm is not None:
+        default = {"SSEAlgorithm": algorithm, **({"KMSMasterKeyID": key} if key else {})}
+        properties["BucketEncryption"] = {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": default}]}
+    return {"Type": "AWS::S3::Bucket", "Properties": properties}
+
+
+def _server(uri):
+    return {"Type": "AWS::SageMaker::MlflowTrackingServer", "Properties": {
+        "TrackingServerName": "t", "RoleArn": "arn:aws:iam::1:role/r", "ArtifactStoreUri": uri}}
+
+
+REF_URI = {"Fn::Join": ["", ["s3://", {"Ref": "Artifacts"}, "/mlflow"]]}
+
+
+@pytest.mark.parametrize("bucket,uri,expected", [
+    (_bucket("aws:kms", {"Fn::GetAtt": ["Key", "Arn"]}), REF_URI, C),
+    (_bucket("aws:kms:dsse", "arn:aws:kms:us-east-1:1:key/k"), REF_URI, C),
+    (_bucket("aws:kms"), REF_URI, N),              # the AWS managed key (aws/s3), not a key of ours
+    (_bucket("AES256"), REF_URI, N),               # SSE-S3
+    (_bucket(), REF_URI, N),                       # no BucketEncryption
+    (_bucket("AES256", name="team-artifacts"), "s3://team-artifacts/mlflow", N),
+    (_bucket("aws:kms", "k", name="team-artifacts"), "s3://team-artifacts/mlflow", C),
+    (_bucket("AES256", name="other"), "s3://team-artifacts/mlflow", NA),  # a bucket of another template
+    (_bucket("AES256"), {"Fn::Join": ["", ["s3://", {"Fn::GetAtt": ["Artifacts", "Arn"]}]]}, N),
+])
+def test_mlflow_artifacts_rule_reads_the_bucket_of_the_template(bucket, uri, expected):
+    rule = RULES["SageMaker-MlflowArtifactsEncrypted"]
+    server = _server(uri)
+    template = {"Resources": {"Artifacts": bucket, "Server": server}}
+    assert rule.answer(server, template) is expected
+    assert rule.check(server) is NA  # the resource alone cannot tell
+    assert evaluate(template).get("SageMaker-MlflowArtifactsEncrypted", []) == (["Server"] if expected is N else [])
+
+
+def test_mlflow_artifacts_rule_on_the_construct(tmp_path):
+    from aws_cdk import aws_s3 as s3
+
+    from sagemaker_constructs import MlflowTrackingServer, PlatformKey, SecureBucket
+
+    stack = cdk.Stack(new_app(), "Mlflow")
+    key = PlatformKey(stack, "Key")
+    MlflowTrackingServer(stack, "Good", artifact_bucket=SecureBucket(stack, "Secure", encryption_key=key),
+                         encryption_key=key)
+    plain = s3.Bucket(stack, "Plain", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True)
+    bad = MlflowTrackingServer(stack, "Bad", artifact_bucket=plain, encryption_key=key)
+    findings = evaluate(cdk.assertions.Template.from_stack(stack).to_json())
+    assert findings["SageMaker-MlflowArtifactsEncrypted"] == [stack.resolve(bad.node.default_child.logical_id)]
 
 
 def test_evaluate_reports_logical_ids():

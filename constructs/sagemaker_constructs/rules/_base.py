@@ -18,17 +18,29 @@ class Compliance(enum.Enum):
 
 C, N, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLICABLE
 Check = Callable[[Mapping[str, Any]], Compliance]
+#: A check that also reads the rest of the template (a resource that names another one).
+TemplateCheck = Callable[[Mapping[str, Any], Mapping[str, Any]], Compliance]
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: the resource type it reads, what it checks, and how to fix a finding."""
+    """One rule: the resource type it reads, what it checks, and how to fix a finding.
+
+    ``check`` answers from the resource alone; a rule that needs the resources it names (in the same
+    template) gives ``template_check`` too, which :meth:`answer` prefers."""
 
     id: str
     resource_type: str
     description: str
     fix: str
     check: Check
+    template_check: TemplateCheck | None = None
+
+    def answer(self, resource: Mapping[str, Any], template: Mapping[str, Any]) -> Compliance:
+        """The rule's answer for ``resource`` of ``template``."""
+        if self.template_check is not None:
+            return self.template_check(resource, template)
+        return self.check(resource)
 
 
 def props(resource: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -32,6 +32,7 @@ from . import (
     endpoint_config_volume_key,
     endpoint_multi_instance,
     feature_group_encrypted,
+    mlflow_artifacts_encrypted,
     model_bias_job_hardened,
     model_explainability_job_hardened,
     model_in_vpc,
@@ -70,6 +71,7 @@ RULES: tuple[Rule, ...] = tuple(m.RULE for m in (
     feature_group_encrypted,
     canvas_direct_deploy_off,
     shadow_variant_encrypted,
+    mlflow_artifacts_encrypted,
 ))
 
 __all__ = ["PACK", "RULES", "Compliance", "Rule", "SageMakerChecks", "evaluate", "pipeline_definition",
@@ -81,7 +83,7 @@ def evaluate(template: Mapping[str, Any], rules: Sequence[Rule] = RULES) -> dict
     findings: dict[str, list[str]] = {}
     for logical_id, resource in (template.get("Resources") or {}).items():
         for rule in rules:
-            if resource.get("Type") == rule.resource_type and rule.check(resource) is N:
+            if resource.get("Type") == rule.resource_type and rule.answer(resource, template) is N:
                 findings.setdefault(rule.id, []).append(logical_id)
     return findings
 
