@@ -51,8 +51,21 @@ ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 CONTEXT_KEY = "sagemaker-constructs:platform"
 
-#: What the simulator cannot do, and how this module bridges it (also in the README).
-BRIDGES: dict[str, str] = {}
+#: What the simulator cannot do, and how this module bridges it: number -> the words the README's
+#: bridge table starts that row with (tests/rehearsal/test_cli_rehearsal.py checks they are there).
+BRIDGES: dict[int, str] = {
+    1: "`TemplateURL` read from moto's S3",
+    2: "custom resources answered `SUCCESS` in-process",
+    3: "a placeholder for each type moto has no CloudFormation model for",
+    4: "`ExecuteChangeSet` publishes the stack's exports",
+    5: "change sets looked up by name within their stack",
+    6: "`UsePreviousValue` on an SSM-typed parameter",
+    7: "deletes for `AWS::IAM::ManagedPolicy`",
+    8: "an update of a type moto cannot update keeps the resource",
+    9: "endpoint configurations for inference components",
+    10: "other accounts through STS `AssumeRole`",
+    11: "a change set moto fails to execute fails the stack",
+}
 
 #: Data custom resources are answered with, by resource type (moto runs no Lambda code).
 CUSTOM_RESOURCE_ANSWERS: dict[str, dict[str, Any]] = {

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from tests.harness.cli_rehearsal import (
     ACCOUNT_ID,
+    BRIDGES,
+    REPO,
     DEFAULT_UPDATE,
     Rehearsal,
     Simulator,
@@ -195,3 +197,12 @@ def test_an_endpoint_configuration_for_inference_components_is_created():
     assert status == "CREATE_COMPLETE"
     assert created == {"Config", "After"}
     assert simulator.errors == []
+
+
+def test_every_bridge_is_listed_in_the_readme():
+    section = (REPO / "README.md").read_text().split("## Deploy rehearsal with the real CLI", 1)[1].split("\n## ", 1)[0]
+    rows = {int(line.split("|")[1]): line.split("|")[2].strip() for line in section.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
+    assert sorted(rows) == sorted(BRIDGES)
+    for number, words in BRIDGES.items():
+        assert rows[number].startswith(words), (number, rows[number])
