@@ -455,14 +455,15 @@ _CHECKER_FORM = re.compile(r"\d\s*(-|to)\s*\d|\b(at most|at least|between) \d|ch
 #: table when its last one moves to the checkers. Every other module must have none.
 HAND_BUILT_DEBT = {
     "compliance.py": 1, "inference/endpoints/components.py": 2, "inference/endpoints/schedules.py": 1,
-    "inference/endpoints/serverless.py": 1, "inference/invoker.py": 1, "inference/models.py": 6,
-    "mlops/expressions.py": 2, "mlops/feature_store.py": 3, "mlops/pipeline.py": 2, "mlops/registry.py": 1,
-    "mlops/serving.py": 4, "mlops/steps.py": 34, "network.py": 1, "security/roles.py": 2, "studio/domain.py": 2,
-    "studio/spaces.py": 1,
+    "inference/models.py": 5, "mlops/expressions.py": 2, "mlops/feature_store.py": 3, "mlops/pipeline.py": 2,
+    "mlops/registry.py": 1, "mlops/serving.py": 1, "mlops/steps.py": 19, "network.py": 1, "security/roles.py": 2,
+    "studio/domain.py": 2, "studio/spaces.py": 1,
     # written while this rule landed (same session); to convert to the checkers:
-    "mlops/check_steps.py": 11, "mlops/delivery.py": 2, "mlops/monitors.py": 7, "mlops/promotion.py": 1,
+    "mlops/check_steps.py": 7, "mlops/delivery.py": 2, "mlops/monitors.py": 4, "mlops/promotion.py": 1,
     "mlops/retraining.py": 1,
 }
+#: The pinned total (86 when the rule landed): lower it, with the table, as raises move to the checkers.
+HAND_BUILT_TOTAL = 58
 
 
 def _checker_form_raises(path: pathlib.Path) -> list[tuple[int, str]]:
@@ -487,7 +488,18 @@ def test_no_hand_built_message_a_checker_could_express():
         if len(found) > HAND_BUILT_DEBT.get(rel, 0):
             grown[rel] = [f"line {line}: {text[:80]}" for line, text in found]
     assert not grown, ("hand-built ValidationError messages a checker expresses (call validation.checks / "
-                       f"naming / catalog / schedules instead): {grown}")
+                       f"naming / catalog / schedules / limits / combinations instead): {grown}")
+
+
+def test_the_debt_table_is_exact_and_only_goes_down():
+    """A module that moved raises to the checkers lowers its row (and the total) in the same change."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if not rel.startswith(("validation/", "handlers/")) and rel != "errors.py":
+            found[rel] = len(_checker_form_raises(path))
+    assert {k: v for k, v in found.items() if v} == HAND_BUILT_DEBT
+    assert sum(HAND_BUILT_DEBT.values()) == HAND_BUILT_TOTAL <= 58
 
 
 def test_the_scan_sees_a_hand_built_range(tmp_path):

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 
-from ..errors import ValidationError, is_unresolved
+from ..errors import ValidationError, check_choice, is_unresolved
 from . import definition as d
 from .expressions import BOOLEAN, S3_URI, STRING, Expression, Property, check_kind
 from .steps import MAX_PROCESSING_SECONDS, Step, _count, _instance_type, _s3, _seconds
@@ -87,8 +87,7 @@ class _CheckStep(Step):
                  depends_on: Sequence[Step], display_name: str | None, description: str | None) -> None:
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
-        if check_type not in self.check_types:
-            raise ValidationError(w, "check_type", check_type, f"allowed: {', '.join(self.check_types)}")
+        check_choice(w, "check_type", check_type, self.check_types)
         self.check_type: str = check_type
         self.output_uri: Any = _s3(w, "output_uri", output_uri)
         if model_package_group is not None and not hasattr(model_package_group, "grant_read"):
@@ -218,8 +217,7 @@ class QualityCheckStep(_CheckStep):
                          depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
         self.baseline_dataset: Any = _s3(w, "baseline_dataset", baseline_dataset)
-        if dataset_format not in DATASET_FORMATS:
-            raise ValidationError(w, "dataset_format", dataset_format, f"allowed: {', '.join(DATASET_FORMATS)}")
+        check_choice(w, "dataset_format", dataset_format, DATASET_FORMATS)
         if dataset_format != "csv" and header is not True:
             raise ValidationError(w, "header", header, "only with dataset_format csv")
         self.dataset_format, self.header = dataset_format, bool(header)
@@ -417,8 +415,7 @@ class ClarifyCheckStep(_CheckStep):
                          depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
         self.dataset_uri: Any = _s3(w, "dataset_uri", dataset_uri)
-        if dataset_type not in CLARIFY_DATASET_TYPES:
-            raise ValidationError(w, "dataset_type", dataset_type, f"allowed: {', '.join(CLARIFY_DATASET_TYPES)}")
+        check_choice(w, "dataset_type", dataset_type, CLARIFY_DATASET_TYPES)
         headers = [_literal(w, "headers", h) for h in headers]
         if len(set(headers)) != len(headers):
             raise ValidationError(w, "headers", headers, "unique column names")
@@ -472,8 +469,7 @@ class ClarifyCheckStep(_CheckStep):
         if isinstance(shap_num_samples, bool) or not isinstance(shap_num_samples, int) \
                 or not 1 <= shap_num_samples <= 100000:
             raise ValidationError(w, "shap_num_samples", shap_num_samples, "an integer from 1 to 100000")
-        if shap_agg_method not in SHAP_AGG_METHODS:
-            raise ValidationError(w, "shap_agg_method", shap_agg_method, f"allowed: {', '.join(SHAP_AGG_METHODS)}")
+        check_choice(w, "shap_agg_method", shap_agg_method, SHAP_AGG_METHODS)
         for argument, value in (("content_type", content_type), ("accept_type", accept_type)):
             if value is not None:
                 _literal(w, argument, value)

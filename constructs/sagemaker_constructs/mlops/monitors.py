@@ -42,7 +42,7 @@ from ..interfaces import IInstanceEndpoint
 from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type, has_instance_storage
-from ..validation.checks import check_range, claim_name
+from ..validation.checks import check_choice, check_range, claim_name
 from .check_steps import BiasFacet, POST_TRAINING_METRICS, PRE_TRAINING_METRICS, PROBLEM_TYPES, SHAP_AGG_METHODS
 from .monitor import (
     ANALYZER_IMAGE_ACCOUNTS,
@@ -272,8 +272,7 @@ class ModelQualityMonitor(_EndpointMonitor):
         :param read_buckets: more buckets the job reads (ground truth elsewhere). Default: none.
         """
         super().__init__(scope, id)
-        if problem_type not in PROBLEM_TYPES:
-            raise ValidationError(self, "problem_type", problem_type, f"allowed: {', '.join(PROBLEM_TYPES)}")
+        check_choice(self, "problem_type", problem_type, PROBLEM_TYPES)
         check_pattern(self, "ground_truth_uri", ground_truth_uri, r"s3://[a-z0-9.-]{3,63}(/\S*)?",
                       description="an s3:// URI of the ground-truth prefix")
         for argument, value in (("start_time_offset", start_time_offset), ("end_time_offset", end_time_offset)):
@@ -529,8 +528,7 @@ class ModelExplainabilityMonitor(_EndpointMonitor):
         if isinstance(shap_num_samples, bool) or not isinstance(shap_num_samples, int) \
                 or not 1 <= shap_num_samples <= 100000:
             raise ValidationError(self, "shap_num_samples", shap_num_samples, "an integer from 1 to 100000")
-        if shap_agg_method not in SHAP_AGG_METHODS:
-            raise ValidationError(self, "shap_agg_method", shap_agg_method, f"allowed: {', '.join(SHAP_AGG_METHODS)}")
+        check_choice(self, "shap_agg_method", shap_agg_method, SHAP_AGG_METHODS)
         check_instance_type(self, "model_instance_type", model_instance_type, use="hosting")
         self._setup(endpoint=endpoint, output_bucket=output_bucket, encryption_key=encryption_key, vpc=vpc,
                     subnets=subnets, endpoint_security_group=endpoint_security_group, instance_type=instance_type,

@@ -27,7 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
 from ..validation.catalog import check_instance_type, instance_facts, volume_key
-from ..validation.checks import check_range
+from ..validation.checks import check_choice, check_pattern, check_range
 from ..validation.limits import check_map, check_string
 from . import definition as d
 from .expressions import (
@@ -126,19 +126,18 @@ class Step:
     def __init__(self, name: str, *, depends_on: Sequence["Step"] = (), display_name: str | None = None,
                  description: str | None = None) -> None:
         where = f"{type(self).__name__}"
-        if not isinstance(name, str) or not re.fullmatch(STEP_NAME_PATTERN, name):
-            raise ValidationError(where, "name", name, "1-64 letters, digits, hyphens and underscores")
+        check_pattern(where, "name", "" if name is None else name, STEP_NAME_PATTERN,
+                      description="1-64 letters, digits, hyphens and underscores")
         self.name: str = name
         self.where: str = f"{type(self).__name__} {name!r}"
         for dep in depends_on:
             if not isinstance(dep, Step):
                 raise ValidationError(self.where, "depends_on", dep, "steps (Step objects)")
         self.depends_on: list["Step"] = list(depends_on)
-        if display_name is not None and not re.fullmatch(STEP_NAME_PATTERN, display_name):
-            raise ValidationError(self.where, "display_name", display_name,
-                                  "1-64 letters, digits, hyphens and underscores")
-        if description is not None and (not isinstance(description, str) or len(description) > 3072):
-            raise ValidationError(self.where, "description", description, "at most 3072 characters")
+        check_pattern(self.where, "display_name", display_name, STEP_NAME_PATTERN,
+                      description="1-64 letters, digits, hyphens and underscores")
+        check_pattern(self.where, "description", description, r"[\s\S]*", max_length=3072,
+                      description="a description of at most 3072 characters")
         self.display_name: str | None = display_name
         self.description: str | None = description
 
@@ -762,9 +761,7 @@ class RegisterModelStep(Step):
         self.model_data: Any = _s3(w, "model_data", model_data)
         self.serving: d.ServingMetadata | None = serving
         self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="EnvironmentMap")
-        if approval_status not in ("PendingManualApproval", "Approved", "Rejected"):
-            raise ValidationError(w, "approval_status", approval_status,
-                                  "allowed: PendingManualApproval, Approved, Rejected")
+        check_choice(w, "approval_status", approval_status, ("PendingManualApproval", "Approved", "Rejected"))
         self.approval_status: str = approval_status
         self.version_description = description or f"Registered by step {name}"
         self.model_quality_report_uri = (None if model_quality_report_uri is None
@@ -778,8 +775,7 @@ class RegisterModelStep(Step):
                                                     "IMAGE_SEGMENTATION", "FILL_MASK", "CLASSIFICATION",
                                                     "REGRESSION", "OTHER")),
             ):
-                if value not in allowed:
-                    raise ValidationError(w, f"recommend_instances.{argument}", value, f"allowed: {', '.join(allowed)}")
+                check_choice(w, f"recommend_instances.{argument}", value, allowed)
         self.recommend_instances: InstanceRecommendation | None = recommend_instances
 
     @property
@@ -1017,8 +1013,7 @@ class TuningStep(Step):
                                   f"one of training's metric_definitions ({', '.join(training.metric_definitions) or 'none'})")
         if objective_type not in ("Maximize", "Minimize"):
             raise ValidationError(w, "objective_type", objective_type, "Maximize or Minimize")
-        if strategy not in TUNING_STRATEGIES:
-            raise ValidationError(w, "strategy", strategy, f"allowed: {', '.join(TUNING_STRATEGIES)}")
+        check_choice(w, "strategy", strategy, TUNING_STRATEGIES)
         if not ranges:
             raise ValidationError(w, "ranges", ranges, "at least one parameter range")
         seen: set[str] = set()
@@ -1034,8 +1029,7 @@ class TuningStep(Step):
             elif isinstance(r, (IntegerRange, ContinuousRange)):
                 if r.min_value > r.max_value:
                     raise ValidationError(w, f"ranges[{r.name!r}]", (r.min_value, r.max_value), "min_value <= max_value")
-                if r.scaling not in SCALING_TYPES:
-                    raise ValidationError(w, f"ranges[{r.name!r}].scaling", r.scaling, f"allowed: {', '.join(SCALING_TYPES)}")
+                check_choice(w, f"ranges[{r.name!r}].scaling", r.scaling, SCALING_TYPES)
                 if strategy == "Grid":
                     raise ValidationError(w, f"ranges[{r.name!r}]", type(r).__name__,
                                           "only CategoricalRange with strategy Grid")
@@ -1193,10 +1187,10 @@ class AutoMLStep(Step):
         w = self.where
         if not target_column or not isinstance(target_column, str) or len(target_column) > 256:
             raise ValidationError(w, "target_column", target_column, "the name of the column to predict (1-256)")
-        if problem_type is not None and problem_type not in AUTOML_PROBLEM_TYPES:
-            raise ValidationError(w, "problem_type", problem_type, f"allowed: {', '.join(AUTOML_PROBLEM_TYPES)}")
-        if objective is not None and objective not in AUTOML_OBJECTIVES:
-            raise ValidationError(w, "objective", objective, f"allowed: {', '.join(AUTOML_OBJECTIVES)}")
+        if problem_type is not None:
+            check_choice(w, "problem_type", problem_type, AUTOML_PROBLEM_TYPES)
+        if objective is not None:
+            check_choice(w, "objective", objective, AUTOML_OBJECTIVES)
         if objective is not None and problem_type is None:
             raise ValidationError(w, "problem_type", None, "required with objective")
         if mode != "ENSEMBLING":
@@ -1400,8 +1394,7 @@ class LambdaStep(Step):
         if function is None or not hasattr(function, "function_arn"):
             raise ValidationError(self.where, "function", function, "a lambda_.IFunction")
         for key, value in (outputs or {}).items():
-            if value not in LAMBDA_OUTPUT_TYPES:
-                raise ValidationError(self.where, f"outputs[{key!r}]", value, f"allowed: {', '.join(LAMBDA_OUTPUT_TYPES)}")
+            check_choice(self.where, f"outputs[{key!r}]", value, LAMBDA_OUTPUT_TYPES)
         self.function: lambda_.IFunction = function
         self.inputs: dict[str, Any] = dict(inputs or {})
         self.outputs: dict[str, str] = dict(outputs or {})
