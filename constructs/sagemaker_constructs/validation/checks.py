@@ -201,15 +201,6 @@ def duration_seconds(scope: IConstruct | str, argument: str, duration: Any, *, i
                               f"a whole number of seconds ({str(error).strip()})") from None
 
 
-def cdk_call(scope: IConstruct | str, argument: str, value: Any, call: Callable[[], Any]) -> Any:
-    """Run ``call()`` and turn CDK's own ``RuntimeError`` for a bad ``value`` (a name, a duration) into
-    our ``ValidationError`` naming ``argument``."""
-    try:
-        return call()
-    except RuntimeError as error:
-        raise ValidationError(scope, argument, value, f"refused by the AWS CDK: {str(error).strip()}") from None
-
-
 _CLAIMED: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = weakref.WeakKeyDictionary()
 
 
