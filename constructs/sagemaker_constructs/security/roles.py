@@ -248,7 +248,7 @@ class _Acknowledged:
     actions: Sequence[str]
     resources: Sequence[str]
     reason: str
-    policy: iam.ManagedPolicy
+    policy: iam.ManagedPolicy | None
 
 
 def _ids(items: Sequence[Any], attribute: str) -> list[str]:
@@ -382,9 +382,11 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
                 principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE)],
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             ))
-        #: The one customer-managed policy that holds every permission (Allow) of this role.
-        self.policy: iam.ManagedPolicy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self])
-        self.attach_permissions(self.policy)
+        # The permissions policy (``self.policy``) is created with the constructor's statements in
+        # one document (one Python-to-Node call instead of two per statement), when the
+        # constructor finishes or something needs it first (a grant, an acknowledgement).
+        self._pending: list[dict[str, Any]] | None = []
+        self._on_policy: list[Any] = []
         #: The customer-managed policy holding this role's guardrails (Deny only), or ``None``.
         self.guardrails: iam.ManagedPolicy | None = None
         #: The platform key this role uses.
@@ -395,6 +397,27 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         #: The statements of the finished constructor (see _acknowledge_wildcards).
         self._constructed: list[_Acknowledged] | None = None
         check_at_synth(self, _ManagedPolicySizeLimit(self).validate)
+
+    @property
+    def policy(self) -> iam.ManagedPolicy:
+        """The one customer-managed policy that holds every permission (Allow) of this role."""
+        policy = self.__dict__.get("_policy")
+        return policy if policy is not None else self._create_policy()
+
+    def _create_policy(self) -> iam.ManagedPolicy:
+        statements, self._pending = self._pending or [], None
+        document = iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements}) if statements else None
+        policy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self], document=document)
+        self._policy = policy
+        self.attach_permissions(policy)
+        for callback in self._on_policy:
+            callback(policy)
+        return policy
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        if self.__dict__.get("_pending") is not None:  # a grant during construction: statements keep their order
+            self._create_policy()
+        return super().add_to_principal_policy(statement)
 
     @property
     def managed_policies(self) -> list[iam.ManagedPolicy]:
@@ -423,17 +446,24 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         conditions: Mapping[str, Any] | None = None,
         wildcard_reason: str | None = None,
         policy: iam.ManagedPolicy | None = None,
-    ) -> iam.PolicyStatement:
-        statement = iam.PolicyStatement(
-            sid=sid, actions=list(actions), resources=list(resources), conditions=dict(conditions) if conditions else None
-        )
-        policy = policy or self.policy
-        policy.add_statements(statement)
+    ) -> None:
+        if policy is None and self._pending is not None:  # written with the permissions policy
+            statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+            if sid:
+                statement["Sid"] = sid
+            if conditions:
+                statement["Condition"] = dict(conditions)
+            self._pending.append(statement)
+        else:
+            (policy or self.policy).add_statements(iam.PolicyStatement(
+                sid=sid, actions=list(actions), resources=list(resources),
+                conditions=dict(conditions) if conditions else None,
+            ))
+        # policy None: the permissions policy (self.policy), perhaps not created yet.
         entry = _Acknowledged(list(actions), list(resources), wildcard_reason or "", policy)
         self._allowed.append(entry)
         if wildcard_reason is not None:
             self._acknowledged.append(entry)
-        return statement
 
     def _deny(
         self, sid: str, actions: Sequence[str], conditions: Mapping[str, Any] | None,
@@ -512,7 +542,15 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         self._allow_unscoped(["ecr:GetAuthorizationToken", *VPC_NETWORK_INTERFACE_ACTIONS], reason)
         # checkov reads the unscoped ENI create/permission calls as unconstrained write (111) and
         # permissions management (109).
-        acknowledge(self.policy, reason=reason, checkov=["CKV_AWS_109", "CKV_AWS_111"])
+        self._when_policy(lambda policy: acknowledge(
+            policy.node.default_child, reason=reason, checkov=["CKV_AWS_109", "CKV_AWS_111"]))
+
+    def _when_policy(self, callback: Any) -> None:
+        """Call ``callback(self.policy)`` once the permissions policy exists."""
+        if self.__dict__.get("_policy") is not None:
+            callback(self._policy)
+        else:
+            self._on_policy.append(callback)
 
     def _allow_metrics(self, namespaces: Sequence[str]) -> None:
         self._allow_unscoped(
@@ -566,12 +604,14 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         """
         # Computed when the app is validated, and only if a pack reads it (compliance.when_checked):
         # the statements of the constructor, as they are now.
+        permissions = self.policy  # the constructor is done: the permissions policy is written now
         self._constructed = list(self._allowed)
         acknowledged = list(self._acknowledged)
 
         def acknowledge_now() -> None:
             for policy in self.managed_policies:
-                self._acknowledge_policy_wildcards(policy, [e for e in acknowledged if e.policy is policy])
+                self._acknowledge_policy_wildcards(
+                    policy, [e for e in acknowledged if (e.policy or permissions) is policy])
 
         when_checked(self, acknowledge_now)
 
@@ -583,10 +623,11 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         stack = Stack.of(self)
         paths: dict[int, str] = {}
         for entry in self._constructed or []:
-            if id(entry.policy) not in paths:
-                paths[id(entry.policy)] = entry.policy.node.default_child.node.path
+            policy = entry.policy or self.policy
+            if id(policy) not in paths:
+                paths[id(policy)] = policy.node.default_child.node.path
             for finding in self._entry_findings(stack, entry):
-                found.add((paths[id(entry.policy)], finding))
+                found.add((paths[id(policy)], finding))
         return found
 
     @staticmethod
