@@ -456,14 +456,14 @@ _CHECKER_FORM = re.compile(r"\d\s*(-|to)\s*\d|\b(at most|at least|between) \d|ch
 HAND_BUILT_DEBT = {
     "compliance.py": 1, "inference/endpoints/components.py": 2, "inference/endpoints/schedules.py": 1,
     "inference/models.py": 5, "mlops/expressions.py": 2, "mlops/feature_store.py": 3, "mlops/pipeline.py": 2,
-    "mlops/registry.py": 1, "mlops/serving.py": 1, "mlops/steps.py": 19, "network.py": 1, "security/roles.py": 2,
+    "mlops/registry.py": 1, "mlops/serving.py": 1, "mlops/steps.py": 12, "network.py": 1, "security/roles.py": 2,
     "studio/domain.py": 2, "studio/spaces.py": 1,
     # written while this rule landed (same session); to convert to the checkers:
     "mlops/check_steps.py": 7, "mlops/delivery.py": 2, "mlops/monitors.py": 4, "mlops/promotion.py": 1,
     "mlops/retraining.py": 1,
 }
 #: The pinned total (86 when the rule landed): lower it, with the table, as raises move to the checkers.
-HAND_BUILT_TOTAL = 58
+HAND_BUILT_TOTAL = 51
 
 
 def _checker_form_raises(path: pathlib.Path) -> list[tuple[int, str]]:
@@ -499,7 +499,7 @@ def test_the_debt_table_is_exact_and_only_goes_down():
         if not rel.startswith(("validation/", "handlers/")) and rel != "errors.py":
             found[rel] = len(_checker_form_raises(path))
     assert {k: v for k, v in found.items() if v} == HAND_BUILT_DEBT
-    assert sum(HAND_BUILT_DEBT.values()) == HAND_BUILT_TOTAL <= 58
+    assert sum(HAND_BUILT_DEBT.values()) == HAND_BUILT_TOTAL <= 51
 
 
 def test_the_scan_sees_a_hand_built_range(tmp_path):

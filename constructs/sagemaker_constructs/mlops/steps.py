@@ -27,7 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
 from ..validation.catalog import check_instance_type, instance_facts, volume_key
-from ..validation.checks import check_choice, check_pattern, check_range
+from ..validation.checks import check_choice, check_count, check_pattern, check_range
 from ..validation.limits import check_map, check_string
 from . import definition as d
 from .expressions import (
@@ -345,8 +345,8 @@ class TrainingStep(Step):
             raise ValidationError(w, "inputs", inputs, "at least one channel")
         self.inputs: dict[str, TrainingInput] = {}
         for channel, value in inputs.items():
-            if not isinstance(channel, str) or not re.fullmatch(r"[A-Za-z0-9\.\-_]{1,64}", channel):
-                raise ValidationError(w, "inputs", channel, "channel names of 1-64 letters, digits, . - _")
+            check_pattern(w, "inputs", "" if channel is None else channel, r"[A-Za-z0-9\.\-_]{1,64}",
+                          description="channel names of 1-64 letters, digits, . - _")
             item = value if isinstance(value, TrainingInput) else TrainingInput(value)
             _s3(w, f"inputs[{channel!r}]", item.s3_uri)
             if item.distribution not in ("FullyReplicated", "ShardedByS3Key"):
@@ -358,8 +358,7 @@ class TrainingStep(Step):
         self.output_uri: Any = _s3(w, "output_uri", output_uri)
         self.instance_groups: list[InstanceGroup] = list(instance_groups)
         if self.instance_groups:
-            if not 1 <= len(self.instance_groups) <= 5:
-                raise ValidationError(w, "instance_groups", len(self.instance_groups), "1-5 groups")
+            check_count(w, "instance_groups", self.instance_groups, minimum=1, maximum=5, what="groups")
             names = [g.name for g in self.instance_groups]
             if len(set(names)) != len(names):
                 raise ValidationError(w, "instance_groups", names, "unique group names")
@@ -386,8 +385,8 @@ class TrainingStep(Step):
                     or not 1 <= len(regex) <= 500:
                 raise ValidationError(w, f"metric_definitions[{metric!r}]", regex,
                                       "names of 1-255 and regexes of 1-500 characters")
-        if len(self.metric_definitions) > 40:
-            raise ValidationError(w, "metric_definitions", len(self.metric_definitions), "at most 40")
+        check_count(w, "metric_definitions", self.metric_definitions, maximum=40, what="definitions",
+                    limit="botocore sagemaker MetricDefinitionList")
         self.code: str | None = code
         if not re.fullmatch(r"[A-Za-z0-9_./-]{1,256}", entry_point or ""):
             raise ValidationError(w, "entry_point", entry_point, "a file name")
@@ -882,8 +881,7 @@ class TransformStep(Step):
         self.max_concurrent_transforms = (None if max_concurrent_transforms is None else
                                           _count(w, "max_concurrent_transforms", max_concurrent_transforms, 0, 2**31 - 1))
         for argument, value in (("input_filter", input_filter), ("output_filter", output_filter)):
-            if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 63):
-                raise ValidationError(w, argument, value, "a JSONPath of 1-63 characters")
+            check_pattern(w, argument, value, r".+", max_length=63, description="a JSONPath of 1-63 characters")
         check_string(w, "content_type", content_type, shape="ContentType")
         check_string(w, "accept", accept, shape="Accept")
         self.content_type, self.accept = content_type, accept
@@ -1024,8 +1022,7 @@ class TuningStep(Step):
             if r.name in training.hyperparameters:
                 raise ValidationError(w, "ranges", r.name, "a hyperparameter that is not also static in training")
             if isinstance(r, CategoricalRange):
-                if not r.values or len(r.values) > 30:
-                    raise ValidationError(w, f"ranges[{r.name!r}].values", list(r.values), "1-30 values")
+                check_count(w, f"ranges[{r.name!r}].values", list(r.values), minimum=1, maximum=30, what="values")
             elif isinstance(r, (IntegerRange, ContinuousRange)):
                 if r.min_value > r.max_value:
                     raise ValidationError(w, f"ranges[{r.name!r}]", (r.min_value, r.max_value), "min_value <= max_value")
@@ -1045,8 +1042,7 @@ class TuningStep(Step):
             raise ValidationError(w, "max_parallel_jobs", max_parallel_jobs, f"at most max_jobs ({max_jobs})")
         if early_stopping and strategy == "Hyperband":
             raise ValidationError(w, "early_stopping", True, "not with strategy Hyperband (it stops jobs itself)")
-        if len(warm_start_from) > 5:
-            raise ValidationError(w, "warm_start_from", list(warm_start_from), "at most 5 parent tuning jobs")
+        check_count(w, "warm_start_from", list(warm_start_from), maximum=5, what="parent tuning jobs")
         if warm_start_type not in ("IdenticalDataAndAlgorithm", "TransferLearning"):
             raise ValidationError(w, "warm_start_type", warm_start_type, "IdenticalDataAndAlgorithm or TransferLearning")
         self.training: TrainingStep = training
@@ -1067,8 +1063,7 @@ class TuningStep(Step):
     def top_model_artifacts(self, rank: int = 0) -> Join:
         """The ``model.tar.gz`` of the ``rank``-th job (0: the best), as the SDK's
         ``TuningStep.get_top_model_s3_uri`` joins it: ``<output>/<job name>/output/model.tar.gz``."""
-        if not isinstance(rank, int) or not 0 <= rank < 50:
-            raise ValidationError(self.where, "rank", rank, "0-49")
+        check_range(self.where, "rank", rank, minimum=0, maximum=49, integer=True)
         output = self.training.output_uri
         parts = list(output.values) if isinstance(output, Join) and output.on == "/" else [output]
         return Join(*parts, Property(self, f"TrainingJobSummaries[{rank}].TrainingJobName", STRING),
