@@ -260,6 +260,30 @@ def test_usage_based_items_are_listed_not_priced():
     assert not report.unknown
 
 
+def _mlflow(size=None):
+    props = {"TrackingServerName": "t", "ArtifactStoreUri": "s3://b/mlflow", "RoleArn": "arn:aws:iam::1:role/r"}
+    if size is not None:
+        props["TrackingServerSize"] = size
+    return {"Resources": {"Mlflow": {"Type": "AWS::SageMaker::MlflowTrackingServer", "Properties": props}}}
+
+
+def test_mlflow_tracking_server_without_a_confirmed_price_is_unknown_by_size():
+    assert not any(P.mlflow_price(region, size) for region in P.PRICES for size in ("Small", "Medium", "Large"))
+    report = estimate_monthly_cost(_mlflow("Medium"), region="us-east-1")
+    assert not report.lines and report.total == 0
+    assert [(u.logical_id, u.item) for u in report.unknown] == [("Mlflow", "MLflow tracking server (Medium)")]
+
+
+def test_mlflow_tracking_server_is_priced_around_the_clock_once_its_size_has_a_price(monkeypatch):
+    fixture = P.Price(Decimal("1.25"), "server-hour", P.SAGEMAKER_PRICING, "test fixture, not a real price")
+    monkeypatch.setitem(P.PRICES["us-east-1"], P.SAGEMAKER_MLFLOW, {"Small": fixture})
+    report = estimate_monthly_cost(_mlflow(), region="us-east-1")  # Small by default
+    (line,) = report.lines
+    assert (line.item, line.quantity, line.monthly) == ("MLflow tracking server (Small)", P.HOURS_PER_MONTH,
+                                                        Decimal("1.25") * P.HOURS_PER_MONTH)
+    assert estimate_monthly_cost(_mlflow("Large"), region="us-east-1").unknown  # another size: still unknown
+
+
 def test_a_resource_type_outside_the_cost_model_is_unknown():
     report = estimate_monthly_cost({"Resources": {"X": {"Type": "AWS::Redshift::Cluster", "Properties": {}}}},
                                    region="us-east-1")

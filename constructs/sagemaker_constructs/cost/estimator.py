@@ -653,10 +653,16 @@ class _Builder:
 
 def _mlflow_tracking_server(self, stack, region, logical_id, res, props) -> None:
     """A managed MLflow tracking server bills per hour while it runs, by size (Small by default;
-    https://aws.amazon.com/sagemaker/pricing/): no confirmed figure in the price table, so unknown."""
+    https://aws.amazon.com/sagemaker/pricing/): priced around the clock from the table's
+    ``SAGEMAKER_MLFLOW`` entry of its size, unknown while the table has none (none confirmed yet)."""
     size = props.get("TrackingServerSize") or "Small"
-    self._unknown(stack, logical_id, res, f"MLflow tracking server ({size if isinstance(size, str) else 'size'})",
-                  "billed per hour by size (Small/Medium/Large) while running; no confirmed price in the table")
+    item = f"MLflow tracking server ({size if isinstance(size, str) else 'size'})"
+    price = P.mlflow_price(region, size) if isinstance(size, str) else None
+    if price is None:
+        self._unknown(stack, logical_id, res, item,
+                      "billed per hour by size (Small/Medium/Large) while running; no confirmed price in the table")
+        return
+    self._line(stack, logical_id, res, item, P.HOURS_PER_MONTH, price, "around the clock while it runs")
 
 
 _HANDLERS = {

@@ -9,8 +9,13 @@ so a figure quoted from a Price List extract or from an AWS invoice line is the 
 **A price that could not be confirmed from a public source is left out**, not guessed: the
 estimator then lists the item under ``CostReport.unknown``. In particular no Graviton
 (``ml.c6g``/``ml.c7g``/``ml.m6g``/``ml.m7g``/``ml.r7g``) hosting rate and no SageMaker serverless
-provisioned-concurrency rate could be confirmed when this table was compiled; add them here
-(with their source) when you have them from https://aws.amazon.com/sagemaker/pricing/.
+provisioned-concurrency rate could be confirmed when this table was compiled, nor the managed
+MLflow tracking server's per-hour rate by size (``Small``/``Medium``/``Large``; looked for again on
+2026-12-02: neither the SageMaker pricing page's MLflow section nor a Price List extract of it was
+available, only third-party quotes, which this table does not take). Add them here (with their
+source) when you have them from https://aws.amazon.com/sagemaker/pricing/: Graviton types under
+:data:`SAGEMAKER_HOSTING`, tracking servers under :data:`SAGEMAKER_MLFLOW` by size; the estimator
+prices them from then on.
 
 To update: change the figure, its ``evidence`` and :data:`PRICE_DATE`; the tests in
 ``tests/unit/test_cost.py`` compute their expected totals from this table, so they follow.
@@ -61,6 +66,7 @@ _INVOICE_EU = "AWS invoice line 'per Hosting {type} hour in EU (Ireland)', Decem
 
 #: Price keys (the second level of :data:`PRICES`).
 SAGEMAKER_HOSTING = "sagemaker.hosting"  # {instance type: Price per instance-hour}, real-time/async
+SAGEMAKER_MLFLOW = "sagemaker.mlflow_tracking_server"  # {size: Price per server-hour}; none confirmed yet
 INTERFACE_ENDPOINT_AZ_HOUR = "vpc.interface_endpoint_az_hour"
 NAT_GATEWAY_HOUR = "vpc.nat_gateway_hour"
 KMS_KEY_MONTH = "kms.key_month"
@@ -133,6 +139,11 @@ def regions() -> list[str]:
 def hosting_price(region: str, instance_type: str) -> Price | None:
     """The real-time/async hosting price of ``instance_type`` in ``region``, or ``None`` if unknown."""
     return PRICES.get(region, {}).get(SAGEMAKER_HOSTING, {}).get(instance_type)
+
+
+def mlflow_price(region: str, size: str) -> Price | None:
+    """The per-hour price of a managed MLflow tracking server of ``size`` in ``region``, or ``None`` if unknown."""
+    return PRICES.get(region, {}).get(SAGEMAKER_MLFLOW, {}).get(size)
 
 
 def price(region: str, key: str) -> Price | None:
