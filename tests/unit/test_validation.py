@@ -459,11 +459,11 @@ HAND_BUILT_DEBT = {
     "mlops/registry.py": 1, "mlops/serving.py": 1, "mlops/steps.py": 12, "network.py": 1, "security/roles.py": 2,
     "studio/domain.py": 2, "studio/spaces.py": 1,
     # written while this rule landed (same session); to convert to the checkers:
-    "mlops/check_steps.py": 7, "mlops/delivery.py": 2, "mlops/monitors.py": 4, "mlops/promotion.py": 1,
+    "mlops/check_steps.py": 5, "mlops/delivery.py": 2, "mlops/monitors.py": 1, "mlops/promotion.py": 1,
     "mlops/retraining.py": 1,
 }
 #: The pinned total (86 when the rule landed): lower it, with the table, as raises move to the checkers.
-HAND_BUILT_TOTAL = 51
+HAND_BUILT_TOTAL = 46
 
 
 def _checker_form_raises(path: pathlib.Path) -> list[tuple[int, str]]:
@@ -499,7 +499,7 @@ def test_the_debt_table_is_exact_and_only_goes_down():
         if not rel.startswith(("validation/", "handlers/")) and rel != "errors.py":
             found[rel] = len(_checker_form_raises(path))
     assert {k: v for k, v in found.items() if v} == HAND_BUILT_DEBT
-    assert sum(HAND_BUILT_DEBT.values()) == HAND_BUILT_TOTAL <= 51
+    assert sum(HAND_BUILT_DEBT.values()) == HAND_BUILT_TOTAL <= 46
 
 
 def test_the_scan_sees_a_hand_built_range(tmp_path):

@@ -33,6 +33,7 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 
 from ..errors import ValidationError, check_choice, is_unresolved
+from ..validation.checks import check_range
 from . import definition as d
 from .expressions import BOOLEAN, S3_URI, STRING, Expression, Property, check_kind
 from .steps import MAX_PROCESSING_SECONDS, Step, _count, _instance_type, _s3, _seconds
@@ -438,8 +439,8 @@ class ClarifyCheckStep(_CheckStep):
         if label is not None:
             _literal(w, "label", label)
         for column, argument in ((label, "label"), *((f.name, "facets") for f in facets), (group_variable, "group_variable")):
-            if headers and column is not None and column not in headers:
-                raise ValidationError(w, argument, column, f"one of headers ({', '.join(headers)})")
+            if headers and column is not None:
+                check_choice(w, argument, column, headers)
         allowed = {"DATA_BIAS": PRE_TRAINING_METRICS, "MODEL_BIAS": POST_TRAINING_METRICS}.get(check_type, ())
         if methods != "all":
             if not bias:
@@ -466,9 +467,7 @@ class ClarifyCheckStep(_CheckStep):
                 or (isinstance(shap_baseline, (list, tuple)) and shap_baseline
                     and all(isinstance(r, (list, tuple)) for r in shap_baseline))):
             raise ValidationError(w, "shap_baseline", shap_baseline, "a list of records (lists) or an s3:// URI")
-        if isinstance(shap_num_samples, bool) or not isinstance(shap_num_samples, int) \
-                or not 1 <= shap_num_samples <= 100000:
-            raise ValidationError(w, "shap_num_samples", shap_num_samples, "an integer from 1 to 100000")
+        check_range(w, "shap_num_samples", shap_num_samples, minimum=1, maximum=100000, integer=True)
         check_choice(w, "shap_agg_method", shap_agg_method, SHAP_AGG_METHODS)
         for argument, value in (("content_type", content_type), ("accept_type", accept_type)):
             if value is not None:

@@ -409,8 +409,8 @@ class ModelBiasMonitor(_EndpointMonitor):
                               description="a negative ISO 8601 duration such as -P1D or -PT1H")
         check_range(self, "probability_threshold_attribute", probability_threshold_attribute, minimum=0, maximum=1)
         for column, argument in ((label, "label"), *((f.name, "facets") for f in facets)):
-            if headers and column not in headers:
-                raise ValidationError(self, argument, column, f"one of headers ({', '.join(headers)})")
+            if headers:
+                check_choice(self, argument, column, headers)
         self._setup(endpoint=endpoint, output_bucket=output_bucket, encryption_key=encryption_key, vpc=vpc,
                     subnets=subnets, endpoint_security_group=endpoint_security_group, instance_type=instance_type,
                     schedule_expression=schedule_expression, max_runtime=max_runtime, role=role,
@@ -520,14 +520,12 @@ class ModelExplainabilityMonitor(_EndpointMonitor):
                       description="a SageMaker model name")
         check_pattern(self, "alarm_feature", alarm_feature, r"[A-Za-z0-9_]{1,200}",
                       description="a feature name (letters, digits, underscores: a metric name in a query)")
-        if headers and alarm_feature not in headers:
-            raise ValidationError(self, "alarm_feature", alarm_feature, f"one of headers ({', '.join(headers)})")
+        if headers:
+            check_choice(self, "alarm_feature", alarm_feature, headers)
         if shap_baseline is not None and not ((isinstance(shap_baseline, str) and shap_baseline.startswith("s3://"))
                                               or (isinstance(shap_baseline, (list, tuple)) and shap_baseline)):
             raise ValidationError(self, "shap_baseline", shap_baseline, "a list of records or an s3:// URI")
-        if isinstance(shap_num_samples, bool) or not isinstance(shap_num_samples, int) \
-                or not 1 <= shap_num_samples <= 100000:
-            raise ValidationError(self, "shap_num_samples", shap_num_samples, "an integer from 1 to 100000")
+        check_range(self, "shap_num_samples", shap_num_samples, minimum=1, maximum=100000, integer=True)
         check_choice(self, "shap_agg_method", shap_agg_method, SHAP_AGG_METHODS)
         check_instance_type(self, "model_instance_type", model_instance_type, use="hosting")
         self._setup(endpoint=endpoint, output_bucket=output_bucket, encryption_key=encryption_key, vpc=vpc,
