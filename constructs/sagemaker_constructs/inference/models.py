@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Callable, TYPE_CHECKING, Any, Mapping, Sequence
 
 from aws_cdk import Aws, CfnMapping, Resource, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -74,7 +74,7 @@ def _check_architecture(where: str, architecture: str | None) -> None:
 
 
 def check_image_architecture(scope: Construct, instance_type: str, architecture: str | None, *,
-                             argument: str = "instance_type", image: str = "the model's image") -> None:
+                             argument: str = "instance_type", image: str | Callable[[], str] = "the model's image") -> None:
     """Raise :class:`ValidationError` when ``instance_type``'s CPUs cannot run an image of
     ``architecture`` (a ``ContainerImage.architecture``): an arm64 (Graviton) instance type needs
     an image marked ``"arm64"`` or ``"multi-arch"``; an x86_64 one refuses an ``"arm64"`` image.
@@ -82,6 +82,11 @@ def check_image_architecture(scope: Construct, instance_type: str, architecture:
     if not isinstance(instance_type, str) or is_unresolved(instance_type):
         return
     from ..validation.catalog import instance_facts
+
+    if callable(image):  # named only in a message: a construct path costs a call to work out
+        if not (instance_facts(instance_type).arm64 and architecture not in ("arm64", "multi-arch")) and architecture != "arm64":
+            return
+        image = image()
 
     if instance_facts(instance_type).arm64:
         if architecture not in ("arm64", "multi-arch"):

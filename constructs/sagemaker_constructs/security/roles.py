@@ -362,7 +362,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         description: str,
         permissions_boundary: iam.IManagedPolicy | None,
     ) -> None:
-        path = f"{scope.node.path}/{id}"
+        path = f"{scope.node.path}/{id}" if role_name is not None or (encryption_key is None and self._key_required) else id
         if encryption_key is None and self._key_required:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (the platform's customer-managed key)")
         check_iam_name(path, "role_name", role_name, kind="role")

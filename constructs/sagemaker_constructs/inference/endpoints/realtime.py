@@ -24,6 +24,7 @@ from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _AllZeroWeights, check_sampling,
                        check_weight)
+from ...compliance import check_at_synth
 from ...errors import is_unresolved
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class _InstanceEndpoint(EndpointBase):
         if data_capture is not None:
             data_capture.validate(self)
         if isinstance(model, Model):  # an imported model's image is unknown
-            check_image_architecture(self, instance_type, model.architecture, image=f"{model.node.path}'s image")
+            check_image_architecture(self, instance_type, model.architecture, image=lambda: f"{model.node.path}'s image")
 
         self.model = model
         self.instance_type = instance_type
@@ -378,7 +379,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
             rollback_5xx_threshold=rollback_5xx_threshold, rollback_latency=rollback_latency,
         )
         self._primary_count = instance_count
-        self.node.add_validation(_AllZeroWeights(self))
+        check_at_synth(self, _AllZeroWeights(self).validate)
         self._render_variants()
         if shadow is not None:
             self.add_shadow_variant(shadow)
@@ -485,7 +486,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
                                   "applies to every variant and SageMaker rejects it for NVMe instance types")
         if isinstance(model, Model):
             check_image_architecture(self, instance_type, model.architecture, argument=f"{argument} instance_type",
-                                     image=f"{model.node.path}'s image")
+                                     image=lambda: f"{model.node.path}'s image")
         if self._deployment is not None and not shadow:  # the step is a share of each production variant's fleet
             self._deployment.validate(self, instance_count)
         variant = Variant(self, id, model=model, instance_type=instance_type, instance_count=instance_count,
