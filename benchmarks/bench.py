@@ -162,10 +162,7 @@ def alpha(stack, kind: str, n: int) -> None:
 
 
 def _AlphaImage(sma):
-    import jsii
-
-    @jsii.implements(sma.ContainerImage)  # an image given by URI
-    class Image(sma.ContainerImage):
+    class Image(sma.ContainerImage):  # an image given by URI (ContainerImage is an abstract class)
         def bind(self, scope, model):
             return sma.ContainerImageConfig(image_name=IMAGE)
 
