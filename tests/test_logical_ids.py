@@ -50,6 +50,9 @@ PINNED = {
         "StudioSpacesTeamSpace91CEBCAC": "AWS::SageMaker::Space",
         "IrisFeatures9AA5B8EA": "AWS::SageMaker::FeatureGroup",
         "MlflowE97BC70F": "AWS::SageMaker::MlflowTrackingServer",
+        "AlarmTopicD01E77F9": "AWS::SNS::Topic",
+        "StudioCanvasIdleShutdownLogs0530B2B0": "AWS::Logs::LogGroup",
+        "StudioCanvasIdleShutdownDeadLetterQueue82AE6CDB": "AWS::SQS::Queue",
     },
     "inference": {
         "Realtime76B7E44C": "AWS::SageMaker::Endpoint",
