@@ -44,3 +44,15 @@ def test_rejects_retention_cloudwatch_does_not_offer():
 def test_rejects_non_object_context():
     with pytest.raises(ValidationError, match="JSON object"):
         PlatformConfig.from_context(["not", "an", "object"])
+
+
+def test_compliance_context_selects_packs():
+    from app import compliance_packs
+    from sagemaker_constructs import COMPLIANCE_PACKS, ValidationError, add_compliance_checks
+    from tests.conftest import new_app
+
+    assert compliance_packs(True) == compliance_packs("true") == COMPLIANCE_PACKS
+    assert compliance_packs(False) == compliance_packs("false") == compliance_packs(None) == ()
+    assert compliance_packs("AwsSolutions, SageMaker") == ("AwsSolutions", "SageMaker")
+    with pytest.raises(ValidationError, match="packs"):  # a misspelt pack is refused, not skipped
+        add_compliance_checks(new_app(), packs=compliance_packs("AwsSolution"))
