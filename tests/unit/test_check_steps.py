@@ -336,3 +336,24 @@ def test_pipeline_rule_on_check_steps(step, expected):
     body = json.dumps({"Version": "2020-12-01", "Steps": [{"Name": "S", **step}]})
     resource = {"Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}
     assert pipeline_jobs_hardened(resource).value == expected
+
+
+def test_temporary_images_never_share_a_bound_uri():
+    """Regression: the bind cache was keyed by id() alone, so a garbage-collected temporary image's
+    id could be reused by the next one, which then got the first image's URI."""
+    import gc
+
+    from aws_cdk import aws_iam as iam
+
+    from sagemaker_constructs import ContainerImage
+    from sagemaker_constructs.mlops.pipeline import _BindContext
+    from tests.conftest import new_stack
+
+    stack = new_stack()
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    ctx = _BindContext(stack, role, None)  # type: ignore[arg-type]
+    uris = []
+    for repository in ("repo-a", "repo-b", "repo-c", "repo-d"):
+        uris.append(ctx.image_uri(ContainerImage.from_regional_registry({"us-east-1": "111111111111"}, repository)))
+        gc.collect()
+    assert [u.rsplit("/", 1)[-1] for u in uris] == ["repo-a", "repo-b", "repo-c", "repo-d"]

@@ -50,7 +50,9 @@ class _BindContext:
         self.scope: "Pipeline" = scope
         self.grantee: iam.IGrantable = grantee
         self.job: d.JobSettings = job  # type: ignore[assignment]
-        self._images: dict[int, str] = {}
+        # By identity; the image is kept with its URI, so a temporary image's id is never reused
+        # for another image while the pipeline binds (that returned the wrong image's URI).
+        self._images: dict[int, tuple[ContainerImage, str]] = {}
         self._image_scopes = 0
 
     def image_uri(self, image: ContainerImage) -> str:
@@ -60,8 +62,8 @@ class _BindContext:
             if getattr(image, "_directory", None) is not None and self.scope.node.try_find_child("ImageAsset"):
                 self._image_scopes += 1
                 scope = Construct(self.scope, f"Image{self._image_scopes}")
-            self._images[id(image)] = image.bind(scope, self.grantee)
-        return self._images[id(image)]
+            self._images[id(image)] = (image, image.bind(scope, self.grantee))
+        return self._images[id(image)][1]
 
     def asset(self, id: str, path: str) -> s3_assets.Asset:
         """A code asset (child ``id`` of the pipeline) the role may read."""
