@@ -352,8 +352,15 @@ def test_temporary_images_never_share_a_bound_uri():
     stack = new_stack()
     role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     ctx = _BindContext(stack, role, None)  # type: ignore[arg-type]
-    uris = []
+    import weakref
+
+    uris, alive = [], []
     for repository in ("repo-a", "repo-b", "repo-c", "repo-d"):
-        uris.append(ctx.image_uri(ContainerImage.from_regional_registry({"us-east-1": "111111111111"}, repository)))
+        image = ContainerImage.from_regional_registry({"us-east-1": "111111111111"}, repository)
+        uris.append(ctx.image_uri(image))
+        alive.append(weakref.ref(image))
+        del image
         gc.collect()
+    # Each bound image stays alive while the pipeline binds, so no id() is reused.
+    assert all(ref() is not None for ref in alive)
     assert [u.rsplit("/", 1)[-1] for u in uris] == ["repo-a", "repo-b", "repo-c", "repo-d"]

@@ -45,6 +45,7 @@ from ..errors import ValidationError
 from ..validation.checks import check_int_range
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
+from ..errors import is_unresolved
 
 if TYPE_CHECKING:
     from ..interfaces import IModelPackageGroup
@@ -146,7 +147,7 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
     if settings.workspace_bucket is None:
         raise ValidationError(scope, "canvas.workspace_bucket", None,
                               "Canvas needs a workspace location: a bucket (a SecureBucket) for its datasets and models")
-    if not settings.workspace_prefix.strip("/") and not Token.is_unresolved(settings.workspace_prefix):
+    if not settings.workspace_prefix.strip("/") and not is_unresolved(settings.workspace_prefix):
         raise ValidationError(scope, "canvas.workspace_prefix", settings.workspace_prefix, "a non-empty key prefix")
     if settings.idle_timeout is not None:
         validate_idle_timeout(scope, "canvas.idle_timeout", settings.idle_timeout)
@@ -157,7 +158,7 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
     group = settings.model_package_group
     if group is not None and settings.cross_account_register_role is None:
         arn, account = group.model_package_group_arn, Stack.of(scope).account
-        if not Token.is_unresolved(arn) and not Token.is_unresolved(account):
+        if not is_unresolved(arn) and not is_unresolved(account):
             group_account = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).account
             if group_account and group_account != account:
                 raise ValidationError(
