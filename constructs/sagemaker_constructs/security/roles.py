@@ -599,8 +599,9 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         cdk-nag 3 reports one finding per wildcard (``AwsSolutions-IAM5[Resource::<flattened>]``)
         and CDK matches acknowledgements exactly (no prefix matching, so a bare
         ``AwsSolutions-IAM5`` acknowledges nothing), so the ids are computed the way cdk-nag
-        flattens the resolved policy. A resource of another stack is only replaced by its
-        cross-stack reference at synth, so its finding does not match and is left for review.
+        flattens the resolved policy. They are computed when the app is validated, after CDK
+        has replaced a resource of another stack by its export, so that finding is named by the
+        export (``SageMakerPlatform:ExportsOutput...``), as cdk-nag names it.
         """
         # Computed when the app is validated, and only if a pack reads it (compliance.when_checked):
         # the statements of the constructor, as they are now.
