@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ..interfaces import IModel, IModelPackageGroup
 
 from ..compliance import acknowledge_iam_findings_at_synth
-from ..errors import ValidationError, check_pattern
+from ..errors import ValidationError, check_choice, check_pattern
+from ..validation.checks import check_count
 from ..validation.limits import check_map
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
@@ -69,8 +70,8 @@ def _words(text: str | None) -> set[str]:
 
 
 def _check_architecture(where: str, architecture: str | None) -> None:
-    if architecture is not None and architecture not in ARCHITECTURES:
-        raise ValidationError(where, "architecture", architecture, f"one of {', '.join(ARCHITECTURES)} (or None)")
+    if architecture is not None:
+        check_choice(where, "architecture", architecture, ARCHITECTURES, note="or None (read from the URI)")
 
 
 def check_image_architecture(scope: Construct, instance_type: str, architecture: str | None, *,
@@ -163,8 +164,9 @@ class ContainerImage:
 
         :param architecture: ``"x86_64"``, ``"arm64"`` or ``"multi-arch"``. Default: read from the
             URI (``arm64``/``graviton`` words: arm64; ``cpu``/``gpu``/CUDA/Neuron words: x86_64), else unknown."""
-        if not is_unresolved(uri) and not re.fullmatch(_IMAGE_URI, uri or ""):
-            raise ValidationError("ContainerImage.from_uri", "uri", uri, "an image URI without spaces, at most 255 characters")
+        check_pattern("ContainerImage.from_uri", "uri", "" if uri is None else uri, _IMAGE_URI, max_length=255,
+                      min_length=1, description="an image URI without spaces, at most 255 characters",
+                      limit="botocore sagemaker ContainerImage")
         _check_architecture("ContainerImage.from_uri", architecture)
         return cls(uri=uri, architecture=architecture)
 
@@ -289,8 +291,9 @@ class ModelData:
     def from_bucket(cls, bucket: s3.IBucket, key: str) -> "ModelData":
         """``s3://<bucket>/<key>``: a ``model.tar.gz`` object, or a prefix ending in ``/`` (a
         multi-model endpoint's models, or uncompressed model data)."""
-        if not is_unresolved(key) and (not key or key.startswith("/") or len(key) > 1024):
-            raise ValidationError("ModelData.from_bucket", "key", key, "an S3 key of 1-1024 characters, not starting with '/'")
+        check_pattern("ModelData.from_bucket", "key", "" if key is None else key, r"[^/][\s\S]*", max_length=1024,
+                      min_length=1, description="an S3 key of 1-1024 characters, not starting with '/'",
+                      limit="https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html")
         return cls(bucket=bucket, key=key)
 
     @classmethod
@@ -486,8 +489,8 @@ class Model(Construct):
                 allow_https_to_endpoints(self, sg, vpc, None)
                 self.security_groups = [sg]
             else:
-                if not 1 <= len(security_groups) <= 5:
-                    raise ValidationError(self, "security_groups", f"{len(security_groups)} groups", "1-5 security groups")
+                check_count(self, "security_groups", security_groups, minimum=1, maximum=5, what="security groups",
+                            limit="botocore sagemaker VpcSecurityGroupIds")
                 self.security_groups = list(security_groups)
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
                 subnets=[s.subnet_id for s in chosen],
@@ -631,8 +634,9 @@ class ImportedModel(Resource):
         if bool(subnets) != bool(security_groups):
             raise ValidationError(self, "subnets", "given without security_groups" if subnets else "missing",
                                   "a VPC placement needs both subnets and security_groups")
-        if security_groups and not 1 <= len(security_groups) <= 5:
-            raise ValidationError(self, "security_groups", f"{len(security_groups)} groups", "1-5 security groups")
+        if security_groups:
+            check_count(self, "security_groups", security_groups, minimum=1, maximum=5, what="security groups",
+                        limit="botocore sagemaker VpcSecurityGroupIds")
         self.model_name: str = model_name
         self.role: iam.IRole = role
         self.network_isolation: bool = network_isolation

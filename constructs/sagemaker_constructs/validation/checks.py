@@ -92,19 +92,22 @@ def check_int_range(
 def check_range(
     scope: IConstruct | str, argument: str, value: int | float | None, *, minimum: float | None = None,
     maximum: float | None = None, limit: str | None = None, unit: str = "", integer: bool = False,
+    step: float | None = None, note: str | None = None,
 ) -> None:
     """Raise unless ``value`` is a number with ``minimum <= value <= maximum`` (``integer=True``: a
-    whole number). Tokens (encoded numbers) and ``None`` pass."""
+    whole number; ``step``: a multiple of ``step``). ``note`` adds context to the message (``"with
+    MODEL_BIAS"``). Tokens (encoded numbers) and ``None`` pass."""
     if _skip(value):
         return
-    suffix = f" {unit}" if unit else ""
+    suffix = (f" {unit}" if unit else "") + (f", in steps of {step:g}" if step else "") + (f", {note}" if note else "")
     lo = "-inf" if minimum is None else f"{minimum:g}"
     hi = "inf" if maximum is None else f"{maximum:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
         raise ValidationError(scope, argument, value, _with_limit(f"a number from {lo} to {hi}{suffix}", limit))
     if integer and int(value) != value:
         raise ValidationError(scope, argument, value, _with_limit(f"a whole number from {lo} to {hi}{suffix}", limit))
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum) or (
+            step and not math.isclose(round(value / step) * step, value, rel_tol=0, abs_tol=1e-9)):
         raise ValidationError(scope, argument, value, _with_limit(f"allowed: {lo} to {hi}{suffix}", limit))
 
 
@@ -142,27 +145,50 @@ def check_pattern(
 
 def check_choice(
     scope: IConstruct | str, argument: str, value: Any, choices: Iterable[Any], *, limit: str | None = None,
+    of: str | None = None, note: str | None = None, shown: int | None = None,
 ) -> None:
-    """Raise unless ``value`` is one of ``choices`` (Tokens pass)."""
+    """Raise unless ``value`` is one of ``choices`` (Tokens pass).
+
+    ``of`` names where the choices come from (``"outputs"``: "one of outputs (a, b)", "none" when
+    there are none); ``note`` adds context (``"when there is no evaluation_script"``); ``shown``
+    lists only the first ``shown`` choices."""
     if is_unresolved(value):
         return
     options = list(choices)
     if value not in options:
-        raise ValidationError(scope, argument, value, _with_limit(f"allowed: {', '.join(map(str, options))}", limit))
+        listed = ", ".join(map(str, options[:shown] if shown else options))
+        if shown and len(options) > shown:
+            listed += f", ... ({len(options)} in all)"
+        allowed = f"one of {of} ({listed or 'none'})" if of else f"allowed: {listed or 'none'}"
+        raise ValidationError(scope, argument, value, _with_limit(f"{allowed}, {note}" if note else allowed, limit))
+
+
+def check_excluded(
+    scope: IConstruct | str, argument: str, value: Any, refused: Iterable[Any], *, what: str = "reserved values",
+    key: Callable[[Any], Any] | None = None, limit: str | None = None,
+) -> None:
+    """Raise when ``value`` (or ``key(value)``, e.g. ``str.lower``) is one of ``refused`` (Tokens and
+    ``None`` pass); the message lists them as ``what``."""
+    if _skip(value):
+        return
+    options = list(refused)
+    if (key(value) if key else value) in options:
+        raise ValidationError(scope, argument, value,
+                              _with_limit(f"not one of the {what} ({', '.join(map(str, options))})", limit))
 
 
 def check_count(
     scope: IConstruct | str, argument: str, items: Iterable[Any] | None, *, maximum: int, minimum: int = 0,
-    what: str = "items", limit: str | None = None,
+    what: str = "items", limit: str | None = None, note: str | None = None,
 ) -> None:
-    """Raise unless ``minimum <= len(items) <= maximum`` (a Token list and ``None`` pass)."""
+    """Raise unless ``minimum <= len(items) <= maximum`` (a Token list and ``None`` pass); ``note``
+    adds context to the message (``"per feature group"``)."""
     if items is None or (is_list_token(items)):
         return
     n = len(list(items))
     if n < minimum or n > maximum:
-        raise ValidationError(
-            scope, argument, f"{n} {what}", _with_limit(f"{minimum} to {maximum} {what}", limit)
-        )
+        allowed = f"{minimum} to {maximum} {what}" + (f" {note}" if note else "")
+        raise ValidationError(scope, argument, f"{n} {what}", _with_limit(allowed, limit))
 
 
 def check_combination(

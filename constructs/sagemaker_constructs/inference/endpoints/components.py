@@ -31,6 +31,7 @@ from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
+from ...validation.checks import check_count, check_range
 from ...validation.instances import has_instance_storage, instance_family
 from ...validation.naming import check_name, default_name
 from .autoscaling import register_target, wake_from_zero
@@ -117,10 +118,8 @@ class InferenceComponent(Construct):
         if target_value is not None and not is_unresolved(target_value) and not (
                 isinstance(target_value, (int, float)) and target_value > 0):
             raise ValidationError(self, "target_value", target_value, "a positive number")
-        if number_of_cpu_cores_required is not None and not is_unresolved(number_of_cpu_cores_required):
-            if number_of_cpu_cores_required < 0.25 or round(number_of_cpu_cores_required * 4) != number_of_cpu_cores_required * 4:
-                raise ValidationError(self, "number_of_cpu_cores_required", number_of_cpu_cores_required,
-                                      "at least 0.25, in steps of 0.25 (InferenceComponentComputeResourceRequirements)")
+        check_range(self, "number_of_cpu_cores_required", number_of_cpu_cores_required, minimum=0.25, step=0.25,
+                    limit="InferenceComponentComputeResourceRequirements")
         check_int_range(self, "min_memory_required_in_mb", min_memory_required_in_mb, minimum=128)
         if max_memory_required_in_mb is not None:
             check_int_range(self, "max_memory_required_in_mb", max_memory_required_in_mb,
@@ -343,8 +342,8 @@ class InferenceComponentEndpoint(EndpointBase):
                 allow_https_to_endpoints(self, group, vpc, None)
                 self.security_groups = [group]
             else:
-                if not 1 <= len(security_groups) <= 5:
-                    raise ValidationError(self, "security_groups", f"{len(security_groups)} groups", "1-5 security groups")
+                check_count(self, "security_groups", security_groups, minimum=1, maximum=5, what="security groups",
+                            limit="botocore sagemaker VpcSecurityGroupIds")
                 self.security_groups = list(security_groups)
             vpc_config = sagemaker.CfnEndpointConfig.VpcConfigProperty(
                 subnets=[s.subnet_id for s in chosen],

@@ -23,7 +23,7 @@ from aws_cdk import TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
-from ...errors import ValidationError, check_int_range
+from ...errors import ValidationError, check_int_range, check_pattern
 from ...errors import is_unresolved
 
 _AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
@@ -99,8 +99,11 @@ def add_scheduled_action(
     """
     if target is None:
         raise ValidationError(owner, "scale_on_schedule", id, no_target_reason)
-    if not isinstance(id, str) or not _ACTION_NAME.fullmatch(id):
-        raise ValidationError(owner, "id", id, "a scheduled action name: 1-256 characters without ':', '/' or '|'")
+    if id is None:
+        raise ValidationError(owner, "id", id, "a scheduled action name")
+    check_pattern(owner, "id", id, _ACTION_NAME.pattern, max_length=256, min_length=1,
+                  description="a scheduled action name: 1-256 characters without ':', '/' or '|'",
+                  limit="botocore application-autoscaling ScheduledActionName")
     expression = check_schedule(owner, schedule)
     if min_capacity is None and max_capacity is None:
         raise ValidationError(owner, "min_capacity", None, "a scheduled action sets min_capacity, max_capacity or both")
