@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 
 import jsii
 import jsii.errors
-from aws_cdk import ArnFormat, Aws, Stack, Tags
+from aws_cdk import Aws, Stack, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -427,12 +427,14 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
 
     # --- statement helpers -----------------------------------------------------------------------
     def _arn(self, service: str, resource: str, name: str, *, colon: bool = False) -> str:
-        return Stack.of(self).format_arn(
-            service=service,
-            resource=resource,
-            resource_name=name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME if colon else ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        # Stack.format_arn's result, put together here from the stack's partition, region and
+        # account read once per role (format_arn costs two Python-to-Node calls per ARN).
+        parts = self.__dict__.get("_arn_parts")
+        if parts is None:
+            stack = Stack.of(self)
+            parts = self._arn_parts = (stack.partition, stack.region, stack.account)
+        partition, region, account = parts
+        return f"arn:{partition}:{service}:{region}:{account}:{resource}{':' if colon else '/'}{name}"
 
     def _sagemaker_arn(self, resource: str, name: str = "*") -> str:
         return self._arn("sagemaker", resource, name)

@@ -510,9 +510,11 @@ class RealtimeEndpoint(_InstanceEndpoint):
             *(render(v.variant_name, v.model, v.instance_count, v.instance_type, v.weight) for v in self.variants),
         ]
         shadow = self.shadow_variant
-        self.cfn_endpoint_config.shadow_production_variants = [
-            render(shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)
-        ] if shadow is not None else None
+        if shadow is not None or self.__dict__.get("_shadow_rendered"):  # unset until there is one
+            self._shadow_rendered = shadow is not None
+            self.cfn_endpoint_config.shadow_production_variants = [
+                render(shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)
+            ] if shadow is not None else None
 
     def _retain_scaled_capacity(self) -> None:
         """Stack updates keep the autoscaled instance counts (as with ``max_instance_count``)."""
