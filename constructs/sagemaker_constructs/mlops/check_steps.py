@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
@@ -33,7 +32,8 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 
 from ..errors import ValidationError, check_choice, is_unresolved
-from ..validation.checks import check_range
+from ..validation.checks import check_combination, check_pattern, check_range
+from ..validation.naming import check_name
 from . import definition as d
 from .expressions import BOOLEAN, S3_URI, STRING, Expression, Property, check_kind
 from .steps import MAX_PROCESSING_SECONDS, Step, _count, _instance_type, _s3, _seconds
@@ -71,8 +71,10 @@ def _flag(where: str, argument: str, value: Any) -> Any:
 
 
 def _literal(where: str, argument: str, value: Any, pattern: str = r"[^\x00-\x1f]{1,256}") -> str:
-    if not isinstance(value, str) or is_unresolved(value) or not re.fullmatch(pattern, value):
-        raise ValidationError(where, argument, value, "a string known at synth (1-256 characters)")
+    if is_unresolved(value):
+        raise ValidationError(where, argument, value, "a string known at synth, not a Token")
+    check_pattern(where, argument, "" if value is None else value, pattern, min_length=1,
+                  description="a string known at synth (1-256 characters, no control characters)")
     return value
 
 
@@ -230,19 +232,13 @@ class QualityCheckStep(_CheckStep):
                 if value is not None:
                     raise ValidationError(w, argument, value, "only with check_type MODEL_QUALITY")
         else:
-            if problem_type not in PROBLEM_TYPES:
-                raise ValidationError(w, "problem_type", problem_type,
-                                      f"with MODEL_QUALITY one of {', '.join(PROBLEM_TYPES)}")
+            check_choice(w, "problem_type", problem_type, PROBLEM_TYPES, note="with MODEL_QUALITY")
             if ground_truth_attribute is None:
                 raise ValidationError(w, "ground_truth_attribute", None, "required with MODEL_QUALITY")
             if inference_attribute is None and probability_attribute is None:
                 raise ValidationError(w, "inference_attribute", None,
                                       "inference_attribute or probability_attribute with MODEL_QUALITY")
-            if probability_threshold_attribute is not None and (
-                    isinstance(probability_threshold_attribute, bool)
-                    or not isinstance(probability_threshold_attribute, (int, float))
-                    or not 0 <= probability_threshold_attribute <= 1):
-                raise ValidationError(w, "probability_threshold_attribute", probability_threshold_attribute, "0-1")
+            check_range(w, "probability_threshold_attribute", probability_threshold_attribute, minimum=0, maximum=1)
             if probability_threshold_attribute is not None and problem_type != "BinaryClassification":
                 raise ValidationError(w, "probability_threshold_attribute", probability_threshold_attribute,
                                       "only with problem_type BinaryClassification")
@@ -455,10 +451,10 @@ class ClarifyCheckStep(_CheckStep):
         self.model_name: Any = None if model_name is None else _model_name(w, model_name)
         self.model_instance_type: str = _instance_type(w, "model_instance_type", model_instance_type, "hosting")
         self.model_instance_count: int = _count(w, "model_instance_count", model_instance_count, 1, 100)
-        if probability_threshold is not None and (check_type != "MODEL_BIAS" or isinstance(probability_threshold, bool)
-                                                  or not isinstance(probability_threshold, (int, float))
-                                                  or not 0 <= probability_threshold <= 1):
-            raise ValidationError(w, "probability_threshold", probability_threshold, "0-1, with MODEL_BIAS")
+        check_combination(w, "probability_threshold", probability_threshold,
+                          refused=probability_threshold is not None and check_type != "MODEL_BIAS",
+                          because="only with check_type MODEL_BIAS")
+        check_range(w, "probability_threshold", probability_threshold, minimum=0, maximum=1, note="with MODEL_BIAS")
         if check_type != "MODEL_EXPLAINABILITY":
             if shap_baseline is not None:
                 raise ValidationError(w, "shap_baseline", shap_baseline, "only with MODEL_EXPLAINABILITY")
@@ -565,9 +561,9 @@ class ClarifyCheckStep(_CheckStep):
 def _model_name(where: str, value: Any) -> Any:
     if isinstance(value, Expression):
         return check_kind(where, "model_name", value, STRING)
-    if not isinstance(value, str) or not (is_unresolved(value) or re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-                                                                                 value)):
-        raise ValidationError(where, "model_name", value, "a model name (1-63 letters, digits, hyphens) or a property")
+    if not isinstance(value, str):
+        raise ValidationError(where, "model_name", value, "a model name or a property")
+    check_name(where, "model_name", value, shape="EndpointName")
     return value
 
 

@@ -20,7 +20,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from ..compliance import acknowledge, acknowledge_iam_findings, acknowledge_iam_findings_at_synth, across_packs
-from ..errors import ValidationError
+from ..errors import ValidationError, check_pattern
 from ..interfaces import IModelPackageGroup
 from ..security.bucket import SecureBucket
 from ..security.key import PlatformKey
@@ -141,10 +141,10 @@ class ModelDeliveryPipeline(Construct):
         if model_package_group is None:
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
         self._check_stages(stages)
-        if not is_unresolved(approved_version_parameter_name) and not re.fullmatch(
-                r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*", approved_version_parameter_name or ""):
-            raise ValidationError(self, "approved_version_parameter_name", approved_version_parameter_name,
-                                  "an SSM parameter name (a-zA-Z0-9_.- and / between path parts)")
+        check_pattern(self, "approved_version_parameter_name", approved_version_parameter_name or "",
+                      r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*",
+                      description="an SSM parameter name (a-zA-Z0-9_.- and / between path parts)",
+                      limit="botocore ssm PutParameterRequest.Name")
         stack = Stack.of(self)
         if is_unresolved(stack.account) or is_unresolved(stack.region):
             raise ValidationError(self, "stack env", f"{stack.account}/{stack.region}",
@@ -315,9 +315,10 @@ class ModelDeliveryPipeline(Construct):
             check_account_ids(self, f"{where}.account", [stage.account])
             if not is_unresolved(stage.region) and not _REGION.fullmatch(stage.region):
                 raise ValidationError(self, f"{where}.region", stage.region, "an AWS region name, e.g. eu-west-1")
-            if not _STAGE_NAME.fullmatch(stage.name or ""):
-                raise ValidationError(self, f"{where}.name", stage.name,
-                                      "a stage name: a letter, then letters, digits or - (at most 64)")
+            if stage.name is None:
+                raise ValidationError(self, f"{where}.name", stage.name, "a stage name")
+            check_pattern(self, f"{where}.name", stage.name, _STAGE_NAME.pattern, max_length=64, min_length=1,
+                          description="a stage name: a letter, then letters, digits or - (at most 64)")
             if stage.name in seen_names:
                 raise ValidationError(self, f"{where}.name", stage.name, "a name no other stage has")
             seen_names.add(stage.name)

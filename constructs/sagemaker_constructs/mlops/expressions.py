@@ -9,10 +9,9 @@ and the steps they name become dependencies of the step that uses them.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..errors import ValidationError
+from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
 
 if TYPE_CHECKING:
     from .steps import Step
@@ -59,10 +58,12 @@ class Parameter(Expression):
     definition even when they are not in ``Pipeline(parameters=...)``."""
 
     def __init__(self, name: str, type: str = "String", default: Any = None) -> None:
-        if not isinstance(name, str) or not re.fullmatch(PARAMETER_NAME_PATTERN, name):
-            raise ValidationError("Parameter", "name", name, "1-256 letters, digits, hyphens and underscores")
-        if type not in PARAMETER_TYPES:
-            raise ValidationError(f"Parameter {name!r}", "type", type, f"allowed: {', '.join(PARAMETER_TYPES)}")
+        if name is None or is_unresolved(name):
+            raise ValidationError("Parameter", "name", name, "a pipeline parameter name known at synth")
+        check_pattern("Parameter", "name", name, PARAMETER_NAME_PATTERN,
+                      description="1-256 letters, digits, hyphens and underscores",
+                      limit="botocore sagemaker PipelineParameterName")
+        check_choice(f"Parameter {name!r}", "type", type, PARAMETER_TYPES)
         self.name: str = name
         self.type: str = type
         self.default: Any = default

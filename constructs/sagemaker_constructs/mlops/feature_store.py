@@ -27,6 +27,7 @@ from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_iam_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
+from ..validation.checks import check_count, check_excluded
 from ..validation.naming import default_name
 from .mlflow import grant_with_policy
 
@@ -140,26 +141,23 @@ class FeatureGroup(Construct):
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
         features = list(features)
-        if not 1 <= len(features) <= MAX_FEATURES:
-            raise ValidationError(self, "features", f"{len(features)} features",
-                                  f"between 1 and {MAX_FEATURES} features per feature group")
+        check_count(self, "features", features, minimum=1, maximum=MAX_FEATURES, what="features",
+                    note="per feature group", limit="botocore sagemaker FeatureDefinitions")
         names: list[str] = []
         for feature in features:
             if not isinstance(feature, Feature):
                 raise ValidationError(self, "features", feature, "Feature.string/integral/fractional(name)")
             check_pattern(self, "features (name)", feature.name, FEATURE_NAME_PATTERN, max_length=64,
                           description="1-64 letters and digits, single '-' or '_' between them")
-            if feature.name.lower() in RESERVED_FEATURE_NAMES:
-                raise ValidationError(self, "features (name)", feature.name,
-                                      f"not one of the reserved names {', '.join(sorted(RESERVED_FEATURE_NAMES))}")
+            check_excluded(self, "features (name)", feature.name, sorted(RESERVED_FEATURE_NAMES), what="reserved names",
+                           key=str.lower)
             if feature.name in names:
                 raise ValidationError(self, "features (name)", feature.name, "each feature name at most once")
             names.append(feature.name)
         by_name = {f.name: f for f in features}
         for argument, value in (("record_identifier", record_identifier), ("event_time", event_time)):
-            if value not in by_name:
-                raise ValidationError(self, argument, value, f"one of the features: {', '.join(names[:20])}")
-        if by_name[event_time].type is FeatureType.INTEGRAL:
+            check_choice(self, argument, value, names, of="the features", shown=20)
+        if event_time in by_name and by_name[event_time].type is FeatureType.INTEGRAL:
             raise ValidationError(self, "event_time", event_time,
                                   "a String (ISO-8601) or Fractional (Unix time) feature, not Integral")
         if not online and offline_store_bucket is None:

@@ -42,7 +42,7 @@ from ..interfaces import IInstanceEndpoint
 from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type, has_instance_storage
-from ..validation.checks import check_choice, check_range, claim_name
+from ..validation.checks import check_choice, check_combination, check_range, claim_name
 from .check_steps import BiasFacet, POST_TRAINING_METRICS, PRE_TRAINING_METRICS, PROBLEM_TYPES, SHAP_AGG_METHODS
 from .monitor import (
     ANALYZER_IMAGE_ACCOUNTS,
@@ -279,10 +279,11 @@ class ModelQualityMonitor(_EndpointMonitor):
             if value is not None:
                 check_pattern(self, argument, value, OFFSET_PATTERN,
                               description="a negative ISO 8601 duration such as -P1D or -PT1H")
-        if probability_threshold_attribute is not None and (
-                problem_type != "BinaryClassification" or not 0 <= probability_threshold_attribute <= 1):
-            raise ValidationError(self, "probability_threshold_attribute", probability_threshold_attribute,
-                                  "0-1, with BinaryClassification")
+        check_combination(self, "probability_threshold_attribute", probability_threshold_attribute,
+                          refused=probability_threshold_attribute is not None and problem_type != "BinaryClassification",
+                          because="only with problem_type BinaryClassification")
+        check_range(self, "probability_threshold_attribute", probability_threshold_attribute, minimum=0, maximum=1,
+                    note="with BinaryClassification")
         metric = alarm_metric or ("rmse" if problem_type == "Regression" else "accuracy")
         if metric not in HIGHER_IS_BETTER + ERROR_METRICS:
             raise ValidationError(self, "alarm_metric", metric,

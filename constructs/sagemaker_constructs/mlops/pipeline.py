@@ -22,7 +22,8 @@ from constructs import Construct
 
 from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
-from ..errors import ValidationError, check_int_range, check_pattern
+from ..errors import ValidationError, check_choice, check_int_range, check_pattern
+from ..validation.limits import check_map
 from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
 from ..network import private_subnets
@@ -612,9 +613,9 @@ class TrainingPipeline(Pipeline):
                 check_int_range(self, "max_wait (seconds)", max_wait.to_seconds(), minimum=max_runtime.to_seconds(),
                                 maximum=MAX_TRAINING_SECONDS)
         for key, value in (hyperparameters or {}).items():
-            if not isinstance(value, str) or len(key) > 256 or len(value) > 2500:
-                raise ValidationError(self, f"hyperparameters[{key!r}]", value,
-                                      "string values (at most 2500 characters), keys of at most 256")
+            if not isinstance(value, str):
+                raise ValidationError(self, f"hyperparameters[{key!r}]", value, "a string value")
+        check_map(self, "hyperparameters", hyperparameters, shape="HyperParameters")
 
     def _check_decision(self, evaluation_script, evaluation_image, metrics, metric_name, role,
                         role_is_prepared) -> None:
@@ -625,10 +626,9 @@ class TrainingPipeline(Pipeline):
         else:
             if evaluation_image is not None:
                 raise ValidationError(self, "evaluation_image", "an image", "only with evaluation_script")
-            if metrics and metric_name not in metrics:
-                raise ValidationError(self, "metric_name", metric_name,
-                                      f"one of metric_definitions ({', '.join(metrics)}) when there is no "
-                                      "evaluation_script")
+            if metrics:
+                check_choice(self, "metric_name", metric_name, metrics, of="metric_definitions",
+                             note="when there is no evaluation_script")
             if metrics and "'" in metric_name:
                 raise ValidationError(self, "metric_name", metric_name, "a name without quotes")
         if role_is_prepared and role is None:

@@ -15,11 +15,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from ..errors import ValidationError
+from ..errors import ValidationError, check_pattern
 from ..validation.combinations import check_single_model_endpoint
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
-from ..errors import is_unresolved
 
 HANDLER = "promote_on_approval.handler"
 #: SSM parameter names: letters, digits, ``_.-/``; at most 1011 characters with the path.
@@ -163,11 +162,10 @@ class PromoteOnApproval(ApprovalFunction):
                                   f"an endpoint of the stack the promotion updates ({target.stack.node.path})")
         group_name = model_package_group.model_package_group_name
         name = approved_version_parameter_name or approved_version_parameter_name_for(group_name)
-        if not is_unresolved(name) and (not _PARAMETER_NAME.fullmatch(name) or len(name) > 1011
-                                              or name.lstrip("/").lower().startswith(("aws", "ssm"))):
-            raise ValidationError(self, "approved_version_parameter_name", name,
-                                  "an SSM parameter name (a-zA-Z0-9_.- and / between path parts, at most 1011 "
-                                  "characters, not starting with aws or ssm)")
+        check_pattern(self, "approved_version_parameter_name", name, r"(?!/?(?i:aws|ssm))" + _PARAMETER_NAME.pattern,
+                      max_length=1011, min_length=1,
+                      description="an SSM parameter name (a-zA-Z0-9_.- and / between path parts, at most 1011 "
+                                  "characters, not starting with aws or ssm)", limit="botocore ssm PutParameterRequest.Name")
         self._check_approvals(timeout=timeout, retry_attempts=retry_attempts, retry_interval=retry_interval,
                               max_receive_count=max_receive_count, approval_age_alarm=approval_age_alarm)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)

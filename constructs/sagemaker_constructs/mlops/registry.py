@@ -11,6 +11,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..errors import ValidationError
+from ..validation.checks import check_length
 from ..validation.naming import check_name
 from ..errors import is_unresolved
 
@@ -109,8 +110,7 @@ class ModelPackageGroup(_GroupGrants, Construct):
                  removal_policy: RemovalPolicy = RemovalPolicy.RETAIN) -> None:
         super().__init__(scope, id)
         check_name(self, "model_package_group_name", model_package_group_name)
-        if description is not None and len(description) > 1024:
-            raise ValidationError(self, "description", f"{len(description)} characters", "at most 1024 characters")
+        check_length(self, "description", description, maximum=1024, limit="botocore sagemaker EntityDescription")
         self.model_package_group_name: str = model_package_group_name
         self.cfn_model_package_group: sagemaker.CfnModelPackageGroup = sagemaker.CfnModelPackageGroup(
             self, "Resource", model_package_group_name=model_package_group_name,

@@ -34,8 +34,10 @@ def start_pipeline_on_alarm(scope: Construct, id: str, *, alarm: cloudwatch.IAla
         raise ValidationError(scope, "pipeline", type(pipeline).__name__, "a Pipeline (or TrainingPipeline)")
     for name, value in (parameters or {}).items():
         check_pattern(scope, "parameters", name, r"[A-Za-z0-9\-_]{1,256}", description="a pipeline parameter name")
-        if not isinstance(value, str) or len(value) > 1024:
-            raise ValidationError(scope, f"parameters[{name!r}]", value, "a string of at most 1024 characters")
+        if value is None:
+            raise ValidationError(scope, f"parameters[{name!r}]", value, "a string")
+        check_pattern(scope, f"parameters[{name!r}]", value, r"[\s\S]*", max_length=1024,
+                      description="a string of at most 1024 characters", limit="botocore sagemaker String1024")
     role, policy = service_role(
         scope, f"{id}Role", f"{id}Policy", service="events.amazonaws.com",
         description=f"EventBridge: start pipeline {pipeline.pipeline_name} when a monitor alarms", statements=[

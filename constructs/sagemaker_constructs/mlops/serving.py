@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 
 from constructs import IConstruct
 
-from ..errors import ValidationError, check_pattern, is_unresolved
+from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
 from ..validation.checks import check_combination, check_count, check_length
 from ..validation.limits import check_string
 from ..validation.instances import INSTANCE_TYPE_PATTERN
@@ -124,10 +124,10 @@ def check_instance_types(scope: IConstruct, argument: str, values: Sequence[str]
             continue
         if not isinstance(value, str) or not re.fullmatch(INSTANCE_TYPE_PATTERN, value):
             raise ValidationError(scope, argument, value, "ml.<family>.<size>")
-        if allowed is not None and value not in allowed:
+        if allowed is not None:
             api = "ProductionVariantInstanceType" if kind == "realtime" else "TransformInstanceType"
-            raise ValidationError(scope, argument, value,
-                                  f"one of CreateModelPackage's {api} values (botocore's SageMaker model)")
+            check_choice(scope, argument, value, allowed, of=f"CreateModelPackage's {api} values", shown=12,
+                         limit=f"botocore sagemaker {api}")
     if len(set(values)) != len(values):
         raise ValidationError(scope, argument, list(values), "each instance type once")
     return values

@@ -381,10 +381,11 @@ class TrainingStep(Step):
         self.hyperparameters: dict[str, Any] = _strings(w, "hyperparameters", hyperparameters, shape="HyperParameters")
         self.metric_definitions: dict[str, str] = dict(metric_definitions or {})
         for metric, regex in self.metric_definitions.items():
-            if not isinstance(metric, str) or not 1 <= len(metric) <= 255 or not isinstance(regex, str) \
-                    or not 1 <= len(regex) <= 500:
-                raise ValidationError(w, f"metric_definitions[{metric!r}]", regex,
-                                      "names of 1-255 and regexes of 1-500 characters")
+            check_pattern(w, "metric_definitions (name)", metric, r".+", max_length=255, min_length=1,
+                          description="a metric name of 1-255 characters on one line", limit="botocore sagemaker MetricName")
+            check_pattern(w, f"metric_definitions[{metric!r}]", "" if regex is None else regex, r".+", max_length=500,
+                          min_length=1, description="a regex of 1-500 characters on one line",
+                          limit="botocore sagemaker MetricRegex")
         check_count(w, "metric_definitions", self.metric_definitions, maximum=40, what="definitions",
                     limit="botocore sagemaker MetricDefinitionList")
         self.code: str | None = code
@@ -420,10 +421,9 @@ class TrainingStep(Step):
         if dist.kind in ("data_parallel", "model_parallel") and self.instance_groups:
             raise ValidationError(w, "distribution", dist.kind, "not with instance_groups")
         if dist.kind == "data_parallel":
-            bad = [t for t in known if t not in DATA_PARALLEL_INSTANCE_TYPES]
-            if bad:
-                raise ValidationError(w, "instance_type", bad[0], "with Distribution.data_parallel one of "
-                                      f"{', '.join(DATA_PARALLEL_INSTANCE_TYPES)} (the SDK's supported types)")
+            for instance_type in known:
+                check_choice(w, "instance_type", instance_type, DATA_PARALLEL_INSTANCE_TYPES,
+                             note="with Distribution.data_parallel (the SDK's supported types)")
         if dist.kind in ("torchrun", "model_parallel"):
             bad = [t for t in known if not (instance_facts(t).accelerator == "nvidia"
                                             or instance_facts(t).family.startswith("trn"))]
@@ -432,9 +432,7 @@ class TrainingStep(Step):
                                       "instance type (ml.p*, ml.g*, ml.trn*)")
         groups = {g.name for g in self.instance_groups}
         for group in dist.instance_groups:
-            if group not in groups:
-                raise ValidationError(w, "distribution.instance_groups", group,
-                                      f"one of instance_groups ({', '.join(sorted(groups)) or 'none'})")
+            check_choice(w, "distribution.instance_groups", group, sorted(groups), of="instance_groups")
 
     # properties
     @property
@@ -448,9 +446,7 @@ class TrainingStep(Step):
 
     def final_metric(self, metric_name: str) -> Property:
         """The job's final value of one of its ``metric_definitions`` (``FinalMetricDataList``)."""
-        if metric_name not in self.metric_definitions:
-            raise ValidationError(self.where, "final_metric", metric_name,
-                                  f"one of metric_definitions ({', '.join(self.metric_definitions) or 'none'})")
+        check_choice(self.where, "final_metric", metric_name, self.metric_definitions, of="metric_definitions")
         if "'" in metric_name:
             raise ValidationError(self.where, "final_metric", metric_name, "a name without quotes")
         return Property(self, f"FinalMetricDataList['{metric_name}'].Value", NUMBER)
@@ -577,11 +573,14 @@ class ProcessingStep(Step):
             if not isinstance(item.local_path, str) or not item.local_path.startswith("/opt/ml/processing"):
                 raise ValidationError(w, f"{item.name}.local_path", item.local_path, "a path under /opt/ml/processing")
         names = [i.name for i in self.inputs] + (["code"] if code else [])
-        if len(set(names)) != len(names) or len(names) > 10:
-            raise ValidationError(w, "inputs", names, "at most 10 inputs with unique names ('code' is the script's)")
+        check_count(w, "inputs", names, maximum=10, what="inputs", note="('code' is the script's)",
+                    limit="botocore sagemaker ProcessingInputs")
+        if len(set(names)) != len(names):
+            raise ValidationError(w, "inputs", names, "inputs with unique names ('code' is the script's)")
         out_names = [o.name for o in self.outputs]
-        if len(set(out_names)) != len(out_names) or len(out_names) > 10:
-            raise ValidationError(w, "outputs", out_names, "at most 10 outputs with unique names")
+        check_count(w, "outputs", out_names, maximum=10, what="outputs", limit="botocore sagemaker ProcessingOutputs")
+        if len(set(out_names)) != len(out_names):
+            raise ValidationError(w, "outputs", out_names, "outputs with unique names")
         if code is None and entrypoint is None:
             self.entrypoint = None
         else:
@@ -598,9 +597,7 @@ class ProcessingStep(Step):
 
     def output_uri(self, output_name: str) -> Property:
         """The S3 URI of one of ``outputs``."""
-        if output_name not in {o.name for o in self.outputs}:
-            raise ValidationError(self.where, "output_uri", output_name,
-                                  f"one of outputs ({', '.join(o.name for o in self.outputs) or 'none'})")
+        check_choice(self.where, "output_uri", output_name, [o.name for o in self.outputs], of="outputs")
         return Property(self, f"ProcessingOutputConfig.Outputs['{output_name}'].S3Output.S3Uri", S3_URI)
 
     @property
@@ -610,9 +607,8 @@ class ProcessingStep(Step):
     def property_file(self, name: str, *, output_name: str, path: str) -> PropertyFile:
         """Declare a JSON file the job writes under one of its ``outputs`` (``path`` relative to
         the output's directory); later steps read its values with ``json_get`` (``Std:JsonGet``)."""
-        if output_name not in {o.name for o in self.outputs}:
-            raise ValidationError(self.where, "property_file output_name", output_name,
-                                  f"one of outputs ({', '.join(o.name for o in self.outputs) or 'none'})")
+        check_choice(self.where, "property_file output_name", output_name, [o.name for o in self.outputs],
+                     of="outputs")
         if not re.fullmatch(r"[A-Za-z0-9\-_]{1,256}", name or ""):
             raise ValidationError(self.where, "property_file name", name, "letters, digits, hyphens, underscores")
         for existing in self.property_files:
@@ -873,8 +869,8 @@ class TransformStep(Step):
                                          ("batch_strategy", batch_strategy, (None, "MultiRecord", "SingleRecord")),
                                          ("assemble_with", assemble_with, (None, "None", "Line")),
                                          ("join_source", join_source, (None, "None", "Input"))):
-            if value not in allowed:
-                raise ValidationError(w, argument, value, f"allowed: {', '.join(str(a) for a in allowed if a)}")
+            if value is not None:
+                check_choice(w, argument, value, [a for a in allowed if a], note="or None (the service default)")
         self.split_type, self.batch_strategy, self.assemble_with, self.join_source = (
             split_type, batch_strategy, assemble_with, join_source)
         self.max_payload_mb = None if max_payload_mb is None else _count(w, "max_payload_mb", max_payload_mb, 0, 100)
@@ -1006,9 +1002,8 @@ class TuningStep(Step):
             raise ValidationError(w, "training", training, "a TrainingStep")
         # A tuning job's training definition takes fewer environment variables than a training job.
         check_map(w, "training.environment", training.environment, shape="HyperParameterTrainingJobEnvironmentMap")
-        if objective_metric not in training.metric_definitions:
-            raise ValidationError(w, "objective_metric", objective_metric,
-                                  f"one of training's metric_definitions ({', '.join(training.metric_definitions) or 'none'})")
+        check_choice(w, "objective_metric", objective_metric, training.metric_definitions,
+                     of="training's metric_definitions")
         if objective_type not in ("Maximize", "Minimize"):
             raise ValidationError(w, "objective_type", objective_type, "Maximize or Minimize")
         check_choice(w, "strategy", strategy, TUNING_STRATEGIES)
@@ -1180,8 +1175,9 @@ class AutoMLStep(Step):
         """
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
         w = self.where
-        if not target_column or not isinstance(target_column, str) or len(target_column) > 256:
-            raise ValidationError(w, "target_column", target_column, "the name of the column to predict (1-256)")
+        check_pattern(w, "target_column", target_column or "", r"[\s\S]+", max_length=256, min_length=1,
+                      description="the name of the column to predict (1-256 characters)",
+                      limit="botocore sagemaker TargetAttributeName")
         if problem_type is not None:
             check_choice(w, "problem_type", problem_type, AUTOML_PROBLEM_TYPES)
         if objective is not None:
@@ -1395,8 +1391,7 @@ class LambdaStep(Step):
         self.outputs: dict[str, str] = dict(outputs or {})
 
     def output(self, name: str) -> Property:
-        if name not in self.outputs:
-            raise ValidationError(self.where, "output", name, f"one of outputs ({', '.join(self.outputs) or 'none'})")
+        check_choice(self.where, "output", name, self.outputs, of="outputs")
         kind = {"String": STRING, "Integer": NUMBER, "Float": NUMBER, "Boolean": BOOLEAN}[self.outputs[name]]
         return Property(self, f"OutputParameters['{name}']", kind)
 
