@@ -18,7 +18,7 @@ from constructs import Construct, IConstruct
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
 from .security.key import PlatformKey
 from .errors import ValidationError, check_int_range
-from .validation.checks import check_combination
+from .validation.checks import check_combination, check_count
 
 _PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -185,12 +185,9 @@ def private_subnets(owner: Construct, vpc: ec2.IVpc, subnets: Sequence[ec2.ISubn
     """``subnets``, or the VPC's private and isolated subnets; 1-16 of them, else a
     :class:`ValidationError` of ``owner``'s ``subnets`` argument."""
     chosen = list(subnets) if subnets is not None else [*vpc.private_subnets, *vpc.isolated_subnets]
-    if not 1 <= len(chosen) <= MAX_SUBNETS:
-        raise ValidationError(
-            owner, "subnets", f"{len(chosen)} subnets",
-            "1-16 subnets; the VPC has no private or isolated subnets" if subnets is None and not chosen
-            else "between 1 and 16 private or isolated subnets",
-        )
+    check_count(owner, "subnets", chosen, minimum=1, maximum=MAX_SUBNETS, what="subnets",
+                note="(the VPC has no private or isolated subnets)" if subnets is None and not chosen
+                else "(private or isolated)", limit="botocore sagemaker Subnets")
     return chosen
 
 

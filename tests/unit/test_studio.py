@@ -310,7 +310,7 @@ def test_rejects_vpc_without_private_subnets(stack):
 def test_rejects_more_than_16_subnets(stack):
     net = IsolatedNetwork(stack, "Network", endpoints="none")
     subnets = [ec2.Subnet.from_subnet_id(stack, f"S{i}", f"subnet-{i:02d}") for i in range(17)]
-    with pytest.raises(ValidationError, match="between 1 and 16"):
+    with pytest.raises(ValidationError, match="1 to 16 subnets"):
         StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=PlatformKey(stack, "Key"), subnets=subnets)
 
 

@@ -5,7 +5,6 @@ The domain lives here; user profiles in ``profiles.py``; the teardown provider i
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import json
 from typing import Any, Sequence
@@ -22,7 +21,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..errors import ValidationError, check_int_range, check_pattern, is_unresolved
+from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
+from ..validation.checks import check_glob
 from ..network import allow_https_to_endpoints, private_subnets
 from ..compliance import acknowledge_iam_findings
 from ..security.roles import Persona, StudioUserRole
@@ -515,8 +515,8 @@ class StudioDomain(Construct):
         if not str(value).startswith("ml."):
             raise ValidationError(self, argument, value, "a SageMaker instance type such as ml.t3.medium")
         allowed = self.__dict__.get("allowed_instance_types")
-        if allowed and not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
-            raise ValidationError(self, argument, value, f"one of allowed_instance_types: {', '.join(allowed)}")
+        if allowed:
+            check_glob(self, argument, value, allowed, of="allowed_instance_types")
 
     def _check_app_settings(self, default_instance_type: str | None, allowed: Sequence[str] | None,
                             images: Sequence[CustomImage], default_image: CustomImage | None,
@@ -532,8 +532,9 @@ class StudioDomain(Construct):
         self.allowed_instance_types = tuple(allowed) if allowed is not None else None
         if default_instance_type is not None:
             self._check_instance_type("default_instance_type", default_instance_type)
-        if default_image is not None and default_image not in list(images):
-            raise ValidationError(self, "default_image", default_image.node.path, "one of custom_images")
+        if default_image is not None:
+            check_choice(self, "default_image", default_image, list(images), of="custom_images",
+                         label=lambda image: image.node.path)
         names = [i.image_name for i in images]
         if len(set(names)) != len(names):
             raise ValidationError(self, "custom_images", names, "each image at most once")

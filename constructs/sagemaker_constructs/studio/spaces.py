@@ -67,8 +67,7 @@ class SharedSpace(Construct):
                                       f"user profiles of this domain ({', '.join(profiles) or 'none yet'}): "
                                       "add them with add_user_profile first")
         owner = owner or members[0]
-        if owner not in members:
-            raise ValidationError(self, "owner", owner.user_profile_name, "one of the members")
+        check_choice(self, "owner", owner, members, of="the members", label=lambda profile: profile.user_profile_name)
         maximum = domain.space_ebs_gb[1] if domain.space_ebs_gb else MAX_SPACE_EBS_GB
         check_int_range(self, "ebs_volume_size_gb", ebs_volume_size_gb, minimum=MIN_SPACE_EBS_GB, maximum=maximum)
         idle_settings = None

@@ -8,6 +8,7 @@ allowed; ``limit=`` quotes the AWS limit the check enforces (a doc URL or a boto
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import re
 import struct
@@ -146,21 +147,39 @@ def check_pattern(
 def check_choice(
     scope: IConstruct | str, argument: str, value: Any, choices: Iterable[Any], *, limit: str | None = None,
     of: str | None = None, note: str | None = None, shown: int | None = None,
+    label: Callable[[Any], Any] | None = None,
 ) -> None:
     """Raise unless ``value`` is one of ``choices`` (Tokens pass).
 
     ``of`` names where the choices come from (``"outputs"``: "one of outputs (a, b)", "none" when
     there are none); ``note`` adds context (``"when there is no evaluation_script"``); ``shown``
-    lists only the first ``shown`` choices."""
+    lists only the first ``shown`` choices; ``label`` is how the value and the choices read in the
+    message (objects compared by identity, named by a path or a name)."""
     if is_unresolved(value):
         return
     options = list(choices)
     if value not in options:
-        listed = ", ".join(map(str, options[:shown] if shown else options))
+        show = label or (lambda v: v)
+        listed = ", ".join(str(show(o)) for o in (options[:shown] if shown else options))
         if shown and len(options) > shown:
             listed += f", ... ({len(options)} in all)"
         allowed = f"one of {of} ({listed or 'none'})" if of else f"allowed: {listed or 'none'}"
-        raise ValidationError(scope, argument, value, _with_limit(f"{allowed}, {note}" if note else allowed, limit))
+        raise ValidationError(scope, argument, show(value),
+                              _with_limit(f"{allowed}, {note}" if note else allowed, limit))
+
+
+def check_glob(
+    scope: IConstruct | str, argument: str, value: str | None, patterns: Iterable[str], *, of: str = "the patterns",
+    limit: str | None = None,
+) -> None:
+    """Raise unless ``value`` matches one of the shell-style ``patterns`` (``ml.t3.*``), case-sensitively
+    (Tokens and ``None`` pass)."""
+    if _skip(value):
+        return
+    options = list(patterns)
+    if not any(fnmatch.fnmatchcase(str(value), p) for p in options):
+        raise ValidationError(scope, argument, value,
+                              _with_limit(f"matching one of {of} ({', '.join(options) or 'none'})", limit))
 
 
 def check_excluded(
