@@ -870,7 +870,7 @@ class TransformStep(Step):
                                          ("assemble_with", assemble_with, (None, "None", "Line")),
                                          ("join_source", join_source, (None, "None", "Input"))):
             if value is not None:
-                check_choice(w, argument, value, [a for a in allowed if a], note="or None (the service default)")
+                check_choice(w, argument, value, [a for a in allowed if a], note="or not given (the service default)")
         self.split_type, self.batch_strategy, self.assemble_with, self.join_source = (
             split_type, batch_strategy, assemble_with, join_source)
         self.max_payload_mb = None if max_payload_mb is None else _count(w, "max_payload_mb", max_payload_mb, 0, 100)
