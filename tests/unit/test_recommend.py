@@ -137,3 +137,35 @@ def test_recommender_validation(stack):
                             record_interval=Duration.minutes(1))
     with pytest.raises(ValidationError, match="model_package_group"):
         InstanceRecommender(stack, "R2", model_package_group="churn", encryption_key=key)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("timeout", [Duration.minutes(1), Duration.seconds(119)])
+def test_recommender_timeout_outlives_one_sdk_attempt(stack, timeout):
+    key, _, _, group = _base(stack)
+    with pytest.raises(ValidationError, match=r"invalid timeout='\d+ s'; at least 120 s: one attempt of the "
+                                              r"handler's SageMaker client"):
+        InstanceRecommender(stack, "R", model_package_group=group, encryption_key=key, timeout=timeout)
+
+
+def test_recommender_default_timeout_fits_one_sdk_attempt(stack):
+    key, _, _, group = _base(stack)
+    InstanceRecommender(stack, "R", model_package_group=group, encryption_key=key)
+    InstanceRecommender(stack, "Edge", model_package_group=group, encryption_key=key, timeout=Duration.seconds(120))
+    timeouts = sorted(r["Properties"]["Timeout"] for r in resources(template_of(stack), "AWS::Lambda::Function").values()
+                      if "InstanceRecommender" in r["Properties"].get("Description", "")
+                      or "Inference Recommender" in r["Properties"].get("Description", ""))
+    assert timeouts == [120, 180], timeouts
+
+
+def test_sdk_attempt_is_the_handlers_client(monkeypatch):
+    """The handler's client keeps botocore's connect and read timeouts: one attempt is their sum."""
+    pytest.importorskip("boto3")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from sagemaker_constructs.handlers import recommend_instances
+    from sagemaker_constructs.mlops.recommend import SDK_ATTEMPT_SECONDS
+    recommend_instances._client.cache_clear()
+    try:
+        config = recommend_instances._client("sagemaker").meta.config
+    finally:
+        recommend_instances._client.cache_clear()
+    assert config.connect_timeout + config.read_timeout == SDK_ATTEMPT_SECONDS

@@ -28,7 +28,8 @@ from constructs import Construct
 from .._internal.functions import SecureFunction
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError
-from ..validation.checks import check_choice, check_combination, check_count, check_range
+from ..validation.checks import check_choice, check_combination, check_count, check_range, duration_seconds
+from ..validation.limits import check_timeout_outlives
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type
 from .steps import LambdaStep, RegisterModelStep, Step
@@ -38,6 +39,11 @@ if TYPE_CHECKING:
 
 HANDLER = "recommend_instances.handler"
 JOB_TYPES = ("Default", "Advanced")
+#: Seconds one attempt of the handler's SageMaker client may take: it keeps botocore's default
+#: connect and read timeouts, 60 s each (``connect_timeout``/``read_timeout``,
+#: https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html); the function's
+#: timeout must outlive one attempt, or a slow call is cut off before the SDK can retry or report it.
+SDK_ATTEMPT_SECONDS = 60 + 60
 
 
 class InstanceRecommender(SecureFunction):
@@ -69,7 +75,7 @@ class InstanceRecommender(SecureFunction):
         endpoint_security_group: ec2.ISecurityGroup | None = None,
         job_security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         record_interval: Duration = Duration.minutes(30),
-        timeout: Duration = Duration.minutes(1),
+        timeout: Duration = Duration.minutes(3),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
@@ -83,6 +89,8 @@ class InstanceRecommender(SecureFunction):
             Default: none (the function reaches the SageMaker API over Lambda's network).
         :param job_security_groups: the benchmark endpoints' groups. Default: the function's.
         :param record_interval: how often ended jobs are recorded (5 minutes - 1 day). Default: 30 minutes.
+        :param timeout: the function's timeout: at least one attempt of its SDK client
+            (``SDK_ATTEMPT_SECONDS``, 120 s). Default: 3 minutes.
         """
         super().__init__(scope, id)
         if model_package_group is None or not hasattr(model_package_group, "model_package_arn_pattern"):
@@ -92,6 +100,9 @@ class InstanceRecommender(SecureFunction):
         if not record_interval.is_unresolved() and not 300 <= record_interval.to_seconds() <= 86400:
             raise ValidationError(self, "record_interval", record_interval.to_human_string(), "5 minutes to 1 day")
         self._check_function(timeout=timeout, memory_size=256, reserved_concurrency=2, retry_attempts=2)
+        check_timeout_outlives(self, "timeout", duration_seconds(self, "timeout", timeout), SDK_ATTEMPT_SECONDS,
+                               what=f"one attempt of the handler's SageMaker client (botocore's default connect + "
+                                    f"read timeouts, 60 + 60 = {SDK_ATTEMPT_SECONDS} s)")
         chosen = self._check_network(vpc, subnets, endpoint_security_group)
         self.model_package_group = model_package_group
         group = model_package_group.model_package_group_name
