@@ -53,14 +53,17 @@ def test_every_function_of_ours_is_hardened_alike(stack):
     ours = {logical_id: r["Properties"] for s in (stack, other)
             for logical_id, r in resources(template_of(s), "AWS::Lambda::Function").items()
             if r["Properties"].get("Runtime", "").startswith("python")}
-    assert len(ours) == 4, sorted(ours)  # teardown OnEvent + IsComplete, Canvas OnEvent, deploy-on-approval
+    # teardown OnEvent + IsComplete, Canvas OnEvent, Canvas idle shutdown, deploy-on-approval
+    assert len(ours) == 5, sorted(ours)
     for logical_id, props in ours.items():
         assert props["Runtime"] == RUNTIME.name and props["Architectures"] == [ARCHITECTURE.name], logical_id
         assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
         assert "KmsKeyArn" in props and "LogGroup" in props["LoggingConfig"], logical_id
         assert props["ReservedConcurrentExecutions"] >= 1, logical_id
-        assert props["Handler"].split(".")[0] in {"studio_teardown", "canvas_settings", "deploy_on_approval"}
-    asynchronous = [p for p in ours.values() if p["Handler"].startswith("deploy_on_approval")]
+        assert props["Handler"].split(".")[0] in {"studio_teardown", "canvas_settings", "canvas_idle_shutdown",
+                                                  "deploy_on_approval"}
+    asynchronous = [p for p in ours.values() if p["Handler"].startswith(("deploy_on_approval", "canvas_idle_shutdown"))]
+    assert len(asynchronous) == 2
     assert all("DeadLetterConfig" in p for p in asynchronous)
 
 
