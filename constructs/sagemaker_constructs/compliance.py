@@ -14,6 +14,7 @@ import sys
 from typing import Any, Callable, Iterable, Sequence
 
 import jsii
+import jsii.errors
 from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct, IValidation
@@ -68,11 +69,10 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
         "SageMaker": lambda scope, verbose: SageMakerChecks(),
         CONTROL_TOWER_PACK: _control_tower,
     }
-    unknown = [p for p in packs if p not in factories]
-    if unknown:
-        from .errors import ValidationError
+    from .validation.checks import check_choice
 
-        raise ValidationError(app, "packs", unknown, f"allowed: {', '.join(factories)}")
+    for pack in packs:
+        check_choice(app, "packs", pack, factories)
     _require_checkers(packs)
     Validations.of(app).add_plugins(*(factories[p](app, verbose=verbose) for p in packs))
     from .validation.quotas import add_quota_checks

@@ -556,3 +556,14 @@ def test_all_nag_packs_report_no_unacknowledged_findings(tmp_path):
     assert "ecr:GetAuthorizationToken" in unscoped and "sagemaker:ListTrainingJobs" in unscoped
     job_unscoped = acks["/Roles/Job/Policy"]["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
     assert "ec2:CreateNetworkInterface" in job_unscoped and "cloudwatch:PutMetricData" in job_unscoped
+
+
+def test_unknown_pipeline_resource_kind_is_refused():
+    from sagemaker_constructs import JobExecutionRole, PlatformKey
+    from tests.conftest import new_stack
+
+    stack = new_stack()
+    key = PlatformKey(stack, "Key")
+    with pytest.raises(ValidationError, match=r"pipeline_resources='batch-job'.*allowed: .*training-job.*automl-job"):
+        JobExecutionRole(stack, "Jobs", encryption_key=key, orchestrate_pipelines=True,
+                         pipeline_resources=["training-job", "batch-job"])

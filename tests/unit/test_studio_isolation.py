@@ -283,6 +283,8 @@ def test_bad_persona_rejected_and_values_accepted(stack):
     key = PlatformKey(stack, "Key")
     with pytest.raises(ValidationError, match="persona"):
         StudioUserRole(stack, "Bad", encryption_key=key, persona="superuser")
+    with pytest.raises(ValidationError, match=r"persona=.superuser.; allowed: Persona.DATA_SCIENTIST"):
+        StudioUserRole(stack, "Bad2", encryption_key=key, persona="superuser")
     assert StudioUserRole(stack, "ByValue", encryption_key=key, persona="ml-engineer").persona is Persona.ML_ENGINEER
 
 

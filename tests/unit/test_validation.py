@@ -449,16 +449,9 @@ def test_monitor_instance_type_from_the_catalog(stack):
 #: list of choices ("allowed: a, b", "one of ..."). Such a raise must call the checker instead.
 _CHECKER_FORM = re.compile(r"\d\s*(-|to)\s*\d|\b(at most|at least|between) \d|characters|allowed: |\bone of ", re.I)
 
-#: The debt is paid (86 hand-built raises of checker form when the rule landed, 0 in the modules
-#: converted since): any such raise in any module fails outright. The only exceptions are these
-#: exact raises in two files their owner was editing when the rest moved to the checkers, pinned
-#: by line text: converting one fails ``test_the_last_exceptions_are_exact`` until its entry is
-#: deleted here; nothing may be added.
-NOT_YET_CONVERTED = {
-    "compliance.py": ["f\"allowed: {', '.join(factories)}\""],
-    "security/roles.py": ["'one of ' + ', '.join((f'Persona.{p.name}' for p in Persona))",
-                          "f\"allowed: {', '.join([*PIPELINE_STEP_ACTIONS, 'automl-job'])}\""],
-}
+#: The debt is paid (86 hand-built raises of checker form when the rule landed, 0 now): any such
+#: raise in any module fails outright, and nothing may be added here.
+NOT_YET_CONVERTED: dict[str, list[str]] = {}
 
 
 def _checker_form_raises(path: pathlib.Path) -> list[tuple[int, str]]:
@@ -496,7 +489,7 @@ def test_the_last_exceptions_are_exact():
     """A raise moved to the checkers leaves ``NOT_YET_CONVERTED`` in the same change; none is added."""
     found = {rel: sorted(text for _, text in raises) for rel, raises in _hand_built_everywhere().items() if raises}
     assert found == {rel: sorted(texts) for rel, texts in NOT_YET_CONVERTED.items()}
-    assert sum(map(len, NOT_YET_CONVERTED.values())) <= 3
+    assert NOT_YET_CONVERTED == {}
 
 
 def test_the_scan_sees_a_hand_built_range(tmp_path):

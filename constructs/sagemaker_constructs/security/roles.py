@@ -46,6 +46,7 @@ from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
+from ..validation.checks import check_choice
 from ..validation.naming import check_iam_name
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -816,9 +817,9 @@ class StudioUserRole(_SageMakerExecutionRole):
             try:
                 persona = Persona(persona)
             except ValueError:
-                raise ValidationError(
-                    path, "persona", persona, "one of " + ", ".join(f"Persona.{p.name}" for p in Persona)
-                ) from None
+                check_choice(path, "persona", persona, list(Persona),
+                             label=lambda v: f"Persona.{v.name}" if isinstance(v, Persona) else v)
+                raise  # not reached: check_choice raised
         if user_profile_name is not None and not is_unresolved(user_profile_name):
             check_pattern(path, "user_profile_name", user_profile_name, _USER_PROFILE_NAME, max_length=63,
                           description="a user profile name: letters, digits and '-', 1-63 characters")
@@ -1140,9 +1141,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
         if orchestrate_pipelines:
             types = tuple(PIPELINE_STEP_ACTIONS) if pipeline_resources is None else tuple(pipeline_resources)
             for kind in types:
-                if kind not in PIPELINE_STEP_ACTIONS and kind != "automl-job":
-                    raise ValidationError(self, "pipeline_resources", kind,
-                                          f"allowed: {', '.join([*PIPELINE_STEP_ACTIONS, 'automl-job'])}")
+                check_choice(self, "pipeline_resources", kind, [*PIPELINE_STEP_ACTIONS, "automl-job"])
             actions = [a for t in types for a in PIPELINE_STEP_ACTIONS.get(t, _AUTOML_STEP_ACTIONS)]
             actions.append("sagemaker:AddTags")
             self._allow(
