@@ -291,7 +291,11 @@ def _read_stack(stack: Any) -> _StackInput:
     if not isinstance(stack, cdk.Stack):
         raise ValidationError("estimate_monthly_cost", "source", type(stack).__name__,
                               "a cloud assembly directory, a template file, a template dict or a CDK Stack")
-    assembly = cdk.Stage.of(stack).synth()
+    stage = cdk.Stage.of(stack)
+    if stage is None:  # a Stack under a bare Construct root: nothing can synthesize it
+        raise ValidationError("estimate_monthly_cost", "source", stack.node.path,
+                              "a CDK Stack inside an App or a Stage")
+    assembly = stage.synth()
     artifact = assembly.get_stack_artifact(stack.artifact_id)
     paths = {}
     for entry in artifact.find_metadata_by_type("aws:cdk:logicalId"):
@@ -517,8 +521,9 @@ class _Builder:
         initial = _int(variant.get("InitialInstanceCount"))
         scaling = variant.get("ManagedInstanceScaling") or {}
         detail_parts = []
-        if scaling and scaling.get("Status", "ENABLED") == "ENABLED" and _int(scaling.get("MinInstanceCount")) is not None:
-            floor = Decimal(_int(scaling.get("MinInstanceCount")))
+        minimum = _int(scaling.get("MinInstanceCount")) if scaling else None
+        if scaling and scaling.get("Status", "ENABLED") == "ENABLED" and minimum is not None:
+            floor = Decimal(minimum)
             kind = kind or "inference-component "
             detail_parts.append(f"managed instance scaling minimum {floor}")
         else:

@@ -307,8 +307,8 @@ def deploy(event: dict[str, Any]) -> dict[str, Any]:
                        **({"DataCaptureConfig": settings.data_capture} if settings.data_capture else {}),
                        "Tags": [{"Key": PACKAGE_TAG, "Value": arn}, PLATFORM_TAG]}
     config_created = bool(_call("create_endpoint_config", ids, exists_ok=True, **endpoint_config))
+    deployment: dict[str, Any] = {"DeploymentConfig": settings.deployment_config} if settings.deployment_config else {}
     _call("update_endpoint", ids, EndpointName=settings.endpoint, EndpointConfigName=name,
-          RetainAllVariantProperties=False,
-          **({"DeploymentConfig": settings.deployment_config} if settings.deployment_config else {}))
+          RetainAllVariantProperties=False, **deployment)
     return _decide("deployed", previous_config=endpoint["EndpointConfigName"], model_created=model_created,
                    config_created=config_created, variant=endpoint_config["ProductionVariants"][0], **ids)

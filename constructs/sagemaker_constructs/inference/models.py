@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Callable, TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Callable, TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from aws_cdk import Aws, CfnMapping, Resource, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -272,7 +272,8 @@ class ContainerImage:
             accounts, repository = self._regional
             stack = Stack.of(scope)
             mapping_id = "ImageAccounts" + hashlib.sha256(repository.split(":")[0].encode()).hexdigest()[:8]
-            mapping = stack.node.try_find_child(mapping_id) or CfnMapping(
+            # the child of that id is the CfnMapping an earlier call made (try_find_child is typed IConstruct)
+            mapping = cast("CfnMapping | None", stack.node.try_find_child(mapping_id)) or CfnMapping(
                 stack, mapping_id, mapping={r: {"account": a} for r, a in sorted(accounts.items())}
             )
             return f"{mapping.find_in_map(Aws.REGION, 'account')}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{repository}"

@@ -73,9 +73,10 @@ def _flag(where: str, argument: str, value: Any) -> Any:
 def _literal(where: str, argument: str, value: Any, pattern: str = r"[^\x00-\x1f]{1,256}") -> str:
     if is_unresolved(value):
         raise ValidationError(where, argument, value, "a string known at synth, not a Token")
-    check_pattern(where, argument, "" if value is None else value, pattern, min_length=1,
+    text = "" if value is None else value  # None fails the pattern as "" (min_length=1)
+    check_pattern(where, argument, text, pattern, min_length=1,
                   description="a string known at synth (1-256 characters, no control characters)")
-    return value
+    return text
 
 
 class _CheckStep(Step):
@@ -515,7 +516,8 @@ class ClarifyCheckStep(_CheckStep):
             config["predictor"] = predictor
             if self.probability_threshold is not None:
                 config["probability_threshold"] = float(self.probability_threshold)
-        config["methods"]["report"] = {"name": "report", "title": "Analysis Report"}
+        methods: dict[str, Any] = config["methods"]
+        methods["report"] = {"name": "report", "title": "Analysis Report"}
         return config
 
     def _grant(self, ctx: "_BindContext") -> None:

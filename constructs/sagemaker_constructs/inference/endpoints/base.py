@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -12,6 +12,9 @@ from constructs import Construct
 from ...validation.catalog import check_instance_type as _check_catalog
 from ...validation.naming import check_name
 from ...errors import is_unresolved
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_sagemaker as sagemaker
 
 #: The production variant name every endpoint of this library uses.
 VARIANT_NAME = "AllTraffic"
@@ -111,6 +114,9 @@ class ImportedEndpoint(_EndpointMixin, Resource):
 
 class EndpointBase(_EndpointMixin, Construct):
     """Base of the endpoint constructs; ``from_endpoint_name`` imports one the stack does not own."""
+
+    #: set by each subclass before it calls ``_create_endpoint``
+    cfn_endpoint_config: sagemaker.CfnEndpointConfig
 
     def _create_endpoint(self, *, deployment_config=None, autoscaling: dict[str, Any] | None = None,
                          exclude_retained: Sequence[str] = ()) -> None:

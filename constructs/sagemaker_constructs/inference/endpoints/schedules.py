@@ -116,7 +116,7 @@ def add_scheduled_action(
     if (min_capacity is not None and max_capacity is not None and not is_unresolved(min_capacity)
             and not is_unresolved(max_capacity) and min_capacity > max_capacity):
         raise ValidationError(owner, "min_capacity", min_capacity, f"at most max_capacity ({max_capacity})")
-    taken: set[str] = owner.__dict__.setdefault("_scheduled_action_ids", set())
+    taken: set[str] = vars(owner).setdefault("_scheduled_action_ids", set())
     if id in taken:
         raise ValidationError(owner, "id", id, "unique among this endpoint's scheduled actions")
     taken.add(id)

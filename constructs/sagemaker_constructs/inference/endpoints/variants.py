@@ -76,6 +76,9 @@ class Variant(_EndpointMixin, Construct):
     ``ScalableTarget`` on ``endpoint/<name>/variant/<variant>``) and keeps its own schedules
     (:meth:`scale_on_schedule`)."""
 
+    #: A shadow variant's sampling percentage (set by ``add_shadow_variant``; absent on a production variant).
+    sampling_percentage: int
+
     def __init__(self, endpoint: "RealtimeEndpoint", id: str, *, model: "IModel", instance_type: str,
                  instance_count: int, weight: float, variant_name: str, shadow: bool) -> None:
         super().__init__(endpoint, id)
