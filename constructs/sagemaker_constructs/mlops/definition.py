@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 
 from ..validation.catalog import volume_key
 from ..errors import is_unresolved
 from aws_cdk import aws_s3_assets as s3_assets
+
+if TYPE_CHECKING:
+    from .expressions import Expression
 
 DEFINITION_VERSION = "2020-12-01"
 
@@ -235,7 +238,7 @@ def register_model_step(
     *,
     model_package_group_name: str,
     description: str,
-    image_uri: str,
+    image_uri: str | Expression,
     model_data_url: Any,
     serving: ServingMetadata,
     environment: Mapping[str, str] | None = None,

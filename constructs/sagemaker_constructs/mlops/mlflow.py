@@ -231,6 +231,7 @@ def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: lis
             actions = doc["Action"] if isinstance(doc["Action"], list) else [doc["Action"]]
             resources = doc["Resource"] if isinstance(doc["Resource"], list) else [doc["Resource"]]
             grant = iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+        assert grant is not None  # both callers (MLflow, feature store) pass at least one statement
         return grant
     index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
     policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])

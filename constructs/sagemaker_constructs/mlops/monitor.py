@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -77,6 +77,7 @@ def check_monitoring_job(scope: Construct, instance_type: str, schedule_expressi
     interval = monitor_schedule_interval(scope, "schedule_expression", schedule_expression)
     if not max_runtime.is_unresolved():
         runtime = duration_seconds(scope, "max_runtime", max_runtime)
+        assert runtime is not None  # max_runtime is resolved: duration_seconds is None only for a Token
         check_range(scope, "max_runtime", runtime, minimum=1, maximum=MAX_MONITORING_SECONDS, unit="seconds",
                     limit="botocore sagemaker MonitoringMaxRuntimeInSeconds")
         # "The MaxRuntimeInSeconds cannot exceed the frequency of the job" (MonitoringStoppingCondition)
@@ -168,6 +169,7 @@ class ModelMonitor(Construct):
         base = baseline_uri.rstrip("/")
         output_uri = output_bucket.s3_url_for_object(output_prefix)
         capture = endpoint.data_capture
+        assert capture is not None  # check_monitored_endpoint raised otherwise
 
         binding = bind_role(self, role, default=lambda scope, id: JobExecutionRole(
             scope, id, encryption_key=encryption_key, data_buckets=[capture.bucket], output_bucket=output_bucket,
@@ -183,7 +185,7 @@ class ModelMonitor(Construct):
             conditions={"StringEquals": {"cloudwatch:namespace": DATA_METRICS_NAMESPACE}},
         ))
 
-        network = {"enable_network_isolation": True, "enable_inter_container_traffic_encryption": True}
+        network: dict[str, Any] = {"enable_network_isolation": True, "enable_inter_container_traffic_encryption": True}
         self.security_group: ec2.SecurityGroup | None = None
         if vpc is not None:
             chosen = private_subnets(self, vpc, subnets)

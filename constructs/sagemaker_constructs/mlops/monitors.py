@@ -83,6 +83,8 @@ class _EndpointMonitor(Construct):
     namespace: ClassVar[str] = ""
     network_isolation: ClassVar[bool] = True
     cfn_class: ClassVar[Any] = None
+    #: each monitor's prefix in output_bucket (declared here, set by every subclass)
+    _output_prefix: ClassVar[str]
 
     def _setup(self, *, endpoint: IInstanceEndpoint, output_bucket: s3.IBucket, encryption_key: kms.IKey,
                vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
@@ -100,6 +102,7 @@ class _EndpointMonitor(Construct):
         self.encryption_key: kms.IKey = encryption_key
         self._schedule_expression = schedule_expression
         capture = endpoint.data_capture
+        assert capture is not None  # check_monitored_endpoint raised otherwise
         binding = bind_role(self, role, default=lambda scope, id: JobExecutionRole(
             scope, id, encryption_key=encryption_key, data_buckets=[capture.bucket, *read_buckets],
             output_bucket=output_bucket,

@@ -33,7 +33,7 @@ from ..validation.naming import default_name
 from . import definition as d
 from . import steps as st
 from .definition import DEFINITION_VERSION, get, join  # noqa: F401 - kept importable from here
-from .expressions import Execution, Expression, JsonGet, Parameter, Property, render, walk
+from .expressions import S3_URI, Execution, Expression, Join, JsonGet, Parameter, Property, render, walk
 from .schedule import SCHEDULE_PATTERN, schedule_pipeline  # noqa: F401 - SCHEDULE_PATTERN kept importable
 from .serving import check_metric_definitions, serving_metadata
 from .training_steps import CHECK, EVALUATE, EVALUATION_REPORT, FAIL, REGISTER, TRAIN  # noqa: F401
@@ -525,7 +525,7 @@ class TrainingPipeline(Pipeline):
         #: The ``Train`` step (and ``Evaluate``, ``Register`` below): the typed steps of this preset.
         self.train: st.TrainingStep = st.TrainingStep(
             TRAIN, image=training_image, inputs={"train": params[0]},
-            output_uri=st.Join(base, Execution.ID, "model", kind=st.S3_URI), instance_type=params[-1],
+            output_uri=Join(base, Execution.ID, "model", kind=S3_URI), instance_type=params[-1],
             instance_count=instance_count, volume_size_gb=volume_size_gb, max_runtime=max_runtime, use_spot=use_spot,
             max_wait=max_wait if max_wait is not None else (
                 Duration.seconds(min(2 * runtime, MAX_TRAINING_SECONDS)) if use_spot else None),
@@ -534,13 +534,14 @@ class TrainingPipeline(Pipeline):
         )
         self.train._code_asset_id = "TrainingCode"
         self.evaluate: st.ProcessingStep | None = None
+        report = None
         if evaluated:
             self.evaluate = st.ProcessingStep(
                 EVALUATE, image=evaluation_image or training_image, code=evaluation_script,
                 instance_type=evaluation_instance_type, volume_size_gb=volume_size_gb,
                 inputs=[st.ProcessingInput("model", self.train.model_artifacts, "/opt/ml/processing/model"),
                         st.ProcessingInput("test", params[1], "/opt/ml/processing/test")],
-                outputs=[st.ProcessingOutput("evaluation", st.Join(base, Execution.ID, "evaluation", kind=st.S3_URI),
+                outputs=[st.ProcessingOutput("evaluation", Join(base, Execution.ID, "evaluation", kind=S3_URI),
                                              "/opt/ml/processing/evaluation")],
             )
             self.evaluate._code_asset_id = "EvaluationScript"
@@ -553,10 +554,10 @@ class TrainingPipeline(Pipeline):
                                      inference_instance_types=inference_instance_types,
                                      transform_instance_types=transform_instance_types,
                                      content_types=content_types, response_types=response_types),
-            model_quality_report_uri=(st.Join(base, Execution.ID, "evaluation", "evaluation.json", kind=st.S3_URI)
+            model_quality_report_uri=(Join(base, Execution.ID, "evaluation", "evaluation.json", kind=S3_URI)
                                       if evaluated else None),
         )
-        metric: Expression | None = (report.json_get(f"metrics.{metric_name}.value") if evaluated
+        metric: Expression | None = (report.json_get(f"metrics.{metric_name}.value") if report is not None
                                      else self.train.final_metric(metric_name) if metrics else None)
         steps: list[st.Step] = [self.train, *([self.evaluate] if self.evaluate is not None else [])]
         if metric is None:
@@ -565,8 +566,8 @@ class TrainingPipeline(Pipeline):
             params.append(threshold)
             compare = (st.Condition.greater_than_or_equal(metric, threshold) if higher_is_better
                        else st.Condition.less_than_or_equal(metric, threshold))
-            fail = st.FailStep(FAIL, message=st.Join(f"{metric_name} {'below' if higher_is_better else 'above'}",
-                                                     threshold, on=" "))
+            fail = st.FailStep(FAIL, message=Join(f"{metric_name} {'below' if higher_is_better else 'above'}",
+                                                  threshold, on=" "))
             steps.append(st.ConditionStep(CHECK, conditions=[compare], if_steps=[self.register], else_steps=[fail]))
         group_name = model_package_group.model_package_group_name
         self._build(

@@ -158,6 +158,7 @@ class PromoteOnApproval(ApprovalFunction):
             check_single_model_endpoint(self, "endpoint", endpoint, feature="PromoteOnApproval")
         if target.kind == "stack" and endpoint is not None and isinstance(endpoint, Construct) \
                 and Stack.of(endpoint) is not target.stack:
+            assert target.stack is not None  # PromotionTarget.stack_update(stack) always sets it
             raise ValidationError(self, "endpoint", endpoint.node.path,
                                   f"an endpoint of the stack the promotion updates ({target.stack.node.path})")
         group_name = model_package_group.model_package_group_name

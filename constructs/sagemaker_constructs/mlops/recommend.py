@@ -136,6 +136,8 @@ class InstanceRecommender(SecureFunction):
                 sid="PassSelfToSageMaker", actions=["iam:PassRole"], resources=[default.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
             job_role = default
+        # set above when none was given (pyright loses that narrowing to the IRole binding mismatch)
+        assert job_role is not None
         self.job_role: iam.IRole = job_role
         environment = {"JOB_ROLE_ARN": job_role.role_arn, "JOB_PREFIX": self.job_prefix,
                        "MODEL_PACKAGE_GROUP_NAME": group, "KMS_KEY_ARN": encryption_key.key_arn}
