@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import jsii
 from aws_cdk import Annotations, AspectPriority, Aspects, IAspect, RemovalPolicy, Stack
@@ -20,7 +20,7 @@ from .security.key import PlatformKey
 from .errors import ValidationError, check_int_range
 from .validation.checks import check_combination, check_count
 
-_PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def validate_cidr(scope: Construct | str, cidr: str, subnet_cidr_mask: int, subn
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
         raise ValidationError(scope, "cidr", cidr, f"an IPv4 network such as 10.0.0.0/16 ({exc})") from None
-    if network.version != 4 or not any(network.subnet_of(r) for r in _PRIVATE_RANGES):
+    if not isinstance(network, ipaddress.IPv4Network) or not any(network.subnet_of(r) for r in _PRIVATE_RANGES):
         raise ValidationError(scope, "cidr", cidr, "must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
     if not 16 <= network.prefixlen <= 28:
         raise ValidationError(scope, "cidr", cidr, "a VPC CIDR must be between /16 and /28")
@@ -389,7 +389,7 @@ class IsolatedNetwork(Construct):
             if name in needs and name not in self.interface_endpoints:
                 self._add_interface_endpoint(name)
         if self.endpoints_mode == AUTO or needs:
-            cfn_vpc = self.vpc.node.default_child
+            cfn_vpc = cast(ec2.CfnVPC, self.vpc.node.default_child)  # the ec2.Vpc this construct made
             cfn_vpc.add_metadata("sagemaker-constructs:interface-endpoints", {
                 name: needs.get(name, [f"preset {self.endpoints_mode!r}"]) for name in self.interface_endpoints})
 

@@ -156,6 +156,7 @@ def _compare_stack(report: ReviewReport, old: StackInput | None, new: StackInput
     by_id: dict[str, ResourceChange] = {}
 
     for lid in removed:
+        assert old is not None  # removed ids are old's (b is empty without it)
         res = b[lid]
         rtype = res.get("Type", "")
         if lid in pairs:
@@ -166,6 +167,7 @@ def _compare_stack(report: ReviewReport, old: StackInput | None, new: StackInput
             unpaired_removed.append((old, lid))
         _side_diffs(report, stack.name, lid, old.path(lid), res, None)
     for lid in added:
+        assert new is not None  # added ids are new's (h is empty without it)
         res = h[lid]
         rtype = res.get("Type", "")
         if lid in paired_new:
@@ -177,6 +179,7 @@ def _compare_stack(report: ReviewReport, old: StackInput | None, new: StackInput
             unpaired_added.append((new, lid))
         _side_diffs(report, stack.name, lid, new.path(lid), None, res)
     for old_lid, new_lid in pairs.items():
+        assert old is not None and new is not None  # pairs are made only with both
         before, after = b[old_lid], h[new_lid]
         rtype = after.get("Type", "")
         changes = _resource_changes(before, after)
@@ -192,6 +195,7 @@ def _compare_stack(report: ReviewReport, old: StackInput | None, new: StackInput
     for lid in b:
         if lid not in h:
             continue
+        assert new is not None  # lid is in h, which is empty without new
         before, after = b[lid], h[lid]
         if before == after:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 #: Keys that name the items of a list of objects (the first one every item has, uniquely, wins).
 ID_KEYS: tuple[str, ...] = ("Name", "Sid", "PolicyName", "VariantName", "ChannelName", "ParameterKey", "OutputName",
@@ -279,7 +279,7 @@ def _diff_list(old: list[Any], new: list[Any], path: list[Any], raw: tuple[Any, 
 
 # --- SageMaker pipeline definitions -------------------------------------------------------------
 
-def _is_pipeline_definition(doc: Any) -> bool:
+def _is_pipeline_definition(doc: Any) -> TypeGuard[dict[str, Any]]:
     return (isinstance(doc, dict) and isinstance(doc.get("Steps"), list)
             and all(isinstance(s, dict) and "Name" in s and "Type" in s for s in doc["Steps"]))
 

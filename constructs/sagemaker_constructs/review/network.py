@@ -102,8 +102,10 @@ def diff_resource(stack: str, logical_id: str, path: str, old: dict[str, Any] | 
         if (direction, text) not in after:
             out.append(NetworkChange(stack, logical_id, resource_type, path, f"{direction} removed", text))
     if resource_type in NETWORK_TYPES and (old is None) != (new is None):
+        present = new or old
+        assert present is not None  # exactly one of old and new is None here
         out.append(NetworkChange(stack, logical_id, resource_type, path, "added" if new else "removed",
-                                 _describe(new or old)))
+                                 _describe(present)))
     elif resource_type == "AWS::EC2::VPCEndpoint" and old and new and _describe(old) != _describe(new):
         out.append(NetworkChange(stack, logical_id, resource_type, path, "changed",
                                  f"{_describe(old)} -> {_describe(new)}"))
