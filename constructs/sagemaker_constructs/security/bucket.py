@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, cast
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -131,7 +131,7 @@ class SecureBucket(s3.Bucket):
         self.access_logs_bucket: s3.IBucket
         if server_access_logs_bucket is None:
             self.access_logs_bucket = self._create_access_logs_bucket(access_logs_retention, removal_policy)
-            cfn = self.node.default_child
+            cfn = cast(s3.CfnBucket, self.node.default_child)  # an s3.Bucket's L1
             cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
                 destination_bucket_name=self.access_logs_bucket.bucket_name,
                 log_file_prefix=server_access_logs_prefix,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import jsii
 import jsii.errors
@@ -378,6 +378,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             permissions_boundary=permissions_boundary,
         )
         if self._trust_source_identity:
+            assert self.assume_role_policy is not None  # iam.Role writes it from assumed_by
             self.assume_role_policy.add_statements(iam.PolicyStatement(
                 actions=["sts:SetSourceIdentity"],
                 principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE)],
@@ -629,7 +630,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         for entry in self._constructed or []:
             policy = entry.policy or self.policy
             if id(policy) not in paths:
-                paths[id(policy)] = policy.node.default_child.node.path
+                paths[id(policy)] = cast(iam.CfnManagedPolicy, policy.node.default_child).node.path  # its L1
             for finding in self._entry_findings(stack, entry):
                 found.add((paths[id(policy)], finding))
         return found

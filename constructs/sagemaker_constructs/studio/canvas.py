@@ -115,6 +115,7 @@ class CanvasSettings:
     def app_settings(self, key_arn: str) -> dict[str, Any]:
         """``CanvasAppSettings`` as UpdateDomain takes them."""
         status = {True: "ENABLED", False: "DISABLED"}
+        assert self.workspace_bucket is not None  # validate() raised for a missing one (StudioDomain ran it)
         settings: dict[str, Any] = {
             "WorkspaceSettings": {
                 "S3ArtifactPath": self.workspace_bucket.s3_url_for_object(self.workspace_prefix.strip("/")),
@@ -175,6 +176,7 @@ def canvas_statements(scope: Construct, settings: CanvasSettings, domain_id: str
     ``AmazonSageMakerCanvasFullAccess``, https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-canvas.html)."""
     stack = Stack.of(scope)
     bucket = settings.workspace_bucket
+    assert bucket is not None  # validate() raised for a missing one (StudioDomain ran it)
     prefix = settings.workspace_prefix.strip("/")
     keys = [key_arn] + [b.encryption_key.key_arn for b in (bucket, *settings.data_buckets)
                         if b.encryption_key is not None]

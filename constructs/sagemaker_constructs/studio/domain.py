@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import jsii
 from aws_cdk import (
@@ -393,6 +393,7 @@ class StudioDomain(Construct):
         self._guard_role(self.execution_role, "ExecutionRole")
         self.canvas_settings: CustomResource | None = None
         if canvas is not None:
+            assert canvas.workspace_bucket is not None  # validate_canvas raised for a missing one
             key_arn = (canvas.workspace_bucket.encryption_key.key_arn if canvas.workspace_bucket.encryption_key
                        is not None else encryption_key.key_arn)
             self.canvas_settings = canvas_settings_resource(self, canvas, key_arn, log_retention)
@@ -448,7 +449,7 @@ class StudioDomain(Construct):
         check_name(self, "user profile name", name)
         if name in self._profiles:
             raise ValidationError(self, "user profile name", name, "each user profile name at most once")
-        container = self.node.try_find_child("UserProfiles") or Construct(self, "UserProfiles")
+        container = self._container("UserProfiles")
         profile = UserProfile(
             container, name, domain=self, user_profile_name=name, execution_role=execution_role
         )
@@ -497,7 +498,7 @@ class StudioDomain(Construct):
             raise ValidationError(self, "add_shared_space id", id, "each construct id at most once")
         if instance_type is not None:
             self._check_instance_type("add_shared_space instance_type", instance_type)
-        container = self.node.try_find_child("Spaces") or Construct(self, "Spaces")
+        container = self._container("Spaces")
         space = SharedSpace(container, id, domain=self, space_name=name, members=members, owner=owner,
                             app_type=app_type, ebs_volume_size_gb=ebs_volume_size_gb, instance_type=instance_type,
                             idle_timeout=idle_timeout, display_name=display_name)
@@ -542,6 +543,10 @@ class StudioDomain(Construct):
             default, maximum = space_ebs_gb
             check_int_range(self, "space_ebs_gb (default)", default, minimum=MIN_SPACE_EBS_GB, maximum=MAX_SPACE_EBS_GB)
             check_int_range(self, "space_ebs_gb (maximum)", maximum, minimum=default, maximum=MAX_SPACE_EBS_GB)
+
+    def _container(self, id: str) -> Construct:
+        """The plain grouping child ``id``, made on first use (try_find_child is typed IConstruct)."""
+        return cast("Construct | None", self.node.try_find_child(id)) or Construct(self, id)
 
     def _guard_role(self, role: iam.IRole, label: str) -> None:
         """Keep ``role`` (the default role or a profile's) under this domain's app guardrails and Canvas
@@ -603,7 +608,7 @@ class StudioDomain(Construct):
             return
         policy = self._guardrails.get(label)
         if policy is None:
-            container = self.node.try_find_child("AppGuardrails") or Construct(self, "AppGuardrails")
+            container = self._container("AppGuardrails")
             policy = iam.ManagedPolicy(container, label, description="sagemaker-constructs Studio app guardrails (Deny only)")
             policy.attach_to_role(role)
             self._guardrails[label] = policy

@@ -91,6 +91,8 @@ class CustomImage(Construct):
                 "ecr:GetAuthorizationToken has no resource type in the Service Authorization Reference (it must "
                 "be '*'); image pulls are limited to the image's repository."))
             role = created
+        # set above when none was given (pyright loses that narrowing to the IRole binding mismatch)
+        assert role is not None
         self.role: iam.IRole | None = role
         self.cfn_image: sagemaker.CfnImage = sagemaker.CfnImage(
             self, "Resource", image_name=self.image_name, image_role_arn=role.role_arn,

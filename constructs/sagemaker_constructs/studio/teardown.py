@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -20,6 +22,9 @@ from constructs import Construct
 from .._internal.functions import function_log_group, hardened_function
 from .._internal.managed_role import service_role
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
+
+if TYPE_CHECKING:
+    from .canvas import CanvasSettingsProvider
 
 #: How long the teardown may take before the Provider framework fails the deletion.
 TEARDOWN_TIMEOUT = Duration.hours(2)
@@ -165,7 +170,7 @@ class TeardownProvider(Construct):
         )
 
 
-def acknowledge_provider(owner: Construct, *, policy_reason: str, function_reason: str,
+def acknowledge_provider(owner: TeardownProvider | CanvasSettingsProvider, *, policy_reason: str, function_reason: str,
                          framework_reason: str | None = None) -> None:
     """The acknowledgements of a Provider-framework provider built like :class:`TeardownProvider`
     (``owner.policy``, ``owner.role``, ``owner.provider``): its own policy's IAM findings
