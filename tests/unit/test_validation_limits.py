@@ -463,6 +463,14 @@ def test_rollouts_that_still_synthesize(stack):
               deployment=DeploymentGuardrail.canary(instances=1, alarms=[]))
 
 
+def test_added_variant_on_a_type_the_guardrail_skips_raises(stack):
+    endpoint = _realtime(stack, data_capture=None, instance_count=2, deployment=DeploymentGuardrail.canary(instances=1))
+    _raises(r"add_variant instance_type='ml.inf1.xlarge'.*ignores the canary guardrail",
+            endpoint.add_variant, "Inf", model=_model(stack, "InfModel"), instance_type="ml.inf1.xlarge",
+            instance_count=2)
+    endpoint.add_variant("Inf2", model=_model(stack, "Inf2Model"), instance_type="ml.inf2.xlarge", instance_count=2)
+
+
 # --- silent surprises ----------------------------------------------------------------------------------
 
 def test_model_buckets_with_a_supplied_job_role_raise(stack):

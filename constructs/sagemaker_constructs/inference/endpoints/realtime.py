@@ -489,6 +489,8 @@ class RealtimeEndpoint(_InstanceEndpoint):
                                      image=lambda: f"{model.node.path}'s image")
         if self._deployment is not None and not shadow:  # the step is a share of each production variant's fleet
             self._deployment.validate(self, instance_count)
+        if self._deployment is not None:  # the guardrail covers every variant: none may be a type it skips
+            check_guardrail_instance_type(self, f"{argument} instance_type", instance_type, self._deployment.mode)
         variant = Variant(self, id, model=model, instance_type=instance_type, instance_count=instance_count,
                           weight=weight, variant_name=name, shadow=shadow)
         if self.data_capture is not None:
