@@ -36,8 +36,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, Dependable, IConstruct, IDependable
 
-from ..errors import ValidationError
-from ..errors import is_unresolved
+from ..errors import ValidationError, is_unresolved
 
 #: The argument name every construct uses for "the supplied role already has what it needs".
 ROLE_IS_PREPARED = "role_is_prepared"

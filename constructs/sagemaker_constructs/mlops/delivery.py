@@ -20,12 +20,11 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from ..compliance import acknowledge, acknowledge_iam_findings, acknowledge_iam_findings_at_synth, across_packs
-from ..errors import ValidationError, check_pattern
+from ..errors import ValidationError, check_pattern, is_unresolved
 from ..interfaces import IModelPackageGroup
 from ..security.bucket import SecureBucket
 from ..security.key import PlatformKey
 from .registry import check_account_ids
-from ..errors import is_unresolved
 
 #: The context key the pipeline's synth step sets to the approved version ARN (read by app.py).
 APPROVED_VERSION_CONTEXT = "sagemaker-constructs:approved-model-package"

@@ -10,10 +10,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..errors import ValidationError
+from ..errors import ValidationError, is_unresolved
 from ..validation.checks import check_length
 from ..validation.naming import check_name
-from ..errors import is_unresolved
 
 if TYPE_CHECKING:
     from ..interfaces import IModelPackageGroup

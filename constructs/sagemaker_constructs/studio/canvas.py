@@ -41,11 +41,10 @@ from constructs import Construct
 
 from .._internal.functions import SecureFunction, function_log_group, hardened_function
 from .._internal.managed_role import service_role
-from ..errors import ValidationError
+from ..errors import ValidationError, is_unresolved
 from ..validation.checks import check_int_range
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
-from ..errors import is_unresolved
 
 if TYPE_CHECKING:
     from ..interfaces import IModelPackageGroup

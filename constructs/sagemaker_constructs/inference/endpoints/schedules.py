@@ -23,8 +23,7 @@ from aws_cdk import TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
-from ...errors import ValidationError, check_int_range, check_pattern
-from ...errors import is_unresolved
+from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
 
 _AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
 _RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")

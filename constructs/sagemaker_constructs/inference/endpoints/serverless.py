@@ -7,14 +7,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
-from ...errors import ValidationError, check_choice, check_int_range
+from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
 from ..models import Model
 from ...validation.checks import check_range
 from ...validation.combinations import check_serverless_model
 from ...validation.naming import check_name, default_name
 from .base import EndpointBase
 from .data_capture import DataCapture
-from ...errors import is_unresolved
 
 #: MemorySizeInMB values SageMaker Serverless Inference accepts.
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
