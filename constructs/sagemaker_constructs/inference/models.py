@@ -23,14 +23,13 @@ if TYPE_CHECKING:
     from ..interfaces import IModel, IModelPackageGroup
 
 from ..compliance import acknowledge_iam_findings_at_synth
-from ..errors import ValidationError, check_choice, check_pattern
+from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
 from ..validation.checks import check_count
 from ..validation.limits import check_map
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role
 from ..security.roles import ModelHostingRole, tag_platform_resource
-from ..errors import is_unresolved
 
 _IMAGE_URI = r"[^\s]{1,255}"
 
@@ -84,16 +83,14 @@ def check_image_architecture(scope: Construct, instance_type: str, architecture:
         return
     from ..validation.catalog import instance_facts
 
-    if callable(image):  # named only in a message: a construct path costs a call to work out
-        if not (instance_facts(instance_type).arm64 and architecture not in ("arm64", "multi-arch")) and architecture != "arm64":
-            return
-        image = image()
+    def named() -> str:  # only in a message: a construct path costs a call to work out
+        return image() if callable(image) else image
 
     if instance_facts(instance_type).arm64:
         if architecture not in ("arm64", "multi-arch"):
             raise ValidationError(
                 scope, argument, instance_type,
-                f"an arm64 (Graviton) instance type, but {image} is "
+                f"an arm64 (Graviton) instance type, but {named()} is "
                 f"{'not marked arm64' if architecture is None else architecture}: use an arm64 build and mark it, "
                 "e.g. ContainerImage.from_uri(uri, architecture=\"arm64\") (or \"multi-arch\"), "
                 "or pick an x86_64 instance type",
@@ -101,7 +98,7 @@ def check_image_architecture(scope: Construct, instance_type: str, architecture:
     elif architecture == "arm64":
         raise ValidationError(
             scope, argument, instance_type,
-            f"an x86_64 instance type, but {image} is arm64-only: pick an arm64 (Graviton) instance type such as "
+            f"an x86_64 instance type, but {named()} is arm64-only: pick an arm64 (Graviton) instance type such as "
             "ml.c7g.large, or an x86_64/multi-arch image",
         )
 

@@ -39,7 +39,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IConstruct, IValidation
+from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, check_at_synth, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
@@ -320,25 +320,19 @@ def estimated_policy_size(document: Any) -> int:
     return len(json.dumps(document, separators=(",", ":")))
 
 
-@jsii.implements(IValidation)
-class _ManagedPolicySizeLimit:
+def _policy_size_errors(role: "_SageMakerExecutionRole") -> list[str]:
     """Fail synth (not deploy) when a role's managed policy could exceed IAM's size limit."""
-
-    def __init__(self, role: "_SageMakerExecutionRole") -> None:
-        self._role = role
-
-    def validate(self) -> list[str]:
-        errors = []
-        stack = Stack.of(self._role)
-        for policy in self._role.managed_policies:
-            size = estimated_policy_size(stack.resolve(policy.document))
-            if size > MANAGED_POLICY_SIZE_LIMIT:
-                errors.append(
-                    f"{policy.node.path}: the policy may reach {size} characters once deployed, over IAM's "
-                    f"{MANAGED_POLICY_SIZE_LIMIT}-character limit for a managed policy; give fewer buckets, "
-                    "repositories or roles, or move extra statements to another managed policy"
-                )
-        return errors
+    errors = []
+    stack = Stack.of(role)
+    for policy in role.managed_policies:
+        size = estimated_policy_size(stack.resolve(policy.document))
+        if size > MANAGED_POLICY_SIZE_LIMIT:
+            errors.append(
+                f"{policy.node.path}: the policy may reach {size} characters once deployed, over IAM's "
+                f"{MANAGED_POLICY_SIZE_LIMIT}-character limit for a managed policy; give fewer buckets, "
+                "repositories or roles, or move extra statements to another managed policy"
+            )
+    return errors
 
 
 class _SageMakerExecutionRole(ManagedPolicyRole):
@@ -398,7 +392,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         self._allowed: list[_Acknowledged] = []
         #: The statements of the finished constructor (see _acknowledge_wildcards).
         self._constructed: list[_Acknowledged] | None = None
-        check_at_synth(self, _ManagedPolicySizeLimit(self).validate)
+        check_at_synth(self, lambda: _policy_size_errors(self))
 
     @property
     def policy(self) -> iam.ManagedPolicy:

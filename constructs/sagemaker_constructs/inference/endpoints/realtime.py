@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...compliance import acknowledge, across_packs
-from ...errors import ValidationError, check_int_range
+from ...errors import ValidationError, check_int_range, is_unresolved
 from ..models import ImportedModel, Model, check_image_architecture
 from ...validation.combinations import check_guardrail_instance_type, check_rollback_thresholds
 from ...validation.naming import check_name, default_name
@@ -22,10 +22,9 @@ from ...validation.instances import NVME_FAMILIES, has_instance_storage, instanc
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
-from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _AllZeroWeights, check_sampling,
+from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _all_zero_weights, check_sampling,
                        check_weight)
 from ...compliance import check_at_synth
-from ...errors import is_unresolved
 
 if TYPE_CHECKING:
     from ...interfaces import IInstanceEndpoint, IModel
@@ -379,7 +378,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
             rollback_5xx_threshold=rollback_5xx_threshold, rollback_latency=rollback_latency,
         )
         self._primary_count = instance_count
-        check_at_synth(self, _AllZeroWeights(self).validate)
+        check_at_synth(self, lambda: _all_zero_weights(self))
         self._render_variants()
         if shadow is not None:
             self.add_shadow_variant(shadow)
@@ -512,11 +511,10 @@ class RealtimeEndpoint(_InstanceEndpoint):
             *(render(v.variant_name, v.model, v.instance_count, v.instance_type, v.weight) for v in self.variants),
         ]
         shadow = self.shadow_variant
-        if shadow is not None or self.__dict__.get("_shadow_rendered"):  # unset until there is one
-            self._shadow_rendered = shadow is not None
+        if shadow is not None:  # unset until there is one (an endpoint has at most one, never removed)
             self.cfn_endpoint_config.shadow_production_variants = [
                 render(shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)
-            ] if shadow is not None else None
+            ]
 
     def _retain_scaled_capacity(self) -> None:
         """Stack updates keep the autoscaled instance counts (as with ``max_instance_count``)."""

@@ -28,16 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jsii
 from typing import TYPE_CHECKING
 
 from aws_cdk import TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
-from constructs import Construct, IValidation
+from constructs import Construct
 
-from ...errors import ValidationError, check_int_range
+from ...errors import ValidationError, check_int_range, is_unresolved
 from .base import _EndpointMixin
-from ...errors import is_unresolved
 
 if TYPE_CHECKING:
     from ...interfaces import IModel
@@ -152,19 +150,13 @@ def check_sampling(scope: Construct, sampling_percentage: int) -> None:
     check_int_range(scope, "shadow.sampling_percentage", sampling_percentage, minimum=0, maximum=100)
 
 
-@jsii.implements(IValidation)
-class _AllZeroWeights:
+def _all_zero_weights(endpoint: "RealtimeEndpoint") -> list[str]:
     """Fail synth when every production variant of an endpoint has weight 0 (no traffic anywhere)."""
-
-    def __init__(self, endpoint: "RealtimeEndpoint") -> None:
-        self._endpoint = endpoint
-
-    def validate(self) -> list[str]:
-        weights = [self._endpoint.variant_weight, *(v.weight for v in self._endpoint.variants)]
-        if any(is_unresolved(w) for w in weights) or any(w > 0 for w in weights):
-            return []
-        return [f"{self._endpoint.node.path}: variant weights are all zero ({', '.join(str(w) for w in weights)}): "
-                "at least one production variant needs a positive weight to receive traffic"]
+    weights = [endpoint.variant_weight, *(v.weight for v in endpoint.variants)]
+    if any(is_unresolved(w) for w in weights) or any(w > 0 for w in weights):
+        return []
+    return [f"{endpoint.node.path}: variant weights are all zero ({', '.join(str(w) for w in weights)}): "
+            "at least one production variant needs a positive weight to receive traffic"]
 
 
 __all__ = ["MAX_PRODUCTION_VARIANTS", "MAX_SHADOW_VARIANTS", "SHADOW_VARIANT_NAME", "ShadowVariant", "Variant"]
