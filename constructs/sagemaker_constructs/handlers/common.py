@@ -81,6 +81,16 @@ def log(decision: str, **fields: Any) -> dict[str, Any]:
     return emit({"decision": decision, **fields})
 
 
+def not_an_approval_of(detail: dict[str, Any], group: str) -> dict[str, Any] | None:
+    """Why a model package state-change event's ``detail`` is not an approved package of ``group``
+    (the fields of an "ignored" decision), or None when it is one."""
+    if detail.get("ModelApprovalStatus") != "Approved":
+        return {"reason": f"status is {detail.get('ModelApprovalStatus')}"}
+    if detail.get("ModelPackageGroupName") != group or not detail.get("ModelPackageArn"):
+        return {"reason": f"not a package of group {group}", "group": detail.get("ModelPackageGroupName")}
+    return None
+
+
 def sqs_batch(event: dict[str, Any], process: Any) -> dict[str, Any]:
     """Run ``process`` on an EventBridge event, or on each event of an SQS batch of them: a record
     that fails is logged (``retry-later``) and reported in ``batchItemFailures``, so SQS offers it

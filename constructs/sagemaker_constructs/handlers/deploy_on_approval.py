@@ -256,11 +256,9 @@ def deploy(event: dict[str, Any]) -> dict[str, Any]:
     detail = event.get("detail") or {}
     arn = detail.get("ModelPackageArn")
     ids = {"endpoint": settings.endpoint, "model_package_arn": arn, "version": detail.get("ModelPackageVersion")}
-    if detail.get("ModelApprovalStatus") != "Approved":
-        return _decide("ignored", reason=f"status is {detail.get('ModelApprovalStatus')}", **ids)
-    if detail.get("ModelPackageGroupName") != settings.group or not arn:
-        return _decide("ignored", reason=f"not a package of group {settings.group}",
-                       group=detail.get("ModelPackageGroupName"), **ids)
+    ignored = common.not_an_approval_of(detail, settings.group)
+    if ignored is not None:
+        return _decide("ignored", **ignored, **ids)
 
     package = _call("describe_model_package", ids, ModelPackageName=arn)
     if package.get("ModelApprovalStatus") != "Approved":
