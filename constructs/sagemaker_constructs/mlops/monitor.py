@@ -70,6 +70,34 @@ def check_monitored_endpoint(scope: Construct, endpoint: object) -> None:
                               "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
 
 
+def publish_metrics_and_network(scope: Construct, binding: Any, *, namespace: str, reason: str, cfn_class: Any,
+                                isolation: bool, vpc: ec2.IVpc | None, subnets: ec2.SubnetSelection | None,
+                                endpoint_security_group: ec2.ISecurityGroup | None) -> tuple[ec2.SecurityGroup | None, Any]:
+    """What every Model Monitor job needs of its role and network: ``cloudwatch:PutMetricData``
+    limited to ``namespace`` (acknowledged with ``reason`` on one of our roles), and the job's
+    ``NetworkConfig`` of ``cfn_class`` (inter-container encryption, ``isolation``, and in a VPC a
+    security group ``scope/SecurityGroup`` with HTTPS to the VPC endpoints only). Returns the
+    security group (None outside a VPC) and the ``NetworkConfigProperty``."""
+    if isinstance(binding.role, Construct):
+        acknowledge_iam_findings_at_synth(binding.role, reason=reason)
+    binding.grantee.add_to_principal_policy(iam.PolicyStatement(
+        actions=["cloudwatch:PutMetricData"], resources=["*"],
+        conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+    ))
+    network: dict[str, Any] = {"enable_network_isolation": isolation, "enable_inter_container_traffic_encryption": True}
+    security_group = None
+    if vpc is not None:
+        chosen = private_subnets(scope, vpc, subnets)
+        security_group = ec2.SecurityGroup(
+            scope, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description="Model Monitor jobs: HTTPS to the VPC endpoints only",
+        )
+        allow_https_to_endpoints(scope, security_group, vpc, endpoint_security_group)
+        network["vpc_config"] = cfn_class.VpcConfigProperty(
+            subnets=[s.subnet_id for s in chosen], security_group_ids=[security_group.security_group_id])
+    return security_group, cfn_class.NetworkConfigProperty(**network)
+
+
 def check_monitoring_job(scope: Construct, instance_type: str, schedule_expression: str,
                          max_runtime: Duration) -> None:
     """A monitoring job's instance type, schedule, and max runtime within 24 hours and the interval."""
@@ -175,28 +203,13 @@ class ModelMonitor(Construct):
             scope, id, encryption_key=encryption_key, data_buckets=[capture.bucket], output_bucket=output_bucket,
         ), role_is_prepared=role_is_prepared)
         self.role: iam.IRole = binding.role
-        if isinstance(self.role, Construct):
-            acknowledge_iam_findings_at_synth(
-                self.role, reason="Publishing Model Monitor's data metrics: cloudwatch:PutMetricData has no "
-                                  "resource type, limited here to the aws/sagemaker/Endpoints/data-metrics namespace.",
-            )
-        binding.grantee.add_to_principal_policy(iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": DATA_METRICS_NAMESPACE}},
-        ))
-
-        network: dict[str, Any] = {"enable_network_isolation": True, "enable_inter_container_traffic_encryption": True}
-        self.security_group: ec2.SecurityGroup | None = None
-        if vpc is not None:
-            chosen = private_subnets(self, vpc, subnets)
-            self.security_group = ec2.SecurityGroup(
-                self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
-                description="Model Monitor jobs: HTTPS to the VPC endpoints only",
-            )
-            allow_https_to_endpoints(self, self.security_group, vpc, endpoint_security_group)
-            network["vpc_config"] = sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty(
-                subnets=[s.subnet_id for s in chosen], security_group_ids=[self.security_group.security_group_id]
-            )
+        self.security_group: ec2.SecurityGroup | None
+        self.security_group, network_config = publish_metrics_and_network(
+            self, binding, namespace=DATA_METRICS_NAMESPACE,
+            reason="Publishing Model Monitor's data metrics: cloudwatch:PutMetricData has no "
+                   "resource type, limited here to the aws/sagemaker/Endpoints/data-metrics namespace.",
+            cfn_class=sagemaker.CfnDataQualityJobDefinition, isolation=True, vpc=vpc, subnets=subnets,
+            endpoint_security_group=endpoint_security_group)
 
         image = ContainerImage.from_regional_registry(
             ANALYZER_IMAGE_ACCOUNTS, "sagemaker-model-monitor-analyzer").bind(self, binding.grantee)
@@ -233,7 +246,7 @@ class ModelMonitor(Construct):
                     # SageMaker refuses a volume key for types with local (hardware-encrypted) storage
                     volume_kms_key_id=None if has_instance_storage(instance_type) else key_arn,
                 )),
-            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(**network),
+            network_config=network_config,
             stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
                 max_runtime_in_seconds=int(max_runtime.to_seconds())),
         )

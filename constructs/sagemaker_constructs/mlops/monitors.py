@@ -35,11 +35,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .._internal.grants import bind_role
-from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
 from ..interfaces import IInstanceEndpoint
-from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type, has_instance_storage
 from ..validation.checks import check_choice, check_combination, check_range, claim_name
@@ -51,6 +49,7 @@ from .monitor import (
     CLARIFY_REPOSITORY,
     check_monitored_endpoint,
     check_monitoring_job,
+    publish_metrics_and_network,
 )
 from .retraining import start_pipeline_on_alarm
 
@@ -109,28 +108,14 @@ class _EndpointMonitor(Construct):
         ), role_is_prepared=role_is_prepared)
         self._binding = binding
         self.role: iam.IRole = binding.role
-        if isinstance(self.role, Construct):
-            acknowledge_iam_findings_at_synth(
-                self.role, reason=f"Publishing the monitor's metrics: cloudwatch:PutMetricData has no resource type, "
-                                  f"limited to the {self.namespace} namespace; Clarify's shadow endpoints and "
-                                  "the monitor's analysis configuration asset are named at run time.")
-        binding.grantee.add_to_principal_policy(iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": self.namespace}},
-        ))
-        network: dict[str, Any] = {"enable_network_isolation": self.network_isolation,
-                                   "enable_inter_container_traffic_encryption": True}
-        self.security_group: ec2.SecurityGroup | None = None
-        if vpc is not None:
-            chosen = private_subnets(self, vpc, subnets)
-            self.security_group = ec2.SecurityGroup(
-                self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
-                description="Model Monitor jobs: HTTPS to the VPC endpoints only",
-            )
-            allow_https_to_endpoints(self, self.security_group, vpc, endpoint_security_group)
-            network["vpc_config"] = self.cfn_class.VpcConfigProperty(
-                subnets=[s.subnet_id for s in chosen], security_group_ids=[self.security_group.security_group_id])
-        self._network = self.cfn_class.NetworkConfigProperty(**network)
+        self.security_group: ec2.SecurityGroup | None
+        self.security_group, self._network = publish_metrics_and_network(
+            self, binding, namespace=self.namespace,
+            reason=f"Publishing the monitor's metrics: cloudwatch:PutMetricData has no resource type, "
+                   f"limited to the {self.namespace} namespace; Clarify's shadow endpoints and "
+                   "the monitor's analysis configuration asset are named at run time.",
+            cfn_class=self.cfn_class, isolation=self.network_isolation, vpc=vpc, subnets=subnets,
+            endpoint_security_group=endpoint_security_group)
         key_arn = encryption_key.key_arn
         self._resources = self.cfn_class.MonitoringResourcesProperty(
             cluster_config=self.cfn_class.ClusterConfigProperty(
