@@ -259,6 +259,7 @@ def deploy(event: dict[str, Any]) -> dict[str, Any]:
     ignored = common.not_an_approval_of(detail, settings.group)
     if ignored is not None:
         return _decide("ignored", **ignored, **ids)
+    arn = detail["ModelPackageArn"]  # present: not_an_approval_of checked it
 
     package = _call("describe_model_package", ids, ModelPackageName=arn)
     if package.get("ModelApprovalStatus") != "Approved":

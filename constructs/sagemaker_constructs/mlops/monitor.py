@@ -71,7 +71,7 @@ def check_monitored_endpoint(scope: Construct, endpoint: object) -> None:
 
 
 def publish_metrics_and_network(scope: Construct, binding: Any, *, namespace: str, reason: str, cfn_class: Any,
-                                isolation: bool, vpc: ec2.IVpc | None, subnets: ec2.SubnetSelection | None,
+                                isolation: bool, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
                                 endpoint_security_group: ec2.ISecurityGroup | None) -> tuple[ec2.SecurityGroup | None, Any]:
     """What every Model Monitor job needs of its role and network: ``cloudwatch:PutMetricData``
     limited to ``namespace`` (acknowledged with ``reason`` on one of our roles), and the job's
