@@ -246,12 +246,11 @@ def _in_nested_stage(stack: Stack) -> bool:
 _LEDGER_ATTRIBUTE = "_sagemaker_constructs_ledger"
 
 
-def _ledger(construct: IConstruct, stack: Stack | None = None) -> _Ledger | None:
-    if stack is None:
-        try:
-            stack = Stack.of(construct)
-        except (RuntimeError, jsii.errors.JSIIError):  # not in a stack: nothing to defer to
-            return None
+def _ledger(construct: IConstruct) -> _Ledger | None:
+    try:
+        stack = Stack.of(construct)
+    except (RuntimeError, jsii.errors.JSIIError):  # not in a stack: nothing to defer to
+        return None
     ledger = getattr(stack, _LEDGER_ATTRIBUTE, None)
     if ledger is None:
         ledger = _Ledger(stack)
@@ -260,21 +259,21 @@ def _ledger(construct: IConstruct, stack: Stack | None = None) -> _Ledger | None
     return ledger
 
 
-def when_checked(construct: IConstruct, task: Callable[[], None], *, stack: Stack | None = None) -> None:
+def when_checked(construct: IConstruct, task: Callable[[], None]) -> None:
     """Run ``task`` once, when the app is validated and a rule pack may read its result (see
     :func:`packs_may_read_acknowledgements`); never otherwise. For bookkeeping only the packs
     read: acknowledgements and the IAM finding ids they need."""
-    ledger = None if _in_pass else _ledger(construct, stack)
+    ledger = None if _in_pass else _ledger(construct)
     if ledger is None:  # already validating (or outside any stack): now
         task()
     else:
         ledger.tasks.append(task)
 
 
-def check_at_synth(construct: IConstruct, check: Callable[[], list[str]], *, stack: Stack | None = None) -> None:
+def check_at_synth(construct: IConstruct, check: Callable[[], list[str]]) -> None:
     """Run ``check`` when the app is validated (always): its messages fail synth. One CDK
     validation per stack carries every such check, instead of one per construct."""
-    ledger = _ledger(construct, stack)
+    ledger = _ledger(construct)
     if ledger is None:
         construct.node.add_validation(_Check(check))
     else:
@@ -297,7 +296,6 @@ def acknowledge(
     nag: Iterable[str] = (),
     checkov: Iterable[str] = (),
     control_tower: Iterable[str] = (),
-    stack: Stack | None = None,
 ) -> None:
     """Acknowledge findings on ``construct`` (and its children) with one specific ``reason``.
 
@@ -310,13 +308,13 @@ def acknowledge(
 
     The cdk-nag and Control Tower acknowledgements are recorded when the app is validated, and
     only when a pack that reads them can be registered (:func:`when_checked`); checkov reads the
-    template, so its skips are written now. ``stack`` (default ``Stack.of(construct)``) saves a lookup.
+    template, so its skips are written now.
     """
     if len(reason.strip()) < 20:
         raise ValueError("an acknowledgement needs a specific reason (at least 20 characters)")
     rules = [nag_rule_id(r) for r in nag] + [control_tower_rule_id(r) for r in control_tower]
     if rules:
-        when_checked(construct, lambda: _acknowledge_rules(construct, rules, reason), stack=stack)
+        when_checked(construct, lambda: _acknowledge_rules(construct, rules, reason))
     checks = list(checkov)
     if checks:
         for resource in _cfn_resources(construct):
