@@ -387,7 +387,6 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         self.guardrails: iam.ManagedPolicy | None = None
         #: The platform key this role uses.
         self.encryption_key: kms.IKey | None = encryption_key
-        self._acknowledged: list[_Acknowledged] = []
         #: Every Allow statement this role wrote itself (reason "" where it has none).
         self._allowed: list[_Acknowledged] = []
         #: The statements of the finished constructor (see _acknowledge_wildcards).
@@ -460,8 +459,6 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # policy None: the permissions policy (self.policy), perhaps not created yet.
         entry = _Acknowledged(list(actions), list(resources), wildcard_reason or "", policy)
         self._allowed.append(entry)
-        if wildcard_reason is not None:
-            self._acknowledged.append(entry)
 
     def _deny(
         self, sid: str, actions: Sequence[str], conditions: Mapping[str, Any] | None,
@@ -605,7 +602,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # the statements of the constructor, as they are now.
         permissions = self.policy  # the constructor is done: the permissions policy is written now
         self._constructed = list(self._allowed)
-        acknowledged = list(self._acknowledged)
+        acknowledged = [e for e in self._constructed if e.reason]  # the wildcards with their reasons
 
         def acknowledge_now() -> None:
             for policy in self.managed_policies:
