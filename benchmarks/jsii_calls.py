@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,39 +18,22 @@ os.environ.setdefault("CDK_VALIDATION", "false")
 
 
 def main() -> None:
-    import jsii
+    from bench import KernelCalls, ours
 
-    counts = {"all": 0, "compliance": 0}
-    # Generated bindings call the module-level aliases (jsii.invoke = kernel.invoke, ...).
-    for name in ("create", "invoke", "sinvoke", "get", "sget", "set", "sset", "ainvoke"):
-        original = getattr(jsii, name, None)
-        if original is None:
-            continue
-
-        def counted(*args, __original=original, **kwargs):
-            counts["all"] += 1
-            # Made by compliance.py itself: the innermost frame of ours is there (a check it only
-            # schedules, like a role's policy-size check, counts for its own module).
-            ours = [f for f in traceback.extract_stack(limit=16) if "/sagemaker_constructs/" in f.filename]
-            if ours and ours[-1].filename.endswith("sagemaker_constructs/compliance.py"):
-                counts["compliance"] += 1
-            return __original(*args, **kwargs)
-
-        setattr(jsii, name, counted)
+    calls = KernelCalls(attribute_to="compliance.py")
 
     import aws_cdk as cdk
 
     import app as reference_app
-    from bench import ours
     from sagemaker_constructs import add_compliance_checks
     from tests.conftest import cdk_context, new_app
 
     def run(label, build):
-        counts.update(all=0, compliance=0)
+        calls.count = calls.made_by = 0
         with tempfile.TemporaryDirectory() as out:
             build(out)
-        share = counts["compliance"] / counts["all"] if counts["all"] else 0
-        print(f"- {label}: {counts['all']} calls, {counts['compliance']} from compliance.py ({share:.0%})")
+        share = calls.made_by / calls.count if calls.count else 0
+        print(f"- {label}: {calls.count} calls, {calls.made_by} from compliance.py ({share:.0%})")
 
     def reference(out, packs):
         app = new_app(outdir=out)
