@@ -48,8 +48,9 @@ class PlatformConfig:
     #: A security group of its own for the real-time model instead of the one Model creates.
     inference_dedicated_model_security_group: bool = False
     #: Instance type of a shadow variant of the real-time endpoint (the same model, 20 % of the
-    #: requests replicated to it): a test stage sets it, e.g. ``"ml.t2.medium"``. Empty: no shadow
-    #: (its always-on instance would take the reference app over its fixed monthly budget).
+    #: requests replicated to it; a Graviton type serves it on the arm64 image), e.g. ``"ml.t2.medium"``
+    #: or ``"ml.c7g.large"``. Empty: no shadow (its always-on instance would take the reference
+    #: stacks over their fixed monthly budget; the delivery pipeline's dev stage runs the shadow test).
     inference_shadow_instance_type: str = ""
     mlops_stack_name: str = "SageMakerMlops"
 

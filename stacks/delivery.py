@@ -21,6 +21,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_constructs import (
+    ContainerImage,
     DeliveryStage,
     DeploymentGuardrail,
     IsolatedNetwork,
@@ -32,10 +33,14 @@ from sagemaker_constructs import (
     PromoteOnApproval,
     PromotionTarget,
     RealtimeEndpoint,
+    ShadowVariant,
     ValidationError,
 )
+from sagemaker_constructs.validation.catalog import instance_facts
 from sagemaker_constructs.mlops.delivery import APPROVED_ARTIFACTS_CONTEXT, APPROVED_VERSION_CONTEXT
 from sagemaker_constructs.mlops.promotion import approved_version_parameter_name_for
+from stacks.inference import (SHADOW_SAMPLING_PERCENTAGE, SKLEARN_ENVIRONMENT, SKLEARN_GRAVITON_IMAGE,
+                              SKLEARN_IMAGE_ACCOUNTS)
 
 CONTEXT_KEY = "sagemaker-constructs:delivery"
 
@@ -57,6 +62,12 @@ class DeliveryConfig:
     prod_account: str = "333333333333"
     prod_region: str = "us-east-1"
     instance_type: str = "ml.m5.large"
+    #: The dev stage's shadow variant (the test stage): the approved version on one instance of this
+    #: type, receiving a copy of 20 % of the requests, to compare a cheaper instance before prod
+    #: switches to it. Graviton by default (served by the arm64 scikit-learn image). ``""``: none.
+    dev_shadow_instance_type: str = "ml.c7g.large"
+    #: The same for prod (``""``: none, the default: prod runs what dev has shown).
+    prod_shadow_instance_type: str = ""
     #: The version ARN ``make synth`` uses offline (the pipeline passes the approved one instead).
     placeholder_model_package: str = "arn:aws:sagemaker:us-east-1:111111111111:model-package/iris/1"
     #: Its artifacts (the pipeline passes the approved version's ``ModelDataUrl``).
@@ -100,7 +111,16 @@ class ServingStack(Stack):
     """
 
     def __init__(self, scope: Construct, id: str, *, model_package: str, model_artifacts: str,
-                 tooling_account: str, tooling_region: str, instance_type: str, **kwargs: Any) -> None:
+                 tooling_account: str, tooling_region: str, instance_type: str,
+                 shadow_instance_type: str | None = None, **kwargs: Any) -> None:
+        """
+        :param shadow_instance_type: run a shadow variant (child ``Endpoint/ShadowVariant``): the
+            approved version on one instance of this type, receiving a copy of
+            ``SHADOW_SAMPLING_PERCENTAGE`` % of the requests (its latency and errors are the
+            endpoint's CloudWatch metrics with ``VariantName=Shadow``). A Graviton type serves the
+            version's artifacts with the arm64 scikit-learn image (child ``GravitonModel``; needs
+            the version's artifacts). Default: none.
+        """
         super().__init__(scope, id, **kwargs)
         key = PlatformKey(self, "Key", description="Serving: model volumes, logs and alarms")
         network = IsolatedNetwork(self, "Network", encryption_key=key, endpoints="auto")
@@ -117,10 +137,26 @@ class ServingStack(Stack):
             vpc=network.vpc, encryption_key=key,
         )
         # The artifacts' key lives in the tooling account; its policy admits this account through S3 only.
-        self.model.role.add_to_principal_policy(iam.PolicyStatement(
+        decrypt_artifacts = iam.PolicyStatement(
             sid="DecryptToolingArtifacts", actions=["kms:Decrypt"],
             resources=[f"arn:{self.partition}:kms:{tooling_region}:{tooling_account}:key/*"],
-            conditions={"StringEquals": {"kms:ViaService": f"s3.{tooling_region}.amazonaws.com"}}))
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{tooling_region}.amazonaws.com"}})
+        self.model.role.add_to_principal_policy(decrypt_artifacts)
+        shadow = None
+        if shadow_instance_type:
+            shadow_model = self.model
+            if instance_facts(shadow_instance_type).arm64:
+                if artifacts is None:
+                    raise ValidationError(self, "shadow_instance_type", shadow_instance_type,
+                                          "an x86_64 type for a version without artifacts: a Graviton shadow serves "
+                                          "the version's artifacts with the arm64 image")
+                shadow_model = Model(
+                    self, "GravitonModel",
+                    image=ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_GRAVITON_IMAGE),
+                    model_data=artifacts, vpc=network.vpc, encryption_key=key, environment=SKLEARN_ENVIRONMENT,
+                )
+                shadow_model.role.add_to_principal_policy(decrypt_artifacts)
+            shadow = ShadowVariant(shadow_model, shadow_instance_type, sampling_percentage=SHADOW_SAMPLING_PERCENTAGE)
         self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name=f"{self.stack_name} alarms", master_key=key,
                                      enforce_ssl=True)
         self.alarm_topic.apply_removal_policy(RemovalPolicy.RETAIN)
@@ -140,6 +176,7 @@ class ServingStack(Stack):
             self, "Endpoint", model=self.model, instance_type=instance_type, instance_count=2,
             max_instance_count=4, encryption_key=key, endpoint_name=f"{self.stack_name}-iris",
             deployment=DeploymentGuardrail.canary(instances=1, wait=Duration.minutes(10), alarms=[errors_alarm]),
+            shadow=shadow,
         )
         CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
         CfnOutput(self, "ModelPackage", value=model_package)
@@ -163,6 +200,8 @@ class DeliveryStack(Stack):
             ServingStack(stage, "Serving", model_package=model_package, model_artifacts=model_artifacts,
                          tooling_account=config.account, tooling_region=config.region,
                          instance_type=config.instance_type,
+                         shadow_instance_type=(config.dev_shadow_instance_type if environment.name == "Dev"
+                                               else config.prod_shadow_instance_type) or None,
                          description=f"sagemaker-constructs reference serving ({environment.name}): the approved "
                                      "iris version behind a canary-guarded real-time endpoint")
 

@@ -31,6 +31,7 @@ from sagemaker_constructs import (
     acknowledge,
 )
 from sagemaker_constructs.network import allow_https_to_endpoints
+from sagemaker_constructs.validation.catalog import instance_facts
 
 #: The iris nearest-centroid model shipped in the repo (stacks/assets/iris_model, built by build.py).
 MODEL_ARTIFACT = Path(__file__).resolve().parent / "assets" / "iris_model" / "dist" / "model.tar.gz"
@@ -50,6 +51,11 @@ SKLEARN_IMAGE_ACCOUNTS = {
     "us-west-2": "246618743249",
 }
 SKLEARN_IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
+#: SageMaker's scikit-learn image for arm64 (AWS Graviton): the only Graviton tag of that image
+#: (aws/sagemaker-python-sdk image_uris: sklearn 1.0-1 -> ``1.0-1-arm64-cpu-py3``), in the same
+#: regional registries as the x86 one. The iris model's handlers use only the standard library, so
+#: the version of scikit-learn in the image does not matter to it.
+SKLEARN_GRAVITON_IMAGE = "sagemaker-scikit-learn:1.0-1-arm64-cpu-py3"
 #: Office hours of the instance-backed endpoints (Application Auto Scaling scheduled actions, UTC):
 #: two instances (one per AZ) from 08:00 to 18:00 Monday to Friday, one outside them. The rest of
 #: the week (118 of 168 hours) an endpoint keeps one instance and scales out on traffic as usual.
@@ -127,10 +133,11 @@ class InferenceStack(Stack):
         :param shadow_instance_type: run a shadow variant of the real-time endpoint (child
             ``Realtime/ShadowVariant``: the same model on one instance of this type, receiving
             :data:`SHADOW_SAMPLING_PERCENTAGE` of the requests, its responses recorded by the data
-            capture) to test a cheaper instance type against the production one. x86_64 types
-            only: the scikit-learn 1.2 image is not built for arm64 (Graviton). Default: none (a
-            test stage turns it on: its instance runs around the clock, as shadow variants do
-            not scale, which the fixed monthly budget has no room for).
+            capture) to test a cheaper instance type against the production one. A Graviton type
+            gets the same artifact on the arm64 image (child ``IrisGravitonModel``,
+            :data:`SKLEARN_GRAVITON_IMAGE`). Default: none (the delivery pipeline's dev stage is
+            the reference app's test stage and runs one; here its instance would run around the
+            clock, as shadow variants do not scale, which the fixed monthly budget has no room for).
         """
         super().__init__(scope, id, **kwargs)
         image = ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_IMAGE)
@@ -175,8 +182,16 @@ class InferenceStack(Stack):
             ),
         )
         if shadow_instance_type:
+            shadow_model = self.model
+            if instance_facts(shadow_instance_type).arm64:
+                shadow_model = Model(
+                    self, "IrisGravitonModel", image=ContainerImage.from_regional_registry(
+                        SKLEARN_IMAGE_ACCOUNTS, SKLEARN_GRAVITON_IMAGE),
+                    model_data=artifact, vpc=vpc, encryption_key=encryption_key, environment=SKLEARN_ENVIRONMENT,
+                    security_groups=model_security_groups,
+                )
             self.realtime.add_shadow_variant(ShadowVariant(
-                self.model, shadow_instance_type, sampling_percentage=SHADOW_SAMPLING_PERCENTAGE))
+                shadow_model, shadow_instance_type, sampling_percentage=SHADOW_SAMPLING_PERCENTAGE))
         self.rollback_alarms = self._rollback_alarms(self.rollback_alarm_names)
         for alarm in self.rollback_alarms:
             # The endpoint's DeploymentConfig names them: they exist before it is created or updated.

@@ -56,3 +56,25 @@ def test_shadow_is_priced(shadowed):
     lines = [line for line in report.lines if "variant Shadow" in line.detail]
     (line,) = lines
     assert line.monthly == Decimal("0.056") * 730
+
+
+def test_a_graviton_shadow_gets_the_arm64_image(tmp_path):
+    """``inference_shadow_instance_type`` of a Graviton type: the same artifact on the arm64 image."""
+    import json
+
+    import aws_cdk as cdk
+
+    from stacks.inference import SKLEARN_GRAVITON_IMAGE
+
+    platform = {**cdk_context()[CONTEXT_KEY], "inference_shadow_instance_type": "ml.c7g.large"}
+    stacks = reference_app.build(new_app(outdir=str(tmp_path), context={CONTEXT_KEY: platform}))
+    resources = cdk.assertions.Template.from_stack(stacks["inference"]).to_json()["Resources"]
+    (config,) = [r["Properties"] for r in resources.values()
+                 if r["Type"] == "AWS::SageMaker::EndpointConfig" and "ShadowProductionVariants" in r["Properties"]]
+    (shadow,) = config["ShadowProductionVariants"]
+    model = resources[shadow["ModelName"]["Fn::GetAtt"][0]]["Properties"]
+    production = resources[config["ProductionVariants"][0]["ModelName"]["Fn::GetAtt"][0]]["Properties"]
+    assert shadow["InstanceType"] == "ml.c7g.large"
+    assert SKLEARN_GRAVITON_IMAGE in json.dumps(model["PrimaryContainer"]["Image"])
+    assert model["PrimaryContainer"]["ModelDataUrl"] == production["PrimaryContainer"]["ModelDataUrl"]
+    assert model["VpcConfig"]["Subnets"] == production["VpcConfig"]["Subnets"] and model["EnableNetworkIsolation"] is True

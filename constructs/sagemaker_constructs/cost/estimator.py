@@ -227,17 +227,27 @@ class _StackInput:
     paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
 
 
-def estimate_monthly_cost(source: Any, *, region: str | None = None) -> CostReport:
+def estimate_monthly_cost(source: Any, *, region: str | None = None,
+                          hosting_prices: Mapping[str, "str | int | float | Decimal"] | None = None,
+                          mlflow_prices: Mapping[str, "str | int | float | Decimal"] | None = None) -> CostReport:
     """Estimate the committed monthly cost of ``source``.
 
     :param source: a CDK ``Stack`` (its app is synthesized if it has not been), a cloud assembly
         directory (every stack in it, e.g. ``"cdk.out"``), a template file, or a template dict.
     :param region: the region to price an environment-agnostic stack in. Default: none; a stack
         pinned to a region (``env=``) is always priced in its own region.
-    :raises ValidationError: when no region is known, or the price table has no data for it.
+    :param hosting_prices: your own USD per instance-hour for real-time/async hosting instance
+        types (``{"ml.c7g.large": "0.0867"}``: from your price list, pricing calculator or
+        agreement), used in every region priced, in place of the table's figure or where the table
+        has none (Graviton types, for one). Lines priced from it name it as their source.
+    :param mlflow_prices: the same for managed MLflow tracking servers, by size
+        (``{"Small": "0.6"}``; the table confirms none).
+    :raises ValidationError: when no region is known, the price table has no data for it, or an
+        override is not a positive number (or names no instance type / size).
     """
     stacks = _read_source(source)
     label = _label(source)
+    overrides = _overrides(label, hosting_prices, mlflow_prices)
     resolved: list[tuple[_StackInput, str]] = []
     for stack in stacks:
         stack_region = stack.region if _concrete_region(stack.region) else region
@@ -250,13 +260,40 @@ def estimate_monthly_cost(source: Any, *, region: str | None = None) -> CostRepo
                                   f"no price data for this region; price data covers {', '.join(P.regions())}")
         resolved.append((stack, stack_region))
     regions = sorted({r for _, r in resolved}) or ([region] if region else [])
-    builder = _Builder({s.name: s for s, _ in resolved})
+    builder = _Builder({s.name: s for s, _ in resolved}, overrides)
     for stack, stack_region in resolved:
         builder.price_stack(stack, stack_region)
     return CostReport(
         region=", ".join(r for r in regions if r), price_date=P.PRICE_DATE, lines=tuple(builder.lines),
         usage_based=tuple(builder.usage), unknown=tuple(builder.unknown), stacks=tuple(s.name for s in stacks),
     )
+
+
+#: Where a line priced from the caller's ``hosting_prices=``/``mlflow_prices=`` says its price came from.
+CALLER_PRICE_SOURCE = "supplied by the caller ({argument}=)"
+def _overrides(label: str, hosting: Mapping[str, Any] | None, mlflow: Mapping[str, Any] | None) -> dict[str, dict[str, P.Price]]:
+    """``{price key: {instance type or size: Price}}`` of the caller's prices, checked."""
+    from ..validation.catalog import check_instance_type
+    from ..validation.checks import check_choice
+
+    out: dict[str, dict[str, P.Price]] = {}
+    for argument, key, unit, table in (("hosting_prices", P.SAGEMAKER_HOSTING, "instance-hour", hosting),
+                                       ("mlflow_prices", P.SAGEMAKER_MLFLOW, "server-hour", mlflow)):
+        for name, value in (table or {}).items():
+            if argument == "hosting_prices":
+                check_instance_type(label, argument, name, use="hosting")
+            else:
+                from ..mlops.mlflow import TRACKING_SERVER_SIZES
+
+                check_choice(label, argument, name, TRACKING_SERVER_SIZES)
+            try:
+                usd = None if isinstance(value, bool) else Decimal(str(value))
+            except ArithmeticError:
+                usd = None
+            if usd is None or not usd.is_finite() or usd <= 0:
+                raise ValidationError(label, f"{argument}[{name!r}]", value, "a positive number of USD per hour")
+            out.setdefault(key, {})[name] = P.Price(usd, unit, CALLER_PRICE_SOURCE.format(argument=argument))
+    return out
 
 
 def _label(source: Any) -> str:
@@ -411,7 +448,8 @@ class _ScalableTarget:
 
 
 class _Builder:
-    def __init__(self, stacks: dict[str, _StackInput]) -> None:
+    def __init__(self, stacks: dict[str, _StackInput], overrides: dict[str, dict[str, P.Price]] | None = None) -> None:
+        self.overrides = overrides or {}
         self.lines: list[CostLine] = []
         self.usage: list[ListedItem] = []
         self.unknown: list[ListedItem] = []
@@ -544,7 +582,7 @@ class _Builder:
                                                          if a.min_capacity is not None)])
                     floor = Decimal(lowest)
                     detail_parts.append(f"schedule not evaluated; priced at the lowest scheduled minimum {lowest}")
-        price = P.hosting_price(region, instance_type)
+        price = self.overrides.get(P.SAGEMAKER_HOSTING, {}).get(instance_type) or P.hosting_price(region, instance_type)
         item = f"{kind}{instance_type} x{_fmt_qty(floor)}".strip()
         if price is None:
             self._unknown(stack, logical_id, res, item,
@@ -662,7 +700,8 @@ def _mlflow_tracking_server(self, stack, region, logical_id, res, props) -> None
     ``SAGEMAKER_MLFLOW`` entry of its size, unknown while the table has none (none confirmed yet)."""
     size = props.get("TrackingServerSize") or "Small"
     item = f"MLflow tracking server ({size if isinstance(size, str) else 'size'})"
-    price = P.mlflow_price(region, size) if isinstance(size, str) else None
+    price = (self.overrides.get(P.SAGEMAKER_MLFLOW, {}).get(size) or P.mlflow_price(region, size)
+             if isinstance(size, str) else None)
     if price is None:
         self._unknown(stack, logical_id, res, item,
                       "billed per hour by size (Small/Medium/Large) while running; no confirmed price in the table")
