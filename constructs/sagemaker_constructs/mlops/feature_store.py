@@ -240,7 +240,8 @@ class FeatureGroup(Construct):
                                          resource_name=name if is_unresolved(name) else name.lower())
 
     def _grant(self, grantee: iam.IGrantable, actions: Sequence[str], key_actions: Sequence[str],
-               offline_read: bool = False) -> iam.ManagedPolicy | iam.Grant:
+               offline_read: bool = False, role_is_prepared: bool = False,
+               ) -> iam.ManagedPolicy | iam.Policy | iam.Grant | None:
         statements = [
             iam.PolicyStatement(sid="FeatureGroup", actions=list(actions), resources=[self.feature_group_arn]),
             iam.PolicyStatement(sid="FeatureGroupKey", actions=list(key_actions),
@@ -250,30 +251,37 @@ class FeatureGroup(Construct):
             statements.append(iam.PolicyStatement(
                 sid="OfflineStoreObjects", actions=["s3:GetObject"],
                 resources=[self.offline_store_bucket.arn_for_objects(f"{self.offline_store_prefix}/*")]))
-        return grant_with_policy(self, grantee, statements, reason=(
+        return grant_with_policy(self, grantee, statements, role_is_prepared=role_is_prepared, reason=(
             "Offline store objects are named by Feature Store under this group's prefix (<prefix>/*)."))
 
     # ------------------------------------------------------------------ grants
-    # A role gets the grant in a managed policy of this construct (child ``Access<n>``, returned), so
-    # roles whose own managed policy is near IAM's size limit (a ``StudioUserRole``) still fit; any
-    # other grantee through ``iam.Grant``.
-    def grant_read(self, grantee: iam.IGrantable) -> iam.ManagedPolicy | iam.Grant:
+    # A role of this app gets the grant in a managed policy of this construct (child ``Access<n>``,
+    # returned), so roles whose own managed policy is near IAM's size limit (a ``StudioUserRole``)
+    # still fit; an imported role in its own policy, refused (ValidationError naming the actions) when
+    # CDK cannot change it unless ``role_is_prepared`` (then nothing is added: None); any other grantee
+    # through ``iam.Grant``.
+    def grant_read(self, grantee: iam.IGrantable, *, role_is_prepared: bool = False,
+                   ) -> iam.ManagedPolicy | iam.Policy | iam.Grant | None:
         """Read records from the online store (``GetRecord``, ``BatchGetRecord``), describe the group, read
         the offline store's objects, and decrypt with the key."""
         return self._grant(grantee, ["sagemaker:GetRecord", "sagemaker:BatchGetRecord",
                                      "sagemaker:DescribeFeatureGroup", "sagemaker:DescribeFeatureMetadata"],
-                           ["kms:Decrypt", "kms:DescribeKey"], offline_read=True)
+                           ["kms:Decrypt", "kms:DescribeKey"], offline_read=True, role_is_prepared=role_is_prepared)
 
-    def grant_ingest(self, grantee: iam.IGrantable) -> iam.ManagedPolicy | iam.Grant:
+    def grant_ingest(self, grantee: iam.IGrantable, *, role_is_prepared: bool = False,
+                     ) -> iam.ManagedPolicy | iam.Policy | iam.Grant | None:
         """Put records (``PutRecord``: the online store and, from there, the offline store) and describe
         the group: what an ingestion job or a Data Wrangler flow needs."""
         return self._grant(grantee, ["sagemaker:PutRecord", "sagemaker:DescribeFeatureGroup"],
-                           ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"])
+                           ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"],
+                           role_is_prepared=role_is_prepared)
 
-    def grant_write(self, grantee: iam.IGrantable) -> iam.ManagedPolicy | iam.Grant:
+    def grant_write(self, grantee: iam.IGrantable, *, role_is_prepared: bool = False,
+                    ) -> iam.ManagedPolicy | iam.Policy | iam.Grant | None:
         """Ingest (``grant_ingest``) and delete records (``DeleteRecord``)."""
         return self._grant(grantee, ["sagemaker:PutRecord", "sagemaker:DeleteRecord", "sagemaker:DescribeFeatureGroup"],
-                           ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"])
+                           ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"],
+                           role_is_prepared=role_is_prepared)
 
     # ------------------------------------------------------------------ internals
     def _offline_store_statements(self, bucket: s3.IBucket) -> list[iam.PolicyStatement]:

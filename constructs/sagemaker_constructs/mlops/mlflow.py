@@ -196,13 +196,16 @@ class MlflowTrackingServer(Construct):
             keys.append(self.artifact_bucket.encryption_key.key_arn)
         return list(dict.fromkeys(keys))
 
-    def grant_access(self, grantee: iam.IGrantable, *, read_only: bool = False) -> iam.ManagedPolicy | iam.Grant:
+    def grant_access(self, grantee: iam.IGrantable, *, read_only: bool = False, role_is_prepared: bool = False,
+                     ) -> iam.ManagedPolicy | iam.Policy | iam.Grant | None:
         """Let ``grantee`` (a Studio user role, a pipeline or job role) use this server: the MLflow actions
         on its ARN (read-only with ``read_only``), a presigned UI URL, and the artifact prefix with the key.
 
-        A role gets them in a managed policy of this construct (child ``Access<n>``, returned), so roles
-        whose own managed policy is near IAM's size limit (a ``StudioUserRole``) still fit; any other
-        grantee through ``iam.Grant``."""
+        A role of this app gets them in a managed policy of this construct (child ``Access<n>``,
+        returned), so roles whose own managed policy is near IAM's size limit (a ``StudioUserRole``)
+        still fit; an imported role in its own policy, and one CDK cannot change (``mutable=False``,
+        another account) raises ``ValidationError`` listing the actions, unless ``role_is_prepared``
+        (you granted them; nothing is added, None); any other grantee through ``iam.Grant``."""
         actions = [*MLFLOW_READ_ACTIONS, *([] if read_only else MLFLOW_WRITE_ACTIONS)]
         object_actions = ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject"]
         key_actions = ["kms:Decrypt", "kms:DescribeKey"] + ([] if read_only else ["kms:GenerateDataKey", "kms:Encrypt"])
@@ -214,15 +217,24 @@ class MlflowTrackingServer(Construct):
                                 resources=[self.artifact_bucket.arn_for_objects(f"{self.artifact_prefix}/*")]),
             iam.PolicyStatement(sid="ArtifactKey", actions=key_actions, resources=self._keys()),
         ]
-        return grant_with_policy(self, grantee, statements, reason=(
+        return grant_with_policy(self, grantee, statements, role_is_prepared=role_is_prepared, reason=(
             "MLflow clients upload artifacts under run-specific keys chosen at run time: object actions on "
             "this server's artifact prefix only (<prefix>/*)."))
 
 
 def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: list[iam.PolicyStatement], *,
-                      reason: str) -> iam.ManagedPolicy | iam.Grant:
-    """``statements`` for ``grantee``: a role gets a managed policy (child ``Access<n>`` of ``owner``);
-    any other grantee ``iam.Grant`` s (the last one returned)."""
+                      reason: str, role_is_prepared: bool = False,
+                      ) -> iam.ManagedPolicy | iam.Policy | iam.Grant | None:
+    """``statements`` for ``grantee``:
+
+    * a role of this app (``iam.Role``) gets a managed policy (child ``Access<n>`` of ``owner``,
+      returned), so a role whose own policy is near IAM's size limit (a ``StudioUserRole``) still fits;
+    * an imported role gets them in its policy the way every construct of ours adds to a supplied
+      role (``_internal.grants.add_statements``): a role CDK cannot change (``mutable=False``, another
+      account, ``without_policy_updates()``) is refused with the actions it needs, unless
+      ``role_is_prepared`` says they were granted outside CDK (then nothing is added: None);
+    * any other grantee (a user, a group, a principal) ``iam.Grant`` s (the last one returned).
+    """
     role = grantee if hasattr(grantee, "role_arn") and hasattr(grantee, "role_name") else None
     if role is None:
         grant = None
@@ -233,6 +245,11 @@ def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: lis
             grant = iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
         assert grant is not None  # both callers (MLflow, feature store) pass at least one statement
         return grant
+    if not isinstance(role, iam.Role):
+        policies = add_statements(owner, role, statements, role_is_prepared=role_is_prepared, argument="grantee")
+        for policy in policies:
+            acknowledge_iam_findings(policy, reason=reason)
+        return policies[0] if policies else None  # type: ignore[return-value]
     index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
     policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])
     acknowledge_iam_findings(policy, reason=reason)
