@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, Callable, Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import jsii
 import jsii.errors
@@ -247,8 +248,10 @@ _LEDGER_ATTRIBUTE = "_sagemaker_constructs_ledger"
 
 
 def _ledger(construct: IConstruct) -> _Ledger | None:
+    from ._internal.stacks import stack_of
+
     try:
-        stack = Stack.of(construct)
+        stack = stack_of(construct)
     except (RuntimeError, jsii.errors.JSIIError):  # not in a stack: nothing to defer to
         return None
     ledger = getattr(stack, _LEDGER_ATTRIBUTE, None)
@@ -318,11 +321,32 @@ def acknowledge(
     checks = list(checkov)
     if checks:
         for resource in _cfn_resources(construct):
-            meta = resource.get_metadata("checkov") or {}
+            state = vars(resource)
+            written = state.get(_CHECKOV_WRITTEN)  # inside new_resource(): what is there, known here
+            meta = written if written is not None else resource.get_metadata("checkov") or {}
             skips = list(meta.get("skip", []))
             known = {s["id"] for s in skips}
             skips.extend({"id": c, "comment": reason} for c in checks if c not in known)
             resource.add_metadata("checkov", {**meta, "skip": skips})
+            if written is not None:
+                state[_CHECKOV_WRITTEN] = {**meta, "skip": skips}
+
+
+_CHECKOV_WRITTEN = "_sagemaker_constructs_checkov"
+
+
+@contextmanager
+def new_resource(resource: CfnResource) -> Iterator[None]:
+    """For the code that has just created ``resource`` (so it has no metadata yet): within the
+    block, :func:`acknowledge` keeps its checkov skips in Python instead of reading them back
+    from Node first (one Python-to-Node call fewer per acknowledgement). Only around code of this
+    library that nothing else runs in between."""
+    state = vars(resource)
+    state[_CHECKOV_WRITTEN] = {}
+    try:
+        yield
+    finally:
+        state.pop(_CHECKOV_WRITTEN, None)
 
 
 def _acknowledge_rules(construct: IConstruct, rules: Sequence[str], reason: str) -> None:

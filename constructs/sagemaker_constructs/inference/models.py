@@ -29,7 +29,8 @@ from ..validation.limits import check_map
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role
-from ..security.roles import ModelHostingRole, tag_platform_resource
+from .._internal.stacks import note_scope
+from ..security.roles import ModelHostingRole, platform_tags
 
 _IMAGE_URI = r"[^\s]{1,255}"
 
@@ -429,8 +430,7 @@ class Model(Construct):
         :param multi_model: host many models from the ``model_data`` prefix. Default: false.
         """
         super().__init__(scope, id)
-        # Studio personas other than PLATFORM_ADMIN may not update or delete it (StudioUserRole).
-        tag_platform_resource(self)
+        note_scope(self, scope)
         check_name(self, "model_name", model_name)
         if image is None:
             raise ValidationError(self, "image", None, "a ContainerImage is required")
@@ -511,7 +511,10 @@ class Model(Construct):
                 environment=dict(environment) if environment else None,
                 mode=None if self.model_package_name else "MultiModel" if multi_model else "SingleModel",
             ),
+            # Studio personas other than PLATFORM_ADMIN may not update or delete it (StudioUserRole).
+            tags=platform_tags(),
         )
+        note_scope(self.cfn_model, self)
         self.model_name: str = model_name or self.cfn_model.attr_model_name
         #: CreateModel's VpcConfig (``Subnets``, ``SecurityGroupIds``), or None outside a VPC.
         self.vpc_config: dict[str, Any] | None = None if vpc_config is None else {

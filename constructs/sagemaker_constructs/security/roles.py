@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence, cast
 
 import jsii
 import jsii.errors
-from aws_cdk import Aws, Stack, Tags
+from aws_cdk import Aws, CfnResource, CfnTag, Stack, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -41,9 +41,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from ..compliance import acknowledge, check_at_synth, when_checked
+from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
+from .._internal.stacks import arn_parts, attribute, note_scope, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.checks import check_choice
@@ -175,6 +176,14 @@ def tag_platform_resource(scope: IConstruct) -> None:
     Tags.of(scope).add(
         PLATFORM_RESOURCE_TAG_KEY, PLATFORM_RESOURCE_TAG_VALUE, include_resource_types=list(PLATFORM_RESOURCE_TYPES)
     )
+
+
+def platform_tags() -> list[CfnTag]:
+    """The tag of :func:`tag_platform_resource` as the ``tags=`` of one SageMaker L1 of
+    ``PLATFORM_RESOURCE_TYPES`` this library creates: the same ``Tags`` in the template, without the
+    two Python-to-Node calls of a ``Tags.of`` aspect (for constructs that add no such resource
+    later; the others keep the aspect)."""
+    return [CfnTag(key=PLATFORM_RESOURCE_TAG_KEY, value=PLATFORM_RESOURCE_TAG_VALUE)]
 
 
 class Persona(str, enum.Enum):
@@ -320,12 +329,50 @@ def estimated_policy_size(document: Any) -> int:
     return len(json.dumps(document, separators=(",", ":")))
 
 
+def _policy_resource(policy: iam.ManagedPolicy) -> iam.CfnManagedPolicy:
+    """The policy's L1 (its default child), asked of Node once per policy."""
+    return cast(iam.CfnManagedPolicy, attribute(attribute(policy, "node"), "default_child"))
+
+
+_SAGEMAKER_TRUST: list[iam.IPrincipal] = []
+
+
+def _sagemaker_trust() -> iam.IPrincipal:
+    """SageMaker, on behalf of this account only (``aws:SourceAccount``): the principal every
+    execution role trusts. One object for every role (three Python-to-Node calls per role
+    otherwise): a role copies the principal's statement and conditions into its trust policy
+    when it is created, and ``Aws.ACCOUNT_ID`` is the same deploy-time token in every stack."""
+    if not _SAGEMAKER_TRUST:
+        _SAGEMAKER_TRUST.append(iam.ServicePrincipal(SAGEMAKER_SERVICE).with_conditions(
+            {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+    return _SAGEMAKER_TRUST[0]
+
+
 def _policy_size_errors(role: "_SageMakerExecutionRole") -> list[str]:
     """Fail synth (not deploy) when a role's managed policy could exceed IAM's size limit."""
+    return _policy_size_errors_of(stack_of(role), [role])
+
+
+_SIZED_ROLES = "_sagemaker_constructs_sized_roles"
+
+
+def _check_policy_sizes_at_synth(role: "_SageMakerExecutionRole") -> None:
+    """:func:`_policy_size_errors` for every execution role of a stack in one synth check, which
+    resolves their policies in one Python-to-Node call (instead of one per role)."""
+    stack = stack_of(role)
+    roles = vars(stack).get(_SIZED_ROLES)
+    if roles is None:
+        roles = vars(stack)[_SIZED_ROLES] = []
+        check_at_synth(role, lambda: _policy_size_errors_of(stack, roles))
+    roles.append(role)
+
+
+def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRole]") -> list[str]:
     errors = []
-    stack = Stack.of(role)
-    for policy in role.managed_policies:
-        size = estimated_policy_size(stack.resolve(policy.document))
+    policies = [policy for role in roles for policy in role.managed_policies]
+    documents = stack.resolve([attribute(p, "document") for p in policies]) if policies else []
+    for policy, document in zip(policies, documents):
+        size = estimated_policy_size(document)
         if size > MANAGED_POLICY_SIZE_LIMIT:
             errors.append(
                 f"{policy.node.path}: the policy may reach {size} characters once deployed, over IAM's "
@@ -364,13 +411,12 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         super().__init__(
             scope,
             id,
-            assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE).with_conditions(
-                {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
+            assumed_by=_sagemaker_trust(),
             role_name=role_name,
             description=description,
             permissions_boundary=permissions_boundary,
         )
+        note_scope(self, scope)
         if self._trust_source_identity:
             assert self.assume_role_policy is not None  # iam.Role writes it from assumed_by
             self.assume_role_policy.add_statements(iam.PolicyStatement(
@@ -391,7 +437,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         self._allowed: list[_Acknowledged] = []
         #: The statements of the finished constructor (see _acknowledge_wildcards).
         self._constructed: list[_Acknowledged] | None = None
-        check_at_synth(self, lambda: _policy_size_errors(self))
+        _check_policy_sizes_at_synth(self)
 
     @property
     def policy(self) -> iam.ManagedPolicy:
@@ -403,10 +449,14 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         statements, self._pending = self._pending or [], None
         document = iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements}) if statements else None
         policy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self], document=document)
+        if document is not None:
+            remember(policy, "document", document)  # ManagedPolicy keeps the document it is given
         self._policy = policy
         self.attach_permissions(policy)
-        for callback in self._on_policy:
-            callback(policy)
+        if self._on_policy:
+            with new_resource(_policy_resource(policy)):  # created just now: no checkov skips yet
+                for callback in self._on_policy:
+                    callback(policy)
         return policy
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
@@ -417,18 +467,14 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
     @property
     def managed_policies(self) -> list[iam.ManagedPolicy]:
         """Every customer-managed policy of this role (permissions first, guardrails last)."""
-        found = [c for c in self.node.children if isinstance(c, iam.ManagedPolicy)]
+        found = [c for c in attribute(self, "node").children if isinstance(c, iam.ManagedPolicy)]
         return sorted(found, key=lambda p: p is self.guardrails)
 
     # --- statement helpers -----------------------------------------------------------------------
     def _arn(self, service: str, resource: str, name: str, *, colon: bool = False) -> str:
         # Stack.format_arn's result, put together here from the stack's partition, region and
-        # account read once per role (format_arn costs two Python-to-Node calls per ARN).
-        parts = self.__dict__.get("_arn_parts")
-        if parts is None:
-            stack = Stack.of(self)
-            parts = self._arn_parts = (stack.partition, stack.region, stack.account)
-        partition, region, account = parts
+        # account read once per stack (format_arn costs two Python-to-Node calls per ARN).
+        partition, region, account = arn_parts(self)  # read once per stack
         return f"arn:{partition}:{service}:{region}:{account}:{resource}{':' if colon else '/'}{name}"
 
     def _sagemaker_arn(self, resource: str, name: str = "*") -> str:
@@ -479,8 +525,8 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         return statement
 
     def _key_arns(self, buckets: Sequence[s3.IBucket]) -> list[str]:
-        keys = [self.encryption_key.key_arn] if self.encryption_key is not None else []
-        keys.extend(b.encryption_key.key_arn for b in buckets if b.encryption_key is not None)
+        keys = [attribute(self.encryption_key, "key_arn")] if self.encryption_key is not None else []
+        keys.extend(attribute(b.encryption_key, "key_arn") for b in buckets if b.encryption_key is not None)
         return _unique(keys)
 
     def _allow_key_use(self, key_arns: Sequence[str], actions: Sequence[str]) -> None:
@@ -538,7 +584,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # checkov reads the unscoped ENI create/permission calls as unconstrained write (111) and
         # permissions management (109).
         self._when_policy(lambda policy: acknowledge(
-            policy.node.default_child, reason=reason, checkov=["CKV_AWS_109", "CKV_AWS_111"]))
+            _policy_resource(policy), reason=reason, checkov=["CKV_AWS_109", "CKV_AWS_111"]))
 
     def _when_policy(self, callback: Any) -> None:
         """Call ``callback(self.policy)`` once the permissions policy exists."""
@@ -616,7 +662,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         constructor wrote: what :func:`~sagemaker_constructs.compliance.acknowledge_iam_findings_at_synth`
         leaves out for grants made later. Called when the app is validated."""
         found: set[tuple[str, str]] = set()
-        stack = Stack.of(self)
+        stack = stack_of(self)
         paths: dict[int, str] = {}
         for entry in self._constructed or []:
             policy = entry.policy or self.policy
@@ -637,7 +683,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         return statement_findings({"Action": list(entry.actions), "Resource": resolved})
 
     def _acknowledge_policy_wildcards(self, policy: iam.ManagedPolicy, acknowledged: list[_Acknowledged]) -> None:
-        stack = Stack.of(self)
+        stack = stack_of(self)
         reasons_by_rule: dict[str, list[str]] = {}
         for entry in acknowledged:
             for finding in self._entry_findings(stack, entry):
@@ -657,7 +703,9 @@ def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:
     """Make ``resource`` wait for the managed policies of one of our roles (its permissions and
     guardrails), so SageMaker sees them when it validates the resource. No-op for other roles."""
     for policy in (getattr(role, "policy", None), getattr(role, "guardrails", None)):
-        if isinstance(policy, Construct):
+        if isinstance(policy, iam.ManagedPolicy) and isinstance(resource, CfnResource) and stack_of(resource) is stack_of(role):
+            resource.add_resource_dependency(_policy_resource(policy))  # the same DependsOn, one call instead of two
+        elif isinstance(policy, Construct):
             resource.node.add_dependency(policy)
 
 

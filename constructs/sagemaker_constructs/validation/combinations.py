@@ -59,7 +59,8 @@ def _path(thing: Any) -> Any:
 
 def check_serverless_model(scope: IConstruct | str, argument: str, model: Any) -> None:
     """Raise for a serverless endpoint given a multi-model model (``Model(multi_model=True)``)."""
-    check_combination(scope, argument, _path(model), refused=_is_multi_model(model), because=(
+    refused = _is_multi_model(model)  # the model's path (two Python-to-Node calls) only in the message
+    check_combination(scope, argument, _path(model) if refused else None, refused=refused, because=(
         "a single-model Model: SageMaker Serverless Inference does not support multi-model endpoints "
         "(\"Some of the features currently available for SageMaker AI Real-time Inference are not supported "
         "for Serverless Inference, including [...] multi-model endpoints\"); host the models on a "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from aws_cdk import ArnFormat, Duration, Resource, Stack
+from aws_cdk import Duration, Resource
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -12,6 +12,7 @@ from constructs import Construct
 from ...validation.catalog import check_instance_type as _check_catalog
 from ...validation.naming import check_name
 from ...errors import is_unresolved
+from ..._internal.stacks import format_arn, note_scope
 
 if TYPE_CHECKING:
     from aws_cdk import aws_sagemaker as sagemaker
@@ -31,9 +32,7 @@ def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
     """``arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>``; SageMaker lower-cases
     endpoint names in ARNs."""
     name = endpoint_name if is_unresolved(endpoint_name) else endpoint_name.lower()
-    return Stack.of(scope).format_arn(
-        service="sagemaker", resource="endpoint", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
-    )
+    return format_arn(scope, "sagemaker", "endpoint", name)  # Stack.format_arn's string, no call to Node
 
 
 class _EndpointMixin:
@@ -117,6 +116,14 @@ class EndpointBase(_EndpointMixin, Construct):
 
     #: set by each subclass before it calls ``_create_endpoint``
     cfn_endpoint_config: sagemaker.CfnEndpointConfig
+    #: Whether SageMaker resources are added under the endpoint after it is built (inference
+    #: components): then the platform tag is a ``Tags.of`` aspect on the endpoint; otherwise its
+    #: config (``tags=platform_tags()``, given by the subclass) and endpoint carry it themselves.
+    _tags_later_resources: bool = True
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        note_scope(self, scope)
 
     def _create_endpoint(self, *, deployment_config=None, autoscaling: dict[str, Any] | None = None,
                          exclude_retained: Sequence[str] = ()) -> None:
@@ -126,14 +133,15 @@ class EndpointBase(_EndpointMixin, Construct):
         for ``exclude_retained`` properties."""
         from aws_cdk import aws_sagemaker as sagemaker
 
-        from ...security.roles import tag_platform_resource
+        from ...security.roles import platform_tags, tag_platform_resource
         from aws_cdk import aws_applicationautoscaling as appscaling
 
         from .autoscaling import scale_variant
 
         # Studio personas other than PLATFORM_ADMIN may not update or delete the endpoint or its
         # configs (StudioUserRole's guardrails read this tag).
-        tag_platform_resource(self)
+        if self._tags_later_resources:
+            tag_platform_resource(self)
         self.cfn_endpoint: sagemaker.CfnEndpoint = sagemaker.CfnEndpoint(
             self,
             "Resource",
@@ -144,6 +152,7 @@ class EndpointBase(_EndpointMixin, Construct):
             exclude_retained_variant_properties=[
                 sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=p) for p in exclude_retained
             ] if autoscaling and exclude_retained else None,
+            tags=None if self._tags_later_resources else platform_tags(),
         )
         # Built from the (literal) name rather than read back, so grants need not wait for the endpoint.
         self.endpoint_arn: str = endpoint_arn_for(self, self.endpoint_name)

@@ -25,6 +25,7 @@ from .deployment import DeploymentGuardrail
 from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _all_zero_weights, check_sampling,
                        check_weight)
 from ...compliance import check_at_synth
+from ...security.roles import platform_tags
 
 if TYPE_CHECKING:
     from ...interfaces import IInstanceEndpoint, IModel
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 class _InstanceEndpoint(EndpointBase):
     """Shared by real-time and multi-model endpoints: one production variant on instances."""
+
+    _tags_later_resources = False  # its config and endpoint carry the platform tag
 
     def _build(
         self,
@@ -107,6 +110,7 @@ class _InstanceEndpoint(EndpointBase):
                     initial_variant_weight=1.0,
                 )
             ],
+            tags=platform_tags(),
         )
         if not is_unresolved(model.model_name):  # a literal name carries no implicit dependency
             self.cfn_endpoint_config.node.add_dependency(model)
@@ -379,7 +383,9 @@ class RealtimeEndpoint(_InstanceEndpoint):
         )
         self._primary_count = instance_count
         check_at_synth(self, lambda: _all_zero_weights(self))
-        self._render_variants()
+        if not (isinstance(variant_weight, (int, float)) and not isinstance(variant_weight, bool)
+                and variant_weight == 1):  # _build rendered the primary variant with weight 1
+            self._render_variants()
         if shadow is not None:
             self.add_shadow_variant(shadow)
 

@@ -6,8 +6,10 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ...compliance import acknowledge, across_packs
+from ...compliance import acknowledge, across_packs, new_resource
+from ..._internal.stacks import note_scope
 from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
+from ...security.roles import platform_tags
 from ..models import Model
 from ...validation.checks import check_range
 from ...validation.combinations import check_serverless_model
@@ -38,6 +40,8 @@ class ServerlessEndpoint(EndpointBase):
     network isolation, or ``data_capture``, is a ``ValidationError``. It has no ML storage
     volume, so no volume key: SageMaker encrypts its data at rest with AWS-owned keys.
     """
+
+    _tags_later_resources = False  # its config and endpoint carry the platform tag
 
     def __init__(
         self,
@@ -121,18 +125,21 @@ class ServerlessEndpoint(EndpointBase):
                     ),
                 )
             ],
+            tags=platform_tags(),  # and the endpoint (_create_endpoint)
         )
         if not is_unresolved(model.model_name):  # a literal name carries no implicit dependency
             self.cfn_endpoint_config.node.add_dependency(model)
-        acknowledge(
-            self.cfn_endpoint_config,
-            reason=(
-                "Serverless endpoints have no ML storage volume and SageMaker rejects a KmsKeyId for "
-                "them; their data at rest is encrypted by SageMaker."
-            ),
-            nag=across_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
-            checkov=["CKV_AWS_98"],
-        )
+        note_scope(self.cfn_endpoint_config, self)
+        with new_resource(self.cfn_endpoint_config):  # just created: no checkov skips yet
+            acknowledge(
+                self.cfn_endpoint_config,
+                reason=(
+                    "Serverless endpoints have no ML storage volume and SageMaker rejects a KmsKeyId for "
+                    "them; their data at rest is encrypted by SageMaker."
+                ),
+                nag=across_packs("SageMakerEndpointConfigurationKMSKeyConfigured"),
+                checkov=["CKV_AWS_98"],
+            )
         self._create_endpoint(autoscaling=None if max_provisioned_concurrency is None else {
             "dimension": "sagemaker:variant:DesiredProvisionedConcurrency",
             "min_capacity": provisioned_concurrency,

@@ -1,0 +1,83 @@
+"""The Python-side caches that save Python-to-Node calls per endpoint (issue 11) give CDK's answers."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from sagemaker_constructs._internal.stacks import arn_parts, attribute, format_arn, note_scope, stack_of
+from sagemaker_constructs.compliance import acknowledge, new_resource
+from sagemaker_constructs.security.roles import PLATFORM_RESOURCE_TAG_KEY, PLATFORM_RESOURCE_TAG_VALUE, platform_tags
+from tests.conftest import new_app
+
+
+def test_stack_of_is_cdks_and_note_scope_passes_it_down():
+    app = new_app()
+    stack = cdk.Stack(app, "S")
+    nested = cdk.NestedStack(stack, "N")
+    outer = Construct(stack, "Outer")
+    note_scope(outer, stack)
+    inner = Construct(outer, "Inner")
+    note_scope(inner, outer)
+    in_nested = Construct(nested, "X")
+    note_scope(in_nested, nested)
+    unseen = Construct(Construct(nested, "Y"), "Z")
+    assert stack_of(stack) is stack and stack_of(outer) is stack and stack_of(inner) is stack
+    assert stack_of(in_nested) is nested and stack_of(unseen) is cdk.Stack.of(unseen)
+
+
+def test_format_arn_is_stack_format_arn():
+    for env in (None, cdk.Environment(account="123456789012", region="eu-west-1")):
+        stack = cdk.Stack(new_app(), "S", env=env)
+        ours = format_arn(stack, "sagemaker", "endpoint", "my-endpoint")
+        theirs = stack.format_arn(service="sagemaker", resource="endpoint", resource_name="my-endpoint",
+                                  arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+        assert stack.resolve(ours) == stack.resolve(theirs)
+        colon = format_arn(stack, "logs", "log-group", "/aws/x*", sep=":")
+        assert stack.resolve(colon) == stack.resolve(stack.format_arn(
+            service="logs", resource="log-group", resource_name="/aws/x*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME))
+        assert arn_parts(stack) is arn_parts(stack)  # read once per stack
+
+
+def test_attribute_reads_once_and_returns_the_same_value():
+    stack = cdk.Stack(new_app(), "S")
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    assert attribute(role, "role_arn") == role.role_arn
+    assert attribute(role, "role_arn") is attribute(role, "role_arn")
+    assert attribute(None, "__class__") is type(None)  # objects without __dict__: plain getattr
+
+
+def test_new_resource_writes_the_same_checkov_metadata_without_reading_it_back():
+    stack = cdk.Stack(new_app(), "S")
+    fresh = sagemaker.CfnEndpointConfig(stack, "A", production_variants=[])
+    plain = sagemaker.CfnEndpointConfig(stack, "B", production_variants=[])
+    reason = "a reason that is long enough to be specific"
+    with new_resource(fresh):
+        acknowledge(fresh, reason=reason, checkov=["CKV_AWS_1"])
+        acknowledge(fresh, reason=reason + " again", checkov=["CKV_AWS_1", "CKV_AWS_2"])
+    acknowledge(fresh, reason=reason, checkov=["CKV_AWS_3"])  # outside: read back from the resource
+    for c in (["CKV_AWS_1"], ["CKV_AWS_1", "CKV_AWS_2"], ["CKV_AWS_3"]):
+        acknowledge(plain, reason=reason if c != ["CKV_AWS_1", "CKV_AWS_2"] else reason + " again", checkov=c)
+    assert fresh.get_metadata("checkov") == plain.get_metadata("checkov")
+    assert [s["id"] for s in fresh.get_metadata("checkov")["skip"]] == ["CKV_AWS_1", "CKV_AWS_2", "CKV_AWS_3"]
+
+
+def test_platform_tags_render_like_the_tag_aspect():
+    stack = cdk.Stack(new_app(), "S")
+    tagged = sagemaker.CfnModel(stack, "A", execution_role_arn="arn", tags=platform_tags())
+    aspect = sagemaker.CfnModel(stack, "B", execution_role_arn="arn")
+    cdk.Tags.of(aspect).add(PLATFORM_RESOURCE_TAG_KEY, PLATFORM_RESOURCE_TAG_VALUE)
+    cdk.Tags.of(stack).add("team", "ml")
+    template = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    assert template["A"]["Properties"]["Tags"] == template["B"]["Properties"]["Tags"]
+
+
+def test_a_managed_policy_keeps_the_document_it_is_given():
+    """What ``remember(policy, "document", document)`` relies on."""
+    stack = cdk.Stack(new_app(), "S")
+    document = iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    policy = iam.ManagedPolicy(stack, "P", document=document)
+    assert policy.document.__jsii_ref__.ref == document.__jsii_ref__.ref  # the same object in Node
