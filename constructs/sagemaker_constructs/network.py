@@ -64,6 +64,8 @@ ENDPOINT_SERVICES: Mapping[str, EndpointService] = {
         # https://docs.aws.amazon.com/sagemaker/latest/dg/canvas-vpc.html
         EndpointService("athena", ec2.InterfaceVpcEndpointAwsService.ATHENA, "Athena queries (Canvas data sources)"),
         EndpointService("glue", ec2.InterfaceVpcEndpointAwsService.GLUE, "Glue Data Catalog (Canvas, offline store)"),
+        EndpointService("redshift-data", ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA,
+                        "Redshift Data API (Canvas Redshift data source)"),
     )
 }
 
@@ -74,8 +76,11 @@ _INFERENCE = ("sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring",
 
 #: Named endpoint sets. Each interface endpoint is billed per AZ-hour, so pick the smallest
 #: set that covers the features you use. ``"none"`` keeps only the (free) S3 gateway.
+#: Services no preset includes: created only when something asks for them (``CanvasSettings(redshift=True)``,
+#: :meth:`IsolatedNetwork.require`), so that ``"all"`` (the default) does not grow for a niche data source.
+ON_REQUEST_ONLY = ("redshift-data",)
 ENDPOINT_PRESETS: Mapping[str, tuple[str, ...]] = {
-    "all": tuple(ENDPOINT_SERVICES),
+    "all": tuple(n for n in ENDPOINT_SERVICES if n not in ON_REQUEST_ONLY),
     "studio": _STUDIO,
     "training": _TRAINING,
     "inference": _INFERENCE,

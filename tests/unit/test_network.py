@@ -6,6 +6,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from sagemaker_constructs import ENDPOINT_PRESETS, ENDPOINT_SERVICES, IsolatedNetwork, PlatformKey, ValidationError
+from sagemaker_constructs.network import ON_REQUEST_ONLY
 from tests.harness.templates import only, resources, template_of
 
 REQUIRED_FOR_SAGEMAKER = {
@@ -68,7 +69,10 @@ def test_default_endpoints_cover_sagemaker_and_s3_gateway(network_template):
     gateway = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Gateway"]
     interface = [e for e in endpoints if e["Properties"].get("VpcEndpointType") == "Interface"]
     assert len(gateway) == 1 and "s3" in str(gateway[0]["Properties"]["ServiceName"])
-    assert len(interface) == len(ENDPOINT_SERVICES)
+    # "all" (the default): every service but those created only on request (Canvas's Redshift source).
+    assert ON_REQUEST_ONLY == ("redshift-data",)
+    assert len(interface) == len(ENDPOINT_SERVICES) - len(ON_REQUEST_ONLY)
+    assert "redshift-data" not in net.interface_endpoints
     assert all(e["Properties"]["PrivateDnsEnabled"] is True for e in interface)
 
 

@@ -235,3 +235,82 @@ def test_canvas_endpoint_preset(stack):
     IsolatedNetwork(stack, "Net", encryption_key=PlatformKey(stack, "K"), endpoints="canvas")
     names = json.dumps([v["Properties"]["ServiceName"] for v in resources(template_of(stack), "AWS::EC2::VPCEndpoint").values()])
     assert ".experiments" in names and ".athena" in names and ".glue" in names
+
+
+def _canvas_stack(**canvas):
+    s = cdk.Stack(new_app(), "C")
+    key = PlatformKey(s, "Key")
+    bucket = SecureBucket(s, "Data", encryption_key=key)
+    net = IsolatedNetwork(s, "Network", encryption_key=key, endpoints="auto")
+    domain = StudioDomain(s, "Studio", vpc=net.vpc, encryption_key=key, data_buckets=[bucket],
+                          canvas=CanvasSettings(workspace_bucket=bucket, **canvas))
+    return s, domain
+
+
+def _interface_endpoints(t):
+    return {json.dumps(p["ServiceName"]) for p in
+            [r["Properties"] for r in resources(t, "AWS::EC2::VPCEndpoint").values()]
+            if p.get("VpcEndpointType") == "Interface"}
+
+
+def test_canvas_data_sources_bring_their_endpoints_in_auto_mode():
+    s, _ = _canvas_stack()
+    plain = _interface_endpoints(template_of(s))
+    s, _ = _canvas_stack(athena=True, redshift=True)
+    added = _interface_endpoints(template_of(s)) - plain
+    assert {next(n for n in ("athena", "glue", "redshift-data") if f".{n}" in e) for e in added} == \
+        {"athena", "glue", "redshift-data"}
+    assert len(added) == 3
+
+
+def test_each_canvas_role_may_pass_only_itself_to_sagemaker():
+    s, domain = _canvas_stack()
+    domain.add_user_profile("alice")
+    domain.add_user_profile("bob")
+    t = template_of(s)
+    passes = {}
+    for policy in [*resources(t, "AWS::IAM::ManagedPolicy").values(), *resources(t, "AWS::IAM::Policy").values()]:
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if st.get("Sid") == "CanvasPassSelfToSageMaker":
+                roles = policy["Properties"].get("Roles")
+                assert roles and len(roles) == 1, "the statement sits on one role's own policy"
+                assert st["Resource"] == {"Fn::GetAtt": [roles[0]["Ref"], "Arn"]}
+                assert st["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+                passes[roles[0]["Ref"]] = st
+    # the domain's default (data scientist) role: the profiles use it
+    assert len(passes) == 1 and domain.canvas_policy is not None
+    canvas_doc = json.dumps(stack_resolve(s, domain.canvas_policy))
+    assert "iam:PassRole" not in canvas_doc, "the shared Canvas policy lets no role pass another"
+
+
+def stack_resolve(s, policy):
+    return s.resolve(policy.document.to_json())
+
+
+def test_grant_canvas_to_a_role_without_persona():
+    s, domain = _canvas_stack()
+    own = iam.Role(s, "Own", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    policy = domain.grant_canvas(own)
+    assert policy is domain.canvas_policy and domain.grant_canvas(own) is policy
+    t = template_of(s)
+    canvas = [p for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith("StudioCanvas")
+              and "CanvasWorkspaceObjects" in json.dumps(p)]
+    (own_id,) = [k for k in resources(t, "AWS::IAM::Role") if k.startswith("Own")]
+    assert {"Ref": own_id} in canvas[0]["Properties"]["Roles"]  # beside the domain's default (data scientist) role
+    own_policy = json.dumps([p for p in resources(t, "AWS::IAM::Policy").values()
+                             if p["Properties"]["Roles"] == [{"Ref": own_id}]])
+    assert "CanvasPassSelfToSageMaker" in own_policy
+
+
+def test_grant_canvas_refuses_what_it_cannot_honour():
+    s, domain = _canvas_stack()
+    fixed = iam.Role.from_role_arn(s, "Fixed", "arn:aws:iam::111122223333:role/fixed", mutable=False)
+    with pytest.raises(ValidationError, match="CDK cannot add permissions to this role.*iam:PassRole"):
+        domain.grant_canvas(fixed)
+    domain.grant_canvas(fixed, role_is_prepared=True)
+    plain = cdk.Stack(new_app(), "P")
+    key = PlatformKey(plain, "Key")
+    net = IsolatedNetwork(plain, "Network", encryption_key=key, endpoints="studio")
+    no_canvas = StudioDomain(plain, "Studio", vpc=net.vpc, encryption_key=key)
+    with pytest.raises(ValidationError, match="canvas.*CanvasSettings"):
+        no_canvas.grant_canvas(iam.Role(plain, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com")))

@@ -23,7 +23,7 @@ from constructs import Construct
 
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.checks import check_glob
-from ..network import allow_https_to_endpoints, private_subnets
+from ..network import allow_https_to_endpoints, private_subnets, require_interface_endpoints
 from ..compliance import acknowledge_iam_findings
 from ..security.roles import Persona, StudioUserRole
 from ..validation.naming import check_name, default_name
@@ -263,6 +263,14 @@ class StudioDomain(Construct):
         self._guarded: list[tuple[iam.IRole, str]] = []
         self._guardrails: dict[str, iam.ManagedPolicy] = {}
         self._canvas_policy: iam.ManagedPolicy | None = None
+        self._canvas_roles: list[iam.IRole] = []
+        if canvas is not None:
+            # What Canvas's data sources reach from the VPC (canvas-vpc.html): created by the
+            # IsolatedNetwork owning ``vpc`` in any mode (an imported VPC: IsolatedNetwork.require).
+            if canvas.athena:
+                require_interface_endpoints(vpc, "athena", "glue", reason=f"Canvas Athena data source {self.node.path}")
+            if canvas.redshift:
+                require_interface_endpoints(vpc, "redshift-data", reason=f"Canvas Redshift data source {self.node.path}")
 
         self.security_group: ec2.SecurityGroup = self._security_group(vpc, endpoint_security_group)
         idle = sagemaker.CfnDomain.AppLifecycleManagementProperty(
@@ -561,18 +569,46 @@ class StudioDomain(Construct):
         if canvas is None or persona is None:
             return
         if persona in tuple(canvas.personas):
-            if self._canvas_policy is None:
-                key_arn = (canvas.workspace_bucket.encryption_key.key_arn
-                           if canvas.workspace_bucket.encryption_key is not None else self.encryption_key.key_arn)
-                self._canvas_policy = iam.ManagedPolicy(
-                    self, "Canvas", description="sagemaker-constructs SageMaker Canvas and Data Wrangler",
-                    statements=canvas_statements(self, canvas, self.domain_id, key_arn))
-                acknowledge_iam_findings(self._canvas_policy, reason=(
-                    "Canvas names its AutoML jobs, workspace objects and (with Athena/Redshift) queries at run "
-                    "time: object actions only under the workspace prefix and the granted data buckets, AutoML "
-                    "jobs of this account and region; sagemaker:ListAutoMLJobs and the Redshift statement reads "
-                    "(limited to the caller's own statements) have no narrower resource."))
+            self.grant_canvas(role)
+
+    @property
+    def canvas_policy(self) -> iam.ManagedPolicy | None:
+        """The Canvas policy (child ``Canvas``) once a role has it (:meth:`grant_canvas`), else None."""
+        return self._canvas_policy
+
+    def grant_canvas(self, role: iam.IRole, *, role_is_prepared: bool = False) -> iam.ManagedPolicy:
+        """Let ``role`` use this domain's Canvas: the Canvas policy (child ``Canvas``, shared by every
+        Canvas role: the workspace prefix, the data sources granted, AutoML jobs of this account) and,
+        on the role itself, ``iam:PassRole`` of that role to SageMaker only (Canvas's AutoML jobs run
+        as the user's execution role: AWS's ``AmazonSageMakerCanvasFullAccess`` grants that PassRole,
+        https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSageMakerCanvasFullAccess.html).
+        Called for the :class:`StudioUserRole` s of ``canvas.personas``; call it for a role of yours
+        without a persona. A role CDK cannot change is a ``ValidationError`` unless ``role_is_prepared``
+        (the policy is still attached by name). Raises when the domain has no ``canvas``."""
+        canvas = self.canvas
+        if canvas is None:
+            raise ValidationError(self, "canvas", None, "CanvasSettings(...) on the domain before grant_canvas()")
+        if self._canvas_policy is None:
+            assert canvas.workspace_bucket is not None  # validate_canvas raised for a missing one
+            key_arn = (canvas.workspace_bucket.encryption_key.key_arn
+                       if canvas.workspace_bucket.encryption_key is not None else self.encryption_key.key_arn)
+            self._canvas_policy = iam.ManagedPolicy(
+                self, "Canvas", description="sagemaker-constructs SageMaker Canvas and Data Wrangler",
+                statements=canvas_statements(self, canvas, self.domain_id, key_arn))
+            acknowledge_iam_findings(self._canvas_policy, reason=(
+                "Canvas names its AutoML jobs, workspace objects and (with Athena/Redshift) queries at run "
+                "time: object actions only under the workspace prefix and the granted data buckets, AutoML "
+                "jobs of this account and region; sagemaker:ListAutoMLJobs and the Redshift statement reads "
+                "(limited to the caller's own statements) have no narrower resource."))
+        if not any(r is role for r in self._canvas_roles):
+            self._canvas_roles.append(role)
+            # Each role may pass only itself: one Canvas user cannot run jobs as another's role.
+            add_statements(self, role, [iam.PolicyStatement(
+                sid="CanvasPassSelfToSageMaker", actions=["iam:PassRole"], resources=[role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})],
+                role_is_prepared=role_is_prepared, argument="role")
             self._canvas_policy.attach_to_role(role)
+        return self._canvas_policy
 
     def _apply_guardrails(self, role: iam.IRole, label: str) -> None:
         """Add the Deny statements ``role`` is missing (instance types, shared spaces, Canvas)."""
