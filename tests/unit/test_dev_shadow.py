@@ -103,3 +103,21 @@ def test_an_x86_shadow_serves_the_package_itself(tmp_path):
     (config,) = _of_type(template, "AWS::SageMaker::EndpointConfig").values()
     assert config["ShadowProductionVariants"][0]["ModelName"] == config["ProductionVariants"][0]["ModelName"]
     assert len(_of_type(template, "AWS::SageMaker::Model")) == 1
+
+
+def test_a_promoted_version_moves_both_the_production_and_the_shadow_model(tmp_path):
+    """The pipeline's synth passes the approved version and its artifacts as context: both the
+    package model (production variant) and the Graviton model (shadow) follow it."""
+    import app as reference_app
+    from sagemaker_constructs.mlops.delivery import APPROVED_ARTIFACTS_CONTEXT, APPROVED_VERSION_CONTEXT
+
+    version = "arn:aws:sagemaker:us-east-1:111111111111:model-package/iris/7"
+    artifacts = "s3://sagemaker-platform-data-placeholder/pipelines/iris/v7/model.tar.gz"
+    app = new_app(outdir=str(tmp_path), context={APPROVED_VERSION_CONTEXT: version,
+                                                 APPROVED_ARTIFACTS_CONTEXT: artifacts})
+    stacks = reference_app.build(app)
+    (stack,) = [s for s in stacks["delivery"].delivery.stages["Dev"].node.children if hasattr(s, "template_file")]
+    models = _of_type(cdk.assertions.Template.from_stack(stack).to_json(), "AWS::SageMaker::Model")
+    containers = [m["PrimaryContainer"] for m in models.values()]
+    assert {c.get("ModelPackageName") for c in containers} == {version, None}
+    assert {c.get("ModelDataUrl") for c in containers} == {artifacts, None}
