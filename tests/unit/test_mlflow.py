@@ -80,6 +80,16 @@ def test_supplied_role(stack):
     assert "mlflow/*" in json.dumps(resources(template_of(stack), "AWS::IAM::Policy"))
 
 
+def test_a_server_role_cdk_cannot_change_is_refused_unless_prepared(stack):
+    fixed = iam.Role.from_role_arn(stack, "Fixed", "arn:aws:iam::111122223333:role/mlflow", mutable=False)
+    with pytest.raises(ValidationError, match=r"role.*CDK cannot add permissions to this role.*s3:"):
+        _server(stack, role=fixed)
+    server = MlflowTrackingServer(stack, "Prepared", artifact_bucket=SecureBucket(stack, "B2", encryption_key=PlatformKey(stack, "K2")),
+                                  encryption_key=PlatformKey(stack, "K3"), role=fixed, role_is_prepared=True)
+    assert server.role is fixed
+    assert not resources(template_of(stack), "AWS::IAM::Policy")
+
+
 def test_grant_access_to_a_non_role_grantee(stack):
     server = _server(stack)
     user = iam.User(stack, "Person")

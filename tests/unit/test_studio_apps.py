@@ -44,12 +44,15 @@ def test_default_app_settings_images_and_lifecycle(stack):
     editor = CustomImage(stack, "Editor", repository=repo, app_type="CodeEditor")
     domain, *_ = _domain(stack, default_instance_type="ml.t3.large", allowed_instance_types=["ml.t3.*"],
                          custom_images=[image, editor], default_image=image, space_ebs_gb=(10, 100),
-                         jupyter_lab_lifecycle_configs=["arn:aws:sagemaker:us-east-1:123456789012:studio-lifecycle-config/a"])
+                         jupyter_lab_lifecycle_configs=["arn:aws:sagemaker:us-east-1:123456789012:studio-lifecycle-config/a"],
+                         code_editor_lifecycle_configs=["arn:aws:sagemaker:us-east-1:123456789012:studio-lifecycle-config/e"])
     t = template_of(stack)
     settings = only(t, "AWS::SageMaker::Domain")["DefaultUserSettings"]
     jl, ce = settings["JupyterLabAppSettings"], settings["CodeEditorAppSettings"]
     assert jl["DefaultResourceSpec"]["InstanceType"] == "ml.t3.large" and "SageMakerImageArn" in jl["DefaultResourceSpec"]
-    assert jl["LifecycleConfigArns"] and jl["DefaultResourceSpec"]["LifecycleConfigArn"]
+    assert jl["LifecycleConfigArns"] == [jl["DefaultResourceSpec"]["LifecycleConfigArn"]]
+    assert jl["LifecycleConfigArns"][0].endswith("/a") and ce["LifecycleConfigArns"][0].endswith("/e")
+    assert ce["DefaultResourceSpec"]["LifecycleConfigArn"].endswith("/e")
     assert [i["ImageName"] for i in jl["CustomImages"]] == [image.image_name]
     assert [i["ImageName"] for i in ce["CustomImages"]] == [editor.image_name]
     assert settings["SpaceStorageSettings"]["DefaultEbsStorageSettings"] == {
@@ -314,3 +317,16 @@ def test_grant_canvas_refuses_what_it_cannot_honour():
     no_canvas = StudioDomain(plain, "Studio", vpc=net.vpc, encryption_key=key)
     with pytest.raises(ValidationError, match="canvas.*CanvasSettings"):
         no_canvas.grant_canvas(iam.Role(plain, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com")))
+
+
+def test_canvas_choices_reach_the_settings_and_the_policy():
+    s, _ = _canvas_stack(direct_deploy=True, time_series_forecasting=False, redshift=True, kendra=True)
+    t = template_of(s)
+    canvas = only(t, "Custom::CanvasSettings")["CanvasAppSettings"]
+    assert canvas["DirectDeploySettings"] == {"Status": "ENABLED"}
+    assert canvas["TimeSeriesForecastingSettings"] == {"Status": "DISABLED"}
+    assert canvas["KendraSettings"] == {"Status": "ENABLED"}
+    assert canvas["ModelRegisterSettings"] == {"Status": "DISABLED"}
+    policy = json.dumps([p for k, p in resources(t, "AWS::IAM::ManagedPolicy").items()
+                         if "CanvasWorkspaceObjects" in json.dumps(p)])
+    assert "redshift-data:ExecuteStatement" in policy and "athena:" not in policy

@@ -151,7 +151,8 @@ def test_a_zero_weight_beside_a_positive_one_is_fine(env):
 
 def test_all_zero_weights_without_other_variants_fail_synth(env):
     env.realtime(variant_weight=0)
-    with pytest.raises(Exception, match="weights are all zero"):
+    # A construct validation (variants may still be added): CDK reports it when synthesizing.
+    with pytest.raises(RuntimeError, match="weights are all zero"):
         template_of(env.stack)
 
 
