@@ -66,7 +66,7 @@ def test_new_resource_writes_the_same_checkov_metadata_without_reading_it_back()
 
 def test_platform_tags_render_like_the_tag_aspect():
     stack = cdk.Stack(new_app(), "S")
-    tagged = sagemaker.CfnModel(stack, "A", execution_role_arn="arn", tags=platform_tags())
+    sagemaker.CfnModel(stack, "A", execution_role_arn="arn", tags=platform_tags())
     aspect = sagemaker.CfnModel(stack, "B", execution_role_arn="arn")
     cdk.Tags.of(aspect).add(PLATFORM_RESOURCE_TAG_KEY, PLATFORM_RESOURCE_TAG_VALUE)
     cdk.Tags.of(stack).add("team", "ml")
@@ -81,3 +81,21 @@ def test_a_managed_policy_keeps_the_document_it_is_given():
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
     policy = iam.ManagedPolicy(stack, "P", document=document)
     assert policy.document.__jsii_ref__.ref == document.__jsii_ref__.ref  # the same object in Node
+
+
+def test_grant_read_writes_what_the_bucket_grant_writes():
+    from sagemaker_constructs import ModelHostingRole, PlatformKey, SecureBucket
+    from sagemaker_constructs._internal.grants import grant_read, s3_url_for_object
+
+    stack = cdk.Stack(new_app(), "S")
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    ours = ModelHostingRole(stack, "Ours", encryption_key=key)
+    cdks = ModelHostingRole(stack, "Cdks", encryption_key=key)
+    grant_read(bucket, ours, "models/*")
+    bucket.grant_read(cdks, "models/*")
+    assert ours._written == cdks._written  # the same statement keys, so later grants dedupe alike
+    document = lambda role: stack.resolve(role.policy.document)  # noqa: E731
+    assert document(ours) == document(cdks)
+    assert stack.resolve(s3_url_for_object(bucket, "m/model.tar.gz")) == stack.resolve(
+        bucket.s3_url_for_object("m/model.tar.gz"))

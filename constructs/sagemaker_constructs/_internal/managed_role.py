@@ -43,6 +43,13 @@ class ManagedPolicyRole(iam.Role):
         self._permissions.add_statements(statement)
         return statement
 
+    def add_granted(self, statement: iam.PolicyStatement, key: str) -> None:
+        """``add_to_principal_policy(statement)`` once the permissions policy is attached, for a
+        statement whose :func:`statement_key` the caller has worked out (``key``)."""
+        if key not in self._written:
+            self._written.add(key)
+            self._permissions.add_statements(statement)
+
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         policy = self.__dict__.get("_permissions")
         if policy is None:  # only while iam.Role itself is being constructed

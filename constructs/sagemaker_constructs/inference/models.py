@@ -28,7 +28,7 @@ from ..validation.checks import check_count
 from ..validation.limits import check_map
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
-from .._internal.grants import bind_role
+from .._internal.grants import bind_role, grant_read, s3_url_for_object
 from .._internal.stacks import note_scope
 from ..security.roles import ModelHostingRole, platform_tags
 
@@ -311,11 +311,8 @@ class ModelData:
             asset.grant_read(grantee)
             return asset.s3_object_url
         assert self.bucket is not None and self.key is not None
-        if self.is_prefix:
-            self.bucket.grant_read(grantee, f"{self.key}*")
-        else:
-            self.bucket.grant_read(grantee, self.key)
-        return self.bucket.s3_url_for_object(self.key)
+        grant_read(self.bucket, grantee, f"{self.key}*" if self.is_prefix else self.key)
+        return s3_url_for_object(self.bucket, self.key)
 
 
 #: A model package version ARN: ``arn:<partition>:sagemaker:<region>:<12 digits>:model-package/<group>/<version>``
