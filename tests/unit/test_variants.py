@@ -194,6 +194,15 @@ def test_rejects_shadow_on_serverless_endpoint(env):
         serverless.add_variant("B", model=env.model("C"), instance_type="ml.m5.large")
 
 
+def test_rejects_shadow_keyword_on_serverless_endpoint(stack):
+    """The contract's keyword form, ``shadow=ShadowVariant(...)``, is refused the same way."""
+    from tests.unit.test_endpoints import Env
+
+    env = Env(stack)
+    with pytest.raises(ValidationError, match="shadow.*RealtimeEndpoint"):
+        env.serverless(shadow=ShadowVariant(env.model("B"), "ml.m5.large"))
+
+
 def test_rejects_nvme_variant_with_volume_key(env):
     endpoint = env.realtime(encryption_key=env.key)
     with pytest.raises(ValidationError, match="NVMe"):

@@ -57,6 +57,7 @@ class ServerlessEndpoint(EndpointBase):
         endpoint_name: str | None = None,
         endpoint_config_name: str | None = None,
         data_capture: DataCapture | None = None,
+        shadow: object = None,
     ) -> None:
         """
         :param model: the ``Model`` to serve; create it with ``network_isolation=False`` and no VPC.
@@ -69,6 +70,8 @@ class ServerlessEndpoint(EndpointBase):
         :param target_provisioned_utilization: autoscaling target (0.1-1.0). Default: 0.7.
         :param data_capture: not supported by SageMaker for serverless endpoints; present so
             the mistake fails at synth with a clear message.
+        :param shadow: not offered on serverless endpoints (shadow variants run on instances of a
+            ``RealtimeEndpoint``); present so ``shadow=ShadowVariant(...)`` fails with a clear message.
         """
         super().__init__(scope, id)
         if model is None:
@@ -98,6 +101,8 @@ class ServerlessEndpoint(EndpointBase):
         if data_capture is not None:
             raise ValidationError(self, "data_capture", data_capture.bucket.node.path,
                                   "SageMaker Serverless Inference does not support data capture")
+        if shadow is not None:
+            self.add_shadow_variant(shadow)
 
         self.model: Model = model
         acknowledge(
