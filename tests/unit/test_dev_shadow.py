@@ -66,6 +66,7 @@ def test_the_dev_shadow_is_listed_unpriced_and_priced_at_the_callers_rate(refere
     report = estimate_monthly_cost(reference.outdir, region="us-east-1")
     (unpriced,) = [u for u in report.unknown if u.stack == "Dev-Serving"]
     assert unpriced.item == "ml.c7g.large x1" and "no hosting price" in unpriced.note
+    assert "variant Shadow" in unpriced.note and "hosting_prices=" in unpriced.note
     assert report.stack_totals()["Dev-Serving"] == report.stack_totals()["Prod-Serving"]
     priced = estimate_monthly_cost(reference.outdir, region="us-east-1", hosting_prices={"ml.c7g.large": "0.1"})
     (line,) = [line for line in priced.lines if line.item == "ml.c7g.large x1"]

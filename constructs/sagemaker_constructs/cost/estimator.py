@@ -586,7 +586,8 @@ class _Builder:
         item = f"{kind}{instance_type} x{_fmt_qty(floor)}".strip()
         if price is None:
             self._unknown(stack, logical_id, res, item,
-                          f"no hosting price for {instance_type} in {region} ({'; '.join(detail_parts)})")
+                          f"no hosting price for {instance_type} in {region} (variant {variant_name}: "
+                          f"{'; '.join(detail_parts)}; pass hosting_prices= / --hosting-price to price it)")
             return
         if floor == 0:
             detail_parts.append("scales to zero: no committed instance cost")
