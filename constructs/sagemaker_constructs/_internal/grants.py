@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -202,12 +202,14 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
         bucket.grant_read(grantee, objects_key_pattern)
         return
     bucket_arn = attribute(bucket, "bucket_arn")
-    grants = [(_BUCKET_READ_ACTIONS, (bucket_arn, f"{bucket_arn}/{objects_key_pattern}"))]
+    grants: list[tuple[Sequence[str], Sequence[str]]] = [
+        (_BUCKET_READ_ACTIONS, (bucket_arn, f"{bucket_arn}/{objects_key_pattern}"))]
     if key is not None:
         grants.append((_KEY_READ_ACTIONS, (attribute(key, "key_arn"),)))
+    execution_role = cast("_SageMakerExecutionRole", role)  # checked by ``fast`` above
     for actions, resources in grants:
-        role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)),
-                         _python_statement_key(actions, list(dict.fromkeys(resources))))
+        execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)),
+                                   _python_statement_key(actions, list(dict.fromkeys(resources))))
 
 
 def s3_url_for_object(bucket: "s3.IBucket", key: str) -> str:
