@@ -99,3 +99,14 @@ def test_grant_read_writes_what_the_bucket_grant_writes():
     assert document(ours) == document(cdks)
     assert stack.resolve(s3_url_for_object(bucket, "m/model.tar.gz")) == stack.resolve(
         bucket.s3_url_for_object("m/model.tar.gz"))
+
+
+def test_a_key_without_the_internal_trust_flag_takes_the_ordinary_grant():
+    """The artifact grant's direct path reads aws-cdk-lib's internal trustAccountIdentities; where
+    an aws-cdk-lib does not expose it, the ordinary grant_read is taken (no AttributeError)."""
+    from sagemaker_constructs._internal.grants import _trusts_account_identities
+
+    class NoFlag:
+        pass
+
+    assert _trusts_account_identities(NoFlag()) is False

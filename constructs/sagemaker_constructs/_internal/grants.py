@@ -197,7 +197,7 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
     key = attribute(bucket, "encryption_key") if fast else None
     if key is not None:
         fast = (isinstance(key, kms.Key) and type(key).grant is kms.Key.grant and stack_of(key) is stack_of(role)
-                and attribute(key, "_trust_account_identities") is True)
+                and _trusts_account_identities(key))
     if not fast:
         bucket.grant_read(grantee, objects_key_pattern)
         return
@@ -210,6 +210,18 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
     for actions, resources in grants:
         execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)),
                                    _python_statement_key(actions, list(dict.fromkeys(resources))))
+
+
+def _trusts_account_identities(key: object) -> bool:
+    """Whether a ``kms.Key``'s policy lets the account's IAM policies grant its use (aws-cdk-lib's
+    internal ``trustAccountIdentities``, true by default since the feature flag). An aws-cdk-lib that
+    does not expose it takes the ordinary grant."""
+    from .stacks import attribute
+
+    try:
+        return attribute(key, "_trust_account_identities") is True
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def s3_url_for_object(bucket: "s3.IBucket", key: str) -> str:
