@@ -444,6 +444,28 @@ def acknowledge_iam_findings(construct: IConstruct, *, reason: str) -> list[str]
     return acknowledged
 
 
+def acknowledge_statement_findings(construct: IConstruct, statements: Sequence[iam.PolicyStatement], *,
+                                   reason: str) -> None:
+    """Acknowledge, on each IAM resource under ``construct``, only the IAM5 findings that
+    ``statements`` produce (not whatever else that policy holds: for a policy shared with the
+    caller's own statements, such as an imported role's), computed when the app is validated and
+    only if a pack can read them (no call otherwise)."""
+
+    def run() -> None:
+        from ._internal.nag import document_findings
+
+        stack = Stack.of(construct)
+        ours = set(document_findings([stack.resolve(st.to_statement_json()) for st in statements]))
+        if not ours:
+            return
+        for resource, ids in _iam_findings(construct):
+            rules = [rule for rule in ids if rule in ours]
+            if rules:
+                _acknowledge_rules(resource, [nag_rule_id(r) for r in rules], reason)
+
+    when_checked(construct, run)
+
+
 def _finding_set(construct: IConstruct) -> set[tuple[str, str]]:
     return {(path, rule) for path, rules in iam_findings(construct).items() for rule in rules}
 

@@ -68,3 +68,33 @@ def test_a_role_cdk_cannot_change_is_refused_with_the_actions(stack, method, how
     assert grant(role, role_is_prepared=True) is None
     assert not [p for p in resources(template_of(stack), "AWS::IAM::Policy").values()
                 if "pipeline" in json.dumps(p["Properties"].get("Roles", []))]
+
+
+def test_only_the_grants_own_findings_are_acknowledged_on_an_imported_roles_policy(monkeypatch, stack):
+    """An imported role's policy may hold the caller's own wildcards: a grant acknowledges only what
+    its statements produce (the offline store's <prefix>/*), never the caller's s3:* on *."""
+    import aws_cdk as cdk
+
+    import sagemaker_constructs.compliance as compliance
+    from sagemaker_constructs import add_compliance_checks
+
+    monkeypatch.setattr(compliance, "packs_may_read_acknowledgements", lambda: True)
+    role = iam.Role.from_role_arn(stack, "Pipeline", SAME_ACCOUNT.format(account=stack.account), mutable=True)
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:*"], resources=["*"]))
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    group = FeatureGroup(stack, "Iris", record_identifier="id", event_time="ts", encryption_key=key,
+                         offline_store_bucket=bucket,
+                         features=[Feature.string("id"), Feature.string("ts"), Feature.fractional("x")])
+    group.grant_read(role)
+    app = stack.node.root
+    add_compliance_checks(app, packs=("SageMaker",))
+    try:
+        app.synth()
+    except RuntimeError:
+        pass  # findings of the caller's own s3:* may fail the pack; only the acknowledgements matter
+    (policy,) = [c for c in app.node.find_all() if isinstance(c, cdk.aws_iam.CfnPolicy)
+                 and c.node.path.startswith(f"{stack.node.id}/Pipeline/")]
+    acknowledged = str([m.data for m in policy.node.metadata])
+    assert "AwsSolutions-IAM5[Resource::" in acknowledged  # the grant's own <prefix>/* finding
+    assert "Action::s3:*" not in acknowledged and "Resource::*]" not in acknowledged

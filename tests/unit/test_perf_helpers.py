@@ -110,3 +110,35 @@ def test_a_key_without_the_internal_trust_flag_takes_the_ordinary_grant():
         pass
 
     assert _trusts_account_identities(NoFlag()) is False
+
+
+def test_a_bucket_overriding_grant_on_key_takes_the_ordinary_grant(monkeypatch):
+    """A SecureBucket subclass overriding grant_on_key: the template is the one the ordinary
+    bucket.grant_read writes (the direct path is not taken)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_s3 as s3
+
+    import sagemaker_constructs._internal.grants as grants
+    from sagemaker_constructs import ContainerImage, Model, ModelData, PlatformKey, SecureBucket
+    from tests.conftest import new_app
+    from tests.harness.templates import template_of
+
+    if not hasattr(s3.Bucket, "grant_on_key"):
+        return  # an aws-cdk-lib without the hook: nothing to override
+
+    class NoKeyGrant(SecureBucket):
+        def grant_on_key(self, grantee, *actions):  # noqa: ANN001
+            return iam.GrantOnKeyResult()
+
+    def build():
+        stack = cdk.Stack(new_app(), "S")
+        key = PlatformKey(stack, "Key")
+        bucket = NoKeyGrant(stack, "Data", encryption_key=key)
+        Model(stack, "M", image=ContainerImage.from_uri("683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1"),
+              model_data=ModelData.from_bucket(bucket, "m/model.tar.gz"), encryption_key=key)
+        return template_of(stack)
+
+    candidate = build()
+    monkeypatch.setattr(grants, "_trusts_account_identities", lambda key: False)  # forces the ordinary grant
+    assert candidate == build()

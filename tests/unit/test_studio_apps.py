@@ -311,6 +311,9 @@ def test_grant_canvas_refuses_what_it_cannot_honour():
     with pytest.raises(ValidationError, match="CDK cannot add permissions to this role.*iam:PassRole"):
         domain.grant_canvas(fixed)
     domain.grant_canvas(fixed, role_is_prepared=True)
+    attached = [p for p in resources(template_of(s), "AWS::IAM::ManagedPolicy").values()
+                if "CanvasWorkspaceObjects" in json.dumps(p)]
+    assert "fixed" not in json.dumps(attached[0]["Properties"]["Roles"]), "a prepared role gets nothing attached"
     plain = cdk.Stack(new_app(), "P")
     key = PlatformKey(plain, "Key")
     net = IsolatedNetwork(plain, "Network", encryption_key=key, endpoints="studio")

@@ -190,6 +190,8 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
 
     role = grantee
     fast = (isinstance(bucket, s3.Bucket) and type(bucket).grant_read is s3.Bucket.grant_read
+            # grant_read calls grant_on_key (aws-cdk-lib 2.275): a subclass overriding it takes the grant
+            and getattr(type(bucket), "grant_on_key", None) is getattr(s3.Bucket, "grant_on_key", None)
             and isinstance(role, _SageMakerExecutionRole)
             and type(role).add_to_principal_policy is _SageMakerExecutionRole.add_to_principal_policy
             and vars(role).get("_pending") is None and vars(role).get("_permissions") is not None

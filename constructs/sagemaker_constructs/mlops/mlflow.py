@@ -25,7 +25,7 @@ from constructs import Construct
 
 from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
-from ..compliance import acknowledge_iam_findings
+from ..compliance import acknowledge_iam_findings, acknowledge_statement_findings
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
 from ..validation.naming import default_name
 
@@ -247,9 +247,11 @@ def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: lis
         return grant
     if not isinstance(role, iam.Role):
         policies = add_statements(owner, role, statements, role_is_prepared=role_is_prepared, argument="grantee")
-        for policy in policies:
-            acknowledge_iam_findings(policy, reason=reason)
-        return policies[0] if policies else None  # type: ignore[return-value]
+        unique = list({policy.node.path: policy for policy in policies}.values())
+        for policy in unique:
+            # The imported role's policy may hold the caller's own statements: only ours are acknowledged.
+            acknowledge_statement_findings(policy, statements, reason=reason)
+        return unique[0] if unique else None  # type: ignore[return-value]
     index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
     policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])
     acknowledge_iam_findings(policy, reason=reason)

@@ -749,7 +749,9 @@ class StudioUserRole(_SageMakerExecutionRole):
     * read SageMaker's CloudWatch logs (``/aws/sagemaker/*``);
     * ``iam:PassRole`` only on ``passable_roles`` and only to ``sagemaker.amazonaws.com``; no
       PassRole at all when none are given (then jobs cannot be started: pass a ``JobExecutionRole``).
-      The role cannot pass itself, and the SageMaker Python SDK's default bucket
+      The role cannot pass itself (one exception: a ``StudioDomain`` with Canvas for its persona,
+      or ``StudioDomain.grant_canvas``, lets it pass itself to SageMaker, because Canvas runs its
+      AutoML jobs as the user's execution role), and the SageMaker Python SDK's default bucket
       (``sagemaker-<region>-<account>``) is not granted: set the session's ``default_bucket`` to
       one of ``data_buckets``.
 

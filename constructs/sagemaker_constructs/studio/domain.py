@@ -27,7 +27,7 @@ from ..network import allow_https_to_endpoints, private_subnets, require_interfa
 from ..compliance import acknowledge_iam_findings
 from ..security.roles import Persona, StudioUserRole
 from ..validation.naming import check_name, default_name
-from .._internal.grants import TEMPLATE_ID, add_statements
+from .._internal.grants import TEMPLATE_ID, add_statements, can_change
 from .canvas import CanvasIdleShutdown, CanvasSettings, canvas_app_arns, canvas_idle_shutdown
 from .canvas import canvas_settings_resource, canvas_statements
 from .canvas import validate as validate_canvas
@@ -584,7 +584,8 @@ class StudioDomain(Construct):
         https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSageMakerCanvasFullAccess.html).
         Called for the :class:`StudioUserRole` s of ``canvas.personas``; call it for a role of yours
         without a persona. A role CDK cannot change is a ``ValidationError`` unless ``role_is_prepared``
-        (the policy is still attached by name). Raises when the domain has no ``canvas``."""
+        (you gave it what the policy holds: nothing is added or attached). Raises when the domain has
+        no ``canvas``."""
         canvas = self.canvas
         if canvas is None:
             raise ValidationError(self, "canvas", None, "CanvasSettings(...) on the domain before grant_canvas()")
@@ -603,11 +604,12 @@ class StudioDomain(Construct):
         if not any(r is role for r in self._canvas_roles):
             self._canvas_roles.append(role)
             # Each role may pass only itself: one Canvas user cannot run jobs as another's role.
-            add_statements(self, role, [iam.PolicyStatement(
+            changed = add_statements(self, role, [iam.PolicyStatement(
                 sid="CanvasPassSelfToSageMaker", actions=["iam:PassRole"], resources=[role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})],
                 role_is_prepared=role_is_prepared, argument="role")
-            self._canvas_policy.attach_to_role(role)
+            if changed or can_change(role):  # a role CDK cannot change (prepared) gets nothing attached either
+                self._canvas_policy.attach_to_role(role)
         return self._canvas_policy
 
     def _apply_guardrails(self, role: iam.IRole, label: str) -> None:
