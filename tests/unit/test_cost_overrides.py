@@ -78,3 +78,5 @@ def test_cli_takes_repeatable_prices(tmp_path, capsys):
     assert "positive number" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([str(tmp_path), "--hosting-price", "ml.c7g.large"])
+    with pytest.raises(SystemExit):  # the same type twice: which rate is meant is not guessed
+        main([str(tmp_path), "--hosting-price", "ml.c7g.large=0.05", "--hosting-price", "ml.c7g.large=0.06"])

@@ -27,6 +27,8 @@ def _pairs(parser: argparse.ArgumentParser, option: str, values: list[str]) -> d
         name, sep, usd = value.partition("=")
         if not sep or not name or not usd:
             parser.error(f"{option} takes NAME=USD, got {value!r}")
+        if name.strip() in out:
+            parser.error(f"{option} given twice for {name.strip()!r}")
         out[name.strip()] = usd.strip()
     return out
 
