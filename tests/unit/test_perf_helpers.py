@@ -142,3 +142,19 @@ def test_a_bucket_overriding_grant_on_key_takes_the_ordinary_grant(monkeypatch):
     candidate = build()
     monkeypatch.setattr(grants, "_trusts_account_identities", lambda key: False)  # forces the ordinary grant
     assert candidate == build()
+
+
+def test_add_statements_returns_each_policy_once():
+    """Two statements on an imported role land in one policy: it is returned once, although jsii
+    hands it back as a new Python object per statement."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+
+    from sagemaker_constructs._internal.grants import add_statements
+    from tests.conftest import new_app
+
+    stack = cdk.Stack(new_app(), "S")
+    role = iam.Role.from_role_arn(stack, "R", "arn:aws:iam::111111111111:role/x", mutable=True)
+    policies = add_statements(stack, role, [iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::b/*"]),
+                                            iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"])])
+    assert len(policies) == 1 and policies[0].node.path.startswith("S/R/Policy")

@@ -79,6 +79,13 @@ def _role_label(role: iam.IRole) -> str:
     return role.node.path if is_unresolved(arn) else arn
 
 
+def _node_ref(obj: object) -> object:
+    """The identity of the Node-side object behind a jsii proxy (the Python object's own identity
+    for anything else), without a call to Node."""
+    ref = getattr(obj, "__jsii_ref__", None)
+    return getattr(ref, "ref", None) or id(obj)
+
+
 def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.PolicyStatement], *,
                    role_is_prepared: bool = False, argument: str = "role") -> list[IConstruct]:
     """Add ``statements`` to ``role``'s policy; return the policies that hold them.
@@ -90,12 +97,17 @@ def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.P
     """
     dropped: list[iam.PolicyStatement] = []
     policies: list[IConstruct] = []
+    seen: set[object] = set()
     owned = isinstance(role, iam.Role)
     for statement in statements:
         result = role.add_to_principal_policy(statement)
         roots = _roots(result.policy_dependable) if result.statement_added else []
         if result.statement_added and (owned or roots):
-            policies.extend(r for r in roots if r not in policies)
+            for root in roots:  # jsii may hand back the same policy as a new Python object each time
+                ref = _node_ref(root)
+                if ref not in seen:
+                    seen.add(ref)
+                    policies.append(root)
         else:
             dropped.append(statement)
     if dropped and not role_is_prepared:

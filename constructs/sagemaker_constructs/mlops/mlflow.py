@@ -247,11 +247,10 @@ def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: lis
         return grant
     if not isinstance(role, iam.Role):
         policies = add_statements(owner, role, statements, role_is_prepared=role_is_prepared, argument="grantee")
-        unique = list({policy.node.path: policy for policy in policies}.values())
-        for policy in unique:
+        for policy in policies:
             # The imported role's policy may hold the caller's own statements: only ours are acknowledged.
             acknowledge_statement_findings(policy, statements, reason=reason)
-        return unique[0] if unique else None  # type: ignore[return-value]
+        return policies[0] if policies else None  # type: ignore[return-value]
     index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
     policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])
     acknowledge_iam_findings(policy, reason=reason)
