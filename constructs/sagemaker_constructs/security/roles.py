@@ -44,7 +44,7 @@ from constructs import Construct, IConstruct
 from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
-from .._internal.stacks import arn_parts, attribute, note_scope, remember, stack_of
+from .._internal.stacks import attribute, format_arn, note_scope, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.checks import check_choice
@@ -348,16 +348,11 @@ def _sagemaker_trust() -> iam.IPrincipal:
     return _SAGEMAKER_TRUST[0]
 
 
-def _policy_size_errors(role: "_SageMakerExecutionRole") -> list[str]:
-    """Fail synth (not deploy) when a role's managed policy could exceed IAM's size limit."""
-    return _policy_size_errors_of(stack_of(role), [role])
-
-
 _SIZED_ROLES = "_sagemaker_constructs_sized_roles"
 
 
 def _check_policy_sizes_at_synth(role: "_SageMakerExecutionRole") -> None:
-    """:func:`_policy_size_errors` for every execution role of a stack in one synth check, which
+    """:func:`_policy_size_errors_of` for every execution role of a stack in one synth check, which
     resolves their policies in one Python-to-Node call (instead of one per role)."""
     stack = stack_of(role)
     roles = vars(stack).get(_SIZED_ROLES)
@@ -368,6 +363,7 @@ def _check_policy_sizes_at_synth(role: "_SageMakerExecutionRole") -> None:
 
 
 def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRole]") -> list[str]:
+    """Fail synth (not deploy) when a managed policy of ``roles`` could exceed IAM's size limit."""
     errors = []
     policies = [policy for role in roles for policy in role.managed_policies]
     documents = stack.resolve([attribute(p, "document") for p in policies]) if policies else []
@@ -472,10 +468,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
 
     # --- statement helpers -----------------------------------------------------------------------
     def _arn(self, service: str, resource: str, name: str, *, colon: bool = False) -> str:
-        # Stack.format_arn's result, put together here from the stack's partition, region and
-        # account read once per stack (format_arn costs two Python-to-Node calls per ARN).
-        partition, region, account = arn_parts(self)  # read once per stack
-        return f"arn:{partition}:{service}:{region}:{account}:{resource}{':' if colon else '/'}{name}"
+        return format_arn(self, service, resource, name, sep=":" if colon else "/")  # no call to Node
 
     def _sagemaker_arn(self, resource: str, name: str = "*") -> str:
         return self._arn("sagemaker", resource, name)
