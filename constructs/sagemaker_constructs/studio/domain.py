@@ -401,10 +401,7 @@ class StudioDomain(Construct):
         self._guard_role(self.execution_role, "ExecutionRole")
         self.canvas_settings: CustomResource | None = None
         if canvas is not None:
-            assert canvas.workspace_bucket is not None  # validate_canvas raised for a missing one
-            key_arn = (canvas.workspace_bucket.encryption_key.key_arn if canvas.workspace_bucket.encryption_key
-                       is not None else encryption_key.key_arn)
-            self.canvas_settings = canvas_settings_resource(self, canvas, key_arn, log_retention)
+            self.canvas_settings = canvas_settings_resource(self, canvas, self._canvas_key_arn(canvas), log_retention)
         #: The idle shutdown of Canvas apps (``canvas.idle_timeout``; child ``CanvasIdleShutdown``), if any.
         self.canvas_idle_shutdown: CanvasIdleShutdown | None = (
             canvas_idle_shutdown(self, canvas, log_retention) if canvas is not None else None)
@@ -571,6 +568,12 @@ class StudioDomain(Construct):
         if persona in tuple(canvas.personas):
             self.grant_canvas(role)
 
+    def _canvas_key_arn(self, canvas: CanvasSettings) -> str:
+        """The workspace's key: the workspace bucket's own key, else the domain's."""
+        assert canvas.workspace_bucket is not None  # validate_canvas raised for a missing one
+        key = canvas.workspace_bucket.encryption_key
+        return key.key_arn if key is not None else self.encryption_key.key_arn
+
     @property
     def canvas_policy(self) -> iam.ManagedPolicy | None:
         """The Canvas policy (child ``Canvas``) once a role has it (:meth:`grant_canvas`), else None."""
@@ -590,12 +593,9 @@ class StudioDomain(Construct):
         if canvas is None:
             raise ValidationError(self, "canvas", None, "CanvasSettings(...) on the domain before grant_canvas()")
         if self._canvas_policy is None:
-            assert canvas.workspace_bucket is not None  # validate_canvas raised for a missing one
-            key_arn = (canvas.workspace_bucket.encryption_key.key_arn
-                       if canvas.workspace_bucket.encryption_key is not None else self.encryption_key.key_arn)
             self._canvas_policy = iam.ManagedPolicy(
                 self, "Canvas", description="sagemaker-constructs SageMaker Canvas and Data Wrangler",
-                statements=canvas_statements(self, canvas, self.domain_id, key_arn))
+                statements=canvas_statements(self, canvas, self.domain_id, self._canvas_key_arn(canvas)))
             acknowledge_iam_findings(self._canvas_policy, reason=(
                 "Canvas names its AutoML jobs, workspace objects and (with Athena/Redshift) queries at run "
                 "time: object actions only under the workspace prefix and the granted data buckets, AutoML "
