@@ -21,7 +21,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from sagemaker_constructs import (
-    ContainerImage,
     DeliveryStage,
     DeploymentGuardrail,
     IsolatedNetwork,
@@ -39,8 +38,7 @@ from sagemaker_constructs import (
 from sagemaker_constructs.validation.catalog import instance_facts
 from sagemaker_constructs.mlops.delivery import APPROVED_ARTIFACTS_CONTEXT, APPROVED_VERSION_CONTEXT
 from sagemaker_constructs.mlops.promotion import approved_version_parameter_name_for
-from stacks.inference import (SHADOW_SAMPLING_PERCENTAGE, SKLEARN_ENVIRONMENT, SKLEARN_GRAVITON_IMAGE,
-                              SKLEARN_IMAGE_ACCOUNTS)
+from stacks.inference import SHADOW_SAMPLING_PERCENTAGE, graviton_model
 
 CONTEXT_KEY = "sagemaker-constructs:delivery"
 
@@ -150,11 +148,8 @@ class ServingStack(Stack):
                     raise ValidationError(self, "shadow_instance_type", shadow_instance_type,
                                           "an x86_64 type for a version without artifacts: a Graviton shadow serves "
                                           "the version's artifacts with the arm64 image")
-                shadow_model = Model(
-                    self, "GravitonModel",
-                    image=ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_GRAVITON_IMAGE),
-                    model_data=artifacts, vpc=network.vpc, encryption_key=key, environment=SKLEARN_ENVIRONMENT,
-                )
+                shadow_model = graviton_model(self, "GravitonModel", model_data=artifacts, vpc=network.vpc,
+                                              encryption_key=key)
                 shadow_model.role.add_to_principal_policy(decrypt_artifacts)
             shadow = ShadowVariant(shadow_model, shadow_instance_type, sampling_percentage=SHADOW_SAMPLING_PERCENTAGE)
         self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name=f"{self.stack_name} alarms", master_key=key,

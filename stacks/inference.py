@@ -67,6 +67,17 @@ SHADOW_SAMPLING_PERCENTAGE = 20
 SKLEARN_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
 
+def graviton_model(scope: Construct, id: str, *, model_data: ModelData, vpc: ec2.IVpc, encryption_key: kms.IKey,
+                   security_groups: list[ec2.ISecurityGroup] | None = None) -> Model:
+    """The iris model on AWS Graviton: ``model_data`` served by :data:`SKLEARN_GRAVITON_IMAGE` (a
+    shadow variant on an arm64 instance type), in ``vpc``, network-isolated, with ``encryption_key``."""
+    return Model(
+        scope, id, image=ContainerImage.from_regional_registry(SKLEARN_IMAGE_ACCOUNTS, SKLEARN_GRAVITON_IMAGE),
+        model_data=model_data, vpc=vpc, encryption_key=encryption_key, environment=SKLEARN_ENVIRONMENT,
+        security_groups=security_groups,
+    )
+
+
 #: Why the Control Tower rules cannot see this stack's KMS keys, subnets and security groups.
 CROSS_STACK_REASON = (
     "Set from the platform stack through Fn::ImportValue (its key, isolated subnets and endpoint "
@@ -184,12 +195,8 @@ class InferenceStack(Stack):
         if shadow_instance_type:
             shadow_model = self.model
             if instance_facts(shadow_instance_type).arm64:
-                shadow_model = Model(
-                    self, "IrisGravitonModel", image=ContainerImage.from_regional_registry(
-                        SKLEARN_IMAGE_ACCOUNTS, SKLEARN_GRAVITON_IMAGE),
-                    model_data=artifact, vpc=vpc, encryption_key=encryption_key, environment=SKLEARN_ENVIRONMENT,
-                    security_groups=model_security_groups,
-                )
+                shadow_model = graviton_model(self, "IrisGravitonModel", model_data=artifact, vpc=vpc,
+                                              encryption_key=encryption_key, security_groups=model_security_groups)
             self.realtime.add_shadow_variant(ShadowVariant(
                 shadow_model, shadow_instance_type, sampling_percentage=SHADOW_SAMPLING_PERCENTAGE))
         self.rollback_alarms = self._rollback_alarms(self.rollback_alarm_names)

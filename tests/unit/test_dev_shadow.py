@@ -12,8 +12,8 @@ import aws_cdk as cdk
 import pytest
 
 from sagemaker_constructs import ValidationError, estimate_monthly_cost
-from stacks.delivery import CONTEXT_KEY, SKLEARN_GRAVITON_IMAGE, DeliveryConfig, ServingStack
-from stacks.inference import SHADOW_SAMPLING_PERCENTAGE
+from stacks.delivery import CONTEXT_KEY, DeliveryConfig, ServingStack
+from stacks.inference import SHADOW_SAMPLING_PERCENTAGE, SKLEARN_GRAVITON_IMAGE
 from tests.conftest import new_app
 
 
