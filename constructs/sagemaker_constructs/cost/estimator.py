@@ -474,6 +474,11 @@ class _Builder:
                 self.targets[resource_id] = _ScalableTarget(
                     _int(props.get("MinCapacity")), _int(props.get("MaxCapacity")), actions, logical_id)
 
+    def _rate(self, key: str, region: str, name: str) -> P.Price | None:
+        """The price of ``name`` (an instance type, a server size) under ``key``: the caller's
+        (``hosting_prices=``/``mlflow_prices=``), else the table's for ``region``, else None."""
+        return self.overrides.get(key, {}).get(name) or P.PRICES.get(region, {}).get(key, {}).get(name)
+
     # -- recording ---------------------------------------------------------------------------
 
     def _path(self, stack: _StackInput, logical_id: str, res: dict[str, Any]) -> str:
@@ -582,7 +587,7 @@ class _Builder:
                                                          if a.min_capacity is not None)])
                     floor = Decimal(lowest)
                     detail_parts.append(f"schedule not evaluated; priced at the lowest scheduled minimum {lowest}")
-        price = self.overrides.get(P.SAGEMAKER_HOSTING, {}).get(instance_type) or P.hosting_price(region, instance_type)
+        price = self._rate(P.SAGEMAKER_HOSTING, region, instance_type)
         item = f"{kind}{instance_type} x{_fmt_qty(floor)}".strip()
         if price is None:
             self._unknown(stack, logical_id, res, item,
@@ -701,8 +706,7 @@ def _mlflow_tracking_server(self, stack, region, logical_id, res, props) -> None
     ``SAGEMAKER_MLFLOW`` entry of its size, unknown while the table has none (none confirmed yet)."""
     size = props.get("TrackingServerSize") or "Small"
     item = f"MLflow tracking server ({size if isinstance(size, str) else 'size'})"
-    price = (self.overrides.get(P.SAGEMAKER_MLFLOW, {}).get(size) or P.mlflow_price(region, size)
-             if isinstance(size, str) else None)
+    price = self._rate(P.SAGEMAKER_MLFLOW, region, size) if isinstance(size, str) else None
     if price is None:
         self._unknown(stack, logical_id, res, item,
                       "billed per hour by size (Small/Medium/Large) while running; no confirmed price in the table")
