@@ -27,6 +27,8 @@ from sagemaker_constructs import (
 )
 
 from .config import PlatformConfig
+# The inference stack's office hours, in the same cron(6 fields) form EventBridge Scheduler takes.
+from .inference import OFFICE_HOURS_END, OFFICE_HOURS_START
 
 #: Personas of the reference users; the others get the domain's default (data scientist) role.
 USER_PERSONAS = {"ml-engineer": Persona.ML_ENGINEER}
@@ -118,6 +120,9 @@ class PlatformStack(Stack):
         #: Experiment tracking for Studio users and pipeline jobs, artifacts under mlflow/ of the data bucket.
         self.tracking_server = MlflowTrackingServer(
             self, "Mlflow", artifact_bucket=self.data_bucket, encryption_key=self.key, size="Small")
+        # It bills per hour while running: it runs on weekdays 08:00-18:00 UTC, the inference endpoints'
+        # office hours (50 of 168 hours a week), and is stopped the rest of the week.
+        self.tracking_server.add_running_schedule("OfficeHours", start=OFFICE_HOURS_START, stop=OFFICE_HOURS_END)
         for role in (self.studio.execution_role, *self.persona_roles.values(), self.job_role):
             self.tracking_server.grant_access(role)
         self.iris_features.grant_read(self.studio.execution_role)

@@ -370,3 +370,79 @@ def test_cli_prints_the_table_and_writes_json(reference, capsys):
     assert "mars-east-1" in capsys.readouterr().err
     assert main([str(reference.outdir), "--region", "us-east-1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_monthly_usd"] == written["total_monthly_usd"]
+
+
+# --- MLflow tracking servers on a start/stop schedule (MlflowTrackingServer.add_running_schedule) ---
+
+def _running_schedule(action, expression, name="t", **props):
+    target = {"Arn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                        f":scheduler:::aws-sdk:sagemaker:{action}MlflowTrackingServer"]]},
+              "RoleArn": "arn:aws:iam::1:role/s", "Input": json.dumps({"TrackingServerName": name})}
+    return {"Type": "AWS::Scheduler::Schedule",
+            "Properties": {"ScheduleExpression": expression, "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": target,
+                           **props}}
+
+
+def _scheduled_mlflow(start="cron(0 8 ? * MON-FRI *)", stop="cron(0 18 ? * MON-FRI *)", **props):
+    template = _mlflow()
+    template["Resources"]["Start"] = _running_schedule("start", start, **props)
+    template["Resources"]["Stop"] = _running_schedule("stop", stop, **props)
+    return template
+
+
+def test_running_fraction_of_weekday_office_hours():
+    from sagemaker_constructs.cost.schedules import running_fraction
+
+    assert running_fraction(["cron(0 8 ? * MON-FRI *)"], ["cron(0 18 ? * MON-FRI *)"]) == Decimal(50) / Decimal(168)
+    assert running_fraction([], ["cron(0 18 ? * FRI *)"]) == 0  # stopped once, never started again
+    assert running_fraction(["cron(0 8 ? * MON *)"], []) == 1
+    with pytest.raises(UnsupportedSchedule):
+        running_fraction(["cron(0 8 1 * ? *)"], ["cron(0 18 ? * MON-FRI *)"])
+
+
+def test_mlflow_on_weekdays_8_to_18_utc_runs_217_hours_a_month():
+    report = estimate_monthly_cost(_scheduled_mlflow(), region="us-east-1", mlflow_prices={"Small": "2"})
+    (line,) = report.lines
+    hours = Decimal(50) / Decimal(168) * HOURS
+    assert (line.item, line.quantity, line.monthly) == ("MLflow tracking server (Small)", hours, hours * 2)
+    assert line.source == "supplied by the caller (mlflow_prices=)"
+    assert "running 217.26 h/month on its schedule (50 of 168 h a week" in line.detail and "in UTC" in line.detail
+
+
+def test_unpriced_mlflow_on_a_schedule_states_its_running_hours():
+    report = estimate_monthly_cost(_scheduled_mlflow(), region="us-east-1")
+    assert not report.lines
+    (item,) = [u for u in report.unknown if u.logical_id == "Mlflow"]
+    assert "running 217.26 h/month on its schedule" in item.note and "mlflow_prices=" in item.note
+    assert {u.logical_id for u in report.usage_based} == {"Start", "Stop"}  # Scheduler invocations: usage-based
+
+
+def test_mlflow_without_a_schedule_runs_730_hours():
+    report = estimate_monthly_cost(_mlflow(), region="us-east-1", mlflow_prices={"Small": "2"})
+    (line,) = report.lines
+    assert line.quantity == HOURS and "around the clock (730 h/month)" in line.detail
+    (item,) = estimate_monthly_cost(_mlflow(), region="us-east-1").unknown
+    assert "running around the clock (730 h/month)" in item.note
+
+
+def test_mlflow_schedules_of_another_server_or_disabled_ones_do_not_count():
+    other = _mlflow()
+    other["Resources"]["Start"] = _running_schedule("start", "cron(0 8 ? * MON-FRI *)", name="other")
+    other["Resources"]["Stop"] = _running_schedule("stop", "cron(0 18 ? * MON-FRI *)", name="other")
+    disabled = _scheduled_mlflow(State="DISABLED")
+    for template in (other, disabled):
+        (line,) = estimate_monthly_cost(template, region="us-east-1", mlflow_prices={"Small": "1"}).lines
+        assert line.quantity == HOURS
+
+
+def test_mlflow_schedule_in_a_time_zone_keeps_its_weekly_hours_and_says_so():
+    template = _scheduled_mlflow(ScheduleExpressionTimezone="Europe/Berlin")
+    (line,) = estimate_monthly_cost(template, region="us-east-1", mlflow_prices={"Small": "1"}).lines
+    assert line.quantity == Decimal(50) / Decimal(168) * HOURS
+    assert "in Europe/Berlin" in line.detail and "daylight-saving weeks not modelled" in line.detail
+
+
+def test_mlflow_schedule_that_is_not_weekly_is_priced_around_the_clock():
+    template = _scheduled_mlflow(start="cron(0 8 1 * ? *)")
+    (line,) = estimate_monthly_cost(template, region="us-east-1", mlflow_prices={"Small": "1"}).lines
+    assert line.quantity == HOURS and line.detail.startswith("schedule not evaluated")

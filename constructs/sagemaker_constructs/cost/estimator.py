@@ -5,8 +5,9 @@ assembly directory such as ``cdk.out``, a template file or a template dict) and 
 around the clock at its minimum: instance-backed SageMaker endpoints (real-time, multi-model,
 asynchronous, inference-component) at their minimum instance count (autoscaling ``MinCapacity``
 overrides the initial count; scheduled actions are time-weighted over a week), interface VPC
-endpoints per Availability Zone, NAT gateways, customer-managed KMS keys, CloudWatch alarms and
-Secrets Manager secrets. What is billed per use (S3, Lambda, SQS, SNS, logs, serverless
+endpoints per Availability Zone, NAT gateways, customer-managed KMS keys, CloudWatch alarms,
+Secrets Manager secrets, and managed MLflow tracking servers by their running hours (around the
+clock unless EventBridge Scheduler schedules stop and start them). What is billed per use (S3, Lambda, SQS, SNS, logs, serverless
 inference, data capture, pipeline and monitoring jobs, Studio apps) is listed as usage-based,
 never guessed; an instance type, price or resource type the price table does not cover is listed
 as unknown. Prices come from :mod:`sagemaker_constructs.cost.prices` (dated, with sources).
@@ -26,11 +27,15 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ValidationError
 from . import prices as P
-from .schedules import ScheduledAction, UnsupportedSchedule, average_minimum
+from .schedules import ScheduledAction, UnsupportedSchedule, average_minimum, running_fraction
 
 _CENT = Decimal("0.01")
 _INSTANCE_TYPE = re.compile(r"\bml\.[a-z0-9-]+\.[a-z0-9]+\b")
 _SAGEMAKER_VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+#: An EventBridge Scheduler universal target that starts or stops a managed MLflow tracking server
+#: (``MlflowTrackingServer.add_running_schedule``, or any template that schedules those API calls).
+_MLFLOW_TARGET = re.compile(
+    r"arn:(\$\{AWS::Partition\}|aws[a-z-]*):scheduler:::aws-sdk:sagemaker:(?P<action>start|stop)MlflowTrackingServer")
 
 #: Resource types with no charge of their own (their cost, if any, shows up on other resources).
 FREE_TYPES = frozenset({
@@ -439,6 +444,33 @@ def _instance_types(value: Any) -> list[str]:
     return sorted(set(_INSTANCE_TYPE.findall(json.dumps(value))))
 
 
+@dataclass(frozen=True)
+class _RunningSchedule:
+    """A schedule that starts or stops a tracking server: its expression and time zone."""
+
+    action: str  # "start" or "stop"
+    expression: str
+    time_zone: str | None
+    logical_id: str
+
+
+def _mlflow_schedule(props: dict[str, Any]) -> tuple[str, str] | None:
+    """``(action, tracking server name)`` of an enabled schedule whose target starts or stops a
+    tracking server, else None."""
+    if props.get("State") == "DISABLED":
+        return None
+    target = props.get("Target") or {}
+    match = _MLFLOW_TARGET.fullmatch(_render(target.get("Arn")) or "")
+    payload = _render(target.get("Input"))
+    if match is None or payload is None:
+        return None
+    try:
+        name = json.loads(payload).get("TrackingServerName")
+    except (ValueError, AttributeError):
+        return None
+    return (match.group("action"), name) if isinstance(name, str) else None
+
+
 @dataclass
 class _ScalableTarget:
     min_capacity: int | None
@@ -456,8 +488,19 @@ class _Builder:
         # Scalable targets of every stack read, by rendered resource id: an endpoint and its
         # autoscaling may live in different stacks when the endpoint name is a literal.
         self.targets: dict[str, _ScalableTarget] = {}
+        # Schedules that start/stop tracking servers, by the server name in their input (rendered).
+        self.running_schedules: dict[str, list[_RunningSchedule]] = {}
         for stack in stacks.values():
             for logical_id, res in stack.template.get("Resources", {}).items():
+                if res.get("Type") == "AWS::Scheduler::Schedule":
+                    props = res.get("Properties", {}) or {}
+                    found = _mlflow_schedule(props)
+                    expression = props.get("ScheduleExpression")
+                    if found is not None and isinstance(expression, str):
+                        zone = props.get("ScheduleExpressionTimezone")
+                        self.running_schedules.setdefault(found[1], []).append(_RunningSchedule(
+                            found[0], expression, zone if isinstance(zone, str) else None, logical_id))
+                    continue
                 if res.get("Type") != "AWS::ApplicationAutoScaling::ScalableTarget":
                     continue
                 props = res.get("Properties", {})
@@ -702,16 +745,44 @@ class _Builder:
 
 def _mlflow_tracking_server(self, stack, region, logical_id, res, props) -> None:
     """A managed MLflow tracking server bills per hour while it runs, by size (Small by default;
-    https://aws.amazon.com/sagemaker/pricing/): priced around the clock from the table's
-    ``SAGEMAKER_MLFLOW`` entry of its size, unknown while the table has none (none confirmed yet)."""
+    https://aws.amazon.com/sagemaker/pricing/): priced from the caller's ``mlflow_prices`` or the
+    table's ``SAGEMAKER_MLFLOW`` entry of its size, unknown while neither has one (the table has none
+    confirmed yet). It runs around the clock (730 h/month) unless EventBridge Scheduler schedules of
+    any template read start and stop it (universal targets ``...:aws-sdk:sagemaker:startMlflowTrackingServer``
+    / ``stopMlflowTrackingServer`` whose input names it): then for the hours its schedules leave it
+    running, a week simulated minute by minute (:func:`.schedules.running_fraction`) x 730 h."""
     size = props.get("TrackingServerSize") or "Small"
     item = f"MLflow tracking server ({size if isinstance(size, str) else 'size'})"
+    hours, running = _mlflow_running_hours(self.running_schedules.get(_render(props.get("TrackingServerName")) or "", []))
     price = self._rate(P.SAGEMAKER_MLFLOW, region, size) if isinstance(size, str) else None
     if price is None:
         self._unknown(stack, logical_id, res, item,
-                      "billed per hour by size (Small/Medium/Large) while running; no confirmed price in the table")
+                      f"billed per hour by size (Small/Medium/Large) while running; {running}; no confirmed price "
+                      f"in the table (pass mlflow_prices= / --mlflow-price to price it)")
         return
-    self._line(stack, logical_id, res, item, P.HOURS_PER_MONTH, price, "around the clock while it runs")
+    self._line(stack, logical_id, res, item, hours, price, running)
+
+
+def _mlflow_running_hours(schedules: list[_RunningSchedule]) -> tuple[Decimal, str]:
+    """The monthly running hours of a tracking server under ``schedules`` and how they were found."""
+    if not schedules:
+        return P.HOURS_PER_MONTH, f"running around the clock ({P.HOURS_PER_MONTH} h/month)"
+    starts = [s.expression for s in schedules if s.action == "start"]
+    stops = [s.expression for s in schedules if s.action == "stop"]
+    shown = "; ".join(f"{s.action} {s.expression}" for s in schedules)
+    zones = sorted({s.time_zone or "UTC" for s in schedules})
+    try:
+        fraction = running_fraction(starts, stops)
+    except UnsupportedSchedule:
+        return P.HOURS_PER_MONTH, (f"schedule not evaluated ({shown}: only weekly cron() is); priced around the "
+                                   f"clock ({P.HOURS_PER_MONTH} h/month)")
+    hours = fraction * P.HOURS_PER_MONTH
+    weekly = fraction * 168
+    zone = f"in {zones[0]}" if len(zones) == 1 else f"in {' and '.join(zones)}, read as one zone (approximate)"
+    if zones != ["UTC"] and len(zones) == 1:
+        zone += ": the weekly hours are the same in any zone; daylight-saving weeks not modelled"
+    return hours, (f"running {_fmt_qty(hours)} h/month on its schedule ({_fmt_qty(weekly)} of 168 h a week; "
+                   f"{shown}; {zone})")
 
 
 _HANDLERS = {

@@ -7,6 +7,9 @@ The committed capacity at any minute is the minimum in effect then. A schedule t
 week (day-of-month, month and year all wildcards) is simulated minute by minute over a week in
 its steady state; anything else (``rate()``, ``at()``, calendar days, ``L``/``W``/``#``) is not
 evaluated and the caller falls back to the lowest minimum any action sets.
+
+:func:`running_fraction` reuses the same simulation for a resource that schedules start and stop
+(a managed MLflow tracking server on EventBridge Scheduler): running is a minimum of 1, stopped 0.
 """
 
 from __future__ import annotations
@@ -113,3 +116,16 @@ def average_minimum(min_capacity: int, max_capacity: int, actions: list[Schedule
             if week == 1:
                 total += min(current_min, current_max)
     return Decimal(total) / Decimal(_MINUTES_PER_WEEK)
+
+
+def running_fraction(starts: list[str], stops: list[str]) -> Decimal:
+    """The fraction of a week (steady state, exact as Decimal) a resource runs when the ``cron(...)``
+    expressions ``starts`` start it and ``stops`` stop it. It runs from creation until the first stop;
+    a start and a stop in the same minute leave it stopped.
+
+    All expressions are read in one time zone: the running time per week is the same in any zone,
+    shifted as a whole (daylight-saving changes move it by an hour on two days a year; not modelled).
+    Raises :class:`UnsupportedSchedule` when any expression is not weekly ``cron(...)``.
+    """
+    actions = [ScheduledAction(s, 1, None) for s in starts] + [ScheduledAction(s, 0, None) for s in stops]
+    return average_minimum(1, 1, actions)

@@ -11,16 +11,23 @@ steps) call the ``sagemaker-mlflow:*`` actions on the server's ARN and upload ar
 store themselves (https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-create-tracking-server-iam.html).
 From a VPC-only Studio domain the server is reached through the ``aws.sagemaker.<region>.experiments``
 interface endpoint (the network's ``sagemaker.experiments`` service).
+
+A server bills per hour while it runs; ``add_running_schedule`` stops it outside office hours through
+EventBridge Scheduler universal targets that call StopMlflowTrackingServer / StartMlflowTrackingServer
+(https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopMlflowTrackingServer.html,
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartMlflowTrackingServer.html).
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence, TYPE_CHECKING
 
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from .._internal.managed_role import service_role
@@ -28,6 +35,7 @@ from .._internal.grants import add_statements
 from ..compliance import acknowledge_iam_findings, acknowledge_statement_findings
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
 from ..validation.naming import default_name
+from .schedule import SCHEDULE_PATTERN
 
 if TYPE_CHECKING:
     from ..interfaces import IModelPackageGroup
@@ -39,6 +47,8 @@ TRACKING_SERVER_SIZES = ("Small", "Medium", "Large")
 _NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
 _WINDOW_PATTERN = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)"
 _MLFLOW_VERSION_PATTERN = r"[0-9]+\.[0-9]+\.[0-9]+"
+#: The EventBridge Scheduler universal target of a SageMaker API action (``<partition>`` filled in).
+UNIVERSAL_TARGET = "arn:{partition}:scheduler:::aws-sdk:sagemaker:{action}"
 
 #: What MLflow clients do on a tracking server (the IAM actions of the sagemaker-mlflow service).
 MLFLOW_READ_ACTIONS = (
@@ -189,6 +199,106 @@ class MlflowTrackingServer(Construct):
     def tracking_uri(self) -> str:
         """What MLflow clients pass to ``mlflow.set_tracking_uri`` (the server's ARN)."""
         return self.tracking_server_arn
+
+    def add_running_schedule(self, id: str = "OfficeHours", *, start: str, stop: str,
+                             time_zone: str | None = None) -> list[scheduler.CfnSchedule]:
+        """Run the server only between ``start`` and ``stop``. A server is billed per hour while it
+        runs: one that runs on weekdays 08:00-18:00 runs 50 of the week's 168 hours (the cost estimate
+        prices it by those running hours, ``cost.estimator``).
+
+        Two EventBridge Scheduler schedules (children ``<id>Start`` and ``<id>Stop``, returned in that
+        order) call the universal targets ``arn:<partition>:scheduler:::aws-sdk:sagemaker:startMlflowTrackingServer``
+        and ``...:stopMlflowTrackingServer`` with the input ``{"TrackingServerName": <name>}``
+        (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html;
+        StartMlflowTrackingServer and StopMlflowTrackingServer take only ``TrackingServerName``:
+        https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartMlflowTrackingServer.html,
+        https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopMlflowTrackingServer.html).
+        Their role (child ``<id>Role``, policy ``<id>Policy``) may call only those two actions on this
+        server, and use ``encryption_key`` (the schedules' target input is encrypted with it). Flexible
+        time window off; a failed call is retried for up to an hour (10 attempts), so a stop that keeps
+        failing never lands in the next office hours.
+
+        What to expect:
+
+        * starting is not instant: the server goes through ``Starting`` before ``Started`` (the
+          TrackingServerStatus values of the SageMaker API) and takes some minutes, for which the API
+          pages give no figure (not verified): set ``start`` a little before people need it; until then
+          MLflow clients and the presigned UI URL fail;
+        * a deploy that changes the server (``cdk deploy`` updating size, registration or maintenance
+          window) while it is stopped: what the service does then is not stated in the AWS pages found
+          (not verified; deploy during office hours). Users report that StopMlflowTrackingServer is
+          refused while a server is ``Updating`` (https://github.com/aws/amazon-sagemaker-feedback/issues/104),
+          so a stop that fires during such a deploy can fail and the server keeps running (and billing)
+          until the next stop;
+        * a server started or stopped by hand stays so until the next schedule fires.
+
+        :param id: the schedules' id prefix. Default: ``"OfficeHours"``.
+        :param start: when to start, an EventBridge Scheduler ``cron(<minutes> <hours> <day-of-month>
+            <month> <day-of-week> <year>)`` expression, e.g. ``"cron(0 8 ? * MON-FRI *)"``
+            (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
+        :param stop: when to stop, the same form, e.g. ``"cron(0 18 ? * MON-FRI *)"``.
+        :param time_zone: the IANA time zone both expressions are in (e.g. ``"Europe/Berlin"``; Scheduler
+            follows its daylight-saving changes). Default: UTC.
+        :raises ValidationError: an expression that is not ``cron(...)`` (``rate(...)`` included: office
+            hours are times of day), ``start`` equal to ``stop``, an unknown time zone, or an ``id``
+            already used on this server. Unresolved Tokens pass.
+        """
+        check_pattern(self, "id", id, r"[A-Za-z][A-Za-z0-9]*", max_length=64,
+                      description="a construct id prefix: a letter, then letters and digits")
+        if self.node.try_find_child(f"{id}Start") is not None or self.node.try_find_child(f"{id}Role") is not None:
+            raise ValidationError(self, "id", id, "an id not yet used by add_running_schedule on this server")
+        for argument, expression in (("start", start), ("stop", stop)):
+            if expression is None:
+                raise ValidationError(self, argument, None, "an EventBridge Scheduler cron(<6 fields>) expression")
+            check_pattern(self, argument, expression, SCHEDULE_PATTERN,
+                          description="an EventBridge Scheduler cron(<6 fields>) expression")
+            if not is_unresolved(expression) and not expression.startswith("cron("):
+                raise ValidationError(self, argument, expression,
+                                      "a cron(<6 fields>) expression: a rate() schedule cannot name the times of day "
+                                      "a server starts and stops")
+        if not is_unresolved(start) and not is_unresolved(stop) and start == stop:
+            raise ValidationError(self, "stop", stop, f"a different time from start ({start})")
+        if time_zone is not None and not is_unresolved(time_zone):
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(time_zone)
+            except (ValueError, KeyError, OSError) as error:  # ZoneInfoNotFoundError is a KeyError
+                raise ValidationError(self, "time_zone", time_zone,
+                                      "an IANA time zone name, e.g. Europe/Berlin or America/New_York") from error
+        role, policy = service_role(
+            self, f"{id}Role", f"{id}Policy", service="scheduler.amazonaws.com",
+            description=f"EventBridge Scheduler: start and stop MLflow tracking server {self.tracking_server_name}",
+            statements=[
+                iam.PolicyStatement(actions=["sagemaker:StartMlflowTrackingServer", "sagemaker:StopMlflowTrackingServer"],
+                                    resources=[self.tracking_server_arn]),
+                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                                    resources=[self.encryption_key.key_arn]),
+            ])
+        payload = Stack.of(self).to_json_string({"TrackingServerName": self.tracking_server_name})
+        schedules = []
+        for suffix, action, expression in (("Start", "startMlflowTrackingServer", start),
+                                           ("Stop", "stopMlflowTrackingServer", stop)):
+            schedule = scheduler.CfnSchedule(
+                self,
+                f"{id}{suffix}",
+                description=f"{suffix}s the MLflow tracking server {self.tracking_server_name} ({id})",
+                schedule_expression=expression,
+                schedule_expression_timezone=time_zone,
+                flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                kms_key_arn=self.encryption_key.key_arn,
+                target=scheduler.CfnSchedule.TargetProperty(
+                    arn=UNIVERSAL_TARGET.format(partition=Aws.PARTITION, action=action),
+                    role_arn=role.role_arn,
+                    input=payload,
+                    retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                        maximum_event_age_in_seconds=3600, maximum_retry_attempts=10),
+                ),
+            )
+            schedule.node.add_dependency(policy)
+            schedule.node.add_dependency(self.cfn_tracking_server)
+            schedules.append(schedule)
+        return schedules
 
     def _keys(self) -> list[str]:
         keys = [self.encryption_key.key_arn]
