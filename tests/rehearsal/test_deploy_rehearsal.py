@@ -25,6 +25,8 @@ EXPECTED_SKIPPED = {
         "AWS::SageMaker::Space": "tests/unit/test_studio_apps.py (shared spaces), test_platform_studio_extras below",
         "AWS::SageMaker::FeatureGroup": "tests/unit/test_feature_store.py, test_platform_studio_extras below",
         "AWS::SageMaker::MlflowTrackingServer": "tests/unit/test_mlflow.py, test_platform_studio_extras below",
+        # The tracking server's office hours (MlflowTrackingServer.add_running_schedule).
+        "AWS::Scheduler::Schedule": "tests/unit/test_mlflow_schedule.py",
         # The Canvas idle shutdown (a SecureFunction on a schedule) and the platform's alarm topic.
         "AWS::CloudWatch::Alarm": "tests/unit/test_canvas_idle.py::test_default_two_hours_every_fifteen_minutes",
         "AWS::Lambda::EventInvokeConfig": "tests/unit/test_canvas_idle.py::test_default_two_hours_every_fifteen_minutes",
