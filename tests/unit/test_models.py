@@ -179,3 +179,80 @@ def test_regional_registry_image_resolves_per_region(stack):
 def test_rejects_empty_regional_registry():
     with pytest.raises(ValidationError, match="accounts"):
         ContainerImage.from_regional_registry({}, "sagemaker-scikit-learn:1.2-1-cpu-py3")
+
+
+def _policy_actions(stack):
+    from tests.harness.templates import template_of
+
+    resources = template_of(stack)["Resources"]
+    out = []
+    for res in resources.values():
+        if res["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            for s in res["Properties"]["PolicyDocument"]["Statement"]:
+                out.extend(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    return out, resources
+
+
+def _model_stack(**kwargs):
+    import aws_cdk as cdk
+
+    from sagemaker_constructs import ContainerImage, Model, ModelData, PlatformKey, SecureBucket
+    from tests.conftest import new_app
+
+    stack = cdk.Stack(new_app(), "S")
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    extra = {k: (v(stack) if callable(v) else v) for k, v in kwargs.items()}
+    Model(stack, "M", image=ContainerImage.from_uri("683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1"),
+          model_data=ModelData.from_bucket(bucket, "m/model.tar.gz"), encryption_key=key, **extra)
+    return stack
+
+
+def test_a_model_outside_any_vpc_gets_no_network_interface_permissions():
+    actions, resources = _policy_actions(_model_stack())
+    assert not [a for a in actions if a.startswith("ec2:")]
+    assert "ecr:GetAuthorizationToken" in actions
+    policies = [r for r in resources.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    assert all("checkov" not in r.get("Metadata", {}) for r in policies)  # nothing left to skip
+
+
+def test_a_model_in_a_vpc_gets_the_network_interface_permissions():
+    from aws_cdk import aws_ec2 as ec2
+
+    from sagemaker_constructs.security.roles import VPC_NETWORK_INTERFACE_ACTIONS
+
+    stack = _model_stack(vpc=lambda s: ec2.Vpc(s, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)]))
+    actions, _ = _policy_actions(stack)
+    assert set(VPC_NETWORK_INTERFACE_ACTIONS) <= set(actions)
+
+
+def test_a_supplied_role_of_a_model_outside_any_vpc_gets_no_network_interface_permissions():
+    from aws_cdk import aws_iam as iam
+
+    stack = _model_stack(role=lambda s: iam.Role(s, "Mine", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com")))
+    actions, _ = _policy_actions(stack)
+    assert not [a for a in actions if a.startswith("ec2:")]
+    assert "s3:GetObject*" in actions  # the supplied role did get the model's statements
+
+
+def test_a_model_hosting_role_made_directly_keeps_the_network_interface_permissions():
+    import aws_cdk as cdk
+
+    from sagemaker_constructs import ModelHostingRole, PlatformKey
+    from sagemaker_constructs.security.roles import VPC_NETWORK_INTERFACE_ACTIONS
+    from tests.conftest import new_app
+
+    stack = cdk.Stack(new_app(), "S")
+    ModelHostingRole(stack, "R", encryption_key=PlatformKey(stack, "Key"))
+    ModelHostingRole(stack, "NoEni", encryption_key=PlatformKey(stack, "Key2"), network_interfaces=False)
+    from tests.harness.templates import template_of
+
+    docs = {k: v["Properties"]["PolicyDocument"] for k, v in template_of(stack)["Resources"].items()
+            if v["Type"] == "AWS::IAM::ManagedPolicy"}
+    flat = {k: {a for s in d["Statement"] for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+            for k, d in docs.items()}
+    (with_eni,) = [k for k in flat if k.startswith("RPolicy")]
+    (without,) = [k for k in flat if k.startswith("NoEni")]
+    assert set(VPC_NETWORK_INTERFACE_ACTIONS) <= flat[with_eni]
+    assert not {a for a in flat[without] if a.startswith("ec2:")}

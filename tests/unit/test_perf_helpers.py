@@ -158,3 +158,96 @@ def test_add_statements_returns_each_policy_once():
     policies = add_statements(stack, role, [iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::b/*"]),
                                             iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"])])
     assert len(policies) == 1 and policies[0].node.path.startswith("S/R/Policy")
+
+
+def test_a_held_role_writes_its_grants_into_the_one_policy_document_like_the_bucket_grant():
+    """held_policy(): the artifact grant joins the document the policy is created with (no
+    PolicyStatement objects, no add_statements calls); the resolved policy is the one the
+    ordinary bucket.grant_read writes after the constructor, and later grants dedupe alike."""
+    import jsii
+
+    from sagemaker_constructs import ModelHostingRole, PlatformKey, SecureBucket
+    from sagemaker_constructs._internal.grants import grant_read
+    from sagemaker_constructs.security.roles import flush_policy, held_policy
+
+    stack = cdk.Stack(new_app(), "S")
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    cdks = ModelHostingRole(stack, "Cdks", encryption_key=key)
+    bucket.grant_read(cdks, "models/*")
+    with held_policy():
+        held = ModelHostingRole(stack, "Held", encryption_key=key)
+    assert "_policy" not in vars(held)  # not written by the constructor
+    created = []
+    original = jsii.create
+    try:
+        jsii.create = lambda *a, **k: (created.append(a[0]), original(*a, **k))[1]
+        grant_read(bucket, held, "models/*")
+    finally:
+        jsii.create = original
+    assert iam.PolicyStatement not in created
+    assert "_policy" not in vars(held)
+    flush_policy(held)
+    assert held._written == cdks._written
+    assert stack.resolve(held.policy.document) == stack.resolve(cdks.policy.document)
+    bucket.grant_read(held, "models/*")  # the same grant again: not written twice
+    assert stack.resolve(held.policy.document) == stack.resolve(cdks.policy.document)
+
+
+def test_a_models_role_policy_is_written_before_the_model_is():
+    """The Model holds its role's policy while it grants its artifacts, then writes it: the model
+    depends on it, and it holds the artifact statements."""
+    from sagemaker_constructs import ContainerImage, Model, ModelData, PlatformKey, SecureBucket
+    from tests.harness.templates import template_of
+
+    stack = cdk.Stack(new_app(), "S")
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    Model(stack, "M", image=ContainerImage.from_uri("683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1"),
+          model_data=ModelData.from_bucket(bucket, "m/model.tar.gz"), encryption_key=key)
+    resources = template_of(stack)["Resources"]
+    (policy_id,) = [k for k, v in resources.items() if v["Type"] == "AWS::IAM::ManagedPolicy"]
+    (model,) = [v for v in resources.values() if v["Type"] == "AWS::SageMaker::Model"]
+    assert policy_id in model["DependsOn"]
+    actions = [a for s in resources[policy_id]["Properties"]["PolicyDocument"]["Statement"]
+               for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert "s3:GetObject*" in actions and "kms:Decrypt" in actions
+
+
+def test_unique_resource_name_is_cdks():
+    """The Python port of Names.unique_resource_name gives CDK's string for every path shape it
+    handles (top-level and staged stacks, Default/Resource ids, repeated and long ids, special
+    characters), and asks CDK for the rest (a nested stack, a construct it did not see made)."""
+    from aws_cdk import Names
+
+    from sagemaker_constructs._internal.stacks import unique_resource_name
+
+    app = new_app()
+    stage = cdk.Stage(app, "Dev-Stage")
+    stacks = [cdk.Stack(app, "S"), cdk.Stack(app, "Other", stack_name="my-Stack-Name2"), cdk.Stack(stage, "Serving")]
+    nested = cdk.NestedStack(stacks[0], "Nested")
+    ids = [["Endpoint"], ["Default", "Endpoint"], ["Resource"], ["Team", "Resource", "Endpoint"],
+           ["Endpoint", "Endpoint"], ["Foo", "BarFoo", "Foo"], ["a-b_c.d", "E/x".replace("/", "")],
+           ["X" * 70, "Y" * 70], ["Long" * 20], ["Default"]]
+    checked = 0
+    for stack in [*stacks, nested]:
+        for chain in ids:
+            scope = stack
+            for i, part in enumerate(chain):
+                child = Construct(scope, part) if scope.node.try_find_child(part) is None else scope.node.find_child(part)
+                note_scope(child, scope, part)
+                scope = child
+            for max_length in (63, 64, 80, 256, 20):
+                for separator in ("-", ""):
+                    ours = unique_resource_name(scope, max_length=max_length, separator=separator)
+                    assert ours == Names.unique_resource_name(scope, max_length=max_length, separator=separator), (
+                        scope.node.path, max_length, separator)
+                    checked += 1
+    from sagemaker_constructs._internal.stacks import _name_path
+
+    assert _name_path(stacks[0].node.find_child("Endpoint")) == ("S", "Endpoint")  # worked out in Python
+    assert _name_path(stacks[2].node.find_child("Endpoint")) == ("Dev-Stage-Serving", "Endpoint")
+    assert _name_path(nested.node.find_child("Endpoint")) is None  # asked of CDK
+    plain = Construct(stacks[0], "NotNoted")
+    assert unique_resource_name(plain, max_length=63) == Names.unique_resource_name(plain, max_length=63)
+    assert checked == 4 * len(ids) * 10

@@ -143,6 +143,9 @@ class RoleBinding:
     def finish(self) -> list[IConstruct]:
         """Copy the template's statements to the supplied role (no-op for the default role)."""
         if not self.supplied:
+            from ..security.roles import flush_policy
+
+            flush_policy(self.role)  # a role created in held_policy(): its policy is written now
             return []
         template = self.grantee
         statements: list[iam.PolicyStatement] = []
@@ -206,7 +209,7 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
             and getattr(type(bucket), "grant_on_key", None) is getattr(s3.Bucket, "grant_on_key", None)
             and isinstance(role, _SageMakerExecutionRole)
             and type(role).add_to_principal_policy is _SageMakerExecutionRole.add_to_principal_policy
-            and vars(role).get("_pending") is None and vars(role).get("_permissions") is not None
+            and (vars(role).get("_permissions") is not None or vars(role).get("_pending") is not None)
             and stack_of(bucket) is stack_of(role))
     key = attribute(bucket, "encryption_key") if fast else None
     if key is not None:
@@ -222,8 +225,11 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
         grants.append((_KEY_READ_ACTIONS, (attribute(key, "key_arn"),)))
     execution_role = cast("_SageMakerExecutionRole", role)  # checked by ``fast`` above
     for actions, resources in grants:
-        execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)),
-                                   _python_statement_key(actions, list(dict.fromkeys(resources))))
+        key = _python_statement_key(actions, list(dict.fromkeys(resources)))
+        # A role held by security.roles.held_policy takes the statement into the document its policy
+        # is created with (no call); else the policy exists and takes it now.
+        if not execution_role.add_pending_grant({"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}, key):
+            execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)), key)
 
 
 def _trusts_account_identities(key: object) -> bool:

@@ -6,13 +6,16 @@ once per endpoint (issue 11)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Names, Stack, Token
 
 _STACK = "_sagemaker_constructs_stack"
 _ARN_PARTS = "_sagemaker_constructs_arn_parts"
 _ATTRIBUTES = "_sagemaker_constructs_attributes"
+_NAME_PATH = "_sagemaker_constructs_name_path"
 
 
 def _state(obj: Any) -> dict[str, Any] | None:
@@ -36,11 +39,18 @@ def stack_of(construct: Any) -> Stack:
     return stack
 
 
-def note_scope(construct: Any, scope: Any) -> None:
+def note_scope(construct: Any, scope: Any, id: str | None = None) -> None:
     """Remember that ``construct`` was created directly in ``scope``: its stack is ``scope`` (a
-    ``Stack``) or the stack already known for ``scope``. Nothing is asked of Node."""
+    ``Stack``) or the stack already known for ``scope``; with ``id``, its name path too (see
+    :func:`unique_resource_name`). Nothing is asked of Node."""
     state = _state(construct)
-    if state is None or _STACK in state:
+    if state is None:
+        return
+    if id is not None and _NAME_PATH not in state:
+        parent = _name_path(scope) if isinstance(scope, Stack) else (_state(scope) or {}).get(_NAME_PATH)
+        if parent is not None:
+            state[_NAME_PATH] = (*parent, id)
+    if _STACK in state:
         return
     if isinstance(scope, Stack):
         state[_STACK] = scope
@@ -89,3 +99,55 @@ def remember(obj: Any, name: str, value: Any) -> None:
     state = _state(obj)
     if state is not None:
         state.setdefault(_ATTRIBUTES, {})[name] = value
+
+
+# --- Names.uniqueResourceName, in Python --------------------------------------------------------
+# aws-cdk-lib's core/lib/names.ts and private/unique-resource-name.ts: the components are the ids
+# from the innermost top-level stack (one whose stackName is not a token), that stack given by its
+# name; 'Default' ids are left out; the hash is the MD5 of the components joined by '/'.
+_HIDDEN_ID = "Default"
+_HIDDEN_FROM_HUMAN_ID = "Resource"
+_HASH_LEN = 8
+
+
+def _name_path(construct: Any) -> tuple[str, ...] | None:
+    """The components ``Names.uniqueResourceName`` names ``construct`` by, when they are known
+    without asking Node for its path: a top-level stack (its name, read once), or a construct
+    :func:`note_scope` saw created with its id in such a stack or in a construct with a known
+    path. None otherwise."""
+    state = _state(construct)
+    if state is not None and _NAME_PATH in state:
+        return state[_NAME_PATH]
+    path = None
+    if isinstance(construct, Stack):
+        name = attribute(construct, "stack_name")
+        path = None if Token.is_unresolved(name) else (name,)  # a nested stack's name is a token
+    if state is not None:
+        state[_NAME_PATH] = path
+    return path
+
+
+def unique_resource_name(construct: Any, *, max_length: int = 256, separator: str = "") -> str:
+    """``Names.unique_resource_name(construct, max_length=, separator=)``: the same string, worked
+    out in Python when the construct's path is known (:func:`_name_path`), else asked of CDK."""
+    path = _name_path(construct)
+    if path is None:
+        return Names.unique_resource_name(construct, max_length=max_length, separator=separator)
+    components = [c for c in path if c != _HIDDEN_ID]
+    if not components:
+        raise ValueError("Unable to calculate a unique resource name for an empty set of components")
+    clean = lambda text: re.sub(r"[^A-Za-z0-9]", "", text)  # noqa: E731
+    if len(components) == 1 and len(clean(components[0])) <= max_length:
+        return clean(components[0])
+    digest = hashlib.md5("/".join(components).encode("utf-8")).hexdigest()[:_HASH_LEN].upper()  # noqa: S324 (CDK's hash)
+    deduped: list[str] = []
+    for component in components:  # removeDupes: a component the previous one ends with is left out
+        if not deduped or not deduped[-1].endswith(component):
+            deduped.append(component)
+    parts = [clean(c) for c in deduped if c != _HIDDEN_FROM_HUMAN_ID]
+    human = separator.join(p for p in parts if p) + separator
+    limit = max_length - _HASH_LEN
+    if len(human) > limit:
+        half = int(limit / 2)  # JavaScript's slice truncates the fraction
+        human = human[:half] + (human[-half:] if half else human)  # slice(-0) is the whole string
+    return human + digest

@@ -30,7 +30,7 @@ from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role, grant_read, s3_url_for_object
 from .._internal.stacks import note_scope
-from ..security.roles import ModelHostingRole, platform_tags
+from ..security.roles import ModelHostingRole, held_policy, platform_tags
 
 _IMAGE_URI = r"[^\s]{1,255}"
 
@@ -445,8 +445,11 @@ class Model(Construct):
         self.multi_model: bool = multi_model
         # The artifact grant (bind below) scopes reads to this model's key or prefix, and adds
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
-        binding = bind_role(self, role, default=lambda scope, id: ModelHostingRole(scope, id, encryption_key=encryption_key),
-                            role_is_prepared=role_is_prepared)
+        # held_policy: the artifact grant joins the role's one policy document (binding.finish writes it).
+        with held_policy():
+            binding = bind_role(self, role, default=lambda scope, id: ModelHostingRole(
+                                    scope, id, encryption_key=encryption_key, network_interfaces=vpc is not None),
+                                role_is_prepared=role_is_prepared)
         self.role: iam.IRole = binding.role
         #: Whether the supplied role was declared prepared (later grants, e.g. data capture, honour it).
         self.role_is_prepared: bool = role_is_prepared

@@ -25,10 +25,11 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsa
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, Iterator, Mapping, Sequence, cast
 
 import jsii
 import jsii.errors
@@ -225,6 +226,10 @@ _ECR_TOKEN_AND_ENI_REASON = (
     "role for VPC jobs and endpoints, and the SageMaker guide says not to scope them with resources "
     "or conditions, or job validation fails. Image pulls are scoped in their own statement."
 )
+_ECR_TOKEN_REASON = (
+    "ecr:GetAuthorizationToken has no resource type in the Service Authorization Reference (it "
+    "must be '*'). Image pulls are scoped in their own statement."
+)
 _METRICS_REASON = (
     "cloudwatch:PutMetricData has no resource type in the Service Authorization Reference (it "
     "must be '*'); it is limited to SageMaker's own namespaces with the cloudwatch:namespace "
@@ -349,6 +354,28 @@ def _sagemaker_trust() -> iam.IPrincipal:
 
 
 _SIZED_ROLES = "_sagemaker_constructs_sized_roles"
+_HOLD = [0]  # > 0 inside held_policy()
+
+
+@contextlib.contextmanager
+def held_policy() -> Iterator[None]:
+    """Execution roles created inside keep their permissions policy unwritten after their
+    constructor, until :func:`flush_policy` (or anything that needs the policy) writes it: grants
+    made in between (:func:`~sagemaker_constructs._internal.grants.grant_read`) then join the one
+    document the policy is created with, in the order they were made, instead of costing two
+    Python-to-Node calls per statement. The template is the same."""
+    _HOLD[0] += 1
+    try:
+        yield
+    finally:
+        _HOLD[0] -= 1
+
+
+def flush_policy(role: object) -> None:
+    """Write the permissions policy of an execution role created in :func:`held_policy` (no-op
+    for any other role, or once it is written)."""
+    if isinstance(role, _SageMakerExecutionRole) and role.__dict__.get("_pending") is not None:
+        role._create_policy()
 
 
 def _check_policy_sizes_at_synth(role: "_SageMakerExecutionRole") -> None:
@@ -365,7 +392,7 @@ def _check_policy_sizes_at_synth(role: "_SageMakerExecutionRole") -> None:
 def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRole]") -> list[str]:
     """Fail synth (not deploy) when a managed policy of ``roles`` could exceed IAM's size limit."""
     errors = []
-    policies = [policy for role in roles for policy in role.managed_policies]
+    policies = [policy for role in roles for policy in role._own_policies()]
     documents = stack.resolve([attribute(p, "document") for p in policies]) if policies else []
     for policy, document in zip(policies, documents):
         size = estimated_policy_size(document)
@@ -424,6 +451,10 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # one document (one Python-to-Node call instead of two per statement), when the
         # constructor finishes or something needs it first (a grant, an acknowledgement).
         self._pending: list[dict[str, Any]] | None = []
+        #: Created in held_policy(): the constructor leaves the permissions policy unwritten.
+        self._held = _HOLD[0] > 0
+        #: statement keys of the grants waiting in _pending (see add_pending_grant).
+        self._pending_keys: set[str] = set()
         self._on_policy: list[Any] = []
         #: The customer-managed policy holding this role's guardrails (Deny only), or ``None``.
         self.guardrails: iam.ManagedPolicy | None = None
@@ -449,16 +480,33 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             remember(policy, "document", document)  # ManagedPolicy keeps the document it is given
         self._policy = policy
         self.attach_permissions(policy)
+        self._written.update(self._pending_keys)
         if self._on_policy:
             with new_resource(_policy_resource(policy)):  # created just now: no checkov skips yet
                 for callback in self._on_policy:
                     callback(policy)
         return policy
 
+    def add_pending_grant(self, statement: dict[str, Any], key: str) -> bool:
+        """Add a granted Allow statement (its JSON, and its ``statement_key``) to the document the
+        permissions policy will be created with; False (nothing added) once the policy exists."""
+        if self.__dict__.get("_pending") is None:
+            return False
+        if key not in self._pending_keys:
+            self._pending_keys.add(key)
+            self._pending.append(statement)  # type: ignore[union-attr]
+        return True
+
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         if self.__dict__.get("_pending") is not None:  # a grant during construction: statements keep their order
             self._create_policy()
         return super().add_to_principal_policy(statement)
+
+    def _own_policies(self) -> list[iam.ManagedPolicy]:
+        """The customer-managed policies this role's own code made (permissions, the Studio
+        policy, guardrails), known in Python: what the size check reads, with no call to Node."""
+        found = [self.__dict__.get("_policy"), self.__dict__.get("studio_policy"), self.guardrails]
+        return [p for p in found if isinstance(p, iam.ManagedPolicy)]
 
     @property
     def managed_policies(self) -> list[iam.ManagedPolicy]:
@@ -570,6 +618,11 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # later Allow statement, so Resource '*' statements stay Sid-less (Resource is then last).
         self._allow(actions, ["*"], sid=None, conditions=conditions, wildcard_reason=reason)
 
+    def _allow_ecr_token(self) -> None:
+        """ECR's authorization token alone (unscoped: it has no resource type), for a role that
+        runs nothing in a VPC."""
+        self._allow_unscoped(["ecr:GetAuthorizationToken"], _ECR_TOKEN_REASON)
+
     def _allow_vpc_network_interfaces(self) -> None:
         """ECR's token and the ENI calls SageMaker makes for VPC jobs and endpoints (unscoped)."""
         reason = _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS))
@@ -639,11 +692,13 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         """
         # Computed when the app is validated, and only if a pack reads it (compliance.when_checked):
         # the statements of the constructor, as they are now.
-        permissions = self.policy  # the constructor is done: the permissions policy is written now
+        if not self._held:
+            self.policy  # noqa: B018 (the constructor is done: the permissions policy is written now)
         self._constructed = list(self._allowed)
         acknowledged = [e for e in self._constructed if e.reason]  # the wildcards with their reasons
 
         def acknowledge_now() -> None:
+            permissions = self.policy
             for policy in self.managed_policies:
                 self._acknowledge_policy_wildcards(
                     policy, [e for e in acknowledged if (e.policy or permissions) is policy])
@@ -1212,7 +1267,9 @@ class ModelHostingRole(_SageMakerExecutionRole):
     * pull images from ``ecr_repositories`` (default: this account's repositories in this region);
     * write CloudWatch Logs under ``/aws/sagemaker/Endpoints/*``; ``cloudwatch:PutMetricData`` only
       to the ``/aws/sagemaker/Endpoints`` and ``/aws/sagemaker/InferenceComponents`` namespaces;
-    * the EC2 network-interface calls SageMaker makes for VPC endpoints (unscoped, as required);
+    * the EC2 network-interface calls SageMaker makes for a model in a VPC (unscoped, as required;
+      with ``network_interfaces=False`` only ECR's token, for a model outside any VPC:
+      https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html, CreateModel API);
     * optional: write captured requests to ``data_capture_bucket``; ``cloudwatch:DescribeAlarms`` on
       ``rollback_alarms`` (deployment guardrails' auto-rollback).
     """
@@ -1232,6 +1289,7 @@ class ModelHostingRole(_SageMakerExecutionRole):
         rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
         role_name: str | None = None,
         permissions_boundary: iam.IManagedPolicy | None = None,
+        network_interfaces: bool = True,
     ) -> None:
         """
         :param encryption_key: the platform key. Default: none (only the model buckets' own keys).
@@ -1242,6 +1300,9 @@ class ModelHostingRole(_SageMakerExecutionRole):
         :param rollback_alarms: alarms a deployment guardrail watches. Default: none.
         :param role_name: Default: a CloudFormation-generated name.
         :param permissions_boundary: Default: none.
+        :param network_interfaces: allow the EC2 network-interface calls SageMaker makes for a model
+            in a VPC. ``Model`` and ``InferenceComponentEndpoint`` pass false for a model outside any
+            VPC, which needs none of them. Default: true.
         """
         super().__init__(
             scope,
@@ -1266,7 +1327,10 @@ class ModelHostingRole(_SageMakerExecutionRole):
         self._allow_log_writes("/aws/sagemaker/Endpoints/")
         if rollback_alarms:
             self._allow(["cloudwatch:DescribeAlarms"], [a.alarm_arn for a in rollback_alarms], sid="ReadRollbackAlarms")
-        self._allow_vpc_network_interfaces()
+        if network_interfaces:
+            self._allow_vpc_network_interfaces()
+        else:
+            self._allow_ecr_token()
         self._allow_metrics(["/aws/sagemaker/Endpoints", "/aws/sagemaker/Endpoints/*",
                              "/aws/sagemaker/InferenceComponents"])
         self._acknowledge_wildcards()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from aws_cdk import Names
 from constructs import Construct, IConstruct
 
 from .checks import ValidationError, check_length, check_pattern, is_unresolved
@@ -134,5 +133,7 @@ def check_function_name(scope: IConstruct | str, argument: str, value: str | Non
 def default_name(scope: Construct, *, max_length: int = 63) -> str:
     """A stable, unique name derived from the construct path, of letters, digits and single
     hyphens, at most ``max_length`` characters (valid for every SageMaker name pattern)."""
-    raw = Names.unique_resource_name(scope, max_length=max_length, separator="-")
+    from .._internal.stacks import unique_resource_name
+
+    raw = unique_resource_name(scope, max_length=max_length, separator="-")  # Names.unique_resource_name, no call
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]", "", raw)).strip("-")[:max_length].rstrip("-")

@@ -123,7 +123,7 @@ class EndpointBase(_EndpointMixin, Construct):
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        note_scope(self, scope)
+        note_scope(self, scope, id)
 
     def _create_endpoint(self, *, deployment_config=None, autoscaling: dict[str, Any] | None = None,
                          exclude_retained: Sequence[str] = ()) -> None:

@@ -329,7 +329,8 @@ class InferenceComponentEndpoint(EndpointBase):
 
         from ...security.roles import ModelHostingRole, depend_on_role_policies
 
-        self.role: iam.IRole = role or ModelHostingRole(self, "Role", encryption_key=encryption_key)
+        self.role: iam.IRole = role or ModelHostingRole(self, "Role", encryption_key=encryption_key,
+                                                         network_interfaces=vpc is not None)
         vpc_config = None
         self.security_groups: list[ec2.ISecurityGroup] = []
         if vpc is not None:
