@@ -20,9 +20,21 @@ SAGEMAKER_AUTOSCALING_ROLE_ARN = (
 )
 
 
+_SHARED_ROLE = "_sagemaker_constructs_autoscaling_role"
+
+
 def _service_linked_role(scope: Construct, id: str) -> iam.IRole:
-    # An imported role (no resource): child "<id>ServiceLinkedRole" of scope.
-    return iam.Role.from_role_arn(scope, f"{id}ServiceLinkedRole", SAGEMAKER_AUTOSCALING_ROLE_ARN, mutable=False)
+    """The service-linked role as an imported role (no resource), one per stack (child
+    ``SageMakerAutoScalingServiceLinkedRole`` of the stack): every scalable target of the stack
+    names the same ARN, and one import saves a Python-to-Node call per endpoint."""
+    from ..._internal.stacks import stack_of
+
+    stack = stack_of(scope)
+    role = vars(stack).get(_SHARED_ROLE)
+    if role is None:
+        role = vars(stack)[_SHARED_ROLE] = iam.Role.from_role_arn(
+            stack, "SageMakerAutoScalingServiceLinkedRole", SAGEMAKER_AUTOSCALING_ROLE_ARN, mutable=False)
+    return role
 
 
 def scale_variant(
