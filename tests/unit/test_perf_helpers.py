@@ -251,3 +251,19 @@ def test_unique_resource_name_is_cdks():
     plain = Construct(stacks[0], "NotNoted")
     assert unique_resource_name(plain, max_length=63) == Names.unique_resource_name(plain, max_length=63)
     assert checked == 4 * len(ids) * 10
+
+
+def test_json_length_is_the_length_json_writes():
+    """The policy-size estimate's fast string length equals len(json.dumps(text)) for plain ASCII,
+    quotes, backslashes, control characters and non-ASCII text."""
+    import json
+    import random
+    import string
+
+    from sagemaker_constructs.security.roles import _json_length
+
+    rng = random.Random(11)
+    alphabet = string.printable + 'é"\\\x00\x7f\u2028'
+    samples = ["", "arn:aws:s3:::bucket/models/*", 'a"b', "a\\b", "\t", "\x7f", "é", "${Token[TOKEN.12]}"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(3000)]
+    assert [_json_length(t) for t in samples] == [len(json.dumps(t)) for t in samples]

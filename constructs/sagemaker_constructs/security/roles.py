@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence, cast
 
@@ -305,10 +306,18 @@ def _check_network_guardrail(
         )
 
 
+_PLAIN_TEXT = re.compile(r'[ -!#-\[\]-~]*')  # printable ASCII but '"' and '\\': JSON writes it as it is
+
+
+def _json_length(text: str) -> int:
+    """``len(json.dumps(text))``, without encoding the common plain-ASCII case."""
+    return len(text) + 2 if _PLAIN_TEXT.fullmatch(text) else len(json.dumps(text))
+
+
 def _deployed_text_length(node: Any) -> int:
     """Upper bound of the length of a resolved value once CloudFormation has substituted it."""
     if isinstance(node, str):
-        return len(json.dumps(node)) - 2
+        return _json_length(node) - 2
     if isinstance(node, dict) and len(node) == 1:
         ((function, value),) = node.items()
         if function == "Ref":
@@ -326,11 +335,13 @@ def estimated_policy_size(document: Any) -> int:
     if isinstance(document, dict):
         if len(document) == 1 and next(iter(document)).startswith(("Ref", "Fn::")):
             return _deployed_text_length(document) + 2
-        return 2 + sum(len(json.dumps(k)) + 1 + estimated_policy_size(v) for k, v in document.items()) + max(
+        return 2 + sum(_json_length(k) + 1 + estimated_policy_size(v) for k, v in document.items()) + max(
             0, len(document) - 1
         )
     if isinstance(document, list):
         return 2 + sum(estimated_policy_size(v) for v in document) + max(0, len(document) - 1)
+    if isinstance(document, str):
+        return _json_length(document)
     return len(json.dumps(document, separators=(",", ":")))
 
 
