@@ -226,3 +226,44 @@ def test_component_schedule_bounds(env):
         component.scale_on_schedule("Nights", schedule="cron(0 20 ? * * *)", min_capacity=0)
     with pytest.raises(ValidationError, match="max_capacity=3"):
         component.scale_on_schedule("Peak", schedule="cron(0 9 ? * * *)", max_capacity=3)
+
+
+def _eni_actions(stack, prefix):
+    from sagemaker_constructs.security.roles import VPC_NETWORK_INTERFACE_ACTIONS
+
+    found = set()
+    for logical_id, res in template_of(stack)["Resources"].items():
+        if res["Type"] == "AWS::IAM::ManagedPolicy" and logical_id.startswith(prefix):
+            for s in res["Properties"]["PolicyDocument"]["Statement"]:
+                found.update(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    return found & set(VPC_NETWORK_INTERFACE_ACTIONS)
+
+
+def test_roles_get_network_interface_calls_only_in_a_vpc(env, stack):
+    """Outside a VPC neither the endpoint's role nor a component model's role may create ENIs;
+    in a VPC both may (the model, made outside any VPC, gets them when it joins the endpoint)."""
+    from sagemaker_constructs.security.roles import VPC_NETWORK_INTERFACE_ACTIONS
+
+    endpoint = env.endpoint()
+    endpoint.add_component("Iris", model=env.model(), copies=1, number_of_cpu_cores_required=1,
+                           min_memory_required_in_mb=1024)
+    assert not _eni_actions(stack, "ICRole") and not _eni_actions(stack, "ModelRole")
+
+    import aws_cdk as cdk
+
+    from tests.conftest import new_app
+
+    other = cdk.Stack(new_app(), "InVpc")
+    env2 = IcEnv(other)
+    net = IsolatedNetwork(other, "Net", encryption_key=env2.key, endpoints="inference")
+    in_vpc = env2.endpoint(vpc=net.vpc)
+    model = env2.model()
+    assert model.role.network_interfaces is False
+    in_vpc.add_component("Iris", model=model, copies=1, number_of_cpu_cores_required=1, min_memory_required_in_mb=1024)
+    assert _eni_actions(other, "ICRole") == set(VPC_NETWORK_INTERFACE_ACTIONS)
+    assert _eni_actions(other, "ModelRole") == set(VPC_NETWORK_INTERFACE_ACTIONS)
+    model.role.allow_network_interfaces()  # again: nothing added twice
+    statements = [s for k, r in template_of(other)["Resources"].items() if k.startswith("ModelRole")
+                  and r["Type"] == "AWS::IAM::ManagedPolicy" for s in r["Properties"]["PolicyDocument"]["Statement"]]
+    assert sum("ec2:CreateNetworkInterface" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+               for s in statements) == 1

@@ -634,10 +634,10 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         runs nothing in a VPC."""
         self._allow_unscoped(["ecr:GetAuthorizationToken"], _ECR_TOKEN_REASON)
 
-    def _allow_vpc_network_interfaces(self) -> None:
+    def _allow_vpc_network_interfaces(self, *, ecr_token: bool = True) -> None:
         """ECR's token and the ENI calls SageMaker makes for VPC jobs and endpoints (unscoped)."""
         reason = _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS))
-        self._allow_unscoped(["ecr:GetAuthorizationToken", *VPC_NETWORK_INTERFACE_ACTIONS], reason)
+        self._allow_unscoped([*(["ecr:GetAuthorizationToken"] if ecr_token else []), *VPC_NETWORK_INTERFACE_ACTIONS], reason)
         # checkov reads the unscoped ENI create/permission calls as unconstrained write (111) and
         # permissions management (109).
         self._when_policy(lambda policy: acknowledge(
@@ -1338,6 +1338,9 @@ class ModelHostingRole(_SageMakerExecutionRole):
         self._allow_log_writes("/aws/sagemaker/Endpoints/")
         if rollback_alarms:
             self._allow(["cloudwatch:DescribeAlarms"], [a.alarm_arn for a in rollback_alarms], sid="ReadRollbackAlarms")
+        #: Whether the role may make the EC2 network-interface calls (``network_interfaces`` or
+        #: :meth:`allow_network_interfaces`).
+        self.network_interfaces: bool = network_interfaces
         if network_interfaces:
             self._allow_vpc_network_interfaces()
         else:
@@ -1345,3 +1348,10 @@ class ModelHostingRole(_SageMakerExecutionRole):
         self._allow_metrics(["/aws/sagemaker/Endpoints", "/aws/sagemaker/Endpoints/*",
                              "/aws/sagemaker/InferenceComponents"])
         self._acknowledge_wildcards()
+
+    def allow_network_interfaces(self) -> None:
+        """Add the EC2 network-interface calls SageMaker makes in a VPC to a role made with
+        ``network_interfaces=False`` (no-op when it has them)."""
+        if not self.network_interfaces:
+            self.network_interfaces = True
+            self._allow_vpc_network_interfaces(ecr_token=False)  # the token is there already

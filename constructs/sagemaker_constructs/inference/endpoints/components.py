@@ -133,6 +133,15 @@ class InferenceComponent(Construct):
 
         self.endpoint = endpoint
         self.model: "IModel" = model
+        if endpoint.vpc is not None:
+            # The components run in the endpoint's VPC: a model role of ours made for a model outside
+            # any VPC gets the network-interface calls too (as every model role had before they were
+            # kept to models in a VPC), whichever role SageMaker uses for them.
+            from ...security.roles import ModelHostingRole
+
+            model_role = getattr(model, "role", None)
+            if isinstance(model_role, ModelHostingRole):
+                model_role.allow_network_interfaces()
         self.copies: int = copies
         self.max_copies: int | None = max_copies
         self.scale_to_zero: bool = scale_to_zero
@@ -329,6 +338,8 @@ class InferenceComponentEndpoint(EndpointBase):
 
         from ...security.roles import ModelHostingRole, depend_on_role_policies
 
+        #: The VPC the components run in, or None.
+        self.vpc: ec2.IVpc | None = vpc
         self.role: iam.IRole = role or ModelHostingRole(self, "Role", encryption_key=encryption_key,
                                                          network_interfaces=vpc is not None)
         vpc_config = None
