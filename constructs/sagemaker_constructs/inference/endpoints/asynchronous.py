@@ -26,6 +26,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
 from ...validation.instances import has_instance_storage, instance_family
@@ -152,7 +153,7 @@ class AsyncEndpoint(EndpointBase):
         self.cfn_endpoint_config: sagemaker.CfnEndpointConfig = sagemaker.CfnEndpointConfig(
             self, "Config",
             endpoint_config_name=endpoint_config_name,
-            kms_key_id=volume_key.key_arn if volume_key is not None else None,
+            kms_key_id=attribute(volume_key, "key_arn") if volume_key is not None else None,  # read once per key
             async_inference_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
                 output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
                     s3_output_path=output_bucket.s3_url_for_object(self.output_prefix.rstrip("/")),

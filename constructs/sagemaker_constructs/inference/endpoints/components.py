@@ -29,6 +29,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
 from ...validation.checks import check_count, check_range
@@ -365,7 +366,7 @@ class InferenceComponentEndpoint(EndpointBase):
             self, "Config",
             endpoint_config_name=endpoint_config_name,
             execution_role_arn=self.role.role_arn,
-            kms_key_id=volume_key.key_arn if volume_key is not None else None,
+            kms_key_id=attribute(volume_key, "key_arn") if volume_key is not None else None,  # read once per key
             vpc_config=vpc_config,
             enable_network_isolation=network_isolation,
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(

@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range, is_unresolved
 from ..models import ImportedModel, Model, check_image_architecture
@@ -99,7 +100,7 @@ class _InstanceEndpoint(EndpointBase):
             self,
             "Config",
             endpoint_config_name=endpoint_config_name,
-            kms_key_id=volume_key.key_arn if volume_key is not None else None,
+            kms_key_id=attribute(volume_key, "key_arn") if volume_key is not None else None,  # read once per key
             data_capture_config=capture,
             production_variants=[
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
