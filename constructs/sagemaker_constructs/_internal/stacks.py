@@ -93,6 +93,12 @@ def attribute(obj: Any, name: str) -> Any:
     return cache[name]
 
 
+def known_attribute(obj: Any, name: str) -> Any:
+    """What :func:`attribute` has already read (or was told) of ``obj.name``, else None: no call."""
+    state = _state(obj)
+    return (state.get(_ATTRIBUTES) or {}).get(name) if state is not None else None
+
+
 def remember(obj: Any, name: str, value: Any) -> None:
     """Tell :func:`attribute` what ``obj.name`` is, known without asking (the object passed to
     the constructor that stores it)."""

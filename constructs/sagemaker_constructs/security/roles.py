@@ -46,7 +46,7 @@ from constructs import Construct, IConstruct
 from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
-from .._internal.stacks import attribute, format_arn, note_scope, remember, stack_of
+from .._internal.stacks import attribute, format_arn, known_attribute, note_scope, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.checks import check_choice
@@ -762,10 +762,19 @@ def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:
     """Make ``resource`` wait for the managed policies of one of our roles (its permissions and
     guardrails), so SageMaker sees them when it validates the resource. No-op for other roles."""
     for policy in (getattr(role, "policy", None), getattr(role, "guardrails", None)):
-        if isinstance(policy, iam.ManagedPolicy) and isinstance(resource, CfnResource) and stack_of(resource) is stack_of(role):
-            resource.add_resource_dependency(_policy_resource(policy))  # the same DependsOn, one call instead of two
+        known = _known_policy_resource(policy)
+        if known is not None and isinstance(resource, CfnResource) and stack_of(resource) is stack_of(role):
+            resource.add_resource_dependency(known)  # the same DependsOn, one call: the policy's L1 is known
         elif isinstance(policy, Construct):
-            resource.node.add_dependency(policy)
+            attribute(resource, "node").add_dependency(policy)
+
+
+def _known_policy_resource(policy: object) -> iam.CfnManagedPolicy | None:
+    """A managed policy's L1 if it was already read (:func:`_policy_resource`), else None."""
+    if not isinstance(policy, iam.ManagedPolicy):
+        return None
+    node = known_attribute(policy, "node")
+    return cast("iam.CfnManagedPolicy | None", known_attribute(node, "default_child") if node is not None else None)
 
 
 class StudioUserRole(_SageMakerExecutionRole):
