@@ -46,7 +46,9 @@ def note_scope(construct: Any, scope: Any, id: str | None = None) -> None:
     state = _state(construct)
     if state is None:
         return
-    if id is not None and _NAME_PATH not in state:
+    # An id with a path or address separator is stored sanitized by the constructs library (how
+    # depends on its version): such a construct's name is left to CDK.
+    if id is not None and _NAME_PATH not in state and "/" not in id and "\n" not in id:
         parent = _name_path(scope) if isinstance(scope, Stack) else (_state(scope) or {}).get(_NAME_PATH)
         if parent is not None:
             state[_NAME_PATH] = (*parent, id)

@@ -30,7 +30,7 @@ from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role, grant_read, s3_url_for_object
 from .._internal.stacks import note_scope
-from ..security.roles import ModelHostingRole, held_policy, platform_tags
+from ..security.roles import ModelHostingRole, flush_policy, give_network_interfaces, held_policy, platform_tags
 
 _IMAGE_URI = r"[^\s]{1,255}"
 
@@ -368,6 +368,14 @@ class _ModelPackageSource:
         return None
 
 
+def _model_role(scope: Construct, id: str, encryption_key: kms.IKey | None, vpc: ec2.IVpc | None) -> ModelHostingRole:
+    """A Model's default role: the network-interface calls only for a model in a VPC (a choice the
+    Model made, so an inference-component endpoint in a VPC may add them later)."""
+    role = ModelHostingRole(scope, id, encryption_key=encryption_key, network_interfaces=vpc is not None)
+    role.network_interfaces_chosen = False
+    return role
+
+
 class Model(Construct):
     """A SageMaker model (``AWS::SageMaker::Model``, child ``Resource``).
 
@@ -447,33 +455,35 @@ class Model(Construct):
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
         # held_policy: the artifact grant joins the role's one policy document (binding.finish writes it).
         with held_policy():
-            binding = bind_role(self, role, default=lambda scope, id: ModelHostingRole(
-                                    scope, id, encryption_key=encryption_key, network_interfaces=vpc is not None),
+            binding = bind_role(self, role, default=lambda scope, id: _model_role(scope, id, encryption_key, vpc),
                                 role_is_prepared=role_is_prepared)
-        self.role: iam.IRole = binding.role
-        #: Whether the supplied role was declared prepared (later grants, e.g. data capture, honour it).
-        self.role_is_prepared: bool = role_is_prepared
-        if isinstance(self.role, Construct):
-            constructed = getattr(self.role, "constructed_findings", None)  # our execution roles
-            acknowledge_iam_findings_at_synth(
-                self.role,
-                exclude=constructed if binding.role is not role else None,
-                reason=(
-                    "Grants of this model's own artifacts, image and data capture: S3 object access under "
-                    "its model-data key or prefix and its capture prefix, ECR layer pulls of its repository, "
-                    "and KMS data keys of those buckets' keys; object keys and layer digests are only "
-                    "known at run time."
-                ),
-            )
-        #: The image's CPU architecture (``ContainerImage.architecture``): endpoints check it
-        #: against their instance type.
-        self.architecture: str | None = image.architecture
-        #: The image URI, or None for a model package version (``model_package_name``).
-        self.image_uri: str | None = image.bind(self, binding.grantee)
-        #: The model package version the container runs (:meth:`from_model_package`), or None.
-        self.model_package_name: str | None = getattr(image, "model_package_name", None)
-        self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
-        binding.finish()
+        try:
+            self.role: iam.IRole = binding.role
+            #: Whether the supplied role was declared prepared (later grants, e.g. data capture, honour it).
+            self.role_is_prepared: bool = role_is_prepared
+            if isinstance(self.role, Construct):
+                constructed = getattr(self.role, "constructed_findings", None)  # our execution roles
+                acknowledge_iam_findings_at_synth(
+                    self.role,
+                    exclude=constructed if binding.role is not role else None,
+                    reason=(
+                        "Grants of this model's own artifacts, image and data capture: S3 object access under "
+                        "its model-data key or prefix and its capture prefix, ECR layer pulls of its repository, "
+                        "and KMS data keys of those buckets' keys; object keys and layer digests are only "
+                        "known at run time."
+                    ),
+                )
+            #: The image's CPU architecture (``ContainerImage.architecture``): endpoints check it
+            #: against their instance type.
+            self.architecture: str | None = image.architecture
+            #: The image URI, or None for a model package version (``model_package_name``).
+            self.image_uri: str | None = image.bind(self, binding.grantee)
+            #: The model package version the container runs (:meth:`from_model_package`), or None.
+            self.model_package_name: str | None = getattr(image, "model_package_name", None)
+            self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
+            binding.finish()
+        finally:  # whatever happens, the held role's policy is written (finish writes it on success)
+            flush_policy(binding.grantee)
 
         vpc_config = None
         self.security_groups: list[ec2.ISecurityGroup] = []
@@ -648,3 +658,5 @@ class ImportedModel(Resource):
             "Subnets": [s.subnet_id for s in subnets],
             "SecurityGroupIds": [g.security_group_id for g in security_groups or ()],
         }
+        if subnets and isinstance(role, ModelHostingRole):  # a role of ours, for a model created in a VPC
+            give_network_interfaces(self, role)

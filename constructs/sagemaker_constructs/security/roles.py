@@ -29,6 +29,7 @@ import contextlib
 import enum
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence, cast
 
@@ -365,7 +366,7 @@ def _sagemaker_trust() -> iam.IPrincipal:
 
 
 _SIZED_ROLES = "_sagemaker_constructs_sized_roles"
-_HOLD = [0]  # > 0 inside held_policy()
+_HOLD = threading.local()  # .depth > 0 inside held_policy(), on this thread
 
 
 @contextlib.contextmanager
@@ -375,11 +376,11 @@ def held_policy() -> Iterator[None]:
     made in between (:func:`~sagemaker_constructs._internal.grants.grant_read`) then join the one
     document the policy is created with, in the order they were made, instead of costing two
     Python-to-Node calls per statement. The template is the same."""
-    _HOLD[0] += 1
+    _HOLD.depth = getattr(_HOLD, "depth", 0) + 1
     try:
         yield
     finally:
-        _HOLD[0] -= 1
+        _HOLD.depth -= 1
 
 
 def flush_policy(role: object) -> None:
@@ -463,7 +464,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # constructor finishes or something needs it first (a grant, an acknowledgement).
         self._pending: list[dict[str, Any]] | None = []
         #: Created in held_policy(): the constructor leaves the permissions policy unwritten.
-        self._held = _HOLD[0] > 0
+        self._held = getattr(_HOLD, "depth", 0) > 0
         #: statement keys of the grants waiting in _pending (see add_pending_grant).
         self._pending_keys: set[str] = set()
         self._on_policy: list[Any] = []
@@ -706,10 +707,10 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         if not self._held:
             self.policy  # noqa: B018 (the constructor is done: the permissions policy is written now)
         self._constructed = list(self._allowed)
-        acknowledged = [e for e in self._constructed if e.reason]  # the wildcards with their reasons
 
         def acknowledge_now() -> None:
             permissions = self.policy
+            acknowledged = [e for e in self._constructed or [] if e.reason]  # the wildcards with their reasons
             for policy in self.managed_policies:
                 self._acknowledge_policy_wildcards(
                     policy, [e for e in acknowledged if (e.policy or permissions) is policy])
@@ -756,6 +757,44 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             rules_by_reason.setdefault(" ".join(reasons), []).append(rule)
         for reason, rules in rules_by_reason.items():
             acknowledge(policy, reason=reason, nag=rules)
+
+
+def give_network_interfaces(scope: Construct, role: iam.IRole | None, *, role_is_prepared: bool = False,
+                            argument: str = "model") -> None:
+    """The EC2 network-interface calls SageMaker makes in a VPC, for a model role that now runs
+    in one (a component of an endpoint in a VPC, a model imported with subnets):
+
+    * our ``ModelHostingRole`` made by a ``Model`` outside any VPC gets them
+      (:meth:`ModelHostingRole.allow_network_interfaces`); one the caller made with
+      ``network_interfaces=False`` is a ``ValidationError`` (that choice is not overridden);
+    * any other role (not one of our execution roles, which have them) gets them in its policy,
+      or a ``ValidationError`` naming them when CDK cannot change it, unless ``role_is_prepared``.
+    """
+    from .._internal.grants import add_statements
+    from ..compliance import acknowledge_statement_findings
+
+    if role is None:
+        return
+    if isinstance(role, ModelHostingRole):
+        if role.network_interfaces:
+            return
+        if role.network_interfaces_chosen:
+            raise ValidationError(
+                scope, argument, role.node.path,
+                "its ModelHostingRole was made with network_interfaces=False but runs in a VPC here: SageMaker "
+                "needs the EC2 network-interface calls; make the role with network_interfaces=True")
+        role.allow_network_interfaces()
+        return
+    if isinstance(role, _SageMakerExecutionRole):
+        return
+    given = vars(scope).setdefault("_sagemaker_constructs_eni_roles", [])
+    if any(r is role for r in given):
+        return
+    given.append(role)
+    statement = iam.PolicyStatement(actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])
+    for policy in add_statements(scope, role, [statement], role_is_prepared=role_is_prepared, argument=argument):
+        acknowledge_statement_findings(policy, [statement], reason=_ECR_TOKEN_AND_ENI_REASON.format(
+            eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS)))
 
 
 def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:
@@ -1350,6 +1389,9 @@ class ModelHostingRole(_SageMakerExecutionRole):
         #: Whether the role may make the EC2 network-interface calls (``network_interfaces`` or
         #: :meth:`allow_network_interfaces`).
         self.network_interfaces: bool = network_interfaces
+        #: False when our Model chose ``network_interfaces`` for a model outside any VPC (see
+        #: :meth:`allow_network_interfaces`); True when the caller did.
+        self.network_interfaces_chosen: bool = True
         if network_interfaces:
             self._allow_vpc_network_interfaces()
         else:
@@ -1364,3 +1406,5 @@ class ModelHostingRole(_SageMakerExecutionRole):
         if not self.network_interfaces:
             self.network_interfaces = True
             self._allow_vpc_network_interfaces(ecr_token=False)  # the token is there already
+            if self._constructed is not None:  # ours, as if the constructor had written it
+                self._constructed.append(self._allowed[-1])

@@ -25,7 +25,7 @@ _SHARED_ROLE = "_sagemaker_constructs_autoscaling_role"
 
 def _service_linked_role(scope: Construct, id: str) -> iam.IRole:
     """The service-linked role as an imported role (no resource), one per stack (child
-    ``SageMakerAutoScalingServiceLinkedRole`` of the stack): every scalable target of the stack
+    ``sagemaker-constructs.AutoScalingServiceLinkedRole`` of the stack, an id no app picks): every scalable target of the stack
     names the same ARN, and one import saves a Python-to-Node call per endpoint."""
     from ..._internal.stacks import stack_of
 
@@ -33,7 +33,7 @@ def _service_linked_role(scope: Construct, id: str) -> iam.IRole:
     role = vars(stack).get(_SHARED_ROLE)
     if role is None:
         role = vars(stack)[_SHARED_ROLE] = iam.Role.from_role_arn(
-            stack, "SageMakerAutoScalingServiceLinkedRole", SAGEMAKER_AUTOSCALING_ROLE_ARN, mutable=False)
+            stack, "sagemaker-constructs.AutoScalingServiceLinkedRole", SAGEMAKER_AUTOSCALING_ROLE_ARN, mutable=False)
     return role
 
 

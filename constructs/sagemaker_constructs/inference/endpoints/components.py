@@ -135,14 +135,16 @@ class InferenceComponent(Construct):
         self.endpoint = endpoint
         self.model: "IModel" = model
         if endpoint.vpc is not None:
-            # The components run in the endpoint's VPC: a model role of ours made for a model outside
-            # any VPC gets the network-interface calls too (as every model role had before they were
-            # kept to models in a VPC), whichever role SageMaker uses for them.
-            from ...security.roles import ModelHostingRole
+            # The components run in the endpoint's VPC: the role of a model made outside any VPC gets
+            # the network-interface calls too (as every model role had before they were kept to models
+            # in a VPC), whichever role SageMaker uses for them: a Model's own or supplied role, or our
+            # ModelHostingRole of a model described by attributes.
+            from ...security.roles import ModelHostingRole, give_network_interfaces
+            from ..models import Model
 
-            model_role = getattr(model, "role", None)
-            if isinstance(model_role, ModelHostingRole):
-                model_role.allow_network_interfaces()
+            role = getattr(model, "role", None)
+            if (isinstance(model, Model) and model.vpc is None) or isinstance(role, ModelHostingRole):
+                give_network_interfaces(model, role, role_is_prepared=getattr(model, "role_is_prepared", False))
         self.copies: int = copies
         self.max_copies: int | None = max_copies
         self.scale_to_zero: bool = scale_to_zero
