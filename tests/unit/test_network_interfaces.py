@@ -148,3 +148,15 @@ def test_the_hold_is_per_thread():
         worker.start()
         worker.join()
     assert "_policy" in vars(made["role"])  # not held: written by its constructor
+
+
+def test_a_supplied_role_gets_the_calls_once_for_two_components():
+    stack = new_stack()
+    key, bucket = _env(stack)
+    mine = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    model = _model(stack, key, bucket, role=mine)
+    endpoint, _ = _ic_in_vpc(stack, key)
+    _add(endpoint, model)
+    endpoint.add_component("D", model=model, copies=1, number_of_cpu_cores_required=1, min_memory_required_in_mb=1024)
+    statements = stack.resolve(mine.node.find_child("DefaultPolicy").document)["Statement"]
+    assert sum(_eni({"Statement": [s]}) for s in statements) == 1

@@ -25,6 +25,12 @@ def _state(obj: Any) -> dict[str, Any] | None:
         return None
 
 
+def python_state(obj: Any) -> dict[str, Any] | None:
+    """The Python object's own attributes (``vars``), or None for an object without them (a jsii
+    interface proxy): where this library may keep a marker about a CDK object."""
+    return _state(obj)
+
+
 def stack_of(construct: Any) -> Stack:
     """``Stack.of(construct)``, asked once per construct (and not at all for a construct that
     :func:`note_scope` saw created in a known stack)."""

@@ -47,7 +47,7 @@ from constructs import Construct, IConstruct
 from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
 from .._internal.managed_role import ManagedPolicyRole
-from .._internal.stacks import attribute, format_arn, known_attribute, note_scope, remember, stack_of
+from .._internal.stacks import attribute, format_arn, known_attribute, note_scope, python_state, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.checks import check_choice
@@ -787,14 +787,15 @@ def give_network_interfaces(scope: Construct, role: iam.IRole | None, *, role_is
         return
     if isinstance(role, _SageMakerExecutionRole):
         return
-    given = vars(scope).setdefault("_sagemaker_constructs_eni_roles", [])
-    if any(r is role for r in given):
+    state = python_state(role)  # None for a jsii interface proxy (an imported role): no marker there
+    if state is not None and state.get("_sagemaker_constructs_eni_given"):  # once per role
         return
-    given.append(role)
     statement = iam.PolicyStatement(actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])
     for policy in add_statements(scope, role, [statement], role_is_prepared=role_is_prepared, argument=argument):
         acknowledge_statement_findings(policy, [statement], reason=_ECR_TOKEN_AND_ENI_REASON.format(
             eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS)))
+    if state is not None:
+        state["_sagemaker_constructs_eni_given"] = True
 
 
 def depend_on_role_policies(resource: IConstruct, role: iam.IRole) -> None:

@@ -144,7 +144,7 @@ class InferenceComponent(Construct):
 
             role = getattr(model, "role", None)
             if (isinstance(model, Model) and model.vpc is None) or isinstance(role, ModelHostingRole):
-                give_network_interfaces(model, role, role_is_prepared=getattr(model, "role_is_prepared", False))
+                give_network_interfaces(self, role, role_is_prepared=getattr(model, "role_is_prepared", False))
         self.copies: int = copies
         self.max_copies: int | None = max_copies
         self.scale_to_zero: bool = scale_to_zero
