@@ -480,6 +480,7 @@ def _acknowledge_late_findings(construct: IConstruct, reason: str, exclude: set[
 
 def acknowledge_iam_findings_at_synth(
     construct: IConstruct, *, reason: str, exclude: Callable[[], set[tuple[str, str]]] | None = None,
+    include_present: bool = False,
 ) -> None:
     """Like :func:`acknowledge_iam_findings`, for the IAM4/IAM5 findings added to the IAM
     resources under ``construct`` from now on (grants made later, e.g. by an endpoint's data
@@ -488,8 +489,12 @@ def acknowledge_iam_findings_at_synth(
 
     The findings present now are left out: computed now, or, given ``exclude`` (for a construct
     that knows its own statements, like our execution roles), by calling it at validation, so no
-    call is spent when no pack is registered."""
-    if exclude is None:
+    call is spent when no pack is registered. With ``include_present``, the findings present now
+    are acknowledged too, with the same reason (what ``acknowledge_iam_findings`` now and this
+    function would together acknowledge), all of them at validation: nothing is computed now."""
+    if include_present:
+        exclude = set  # acknowledge every finding there is at validation
+    elif exclude is None:
         present = _finding_set(construct)
         exclude = lambda: present  # noqa: E731
     when_checked(construct, lambda: _acknowledge_late_findings(construct, reason, exclude()))

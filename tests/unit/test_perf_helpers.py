@@ -267,3 +267,31 @@ def test_json_length_is_the_length_json_writes():
     samples = ["", "arn:aws:s3:::bucket/models/*", 'a"b', "a\\b", "\t", "\x7f", "é", "${Token[TOKEN.12]}"]
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(3000)]
     assert [_json_length(t) for t in samples] == [len(json.dumps(t)) for t in samples]
+
+
+def test_acknowledging_present_and_later_findings_at_synth_computes_nothing_now():
+    """include_present=True: the findings there are now are not computed now (no resolve, no
+    find_all), unlike the default, which snapshots them to leave them out."""
+    import jsii
+
+    from sagemaker_constructs.compliance import acknowledge_iam_findings_at_synth
+
+    stack = cdk.Stack(new_app(), "S")
+    role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
+    acknowledge_iam_findings_at_synth(stack, reason="a reason long enough to be specific", include_present=True)  # the ledger
+
+    def calls(**kwargs):
+        made = []
+        originals = {n: getattr(jsii, n) for n in ("create", "invoke", "sinvoke", "get", "sget")}
+        try:
+            for name, original in originals.items():
+                setattr(jsii, name, lambda *a, __o=original, **k: (made.append(a[1] if len(a) > 1 else a[0]), __o(*a, **k))[1])
+            acknowledge_iam_findings_at_synth(role, reason="a reason long enough to be specific", **kwargs)
+        finally:
+            for name, original in originals.items():
+                setattr(jsii, name, original)
+        return made
+
+    assert len(calls(include_present=True)) <= 1  # at most Stack.of, once per construct
+    assert len(calls()) > 3  # the snapshot of the findings present now
