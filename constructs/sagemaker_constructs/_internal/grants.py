@@ -143,9 +143,6 @@ class RoleBinding:
     def finish(self) -> list[IConstruct]:
         """Copy the template's statements to the supplied role (no-op for the default role)."""
         if not self.supplied:
-            from ..security.roles import flush_policy
-
-            flush_policy(self.role)  # a role created in held_policy(): its policy is written now
             return []
         template = self.grantee
         statements: list[iam.PolicyStatement] = []
@@ -191,10 +188,10 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
     """``bucket.grant_read(grantee, objects_key_pattern)``.
 
     For the common case, an ``s3.Bucket`` (and its ``kms.Key``, if any) in the stack of one of
-    our execution roles whose permissions policy exists, the two statements CDK's grant adds
-    (read on the bucket and the matching objects; Decrypt/DescribeKey on the key) are added to
-    that policy here, in the same order and with the same ``add_statements`` calls, instead of
-    through the grant, which calls back into Python for each statement and asks Node for each
+    our execution roles, the two statements CDK's grant adds (read on the bucket and the matching
+    objects; Decrypt/DescribeKey on the key) are added here, in the same order: to the document a
+    role held by ``security.roles.held_policy`` will create its policy with (no call), else to its
+    permissions policy with the same ``add_statements`` calls, instead of through the grant, which calls back into Python for each statement and asks Node for each
     statement's JSON: the same template (and CDK analytics), with fewer Python-to-Node round
     trips. Anything else takes ``grant_read``."""
     from aws_cdk import aws_kms as kms
@@ -225,11 +222,10 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
         grants.append((_KEY_READ_ACTIONS, (attribute(key, "key_arn"),)))
     execution_role = cast("_SageMakerExecutionRole", role)  # checked by ``fast`` above
     for actions, resources in grants:
-        key = _python_statement_key(actions, list(dict.fromkeys(resources)))
-        # A role held by security.roles.held_policy takes the statement into the document its policy
-        # is created with (no call); else the policy exists and takes it now.
-        if not execution_role.add_pending_grant({"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}, key):
-            execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)), key)
+        statement_key = _python_statement_key(actions, list(dict.fromkeys(resources)))
+        if not execution_role.add_pending_grant(
+                {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}, statement_key):
+            execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)), statement_key)
 
 
 def _trusts_account_identities(key: object) -> bool:

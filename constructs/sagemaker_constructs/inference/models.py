@@ -453,7 +453,7 @@ class Model(Construct):
         self.multi_model: bool = multi_model
         # The artifact grant (bind below) scopes reads to this model's key or prefix, and adds
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
-        # held_policy: the artifact grant joins the role's one policy document (binding.finish writes it).
+        # held_policy: the artifact grant joins the role's one policy document (written in the finally below).
         with held_policy():
             binding = bind_role(self, role, default=lambda scope, id: _model_role(scope, id, encryption_key, vpc),
                                 role_is_prepared=role_is_prepared)
@@ -482,7 +482,7 @@ class Model(Construct):
             self.model_package_name: str | None = getattr(image, "model_package_name", None)
             self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
             binding.finish()
-        finally:  # whatever happens, the held role's policy is written (finish writes it on success)
+        finally:  # the held role's policy is written now, whether or not the binding succeeded
             flush_policy(binding.grantee)
 
         vpc_config = None
