@@ -18,17 +18,13 @@ _ATTRIBUTES = "_sagemaker_constructs_attributes"
 _NAME_PATH = "_sagemaker_constructs_name_path"
 
 
-def _state(obj: Any) -> dict[str, Any] | None:
+def python_state(obj: Any) -> dict[str, Any] | None:
+    """The Python object's own attributes (``vars``), or None for an object without them (a jsii
+    interface proxy): where this library may keep a marker about a CDK object."""
     try:
         return vars(obj)
     except TypeError:  # no __dict__ (not a Python-side object)
         return None
-
-
-def python_state(obj: Any) -> dict[str, Any] | None:
-    """The Python object's own attributes (``vars``), or None for an object without them (a jsii
-    interface proxy): where this library may keep a marker about a CDK object."""
-    return _state(obj)
 
 
 def stack_of(construct: Any) -> Stack:
@@ -36,7 +32,7 @@ def stack_of(construct: Any) -> Stack:
     :func:`note_scope` saw created in a known stack)."""
     if isinstance(construct, Stack):
         return construct
-    state = _state(construct)
+    state = python_state(construct)
     stack = state.get(_STACK) if state is not None else None
     if stack is None:
         stack = Stack.of(construct)
@@ -49,13 +45,13 @@ def note_scope(construct: Any, scope: Any, id: str | None = None) -> None:
     """Remember that ``construct`` was created directly in ``scope``: its stack is ``scope`` (a
     ``Stack``) or the stack already known for ``scope``; with ``id``, its name path too (see
     :func:`unique_resource_name`). Nothing is asked of Node."""
-    state = _state(construct)
+    state = python_state(construct)
     if state is None:
         return
     # An id with a path or address separator is stored sanitized by the constructs library (how
     # depends on its version): such a construct's name is left to CDK.
     if id is not None and _NAME_PATH not in state and "/" not in id and "\n" not in id:
-        parent = _name_path(scope) if isinstance(scope, Stack) else (_state(scope) or {}).get(_NAME_PATH)
+        parent = _name_path(scope) if isinstance(scope, Stack) else (python_state(scope) or {}).get(_NAME_PATH)
         if parent is not None:
             state[_NAME_PATH] = (*parent, id)
     if _STACK in state:
@@ -63,7 +59,7 @@ def note_scope(construct: Any, scope: Any, id: str | None = None) -> None:
     if isinstance(scope, Stack):
         state[_STACK] = scope
         return
-    known = _state(scope)
+    known = python_state(scope)
     if known is not None and known.get(_STACK) is not None:
         state[_STACK] = known[_STACK]
 
@@ -90,7 +86,7 @@ def format_arn(scope: Any, service: str, resource: str, name: str, *, sep: str =
 def attribute(obj: Any, name: str) -> Any:
     """``getattr(obj, name)`` for an attribute CDK fixes when ``obj`` is constructed (``key_arn``,
     ``bucket_name``, ``bucket_arn``, ``encryption_key``), read from Node once per object."""
-    state = _state(obj)
+    state = python_state(obj)
     if state is None:
         return getattr(obj, name)
     cache = state.get(_ATTRIBUTES)
@@ -103,14 +99,14 @@ def attribute(obj: Any, name: str) -> Any:
 
 def known_attribute(obj: Any, name: str) -> Any:
     """What :func:`attribute` has already read (or was told) of ``obj.name``, else None: no call."""
-    state = _state(obj)
+    state = python_state(obj)
     return (state.get(_ATTRIBUTES) or {}).get(name) if state is not None else None
 
 
 def remember(obj: Any, name: str, value: Any) -> None:
     """Tell :func:`attribute` what ``obj.name`` is, known without asking (the object passed to
     the constructor that stores it)."""
-    state = _state(obj)
+    state = python_state(obj)
     if state is not None:
         state.setdefault(_ATTRIBUTES, {})[name] = value
 
@@ -129,7 +125,7 @@ def _name_path(construct: Any) -> tuple[str, ...] | None:
     without asking Node for its path: a top-level stack (its name, read once), or a construct
     :func:`note_scope` saw created with its id in such a stack or in a construct with a known
     path. None otherwise."""
-    state = _state(construct)
+    state = python_state(construct)
     if state is not None and _NAME_PATH in state:
         return state[_NAME_PATH]
     path = None
