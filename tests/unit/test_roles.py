@@ -567,3 +567,12 @@ def test_unknown_pipeline_resource_kind_is_refused():
     with pytest.raises(ValidationError, match=r"pipeline_resources='batch-job'.*allowed: .*training-job.*automl-job"):
         JobExecutionRole(stack, "Jobs", encryption_key=key, orchestrate_pipelines=True,
                          pipeline_resources=["training-job", "batch-job"])
+
+
+def test_a_studio_policy_that_could_pass_iam_size_limit_fails_synth(stack):
+    """The size check covers every policy the role makes, the Studio policy included."""
+    role = StudioUserRole(stack, "Studio", encryption_key=PlatformKey(stack, "Key"))
+    role.studio_policy.add_statements(iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{i:03d}-with-a-long-name/*" for i in range(160)]))
+    with pytest.raises(RuntimeError, match=r"StudioPolicy.*6144"):
+        template_of(stack)

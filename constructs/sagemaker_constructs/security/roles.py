@@ -228,6 +228,8 @@ _ECR_TOKEN_AND_ENI_REASON = (
     "role for VPC jobs and endpoints, and the SageMaker guide says not to scope them with resources "
     "or conditions, or job validation fails. Image pulls are scoped in their own statement."
 )
+#: The reason of the unscoped network-interface statement, wherever it is written.
+_ENI_REASON = _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS))
 _ECR_TOKEN_REASON = (
     "ecr:GetAuthorizationToken has no resource type in the Service Authorization Reference (it "
     "must be '*'). Image pulls are scoped in their own statement."
@@ -515,9 +517,9 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         return super().add_to_principal_policy(statement)
 
     def _own_policies(self) -> list[iam.ManagedPolicy]:
-        """The customer-managed policies this role's own code made (permissions, the Studio
-        policy, guardrails), known in Python: what the size check reads, with no call to Node."""
-        found = [self.__dict__.get("_policy"), self.__dict__.get("studio_policy"), self.guardrails]
+        """The customer-managed policies this role's own code made (permissions, guardrails; a
+        subclass adds its own), known in Python: what the size check reads, with no call to Node."""
+        found = [self.__dict__.get("_policy"), self.guardrails]
         return [p for p in found if isinstance(p, iam.ManagedPolicy)]
 
     @property
@@ -637,12 +639,12 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
 
     def _allow_vpc_network_interfaces(self, *, ecr_token: bool = True) -> None:
         """ECR's token and the ENI calls SageMaker makes for VPC jobs and endpoints (unscoped)."""
-        reason = _ECR_TOKEN_AND_ENI_REASON.format(eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS))
-        self._allow_unscoped([*(["ecr:GetAuthorizationToken"] if ecr_token else []), *VPC_NETWORK_INTERFACE_ACTIONS], reason)
+        self._allow_unscoped([*(["ecr:GetAuthorizationToken"] if ecr_token else []), *VPC_NETWORK_INTERFACE_ACTIONS],
+                             _ENI_REASON)
         # checkov reads the unscoped ENI create/permission calls as unconstrained write (111) and
         # permissions management (109).
         self._when_policy(lambda policy: acknowledge(
-            _policy_resource(policy), reason=reason, checkov=["CKV_AWS_109", "CKV_AWS_111"]))
+            _policy_resource(policy), reason=_ENI_REASON, checkov=["CKV_AWS_109", "CKV_AWS_111"]))
 
     def _when_policy(self, callback: Any) -> None:
         """Call ``callback(self.policy)`` once the permissions policy exists."""
@@ -792,8 +794,7 @@ def give_network_interfaces(scope: Construct, role: iam.IRole | None, *, role_is
         return
     statement = iam.PolicyStatement(actions=list(VPC_NETWORK_INTERFACE_ACTIONS), resources=["*"])
     for policy in add_statements(scope, role, [statement], role_is_prepared=role_is_prepared, argument=argument):
-        acknowledge_statement_findings(policy, [statement], reason=_ECR_TOKEN_AND_ENI_REASON.format(
-            eni=", ".join(VPC_NETWORK_INTERFACE_ACTIONS)))
+        acknowledge_statement_findings(policy, [statement], reason=_ENI_REASON)
     if state is not None:
         state["_sagemaker_constructs_eni_given"] = True
 
@@ -1117,6 +1118,9 @@ class StudioUserRole(_SageMakerExecutionRole):
         self._acknowledge_wildcards()
 
     # --- per-user isolation and personas --------------------------------------------------------
+    def _own_policies(self) -> list[iam.ManagedPolicy]:
+        return [*super()._own_policies(), self.studio_policy]
+
     def _allow_studio(self, domain: str, domain_text: str, identity: str) -> None:
         """Spaces and apps: each user's own, shared spaces by the rule in the class docstring."""
         policy = self.studio_policy
