@@ -576,3 +576,83 @@ def test_a_studio_policy_that_could_pass_iam_size_limit_fails_synth(stack):
         actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{i:03d}-with-a-long-name/*" for i in range(160)]))
     with pytest.raises(RuntimeError, match=r"StudioPolicy.*6144"):
         template_of(stack)
+
+
+# --- the policy-size check's Python bound ---------------------------------------------------------
+def _execution_roles(app: cdk.App):
+    from sagemaker_constructs.security.roles import _SageMakerExecutionRole
+
+    return [c for c in app.node.find_all() if isinstance(c, _SageMakerExecutionRole)]
+
+
+def test_size_bound_from_python_statements_covers_the_resolved_policy(tmp_path):
+    """For every policy of every execution role in the reference app, the statements recorded in
+    Python are all the policy holds, and the size bounded from them (tokens resolved one by one)
+    is at least the size estimated from the resolved document: the check may skip the resolve."""
+    import app as reference_app
+    from sagemaker_constructs._internal.managed_role import known_statements
+    from sagemaker_constructs.security.roles import _substituted, _tokens_of, estimated_policy_size
+
+    app = new_app(outdir=str(tmp_path))
+    reference_app.build(app)  # not synthesized: resolving a document merges its statements (minimizePolicies)
+    checked = 0
+    for role in _execution_roles(app):
+        stack = cdk.Stack.of(role)
+        for policy in role._own_policies():
+            statements = known_statements(policy)
+            assert statements is not None, policy.node.path
+            assert policy.document.statement_count == len(statements), policy.node.path
+            tokens: set[str] = set()
+            assert _tokens_of(statements, tokens), policy.node.path
+            ordered = sorted(tokens)
+            resolved = dict(zip(ordered, stack.resolve(ordered)))
+            bound = estimated_policy_size(_substituted({"Version": "2012-10-17", "Statement": statements}, resolved))
+            exact = estimated_policy_size(stack.resolve(policy.document))
+            assert bound >= exact, policy.node.path
+            assert bound <= exact * 1.5, policy.node.path  # a bound, not a guess far above it
+            checked += 1
+    assert checked >= 20
+
+
+def test_substituted_writes_the_join_cdk_writes(stack):
+    from sagemaker_constructs.security.roles import _substituted, _tokens_of
+
+    key = PlatformKey(stack, "Key")
+    text = f"arn:{cdk.Aws.PARTITION}:s3:::x/{key.key_arn}/*"
+    tokens: set[str] = set()
+    assert _tokens_of({"Resource": [text, key.key_arn, "plain"]}, tokens)
+    ordered = sorted(tokens)
+    resolved = dict(zip(ordered, stack.resolve(ordered)))
+    assert _substituted([text, key.key_arn, "plain"], resolved) == [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::x/", stack.resolve(key.key_arn), "/*"]]},
+        stack.resolve(key.key_arn), "plain"]
+    # Anything the bound cannot read sends the policy to the exact check.
+    assert not _tokens_of({"Resource": cdk.Fn.split(",", cdk.Fn.import_value("Subnets"))}, set())
+    assert not _tokens_of({"Resource": 1.5}, set())
+    assert not _tokens_of({f"{key.key_arn}": "x"}, set())
+
+
+def test_statements_added_to_the_policy_directly_are_still_sized(stack):
+    """A statement added to ``role.policy`` itself bypasses Python: the counts differ, and the
+    policy is resolved and sized as it is."""
+    role = ModelHostingRole(stack, "Host", encryption_key=PlatformKey(stack, "Key"))
+    role.policy.add_statements(iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{i:03d}-with-a-long-name/*" for i in range(160)]))
+    with pytest.raises(RuntimeError, match=r"Host/Policy.*6144"):
+        template_of(stack)
+
+
+def test_statements_that_merge_under_the_limit_pass(stack):
+    """Unmerged, the Python bound passes the limit; CDK's minimizePolicies merges the statements
+    into one well under it: the exact estimate decides, so synth succeeds."""
+    role = ModelHostingRole(stack, "Host", encryption_key=PlatformKey(stack, "Key"))
+    for i in range(70):
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"],
+                                               resources=[f"arn:aws:s3:::bucket-{i:03d}/*"]))
+    from sagemaker_constructs._internal.managed_role import known_statements
+    from sagemaker_constructs.security.roles import MANAGED_POLICY_SIZE_LIMIT, estimated_policy_size
+
+    assert estimated_policy_size({"Statement": known_statements(role.policy)}) > MANAGED_POLICY_SIZE_LIMIT
+    statements = [s for s in template_of(stack)["Resources"].values() if s["Type"] == "AWS::IAM::ManagedPolicy"][0][
+        "Properties"]["PolicyDocument"]["Statement"]
+    assert any(isinstance(s["Resource"], list) and len(s["Resource"]) == 70 for s in statements)

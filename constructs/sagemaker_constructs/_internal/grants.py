@@ -223,9 +223,10 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
     execution_role = cast("_SageMakerExecutionRole", role)  # checked by ``fast`` above
     for actions, resources in grants:
         statement_key = _python_statement_key(actions, list(dict.fromkeys(resources)))
-        if not execution_role.add_pending_grant(
-                {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}, statement_key):
-            execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)), statement_key)
+        statement = {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+        if not execution_role.add_pending_grant(statement, statement_key):
+            execution_role.add_granted(iam.PolicyStatement(actions=list(actions), resources=list(resources)),
+                                       statement_key, statement)
 
 
 def _trusts_account_identities(key: object) -> bool:

@@ -9,16 +9,39 @@ policy instead of an inline ``DefaultPolicy`` (the execution roles of ``security
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import Any, Iterable, Sequence
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 
+_STATEMENTS = "_sagemaker_constructs_statements"
+
+
+def note_statements(policy: iam.ManagedPolicy, statements: Iterable[dict[str, Any]]) -> None:
+    """Record, in Python, the JSON of statements just added to ``policy`` (or that it was created
+    with: ``[]`` for none). :func:`known_statements` gives them back for the policy-size check,
+    which compares their number with the policy's own count before it trusts them."""
+    state = vars(policy)
+    known = state.get(_STATEMENTS)
+    if known is None:
+        known = state[_STATEMENTS] = []
+    known.extend(statements)
+
+
+def known_statements(policy: iam.ManagedPolicy) -> list[dict[str, Any]] | None:
+    """The statements :func:`note_statements` recorded for ``policy``, or ``None`` if none were."""
+    return vars(policy).get(_STATEMENTS)
+
+
 def statement_key(statement: iam.PolicyStatement) -> str:
     """A statement's meaning without its Sid, with actions and resources in a canonical order."""
-    doc = dict(statement.to_statement_json())
+    return _key_of(statement.to_statement_json())
+
+
+def _key_of(statement_json: dict[str, Any]) -> str:
+    doc = dict(statement_json)
     doc.pop("Sid", None)
     for field in ("Action", "NotAction", "Resource", "NotResource"):
         if field in doc:
@@ -39,25 +62,30 @@ class ManagedPolicyRole(iam.Role):
 
     def allow(self, statement: iam.PolicyStatement) -> iam.PolicyStatement:
         """Add ``statement`` to the permissions policy (and remember it, so CDK's copy is not added)."""
-        self._written.add(statement_key(statement))
+        statement_json = statement.to_statement_json()
+        self._written.add(_key_of(statement_json))
         self._permissions.add_statements(statement)
+        note_statements(self._permissions, [statement_json])
         return statement
 
-    def add_granted(self, statement: iam.PolicyStatement, key: str) -> None:
+    def add_granted(self, statement: iam.PolicyStatement, key: str, statement_json: dict[str, Any]) -> None:
         """``add_to_principal_policy(statement)`` once the permissions policy is attached, for a
-        statement whose :func:`statement_key` the caller has worked out (``key``)."""
+        statement whose :func:`statement_key` and JSON the caller has worked out."""
         if key not in self._written:
             self._written.add(key)
             self._permissions.add_statements(statement)
+            note_statements(self._permissions, [statement_json])
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         policy = self.__dict__.get("_permissions")
         if policy is None:  # only while iam.Role itself is being constructed
             return super().add_to_principal_policy(statement)
-        key = statement_key(statement)
+        statement_json = statement.to_statement_json()
+        key = _key_of(statement_json)
         if key not in self._written:
             self._written.add(key)
             policy.add_statements(statement)
+            note_statements(policy, [statement_json])
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
 

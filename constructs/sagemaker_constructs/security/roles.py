@@ -46,7 +46,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
-from .._internal.managed_role import ManagedPolicyRole
+from .._internal.managed_role import ManagedPolicyRole, known_statements, note_statements
 from .._internal.stacks import attribute, format_arn, known_attribute, note_scope, python_state, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
@@ -403,12 +403,73 @@ def _check_policy_sizes_at_synth(role: "_SageMakerExecutionRole") -> None:
     roles.append(role)
 
 
+_TOKEN_SPLIT = re.compile(r"(\$\{Token\[[^\]]+\]\})")
+
+
+def _tokens_of(node: Any, into: set[str]) -> bool:
+    """Add the string tokens in a statement's JSON to ``into``; False if it holds anything the
+    Python estimate cannot bound (a list or number token, a token in a key, a jsii object)."""
+    if isinstance(node, str):
+        if "#{Token[" in node:
+            return False
+        into.update(_TOKEN_SPLIT.findall(node))
+        return True
+    if isinstance(node, dict):
+        return all(isinstance(k, str) and "{Token[" not in k and _tokens_of(v, into) for k, v in node.items())
+    if isinstance(node, list):
+        return all(_tokens_of(v, into) for v in node)
+    return node is None or isinstance(node, (bool, int))
+
+
+def _substituted(node: Any, resolved: Mapping[str, Any]) -> Any:
+    """``node`` with each string token replaced by what it resolves to: a string holding tokens
+    becomes the ``Fn::Join`` CDK would write, so :func:`estimated_policy_size` reads it as it
+    reads the resolved document."""
+    if isinstance(node, str):
+        pieces = _TOKEN_SPLIT.split(node)  # literal, token, literal, ...
+        if len(pieces) == 1:
+            return node
+        parts = [resolved[p] if i % 2 else p for i, p in enumerate(pieces) if p]
+        return parts[0] if len(parts) == 1 else {"Fn::Join": ["", parts]}
+    if isinstance(node, dict):
+        return {k: _substituted(v, resolved) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substituted(v, resolved) for v in node]
+    return node
+
+
 def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRole]") -> list[str]:
-    """Fail synth (not deploy) when a managed policy of ``roles`` could exceed IAM's size limit."""
+    """Fail synth (not deploy) when a managed policy of ``roles`` could exceed IAM's size limit.
+
+    The statements our code wrote are known in Python (:func:`note_statements`): where their number
+    is the policy's own, the size is bounded from them, with each distinct token resolved once for
+    all the stack's policies (instead of resolving every document); only a policy holding
+    statements added otherwise, or whose bound passes the limit, is resolved and estimated
+    exactly (``minimizePolicies`` may merge its statements). Resolving a document merges its
+    statements in place, so a policy resolved before validation no longer matches its count and
+    takes the exact path; a statement added to ``role.policy`` directly that such an early merge
+    offsets exactly is the one case the bound does not see."""
     errors = []
     policies = [policy for role in roles for policy in role._own_policies()]
-    documents = stack.resolve([attribute(p, "document") for p in policies]) if policies else []
-    for policy, document in zip(policies, documents):
+    bounded: list[tuple[iam.ManagedPolicy, dict[str, Any]]] = []
+    exact: list[iam.ManagedPolicy] = []
+    tokens: set[str] = set()
+    for policy in policies:
+        statements = known_statements(policy)
+        if (statements is not None and attribute(policy, "document").statement_count == len(statements)
+                and _tokens_of(statements, tokens)):
+            bounded.append((policy, {"Version": "2012-10-17", "Statement": statements}))
+        else:
+            exact.append(policy)
+    if bounded:
+        ordered = sorted(tokens)
+        resolved = dict(zip(ordered, stack.resolve(ordered))) if ordered else {}
+        for policy, document in bounded:
+            if estimated_policy_size(_substituted(document, resolved)) > MANAGED_POLICY_SIZE_LIMIT:
+                exact.append(policy)
+        exact.sort(key=policies.index)
+    documents = stack.resolve([attribute(p, "document") for p in exact]) if exact else []
+    for policy, document in zip(exact, documents):
         size = estimated_policy_size(document)
         if size > MANAGED_POLICY_SIZE_LIMIT:
             errors.append(
@@ -492,6 +553,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         policy = iam.ManagedPolicy(self, "Policy", description=self._policy_description, roles=[self], document=document)
         if document is not None:
             remember(policy, "document", document)  # ManagedPolicy keeps the document it is given
+        note_statements(policy, statements)
         self._policy = policy
         self.attach_permissions(policy)
         self._written.update(self._pending_keys)
@@ -545,18 +607,20 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         wildcard_reason: str | None = None,
         policy: iam.ManagedPolicy | None = None,
     ) -> None:
+        statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+        if sid:
+            statement["Sid"] = sid
+        if conditions:
+            statement["Condition"] = dict(conditions)
         if policy is None and self._pending is not None:  # written with the permissions policy
-            statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
-            if sid:
-                statement["Sid"] = sid
-            if conditions:
-                statement["Condition"] = dict(conditions)
             self._pending.append(statement)
         else:
-            (policy or self.policy).add_statements(iam.PolicyStatement(
+            target = policy or self.policy
+            target.add_statements(iam.PolicyStatement(
                 sid=sid, actions=list(actions), resources=list(resources),
                 conditions=dict(conditions) if conditions else None,
             ))
+            note_statements(target, [statement])
         # policy None: the permissions policy (self.policy), perhaps not created yet.
         entry = _Acknowledged(list(actions), list(resources), wildcard_reason or "", policy)
         self._allowed.append(entry)
@@ -577,6 +641,10 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             conditions=dict(conditions) if conditions else None,
         )
         self.guardrails.add_statements(statement)
+        statement_json: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "Action": list(actions), "Resource": list(resources)}
+        if conditions:
+            statement_json["Condition"] = dict(conditions)
+        note_statements(self.guardrails, [statement_json])
         return statement
 
     def _key_arns(self, buckets: Sequence[s3.IBucket]) -> list[str]:
@@ -1019,6 +1087,7 @@ class StudioUserRole(_SageMakerExecutionRole):
         self.studio_policy: iam.ManagedPolicy = iam.ManagedPolicy(
             self, "StudioPolicy", description="sagemaker-constructs Studio spaces and apps, per user", roles=[self]
         )
+        note_statements(self.studio_policy, [])
         self._allow_studio(domain, domain_text, user_profile_name or SOURCE_IDENTITY_VARIABLE)
         job_actions = [
             "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
