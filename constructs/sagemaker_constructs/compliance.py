@@ -444,7 +444,8 @@ def acknowledge_iam_findings(construct: IConstruct, *, reason: str) -> list[str]
     return acknowledged
 
 
-def acknowledge_statement_findings(construct: IConstruct, statements: Sequence[iam.PolicyStatement], *,
+def acknowledge_statement_findings(construct: IConstruct,
+                                   statements: Sequence[iam.PolicyStatement | dict[str, Any]], *,
                                    reason: str) -> None:
     """Acknowledge, on each IAM resource under ``construct``, only the IAM5 findings that
     ``statements`` produce (not whatever else that policy holds: for a policy shared with the
@@ -455,7 +456,8 @@ def acknowledge_statement_findings(construct: IConstruct, statements: Sequence[i
         from ._internal.nag import document_findings
 
         stack = Stack.of(construct)
-        ours = set(document_findings([stack.resolve(st.to_statement_json()) for st in statements]))
+        ours = set(document_findings([stack.resolve(st if isinstance(st, dict) else st.to_statement_json())
+                                      for st in statements]))
         if not ours:
             return
         for resource, ids in _iam_findings(construct):
@@ -464,6 +466,22 @@ def acknowledge_statement_findings(construct: IConstruct, statements: Sequence[i
                 _acknowledge_rules(resource, [nag_rule_id(r) for r in rules], reason)
 
     when_checked(construct, run)
+
+
+def acknowledge_present_findings(construct: IConstruct, *, reason: str) -> None:
+    """:func:`acknowledge_iam_findings` for this library's own policies: for a managed policy whose
+    statements so far are all recorded in Python (``_internal.managed_role.note_statements``), the
+    findings those statements produce, worked out when the app is validated
+    (:func:`acknowledge_statement_findings`: no call now, none without a pack); statements added
+    later keep their findings. Anything else is read now. A statement the record missed leaves its
+    finding unacknowledged (reported), never one of yours acknowledged."""
+    from ._internal.managed_role import known_statements
+
+    known = known_statements(construct) if isinstance(construct, iam.ManagedPolicy) else None
+    if known is None:
+        acknowledge_iam_findings(construct, reason=reason)
+    else:
+        acknowledge_statement_findings(construct, list(known), reason=reason)
 
 
 def _finding_set(construct: IConstruct) -> set[tuple[str, str]]:

@@ -69,3 +69,38 @@ def test_bookkeeping_only_when_a_pack_reads_it(tmp_path):
     # endpoints when measured (December 2026), against 122 when a pack reads them; may only go down.
     assert quiet["compliance"] <= 34, quiet
     assert checked["compliance"] >= 3 * quiet["compliance"], (quiet, checked)
+
+
+def test_present_findings_of_a_recorded_policy_cost_no_call_and_cover_only_those(tmp_path):
+    """``acknowledge_present_findings`` on a policy whose statements are recorded in Python asks
+    Node nothing; at validation it acknowledges the findings of those statements, and a wildcard
+    added to the policy afterwards stays reported."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench import KernelCalls
+
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+
+    from sagemaker_constructs._internal.managed_role import service_role
+    from sagemaker_constructs.compliance import acknowledge_present_findings
+    from tests.conftest import new_app
+    from tests.harness.reference import synth_checked
+
+    app = new_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "S")
+    _, policy = service_role(stack, "Role", "Policy", service="lambda.amazonaws.com", description="test role",
+                             statements=[iam.PolicyStatement(actions=["logs:PutLogEvents"], resources=["*"])])
+    from sagemaker_constructs import acknowledge
+
+    # The stack's one ledger (a validation added to the stack: two calls) is made before counting.
+    acknowledge(cdk.CfnWaitConditionHandle(stack, "Other"), reason="nothing to acknowledge here, a test",
+                nag=["AwsSolutions-IAM4"])
+    counter = KernelCalls(attribute_to="compliance.py")
+    acknowledge_present_findings(policy, reason="Log streams are named by Lambda at run time (test reason).")
+    assert counter.made_by == 0
+    policy.add_statements(iam.PolicyStatement(actions=["s3:Get*"], resources=["arn:aws:s3:::bucket/key"]))
+    result = synth_checked(app, tmp_path)
+    unacknowledged = [(rule, path) for rule, path, _ in result.unacknowledged_findings() if "IAM5" in rule]
+    assert unacknowledged == [("AwsSolutions-IAM5[Action::s3:Get*]", "S/Policy/Resource")], unacknowledged
+    acks = result.acknowledgements()["/S/Policy/Resource"]
+    assert list(acks) == ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]

@@ -17,9 +17,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from ..compliance import acknowledge, acknowledge_iam_findings, acknowledge_iam_findings_at_synth, across_packs
+from ..compliance import acknowledge, acknowledge_iam_findings_at_synth, acknowledge_present_findings, across_packs
 from .grants import add_statements
-from .managed_role import ManagedPolicyRole
+from .managed_role import ManagedPolicyRole, note_statements
 from ..security.key import PlatformKey
 from ..network import allow_https_to_endpoints, private_subnets
 from ..errors import ValidationError, check_int_range
@@ -216,6 +216,7 @@ class SecureFunction(Construct):
                 self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=purpose
             )
             self.policy = iam.ManagedPolicy(self, "Policy", description=purpose, roles=[own])
+            note_statements(self.policy, [])
             own.attach_permissions(self.policy)
             for statement in all_statements:
                 own.allow(statement)
@@ -334,7 +335,7 @@ class SecureFunction(Construct):
     def _acknowledge(self, *, in_vpc: bool, outside_vpc_reason: str, iam_reason: str,
                      policies: Sequence[IConstruct]) -> None:
         if self.policy is not None:
-            acknowledge_iam_findings(self.policy, reason=iam_reason)
+            acknowledge_present_findings(self.policy, reason=iam_reason)
         else:  # a supplied role: its policies get the statements (and Lambda's own) from now on
             targets = list(policies)
             if isinstance(self.role, Construct) and self.role not in targets:

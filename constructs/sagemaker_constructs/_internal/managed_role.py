@@ -15,14 +15,18 @@ from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .stacks import note_scope
+
 
 _STATEMENTS = "_sagemaker_constructs_statements"
 
 
-def note_statements(policy: iam.ManagedPolicy, statements: Iterable[dict[str, Any]]) -> None:
-    """Record, in Python, the JSON of statements just added to ``policy`` (or that it was created
-    with: ``[]`` for none). :func:`known_statements` gives them back for the policy-size check,
-    which compares their number with the policy's own count before it trusts them."""
+def note_statements(policy: iam.ManagedPolicy, statements: Iterable[dict[str, Any] | iam.PolicyStatement]) -> None:
+    """Record, in Python, the statements just added to ``policy`` (or that it was created with:
+    ``[]`` for none), as their JSON where it is known, else the ``PolicyStatement``.
+    :func:`known_statements` gives them back: to the policy-size check, which compares their
+    number with the policy's own count before it trusts them, and to the acknowledgement of the
+    findings a policy has when it is made (``compliance.acknowledge_present_findings``)."""
     state = vars(policy)
     known = state.get(_STATEMENTS)
     if known is None:
@@ -30,7 +34,13 @@ def note_statements(policy: iam.ManagedPolicy, statements: Iterable[dict[str, An
     known.extend(statements)
 
 
-def known_statements(policy: iam.ManagedPolicy) -> list[dict[str, Any]] | None:
+def add_known_statements(policy: iam.ManagedPolicy, *statements: iam.PolicyStatement) -> None:
+    """``policy.add_statements(*statements)``, recorded (:func:`note_statements`)."""
+    policy.add_statements(*statements)
+    note_statements(policy, statements)
+
+
+def known_statements(policy: iam.ManagedPolicy) -> list[dict[str, Any] | iam.PolicyStatement] | None:
     """The statements :func:`note_statements` recorded for ``policy``, or ``None`` if none were."""
     return vars(policy).get(_STATEMENTS)
 
@@ -115,6 +125,8 @@ def service_role(
     role_class = ManagedPolicyRole if route_grants else iam.Role
     role = role_class(scope, role_id, assumed_by=principal, description=description)
     policy = iam.ManagedPolicy(scope, policy_id, statements=list(statements), roles=[role])
+    note_scope(policy, scope)  # its stack, known without asking
+    note_statements(policy, statements)
     if isinstance(role, ManagedPolicyRole):
         role.attach_permissions(policy)
     return role, policy

@@ -25,7 +25,7 @@ from constructs import Construct
 
 from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
-from ..compliance import acknowledge_iam_findings
+from ..compliance import acknowledge_present_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.checks import check_count, check_excluded
 from ..validation.naming import default_name
@@ -198,7 +198,7 @@ class FeatureGroup(Construct):
                 created, policy = service_role(
                     self, "OfflineStoreRole", "OfflineStorePolicy", service="sagemaker.amazonaws.com",
                     description=f"Feature Store offline store of {self.feature_group_name}", statements=statements)
-                acknowledge_iam_findings(policy, reason=(
+                acknowledge_present_findings(policy, reason=(
                     "Offline store objects are written by Feature Store under this group's prefix only "
                     "(<prefix>/*, keys chosen by Feature Store: account/region/table/partitions); the Glue "
                     "table is named by Feature Store at creation, inside its sagemaker_featurestore database."))

@@ -30,9 +30,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from .._internal.managed_role import service_role
+from .._internal.managed_role import note_statements, service_role
 from .._internal.grants import add_statements
-from ..compliance import acknowledge_iam_findings, acknowledge_statement_findings
+from ..compliance import acknowledge_present_findings, acknowledge_statement_findings
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
 from ..validation.naming import default_name
 from .schedule import SCHEDULE_PATTERN
@@ -168,7 +168,7 @@ class MlflowTrackingServer(Construct):
                 description=f"SageMaker managed MLflow tracking server {self.tracking_server_name}",
                 statements=statements)
             self.policy: iam.ManagedPolicy | None = policy
-            acknowledge_iam_findings(self.policy, reason=(
+            acknowledge_present_findings(self.policy, reason=(
                 "MLflow names artifact objects by experiment and run id at run time: object actions on this "
                 "server's artifact prefix only (<prefix>/*); model versions of the given groups only (<group>/*)."))
             policies: list[Any] = [self.policy]
@@ -363,5 +363,6 @@ def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: lis
         return policies[0] if policies else None  # type: ignore[return-value]
     index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
     policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])
-    acknowledge_iam_findings(policy, reason=reason)
+    note_statements(policy, statements)
+    acknowledge_present_findings(policy, reason=reason)
     return policy

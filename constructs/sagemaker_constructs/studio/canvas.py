@@ -40,7 +40,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._internal.functions import SecureFunction, function_log_group, hardened_function
-from .._internal.managed_role import service_role
+from .._internal.managed_role import add_known_statements, service_role
 from ..errors import ValidationError, is_unresolved
 from ..validation.checks import check_int_range
 from ..security.roles import Persona
@@ -294,7 +294,7 @@ class CanvasSettingsProvider(Construct):
             description="Applies and restores the Canvas settings of a Studio domain", statements=statements)
         self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=encryption_key,
                                                            retention=log_retention)
-        self.policy.add_statements(iam.PolicyStatement(
+        add_known_statements(self.policy, iam.PolicyStatement(
             sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:*"]))
         # Invoked synchronously by the Provider framework (no dead-letter queue), outside the VPC.

@@ -24,7 +24,8 @@ from constructs import Construct
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.checks import check_glob
 from ..network import allow_https_to_endpoints, private_subnets, require_interface_endpoints
-from ..compliance import acknowledge_iam_findings
+from .._internal.managed_role import note_statements
+from ..compliance import acknowledge_present_findings
 from ..security.roles import Persona, StudioUserRole
 from ..validation.naming import check_name, default_name
 from .._internal.grants import TEMPLATE_ID, add_statements, can_change
@@ -593,10 +594,12 @@ class StudioDomain(Construct):
         if canvas is None:
             raise ValidationError(self, "canvas", None, "CanvasSettings(...) on the domain before grant_canvas()")
         if self._canvas_policy is None:
+            statements = canvas_statements(self, canvas, self.domain_id, self._canvas_key_arn(canvas))
             self._canvas_policy = iam.ManagedPolicy(
                 self, "Canvas", description="sagemaker-constructs SageMaker Canvas and Data Wrangler",
-                statements=canvas_statements(self, canvas, self.domain_id, self._canvas_key_arn(canvas)))
-            acknowledge_iam_findings(self._canvas_policy, reason=(
+                statements=statements)
+            note_statements(self._canvas_policy, statements)
+            acknowledge_present_findings(self._canvas_policy, reason=(
                 "Canvas names its AutoML jobs, workspace objects and (with Athena/Redshift) queries at run "
                 "time: object actions only under the workspace prefix and the granted data buckets, AutoML "
                 "jobs of this account and region; sagemaker:ListAutoMLJobs and the Redshift statement reads "

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .._internal.managed_role import service_role
-from ..compliance import acknowledge_iam_findings
+from ..compliance import acknowledge_present_findings
 from ..errors import check_choice, check_pattern
 from ..validation.limits import check_map
 from ..validation.naming import default_name
@@ -87,7 +87,7 @@ class CustomImage(Construct):
                                         resources=[repository.repository_arn]),
                     iam.PolicyStatement(sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
                 ])
-            acknowledge_iam_findings(policy, reason=(
+            acknowledge_present_findings(policy, reason=(
                 "ecr:GetAuthorizationToken has no resource type in the Service Authorization Reference (it must "
                 "be '*'); image pulls are limited to the image's repository."))
             role = created

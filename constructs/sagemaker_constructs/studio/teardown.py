@@ -20,8 +20,14 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._internal.functions import function_log_group, hardened_function
-from .._internal.managed_role import service_role
-from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, acknowledge_iam_findings, across_packs
+from .._internal.managed_role import add_known_statements, service_role
+from ..compliance import (
+    INLINE_SERVICE_POLICY_REASON,
+    acknowledge,
+    acknowledge_iam_findings,
+    acknowledge_present_findings,
+    across_packs,
+)
 
 if TYPE_CHECKING:
     from .canvas import CanvasSettingsProvider
@@ -117,7 +123,8 @@ class TeardownProvider(Construct):
                          "and network leftovers (and, if asked, its home EFS)"), statements=statements)
         self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=encryption_key,
                                                            retention=log_retention)
-        self.policy.add_statements(
+        add_known_statements(
+            self.policy,
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -176,7 +183,7 @@ def acknowledge_provider(owner: TeardownProvider | CanvasSettingsProvider, *, po
     (``owner.policy``, ``owner.role``, ``owner.provider``): its own policy's IAM findings
     (``policy_reason``), its functions' DLQ/VPC findings (``function_reason``) and the framework's."""
     self = owner
-    acknowledge_iam_findings(self.policy, reason=policy_reason)
+    acknowledge_present_findings(self.policy, reason=policy_reason)
     acknowledge_iam_findings(
         self.role,
         reason=(
