@@ -452,20 +452,28 @@ def acknowledge_statement_findings(construct: IConstruct,
     caller's own statements, such as an imported role's), computed when the app is validated and
     only if a pack can read them (no call otherwise)."""
 
-    def run() -> None:
-        from ._internal.nag import document_findings
+    when_checked(construct, lambda: _acknowledge_findings_of(construct, statements, reason))
 
-        stack = Stack.of(construct)
-        ours = set(document_findings([stack.resolve(st if isinstance(st, dict) else st.to_statement_json())
-                                      for st in statements]))
-        if not ours:
-            return
-        for resource, ids in _iam_findings(construct):
-            rules = [rule for rule in ids if rule in ours]
-            if rules:
-                _acknowledge_rules(resource, [nag_rule_id(r) for r in rules], reason)
 
-    when_checked(construct, run)
+def _acknowledge_findings_of(construct: IConstruct, statements: Sequence[iam.PolicyStatement | dict[str, Any]],
+                             reason: str, but_not: Sequence[iam.PolicyStatement | dict[str, Any]] = ()) -> None:
+    """At validation: acknowledge, on the IAM resources under ``construct``, the IAM5 findings that
+    ``statements`` produce and ``but_not`` does not."""
+    from ._internal.nag import document_findings
+
+    stack = Stack.of(construct)
+
+    def findings(group: Sequence[iam.PolicyStatement | dict[str, Any]]) -> set[str]:
+        return set(document_findings([stack.resolve(st if isinstance(st, dict) else st.to_statement_json())
+                                      for st in group])) if group else set()
+
+    ours = findings(statements) - findings(but_not)
+    if not ours:
+        return
+    for resource, ids in _iam_findings(construct):
+        rules = [rule for rule in ids if rule in ours]
+        if rules:
+            _acknowledge_rules(resource, [nag_rule_id(r) for r in rules], reason)
 
 
 def acknowledge_present_findings(construct: IConstruct, *, reason: str) -> None:
@@ -482,6 +490,25 @@ def acknowledge_present_findings(construct: IConstruct, *, reason: str) -> None:
         acknowledge_iam_findings(construct, reason=reason)
     else:
         acknowledge_statement_findings(construct, list(known), reason=reason)
+
+
+def _recorded_policy_marks(construct: IConstruct) -> list[tuple[Any, list[Any], int]] | None:
+    """For one of our execution roles whose policies all record their statements in Python: each
+    policy, its record (which grows) and how long it is now; else ``None``. Findings of
+    statements added later without the record (straight to ``role.policy``) are then reported,
+    never acknowledged."""
+    from ._internal.managed_role import known_statements
+
+    own = getattr(construct, "_own_policies", None)
+    if not callable(own):
+        return None
+    marks = []
+    for policy in own():
+        known = known_statements(policy)
+        if known is None:
+            return None
+        marks.append((policy, known, len(known)))
+    return marks
 
 
 def _finding_set(construct: IConstruct) -> set[tuple[str, str]]:
@@ -513,6 +540,11 @@ def acknowledge_iam_findings_at_synth(
     if include_present:
         exclude = set  # acknowledge every finding there is at validation
     elif exclude is None:
+        marks = _recorded_policy_marks(construct)
+        if marks is not None:  # our execution role: what it holds now is known in Python
+            when_checked(construct, lambda: [_acknowledge_findings_of(policy, known[count:], reason, known[:count])
+                                             for policy, known, count in marks])
+            return
         present = _finding_set(construct)
         exclude = lambda: present  # noqa: E731
     when_checked(construct, lambda: _acknowledge_late_findings(construct, reason, exclude()))
