@@ -499,7 +499,7 @@ def _recorded_policy_marks(construct: IConstruct) -> list[tuple[Any, list[Any], 
     never acknowledged."""
     from ._internal.managed_role import known_statements
 
-    own = getattr(construct, "_own_policies", None)
+    own: Callable[[], Iterable[Any]] | None = getattr(construct, "_own_policies", None)
     if not callable(own):
         return None
     marks = []
@@ -542,8 +542,13 @@ def acknowledge_iam_findings_at_synth(
     elif exclude is None:
         marks = _recorded_policy_marks(construct)
         if marks is not None:  # our execution role: what it holds now is known in Python
-            when_checked(construct, lambda: [_acknowledge_findings_of(policy, known[count:], reason, known[:count])
-                                             for policy, known, count in marks])
+            recorded = marks
+
+            def acknowledge_late() -> None:
+                for policy, known, count in recorded:
+                    _acknowledge_findings_of(policy, known[count:], reason, known[:count])
+
+            when_checked(construct, acknowledge_late)
             return
         present = _finding_set(construct)
         exclude = lambda: present  # noqa: E731
