@@ -19,7 +19,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, acknowledge_iam_findings_at_synth, acknowledge_present_findings, across_packs
 from .grants import add_statements
-from .managed_role import ManagedPolicyRole, note_statements
+from .managed_role import ManagedPolicyRole, recorded_policy
 from ..security.key import PlatformKey
 from ..network import allow_https_to_endpoints, private_subnets
 from ..errors import ValidationError, check_int_range
@@ -215,8 +215,7 @@ class SecureFunction(Construct):
             own = ManagedPolicyRole(
                 self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=purpose
             )
-            self.policy = iam.ManagedPolicy(self, "Policy", description=purpose, roles=[own])
-            note_statements(self.policy, [])
+            self.policy = recorded_policy(self, "Policy", description=purpose, roles=[own])
             own.attach_permissions(self.policy)
             for statement in all_statements:
                 own.allow(statement)

@@ -34,6 +34,16 @@ def note_statements(policy: iam.ManagedPolicy, statements: Iterable[dict[str, An
     known.extend(statements)
 
 
+def recorded_policy(scope: Construct, id: str, *, statements: Sequence[iam.PolicyStatement] = (),
+                    **props: Any) -> iam.ManagedPolicy:
+    """``iam.ManagedPolicy(scope, id, statements=statements, **props)``, its statements recorded
+    (:func:`note_statements`) and its stack known without asking (``note_scope``)."""
+    policy = iam.ManagedPolicy(scope, id, statements=list(statements), **props)
+    note_scope(policy, scope)
+    note_statements(policy, statements)
+    return policy
+
+
 def add_known_statements(policy: iam.ManagedPolicy, *statements: iam.PolicyStatement) -> None:
     """``policy.add_statements(*statements)``, recorded (:func:`note_statements`)."""
     policy.add_statements(*statements)
@@ -124,9 +134,7 @@ def service_role(
         principal = iam.ServicePrincipal(service).with_conditions({"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}})
     role_class = ManagedPolicyRole if route_grants else iam.Role
     role = role_class(scope, role_id, assumed_by=principal, description=description)
-    policy = iam.ManagedPolicy(scope, policy_id, statements=list(statements), roles=[role])
-    note_scope(policy, scope)  # its stack, known without asking
-    note_statements(policy, statements)
+    policy = recorded_policy(scope, policy_id, statements=statements, roles=[role])
     if isinstance(role, ManagedPolicyRole):
         role.attach_permissions(policy)
     return role, policy

@@ -30,7 +30,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from .._internal.managed_role import note_statements, service_role
+from .._internal.managed_role import recorded_policy, service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_present_findings, acknowledge_statement_findings
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
@@ -362,7 +362,6 @@ def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: lis
             acknowledge_statement_findings(policy, statements, reason=reason)
         return policies[0] if policies else None  # type: ignore[return-value]
     index = sum(1 for c in owner.node.children if c.node.id.startswith("Access"))
-    policy = iam.ManagedPolicy(owner, f"Access{index}", statements=statements, roles=[role])
-    note_statements(policy, statements)
+    policy = recorded_policy(owner, f"Access{index}", statements=statements, roles=[role])
     acknowledge_present_findings(policy, reason=reason)
     return policy

@@ -46,7 +46,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
-from .._internal.managed_role import ManagedPolicyRole, known_statements, note_statements
+from .._internal.managed_role import ManagedPolicyRole, known_statements, note_statements, recorded_policy
 from .._internal.stacks import attribute, format_arn, known_attribute, note_scope, python_state, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
@@ -452,7 +452,7 @@ def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRol
     errors = []
     policies = [policy for role in roles for policy in role._own_policies()]
     bounded: list[tuple[iam.ManagedPolicy, dict[str, Any]]] = []
-    exact: list[iam.ManagedPolicy] = []
+    exact_ids: set[int] = set()
     tokens: set[str] = set()
     for policy in policies:
         statements = known_statements(policy)
@@ -460,14 +460,13 @@ def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRol
                 and _tokens_of(statements, tokens)):
             bounded.append((policy, {"Version": "2012-10-17", "Statement": statements}))
         else:
-            exact.append(policy)
+            exact_ids.add(id(policy))
     if bounded:
         ordered = sorted(tokens)
         resolved = dict(zip(ordered, stack.resolve(ordered))) if ordered else {}
-        for policy, document in bounded:
-            if estimated_policy_size(_substituted(document, resolved)) > MANAGED_POLICY_SIZE_LIMIT:
-                exact.append(policy)
-        exact.sort(key=policies.index)
+        exact_ids.update(id(policy) for policy, document in bounded
+                         if estimated_policy_size(_substituted(document, resolved)) > MANAGED_POLICY_SIZE_LIMIT)
+    exact = [p for p in policies if id(p) in exact_ids]  # in the roles' order
     documents = stack.resolve([attribute(p, "document") for p in exact]) if exact else []
     for policy, document in zip(exact, documents):
         size = estimated_policy_size(document)
@@ -478,6 +477,17 @@ def _policy_size_errors_of(stack: Stack, roles: "Sequence[_SageMakerExecutionRol
                 "repositories or roles, or move extra statements to another managed policy"
             )
     return errors
+
+
+def _statement_json(effect: str, actions: Sequence[str], resources: Sequence[str], sid: str | None,
+                    conditions: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The JSON of a statement our roles write (what the policy is created with, or recorded)."""
+    statement: dict[str, Any] = {"Effect": effect, "Action": list(actions), "Resource": list(resources)}
+    if sid:
+        statement["Sid"] = sid
+    if conditions:
+        statement["Condition"] = dict(conditions)
+    return statement
 
 
 class _SageMakerExecutionRole(ManagedPolicyRole):
@@ -607,11 +617,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         wildcard_reason: str | None = None,
         policy: iam.ManagedPolicy | None = None,
     ) -> None:
-        statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
-        if sid:
-            statement["Sid"] = sid
-        if conditions:
-            statement["Condition"] = dict(conditions)
+        statement = _statement_json("Allow", actions, resources, sid, conditions)
         if policy is None and self._pending is not None:  # written with the permissions policy
             self._pending.append(statement)
         else:
@@ -633,7 +639,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         # IAM's 6,144-character managed-policy limit in a typical configuration. It holds only
         # Deny statements, so nothing added to `policy` can weaken or reorder them.
         if self.guardrails is None:
-            self.guardrails = iam.ManagedPolicy(
+            self.guardrails = recorded_policy(
                 self, "Guardrails", description="sagemaker-constructs guardrails (Deny only)", roles=[self]
             )
         statement = iam.PolicyStatement(
@@ -641,10 +647,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             conditions=dict(conditions) if conditions else None,
         )
         self.guardrails.add_statements(statement)
-        statement_json: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "Action": list(actions), "Resource": list(resources)}
-        if conditions:
-            statement_json["Condition"] = dict(conditions)
-        note_statements(self.guardrails, [statement_json])
+        note_statements(self.guardrails, [_statement_json("Deny", actions, resources, sid, conditions)])
         return statement
 
     def _key_arns(self, buckets: Sequence[s3.IBucket]) -> list[str]:
@@ -1084,10 +1087,9 @@ class StudioUserRole(_SageMakerExecutionRole):
         self.user_profile_name: str | None = user_profile_name
         #: The customer-managed policy with the Studio permissions: spaces, apps, profiles, domain.
         #: Apart from ``policy`` because the per-user conditions would take both past IAM's size limit.
-        self.studio_policy: iam.ManagedPolicy = iam.ManagedPolicy(
+        self.studio_policy: iam.ManagedPolicy = recorded_policy(
             self, "StudioPolicy", description="sagemaker-constructs Studio spaces and apps, per user", roles=[self]
         )
-        note_statements(self.studio_policy, [])
         self._allow_studio(domain, domain_text, user_profile_name or SOURCE_IDENTITY_VARIABLE)
         job_actions = [
             "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",

@@ -24,7 +24,7 @@ from constructs import Construct
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.checks import check_glob
 from ..network import allow_https_to_endpoints, private_subnets, require_interface_endpoints
-from .._internal.managed_role import note_statements
+from .._internal.managed_role import recorded_policy
 from ..compliance import acknowledge_present_findings
 from ..security.roles import Persona, StudioUserRole
 from ..validation.naming import check_name, default_name
@@ -594,11 +594,9 @@ class StudioDomain(Construct):
         if canvas is None:
             raise ValidationError(self, "canvas", None, "CanvasSettings(...) on the domain before grant_canvas()")
         if self._canvas_policy is None:
-            statements = canvas_statements(self, canvas, self.domain_id, self._canvas_key_arn(canvas))
-            self._canvas_policy = iam.ManagedPolicy(
+            self._canvas_policy = recorded_policy(
                 self, "Canvas", description="sagemaker-constructs SageMaker Canvas and Data Wrangler",
-                statements=statements)
-            note_statements(self._canvas_policy, statements)
+                statements=canvas_statements(self, canvas, self.domain_id, self._canvas_key_arn(canvas)))
             acknowledge_present_findings(self._canvas_policy, reason=(
                 "Canvas names its AutoML jobs, workspace objects and (with Athena/Redshift) queries at run "
                 "time: object actions only under the workspace prefix and the granted data buckets, AutoML "
