@@ -79,6 +79,7 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
     from .validation.quotas import add_quota_checks
 
     add_quota_checks(app)  # CloudFormation's template quotas, checked at synth
+    flush_postponed(app)  # nested stages synthesized before now (CDK Pipelines' stages)
 
 
 #: The command that installs every checker :func:`add_compliance_checks` can register.
@@ -223,25 +224,65 @@ class _Ledger:
         self.tasks: list[Callable[[], None]] = []
         self.checks: list[Callable[[], list[str]]] = []
         self._done = False
+        self._root: IConstruct | None = None
+        self._postponed = False
 
     def validate(self) -> list[str]:
         errors = [e for check in self.checks for e in check()]
-        if not self._done and self.tasks and (packs_may_read_acknowledgements() or _in_nested_stage(self._stack)):
-            self._done = True
-            global _in_pass
-            _in_pass, outer = True, _in_pass
-            try:
-                for task in self.tasks:
-                    task()
-            finally:
-                _in_pass = outer
+        if not self._done and self.tasks:
+            if packs_may_read_acknowledgements():
+                self.run()
+            elif not self._postponed:  # a pack may still be registered on the app: kept for it
+                self._postponed = True
+                _POSTPONED.append(self)
+        if (_POSTPONED or _POSTPONED_BY_ROOT) and packs_may_read_acknowledgements():
+            flush_postponed(self)
         return errors
 
+    def run(self) -> None:
+        """The bookkeeping, once."""
+        if self._done:
+            return
+        self._done = True
+        global _in_pass
+        _in_pass, outer = True, _in_pass
+        try:
+            for task in self.tasks:
+                task()
+        finally:
+            _in_pass = outer
 
-def _in_nested_stage(stack: Stack) -> bool:
-    # A nested Stage (a CDK Pipelines stage, a delivery stage) can be synthesized while the app
-    # is still being built, before its packs are registered: its bookkeeping is always done.
-    return sum(isinstance(s, Stage) for s in stack.node.scopes) > 1
+    def root(self) -> IConstruct:
+        """The app this ledger's stack is in (asked once, and only once a pack is registered)."""
+        if self._root is None:
+            self._root = self._stack.node.root
+        return self._root
+
+
+# A nested Stage (a CDK Pipelines stage, a delivery stage) is synthesized, and its stacks are
+# validated, while the app is being built (CDK Pipelines' addStage) or at the start of the app's
+# synth, and packs are often registered only after the app is built (app.py). CDK reads
+# acknowledgements from the construct tree when the app itself is validated, after every nested
+# stage (aws-cdk-lib core/lib/private/synthesis-validation.js, collectSuppressions). So the
+# bookkeeping of a ledger validated before any pack could read it waits here, and is done when a
+# pack is registered on its app (add_compliance_checks, SageMakerChecks(app)) or a stack of its
+# app is validated with a pack readable. Without a pack it is never done, and costs no call.
+_POSTPONED: list[_Ledger] = []
+#: Postponed ledgers by their app (its ``id``), sorted once a pack made asking for the app worth it.
+_POSTPONED_BY_ROOT: dict[int, list[_Ledger]] = {}
+
+
+def flush_postponed(scope: IConstruct | _Ledger) -> None:
+    """Do the postponed bookkeeping (see :class:`_Ledger`) of the stacks in ``scope``'s app."""
+    if not _POSTPONED and not _POSTPONED_BY_ROOT:
+        return
+    root = scope.root() if isinstance(scope, _Ledger) else scope.node.root
+    while _POSTPONED:
+        ledger = _POSTPONED.pop(0)
+        if not ledger._done:
+            _POSTPONED_BY_ROOT.setdefault(id(ledger.root()), []).append(ledger)
+    for ledger in _POSTPONED_BY_ROOT.pop(id(root), ()):
+        ledger.run()
 
 
 _LEDGER_ATTRIBUTE = "_sagemaker_constructs_ledger"

@@ -114,6 +114,10 @@ class SageMakerChecks:
         if scope is not None and not hasattr(scope, "node"):  # IConstruct is a protocol
             raise TypeError(f"SageMakerChecks: scope must be a construct (the app), got {type(scope).__name__}; "
                             "pass rules with rules=...")
+        if scope is not None:
+            from ..compliance import flush_postponed
+
+            flush_postponed(scope)  # nested stages synthesized before the pack existed
         rules = tuple(rules)
         for rule in rules:
             if not isinstance(rule, Rule):
