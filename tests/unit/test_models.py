@@ -55,6 +55,18 @@ def test_default_role_reads_only_its_model_data(stack):
     assert "AmazonSageMakerFullAccess" not in json.dumps(t)
 
 
+def test_an_artifact_key_grant_the_role_already_holds_is_written_once(stack):
+    """The artifact bucket's key is the platform key: its read grant repeats the role's own
+    UseEncryptionKeys statement, so the policy holds that permission once."""
+    _model(stack)
+    statements = _policy_statements(template_of(stack))
+    key_reads = [s for s in statements if sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+                 == ["kms:Decrypt", "kms:DescribeKey"]]
+    assert [s.get("Sid") for s in key_reads] == ["UseEncryptionKeys"], key_reads
+    keys = [json.dumps(s, sort_keys=True) for s in statements]
+    assert len(keys) == len(set(keys))
+
+
 def test_model_waits_for_its_role_policy(stack):
     _model(stack)
     t = template_of(stack)
