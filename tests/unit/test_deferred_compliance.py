@@ -103,7 +103,8 @@ def test_present_findings_of_a_recorded_policy_cost_no_call_and_cover_only_those
     unacknowledged = [(rule, path) for rule, path, _ in result.unacknowledged_findings() if "IAM5" in rule]
     assert unacknowledged == [("AwsSolutions-IAM5[Action::s3:Get*]", "S/Policy/Resource")], unacknowledged
     acks = result.acknowledgements()["/S/Policy/Resource"]
-    assert list(acks) == ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+    # Before aws-cdk-lib 2.269 the granular id is recorded under its bare rule name (make test-min).
+    assert [a.removeprefix("AwsSolutions::") for a in acks] == ["AwsSolutions-IAM5[Resource::*]"]
 
 
 NESTED_SCRIPT = textwrap.dedent('''
