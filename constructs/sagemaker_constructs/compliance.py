@@ -277,8 +277,8 @@ def flush_postponed(scope: IConstruct | _Ledger) -> None:
     if not _POSTPONED and not _POSTPONED_BY_ROOT:
         return
     root = scope.root() if isinstance(scope, _Ledger) else scope.node.root
-    while _POSTPONED:
-        ledger = _POSTPONED.pop(0)
+    waiting, _POSTPONED[:] = list(_POSTPONED), []
+    for ledger in waiting:
         if not ledger._done:
             _POSTPONED_BY_ROOT.setdefault(id(ledger.root()), []).append(ledger)
     for ledger in _POSTPONED_BY_ROOT.pop(id(root), ()):

@@ -129,6 +129,13 @@ NESTED_SCRIPT = textwrap.dedent('''
     before = counter.made_by
     if sys.argv[2] == "late-pack":
         add_compliance_checks(app, packs=("AwsSolutions",))  # cdk-nag is imported only now
+    elif sys.argv[2] == "own-registration":  # cdk-nag registered by hand, and a top-level stack of ours
+        from sagemaker_constructs import acknowledge
+        top = cdk.Stack(app, "Top")
+        acknowledge(cdk.CfnWaitConditionHandle(top, "Handle"), reason="nothing to acknowledge here, a test",
+                    nag=["AwsSolutions-IAM4"])
+        import cdk_nag
+        cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app))
     error = None
     try:
         app.synth()
@@ -170,3 +177,6 @@ def test_a_nested_stage_validated_before_any_pack_is_acknowledged_when_one_is_re
     assert iam5 == [], iam5  # the role's wildcards (its log streams, image layers) were acknowledged
     assert late["error"] is None, late["error"]
     assert late["compliance"] > late["early"] + 10, late  # the postponed bookkeeping ran, once a pack existed
+    # Packs registered without add_compliance_checks: the top-level stack's validation writes them.
+    own = _run_nested(tmp_path, "own-registration")
+    assert [f for f in own["findings"] if "IAM5" in f[0]] == [] and own["error"] is None, own
