@@ -39,15 +39,20 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
-def _run(tmp_path: Path, mode: str) -> tuple[dict, int]:
-    out = tmp_path / mode
+def _script(script: str, out: Path, mode: str) -> dict:
+    """Run ``script`` in a fresh interpreter (no pack module loaded yet) and read its last line."""
     env = {**os.environ, "CDK_VALIDATION": "false", "PYTHONPATH": os.pathsep.join([str(REPO / "constructs"), str(REPO),
                                                                                   str(REPO / "benchmarks")])}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(out), mode], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", script, str(out), mode], capture_output=True, text=True,
                           env=env, timeout=240, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "is deprecated" not in proc.stderr, proc.stderr
-    calls = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _run(tmp_path: Path, mode: str) -> tuple[dict, int]:
+    out = tmp_path / mode
+    calls = _script(SCRIPT, out, mode)
     manifest = json.loads((out / "manifest.json").read_text())
     acknowledged = 0
     for artifact in manifest["artifacts"].values():
@@ -153,13 +158,7 @@ NESTED_SCRIPT = textwrap.dedent('''
 
 
 def _run_nested(tmp_path: Path, mode: str) -> dict:
-    out = tmp_path / mode
-    env = {**os.environ, "CDK_VALIDATION": "false", "PYTHONPATH": os.pathsep.join([str(REPO / "constructs"), str(REPO),
-                                                                                  str(REPO / "benchmarks")])}
-    proc = subprocess.run([sys.executable, "-c", NESTED_SCRIPT, str(out), mode], capture_output=True, text=True,
-                          env=env, timeout=240, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _script(NESTED_SCRIPT, tmp_path / mode, mode)
 
 
 @pytest.mark.slow
