@@ -21,6 +21,7 @@ Run: make bench [BENCH_ARGS="--repeats 5 --suite"]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -346,6 +347,21 @@ def multi_model_resources() -> None:
     print(f"- CloudFormation resources at 1 model: {counts[1]}; at 1000 models: {counts[1000]}")
 
 
+def last_suite_run(path: "os.PathLike[str] | None" = None) -> str:
+    """The last whole-suite run's wall time (``make test`` records it in build/test-suite-wall.json,
+    tests/conftest.py), as the line ``make bench`` prints."""
+    from pathlib import Path
+
+    path = Path(path) if path is not None else Path(REPO) / "build" / "test-suite-wall.json"
+    if not path.exists():
+        return "## Test suite: no whole-suite run recorded yet (run `make test`, or pass --suite to time one now)"
+    run = json.loads(path.read_text())
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(run.get("counts", {}).items()))
+    status = "passed" if run.get("exit_status") == 0 else f"exit status {run.get('exit_status')}"
+    return (f"## Test suite: last whole-suite run (`make test`) took {run['seconds']:.0f} s wall ({counts}; {status}; "
+            f"-m {run.get('marks')!r}), finished {run.get('finished')}; --suite times it again")
+
+
 def suite() -> None:
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"], cwd=REPO,
@@ -376,6 +392,8 @@ def main() -> None:
         multi_model_resources()
     if args.suite:
         suite()
+    else:
+        print("\n" + last_suite_run())
 
 
 if __name__ == "__main__":

@@ -52,3 +52,36 @@ def reference(tmp_path_factory):
     from tests.harness.reference import synth_reference
 
     return synth_reference(tmp_path_factory.mktemp("reference") / "cdk.out")
+
+
+# --- the suite's wall time, for `make bench` ----------------------------------------------------
+#: Where a whole-suite run (``make test``: every test path, no ``-k``) records its wall time.
+SUITE_TIMING = REPO / "build" / "test-suite-wall.json"
+_SESSION_STARTED: list[float] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import time
+
+    _SESSION_STARTED.append(time.time())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a whole-suite run (not an xdist worker, the configured test paths, no ``-k``), write
+    its wall time and counts to :data:`SUITE_TIMING`; ``benchmarks/bench.py`` prints them."""
+    import datetime
+    import time
+
+    config = session.config
+    if hasattr(config, "workerinput") or not _SESSION_STARTED or config.option.keyword:
+        return
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    counts = {k: len(v) for k, v in (reporter.stats.items() if reporter is not None else ()) if k and k != "warnings"}
+    SUITE_TIMING.parent.mkdir(exist_ok=True)
+    SUITE_TIMING.write_text(json.dumps({
+        "seconds": round(time.time() - _SESSION_STARTED[0], 1), "exit_status": int(exitstatus),
+        "marks": config.option.markexpr, "counts": counts,
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }, indent=1))

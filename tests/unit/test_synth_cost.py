@@ -168,3 +168,24 @@ def test_late_iam_findings_are_computed_at_synth_only_when_a_pack_is_registered(
     if packs:  # the late grant's finding was acknowledged on the policy
         policy = next(c for c in app.node.find_all() if isinstance(c, cdk.aws_iam.CfnPolicy))
         assert "IAM5[Resource::arn:aws:s3:::bucket/*]" in str([m.data for m in policy.node.metadata])
+
+
+def test_bench_prints_the_last_whole_suite_run(tmp_path):
+    """``make bench`` reports the suite's wall time from the record ``make test`` leaves
+    (tests/conftest.py), and says how to get one when there is none."""
+    import json
+    import sys
+
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench import last_suite_run
+
+    assert "no whole-suite run recorded" in last_suite_run(tmp_path / "missing.json")
+    record = tmp_path / "run.json"
+    record.write_text(json.dumps({"seconds": 231.4, "exit_status": 0, "marks": "not typecheck",
+                                  "counts": {"passed": 2175, "skipped": 2}, "finished": "2026-12-02T14:30:00+00:00"}))
+    line = last_suite_run(record)
+    assert "took 231 s wall" in line and "2175 passed" in line and "2 skipped" in line and "; passed;" in line
+    record.write_text(json.dumps({"seconds": 10, "exit_status": 1, "counts": {"failed": 1}}))
+    assert "exit status 1" in last_suite_run(record)
