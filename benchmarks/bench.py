@@ -9,11 +9,14 @@ Prints, in one run:
   endpoints: the median marginal synth time (construct + ``app.synth()``) over a stack with the
   shared key and bucket only, ours against raw L1, per endpoint and per CloudFormation resource,
   and the Python-to-Node (jsii kernel) calls per endpoint; implementations are interleaved in
-  every repeat so the machine's load hits all of them alike;
+  every repeat so the machine's load hits all of them alike. Two L1 versions: ``L1`` writes the
+  fewest properties that make the same resources; ``L1 same template`` writes our template
+  property for property (tags, checkov skips, DependsOn, the role's statements), so its ratio is
+  what the constructs cost over the same output written by hand;
 - ``import sagemaker_constructs``: wall time in a fresh interpreter, and -X importtime split into
   our modules and aws_cdk's;
 - a multi-model endpoint's resource count at 1 and 1000 models;
-- with --suite, the test suite's wall time (`pytest -n 2`).
+- the last whole-suite run's wall time (recorded by `make test`), or with --suite, a new run's.
 
 Run: make bench [BENCH_ARGS="--repeats 5 --suite"]
 """
@@ -153,6 +156,87 @@ def l1(stack, kind: str, n: int) -> None:
                         predefined_metric_type="SageMakerVariantInvocationsPerInstance")))
 
 
+_TAGS = [{"key": "sagemaker-constructs:deployed-by", "value": "platform"}]
+_NAMESPACES = ["/aws/sagemaker/Endpoints", "/aws/sagemaker/Endpoints/*", "/aws/sagemaker/InferenceComponents"]
+
+
+def l1_same(stack, kind: str, n: int) -> None:
+    """Raw L1s that write our template, property for property (tags, checkov skips, DependsOn,
+    the role's seven statements): what our constructs cost over the same output written by hand.
+    Held equal to ``ours`` (logical IDs and generated names aside) by tests/unit/test_synth_cost.py."""
+    from aws_cdk import Aws
+    from aws_cdk import aws_applicationautoscaling as appscaling
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_sagemaker as sm
+
+    key, bucket = _shared(stack)
+    key_arn, bucket_arn, bucket_name = key.key_arn, bucket.bucket_arn, bucket.bucket_name
+    region_account = f"{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    for i in range(n):
+        role = iam.CfnRole(stack, f"R{i}", description="SageMaker model hosting execution role (sagemaker-constructs)",
+                           assume_role_policy_document={
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                           "Condition": {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}}],
+        })
+        data = f"models{i}/" if kind == "multi-model" else f"m{i}/model.tar.gz"
+        objects = f"{data}*" if kind == "multi-model" else data
+        policy = iam.CfnManagedPolicy(stack, f"P{i}", description="sagemaker-constructs model hosting permissions", path="/",
+                                      roles=[role.ref], policy_document={"Version": "2012-10-17", "Statement": [
+            {"Sid": "UseEncryptionKeys", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn},
+            {"Sid": "GrantKeysToAwsServices", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": key_arn,
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {"Sid": "PullImages", "Effect": "Allow",
+             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+             "Resource": f"arn:{Aws.PARTITION}:ecr:{region_account}:repository/*"},
+            {"Sid": "WriteSageMakerLogs", "Effect": "Allow",
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+             "Resource": f"arn:{Aws.PARTITION}:logs:{region_account}:log-group:/aws/sagemaker/Endpoints/*"},
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+             "Condition": {"StringLike": {"cloudwatch:namespace": _NAMESPACES}}},
+            {"Effect": "Allow", "Action": ["s3:GetBucket*", "s3:GetObject*", "s3:List*"],
+             "Resource": [bucket_arn, f"{bucket_arn}/{objects}"]},
+        ]})
+        model = sm.CfnModel(stack, f"M{i}", execution_role_arn=role.attr_arn, enable_network_isolation=kind != "serverless",
+                            primary_container={"image": IMAGE, "modelDataUrl": f"s3://{bucket_name}/{data}",
+                                               "mode": "MultiModel" if kind == "multi-model" else "SingleModel"},
+                            tags=_TAGS)
+        model.add_dependency(policy)
+        if kind == "serverless":
+            model.add_metadata("checkov", {"skip": [{"id": "CKV_AWS_370", "comment": (
+                "Served by a serverless endpoint: SageMaker Serverless Inference does not support network isolation "
+                "(nor a VPC), so this model runs without them.")}]})
+            variant = {"variantName": "AllTraffic", "modelName": model.attr_model_name,
+                       "serverlessConfig": {"maxConcurrency": 20, "memorySizeInMb": 2048}}
+        else:
+            variant = {"variantName": "AllTraffic", "modelName": model.attr_model_name, "initialVariantWeight": 1,
+                       "instanceType": "ml.m5.large", "initialInstanceCount": 2 if kind == "multi-model" else 1}
+        config = sm.CfnEndpointConfig(stack, f"C{i}", production_variants=[variant], tags=_TAGS,
+                                      kms_key_id=key_arn if kind == "multi-model" else None)
+        if kind == "serverless":
+            config.add_metadata("checkov", {"skip": [{"id": "CKV_AWS_98", "comment": (
+                "Serverless endpoints have no ML storage volume and SageMaker rejects a KmsKeyId for them; their data "
+                "at rest is encrypted by SageMaker.")}]})
+        name = f"Bench-E{i}-L1"
+        endpoint = sm.CfnEndpoint(stack, f"E{i}", endpoint_name=name, endpoint_config_name=config.attr_endpoint_config_name,
+                                  tags=_TAGS, **({"retain_all_variant_properties": True, "exclude_retained_variant_properties": [
+                                      {"variantPropertyType": "DataCaptureConfig"}]} if kind == "realtime" else {}))
+        if kind == "realtime":
+            target = appscaling.CfnScalableTarget(
+                stack, f"T{i}", service_namespace="sagemaker", scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+                resource_id=f"endpoint/{name}/variant/AllTraffic", min_capacity=1, max_capacity=4,
+                role_arn=f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling"
+                         ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+            target.add_dependency(endpoint)
+            scaling = appscaling.CfnScalingPolicy(
+                stack, f"S{i}", policy_name=f"BenchE{i}Tracking", policy_type="TargetTrackingScaling",
+                scaling_target_id=target.ref, target_tracking_scaling_policy_configuration={
+                    "targetValue": 100, "scaleInCooldown": 300, "scaleOutCooldown": 60,
+                    "predefinedMetricSpecification": {"predefinedMetricType": "SageMakerVariantInvocationsPerInstance"}})
+            scaling.add_dependency(endpoint)
+
+
 def alpha(stack, kind: str, n: int) -> None:
     """The aws-cdk SageMaker alpha L2s (real-time and multi-model; they have no serverless variant)."""
     from aws_cdk import aws_sagemaker_alpha as sma
@@ -180,7 +264,7 @@ def _AlphaImage(sma):
     return Image()
 
 
-IMPLEMENTATIONS: dict[str, Callable] = {"ours": ours, "L1": l1}
+IMPLEMENTATIONS: dict[str, Callable] = {"ours": ours, "L1": l1, "L1 same template": l1_same}
 try:  # optional
     import aws_cdk.aws_sagemaker_alpha  # noqa: F401
 
@@ -211,8 +295,8 @@ def _synth(build: Callable, kind: str, n: int, calls: KernelCalls) -> tuple[floa
 def endpoint_costs(repeats: int) -> None:
     calls = KernelCalls()
     print(f"\n## Per added endpoint (median of {repeats}, interleaved; marginal over the shared key and bucket)")
-    print("| kind | N | impl | ms / endpoint | resources / endpoint | ms / resource | jsii calls / endpoint | × L1 / endpoint | × L1 / resource |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| kind | N | impl | ms / endpoint | resources / endpoint | ms / resource | jsii calls / endpoint | × L1 / endpoint | × L1 / resource | × L1 same template |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     impls = list(IMPLEMENTATIONS)
     for kind in KINDS:  # warm-up: module imports and jsii type loading are not per-endpoint costs
         for impl in impls:
@@ -242,8 +326,9 @@ def endpoint_costs(repeats: int) -> None:
                 per_resource = per_endpoint / ((r - r0) / n)
                 rows[impl] = (per_endpoint, (r - r0) / n, per_resource, (c - c0) / n)
             for impl, (pe, rpe, pr, cpe) in rows.items():
-                ref = rows["L1"]
-                print(f"| {kind} | {n} | {impl} | {pe:.1f} | {rpe:g} | {pr:.2f} | {cpe:.0f} | ×{pe / ref[0]:.2f} | ×{pr / ref[2]:.2f} |")
+                ref, same = rows["L1"], rows["L1 same template"]
+                print(f"| {kind} | {n} | {impl} | {pe:.1f} | {rpe:g} | {pr:.2f} | {cpe:.0f} | ×{pe / ref[0]:.2f} | ×{pr / ref[2]:.2f} "
+                      f"| ×{pe / same[0]:.2f} |")
 
 
 # --- CLI synth, import time, multi-model, suite ---------------------------------------------

@@ -189,3 +189,65 @@ def test_bench_prints_the_last_whole_suite_run(tmp_path):
     assert "took 231 s wall" in line and "2175 passed" in line and "2 skipped" in line and "; passed;" in line
     record.write_text(json.dumps({"seconds": 10, "exit_status": 1, "counts": {"failed": 1}}))
     assert "exit status 1" in last_suite_run(record)
+
+
+def _normalized(template: dict) -> dict:
+    """A template with logical IDs renamed by type and order (``AWS::IAM::Role#1``) and every
+    endpoint name and scaling policy name replaced by its order: what two ways of writing the
+    same resources still differ in."""
+    resources = template["Resources"]
+    seen: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for logical_id, resource in resources.items():
+        seen[resource["Type"]] = seen.get(resource["Type"], 0) + 1
+        names[logical_id] = f"{resource['Type']}#{seen[resource['Type']]}"
+    endpoints = [r["Properties"]["EndpointName"] for r in resources.values()
+                 if r["Type"] == "AWS::SageMaker::Endpoint" and "EndpointName" in r["Properties"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k == "Ref" and v in names:
+                    out[k] = names[v]
+                elif k == "Fn::GetAtt" and v[0] in names:
+                    out[k] = [names[v[0]], v[1]]
+                elif k == "DependsOn":
+                    out[k] = sorted(names.get(d, d) for d in (v if isinstance(v, list) else [v]))
+                elif k == "PolicyName" and isinstance(v, str):
+                    out[k] = "<policy name>"
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str):
+            for j, name in enumerate(endpoints):
+                node = node.replace(name, f"<endpoint {j}>")
+            return node
+        return node
+
+    return {names[k]: walk(v) for k, v in resources.items()}
+
+
+@pytest.mark.parametrize("kind", ["realtime", "serverless", "multi-model"])
+def test_the_same_template_l1_baseline_writes_our_template(kind):
+    """benchmarks/bench.py's ``l1_same`` (raw L1s written to match) makes our constructs' template,
+    so its ratio measures the constructs' own cost, not what the template carries."""
+    import sys
+
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench import l1_same, ours
+
+    templates = []
+    for build in (ours, l1_same):
+        app = new_app()
+        stack = cdk.Stack(app, "Bench")
+        build(stack, kind, 2)
+        templates.append(_normalized(app.synth().get_stack_by_name("Bench").template))
+    mine, same = templates
+    assert sorted(mine) == sorted(same)
+    for name in mine:
+        assert mine[name] == same[name], name
