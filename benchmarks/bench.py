@@ -107,6 +107,19 @@ def ours(stack, kind: str, n: int) -> None:
             ServerlessEndpoint(stack, f"E{i}", model=model)
 
 
+def _scalable_target(stack, id: str, resource_id: str):
+    """A raw ``CfnScalableTarget`` of one endpoint variant, 1 to 4 instances, with Application
+    Auto Scaling's service-linked role."""
+    from aws_cdk import Aws
+    from aws_cdk import aws_applicationautoscaling as appscaling
+
+    return appscaling.CfnScalableTarget(
+        stack, id, service_namespace="sagemaker", scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        resource_id=resource_id, min_capacity=1, max_capacity=4,
+        role_arn=f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling"
+                 ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+
+
 def l1(stack, kind: str, n: int) -> None:
     """The same resources (types, count, comparable properties) as raw CloudFormation L1s."""
     from aws_cdk import Aws
@@ -142,11 +155,7 @@ def l1(stack, kind: str, n: int) -> None:
         config = sm.CfnEndpointConfig(stack, f"C{i}", production_variants=[variant], kms_key_id=None if kind == "serverless" else key.key_arn)
         endpoint = sm.CfnEndpoint(stack, f"E{i}", endpoint_config_name=config.attr_endpoint_config_name)
         if kind == "realtime":
-            target = appscaling.CfnScalableTarget(
-                stack, f"T{i}", service_namespace="sagemaker", scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-                resource_id=f"endpoint/{endpoint.attr_endpoint_name}/variant/AllTraffic", min_capacity=1, max_capacity=4,
-                role_arn=f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling"
-                         ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+            target = _scalable_target(stack, f"T{i}", f"endpoint/{endpoint.attr_endpoint_name}/variant/AllTraffic")
             target.node.add_dependency(endpoint)
             appscaling.CfnScalingPolicy(
                 stack, f"S{i}", policy_name=f"E{i}Tracking", policy_type="TargetTrackingScaling", scaling_target_id=target.ref,
@@ -223,11 +232,7 @@ def l1_same(stack, kind: str, n: int) -> None:
                                   tags=_TAGS, **({"retain_all_variant_properties": True, "exclude_retained_variant_properties": [
                                       {"variantPropertyType": "DataCaptureConfig"}]} if kind == "realtime" else {}))
         if kind == "realtime":
-            target = appscaling.CfnScalableTarget(
-                stack, f"T{i}", service_namespace="sagemaker", scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-                resource_id=f"endpoint/{name}/variant/AllTraffic", min_capacity=1, max_capacity=4,
-                role_arn=f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling"
-                         ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+            target = _scalable_target(stack, f"T{i}", f"endpoint/{name}/variant/AllTraffic")
             target.add_dependency(endpoint)
             scaling = appscaling.CfnScalingPolicy(
                 stack, f"S{i}", policy_name=f"BenchE{i}Tracking", policy_type="TargetTrackingScaling",

@@ -223,40 +223,65 @@ class _Ledger:
         self._stack = stack
         self.tasks: list[Callable[[], None]] = []
         self.checks: list[Callable[[], list[str]]] = []
-        self._done = False
+        #: How many of ``tasks`` have run (a task added later, before a second synth, runs then).
+        self._ran = 0
         self._root: IConstruct | None = None
         self._postponed = False
 
     def validate(self) -> list[str]:
         errors = [e for check in self.checks for e in check()]
-        if not self._done and self.tasks:
+        if self._ran < len(self.tasks):
             if packs_may_read_acknowledgements():
                 self.run()
-            elif not self._postponed:  # a pack may still be registered on the app: kept for it
-                self._postponed = True
-                _POSTPONED.append(self)
-        if (_POSTPONED or _POSTPONED_BY_ROOT) and packs_may_read_acknowledgements():
-            flush_postponed(self)
+            else:
+                self._postpone()
         return errors
 
     def run(self) -> None:
-        """The bookkeeping, once."""
-        if self._done:
-            return
-        self._done = True
+        """The tasks not run yet, in order."""
         global _in_pass
         _in_pass, outer = True, _in_pass
         try:
-            for task in self.tasks:
-                task()
+            while self._ran < len(self.tasks):
+                self._ran += 1
+                self.tasks[self._ran - 1]()
         finally:
             _in_pass = outer
+            self._postponed = False
+
+    def _postpone(self) -> None:
+        """Keep the tasks for a pack registered later (see ``_POSTPONED``); the app gets one
+        validation of its own that runs them when it is validated (``_Flush``)."""
+        if self._postponed:
+            return
+        self._postponed = True
+        root = self.root()
+        _POSTPONED.setdefault(id(root), []).append(self)
+        if id(root) not in _FLUSH_HOOKS:
+            _FLUSH_HOOKS[id(root)] = hook = _Flush(root)
+            root.node.add_validation(hook)
 
     def root(self) -> IConstruct:
-        """The app this ledger's stack is in (asked once, and only once a pack is registered)."""
+        """The app this ledger's stack is in (asked once)."""
         if self._root is None:
             self._root = self._stack.node.root
         return self._root
+
+
+@jsii.implements(IValidation)
+class _Flush:
+    """The app's own validation: CDK runs it after every nested stage has been synthesized and
+    before the packs read the app's acknowledgements, so the postponed bookkeeping of its stacks
+    is written then, if a pack was registered by any means (``Validations.of(app).add_plugins``
+    included)."""
+
+    def __init__(self, root: IConstruct) -> None:
+        self._root = root
+
+    def validate(self) -> list[str]:
+        if packs_may_read_acknowledgements():
+            flush_postponed(self._root)
+        return []
 
 
 # A nested Stage (a CDK Pipelines stage, a delivery stage) is synthesized, and its stacks are
@@ -264,24 +289,21 @@ class _Ledger:
 # synth, and packs are often registered only after the app is built (app.py). CDK reads
 # acknowledgements from the construct tree when the app itself is validated, after every nested
 # stage (aws-cdk-lib core/lib/private/synthesis-validation.js, collectSuppressions). So the
-# bookkeeping of a ledger validated before any pack could read it waits here, and is done when a
-# pack is registered on its app (add_compliance_checks, SageMakerChecks(app)) or a stack of its
-# app is validated with a pack readable. Without a pack it is never done, and costs no call.
-_POSTPONED: list[_Ledger] = []
-#: Postponed ledgers by their app (its ``id``), sorted once a pack made asking for the app worth it.
-_POSTPONED_BY_ROOT: dict[int, list[_Ledger]] = {}
+# bookkeeping of a ledger validated before any pack could read it waits here, by app, and is done
+# when a pack is registered on its app (add_compliance_checks, SageMakerChecks(app)) or when the
+# app itself is validated with a pack readable (_Flush). Without a pack it is never done: a
+# postponed ledger costs the lookup of its app and, once per app, the app's validation (two to
+# four calls), and nothing else.
+_POSTPONED: dict[int, list[_Ledger]] = {}
+#: The app validation added for postponed ledgers, by the app's ``id`` (one per app).
+_FLUSH_HOOKS: dict[int, _Flush] = {}
 
 
-def flush_postponed(scope: IConstruct | _Ledger) -> None:
-    """Do the postponed bookkeeping (see :class:`_Ledger`) of the stacks in ``scope``'s app."""
-    if not _POSTPONED and not _POSTPONED_BY_ROOT:
+def flush_postponed(scope: IConstruct) -> None:
+    """Do the postponed bookkeeping (see ``_POSTPONED``) of the stacks in ``scope``'s app."""
+    if not _POSTPONED:
         return
-    root = scope.root() if isinstance(scope, _Ledger) else scope.node.root
-    waiting, _POSTPONED[:] = list(_POSTPONED), []
-    for ledger in waiting:
-        if not ledger._done:
-            _POSTPONED_BY_ROOT.setdefault(id(ledger.root()), []).append(ledger)
-    for ledger in _POSTPONED_BY_ROOT.pop(id(root), ()):
+    for ledger in _POSTPONED.pop(id(scope.node.root), ()):
         ledger.run()
 
 
@@ -513,6 +535,39 @@ def _acknowledge_findings_of(construct: IConstruct, statements: Sequence[iam.Pol
         return
     for resource, ids in _iam_findings(construct):
         rules = [rule for rule in ids if rule in ours]
+        if rules:
+            _acknowledge_rules(resource, [nag_rule_id(r) for r in rules], reason)
+
+
+def acknowledge_generated_findings(construct: IConstruct, *, reason: str, actions: Sequence[str],
+                                   managed_policies: Sequence[str] = ()) -> None:
+    """For the policies aws-cdk-lib writes inside a construct of ours (a Provider framework, the
+    ``DefaultPolicy`` of a Lambda function's role): acknowledge, when the app is validated and
+    only if a pack reads them, the IAM5 findings of the statements whose every action matches one
+    of ``actions`` (``fnmatch`` patterns: the actions CDK writes there), and the IAM4 findings of
+    the AWS managed policies named in ``managed_policies`` (``"service-role/AWSLambdaBasicExecutionRole"``).
+    A statement with any other action, yours added later, keeps its findings."""
+    when_checked(construct, lambda: _acknowledge_generated(construct, reason, actions, managed_policies))
+
+
+def _acknowledge_generated(construct: IConstruct, reason: str, actions: Sequence[str],
+                           managed_policies: Sequence[str]) -> None:
+    from fnmatch import fnmatchcase
+
+    from ._internal.nag import document_findings
+
+    stack = Stack.of(construct)
+    allowed_iam4 = {f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]" for name in managed_policies}
+    for resource, ids in _iam_findings(construct):
+        generated = [
+            statement
+            for document in _policy_documents(resource, stack)
+            for statement in _as_list(document.get("Statement", []))
+            if "Action" in statement
+            and all(any(fnmatchcase(action, p) for p in actions) for action in _as_list(statement["Action"]))
+        ]
+        ours = set(document_findings(generated)) if generated else set()
+        rules = [rule for rule in ids if rule in ours or rule in allowed_iam4]
         if rules:
             _acknowledge_rules(resource, [nag_rule_id(r) for r in rules], reason)
 
