@@ -280,7 +280,7 @@ class _Flush:
 
     def validate(self) -> list[str]:
         if packs_may_read_acknowledgements():
-            flush_postponed(self._root)
+            _run_postponed(self._root)
         return []
 
 
@@ -301,9 +301,12 @@ _FLUSH_HOOKS: dict[int, _Flush] = {}
 
 def flush_postponed(scope: IConstruct) -> None:
     """Do the postponed bookkeeping (see ``_POSTPONED``) of the stacks in ``scope``'s app."""
-    if not _POSTPONED:
-        return
-    for ledger in _POSTPONED.pop(id(scope.node.root), ()):
+    if _POSTPONED:
+        _run_postponed(scope.node.root)
+
+
+def _run_postponed(root: IConstruct) -> None:
+    for ledger in _POSTPONED.pop(id(root), ()):
         ledger.run()
 
 
@@ -477,23 +480,29 @@ def iam_findings(construct: IConstruct) -> dict[str, list[str]]:
 
 def _iam_findings(construct: IConstruct) -> list[tuple[CfnResource, list[str]]]:
     # One find_all over the subtree; the IAM resources with findings, with their ids.
+    return [(resource, ids) for resource, _, ids in _iam_resources_with_findings(construct)]
+
+
+def _iam_resources_with_findings(construct: IConstruct) -> list[tuple[CfnResource, list[dict[str, Any]], list[str]]]:
+    """The IAM resources under ``construct`` that have findings: each with its resolved statements
+    and its finding ids (one find_all, each document resolved once)."""
     stack = Stack.of(construct)
-    found: list[tuple[CfnResource, list[str]]] = []
+    found: list[tuple[CfnResource, list[dict[str, Any]], list[str]]] = []
     from ._internal.nag import document_findings  # the one IAM5 calculator
 
     for resource in construct.node.find_all():
         if not isinstance(resource, (iam.CfnPolicy, iam.CfnManagedPolicy, iam.CfnRole)):
             continue
-        ids: list[str] = []
-        for document in _policy_documents(resource, stack):
-            ids.extend(document_findings(_as_list(document.get("Statement", []))))
+        statements = [st for document in _policy_documents(resource, stack)
+                      for st in _as_list(document.get("Statement", []))]
+        ids: list[str] = document_findings(statements) if statements else []
         if isinstance(resource, iam.CfnRole):
             for arn in _as_list(stack.resolve(resource.managed_policy_arns) or []):
                 flat = nag_flatten(arn)
                 if ":iam::aws:policy/" in flat:
                     ids.append(f"AwsSolutions-IAM4[Policy::{flat}]")
         if ids:
-            found.append((resource, list(dict.fromkeys(ids))))
+            found.append((resource, statements, list(dict.fromkeys(ids))))
     return found
 
 
@@ -556,13 +565,10 @@ def _acknowledge_generated(construct: IConstruct, reason: str, actions: Sequence
 
     from ._internal.nag import document_findings
 
-    stack = Stack.of(construct)
     allowed_iam4 = {f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]" for name in managed_policies}
-    for resource, ids in _iam_findings(construct):
+    for resource, statements, ids in _iam_resources_with_findings(construct):
         generated = [
-            statement
-            for document in _policy_documents(resource, stack)
-            for statement in _as_list(document.get("Statement", []))
+            statement for statement in statements
             if "Action" in statement
             and all(any(fnmatchcase(action, p) for p in actions) for action in _as_list(statement["Action"]))
         ]
