@@ -37,6 +37,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, Dependable, IConstruct, IDependable
 
 from ..errors import ValidationError, is_unresolved
+from .managed_role import statement_json_key
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
@@ -180,8 +181,7 @@ _KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 def _python_statement_key(actions: Sequence[str], resources: Sequence[str]) -> str:
     """``managed_role.statement_key`` of an Allow statement of ``actions`` on ``resources``
     (neither with duplicates), worked out without asking Node for the statement's JSON."""
-    return json.dumps({"Action": sorted(actions), "Effect": "Allow", "Resource": sorted(resources)},
-                      sort_keys=True, default=str)
+    return statement_json_key({"Effect": "Allow", "Action": list(actions), "Resource": list(resources)})
 
 
 def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_pattern: str) -> None:

@@ -57,10 +57,11 @@ def known_statements(policy: iam.ManagedPolicy) -> list[dict[str, Any] | iam.Pol
 
 def statement_key(statement: iam.PolicyStatement) -> str:
     """A statement's meaning without its Sid, with actions and resources in a canonical order."""
-    return _key_of(statement.to_statement_json())
+    return statement_json_key(statement.to_statement_json())
 
 
-def _key_of(statement_json: dict[str, Any]) -> str:
+def statement_json_key(statement_json: dict[str, Any]) -> str:
+    """:func:`statement_key` of a statement's JSON (the one key every grant dedupe compares)."""
     doc = dict(statement_json)
     doc.pop("Sid", None)
     for field in ("Action", "NotAction", "Resource", "NotResource"):
@@ -83,7 +84,7 @@ class ManagedPolicyRole(iam.Role):
     def allow(self, statement: iam.PolicyStatement) -> iam.PolicyStatement:
         """Add ``statement`` to the permissions policy (and remember it, so CDK's copy is not added)."""
         statement_json = statement.to_statement_json()
-        self._written.add(_key_of(statement_json))
+        self._written.add(statement_json_key(statement_json))
         self._permissions.add_statements(statement)
         note_statements(self._permissions, [statement_json])
         return statement
@@ -101,7 +102,7 @@ class ManagedPolicyRole(iam.Role):
         if policy is None:  # only while iam.Role itself is being constructed
             return super().add_to_principal_policy(statement)
         statement_json = statement.to_statement_json()
-        key = _key_of(statement_json)
+        key = statement_json_key(statement_json)
         if key not in self._written:
             self._written.add(key)
             policy.add_statements(statement)

@@ -46,7 +46,7 @@ from constructs import Construct, IConstruct
 
 from ..compliance import acknowledge, check_at_synth, new_resource, when_checked
 from ..errors import ValidationError, check_pattern, is_unresolved
-from .._internal.managed_role import ManagedPolicyRole, _key_of, known_statements, note_statements, recorded_policy
+from .._internal.managed_role import ManagedPolicyRole, known_statements, note_statements, recorded_policy, statement_json_key
 from .._internal.stacks import attribute, format_arn, known_attribute, note_scope, python_state, remember, stack_of
 from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
@@ -622,7 +622,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             self._pending.append(statement)
             # A grant of the same permission (the artifact bucket's key, when it is the platform
             # key) is then not written a second time (add_pending_grant, ManagedPolicyRole).
-            self._pending_keys.add(_key_of(statement))
+            self._pending_keys.add(statement_json_key(statement))
         else:
             target = policy or self.policy
             target.add_statements(iam.PolicyStatement(
@@ -631,7 +631,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
             ))
             note_statements(target, [statement])
             if policy is None:
-                self._written.add(_key_of(statement))
+                self._written.add(statement_json_key(statement))
         # policy None: the permissions policy (self.policy), perhaps not created yet.
         entry = _Acknowledged(list(actions), list(resources), wildcard_reason or "", policy)
         self._allowed.append(entry)
