@@ -3,6 +3,8 @@ template quotas at synth, no compliance bookkeeping without a pack."""
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 
@@ -251,3 +253,67 @@ def test_the_same_template_l1_baseline_writes_our_template(kind):
     assert sorted(mine) == sorted(same)
     for name in mine:
         assert mine[name] == same[name], name
+
+
+# The hot paths pass L1 property structs as plain mappings (_internal/l1.py): a generated struct
+# class type-checks each field in Python and is turned back into that mapping before Node sees it.
+_STRUCT_CLASSES = ("CfnModel.ContainerDefinitionProperty", "CfnModel.VpcConfigProperty",
+                   "CfnEndpointConfig.ProductionVariantProperty", "CfnEndpointConfig.ServerlessConfigProperty",
+                   "CfnEndpoint.VariantPropertyProperty")
+
+
+def _count_struct_classes(monkeypatch) -> list[str]:
+    from aws_cdk import aws_sagemaker as sm
+
+    made: list[str] = []
+    for path in _STRUCT_CLASSES:
+        outer, inner = path.split(".")
+        klass = getattr(getattr(sm, outer), inner)
+        original = klass.__init__
+
+        def counting(self, *args, __original=original, __path=path, **kwargs):
+            made.append(__path)
+            __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(klass, "__init__", counting)
+    original_tag = cdk.CfnTag.__init__
+
+    def counting_tag(self, *args, **kwargs):
+        made.append("CfnTag")
+        original_tag(self, *args, **kwargs)
+
+    monkeypatch.setattr(cdk.CfnTag, "__init__", counting_tag)
+    return made
+
+
+@pytest.mark.parametrize("kind", ["realtime", "serverless", "vpc"])
+def test_model_and_endpoint_hot_paths_build_no_struct_class(stack, monkeypatch, kind):
+    from aws_cdk import aws_ec2 as ec2
+
+    made = _count_struct_classes(monkeypatch)
+    env = Env(stack)
+    if kind == "realtime":
+        endpoint = env.realtime(instance_count=1, max_instance_count=4)
+        model = endpoint.model
+    elif kind == "serverless":
+        model = env.serverless().model
+    else:
+        vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+            ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+        model = env.model(vpc=vpc)
+    assert made == []
+    # What users read back is still the struct class, and the template holds no unset field.
+    assert model.cfn_model.primary_container.mode == "SingleModel"
+    if kind == "vpc":
+        assert len(model.cfn_model.vpc_config.subnets) == 2
+        assert model.vpc_config["Subnets"] == model.cfn_model.vpc_config.subnets
+    t = template_of(stack)
+    assert set(only(t, "AWS::SageMaker::Model")["PrimaryContainer"]) == {"Image", "ModelDataUrl", "Mode"}
+    assert ": null" not in json.dumps(t)
+
+
+def test_struct_leaves_out_unset_fields():
+    from sagemaker_constructs._internal.l1 import struct
+
+    assert struct(variantName="AllTraffic", modelName=None, initialVariantWeight=0) == {
+        "variantName": "AllTraffic", "initialVariantWeight": 0}

@@ -29,6 +29,7 @@ from ..validation.limits import check_map
 from ..validation.naming import check_name
 from ..network import allow_https_to_endpoints, private_subnets
 from .._internal.grants import bind_role, grant_read, s3_url_for_object
+from .._internal.l1 import struct
 from .._internal.stacks import note_scope
 from ..security.roles import ModelHostingRole, flush_policy, give_network_interfaces, held_policy, platform_tags
 
@@ -500,10 +501,10 @@ class Model(Construct):
                 check_count(self, "security_groups", security_groups, minimum=1, maximum=5, what="security groups",
                             limit="botocore sagemaker VpcSecurityGroupIds")
                 self.security_groups = list(security_groups)
-            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                subnets=[s.subnet_id for s in chosen],
-                security_group_ids=[g.security_group_id for g in self.security_groups],
-            )
+            vpc_config = {  # CfnModel.VpcConfigProperty
+                "subnets": [s.subnet_id for s in chosen],
+                "securityGroupIds": [g.security_group_id for g in self.security_groups],
+            }
 
         # No generated name by default: a model is immutable, and CloudFormation can replace it
         # only when it may choose the new one's name.
@@ -514,10 +515,10 @@ class Model(Construct):
             execution_role_arn=self.role.role_arn,
             enable_network_isolation=network_isolation,
             vpc_config=vpc_config,
-            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+            primary_container=struct(  # CfnModel.ContainerDefinitionProperty
                 image=self.image_uri,
-                model_package_name=self.model_package_name,
-                model_data_url=self.model_data_url,
+                modelPackageName=self.model_package_name,
+                modelDataUrl=self.model_data_url,
                 environment=dict(environment) if environment else None,
                 mode=None if self.model_package_name else "MultiModel" if multi_model else "SingleModel",
             ),
@@ -528,7 +529,7 @@ class Model(Construct):
         self.model_name: str = model_name or self.cfn_model.attr_model_name
         #: CreateModel's VpcConfig (``Subnets``, ``SecurityGroupIds``), or None outside a VPC.
         self.vpc_config: dict[str, Any] | None = None if vpc_config is None else {
-            "Subnets": list(vpc_config.subnets), "SecurityGroupIds": list(vpc_config.security_group_ids)}
+            "Subnets": vpc_config["subnets"], "SecurityGroupIds": vpc_config["securityGroupIds"]}
         # The role's permissions must exist before SageMaker validates the model.
         binding.depend_on_policies(self.cfn_model)
 

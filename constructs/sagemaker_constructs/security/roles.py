@@ -35,7 +35,7 @@ from typing import Any, Iterator, Mapping, Sequence, cast
 
 import jsii
 import jsii.errors
-from aws_cdk import Aws, CfnResource, CfnTag, Stack, Tags
+from aws_cdk import Aws, CfnResource, Stack, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -181,12 +181,13 @@ def tag_platform_resource(scope: IConstruct) -> None:
     )
 
 
-def platform_tags() -> list[CfnTag]:
+def platform_tags() -> list[dict[str, str]]:
     """The tag of :func:`tag_platform_resource` as the ``tags=`` of one SageMaker L1 of
     ``PLATFORM_RESOURCE_TYPES`` this library creates: the same ``Tags`` in the template, without the
     two Python-to-Node calls of a ``Tags.of`` aspect (for constructs that add no such resource
-    later; the others keep the aspect)."""
-    return [CfnTag(key=PLATFORM_RESOURCE_TAG_KEY, value=PLATFORM_RESOURCE_TAG_VALUE)]
+    later; the others keep the aspect). A ``CfnTag`` as the plain mapping jsii reads it as (see
+    :mod:`~sagemaker_constructs._internal.l1`)."""
+    return [{"key": PLATFORM_RESOURCE_TAG_KEY, "value": PLATFORM_RESOURCE_TAG_VALUE}]
 
 
 class Persona(str, enum.Enum):

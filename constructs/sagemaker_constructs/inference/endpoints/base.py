@@ -150,7 +150,7 @@ class EndpointBase(_EndpointMixin, Construct):
             deployment_config=deployment_config,
             retain_all_variant_properties=True if autoscaling else None,
             exclude_retained_variant_properties=[
-                sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=p) for p in exclude_retained
+                {"variantPropertyType": p} for p in exclude_retained  # CfnEndpoint.VariantPropertyProperty
             ] if autoscaling and exclude_retained else None,
             tags=None if self._tags_later_resources else platform_tags(),
         )

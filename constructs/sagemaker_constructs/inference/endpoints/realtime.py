@@ -103,13 +103,13 @@ class _InstanceEndpoint(EndpointBase):
             kms_key_id=attribute(volume_key, "key_arn") if volume_key is not None else None,  # read once per key
             data_capture_config=capture,
             production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=self.variant_name,
-                    model_name=model.model_name,
-                    initial_instance_count=instance_count,
-                    instance_type=instance_type,
-                    initial_variant_weight=1.0,
-                )
+                {  # CfnEndpointConfig.ProductionVariantProperty
+                    "variantName": self.variant_name,
+                    "modelName": model.model_name,
+                    "initialInstanceCount": instance_count,
+                    "instanceType": instance_type,
+                    "initialVariantWeight": 1.0,
+                }
             ],
             tags=platform_tags(),
         )
@@ -508,10 +508,10 @@ class RealtimeEndpoint(_InstanceEndpoint):
 
     def _render_variants(self) -> None:
         def render(name: str, model: "IModel", count: int, instance_type: str, weight: float):
-            return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                variant_name=name, model_name=model.model_name, initial_instance_count=count,
-                instance_type=instance_type, initial_variant_weight=weight,
-            )
+            return {  # CfnEndpointConfig.ProductionVariantProperty
+                "variantName": name, "modelName": model.model_name, "initialInstanceCount": count,
+                "instanceType": instance_type, "initialVariantWeight": weight,
+            }
 
         self.cfn_endpoint_config.production_variants = [
             render(self.variant_name, self.model, self._primary_count, self.instance_type, self.variant_weight),
@@ -527,7 +527,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
         """Stack updates keep the autoscaled instance counts (as with ``max_instance_count``)."""
         self.cfn_endpoint.retain_all_variant_properties = True
         self.cfn_endpoint.exclude_retained_variant_properties = [
-            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DataCaptureConfig")]
+            {"variantPropertyType": "DataCaptureConfig"}]  # CfnEndpoint.VariantPropertyProperty
 
 
 __all__: Sequence[str] = ("ImportedInstanceEndpoint", "RealtimeEndpoint", "ShadowVariant", "Variant", "NVME_FAMILIES",

@@ -7,6 +7,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...compliance import acknowledge, across_packs, new_resource
+from ..._internal.l1 import struct
 from ..._internal.stacks import note_scope
 from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
 from ...security.roles import platform_tags
@@ -120,15 +121,15 @@ class ServerlessEndpoint(EndpointBase):
             "Config",
             endpoint_config_name=endpoint_config_name,
             production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=self.variant_name,
-                    model_name=model.model_name,
-                    serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
-                        memory_size_in_mb=memory_size_in_mb,
-                        max_concurrency=max_concurrency,
-                        provisioned_concurrency=provisioned_concurrency,
+                {  # CfnEndpointConfig.ProductionVariantProperty
+                    "variantName": self.variant_name,
+                    "modelName": model.model_name,
+                    "serverlessConfig": struct(  # CfnEndpointConfig.ServerlessConfigProperty
+                        memorySizeInMb=memory_size_in_mb,
+                        maxConcurrency=max_concurrency,
+                        provisionedConcurrency=provisioned_concurrency,
                     ),
-                )
+                }
             ],
             tags=platform_tags(),  # and the endpoint (_create_endpoint)
         )
