@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     from ...interfaces import IInstanceEndpoint, IModel
 
 
+def _production_variant(name: str, model: "IModel", count: int, instance_type: str,
+                        weight: float) -> dict[str, Any]:
+    """One instance-backed ``CfnEndpointConfig.ProductionVariantProperty``, as the mapping jsii
+    sends (see :mod:`~sagemaker_constructs._internal.l1`)."""
+    return {"variantName": name, "modelName": model.model_name, "initialInstanceCount": count,
+            "instanceType": instance_type, "initialVariantWeight": weight}
+
+
 class _InstanceEndpoint(EndpointBase):
     """Shared by real-time and multi-model endpoints: one production variant on instances."""
 
@@ -102,15 +110,7 @@ class _InstanceEndpoint(EndpointBase):
             endpoint_config_name=endpoint_config_name,
             kms_key_id=attribute(volume_key, "key_arn") if volume_key is not None else None,  # read once per key
             data_capture_config=capture,
-            production_variants=[
-                {  # CfnEndpointConfig.ProductionVariantProperty
-                    "variantName": self.variant_name,
-                    "modelName": model.model_name,
-                    "initialInstanceCount": instance_count,
-                    "instanceType": instance_type,
-                    "initialVariantWeight": 1.0,
-                }
-            ],
+            production_variants=[_production_variant(self.variant_name, model, instance_count, instance_type, 1.0)],
             tags=platform_tags(),
         )
         if not is_unresolved(model.model_name):  # a literal name carries no implicit dependency
@@ -507,21 +507,16 @@ class RealtimeEndpoint(_InstanceEndpoint):
         return variant
 
     def _render_variants(self) -> None:
-        def render(name: str, model: "IModel", count: int, instance_type: str, weight: float):
-            return {  # CfnEndpointConfig.ProductionVariantProperty
-                "variantName": name, "modelName": model.model_name, "initialInstanceCount": count,
-                "instanceType": instance_type, "initialVariantWeight": weight,
-            }
-
         self.cfn_endpoint_config.production_variants = [
-            render(self.variant_name, self.model, self._primary_count, self.instance_type, self.variant_weight),
-            *(render(v.variant_name, v.model, v.instance_count, v.instance_type, v.weight) for v in self.variants),
+            _production_variant(self.variant_name, self.model, self._primary_count, self.instance_type,
+                                self.variant_weight),
+            *(_production_variant(v.variant_name, v.model, v.instance_count, v.instance_type, v.weight)
+              for v in self.variants),
         ]
         shadow = self.shadow_variant
         if shadow is not None:  # unset until there is one (an endpoint has at most one, never removed)
-            self.cfn_endpoint_config.shadow_production_variants = [
-                render(shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)
-            ]
+            self.cfn_endpoint_config.shadow_production_variants = [_production_variant(
+                shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)]
 
     def _retain_scaled_capacity(self) -> None:
         """Stack updates keep the autoscaled instance counts (as with ``max_instance_count``)."""
