@@ -20,8 +20,18 @@ from stacks.delivery import CONTEXT_KEY as DELIVERY_CONTEXT_KEY
 from stacks.delivery import DeliveryConfig, DeliveryStack, approved_model
 
 
-def build(app: cdk.App) -> dict[str, cdk.Stack]:
-    """Compose the reference stacks into ``app``; returns them by name (used by the tests)."""
+#: The reference stacks in build order: each one reads only from those before it.
+STACK_ORDER = ("platform", "inference", "mlops", "delivery")
+
+
+def build(app: cdk.App, *, through: str = "delivery") -> dict[str, cdk.Stack]:
+    """Compose the reference stacks into ``app``; returns them by name (used by the tests).
+
+    :param through: stop after this stack of :data:`STACK_ORDER` (a test of the inference stack
+        needs only ``through="inference"``: the platform it imports from and nothing after it).
+    """
+    if through not in STACK_ORDER:
+        raise ValueError(f"through={through!r}: one of {', '.join(STACK_ORDER)}")
     config = PlatformConfig.from_context(app.node.try_get_context(CONTEXT_KEY))
     env = None
     if app.node.try_get_context("sagemaker-constructs:use-cli-environment") in (True, "true"):
@@ -35,6 +45,8 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         env=env,
         description="sagemaker-constructs reference platform: key, isolated network, data bucket, audit trail",
     )
+    if through == "platform":
+        return {"platform": platform}
     inference = InferenceStack(
         app,
         config.inference_stack_name,
@@ -49,6 +61,8 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         env=env,
         description="sagemaker-constructs reference inference: real-time, serverless and multi-model endpoints",
     )
+    if through == "inference":
+        return {"platform": platform, "inference": inference}
     mlops = MlopsStack(
         app,
         config.mlops_stack_name,
@@ -61,6 +75,8 @@ def build(app: cdk.App) -> dict[str, cdk.Stack]:
         env=env,
         description="sagemaker-constructs reference MLOps: training pipeline, registry, deploy-on-approval, monitor",
     )
+    if through == "mlops":
+        return {"platform": platform, "inference": inference, "mlops": mlops}
     # The tooling account's delivery pipeline (its own explicit environment: CodePipeline needs one
     # for cross-account stages); the approved version comes from the pipeline's synth step.
     delivery_config = DeliveryConfig.from_context(app.node.try_get_context(DELIVERY_CONTEXT_KEY))

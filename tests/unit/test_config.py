@@ -56,3 +56,15 @@ def test_compliance_context_selects_packs():
     assert compliance_packs("AwsSolutions, SageMaker") == ("AwsSolutions", "SageMaker")
     with pytest.raises(ValidationError, match="packs"):  # a misspelt pack is refused, not skipped
         add_compliance_checks(new_app(), packs=compliance_packs("AwsSolution"))
+
+
+def test_build_through_a_stack_stops_there():
+    import app as reference_app
+    from tests.conftest import new_app
+
+    app = new_app()
+    assert list(reference_app.build(app, through="inference")) == ["platform", "inference"]
+    assert sorted(c.node.id for c in app.node.children if hasattr(c, "template_file")) == sorted(
+        [PlatformConfig().stack_name, PlatformConfig().inference_stack_name])
+    with pytest.raises(ValueError, match="through='serving': one of platform, inference, mlops, delivery"):
+        reference_app.build(new_app(), through="serving")

@@ -28,7 +28,8 @@ def shadowed(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("shadow") / "cdk.out"
     platform = {**cdk_context()[CONTEXT_KEY], "inference_shadow_instance_type": "ml.t2.medium"}
     app = new_app(outdir=str(outdir), context={CONTEXT_KEY: platform})
-    stacks = reference_app.build(app)
+    # Only the stacks the shadow touches: the inference stack and the platform it imports from.
+    stacks = reference_app.build(app, through="inference")
     result = synth_checked(app, outdir)
     result.stacks = stacks
     return result
@@ -67,7 +68,7 @@ def test_a_graviton_shadow_gets_the_arm64_image(tmp_path):
     from stacks.inference import SKLEARN_GRAVITON_IMAGE
 
     platform = {**cdk_context()[CONTEXT_KEY], "inference_shadow_instance_type": "ml.c7g.large"}
-    stacks = reference_app.build(new_app(outdir=str(tmp_path), context={CONTEXT_KEY: platform}))
+    stacks = reference_app.build(new_app(outdir=str(tmp_path), context={CONTEXT_KEY: platform}), through="inference")
     resources = cdk.assertions.Template.from_stack(stacks["inference"]).to_json()["Resources"]
     (config,) = [r["Properties"] for r in resources.values()
                  if r["Type"] == "AWS::SageMaker::EndpointConfig" and "ShadowProductionVariants" in r["Properties"]]
