@@ -107,17 +107,23 @@ def ours(stack, kind: str, n: int) -> None:
             ServerlessEndpoint(stack, f"E{i}", model=model)
 
 
-def _scalable_target(stack, id: str, resource_id: str):
-    """A raw ``CfnScalableTarget`` of one endpoint variant, 1 to 4 instances, with Application
-    Auto Scaling's service-linked role."""
+def _autoscaling_role_arn() -> str:
+    """Application Auto Scaling's service-linked role for SageMaker endpoints (read once per build:
+    each ``Aws.*`` read is a Python-to-Node call the baselines should not pay per endpoint)."""
     from aws_cdk import Aws
+
+    return (f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling"
+            ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+
+
+def _scalable_target(stack, id: str, resource_id: str, role_arn: str):
+    """A raw ``CfnScalableTarget`` of one endpoint variant, 1 to 4 instances, with ``role_arn``
+    (:func:`_autoscaling_role_arn`)."""
     from aws_cdk import aws_applicationautoscaling as appscaling
 
     return appscaling.CfnScalableTarget(
         stack, id, service_namespace="sagemaker", scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-        resource_id=resource_id, min_capacity=1, max_capacity=4,
-        role_arn=f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/sagemaker.application-autoscaling"
-                 ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+        resource_id=resource_id, min_capacity=1, max_capacity=4, role_arn=role_arn)
 
 
 def l1(stack, kind: str, n: int) -> None:
@@ -128,34 +134,38 @@ def l1(stack, kind: str, n: int) -> None:
     from aws_cdk import aws_sagemaker as sm
 
     key, bucket = _shared(stack)
-    region_account = f"{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    # Every token read once, outside the loop (each read is a Python-to-Node call).
+    partition, account, region = Aws.PARTITION, Aws.ACCOUNT_ID, Aws.REGION
+    key_arn, bucket_arn, bucket_name = key.key_arn, bucket.bucket_arn, bucket.bucket_name
+    region_account = f"{region}:{account}"
+    autoscaling_role = _autoscaling_role_arn() if kind == "realtime" else ""
     for i in range(n):
         role = iam.CfnRole(stack, f"R{i}", assume_role_policy_document={
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                           "Condition": {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}}],
+                           "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
         })
         prefix = f"models{i}/" if kind == "multi-model" else f"m{i}/model.tar.gz"
         iam.CfnManagedPolicy(stack, f"P{i}", roles=[role.ref], policy_document={"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key.key_arn},
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn},
             {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-             "Resource": f"arn:{Aws.PARTITION}:ecr:{region_account}:repository/*"},
+             "Resource": f"arn:{partition}:ecr:{region_account}:repository/*"},
             {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": f"arn:{Aws.PARTITION}:logs:{region_account}:log-group:/aws/sagemaker/Endpoints/*"},
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": bucket.arn_for_objects(f"{prefix}*")},
+             "Resource": f"arn:{partition}:logs:{region_account}:log-group:/aws/sagemaker/Endpoints/*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{prefix}*"},
         ]})
         model = sm.CfnModel(stack, f"M{i}", execution_role_arn=role.attr_arn, enable_network_isolation=kind != "serverless",
                             primary_container=sm.CfnModel.ContainerDefinitionProperty(
-                                image=IMAGE, model_data_url=f"s3://{bucket.bucket_name}/{prefix}",
+                                image=IMAGE, model_data_url=f"s3://{bucket_name}/{prefix}",
                                 mode="MultiModel" if kind == "multi-model" else "SingleModel"))
         variant = sm.CfnEndpointConfig.ProductionVariantProperty(
             variant_name="AllTraffic", model_name=model.attr_model_name, initial_variant_weight=1,
             **({"serverless_config": sm.CfnEndpointConfig.ServerlessConfigProperty(max_concurrency=20, memory_size_in_mb=2048)}
                if kind == "serverless" else {"instance_type": "ml.m5.large", "initial_instance_count": 1}))
-        config = sm.CfnEndpointConfig(stack, f"C{i}", production_variants=[variant], kms_key_id=None if kind == "serverless" else key.key_arn)
+        config = sm.CfnEndpointConfig(stack, f"C{i}", production_variants=[variant], kms_key_id=None if kind == "serverless" else key_arn)
         endpoint = sm.CfnEndpoint(stack, f"E{i}", endpoint_config_name=config.attr_endpoint_config_name)
         if kind == "realtime":
-            target = _scalable_target(stack, f"T{i}", f"endpoint/{endpoint.attr_endpoint_name}/variant/AllTraffic")
+            target = _scalable_target(stack, f"T{i}", f"endpoint/{endpoint.attr_endpoint_name}/variant/AllTraffic", autoscaling_role)
             target.node.add_dependency(endpoint)
             appscaling.CfnScalingPolicy(
                 stack, f"S{i}", policy_name=f"E{i}Tracking", policy_type="TargetTrackingScaling", scaling_target_id=target.ref,
@@ -180,13 +190,15 @@ def l1_same(stack, kind: str, n: int) -> None:
 
     key, bucket = _shared(stack)
     key_arn, bucket_arn, bucket_name = key.key_arn, bucket.bucket_arn, bucket.bucket_name
-    region_account = f"{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    partition, account, region = Aws.PARTITION, Aws.ACCOUNT_ID, Aws.REGION
+    region_account = f"{region}:{account}"
+    autoscaling_role = _autoscaling_role_arn() if kind == "realtime" else ""
     for i in range(n):
         role = iam.CfnRole(stack, f"R{i}", description="SageMaker model hosting execution role (sagemaker-constructs)",
                            assume_role_policy_document={
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                           "Condition": {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}}],
+                           "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
         })
         data = f"models{i}/" if kind == "multi-model" else f"m{i}/model.tar.gz"
         objects = f"{data}*" if kind == "multi-model" else data
@@ -197,10 +209,10 @@ def l1_same(stack, kind: str, n: int) -> None:
              "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
             {"Sid": "PullImages", "Effect": "Allow",
              "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-             "Resource": f"arn:{Aws.PARTITION}:ecr:{region_account}:repository/*"},
+             "Resource": f"arn:{partition}:ecr:{region_account}:repository/*"},
             {"Sid": "WriteSageMakerLogs", "Effect": "Allow",
              "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-             "Resource": f"arn:{Aws.PARTITION}:logs:{region_account}:log-group:/aws/sagemaker/Endpoints/*"},
+             "Resource": f"arn:{partition}:logs:{region_account}:log-group:/aws/sagemaker/Endpoints/*"},
             {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
             {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
              "Condition": {"StringLike": {"cloudwatch:namespace": _NAMESPACES}}},
@@ -232,7 +244,7 @@ def l1_same(stack, kind: str, n: int) -> None:
                                   tags=_TAGS, **({"retain_all_variant_properties": True, "exclude_retained_variant_properties": [
                                       {"variantPropertyType": "DataCaptureConfig"}]} if kind == "realtime" else {}))
         if kind == "realtime":
-            target = _scalable_target(stack, f"T{i}", f"endpoint/{name}/variant/AllTraffic")
+            target = _scalable_target(stack, f"T{i}", f"endpoint/{name}/variant/AllTraffic", autoscaling_role)
             target.add_dependency(endpoint)
             scaling = appscaling.CfnScalingPolicy(
                 stack, f"S{i}", policy_name=f"BenchE{i}Tracking", policy_type="TargetTrackingScaling",
