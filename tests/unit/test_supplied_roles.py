@@ -15,6 +15,7 @@ from sagemaker_constructs import (
     DeployOnApproval,
     DeploymentGuardrail,
     EndpointInvoker,
+    InferenceComponentEndpoint,
     IsolatedNetwork,
     Model,
     ModelData,
@@ -121,10 +122,18 @@ def _deployer(stack, role=None, **kw):
     return "DeployRole"
 
 
+def _components(stack, role=None, **kw):
+    key, bucket = _base(stack)
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="inference")
+    InferenceComponentEndpoint(stack, "Ic", instance_type="ml.m5.xlarge", max_instance_count=2, encryption_key=key,
+                               vpc=net.vpc, role=role, **kw)
+    return "IcRole"
+
+
 SCENARIOS = {
     "Model": (_model, _sagemaker_role), "MultiModelEndpoint": (_multi_model, _sagemaker_role),
     "ModelMonitor": (_monitor, _sagemaker_role), "EndpointInvoker": (_invoker, _lambda_role),
-    "DeployOnApproval": (_deployer, _lambda_role),
+    "DeployOnApproval": (_deployer, _lambda_role), "InferenceComponentEndpoint": (_components, _sagemaker_role),
 }
 
 
@@ -143,6 +152,28 @@ def test_a_supplied_role_gets_exactly_the_default_roles_grants(name):
     assert granted(t, role_ref(t, "Supplied")) == expected
     assert not [k for k in t["Resources"] if k.startswith(default_prefix)]  # no default role
     assert TEMPLATE_ID not in json.dumps(t)  # the template of the default role is gone
+
+
+def _waiting_for(template: dict, prefix: str) -> set[str]:
+    """Logical ids of the non-IAM resources whose DependsOn names an IAM resource starting with ``prefix``."""
+    iam_ids = {k for k, v in template["Resources"].items() if v["Type"].startswith("AWS::IAM::") and k.startswith(prefix)}
+    return {k for k, v in template["Resources"].items()
+            if not v["Type"].startswith("AWS::IAM::") and iam_ids & set(v.get("DependsOn", []))}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_what_waits_for_the_default_roles_policy_waits_for_the_supplied_roles(name):
+    """SageMaker and Lambda check the role's permissions when they create the resource: with a
+    supplied role, the same resources wait for the policy holding its new statements (aws-cdk-lib's
+    iam.Role reports that policy only at synth)."""
+    build, make_role = SCENARIOS[name]
+    default_stack = new_stack()
+    prefix = build(default_stack)
+    waiting = _waiting_for(template_of(default_stack), prefix)
+    assert waiting
+    stack = new_stack()
+    build(stack, role=make_role(stack))
+    assert _waiting_for(template_of(stack), "Supplied") >= waiting
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -103,6 +103,10 @@ def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.P
     for statement in statements:
         result = role.add_to_principal_policy(statement)
         roots = _roots(result.policy_dependable) if result.statement_added else []
+        if result.statement_added and owned and not roots:
+            # aws-cdk-lib 2.275's iam.Role hands back a DependencyGroup it fills only at synth (when
+            # its aspect may split the policy); the statement is in its DefaultPolicy until then.
+            roots = [role.node.try_find_child("DefaultPolicy") or role]
         if result.statement_added and (owned or roots):
             for root in roots:  # jsii may hand back the same policy as a new Python object each time
                 ref = _node_ref(root)

@@ -221,6 +221,23 @@ class EndpointInvoker(SecureFunction):
         allowed = "an endpoint construct: an object with endpoint_name and endpoint_arn (strings)"
         if endpoint is None:
             raise ValidationError(self, "endpoint", None, allowed)
+        from .endpoints import AsyncEndpoint, InferenceComponentEndpoint
+
+        # The function calls InvokeEndpoint with the endpoint's name only: an asynchronous endpoint
+        # takes InvokeEndpointAsync (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-invoke-endpoint.html),
+        # an endpoint hosting inference components is invoked with the component's name
+        # (InferenceComponentName, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
+        if isinstance(endpoint, AsyncEndpoint):
+            raise ValidationError(
+                self, "endpoint", type(endpoint).__name__,
+                "a synchronous endpoint: an AsyncEndpoint is invoked with InvokeEndpointAsync, which this function does "
+                "not call; give your caller endpoint.grant_invoke(...) instead")
+        if isinstance(endpoint, InferenceComponentEndpoint):
+            raise ValidationError(
+                self, "endpoint", type(endpoint).__name__,
+                "an endpoint that serves requests by its name alone: an InferenceComponentEndpoint needs an "
+                "InferenceComponentName in every request, which this function does not send; give your caller "
+                "endpoint.grant_invoke(...) instead")
         name = getattr(endpoint, "endpoint_name", None)
         arn = getattr(endpoint, "endpoint_arn", None)
         if not isinstance(name, str) or not name:

@@ -350,10 +350,10 @@ class _ModelPackageSource:
     (CreateModel's ``ModelPackageName``) instead of an image; grants describe of that version (or
     of the group's versions for a deploy-time reference) and read of the artifacts given."""
 
-    architecture: str | None = None
-
     def __init__(self, model_package: str, describe_arns: Sequence[str], artifacts: "ModelData | None",
-                 images: Sequence[ecr.IRepository]) -> None:
+                 images: Sequence[ecr.IRepository], architecture: str | None = None) -> None:
+        #: The CPU architecture of the version's image(s), as given (``from_model_package(architecture=)``).
+        self.architecture: str | None = architecture
         self.model_package_name = model_package
         self._describe_arns = list(describe_arns)
         self._artifacts = artifacts
@@ -556,6 +556,7 @@ class Model(Construct):
         encryption_key: kms.IKey | None = None,
         model_name: str | None = None,
         role_is_prepared: bool = False,
+        architecture: str | None = None,
     ) -> "Model":
         """A model whose container is a registered model package version (CreateModel's
         ``ModelPackageName``: image, artifacts and environment come from the version), with the
@@ -577,12 +578,17 @@ class Model(Construct):
             (the role must already read them, e.g. through the bucket policy of another account).
         :param images: ECR repositories of the version's images the role may pull from. Default:
             none beyond ``ModelHostingRole``'s (this account's repositories in this region).
+        :param architecture: the CPU architecture of the version's images (``"x86_64"``, ``"arm64"`` or
+            ``"multi-arch"``), which CDK cannot see: endpoints check it against their instance type
+            as for a ``ContainerImage``, so an arm64 (Graviton) instance type needs ``"arm64"`` or
+            ``"multi-arch"``. Default: unknown (x86_64 instance types only).
         Other arguments: as :class:`Model`. ``model_package_name`` on the result is the version
         (or the reference).
         """
         from aws_cdk import aws_ssm as ssm
 
         where = f"{scope.node.path}/{id}"
+        _check_architecture(where, architecture)
         reference = False
         if hasattr(model_package, "parameter_name") and not isinstance(model_package, str):
             name = model_package.parameter_name  # type: ignore[union-attr]
@@ -619,7 +625,7 @@ class Model(Construct):
                 raise ValidationError(where, "model_package_group", group_name,
                                       f"the group of {package} ({parts[3]})")
             describe = [package]
-        return cls(scope, id, image=_ModelPackageSource(package, describe, artifacts, images),  # type: ignore[arg-type]
+        return cls(scope, id, image=_ModelPackageSource(package, describe, artifacts, images, architecture),  # type: ignore[arg-type]
                    role=role, vpc=vpc, subnets=subnets, security_groups=security_groups,
                    network_isolation=network_isolation, environment=environment, encryption_key=encryption_key,
                    model_name=model_name, role_is_prepared=role_is_prepared)
@@ -627,11 +633,16 @@ class Model(Construct):
     @classmethod
     def from_model_attributes(cls, scope: Construct, id: str, *, model_name: str, role: iam.IRole,
                               network_isolation: bool = True, subnets: Sequence[ec2.ISubnet] | None = None,
-                              security_groups: Sequence[ec2.ISecurityGroup] | None = None) -> "IModel":
+                              security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+                              role_is_prepared: bool = False) -> "IModel":
         """A model this stack does not own: its name, execution role, network isolation and VPC
-        placement (``subnets`` with ``security_groups``; default: no VPC)."""
+        placement (``subnets`` with ``security_groups``; default: no VPC).
+
+        :param role_is_prepared: ``role`` already has what the endpoints' grants would add (data
+            capture, asynchronous results): CDK adds nothing to a role it cannot change
+            (``mutable=False``, another account's) instead of raising. Default: false."""
         return ImportedModel(scope, id, model_name=model_name, role=role, network_isolation=network_isolation,
-                             subnets=subnets, security_groups=security_groups)
+                             subnets=subnets, security_groups=security_groups, role_is_prepared=role_is_prepared)
 
 
 class ImportedModel(Resource):
@@ -639,7 +650,7 @@ class ImportedModel(Resource):
 
     def __init__(self, scope: Construct, id: str, *, model_name: str, role: iam.IRole, network_isolation: bool = True,
                  subnets: Sequence[ec2.ISubnet] | None = None,
-                 security_groups: Sequence[ec2.ISecurityGroup] | None = None) -> None:
+                 security_groups: Sequence[ec2.ISecurityGroup] | None = None, role_is_prepared: bool = False) -> None:
         super().__init__(scope, id)
         if role is None:
             raise ValidationError(self, "role", None, "the model's execution role (an iam.IRole)")
@@ -652,7 +663,7 @@ class ImportedModel(Resource):
         self.model_name: str = model_name
         self.role: iam.IRole = role
         self.network_isolation: bool = network_isolation
-        self.role_is_prepared: bool = False
+        self.role_is_prepared: bool = role_is_prepared
         #: Unknown for a model described by attributes: endpoints do not check it.
         self.architecture: str | None = None
         self.vpc_config: dict[str, Any] | None = None if not subnets else {

@@ -272,8 +272,30 @@ def check_instance_type(scope: IConstruct | str, argument: str, value: Any, *, u
     )
 
 
+
+def check_autoscalable(scope: IConstruct | str, argument: str, instance_type: Any, *, hint: str = "") -> None:
+    """Raise ``ValidationError`` for a burstable (T family) ``instance_type``: Application Auto
+    Scaling cannot scale SageMaker variants on them (tokens pass). ``hint`` ends the message."""
+    if isinstance(instance_type, str) and not is_unresolved(instance_type) and instance_facts(instance_type).burstable:
+        raise ValidationError(scope, argument, instance_type,
+                              "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g" + hint)
+
+
+def check_multi_model_instance_type(scope: IConstruct | str, argument: str, instance_type: Any) -> None:
+    """Raise ``ValidationError`` unless ``instance_type`` can host a multi-model endpoint: every CPU
+    type, and only the single-GPU types of :data:`MULTI_MODEL_GPU_TYPES` (no Inferentia,
+    Trainium or multi-GPU type; :data:`MULTI_MODEL_DOC`). Tokens pass."""
+    if not isinstance(instance_type, str) or is_unresolved(instance_type) or instance_facts(instance_type).multi_model:
+        return
+    raise ValidationError(
+        scope, argument, instance_type,
+        "an instance type that can host a multi-model endpoint: any CPU type, or one of the single-GPU types "
+        f"{', '.join(sorted(MULTI_MODEL_GPU_TYPES))} ({MULTI_MODEL_DOC})",
+    )
+
+
 __all__ = [
     "EXTRA_TYPES_CONTEXT", "InstanceFacts", "MULTI_MODEL_GPU_TYPES", "NVME_FAMILIES", "USE_SHAPES",
-    "check_instance_type", "has_instance_storage", "instance_facts", "instance_family", "instance_types",
-    "volume_key",
+    "check_autoscalable", "check_instance_type", "check_multi_model_instance_type", "has_instance_storage",
+    "instance_facts", "instance_family", "instance_types", "volume_key",
 ]

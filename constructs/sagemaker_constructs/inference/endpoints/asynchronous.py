@@ -29,7 +29,9 @@ from constructs import Construct
 from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
-from ...validation.instances import has_instance_storage, instance_family
+from ...validation.catalog import check_autoscalable, check_multi_model_instance_type
+from ...validation.instances import has_instance_storage
+from ..models import Model, check_image_architecture
 from ...validation.naming import check_name, default_name
 from .autoscaling import register_target, wake_from_zero
 from .base import EndpointBase, check_instance_type
@@ -119,9 +121,11 @@ class AsyncEndpoint(EndpointBase):
         if not is_unresolved(target_backlog_per_instance) and not (
                 isinstance(target_backlog_per_instance, (int, float)) and target_backlog_per_instance > 0):
             raise ValidationError(self, "target_backlog_per_instance", target_backlog_per_instance, "a positive number")
-        if instance_family(instance_type).startswith("t"):
-            raise ValidationError(self, "instance_type", instance_type,
-                                  "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g")
+        check_autoscalable(self, "instance_type", instance_type)
+        if isinstance(model, Model):  # an imported model's image is unknown
+            check_image_architecture(self, instance_type, model.architecture, image=lambda: f"{model.node.path}'s image")
+        if getattr(model, "multi_model", False):
+            check_multi_model_instance_type(self, "instance_type", instance_type)
         check_pattern(self, "prefix", prefix, _PREFIX, max_length=200,
                       description="an S3 key prefix without leading or trailing '/'")
 

@@ -19,7 +19,8 @@ from ...errors import ValidationError, check_int_range, is_unresolved
 from ..models import ImportedModel, Model, check_image_architecture
 from ...validation.combinations import check_guardrail_instance_type, check_rollback_thresholds
 from ...validation.naming import check_name, default_name
-from ...validation.instances import NVME_FAMILIES, has_instance_storage, instance_facts
+from ...validation.catalog import check_autoscalable, check_multi_model_instance_type
+from ...validation.instances import NVME_FAMILIES, has_instance_storage
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
@@ -67,12 +68,7 @@ class _InstanceEndpoint(EndpointBase):
         check_name(self, "endpoint_config_name", endpoint_config_name)
         if max_instance_count is not None:
             check_int_range(self, "max_instance_count", max_instance_count, minimum=instance_count)
-            if not is_unresolved(instance_type) and instance_facts(instance_type).burstable:
-                raise ValidationError(
-                    self, "instance_type", instance_type,
-                    "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g, "
-                    "or drop max_instance_count",
-                )
+            check_autoscalable(self, "instance_type", instance_type, hint=", or drop max_instance_count")
         if target_invocations_per_instance is not None:
             if max_instance_count is None:
                 raise ValidationError(self, "target_invocations_per_instance", target_invocations_per_instance,
@@ -88,6 +84,8 @@ class _InstanceEndpoint(EndpointBase):
             data_capture.validate(self)
         if isinstance(model, Model):  # an imported model's image is unknown
             check_image_architecture(self, instance_type, model.architecture, image=lambda: f"{model.node.path}'s image")
+        if getattr(model, "multi_model", False):
+            check_multi_model_instance_type(self, "instance_type", instance_type)
 
         self.model = model
         self.instance_type = instance_type
@@ -493,6 +491,8 @@ class RealtimeEndpoint(_InstanceEndpoint):
         if isinstance(model, Model):
             check_image_architecture(self, instance_type, model.architecture, argument=f"{argument} instance_type",
                                      image=lambda: f"{model.node.path}'s image")
+        if getattr(model, "multi_model", False):
+            check_multi_model_instance_type(self, f"{argument} instance_type", instance_type)
         if self._deployment is not None and not shadow:  # the step is a share of each production variant's fleet
             self._deployment.validate(self, instance_count)
         if self._deployment is not None:  # the guardrail covers every variant: none may be a type it skips

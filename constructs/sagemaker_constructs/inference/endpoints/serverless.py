@@ -92,7 +92,7 @@ class ServerlessEndpoint(EndpointBase):
             check_int_range(self, "max_provisioned_concurrency", max_provisioned_concurrency,
                             minimum=provisioned_concurrency, maximum=max_concurrency)
         check_range(self, "target_provisioned_utilization", target_provisioned_utilization, minimum=0.1, maximum=1.0)
-        if model.vpc is not None:
+        if getattr(model, "vpc_config", None) is not None:  # a Model, or one described by attributes
             raise ValidationError(self, "model", model.node.path,
                                   "SageMaker Serverless Inference does not support a VPC: create the Model without vpc=")
         if model.network_isolation:
@@ -106,15 +106,16 @@ class ServerlessEndpoint(EndpointBase):
             self.add_shadow_variant(shadow)
 
         self.model: Model = model
-        acknowledge(
-            model.cfn_model,
-            reason=(
-                "Served by a serverless endpoint: SageMaker Serverless Inference does not support "
-                "network isolation (nor a VPC), so this model runs without them."
-            ),
-            nag=["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"],
-            checkov=["CKV_AWS_370"],
-        )
+        if isinstance(model, Model):  # a model described by attributes is not in this template
+            acknowledge(
+                model.cfn_model,
+                reason=(
+                    "Served by a serverless endpoint: SageMaker Serverless Inference does not support "
+                    "network isolation (nor a VPC), so this model runs without them."
+                ),
+                nag=["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"],
+                checkov=["CKV_AWS_370"],
+            )
         self.endpoint_name: str = endpoint_name or default_name(self)  # stable: callers invoke by name, alarms watch by name
         self.cfn_endpoint_config: sagemaker.CfnEndpointConfig = sagemaker.CfnEndpointConfig(
             self,

@@ -98,7 +98,7 @@ class Variant(_EndpointMixin, Construct):
         tracking ``SageMakerVariantInvocationsPerInstance`` at ``target_invocations_per_instance``
         (per minute; default 100), like the endpoint's own ``max_instance_count``. Stack updates
         then keep the scaled capacity (``RetainAllVariantProperties``)."""
-        from ...validation.instances import instance_facts
+        from ...validation.catalog import check_autoscalable
         from .autoscaling import scale_variant
 
         if self.shadow:
@@ -109,9 +109,7 @@ class Variant(_EndpointMixin, Construct):
             raise ValidationError(self, "scale_instances", self.variant_name, "once per variant")
         check_int_range(self, "max_instance_count", max_instance_count, minimum=self.instance_count)
         check_int_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
-        if not is_unresolved(self.instance_type) and instance_facts(self.instance_type).burstable:
-            raise ValidationError(self, "instance_type", self.instance_type,
-                                  "SageMaker cannot autoscale burstable (ml.t*) instances; use e.g. ml.m5 or ml.c6g")
+        check_autoscalable(self, "instance_type", self.instance_type)
         self.max_instance_count = max_instance_count
         self.scalable_target = scale_variant(
             self, endpoint_name=self.endpoint_name, variant_name=self.variant_name,
