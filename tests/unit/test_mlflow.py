@@ -104,3 +104,21 @@ def test_cost_estimate_lists_the_tracking_server_as_unknown(stack):
     _server(stack, size="Large")
     report = estimate_monthly_cost(stack, region="us-east-1")
     assert [i.item for i in report.unknown if "MLflow" in i.item] == ["MLflow tracking server (Large)"]
+
+
+def test_grant_access_to_the_servers_own_imported_role_is_refused(stack):
+    """The server waits for its statements in the imported role's one CDK policy; a grant naming
+    the server's ARN in that policy would be a circular dependency CloudFormation refuses."""
+    arn = "arn:aws:iam::111122223333:role/team/sagemaker"
+    server = _server(stack, role=iam.Role.from_role_arn(stack, "Team", arn))
+    with pytest.raises(ValidationError, match="circular dependency"):
+        server.grant_access(iam.Role.from_role_arn(stack, "SameRoleAgain", arn))
+    server.grant_access(iam.Role.from_role_arn(stack, "Client", "arn:aws:iam::111122223333:role/team/client"))
+    cdk.assertions.Template.from_stack(stack)  # deployable: no cycle
+
+
+def test_grant_access_to_the_servers_own_role_of_this_app_has_no_cycle(stack):
+    role = iam.Role(stack, "Team", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    server = _server(stack, role=role)
+    server.grant_access(role)
+    cdk.assertions.Template.from_stack(stack)  # would raise "Template is undeployable" on a cycle

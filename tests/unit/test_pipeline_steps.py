@@ -286,6 +286,85 @@ def test_supplied_role_gets_the_default_statements(stack):
         k for k in resources(t, "AWS::IAM::Role") if k.startswith("Mine")), "Arn"]}
 
 
+def _volume_key_guardrail(t):
+    (statement,) = [s for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith("PipelineRole")
+                    for s in p["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "DenyMissingVolumeKey"]
+    return statement
+
+
+def test_the_roles_volume_key_guardrail_exempts_the_steps_nvme_instance_types(stack):
+    """A step on a type with local NVMe storage leaves VolumeKmsKeyId out (SageMaker rejects it
+    there): the pipeline role's own guardrail must not deny that job."""
+    key, vpc, bucket, _ = _base(stack)
+    tuning = TuningStep("Tune", training=_train("TuneTemplate", instance_type="ml.p4d.24xlarge"),
+                        objective_metric="validation:accuracy", ranges=[IntegerRange("max_depth", 2, 8)])
+    Pipeline(stack, "Pipeline", steps=[_train(instance_type="ml.g5.xlarge"), tuning,
+                                       _train("Cpu", instance_type="ml.m5.xlarge")],
+             encryption_key=key, vpc=vpc, data_bucket=bucket)
+    t = template_of(stack)
+    train = _steps(_definition(stack))["Train"]["Arguments"]["ResourceConfig"]
+    assert "VolumeKmsKeyId" not in train
+    guardrail = _volume_key_guardrail(t)
+    assert guardrail["Condition"]["ForAnyValue:StringNotLike"] == {
+        "sagemaker:InstanceTypes": ["ml.g5.xlarge", "ml.p4d.24xlarge"]}
+    assert guardrail["Condition"]["Null"] == {"sagemaker:VolumeKmsKey": "true"}
+
+
+def test_the_roles_volume_key_guardrail_has_no_exemption_without_nvme_steps(stack):
+    key, vpc, bucket, _ = _base(stack)
+    Pipeline(stack, "Pipeline", steps=[_train(instance_type="ml.m5.xlarge")], encryption_key=key, vpc=vpc,
+             data_bucket=bucket)
+    assert _volume_key_guardrail(template_of(stack))["Condition"] == {"Null": {"sagemaker:VolumeKmsKey": "true"}}
+
+
+def test_job_execution_role_refuses_an_exemption_that_is_not_an_instance_type(stack):
+    with pytest.raises(ValidationError, match="volume_key_exempt_instance_types"):
+        JobExecutionRole(stack, "R", encryption_key=PlatformKey(stack, "Key"), orchestrate_pipelines=True,
+                         volume_key_exempt_instance_types=["g5.xlarge"])
+
+
+@pytest.mark.parametrize("account, expected", [
+    (None, "central-models"),  # the pipeline's own account: the name
+    ("222222222222", ":222222222222:model-package-group/central-models"),
+])
+def test_register_step_names_a_group_of_another_account_by_arn(stack, account, expected):
+    """A bare ModelPackageGroupName means a group of the caller's account (botocore: ArnOrName)."""
+    key, vpc, bucket, _ = _base(stack)
+    group = ModelPackageGroup.from_model_package_group_name(stack, "Central", "central-models", account=account)
+    train = _train()
+    Pipeline(stack, "Pipeline", steps=[train, RegisterModelStep("Register", model_package_group=group, image=IMG,
+                                                                model_data=train.model_artifacts)],
+             encryption_key=key, vpc=vpc, data_bucket=bucket)
+    name = _steps(_definition(stack))["Register"]["Arguments"]["ModelPackageGroupName"]
+    if account is None:
+        assert name == expected
+    else:
+        assert name.startswith("arn:") and name.endswith(expected), name
+
+
+@pytest.mark.parametrize("cidr", [None, "10.1.0.0/16"])
+def test_s3_prefix_list_on_an_imported_vpc(stack, cidr):
+    """Egress to the VPC's endpoints needs its CIDR: an imported VPC without one is refused clearly."""
+    from aws_cdk import aws_ec2 as ec2
+
+    key = PlatformKey(stack, "Key")
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Team", vpc_id="vpc-0123456789abcdef0", availability_zones=["us-east-1a"],
+                                      isolated_subnet_ids=["subnet-1"], **({"vpc_cidr_block": cidr} if cidr else {}))
+    build = lambda: Pipeline(stack, "Pipeline", steps=[_train()], encryption_key=key, vpc=vpc,  # noqa: E731
+                             data_bucket=SecureBucket(stack, "Data", encryption_key=key), s3_prefix_list_id="pl-63a5400a")
+    if cidr is None:
+        with pytest.raises(ValidationError, match="vpc_cidr_block"):
+            build()
+        return
+    build()
+    t = template_of(stack)
+    (group,) = [g for k, g in resources(t, "AWS::EC2::SecurityGroup").items() if k.startswith("PipelineJobSecurityGroup")]
+    egress = [*group["Properties"]["SecurityGroupEgress"],
+              *[e["Properties"] for e in resources(t, "AWS::EC2::SecurityGroupEgress").values()]]
+    found = {(e.get("CidrIp"), e.get("DestinationPrefixListId"), e["FromPort"]) for e in egress}
+    assert {(cidr, None, 443), (None, "pl-63a5400a", 443)} <= found
+
+
 # ------------------------------------------------------------------ distributed training
 @pytest.mark.parametrize("distribution, instance_type, expected", [
     (Distribution.torchrun(), "ml.g5.12xlarge", {"sagemaker_torch_distributed_enabled": "true"}),

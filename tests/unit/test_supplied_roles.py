@@ -236,3 +236,38 @@ def test_add_statements_returns_the_policies_and_raises_only_when_nothing_was_ad
         add_statements(stack, fixed, [statement], argument="execution_role")
     assert raised.value.argument == "execution_role" and raised.value.value == HOSTING_ARN
     assert add_statements(stack, fixed, [statement], role_is_prepared=True) == []
+
+
+def _sids_of_policies(template: dict) -> list[list[str]]:
+    return [[s["Sid"] for s in p["Properties"]["PolicyDocument"]["Statement"] if "Sid" in s]
+            for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") for p in resources(template, kind).values()]
+
+
+@pytest.mark.parametrize("make_role", ["imported", "iam.Role", "JobExecutionRole"])
+def test_constructs_sharing_a_role_never_repeat_a_statement_id(make_role):
+    """IAM requires each Sid to be unique within a policy: two pipelines on one role (different
+    buckets, so different statements under the same Sids) and a feature group with a grant to its
+    own role each number the repeated ones."""
+    from sagemaker_constructs import Feature, FeatureGroup, JobExecutionRole, Pipeline, TrainingStep
+
+    stack = new_stack()
+    key, bucket = _base(stack)
+    other = SecureBucket(stack, "Other", encryption_key=key)
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="training")
+    role = {"imported": lambda: iam.Role.from_role_arn(stack, "Team", HOSTING_ARN),
+            "iam.Role": lambda: _sagemaker_role(stack),
+            "JobExecutionRole": lambda: JobExecutionRole(stack, "Team", encryption_key=key, data_buckets=[bucket])}[make_role]()
+    for name, data in (("Daily", bucket), ("Weekly", other)):
+        train = TrainingStep("Train", image=ContainerImage.from_uri(IMAGE), inputs={"train": "s3://x/train/"},
+                             output_uri=f"s3://x/{name}")
+        Pipeline(stack, name, steps=[train], encryption_key=key, vpc=net.vpc, role=role, data_bucket=data)
+    if make_role != "JobExecutionRole":  # one managed policy (6,144 characters) holds only so much
+        group = FeatureGroup(stack, "Features", record_identifier="id", event_time="ts", encryption_key=key,
+                             features=[Feature.string("id"), Feature.fractional("ts")], offline_store_bucket=other,
+                             role=role)
+        group.grant_read(role)
+    sids = _sids_of_policies(template_of(stack))
+    assert any(len(s) > 5 for s in sids)
+    for policy_sids in sids:
+        assert len(policy_sids) == len(set(policy_sids)), sorted(policy_sids)
+    assert any(sid.endswith("2") for policy_sids in sids for sid in policy_sids)  # repeats were numbered

@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, Dependable, IConstruct, IDependable
 
 from ..errors import ValidationError, is_unresolved
-from .managed_role import statement_json_key
+from .managed_role import known_statements, statement_json_key
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
@@ -87,6 +87,30 @@ def _node_ref(obj: object) -> object:
     return getattr(ref, "ref", None) or id(obj)
 
 
+#: Statement ids :func:`add_statements` gave each role (by its Node object), so a second
+#: construct given the same role never repeats one in the role's policy.
+_SIDS: dict[object, set[str]] = {}
+
+
+def _sids_of(role: iam.IRole) -> set[str]:
+    """The Sids the role's permissions policy holds as far as Python knows: those added here,
+    and for our own roles (``ManagedPolicyRole``) the statements their code wrote."""
+    ref = _node_ref(role)
+    taken = _SIDS.get(ref)
+    if taken is None:
+        taken = _SIDS[ref] = set()
+        state = getattr(role, "__dict__", {})
+        known: list[Any] = list(state.get("_pending") or [])
+        policy = state.get("_permissions")
+        if policy is not None:
+            known.extend(known_statements(policy) or [])
+        for statement in known:
+            sid = statement.get("Sid") if isinstance(statement, dict) else statement.sid
+            if sid:
+                taken.add(sid)
+    return taken
+
+
 def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.PolicyStatement], *,
                    role_is_prepared: bool = False, argument: str = "role") -> list[IConstruct]:
     """Add ``statements`` to ``role``'s policy; return the policies that hold them.
@@ -95,12 +119,27 @@ def add_statements(scope: Construct, role: iam.IRole, statements: Sequence[iam.P
     CDK cannot change ``role`` and ``role_is_prepared`` is false. CDK's immutable roles report
     ``statement_added`` without adding anything; they are recognised by the policy they return,
     which holds nothing.
+
+    A statement whose ``Sid`` the role's policy already holds (from another construct given the
+    same role: two pipelines, a feature group and a grant to it) is added with a numbered one
+    (``ReadDataBucketsObjects2``): IAM requires each Sid to be unique within a policy
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html).
     """
     dropped: list[iam.PolicyStatement] = []
     policies: list[IConstruct] = []
     seen: set[object] = set()
     owned = isinstance(role, iam.Role)
+    taken = _sids_of(role)
     for statement in statements:
+        sid = statement.sid
+        if sid:
+            unique, n = sid, 1
+            while unique in taken:
+                n += 1
+                unique = f"{sid}{n}"
+            taken.add(unique)
+            if unique != sid:
+                statement = statement.copy(sid=unique)
         result = role.add_to_principal_policy(statement)
         roots = _roots(result.policy_dependable) if result.statement_added else []
         if result.statement_added and owned and not roots:

@@ -316,6 +316,17 @@ class MlflowTrackingServer(Construct):
         still fit; an imported role in its own policy, and one CDK cannot change (``mutable=False``,
         another account) raises ``ValidationError`` listing the actions, unless ``role_is_prepared``
         (you granted them; nothing is added, None); any other grantee through ``iam.Grant``."""
+        grantee_arn = getattr(grantee, "role_arn", None)
+        if (self.policy is None and not isinstance(self.role, iam.Role) and grantee_arn is not None
+                and grantee_arn == self.role.role_arn):
+            # The server waits for the statements it was given in that role's one CDK policy; the grant
+            # would put the server's ARN in the same policy: a cycle CloudFormation refuses to deploy.
+            raise ValidationError(
+                self, "grantee", grantee_arn,
+                "a role other than the server's own imported role: that role's policy holds the server's "
+                "statements, which the server waits for, and this grant would name the server's ARN in the same "
+                "policy (a circular dependency). Pass the server an iam.Role of this app, grant the MLflow "
+                "actions to this role outside CDK, or use another role for the clients")
         actions = [*MLFLOW_READ_ACTIONS, *([] if read_only else MLFLOW_WRITE_ACTIONS)]
         object_actions = ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject"]
         key_actions = ["kms:Decrypt", "kms:DescribeKey"] + ([] if read_only else ["kms:GenerateDataKey", "kms:Encrypt"])

@@ -22,13 +22,13 @@ from constructs import Construct
 
 from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
-from ..errors import ValidationError, check_choice, check_int_range, check_pattern
+from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.limits import check_map
 from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
-from ..network import private_subnets
+from ..network import allow_https_to_endpoints, private_subnets
 from ..security.roles import JobExecutionRole
-from ..validation.catalog import check_instance_type
+from ..validation.catalog import check_instance_type, has_instance_storage
 from ..validation.naming import default_name
 from . import definition as d
 from . import steps as st
@@ -203,12 +203,16 @@ class Pipeline(Construct):
                     types.append(kind)
         resources = self._role_resources(types)
         buckets = [b for b in read_buckets if b is not data_bucket]
+        # The steps leave the volume key out on instance types with local NVMe storage (SageMaker
+        # rejects one there): the role's guardrail must let those jobs through without it.
+        unkeyed = sorted({t for s in everything for t in s.instance_types()
+                          if isinstance(t, str) and not is_unresolved(t) and has_instance_storage(t)})
         binding = bind_role(self, role, role_is_prepared=role_is_prepared,
                             default=lambda scope, child: JobExecutionRole(
                                 scope, child, encryption_key=encryption_key,
                                 data_buckets=[*buckets, *([data_bucket] if data_bucket is not None else [])],
                                 output_bucket=data_bucket, orchestrate_pipelines=bool(types),
-                                pipeline_resources=resources))
+                                pipeline_resources=resources, volume_key_exempt_instance_types=unkeyed))
         self.role: iam.IRole = binding.role
         if isinstance(self.role, Construct):
             acknowledge_iam_findings_at_synth(
@@ -355,7 +359,7 @@ class Pipeline(Construct):
         sg.add_ingress_rule(sg, ec2.Port.all_tcp(), "Distributed training within the group")
         sg.add_egress_rule(sg, ec2.Port.all_tcp(), "Distributed training within the group")
         if s3_prefix_list_id is not None:
-            sg.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp(443), "HTTPS to the VPC endpoints")
+            allow_https_to_endpoints(self, sg, vpc, None)  # a clear error for an imported VPC without its CIDR
             sg.add_egress_rule(ec2.Peer.prefix_list(s3_prefix_list_id), ec2.Port.tcp(443), "HTTPS to S3 (gateway)")
         else:
             sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),

@@ -69,6 +69,19 @@ def check_account_ids(scope: Construct | str, argument: str, accounts: Sequence[
     return seen
 
 
+def group_name_or_arn(scope: Construct, group: "IModelPackageGroup") -> str:
+    """How a request made from ``scope``'s stack names ``group``: its name when the group is in
+    that stack's account and region, else its ARN (``CreateModelPackage``'s
+    ``ModelPackageGroupName`` is an ``ArnOrName``; a bare name means a group of the caller's own
+    account and region)."""
+    env = getattr(group, "env", None)
+    here = Stack.of(scope)
+    account, region = getattr(env, "account", None), getattr(env, "region", None)
+    if (account is None or account == here.account) and (region is None or region == here.region):
+        return group.model_package_group_name
+    return group.model_package_group_arn
+
+
 #: What a deployment account may do with a group's versions (describe them, create models from them).
 CROSS_ACCOUNT_VERSION_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
                                  "sagemaker:CreateModel")

@@ -30,6 +30,7 @@ from ..validation.catalog import check_instance_type, instance_facts, volume_key
 from ..validation.checks import check_choice, check_count, check_pattern, check_range
 from ..validation.limits import check_map, check_string
 from . import definition as d
+from .registry import group_name_or_arn
 from .expressions import (
     ANY,
     BOOLEAN,
@@ -145,6 +146,14 @@ class Step:
         return f"{type(self).__name__}({self.name!r})"
 
     # what the pipeline calls
+    def instance_types(self) -> list[Any]:
+        """The instance types this step's jobs run on (literal types, or pipeline parameters):
+        the pipeline role's volume-key guardrail exempts those with local NVMe storage."""
+        found = [g.instance_type for g in getattr(self, "instance_groups", None) or ()]
+        if getattr(self, "instance_type", None) is not None:
+            found.append(self.instance_type)  # type: ignore[attr-defined]
+        return found
+
     def nested_steps(self) -> list["Step"]:
         """Steps inside this one (a condition's branches)."""
         return []
@@ -793,7 +802,7 @@ class RegisterModelStep(Step):
 
     def _arguments(self, ctx: "_BindContext") -> dict[str, Any]:
         args = d.register_model_step(
-            self.name, model_package_group_name=self.group.model_package_group_name,
+            self.name, model_package_group_name=group_name_or_arn(ctx.scope, self.group),
             description=self.version_description, image_uri=self._image_uri, model_data_url=self.model_data,
             serving=self._serving, environment=self.environment, approval_status=self.approval_status,
             model_quality_report_uri=self.model_quality_report_uri,
@@ -1067,6 +1076,9 @@ class TuningStep(Step):
     @property
     def best_model_artifacts(self) -> Join:
         return self.top_model_artifacts(0)
+
+    def instance_types(self) -> list[Any]:
+        return self.training.instance_types()  # its jobs run on the training step's instances
 
     def _bind(self, ctx: "_BindContext") -> None:
         self.training._bind(ctx)

@@ -895,6 +895,16 @@ def _known_policy_resource(policy: object) -> iam.CfnManagedPolicy | None:
     return cast("iam.CfnManagedPolicy | None", known_attribute(node, "default_child") if node is not None else None)
 
 
+def _check_exempt_instance_types(path: str, instance_types: Sequence[str]) -> None:
+    """``volume_key_exempt_instance_types``: SageMaker instance types or patterns (``ml.g5.*``)."""
+    for instance_type in instance_types:
+        if not is_unresolved(instance_type) and not str(instance_type).startswith("ml."):
+            raise ValidationError(
+                path, "volume_key_exempt_instance_types", instance_type,
+                "SageMaker instance types (or patterns) start with 'ml.', e.g. 'ml.g5.*'",
+            )
+
+
 class StudioUserRole(_SageMakerExecutionRole):
     """The execution role of SageMaker Studio user profiles, per persona, with per-user isolation.
 
@@ -1067,12 +1077,7 @@ class StudioUserRole(_SageMakerExecutionRole):
             path, "domain_id", domain_id, _DOMAIN_ID, max_length=63,
             description="a Studio domain id: 'd-' followed by lowercase letters, digits and '-'",
         )
-        for instance_type in volume_key_exempt_instance_types:
-            if not is_unresolved(instance_type) and not str(instance_type).startswith("ml."):
-                raise ValidationError(
-                    path, "volume_key_exempt_instance_types", instance_type,
-                    "SageMaker instance types (or patterns) start with 'ml.', e.g. 'ml.g5.*'",
-                )
+        _check_exempt_instance_types(path, volume_key_exempt_instance_types)
         super().__init__(
             scope,
             id,
@@ -1332,6 +1337,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
         role_name: str | None = None,
         permissions_boundary: iam.IManagedPolicy | None = None,
         pipeline_resources: Sequence[str] | None = None,
+        volume_key_exempt_instance_types: Sequence[str] = (),
     ) -> None:
         """
         :param encryption_key: the platform key (required).
@@ -1346,9 +1352,15 @@ class JobExecutionRole(_SageMakerExecutionRole):
             ``hyper-parameter-tuning-job``, ``transform-job``, ``model``, ``automl-job``): only
             their create, describe and stop actions are allowed (``Pipeline`` passes the types of
             its steps). Default: training, processing, tuning and transform jobs and models.
+        :param volume_key_exempt_instance_types: with ``orchestrate_pipelines``, instance types
+            (or patterns such as ``ml.g5.*``) whose jobs may omit the volume key: SageMaker rejects
+            a volume key for instance types with local NVMe storage, so the steps leave it out
+            there (``Pipeline`` passes its steps' types). A volume key that IS given must still be
+            the platform key. Default: none, every job must name the platform key.
         :param role_name: Default: a CloudFormation-generated name.
         :param permissions_boundary: Default: none.
         """
+        _check_exempt_instance_types(f"{scope.node.path}/{id}", volume_key_exempt_instance_types)
         super().__init__(
             scope,
             id,
@@ -1392,7 +1404,7 @@ class JobExecutionRole(_SageMakerExecutionRole):
         self._allow_vpc_network_interfaces()
         self._allow_metrics(["/aws/sagemaker/*"])
         if orchestrate_pipelines:
-            self._deny_other_keys(encryption_key.key_arn)
+            self._deny_other_keys(encryption_key.key_arn, exempt_instance_types=volume_key_exempt_instance_types)
         self._acknowledge_wildcards()
 
 
