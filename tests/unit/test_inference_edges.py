@@ -202,3 +202,27 @@ def test_a_multi_model_variant_refuses_a_multi_gpu_type(env, stack):
                   model_data=ModelData.from_bucket(env.bucket, "models/"))
     with pytest.raises(ValidationError, match="add_variant instance_type.*multi-model endpoint"):
         endpoint.add_variant("Gpu", model=multi, instance_type="ml.g5.12xlarge", instance_count=1)
+
+
+# --- shadow variants: what SageMaker cannot shadow-test -----------------------------------------
+
+def test_shadow_variant_refuses_inf1_instances(env, stack):
+    from sagemaker_constructs import ShadowVariant
+
+    with pytest.raises(ValidationError, match="shadow instance_type.*Inf1.*shadow-tests-exclusions"):
+        RealtimeEndpoint(stack, "E", model=env.model(), instance_type="ml.m5.large",
+                         shadow=ShadowVariant(model=env.model("Candidate"), instance_type="ml.inf1.xlarge"))
+    with pytest.raises(ValidationError, match="instance_type.*Inf1"):
+        RealtimeEndpoint(stack, "E2", model=env.model("M2"), instance_type="ml.inf1.xlarge",
+                         shadow=ShadowVariant(model=env.model("Candidate2"), instance_type="ml.m5.large"))
+
+
+def test_shadow_variant_refuses_multi_model_models(env, stack):
+    from sagemaker_constructs import ShadowVariant
+
+    multi = Model(stack, "Multi", image=ContainerImage.from_uri(IMAGE), encryption_key=env.key, multi_model=True,
+                  model_data=ModelData.from_bucket(env.bucket, "models/"))
+    with pytest.raises(ValidationError, match="multi-model endpoints"):
+        RealtimeEndpoint(stack, "E", model=env.model(), instance_type="ml.m5.large",
+                         shadow=ShadowVariant(model=multi, instance_type="ml.m5.large"))
+    assert not hasattr(MultiModelEndpoint, "add_shadow_variant")  # a multi-model endpoint offers none
