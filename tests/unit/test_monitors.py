@@ -9,6 +9,8 @@ import json
 import botocore.session
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from botocore.validate import ParamValidator
 
 from sagemaker_constructs import (
@@ -22,7 +24,15 @@ from sagemaker_constructs import (
 from sagemaker_constructs.mlops.monitor import CLARIFY_IMAGE_ACCOUNTS
 from sagemaker_constructs.rules.pack import evaluate
 from tests.harness.templates import only, resources, template_of
-from tests.unit.test_monitoring import FEATURES, _setup
+from tests.unit.test_monitoring import (
+    ENDPOINT_KEY_ARN,
+    FEATURES,
+    KEY_READ,
+    _setup,
+    decrypts,
+    imported_capture_endpoint,
+    statements_of_role,
+)
 from tests.unit.test_pipeline_steps import _train
 from sagemaker_constructs import Pipeline
 from tests.conftest import new_stack
@@ -36,8 +46,9 @@ KINDS = {"ModelQuality": "AWS::SageMaker::ModelQualityJobDefinition",
 def _quality(stack, env, **kwargs):
     key, net, bucket, endpoint = env
     kwargs.setdefault("problem_type", "MulticlassClassification")
+    kwargs.setdefault("vpc", net.vpc)
     return ModelQualityMonitor(stack, kwargs.pop("id", "Quality"), endpoint=endpoint, ground_truth_uri=GT,
-                               output_bucket=bucket, encryption_key=key, vpc=net.vpc,
+                               output_bucket=bucket, encryption_key=key,
                                constraints_uri="s3://baseline-bucket/mq/constraints.json",
                                inference_attribute="prediction", **kwargs)
 
@@ -47,8 +58,9 @@ def _bias(stack, env, **kwargs):
     kwargs.setdefault("label", "species")
     kwargs.setdefault("facets", [BiasFacet("sepal_length_cm", [5.0])])
     kwargs.setdefault("label_values", [1])
+    kwargs.setdefault("vpc", net.vpc)
     return ModelBiasMonitor(stack, kwargs.pop("id", "Bias"), endpoint=endpoint, ground_truth_uri=GT,
-                            output_bucket=bucket, encryption_key=key, vpc=net.vpc, **kwargs)
+                            output_bucket=bucket, encryption_key=key, **kwargs)
 
 
 def _explain(stack, env, **kwargs):
@@ -56,8 +68,9 @@ def _explain(stack, env, **kwargs):
     kwargs.setdefault("model_name", "iris-model")
     kwargs.setdefault("alarm_feature", "petal_width_cm")
     kwargs.setdefault("alarm_threshold", 0.5)
+    kwargs.setdefault("vpc", net.vpc)
     return ModelExplainabilityMonitor(stack, kwargs.pop("id", "Explain"), endpoint=endpoint, output_bucket=bucket,
-                                      encryption_key=key, vpc=net.vpc, **kwargs)
+                                      encryption_key=key, **kwargs)
 
 
 @pytest.fixture
@@ -253,3 +266,33 @@ def test_endpoint_without_capture_and_ground_truth_uri_are_refused(stack):
     with pytest.raises(ValidationError, match="data_capture"):
         ModelQualityMonitor(other, "Q", endpoint=uncaptured, ground_truth_uri=GT, output_bucket=b2,
                             encryption_key=k2, problem_type="Regression", alarm_threshold=1.0)
+
+
+@pytest.mark.parametrize("factory", [_quality, _bias, _explain], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("supplied", [False, True], ids=["default-role", "supplied-role"])
+def test_roles_may_decrypt_captures_encrypted_with_the_endpoints_key(stack, factory, supplied):
+    key, net, bucket, _ = _setup(stack)
+    endpoint = imported_capture_endpoint(stack)
+    role = iam.Role(stack, "TeamRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com")) if supplied else None
+    monitor = factory(stack, (key, net, bucket, endpoint), role=role)
+    statements = statements_of_role(template_of(stack), monitor.role)
+    assert decrypts(statements, ENDPOINT_KEY_ARN)
+    assert [s for s in statements if s["Resource"] == ENDPOINT_KEY_ARN] == [
+        {"Effect": "Allow", "Action": KEY_READ, "Resource": ENDPOINT_KEY_ARN}]
+
+
+def test_no_second_key_statement_when_the_captures_use_the_monitors_key(monitors):
+    made, t = monitors  # the endpoint's captures are encrypted with the platform key, which every role uses
+    for monitor in made.values():
+        assert not [s for s in statements_of_role(t, monitor.role) if s["Action"] == KEY_READ]
+
+
+@pytest.mark.parametrize("factory", [_quality, _bias, _explain], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("argument", ["subnets", "endpoint_security_group"])
+def test_network_settings_without_vpc_are_refused(stack, factory, argument):
+    env = _setup(stack)
+    _, net, _, _ = env
+    value = (list(net.vpc.isolated_subnets) if argument == "subnets"
+             else ec2.SecurityGroup.from_security_group_id(stack, "EndpointsSg", "sg-0123456789abcdef0"))
+    with pytest.raises(ValidationError, match=f"{argument}.*pass vpc= together with {argument}"):
+        factory(stack, env, vpc=None, **{argument: value})

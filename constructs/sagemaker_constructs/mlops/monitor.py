@@ -21,7 +21,8 @@ from ..validation.catalog import check_instance_type, has_instance_storage
 from ..validation.checks import check_combination, check_range, claim_name, duration_seconds
 from ..validation.combinations import check_monitorable_endpoint
 from ..validation.schedules import monitor_schedule_interval
-from .._internal.grants import bind_role
+from .._internal.grants import _KEY_READ_ACTIONS, RoleBinding, bind_role
+from .._internal.stacks import attribute
 from ..interfaces import IInstanceEndpoint
 from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
@@ -70,6 +71,44 @@ def check_monitored_endpoint(scope: Construct, endpoint: object) -> None:
                               "an endpoint with data_capture=DataCapture(...) (the monitor reads its captures)")
 
 
+def bind_monitor_role(scope: Construct, role: iam.IRole | None, *, endpoint: IInstanceEndpoint,
+                      encryption_key: kms.IKey, data_buckets: Sequence[s3.IBucket], output_bucket: s3.IBucket,
+                      role_is_prepared: bool) -> RoleBinding:
+    """Every Model Monitor's role (:func:`bind_role`): a :class:`JobExecutionRole` reading
+    ``data_buckets`` (the capture bucket first) and writing ``output_bucket``, with the use of
+    ``encryption_key`` and of those buckets' own keys; a supplied ``role`` gets the same statements.
+
+    The captures are encrypted with the capture key (:meth:`DataCapture.key_for`: the capture's
+    own key, else the capture bucket's, else the endpoint's), which may be none of those keys
+    (an imported capture bucket, an endpoint with its own key): the role then also gets, on it, ``kms:Decrypt``/``kms:DescribeKey`` (what a bucket read grants on the bucket's key)."""
+    capture = endpoint.data_capture
+    assert capture is not None  # check_monitored_endpoint raised otherwise
+    binding = bind_role(scope, role, default=lambda scope, id: JobExecutionRole(
+        scope, id, encryption_key=encryption_key, data_buckets=data_buckets, output_bucket=output_bucket,
+    ), role_is_prepared=role_is_prepared)
+    capture_key = capture.key_for(endpoint.encryption_key)
+    if capture_key is not None:
+        # The keys the JobExecutionRole already uses (security.roles: encryption_key and each bucket's key).
+        keys = (encryption_key, *(attribute(b, "encryption_key") for b in (*data_buckets, output_bucket)))
+        granted = {attribute(key, "key_arn") for key in keys if key is not None}
+        capture_key_arn = attribute(capture_key, "key_arn")
+        if capture_key_arn not in granted:
+            binding.grantee.add_to_principal_policy(iam.PolicyStatement(
+                actions=list(_KEY_READ_ACTIONS), resources=[capture_key_arn]))
+    return binding
+
+
+def check_network(scope: Construct, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
+                  endpoint_security_group: ec2.ISecurityGroup | None) -> None:
+    """``subnets`` and ``endpoint_security_group`` only mean something in a VPC: without ``vpc``
+    they would be ignored (the job would run outside them), so they are refused."""
+    if vpc is None and subnets:
+        raise ValidationError(scope, "subnets", "given without vpc", "pass vpc= together with subnets")
+    if vpc is None and endpoint_security_group is not None:
+        raise ValidationError(scope, "endpoint_security_group", "given without vpc",
+                              "pass vpc= together with endpoint_security_group")
+
+
 def publish_metrics_and_network(scope: Construct, binding: Any, *, namespace: str, reason: str, cfn_class: Any,
                                 isolation: bool, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
                                 endpoint_security_group: ec2.ISecurityGroup | None) -> tuple[ec2.SecurityGroup | None, Any]:
@@ -77,7 +116,9 @@ def publish_metrics_and_network(scope: Construct, binding: Any, *, namespace: st
     limited to ``namespace`` (acknowledged with ``reason`` on one of our roles), and the job's
     ``NetworkConfig`` of ``cfn_class`` (inter-container encryption, ``isolation``, and in a VPC a
     security group ``scope/SecurityGroup`` with HTTPS to the VPC endpoints only). Returns the
-    security group (None outside a VPC) and the ``NetworkConfigProperty``."""
+    security group (None outside a VPC) and the ``NetworkConfigProperty``. ``subnets`` or
+    ``endpoint_security_group`` without ``vpc`` raise (:func:`check_network`)."""
+    check_network(scope, vpc, subnets, endpoint_security_group)
     if isinstance(binding.role, Construct):
         acknowledge_iam_findings_at_synth(binding.role, reason=reason)
     binding.grantee.add_to_principal_policy(iam.PolicyStatement(
@@ -130,7 +171,8 @@ class ModelMonitor(Construct):
     * an alarm (child ``ViolationsAlarm``) when any of ``features`` drifts from the baseline
       (``feature_baseline_drift_<feature>`` in ``aws/sagemaker/Endpoints/data-metrics`` above
       ``drift_threshold``), notifying ``alarm_topic`` (default: a new KMS-encrypted SNS topic);
-    * role: a :class:`JobExecutionRole` (child ``Role``) reading the captures and the baseline,
+    * role: a :class:`JobExecutionRole` (child ``Role``) reading the captures and the baseline
+      (``kms:Decrypt`` also on the capture key, when the endpoint's captures use another key),
       writing reports, publishing the data metrics. A ``role`` you pass gets exactly the same
       statements; one CDK cannot change raises a ``ValidationError`` naming them unless
       ``role_is_prepared=True``.
@@ -170,6 +212,10 @@ class ModelMonitor(Construct):
         :param baseline_uri: ``s3://...`` prefix holding ``constraints.json`` and ``statistics.json``
             (from a baselining job), in ``output_bucket``.
         :param features: the feature names whose drift raises the alarm.
+        :param vpc: the VPC the job runs in. Default: none (no ``VpcConfig``).
+        :param subnets: / :param endpoint_security_group: the job's subnets (default: the VPC's
+            private and isolated subnets) and the VPC interface endpoints' security group (default:
+            HTTPS to the VPC CIDR); only with ``vpc`` (a ``ValidationError`` without it).
         :param schedule_expression: one of the forms Model Monitor supports: hourly
             ``cron(0 * ? * * *)``, daily ``cron(0 <0-23> ? * * *)``, every N hours
             ``cron(0 <0-23>/<1-24> ? * * *)``, or ``NOW`` for one run at once (analysing the hour
@@ -199,9 +245,9 @@ class ModelMonitor(Construct):
         capture = endpoint.data_capture
         assert capture is not None  # check_monitored_endpoint raised otherwise
 
-        binding = bind_role(self, role, default=lambda scope, id: JobExecutionRole(
-            scope, id, encryption_key=encryption_key, data_buckets=[capture.bucket], output_bucket=output_bucket,
-        ), role_is_prepared=role_is_prepared)
+        binding = bind_monitor_role(self, role, endpoint=endpoint, encryption_key=encryption_key,
+                                    data_buckets=[capture.bucket], output_bucket=output_bucket,
+                                    role_is_prepared=role_is_prepared)
         self.role: iam.IRole = binding.role
         self.security_group: ec2.SecurityGroup | None
         self.security_group, network_config = publish_metrics_and_network(

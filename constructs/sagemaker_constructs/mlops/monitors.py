@@ -34,11 +34,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .._internal.grants import bind_role
 from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
 from ..interfaces import IInstanceEndpoint
-from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type, has_instance_storage
 from ..validation.checks import check_choice, check_combination, check_range, claim_name
 from .check_steps import BiasFacet, POST_TRAINING_METRICS, PRE_TRAINING_METRICS, PROBLEM_TYPES, SHAP_AGG_METHODS
@@ -47,6 +45,7 @@ from .monitor import (
     ANALYZER_REPOSITORY,
     CLARIFY_IMAGE_ACCOUNTS,
     CLARIFY_REPOSITORY,
+    bind_monitor_role,
     check_monitored_endpoint,
     check_monitoring_job,
     publish_metrics_and_network,
@@ -102,10 +101,9 @@ class _EndpointMonitor(Construct):
         self._schedule_expression = schedule_expression
         capture = endpoint.data_capture
         assert capture is not None  # check_monitored_endpoint raised otherwise
-        binding = bind_role(self, role, default=lambda scope, id: JobExecutionRole(
-            scope, id, encryption_key=encryption_key, data_buckets=[capture.bucket, *read_buckets],
-            output_bucket=output_bucket,
-        ), role_is_prepared=role_is_prepared)
+        binding = bind_monitor_role(self, role, endpoint=endpoint, encryption_key=encryption_key,
+                                    data_buckets=[capture.bucket, *read_buckets], output_bucket=output_bucket,
+                                    role_is_prepared=role_is_prepared)
         self._binding = binding
         self.role: iam.IRole = binding.role
         self.security_group: ec2.SecurityGroup | None
