@@ -10,6 +10,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 
 from sagemaker_constructs import IsolatedNetwork, PlatformKey, SecureBucket, StudioDomain, UserProfile, ValidationError
 from tests.harness.templates import only, resources, template_of
@@ -503,6 +504,129 @@ def test_supplied_role_imported_mutable_gets_the_grants_too(stack):
     _, t = _with_role(stack, role)
     docs = json.dumps([p["Properties"] for p in resources(t, "AWS::IAM::Policy").values()])
     assert '"ds"' in docs and "s3:PutObject" in docs
+
+
+#: The bucket kinds a domain's data_buckets may be: (make(stack, key), what its ARNs contain once resolved).
+_BUCKET_KINDS = {
+    "secure_bucket_of_the_stack": (lambda stack, key: _bucket(stack, key), "Data"),
+    "s3_bucket_of_the_stack": (lambda stack, key: s3.Bucket(stack, "Data"), "Data"),
+    "imported_by_name": (lambda stack, key: s3.Bucket.from_bucket_name(stack, "Data", "team-data-bucket"),
+                         "team-data-bucket"),
+    "imported_by_attributes": (lambda stack, key: s3.Bucket.from_bucket_attributes(
+        stack, "Data", bucket_name="team-data-bucket"), "team-data-bucket"),
+    "imported_by_attributes_with_key": (lambda stack, key: s3.Bucket.from_bucket_attributes(
+        stack, "Data", bucket_name="team-data-bucket",
+        encryption_key=kms.Key.from_key_arn(stack, "BucketKey", _BUCKET_KEY_ARN)), "team-data-bucket"),
+}
+_BUCKET_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+_SUPPLIED_ROLE_ARN = "arn:aws:iam::111122223333:role/TeamStudioUser"
+
+
+def _domain_with_bucket(kind, role_kind):
+    """A domain (stack ``Test``, same construct ids either way) whose data bucket is of ``kind``, with
+    the default execution role (``role_kind`` None) or a supplied one: ``"imported"``
+    (``from_role_arn(..., mutable=True)``) or ``"own"`` (an ``iam.Role`` of the stack)."""
+    stack = cdk.Stack(cdk.App(), "Test")
+    key = PlatformKey(stack, "Key")
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0abc", availability_zones=["us-east-1a"],
+                                      private_subnet_ids=["subnet-priv1"], vpc_cidr_block="10.1.0.0/16")
+    bucket = _BUCKET_KINDS[kind][0](stack, key)
+    role = None
+    if role_kind == "imported":
+        role = iam.Role.from_role_arn(stack, "UserRole", _SUPPLIED_ROLE_ARN, mutable=True)
+    elif role_kind == "own":
+        role = iam.Role(stack, "UserRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    StudioDomain(stack, "Studio", vpc=vpc, encryption_key=key, default_execution_role=role, data_buckets=[bucket],
+                 s3_prefix_list_id="pl-63a5400a", teardown=False)
+    return template_of(stack)
+
+
+def _statement_set(statements):
+    """(Sid, Effect, actions, resources) of each statement, actions and resources in a canonical order."""
+    def listed(value):
+        return value if isinstance(value, list) else [value]
+
+    return {(s.get("Sid"), s["Effect"], tuple(sorted(listed(s["Action"]))),
+             tuple(sorted(json.dumps(r, sort_keys=True) for r in listed(s["Resource"]))))
+            for s in statements}
+
+
+def _default_role_bucket_statements(t, marker):
+    """The default role's statements (its managed policies) naming the bucket, and its KMS ones."""
+    statements = [s for k, p in resources(t, "AWS::IAM::ManagedPolicy").items() if k.startswith("StudioExecutionRole")
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return _statement_set(s for s in statements if marker in json.dumps(s["Resource"]) or all(
+        a.startswith("kms:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])))
+
+
+def _supplied_role_statements(t, role_kind):
+    """Every statement the domain added to the supplied role (its inline policy)."""
+    if role_kind == "imported":
+        policies = [p["Properties"] for p in resources(t, "AWS::IAM::Policy").values()
+                    if p["Properties"]["Roles"] == ["TeamStudioUser"]]
+    else:
+        policies = [p["Properties"] for k, p in resources(t, "AWS::IAM::Policy").items()
+                    if k.startswith("UserRoleDefaultPolicy")]
+    assert len(policies) == 1, policies
+    return _statement_set(policies[0]["PolicyDocument"]["Statement"])
+
+
+@pytest.mark.parametrize("role_kind", ["imported", "own"])
+@pytest.mark.parametrize("kind", sorted(_BUCKET_KINDS))
+def test_supplied_role_gets_the_default_roles_bucket_statements_for_every_bucket_kind(kind, role_kind):
+    """Allow and Deny alike: object and bucket actions, the prefix guardrails, the keys."""
+    marker = _BUCKET_KINDS[kind][1]
+    expected = _default_role_bucket_statements(_domain_with_bucket(kind, None), marker)
+    t = _domain_with_bucket(kind, role_kind)
+    assert not [k for k in resources(t, "AWS::IAM::Role") if k.startswith("Studio")]  # no default role
+    assert not [k for k in resources(t, "AWS::IAM::ManagedPolicy") if k.startswith("StudioDefaultRoleTemplate")]
+    granted = _supplied_role_statements(t, role_kind)
+    assert granted == expected
+    # Not vacuous: the default role's set is the whole bucket-related set of StudioUserRole.
+    assert {(sid, effect) for sid, effect, _, _ in expected} == {
+        ("ReadWriteDataBucketsObjects", "Allow"), ("ReadWriteDataBuckets", "Allow"),
+        ("UseEncryptionKeys", "Allow"), ("GrantKeysToAwsServices", "Allow"),
+        ("DenyWritesUnderServingPrefixes", "Deny"), ("DenyCapturedRequests", "Deny"),
+    }
+    by_sid = {sid: resources_ for sid, _, _, resources_ in granted}
+    assert all(marker in r for r in by_sid["ReadWriteDataBucketsObjects"])
+    assert all(r.endswith('/models/*"]]}') for r in by_sid["DenyWritesUnderServingPrefixes"])
+    keys = json.dumps(by_sid["UseEncryptionKeys"])
+    assert "Key961B73FD" in keys
+    assert (_BUCKET_KEY_ARN in keys) is (kind == "imported_by_attributes_with_key")
+
+
+def test_supplied_role_gets_no_statement_about_other_buckets_or_keys():
+    """Only the statements about the data buckets and keys: no job, pipeline, log or ECR permissions,
+    no guardrail that names no bucket."""
+    t = _domain_with_bucket("imported_by_name", "imported")
+    granted = _supplied_role_statements(t, "imported")
+    assert {sid for sid, _, _, _ in granted} == {
+        "ReadWriteDataBucketsObjects", "ReadWriteDataBuckets", "UseEncryptionKeys", "GrantKeysToAwsServices",
+        "DenyWritesUnderServingPrefixes", "DenyCapturedRequests",
+    }
+    actions = {a for _, _, acts, _ in granted for a in acts}
+    assert all(a.startswith(("s3:", "kms:")) for a in actions)
+
+
+def test_supplied_role_gets_the_statements_for_every_data_and_sharing_bucket(stack):
+    """Buckets of mixed kinds in one domain: every bucket's object, bucket and guardrail statements."""
+    key = PlatformKey(stack, "Key")
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0abc", availability_zones=["us-east-1a"],
+                                      private_subnet_ids=["subnet-priv1"], vpc_cidr_block="10.1.0.0/16")
+    own = _bucket(stack, key)
+    by_name = s3.Bucket.from_bucket_name(stack, "ByName", "team-data-bucket")
+    sharing = s3.Bucket.from_bucket_attributes(stack, "Sharing", bucket_name="team-sharing-bucket")
+    role = iam.Role.from_role_arn(stack, "UserRole", _SUPPLIED_ROLE_ARN, mutable=True)
+    StudioDomain(stack, "Studio", vpc=vpc, encryption_key=key, default_execution_role=role,
+                 data_buckets=[own, by_name], notebook_sharing_bucket=sharing,
+                 s3_prefix_list_id="pl-63a5400a", teardown=False)
+    granted = _supplied_role_statements(template_of(stack), "imported")
+    by_sid = {sid: "".join(resources_) for sid, _, _, resources_ in granted}
+    for sid in ("ReadWriteDataBucketsObjects", "ReadWriteDataBuckets", "DenyWritesUnderServingPrefixes",
+                "DenyCapturedRequests"):
+        for name in ("Data", "team-data-bucket", "team-sharing-bucket"):
+            assert name in by_sid[sid], (sid, name)
 
 
 def test_supplied_immutable_role_raises_naming_the_actions(stack):

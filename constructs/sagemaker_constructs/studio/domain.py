@@ -6,7 +6,6 @@ The domain lives here; user profiles in ``profiles.py``; the teardown provider i
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any, Sequence, cast
 
 import jsii
@@ -40,21 +39,39 @@ from .teardown import TEARDOWN_RESOURCE_TYPE, TeardownProvider
 __all__ = ["CanvasSettings", "CustomImage", "SharedSpace", "StudioDomain", "UserProfile"]
 
 
-def bucket_statements(scope: Construct, role: iam.Role, buckets: Sequence[s3.IBucket]) -> list[iam.PolicyStatement]:
-    """The statements of ``role`` (its managed policies) about ``buckets``: those naming one of the
-    buckets, and the KMS ones that let the buckets' objects be read and written."""
-    stack = Stack.of(scope)
-    arns = [arn if isinstance(arn := stack.resolve(b.bucket_arn), str) else json.dumps(arn, sort_keys=True)
-            for b in buckets]
+def bucket_statements(scope: Construct, role: StudioUserRole, buckets: Sequence[s3.IBucket]) -> list[iam.PolicyStatement]:
+    """The statements of ``role``'s own policies (permissions and guardrails, Allow and Deny) about
+    ``buckets``: those with a resource that is one of the buckets' ARN (``bucket.bucket_arn``) or an
+    object ARN of one (``bucket.arn_for_objects(...)``, the bucket ARN followed by ``/``), and the KMS
+    ones on the role's ``encryption_key`` and the buckets' own keys only.
+
+    Compared as the role code wrote them, before resolution: ``arn_for_objects`` appends to the very
+    string (or token) ``bucket_arn`` is, for a bucket of this stack and an imported one alike
+    (``from_bucket_name``, ``from_bucket_attributes``), whereas resolved, an imported bucket's ARN is
+    an ``Fn::Join`` whose JSON its object ARNs' ``Fn::Join`` does not contain. ``scope`` is unused
+    (kept for callers)."""
+    del scope
+    bucket_arns = {b.bucket_arn for b in buckets}
+    keys = [role.encryption_key, *(b.encryption_key for b in buckets)]
+    key_arns = {k.key_arn for k in keys if k is not None}
+
+    def names_bucket(resource: object) -> bool:
+        return isinstance(resource, str) and any(
+            resource == arn or resource.startswith(f"{arn}/") for arn in bucket_arns)
+
     picked: list[iam.PolicyStatement] = []
-    for policy in (getattr(role, "policy", None), getattr(role, "guardrails", None)):
-        if not isinstance(policy, (iam.ManagedPolicy, iam.Policy)):
+    for policy in (role.policy, role.guardrails):
+        if policy is None:
             continue
         for doc in (policy.document.to_json() or {}).get("Statement", []):
-            text = json.dumps(stack.resolve(doc), sort_keys=True)
             actions = doc.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            if any(arn in text for arn in arns) or all(a.startswith("kms:") for a in actions):
+            actions = [actions] if isinstance(actions, str) else list(actions)
+            resources = doc.get("Resource", [])
+            resources = [resources] if isinstance(resources, str) else list(resources)
+            about_buckets = any(names_bucket(r) for r in resources)
+            about_keys = bool(actions and resources) and all(a.startswith("kms:") for a in actions) and all(
+                isinstance(r, str) and r in key_arns for r in resources)
+            if about_buckets or about_keys:
                 picked.append(iam.PolicyStatement.from_json(doc))
     return picked
 
