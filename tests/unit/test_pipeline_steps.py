@@ -317,6 +317,21 @@ def test_the_roles_volume_key_guardrail_has_no_exemption_without_nvme_steps(stac
     assert _volume_key_guardrail(template_of(stack))["Condition"] == {"Null": {"sagemaker:VolumeKmsKey": "true"}}
 
 
+def test_a_supplied_pipeline_role_must_exempt_the_steps_nvme_instance_types(stack):
+    key, vpc, bucket, _ = _base(stack)
+    strict = JobExecutionRole(stack, "Strict", encryption_key=key, orchestrate_pipelines=True)
+    with pytest.raises(ValidationError, match=r"volume_key_exempt_instance_types=\['ml.g5.xlarge'\]"):
+        Pipeline(stack, "P1", steps=[_train(instance_type="ml.g5.xlarge")], encryption_key=key, vpc=vpc,
+                 data_bucket=bucket, role=strict)
+    ready = JobExecutionRole(stack, "Ready", encryption_key=key, orchestrate_pipelines=True,
+                             volume_key_exempt_instance_types=["ml.g5.*"])
+    Pipeline(stack, "P2", steps=[_train(instance_type="ml.g5.xlarge")], encryption_key=key, vpc=vpc,
+             data_bucket=bucket, role=ready)
+    plain = JobExecutionRole(stack, "Plain", encryption_key=key)  # no guardrails of its own: gets the pipeline's
+    Pipeline(stack, "P3", steps=[_train(instance_type="ml.g5.xlarge")], encryption_key=key, vpc=vpc,
+             data_bucket=bucket, role=plain)
+
+
 def test_job_execution_role_refuses_an_exemption_that_is_not_an_instance_type(stack):
     with pytest.raises(ValidationError, match="volume_key_exempt_instance_types"):
         JobExecutionRole(stack, "R", encryption_key=PlatformKey(stack, "Key"), orchestrate_pipelines=True,

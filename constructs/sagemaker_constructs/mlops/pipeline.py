@@ -8,6 +8,7 @@ between steps are :mod:`.expressions`; the registered model's serving metadata i
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any, Callable, Mapping, Sequence
 
 from aws_cdk import Duration, Stack
@@ -207,6 +208,16 @@ class Pipeline(Construct):
         # rejects one there): the role's guardrail must let those jobs through without it.
         unkeyed = sorted({t for s in everything for t in s.instance_types()
                           if isinstance(t, str) and not is_unresolved(t) and has_instance_storage(t)})
+        if isinstance(role, JobExecutionRole) and role.orchestrate_pipelines:  # a role with its own guardrails
+            exempt = role.volume_key_exempt_instance_types
+            missing = [t for t in unkeyed if not any(fnmatch.fnmatchcase(t, pattern) for pattern in exempt)]
+            if missing:
+                raise ValidationError(
+                    self, "role", role.node.path,
+                    f"a JobExecutionRole whose guardrails let jobs on {', '.join(missing)} omit the volume key: those "
+                    "types have local NVMe storage, so the steps leave VolumeKmsKeyId out (SageMaker rejects one "
+                    "there) and the role's DenyMissingVolumeKey would deny the job; create it with "
+                    f"volume_key_exempt_instance_types={missing!r} (or patterns such as 'ml.g5.*')")
         binding = bind_role(self, role, role_is_prepared=role_is_prepared,
                             default=lambda scope, child: JobExecutionRole(
                                 scope, child, encryption_key=encryption_key,

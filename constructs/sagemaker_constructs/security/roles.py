@@ -1371,6 +1371,10 @@ class JobExecutionRole(_SageMakerExecutionRole):
         )
         self.data_buckets: tuple[s3.IBucket, ...] = tuple(data_buckets)
         self.output_bucket: s3.IBucket | None = output_bucket
+        #: Whether the role carries the pipeline guardrails (``orchestrate_pipelines``), and the
+        #: instance types (or patterns) whose jobs they let omit the volume key.
+        self.orchestrate_pipelines: bool = orchestrate_pipelines
+        self.volume_key_exempt_instance_types: tuple[str, ...] = tuple(volume_key_exempt_instance_types)
         self._allow_buckets("ReadDataBuckets", self.data_buckets, ["s3:GetObject"],
                             ["s3:ListBucket", "s3:GetBucketLocation"])
         if output_bucket is not None:
