@@ -423,10 +423,35 @@ def test_retained_home_efs_loses_only_what_blocks_deleting_the_network(studio):
     efs = statements["DeleteStudioHomeEfsMountTargets"]
     assert efs["Action"] == "elasticfilesystem:DeleteMountTarget"  # never DeleteFileSystem
     assert "ManagedByAmazonSageMakerResource" in json.dumps(efs["Condition"])
-    network = statements["DeleteStudioNetworkLeftovers"]
-    assert set(network["Action"]) == {"ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
-                                      "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"}
-    assert "ec2:Vpc" in network["Condition"]["ArnEquals"]
+    groups = statements["DeleteStudioNfsSecurityGroups"]
+    assert set(groups["Action"]) == {"ec2:DeleteSecurityGroup", "ec2:RevokeSecurityGroupIngress",
+                                     "ec2:RevokeSecurityGroupEgress"}
+    assert "ec2:Vpc" in groups["Condition"]["ArnEquals"]
+    enis = statements["DeleteDetachedStudioNetworkInterfaces"]
+    assert enis["Action"] == "ec2:DeleteNetworkInterface"
+    assert set(enis["Condition"]["ArnEquals"]) == {"ec2:Vpc", "ec2:Subnet"}
+
+
+def test_teardown_may_touch_only_this_domains_nfs_groups_and_subnets(studio):
+    """In a VPC shared with other teams, the teardown can neither revoke rules on nor delete a
+    group SageMaker did not tag with this domain's ARN, nor delete an ENI outside its subnets."""
+    _, _, t = studio
+    statements = _teardown_policy(t)
+    groups = statements["DeleteStudioNfsSecurityGroups"]
+    (domain_id,) = resources(t, "AWS::SageMaker::Domain")
+    tag = groups["Condition"]["StringEquals"]["aws:ResourceTag/ManagedByAmazonSageMakerResource"]
+    assert domain_id in json.dumps(tag)  # the domain's own ARN
+    assert groups["Resource"]["Fn::Join"][1][-1].endswith(":security-group/*")
+    enis = statements["DeleteDetachedStudioNetworkInterfaces"]
+    subnets = enis["Condition"]["ArnEquals"]["ec2:Subnet"]
+    (domain,) = resources(t, "AWS::SageMaker::Domain").values()
+    assert len(subnets) == len(domain["Properties"]["SubnetIds"]) >= 1
+    for arn, subnet in zip(subnets, domain["Properties"]["SubnetIds"]):
+        assert json.dumps(subnet) in json.dumps(arn)
+    ec2_actions = {a for s in statements.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                   if a.startswith("ec2:") and not a.startswith("ec2:Describe")}
+    assert ec2_actions == {"ec2:DeleteSecurityGroup", "ec2:RevokeSecurityGroupIngress",
+                           "ec2:RevokeSecurityGroupEgress", "ec2:DeleteNetworkInterface"}
 
 
 def test_destroyed_home_efs_adds_only_delete_file_system(stack):

@@ -699,6 +699,7 @@ class StudioDomain(Construct):
             encryption_key=self.encryption_key,
             remove_home_efs=self.home_efs_removal_policy == RemovalPolicy.DESTROY,
             log_retention=log_retention,
+            subnets=self.subnets,
         )
         properties = {
             "DomainId": self.domain_id,

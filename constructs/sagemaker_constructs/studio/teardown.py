@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_ec2 as ec2
@@ -63,7 +63,10 @@ class TeardownProvider(Construct):
         encryption_key: kms.IKey,
         remove_home_efs: bool,
         log_retention: logs.RetentionDays,
+        subnets: Sequence[ec2.ISubnet] = (),
     ) -> None:
+        """:param subnets: the domain's subnets: the ENIs it may delete are those in them. Default:
+        any subnet of ``vpc``."""
         super().__init__(scope, id)
         domain_resource_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
         vpc_arn = f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:vpc/{vpc.vpc_id}"
@@ -96,15 +99,27 @@ class TeardownProvider(Construct):
                 resources=[f"arn:{Aws.PARTITION}:elasticfilesystem:{Aws.REGION}:{Aws.ACCOUNT_ID}:file-system/*"],
                 conditions={"StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": domain_arn}},
             ),
+            # Only the two NFS groups SageMaker made for this domain, which it tags with the domain's
+            # ARN as it tags the home EFS (the key its service-linked role may revoke and delete by,
+            # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSageMakerNotebooksServiceRolePolicy.html):
+            # never another team's group in a shared VPC.
             iam.PolicyStatement(
-                sid="DeleteStudioNetworkLeftovers",
-                actions=["ec2:DeleteNetworkInterface", "ec2:DeleteSecurityGroup",
-                         "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*",
-                    f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*",
-                ],
-                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+                sid="DeleteStudioNfsSecurityGroups",
+                actions=["ec2:DeleteSecurityGroup", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+                resources=[f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:security-group/*"],
+                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn},
+                            "StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": domain_arn}},
+            ),
+            # Detached ENIs only (DeleteNetworkInterface refuses attached ones), in the domain's subnets:
+            # IAM has no key for the security groups of an ENI, so the handler picks those in the
+            # domain's groups (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+            iam.PolicyStatement(
+                sid="DeleteDetachedStudioNetworkInterfaces",
+                actions=["ec2:DeleteNetworkInterface"],
+                resources=[f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:network-interface/*"],
+                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn, **({"ec2:Subnet": [
+                    f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:{Aws.ACCOUNT_ID}:subnet/{s.subnet_id}" for s in subnets]}
+                    if subnets else {})}},
             ),
             # A Delete of the teardown resource tears the domain down only when the domain itself goes:
             # the handler reads its own stack's status, the domain's physical id and the template.
