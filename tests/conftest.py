@@ -47,11 +47,14 @@ def snapshot_json(snapshot):
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory):
-    """The reference app, synthesized once per session with the cdk-nag packs registered."""
-    from tests.harness.reference import synth_reference
+def reference(tmp_path_factory, worker_id):
+    """The reference app, synthesized once per run with the cdk-nag packs registered (shared by
+    the xdist workers: tests.harness.reference.shared_reference)."""
+    from tests.harness.reference import shared_reference, synth_reference
 
-    return synth_reference(tmp_path_factory.mktemp("reference") / "cdk.out")
+    if worker_id == "master":  # no xdist
+        return synth_reference(tmp_path_factory.mktemp("reference") / "cdk.out")
+    return shared_reference(tmp_path_factory.getbasetemp().parent / "reference")
 
 
 # --- the suite's wall time, for `make bench` ----------------------------------------------------

@@ -76,6 +76,28 @@ def synth_reference(outdir: Path, *, compliance: bool = True) -> ReferenceAssemb
     return result
 
 
+def shared_reference(root: Path) -> ReferenceAssembly:
+    """:func:`synth_reference` once for all the xdist workers of a run (``root`` is shared by them):
+    the first synthesizes into ``root/cdk.out`` with every pack (about half a minute, most of it
+    Control Tower's guard run); the others wait for it, then build the app only for its stack
+    objects (names, template files) and read that cloud assembly."""
+    import fcntl
+
+    from tests.conftest import new_app
+
+    root.mkdir(parents=True, exist_ok=True)
+    done = root / "done.json"
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            result = synth_reference(root / "cdk.out")
+            done.write_text(json.dumps({"synth_error": result.synth_error}))
+            return result
+    app = new_app(outdir=str(root / f"unsynthesized-{id(root)}"))
+    return ReferenceAssembly(outdir=root / "cdk.out", stacks=reference_app.build(app),
+                             synth_error=json.loads(done.read_text())["synth_error"])
+
+
 def synth_checked(app: cdk.App, outdir: Path) -> ReferenceAssembly:
     """Synthesize ``app`` (created with ``outdir``) with the compliance packs registered; the result
     reads its unacknowledged findings and acknowledgements."""
