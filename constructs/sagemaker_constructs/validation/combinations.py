@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 from constructs import IConstruct
 
+from .catalog import instance_family
 from .checks import check_combination, check_range, is_unresolved
 
 SERVERLESS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html"
@@ -39,6 +40,10 @@ ALARM_DOC = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Alar
 
 #: Instance families on which SageMaker runs every guardrail as all-at-once with no bake (exclusions page).
 GUARDRAIL_EXCLUDED_FAMILIES = frozenset({"inf1"})
+#: What SageMaker cannot shadow-test (serverless, asynchronous, multi-model endpoints, Inf1 instances, ...).
+SHADOW_EXCLUSIONS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html"
+#: Instance families of endpoints SageMaker does not shadow-test (shadow test exclusions page).
+SHADOW_EXCLUDED_FAMILIES = frozenset({"inf1"})
 
 
 def _is_multi_model(endpoint_or_model: Any) -> bool:
@@ -115,12 +120,26 @@ def check_guardrail_instance_type(scope: IConstruct | str, argument: str, instan
     instance type SageMaker runs all at once without a bake (Inf1)."""
     if instance_type is None or is_unresolved(instance_type) or not isinstance(instance_type, str):
         return
-    family = instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
-    check_combination(scope, argument, instance_type, refused=family in GUARDRAIL_EXCLUDED_FAMILIES, because=(
+    refused = instance_family(instance_type) in GUARDRAIL_EXCLUDED_FAMILIES
+    check_combination(scope, argument, instance_type, refused=refused, because=(
         f"an instance type deployment guardrails apply to: on Inf1 SageMaker ignores the {mode.lower()} "
         "guardrail (\"you cannot use deployment guardrails on your endpoint, and your endpoint will fall back "
         "to using a blue/green deployment with all at once traffic shifting and no final baking period\"); "
         "use ml.inf2 (or another family), or drop deployment="), limit=GUARDRAILS_EXCLUSIONS_DOC)
+
+
+def check_shadow_testable(scope: IConstruct | str, argument: str, instance_type: Any, model: Any, *,
+                          model_argument: str = "model") -> None:
+    """Raise for a variant of a shadow test (production or shadow) SageMaker does not shadow-test:
+    on an Inf1 ``instance_type``, or serving a multi-model ``model``. Tokens pass."""
+    if isinstance(instance_type, str) and not is_unresolved(instance_type):
+        check_combination(scope, argument, instance_type,
+                          refused=instance_family(instance_type) in SHADOW_EXCLUDED_FAMILIES,
+                          because="not an Inf1 instance type: SageMaker does not shadow-test endpoints on Inf1 instances",
+                          limit=SHADOW_EXCLUSIONS_DOC)
+    refused = _is_multi_model(model)
+    check_combination(scope, model_argument, _path(model) if refused else None, refused=refused, because=(
+        "a single-model Model: SageMaker does not shadow-test multi-model endpoints"), limit=SHADOW_EXCLUSIONS_DOC)
 
 
 def check_rollback_thresholds(scope: IConstruct | str, threshold_5xx: Any, latency_ms: Any) -> None:

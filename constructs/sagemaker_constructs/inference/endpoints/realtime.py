@@ -17,14 +17,15 @@ from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range, is_unresolved
 from ..models import ImportedModel, Model, check_image_architecture
-from ...validation.combinations import check_guardrail_instance_type, check_rollback_thresholds
+from ...validation.combinations import (check_guardrail_instance_type, check_rollback_thresholds,
+                                        check_shadow_testable)
 from ...validation.naming import check_name, default_name
 from ...validation.catalog import check_autoscalable, check_multi_model_instance_type
 from ...validation.instances import NVME_FAMILIES, has_instance_storage
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
-from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, SHADOW_EXCLUSIONS_DOC, ShadowVariant, Variant, _all_zero_weights, check_sampling,
+from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _all_zero_weights, check_sampling,
                        check_weight)
 from ...compliance import check_at_synth
 from ...security.roles import platform_tags
@@ -456,17 +457,8 @@ class RealtimeEndpoint(_InstanceEndpoint):
                                   f"an endpoint with a shadow variant has at most one production variant; this one has "
                                   f"{1 + len(self.variants)} ({SHADOW_DOC})")
         check_sampling(self, shadow.sampling_percentage)
-        # Endpoints SageMaker cannot shadow-test (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html).
-        for argument, instance_type, model in (("instance_type", self.instance_type, self.model),
-                                               ("shadow instance_type", shadow.instance_type, shadow.model)):
-            if isinstance(instance_type, str) and not is_unresolved(instance_type) and instance_type.startswith("ml.inf1."):
-                raise ValidationError(self, argument, instance_type,
-                                      f"not an Inf1 instance type: SageMaker does not shadow-test endpoints on Inf1 "
-                                      f"instances ({SHADOW_EXCLUSIONS_DOC})")
-            if getattr(model, "multi_model", False):
-                raise ValidationError(self, "shadow" if argument.startswith("shadow") else "model", model.node.path,
-                                      f"a single-model Model: SageMaker does not shadow-test multi-model endpoints "
-                                      f"({SHADOW_EXCLUSIONS_DOC})")
+        check_shadow_testable(self, "instance_type", self.instance_type, self.model)
+        check_shadow_testable(self, "shadow instance_type", shadow.instance_type, shadow.model, model_argument="shadow")
         if not is_unresolved(self.variant_weight) and self.variant_weight == 0:
             raise ValidationError(self, "variant_weight", self.variant_weight,
                                   "positive with a shadow variant: the shadow's sample is relative to it")

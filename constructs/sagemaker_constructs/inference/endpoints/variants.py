@@ -48,8 +48,6 @@ MAX_SHADOW_VARIANTS = 1
 #: The shadow variant's default name.
 SHADOW_VARIANT_NAME = "Shadow"
 SHADOW_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-create.html"
-#: What SageMaker cannot shadow-test (serverless, asynchronous, multi-model endpoints, Inf1 instances, ...).
-SHADOW_EXCLUSIONS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html"
 
 
 @dataclass(frozen=True)
