@@ -105,6 +105,20 @@ def check_image_architecture(scope: Construct, instance_type: str, architecture:
         )
 
 
+def check_model_instance_type(scope: Construct, instance_type: str, model: object, *,
+                              argument: str = "instance_type") -> None:
+    """What ``model`` asks of the instance type an endpoint (or variant) hosts it on: its image's CPU
+    architecture (a :class:`Model`'s; an imported model's is unknown), and for a multi-model model a
+    type that can host one (``validation.catalog.check_multi_model_instance_type``)."""
+    from ..validation.catalog import check_multi_model_instance_type
+
+    if isinstance(model, Model):
+        check_image_architecture(scope, instance_type, model.architecture, argument=argument,
+                                 image=lambda: f"{model.node.path}'s image")
+    if getattr(model, "multi_model", False):
+        check_multi_model_instance_type(scope, argument, instance_type)
+
+
 class ContainerImage:
     """An inference container image. Create with one of the ``from_*`` class methods.
 

@@ -29,9 +29,9 @@ from constructs import Construct
 from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
-from ...validation.catalog import check_autoscalable, check_multi_model_instance_type
+from ...validation.catalog import check_autoscalable
 from ...validation.instances import has_instance_storage
-from ..models import Model, check_image_architecture
+from ..models import check_model_instance_type
 from ...validation.naming import check_name, default_name
 from .autoscaling import register_target, wake_from_zero
 from .base import EndpointBase, check_instance_type
@@ -122,10 +122,7 @@ class AsyncEndpoint(EndpointBase):
                 isinstance(target_backlog_per_instance, (int, float)) and target_backlog_per_instance > 0):
             raise ValidationError(self, "target_backlog_per_instance", target_backlog_per_instance, "a positive number")
         check_autoscalable(self, "instance_type", instance_type)
-        if isinstance(model, Model):  # an imported model's image is unknown
-            check_image_architecture(self, instance_type, model.architecture, image=lambda: f"{model.node.path}'s image")
-        if getattr(model, "multi_model", False):
-            check_multi_model_instance_type(self, "instance_type", instance_type)
+        check_model_instance_type(self, instance_type, model)
         check_pattern(self, "prefix", prefix, _PREFIX, max_length=200,
                       description="an S3 key prefix without leading or trailing '/'")
 

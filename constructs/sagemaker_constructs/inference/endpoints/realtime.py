@@ -16,11 +16,11 @@ from constructs import Construct
 from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_int_range, is_unresolved
-from ..models import ImportedModel, Model, check_image_architecture
+from ..models import ImportedModel, check_model_instance_type
 from ...validation.combinations import (check_guardrail_instance_type, check_rollback_thresholds,
                                         check_shadow_testable)
 from ...validation.naming import check_name, default_name
-from ...validation.catalog import check_autoscalable, check_multi_model_instance_type
+from ...validation.catalog import check_autoscalable
 from ...validation.instances import NVME_FAMILIES, has_instance_storage
 from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
@@ -83,10 +83,7 @@ class _InstanceEndpoint(EndpointBase):
                                           else rollback_latency.to_milliseconds())
         if data_capture is not None:
             data_capture.validate(self)
-        if isinstance(model, Model):  # an imported model's image is unknown
-            check_image_architecture(self, instance_type, model.architecture, image=lambda: f"{model.node.path}'s image")
-        if getattr(model, "multi_model", False):
-            check_multi_model_instance_type(self, "instance_type", instance_type)
+        check_model_instance_type(self, instance_type, model)
 
         self.model = model
         self.instance_type = instance_type
@@ -491,11 +488,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
             raise ValidationError(self, f"{argument} instance_type", instance_type,
                                   "an instance type without local NVMe storage: the endpoint config's volume KmsKeyId "
                                   "applies to every variant and SageMaker rejects it for NVMe instance types")
-        if isinstance(model, Model):
-            check_image_architecture(self, instance_type, model.architecture, argument=f"{argument} instance_type",
-                                     image=lambda: f"{model.node.path}'s image")
-        if getattr(model, "multi_model", False):
-            check_multi_model_instance_type(self, f"{argument} instance_type", instance_type)
+        check_model_instance_type(self, instance_type, model, argument=f"{argument} instance_type")
         if self._deployment is not None and not shadow:  # the step is a share of each production variant's fleet
             self._deployment.validate(self, instance_count)
         if self._deployment is not None:  # the guardrail covers every variant: none may be a type it skips
