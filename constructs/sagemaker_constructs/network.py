@@ -186,6 +186,17 @@ def validate_cidr(scope: Construct | str, cidr: str, subnet_cidr_mask: int, subn
 MAX_SUBNETS = 16
 
 
+def check_vpc_settings(owner: IConstruct | str, vpc: ec2.IVpc | None, **settings: object) -> None:
+    """Raise :class:`ValidationError` of ``owner`` for a network setting given without ``vpc``
+    (``subnets=``, ``endpoint_security_group=``): it would be ignored, the resource running
+    outside the network the caller meant."""
+    if vpc is not None:
+        return
+    for argument, value in settings.items():
+        if value is not None:
+            raise ValidationError(owner, argument, "given without vpc", f"pass vpc= together with {argument}")
+
+
 def private_subnets(owner: Construct, vpc: ec2.IVpc, subnets: Sequence[ec2.ISubnet] | None) -> list[ec2.ISubnet]:
     """``subnets``, or the VPC's private and isolated subnets; 1-16 of them, else a
     :class:`ValidationError` of ``owner``'s ``subnets`` argument."""

@@ -21,8 +21,8 @@ from ..compliance import acknowledge, acknowledge_iam_findings_at_synth, acknowl
 from .grants import add_statements
 from .managed_role import ManagedPolicyRole, recorded_policy
 from ..security.key import PlatformKey
-from ..network import allow_https_to_endpoints, private_subnets
-from ..errors import ValidationError, check_int_range
+from ..network import allow_https_to_endpoints, check_vpc_settings, private_subnets
+from ..errors import check_int_range
 from ..validation.limits import check_reserved_concurrency
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
@@ -135,13 +135,8 @@ class SecureFunction(Construct):
         self, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
         endpoint_sg: ec2.ISecurityGroup | None,
     ) -> list[ec2.ISubnet]:
-        if vpc is None:
-            if subnets is not None:
-                raise ValidationError(self, "subnets", f"{len(subnets)} subnets", "only together with vpc=")
-            if endpoint_sg is not None:
-                raise ValidationError(self, "endpoint_security_group", endpoint_sg.node.path, "only together with vpc=")
-            return []
-        return private_subnets(self, vpc, subnets)
+        check_vpc_settings(self, vpc, subnets=subnets, endpoint_security_group=endpoint_sg)
+        return [] if vpc is None else private_subnets(self, vpc, subnets)
 
     def _security_group(self, vpc: ec2.IVpc, endpoint_sg: ec2.ISecurityGroup | None) -> ec2.SecurityGroup:
         sg = ec2.SecurityGroup(

@@ -26,7 +26,7 @@ from .._internal.stacks import attribute
 from ..interfaces import IInstanceEndpoint
 from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
-from ..network import allow_https_to_endpoints, private_subnets
+from ..network import allow_https_to_endpoints, check_vpc_settings, private_subnets
 from ..security.roles import JobExecutionRole
 
 if TYPE_CHECKING:
@@ -98,17 +98,6 @@ def bind_monitor_role(scope: Construct, role: iam.IRole | None, *, endpoint: IIn
     return binding
 
 
-def check_network(scope: Construct, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
-                  endpoint_security_group: ec2.ISecurityGroup | None) -> None:
-    """``subnets`` and ``endpoint_security_group`` only mean something in a VPC: without ``vpc``
-    they would be ignored (the job would run outside them), so they are refused."""
-    if vpc is None and subnets:
-        raise ValidationError(scope, "subnets", "given without vpc", "pass vpc= together with subnets")
-    if vpc is None and endpoint_security_group is not None:
-        raise ValidationError(scope, "endpoint_security_group", "given without vpc",
-                              "pass vpc= together with endpoint_security_group")
-
-
 def publish_metrics_and_network(scope: Construct, binding: Any, *, namespace: str, reason: str, cfn_class: Any,
                                 isolation: bool, vpc: ec2.IVpc | None, subnets: Sequence[ec2.ISubnet] | None,
                                 endpoint_security_group: ec2.ISecurityGroup | None) -> tuple[ec2.SecurityGroup | None, Any]:
@@ -117,8 +106,8 @@ def publish_metrics_and_network(scope: Construct, binding: Any, *, namespace: st
     ``NetworkConfig`` of ``cfn_class`` (inter-container encryption, ``isolation``, and in a VPC a
     security group ``scope/SecurityGroup`` with HTTPS to the VPC endpoints only). Returns the
     security group (None outside a VPC) and the ``NetworkConfigProperty``. ``subnets`` or
-    ``endpoint_security_group`` without ``vpc`` raise (:func:`check_network`)."""
-    check_network(scope, vpc, subnets, endpoint_security_group)
+    ``endpoint_security_group`` without ``vpc`` raise (``network.check_vpc_settings``)."""
+    check_vpc_settings(scope, vpc, subnets=subnets, endpoint_security_group=endpoint_security_group)
     if isinstance(binding.role, Construct):
         acknowledge_iam_findings_at_synth(binding.role, reason=reason)
     binding.grantee.add_to_principal_policy(iam.PolicyStatement(
