@@ -39,7 +39,7 @@ from .teardown import TEARDOWN_RESOURCE_TYPE, TeardownProvider
 __all__ = ["CanvasSettings", "CustomImage", "SharedSpace", "StudioDomain", "UserProfile"]
 
 
-def bucket_statements(scope: Construct, role: StudioUserRole, buckets: Sequence[s3.IBucket]) -> list[iam.PolicyStatement]:
+def bucket_statements(role: StudioUserRole, buckets: Sequence[s3.IBucket]) -> list[iam.PolicyStatement]:
     """The statements of ``role``'s own policies (permissions and guardrails, Allow and Deny) about
     ``buckets``: those with a resource that is one of the buckets' ARN (``bucket.bucket_arn``) or an
     object ARN of one (``bucket.arn_for_objects(...)``, the bucket ARN followed by ``/``), and the KMS
@@ -48,9 +48,7 @@ def bucket_statements(scope: Construct, role: StudioUserRole, buckets: Sequence[
     Compared as the role code wrote them, before resolution: ``arn_for_objects`` appends to the very
     string (or token) ``bucket_arn`` is, for a bucket of this stack and an imported one alike
     (``from_bucket_name``, ``from_bucket_attributes``), whereas resolved, an imported bucket's ARN is
-    an ``Fn::Join`` whose JSON its object ARNs' ``Fn::Join`` does not contain. ``scope`` is unused
-    (kept for callers)."""
-    del scope
+    an ``Fn::Join`` whose JSON its object ARNs' ``Fn::Join`` does not contain."""
     bucket_arns = {b.bucket_arn for b in buckets}
     keys = [role.encryption_key, *(b.encryption_key for b in buckets)]
     key_arns = {k.key_arn for k in keys if k is not None}
@@ -408,7 +406,7 @@ class StudioDomain(Construct):
         self.execution_role: iam.IRole = default_execution_role or default_role("ExecutionRole", buckets)
         if default_execution_role is not None and buckets:
             template = default_role(TEMPLATE_ID, buckets)
-            statements = bucket_statements(self, template, buckets)
+            statements = bucket_statements(template, buckets)
             self.node.try_remove_child(TEMPLATE_ID)
             add_statements(self, default_execution_role, statements, role_is_prepared=role_is_prepared,
                            argument="default_execution_role")
