@@ -38,11 +38,11 @@ def test_cli_synth_with_cloudformation_validation(tmp_path):
     out = tmp_path / "cdk.out"
     started = time.monotonic()
     proc = subprocess.run(
-        # Every pack but Control Tower's: its cfn-guard run (about 4 s per template) is covered
-        # in-process by tests/compliance (the reference fixture registers all seven), and here it
-        # only lengthened the suite's longest test.
+        # One cdk-nag pack and ours, through the context's list: every pack's findings on this
+        # same app are covered in-process by tests/compliance (the reference fixture registers
+        # all seven); here the other five only lengthened one of the suite's longest tests.
         [str(cdk), "synth", "--quiet", "--output", str(out),
-         "-c", "sagemaker-constructs:compliance=AwsSolutions,HIPAA.Security,NIST.800.53.R5,PCI.DSS.321,SageMaker"],
+         "-c", "sagemaker-constructs:compliance=AwsSolutions,SageMaker"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     elapsed = time.monotonic() - started
@@ -56,6 +56,9 @@ def test_cli_synth_with_cloudformation_validation(tmp_path):
     # The report exists only when validation ran; the flag makes any finding fail synth.
     report = json.loads((out / "validation-report.json").read_text())
     assert [v for p in report["pluginReports"] for v in p["violations"]] == []
+    # Each plugin that ran reports the findings it was told to let pass (acknowledged in place).
+    assert {p["pluginName"] for p in report["pluginReports"] if p.get("suppressedViolations")} >= {
+        "AwsSolutions", "SageMaker"}
     flags = json.loads((REPO / "cdk.json").read_text())["context"]
     assert flags["@aws-cdk/core:validateAgainstDefaultRules"] is True
     # Only aws-cdk-lib's asset-fingerprint cache may land in $HOME; the CLI's own files

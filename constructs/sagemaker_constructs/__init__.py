@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .security.audit import MAX_DATA_EVENT_RESOURCES, AuditTrail
     from .cost import CostReport, estimate_monthly_cost
-    from .compliance import COMPLIANCE_PACKS, NAG_PACKS, acknowledge, acknowledge_iam_findings, add_compliance_checks
+    from .compliance import (
+        COMPLIANCE_PACKS,
+        NAG_PACKS,
+        ControlTowerChecks,
+        acknowledge,
+        acknowledge_iam_findings,
+        add_compliance_checks,
+    )
     from .mlops.deploy import DeployOnApproval
     from .mlops.delivery import DeliveryStage, ModelDeliveryPipeline
     from .mlops.promotion import PromoteOnApproval, PromotionTarget
@@ -127,6 +134,7 @@ __all__ = [
     "PlatformKey",
     "SAGEMAKER_RULES",
     "SageMakerChecks",
+    "ControlTowerChecks",
     "SecureBucket",
     "SharedSpace",
     "StudioDomain",

@@ -8,6 +8,7 @@ resource it is about and carries a specific reason. It records the same reason f
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -16,7 +17,16 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import jsii
 import jsii.errors
-from aws_cdk import Acknowledgment, CfnResource, Stack, Stage, Validations
+from aws_cdk import (
+    Acknowledgment,
+    CfnResource,
+    IPolicyValidationContextBeta1,
+    IPolicyValidationPluginBeta1,
+    PolicyValidationPluginReportBeta1,
+    Stack,
+    Stage,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct, IValidation
 
@@ -121,10 +131,114 @@ def _require_checkers(packs: Iterable[str]) -> None:
 def _control_tower(scope, verbose):
     # Development dependency, imported only when the pack is requested. Its rules are Control
     # Tower's proactive controls (CT.<SERVICE>.PR.<n>); findings are named by the Guard rule.
-    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+    return ControlTowerChecks()
 
-    # Guard prints every check of every rule; 1 MB (its default) is too small for three stacks.
-    return CfnGuardValidator(control_tower_rules_enabled=True, max_buffer=64 * 1024 * 1024)
+
+#: Where the Control Tower Guard rules sit in the plugin's jsii bundle (``rules/control-tower/cfn-guard``
+#: beside its ``lib/``, which is where the plugin reads them).
+_GUARD_RULES_IN_BUNDLE = "package/rules/control-tower/cfn-guard/"
+_RESOURCE_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+
+
+@functools.cache
+def control_tower_rule_types() -> dict[str, frozenset[str]]:
+    """Every Control Tower Guard rule the installed ``cdklabs-cdk-validator-cfnguard`` bundles, by
+    the name its ``disabled_rules`` takes (the file's stem, ``"ct-sqs-pr-2"``), with every
+    CloudFormation resource type the rule file names anywhere (the type it reports on, the types
+    it follows references to, the ones in its comments). Read once per process from the plugin's
+    jsii bundle (about 0.3 s); empty if the bundle's layout is not the one known here.
+    """
+    import importlib.resources
+    import tarfile
+    from pathlib import PurePosixPath
+
+    found: dict[str, frozenset[str]] = {}
+    for entry in (importlib.resources.files("cdklabs.cdk_validator_cfnguard") / "_jsii").iterdir():
+        if not entry.name.endswith(".jsii.tgz"):
+            continue
+        with entry.open("rb") as raw, tarfile.open(fileobj=raw, mode="r:gz") as bundle:
+            for member in bundle:
+                if member.isfile() and member.name.startswith(_GUARD_RULES_IN_BUNDLE) and member.name.endswith(".guard"):
+                    text = bundle.extractfile(member).read().decode("utf-8", "replace")  # type: ignore[union-attr]
+                    stem = PurePosixPath(member.name).stem
+                    found[stem] = found.get(stem, frozenset()) | frozenset(_RESOURCE_TYPE.findall(text))
+    return found
+
+
+def _resource_types(template_paths: Iterable[str]) -> set[str]:
+    present: set[str] = set()
+    for path in template_paths:
+        with open(path, encoding="utf-8") as handle:
+            resources = json.load(handle).get("Resources") or {}
+        present.update(r.get("Type", "") for r in resources.values() if isinstance(r, dict))
+    return present
+
+
+@jsii.implements(IPolicyValidationPluginBeta1)
+class ControlTowerChecks:
+    """AWS Control Tower's proactive controls as a CDK validation plugin: the
+    ``cdklabs-cdk-validator-cfnguard`` plugin (same name, so acknowledgements are
+    ``cdk-validator-cfnguard::<rule>``), given only the rules that can apply to the templates.
+
+    ``cfn-guard`` costs about the same for every rule and template whether or not the template has
+    the rule's resource type, so the plugin's full set (237 rules) spent about 20 s on the
+    reference app. At each validation the rules that name none of the templates' resource types
+    are disabled first: such a rule selects no resource and can only SKIP (every bundled rule
+    starts from ``Resources.*[ Type == ... ]`` and is guarded by ``when ... not empty``). A rule
+    naming no resource type, or one this library does not know, always runs.
+    ``Validations.of(app).add_plugins(ControlTowerChecks())`` registers it alone;
+    :func:`add_compliance_checks` registers it as ``ControlTower``.
+    """
+
+    def __init__(self, *, disabled_rules: Sequence[str] = (), max_buffer: int = 64 * 1024 * 1024) -> None:
+        """
+        :param disabled_rules: rule files never to run, as the plugin names them (``"ct-sqs-pr-2"``).
+            Default: none.
+        :param max_buffer: the most bytes of ``cfn-guard`` output read. Default: 64 MiB; Guard prints
+            every check of every rule and the plugin's own default (1 MB) is too small for three stacks.
+        """
+        from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+        self._disabled = tuple(disabled_rules)
+        self._max_buffer = max_buffer
+        self._every_rule = CfnGuardValidator(control_tower_rules_enabled=True, disabled_rules=list(self._disabled),
+                                             max_buffer=max_buffer)
+
+    @property
+    def name(self) -> str:
+        return self._every_rule.name
+
+    @property
+    def version(self) -> str | None:
+        return self._every_rule.version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._every_rule.rule_ids
+
+    def rules_for(self, template_paths: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The rule files that run on these templates and the ones skipped because they name none
+        of the templates' resource types (both sorted; the user's ``disabled_rules`` in neither)."""
+        known = control_tower_rule_types()
+        present = _resource_types(template_paths)
+        run, skipped = [], []
+        for rule, types in sorted(known.items()):
+            if rule in self._disabled:
+                continue
+            (skipped if types and not types & present else run).append(rule)
+        return run, skipped
+
+    def validate(self, context: IPolicyValidationContextBeta1) -> PolicyValidationPluginReportBeta1:
+        run, skipped = self.rules_for(context.template_paths)
+        if not skipped:
+            return self._every_rule.validate(context)
+        if not run:
+            return PolicyValidationPluginReportBeta1(success=True, violations=[])
+        from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+        applicable = CfnGuardValidator(control_tower_rules_enabled=True, disabled_rules=[*self._disabled, *skipped],
+                                       max_buffer=self._max_buffer)
+        return applicable.validate(context)
 
 
 _GUARD_RULE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
