@@ -6,11 +6,14 @@ specific reason; the inventories below are snapshots so they cannot grow without
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from sagemaker_constructs import COMPLIANCE_PACKS, NAG_PACKS
 from sagemaker_constructs.compliance import CONTROL_TOWER_NAMESPACE, PACK_NAMESPACES
-from tests.harness.lint import checkov_results, format_cfn_lint, format_checkov, run_cfn_lint
+from tests.harness.lint import CheckovResults, checkov_results_of, format_cfn_lint, format_checkov, run_cfn_lint
+from tests.harness.reference import once_per_run
 
 REFERENCE_STACKS = ["platform", "inference", "mlops", "delivery"]
 #: The delivery pipeline's serving stacks (nested assemblies of its dev and prod stages).
@@ -65,6 +68,20 @@ def test_acknowledgement_inventory(reference, snapshot_json):
     assert reference.acknowledgements() == snapshot_json
 
 
+@pytest.fixture(scope="session")
+def checkov_of(reference):
+    """checkov's results for each reference template (the four stacks and the two serving stages),
+    from one checkov run shared by the xdist workers: its start-up (about 5 s) is paid once, not
+    six times. ``checkov_of(path)`` gives one template's."""
+    paths = [reference.template_path(n) for n in REFERENCE_STACKS] + [_serving_template(reference, s) for s in SERVING_TEMPLATES]
+
+    def run():
+        return {name: dataclasses.asdict(r) for name, r in checkov_results_of(paths, root=reference.outdir).items()}
+
+    results = once_per_run(reference.outdir.parent, "checkov", run)
+    return lambda path: CheckovResults(**results[path.resolve().relative_to(reference.outdir.resolve()).as_posix()])
+
+
 @pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
 def test_cfn_lint_has_no_errors(reference, stack_name):
     errors = run_cfn_lint(reference.template_path(stack_name), level="Error")
@@ -72,8 +89,8 @@ def test_cfn_lint_has_no_errors(reference, stack_name):
 
 
 @pytest.mark.parametrize("stack_name", REFERENCE_STACKS)
-def test_checkov_has_no_failures(reference, stack_name):
-    results = checkov_results(reference.template_path(stack_name))
+def test_checkov_has_no_failures(reference, checkov_of, stack_name):
+    results = checkov_of(reference.template_path(stack_name))
     assert results.parsing_errors == []
     assert results.passed, "checkov ran no checks: is the template empty or unparsed?"
     assert results.failed == [], "\n".join(map(format_checkov, results.failed))
@@ -87,11 +104,11 @@ def test_checkov_skip_inventory(reference, stack_name, snapshot_json):
 
 
 @pytest.mark.parametrize("stage", SERVING_TEMPLATES)
-def test_serving_stages_lint_clean(reference, stage):
+def test_serving_stages_lint_clean(reference, checkov_of, stage):
     """The stacks the delivery pipeline deploys to each account (the packs run on them too)."""
     path = _serving_template(reference, stage)
     errors = run_cfn_lint(path, level="Error")
     assert errors == [], "\n".join(map(format_cfn_lint, errors))
-    results = checkov_results(path)
+    results = checkov_of(path)
     assert results.passed and results.parsing_errors == []
     assert results.failed == [], "\n".join(map(format_checkov, results.failed))

@@ -203,20 +203,36 @@ def checkov_results(
     template_path = Path(template_path).resolve()
     if not template_path.is_file():
         raise FileNotFoundError(f"template not found: {template_path}")
+    report = _checkov_report([template_path.name], template_path.parent, checks=checks, skip_checks=skip_checks)
+    return _results(report)
+
+
+def checkov_results_of(template_paths: list[Path], *, root: Path) -> dict[str, CheckovResults]:
+    """One checkov run over several templates under ``root`` (checkov's start-up, about 5 s, is paid
+    once instead of once per template): ``{path relative to root (POSIX): CheckovResults}``, each
+    with only that template's checks (``summary`` and ``raw`` are the whole run's)."""
+    root = Path(root).resolve()
+    relative = []
+    for path in template_paths:
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"template not found: {path}")
+        relative.append(path.relative_to(root).as_posix())
+    report = _checkov_report(relative, root)
+    # checkov names each check's file by its path from the working directory, with a leading "/".
+    return {name: _results(report, file_path="/" + name) for name in relative}
+
+
+def _checkov_report(files: list[str], cwd: Path, *, checks: list[str] | None = None,
+                    skip_checks: list[str] | None = None) -> dict[str, Any]:
     if not CHECKOV_BIN.exists():
         raise LintToolError(
             f"checkov is not installed: {CHECKOV_BIN} is missing. Create its own virtualenv with\n"
             f"  cd {REPO_ROOT} && python3.11 -m venv .venv-checkov && "
             f".venv-checkov/bin/pip install -r {CHECKOV_LOCK.relative_to(REPO_ROOT)}"
         )
-    cmd = [
-        str(CHECKOV_BIN),
-        "-f", template_path.name,
-        "--framework", "cloudformation",
-        "-o", "json",
-        "--skip-download",
-        "--compact",
-    ]
+    cmd = [str(CHECKOV_BIN), *(a for f in files for a in ("-f", f)),
+           "--framework", "cloudformation", "-o", "json", "--skip-download", "--compact"]
     if checks:
         cmd += ["--check", ",".join(checks)]
     if skip_checks:
@@ -224,7 +240,7 @@ def checkov_results(
     env = {k: v for k, v in os.environ.items() if k not in _CHECKOV_ENV_DROP}
     env.update(CHECKOV_OFFLINE_ENV)
     proc = subprocess.run(
-        cmd, cwd=template_path.parent, env=env, capture_output=True, text=True,
+        cmd, cwd=cwd, env=env, capture_output=True, text=True,
         timeout=CHECKOV_TIMEOUT_S, check=False,
     )
     # checkov exits 0 (all passed) or 1 (some check failed); anything else is a crash.
@@ -238,14 +254,27 @@ def checkov_results(
     # only the summary counters.
     if isinstance(report, list):
         report = next((r for r in report if r.get("check_type") == "cloudformation"), {})
+    return report
+
+
+def _results(report: dict[str, Any], *, file_path: str | None = None) -> CheckovResults:
+    """The report's checks as :class:`CheckovResults`; with ``file_path``, only that file's."""
     if "results" not in report:
         return CheckovResults(summary=report, raw=report)
     results = report["results"]
+
+    def entries(kind: str) -> list[dict[str, Any]]:
+        return [_check_entry(c) for c in results.get(kind, [])
+                if file_path is None or c.get("file_path") == file_path]
+
+    errors = list(results.get("parsing_errors", []))
+    if file_path is not None:
+        errors = [e for e in errors if e.endswith(file_path)]
     return CheckovResults(
-        failed=[_check_entry(c) for c in results.get("failed_checks", [])],
-        skipped=[_check_entry(c) for c in results.get("skipped_checks", [])],
-        passed=[_check_entry(c) for c in results.get("passed_checks", [])],
-        parsing_errors=list(results.get("parsing_errors", [])),
+        failed=entries("failed_checks"),
+        skipped=entries("skipped_checks"),
+        passed=entries("passed_checks"),
+        parsing_errors=errors,
         summary=report.get("summary", {}),
         raw=report,
     )

@@ -98,6 +98,22 @@ def shared_reference(root: Path) -> ReferenceAssembly:
                              synth_error=json.loads(done.read_text())["synth_error"])
 
 
+def once_per_run(root: Path, name: str, compute):
+    """``compute()`` (JSON-serialisable) once for every xdist worker sharing ``root``: the first
+    worker computes it under a file lock and writes ``root/<name>.json``; the others read that."""
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    done = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            value = compute()
+            done.write_text(json.dumps(value))
+            return value
+    return json.loads(done.read_text())
+
+
 def synth_checked(app: cdk.App, outdir: Path) -> ReferenceAssembly:
     """Synthesize ``app`` (created with ``outdir``) with the compliance packs registered; the result
     reads its unacknowledged findings and acknowledgements."""
