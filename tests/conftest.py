@@ -47,6 +47,37 @@ def snapshot_json(snapshot):
 
 
 @pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory, worker_id) -> Path:
+    """The wheel ``pip wheel --no-deps`` builds from the checkout, once per run (shared by the xdist
+    workers): built from a copy of every file git tracks or would add, so the work tree gets no
+    ``build/`` or ``*.egg-info`` and the result is what a clone of this tree builds."""
+    import shutil
+    import subprocess
+
+    from tests.harness.reference import once_per_run
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base if worker_id == "master" else base.parent) / "wheel"
+
+    def build() -> str:
+        files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                               cwd=REPO, capture_output=True, text=True, check=True).stdout.split("\0")
+        src = root / "src"
+        for name in filter(None, files):
+            if (REPO / name).is_file():
+                (src / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPO / name, src / name)
+        out = root / "dist"
+        result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(src)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        (wheel,) = out.glob("sagemaker_constructs-*.whl")
+        return str(wheel)
+
+    return Path(once_per_run(root, "built", build))
+
+
+@pytest.fixture(scope="session")
 def reference(tmp_path_factory, worker_id):
     """The reference app, synthesized once per run with the cdk-nag packs registered (shared by
     the xdist workers: tests.harness.reference.shared_reference)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -125,17 +124,9 @@ def test_own_pack_needs_no_extra(monkeypatch):
 
 # --- the built wheel ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    """The distribution built from a copy of the sources (the work tree is left untouched)."""
-    src = tmp_path_factory.mktemp("src")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, src / name)
-    shutil.copytree(REPO / "constructs", src / "constructs",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    out = tmp_path_factory.mktemp("dist")
-    _pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(src))
-    (built,) = out.glob("sagemaker_constructs-*.whl")
-    return built
+def wheel(built_wheel):
+    """The distribution built from the checkout (tests/conftest.py ``built_wheel``)."""
+    return built_wheel
 
 
 def _pip(*args: str) -> subprocess.CompletedProcess:
