@@ -178,8 +178,8 @@ class SecureFunction(Construct):
             allow_sagemaker=False, allow_cloudtrail=False, allow_cloudwatch_alarms=False,
             allow_eventbridge=self._key_allows_eventbridge,
         )
-        self.log_group = function_log_group(self, "Logs", encryption_key=self.encryption_key, retention=log_retention)
-        self.dead_letter_queue = sqs.Queue(
+        self.log_group: logs.LogGroup = function_log_group(self, "Logs", encryption_key=self.encryption_key, retention=log_retention)
+        self.dead_letter_queue: sqs.Queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
@@ -196,7 +196,7 @@ class SecureFunction(Construct):
             control_tower=["sqs_dlq_check"],
         )
         #: Alarm on any message in the dead-letter queue (a failed request waits there).
-        self.dead_letter_alarm = self._queue_alarm(
+        self.dead_letter_alarm: cloudwatch.Alarm = self._queue_alarm(
             "DeadLetterQueueAlarm", self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                 statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(5)),
             threshold=0, description=f"{purpose}: messages in the dead-letter queue", alarm_topic=alarm_topic)
@@ -220,7 +220,7 @@ class SecureFunction(Construct):
             # A supplied role gets the same statements (it must trust lambda.amazonaws.com).
             self.role = role
             policies = add_statements(self, role, all_statements, role_is_prepared=role_is_prepared)
-        self.function = hardened_function(
+        self.function: lambda_.Function = hardened_function(
             self, "Function", handler=handler, description=description, role=self.role,
             encryption_key=self.encryption_key, log_group=self.log_group, timeout=timeout, memory_size=memory_size,
             reserved_concurrency=reserved_concurrency, environment=environment, dead_letter_queue=self.dead_letter_queue,

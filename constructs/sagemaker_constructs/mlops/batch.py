@@ -110,9 +110,9 @@ class BatchTransform(Construct):
         for argument, value in (("model_data", model_data), ("input_uri", input_uri), ("output_uri", output_uri)):
             if isinstance(value, Expression) or not isinstance(value, str) or not value.startswith("s3://"):
                 raise ValidationError(self, argument, value, "an s3:// URI (the default of the execution's parameter)")
-        self.input_parameter = Parameter.string("InputDataUrl", input_uri)
-        self.output_parameter = Parameter.string("OutputDataUrl", output_uri)
-        self.model_data_parameter = Parameter.string("ModelDataUrl", model_data)
+        self.input_parameter: Parameter = Parameter.string("InputDataUrl", input_uri)
+        self.output_parameter: Parameter = Parameter.string("OutputDataUrl", output_uri)
+        self.model_data_parameter: Parameter = Parameter.string("ModelDataUrl", model_data)
         self.model: st.CreateModelStep = st.CreateModelStep(
             "CreateModel", image=image, model_data=self.model_data_parameter, environment=environment)
         self.transform: st.TransformStep = st.TransformStep(

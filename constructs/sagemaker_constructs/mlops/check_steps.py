@@ -96,10 +96,10 @@ class _CheckStep(Step):
         self.output_uri: Any = _s3(w, "output_uri", output_uri)
         if model_package_group is not None and not hasattr(model_package_group, "grant_read"):
             raise ValidationError(w, "model_package_group", model_package_group, "an IModelPackageGroup")
-        self.model_package_group = model_package_group
+        self.model_package_group: "IModelPackageGroup | None" = model_package_group
         self.skip_check: Any = _flag(w, "skip_check", skip_check)
         self.register_new_baseline: Any = _flag(w, "register_new_baseline", register_new_baseline)
-        self.supplied_baseline_constraints = (None if supplied_baseline_constraints is None
+        self.supplied_baseline_constraints: Any = (None if supplied_baseline_constraints is None
                                               else _s3(w, "supplied_baseline_constraints", supplied_baseline_constraints))
         if model_package_group is None and supplied_baseline_constraints is None and skip_check is False:
             raise ValidationError(w, "model_package_group", None,
@@ -224,7 +224,8 @@ class QualityCheckStep(_CheckStep):
         check_choice(w, "dataset_format", dataset_format, DATASET_FORMATS)
         if dataset_format != "csv" and header is not True:
             raise ValidationError(w, "header", header, "only with dataset_format csv")
-        self.dataset_format, self.header = dataset_format, bool(header)
+        self.dataset_format: str = dataset_format
+        self.header: bool = bool(header)
         model = {"inference_attribute": inference_attribute, "probability_attribute": probability_attribute,
                  "ground_truth_attribute": ground_truth_attribute,
                  "probability_threshold_attribute": probability_threshold_attribute}
@@ -245,7 +246,7 @@ class QualityCheckStep(_CheckStep):
                                       "only with problem_type BinaryClassification")
         self.problem_type: str | None = problem_type
         self.model_attributes: dict[str, Any] = {k: v for k, v in model.items() if v is not None}
-        self.supplied_baseline_statistics = (None if supplied_baseline_statistics is None
+        self.supplied_baseline_statistics: Any = (None if supplied_baseline_statistics is None
                                              else _s3(w, "supplied_baseline_statistics", supplied_baseline_statistics))
 
     @property
@@ -469,16 +470,21 @@ class ClarifyCheckStep(_CheckStep):
         for argument, value in (("content_type", content_type), ("accept_type", accept_type)):
             if value is not None:
                 _literal(w, argument, value)
-        self.label, self.headers, self.dataset_type = label, headers, dataset_type
+        self.label: str | None = label
+        self.headers: list[str] = headers
+        self.dataset_type: str = dataset_type
         self.facets: list[BiasFacet] = list(facets)
         self.label_values: list[Any] = list(label_values)
         self.group_variable: str | None = group_variable
-        self.methods = methods if methods == "all" else list(methods)
-        self.content_type, self.accept_type = content_type, accept_type
-        self.predicted_label, self.probability = predicted_label, probability
+        self.methods: str | list[str] = "all" if methods == "all" else list(methods)
+        self.content_type: str | None = content_type
+        self.accept_type: str | None = accept_type
+        self.predicted_label: str | int | None = predicted_label
+        self.probability: str | int | None = probability
         self.probability_threshold: float | None = probability_threshold
         self.shap_baseline: Any = shap_baseline
-        self.shap_num_samples, self.shap_agg_method = shap_num_samples, shap_agg_method
+        self.shap_num_samples: int = shap_num_samples
+        self.shap_agg_method: str = shap_agg_method
 
     @property
     def analysis_config(self) -> dict[str, Any]:

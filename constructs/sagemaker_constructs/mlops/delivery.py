@@ -157,12 +157,12 @@ class ModelDeliveryPipeline(Construct):
             self._grant_cross_account(foreign, model_package_group, artifact_bucket, artifact_prefix,
                                       artifact_key, image_repositories)
 
-        self.artifacts_key = PlatformKey(
+        self.artifacts_key: PlatformKey = PlatformKey(
             self, "ArtifactsKey", description="Model delivery pipeline: artifacts between its stages and accounts",
             allow_sagemaker=False, allow_cloudtrail=False, allow_cloudwatch_alarms=False, allow_eventbridge=False,
         )
-        self.artifact_bucket = SecureBucket(self, "Artifacts", encryption_key=self.artifacts_key)
-        self.build_logs = logs.LogGroup(self, "BuildLogs", encryption_key=self.artifacts_key,
+        self.artifact_bucket: SecureBucket = SecureBucket(self, "Artifacts", encryption_key=self.artifacts_key)
+        self.build_logs: logs.LogGroup = logs.LogGroup(self, "BuildLogs", encryption_key=self.artifacts_key,
                                         retention=log_retention, removal_policy=RemovalPolicy.RETAIN)
         parameter_arn = stack.format_arn(service="ssm", resource="parameter",
                                          resource_name=approved_version_parameter_name.lstrip("/"))
@@ -175,7 +175,7 @@ class ModelDeliveryPipeline(Construct):
             f'npx cdk synth -c {shlex.quote(approved_version_context)}="$APPROVED" '
             f'-c {shlex.quote(APPROVED_ARTIFACTS_CONTEXT)}="$ARTIFACTS"',
         ]
-        self.synth_step = pipelines.CodeBuildStep(
+        self.synth_step: pipelines.CodeBuildStep = pipelines.CodeBuildStep(
             "Synth", input=source, install_commands=list(install_commands), commands=commands,
             env={"APPROVED_VERSION_PARAMETER": approved_version_parameter_name},
             role_policy_statements=[
@@ -190,7 +190,7 @@ class ModelDeliveryPipeline(Construct):
                 compute_type=codebuild.ComputeType.SMALL),
             logging=codebuild.LoggingOptions(cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.build_logs)),
         )
-        self.code_pipeline = pipelines.CodePipeline(
+        self.code_pipeline: pipelines.CodePipeline = pipelines.CodePipeline(
             self, "Pipeline", pipeline_name=pipeline_name, synth=self.synth_step, artifact_bucket=self.artifact_bucket,
             self_mutation=self_mutation, code_build_defaults=defaults, docker_enabled_for_synth=False,
             pipeline_type=codepipeline.PipelineType.V2,

@@ -178,7 +178,7 @@ class InstanceRecommender(SecureFunction):
             self.function.add_environment("VPC_CONFIG", stack.to_json_string({
                 "Subnets": [s.subnet_id for s in chosen],
                 "SecurityGroupIds": [g.security_group_id for g in groups if g is not None]}))
-        self.record_rule = events.Rule(
+        self.record_rule: events.Rule = events.Rule(
             self, "RecordSchedule", schedule=events.Schedule.rate(record_interval),
             description=f"Record ended Inference Recommender jobs on {group} versions",
             targets=[targets.LambdaFunction(self.function, event=events.RuleTargetInput.from_object(

@@ -384,9 +384,9 @@ class TrainingStep(Step):
             raise ValidationError(w, "checkpoint_uri", checkpoint_uri, "only with use_spot=True")
         self.use_spot: bool = bool(use_spot)
         runtime = self.max_runtime or 0
-        self.max_wait = (_seconds(w, "max_wait", max_wait, MAX_TRAINING_SECONDS, minimum=runtime) if max_wait
+        self.max_wait: int | None = (_seconds(w, "max_wait", max_wait, MAX_TRAINING_SECONDS, minimum=runtime) if max_wait
                          else min(2 * runtime, MAX_TRAINING_SECONDS) if use_spot else None)
-        self.checkpoint_uri = None if checkpoint_uri is None else _s3(w, "checkpoint_uri", checkpoint_uri)
+        self.checkpoint_uri: Any = None if checkpoint_uri is None else _s3(w, "checkpoint_uri", checkpoint_uri)
         self.hyperparameters: dict[str, Any] = _strings(w, "hyperparameters", hyperparameters, shape="HyperParameters")
         self.metric_definitions: dict[str, str] = dict(metric_definitions or {})
         for metric, regex in self.metric_definitions.items():
@@ -590,12 +590,9 @@ class ProcessingStep(Step):
         check_count(w, "outputs", out_names, maximum=10, what="outputs", limit="botocore sagemaker ProcessingOutputs")
         if len(set(out_names)) != len(out_names):
             raise ValidationError(w, "outputs", out_names, "outputs with unique names")
-        if code is None and entrypoint is None:
-            self.entrypoint = None
-        else:
-            self.entrypoint = list(entrypoint) if entrypoint is not None else None
+        self.entrypoint: list[str] | None = list(entrypoint) if entrypoint is not None else None
         self.code: str | None = code
-        self.arguments = [_string(w, "arguments", a) for a in arguments]
+        self.arguments: list[Any] = [_string(w, "arguments", a) for a in arguments]
         self.instance_type: Any = _instance_type(w, "instance_type", instance_type, "processing")
         self.instance_count: Any = _count(w, "instance_count", instance_count, 1, 100)
         self.volume_size_gb: Any = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
@@ -680,7 +677,7 @@ class CreateModelStep(Step):
         :param environment: Default: none.
         """
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
-        self.image = image if isinstance(image, Expression) else _image(self.where, image)
+        self.image: Any = image if isinstance(image, Expression) else _image(self.where, image)
         if isinstance(image, Expression):
             check_kind(self.where, "image", image, STRING)
         self.model_data: Any = _s3(self.where, "model_data", model_data)
@@ -767,8 +764,8 @@ class RegisterModelStep(Step):
         self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="EnvironmentMap")
         check_choice(w, "approval_status", approval_status, ("PendingManualApproval", "Approved", "Rejected"))
         self.approval_status: str = approval_status
-        self.version_description = description or f"Registered by step {name}"
-        self.model_quality_report_uri = (None if model_quality_report_uri is None
+        self.version_description: str = description or f"Registered by step {name}"
+        self.model_quality_report_uri: Any = (None if model_quality_report_uri is None
                                          else _s3(w, "model_quality_report_uri", model_quality_report_uri))
         if recommend_instances is not None:
             _s3(w, "recommend_instances.sample_payload_url", recommend_instances.sample_payload_url)
@@ -880,17 +877,21 @@ class TransformStep(Step):
                                          ("join_source", join_source, (None, "None", "Input"))):
             if value is not None:
                 check_choice(w, argument, value, [a for a in allowed if a], note="or not given (the service default)")
-        self.split_type, self.batch_strategy, self.assemble_with, self.join_source = (
-            split_type, batch_strategy, assemble_with, join_source)
-        self.max_payload_mb = None if max_payload_mb is None else _count(w, "max_payload_mb", max_payload_mb, 0, 100)
-        self.max_concurrent_transforms = (None if max_concurrent_transforms is None else
+        self.split_type: str = split_type
+        self.batch_strategy: str | None = batch_strategy
+        self.assemble_with: str | None = assemble_with
+        self.join_source: str | None = join_source
+        self.max_payload_mb: Any = None if max_payload_mb is None else _count(w, "max_payload_mb", max_payload_mb, 0, 100)
+        self.max_concurrent_transforms: Any = (None if max_concurrent_transforms is None else
                                           _count(w, "max_concurrent_transforms", max_concurrent_transforms, 0, 2**31 - 1))
         for argument, value in (("input_filter", input_filter), ("output_filter", output_filter)):
             check_pattern(w, argument, value, r".+", max_length=63, description="a JSONPath of 1-63 characters")
         check_string(w, "content_type", content_type, shape="ContentType")
         check_string(w, "accept", accept, shape="Accept")
-        self.content_type, self.accept = content_type, accept
-        self.input_filter, self.output_filter = input_filter, output_filter
+        self.content_type: str | None = content_type
+        self.accept: str | None = accept
+        self.input_filter: str | None = input_filter
+        self.output_filter: str | None = output_filter
         self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="TransformEnvironmentMap")
 
     @property
@@ -1050,12 +1051,15 @@ class TuningStep(Step):
         if warm_start_type not in ("IdenticalDataAndAlgorithm", "TransferLearning"):
             raise ValidationError(w, "warm_start_type", warm_start_type, "IdenticalDataAndAlgorithm or TransferLearning")
         self.training: TrainingStep = training
-        self.objective_metric, self.objective_type, self.strategy = objective_metric, objective_type, strategy
+        self.objective_metric: str = objective_metric
+        self.objective_type: str = objective_type
+        self.strategy: str = strategy
         self.ranges: list[IntegerRange | ContinuousRange | CategoricalRange] = list(ranges)
-        self.max_jobs, self.max_parallel_jobs = max_jobs, max_parallel_jobs
+        self.max_jobs: int = max_jobs
+        self.max_parallel_jobs: int = max_parallel_jobs
         self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, 30 * 24 * 3600, minimum=120)
         self.early_stopping: bool = early_stopping
-        self.warm_start_from = [_string(w, "warm_start_from", j) for j in warm_start_from]
+        self.warm_start_from: list[Any] = [_string(w, "warm_start_from", j) for j in warm_start_from]
         self.warm_start_type: str = warm_start_type
         self.target_objective_value: float | None = target_objective_value
 
@@ -1204,8 +1208,11 @@ class AutoMLStep(Step):
         check_range(w, "validation_fraction", validation_fraction, minimum=0, maximum=1)
         self.input_uri: Any = _s3(w, "input_uri", input_uri)
         self.output_uri: Any = _s3(w, "output_uri", output_uri)
-        self.target_column, self.problem_type, self.objective, self.mode = target_column, problem_type, objective, mode
-        self.max_candidates = None if max_candidates is None else _count(w, "max_candidates", max_candidates, 1, 750)
+        self.target_column: str = target_column
+        self.problem_type: str | None = problem_type
+        self.objective: str | None = objective
+        self.mode: str = mode
+        self.max_candidates: Any = None if max_candidates is None else _count(w, "max_candidates", max_candidates, 1, 750)
         self.max_runtime_per_job: int | None = _seconds(w, "max_runtime_per_job", max_runtime_per_job, 259200)
         self.max_runtime: int | None = _seconds(w, "max_runtime", max_runtime, 30 * 24 * 3600)
         self.content_type: str = content_type
