@@ -218,7 +218,7 @@ class RoleBinding:
 #: ``s3.Bucket.grant_read``'s actions on the bucket and its objects, and on the bucket's key
 #: (aws-cdk-lib's ``BUCKET_READ_ACTIONS`` and ``KEY_READ_ACTIONS``).
 _BUCKET_READ_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*")
-_KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 
 
 def _python_statement_key(actions: Sequence[str], resources: Sequence[str]) -> str:
@@ -262,7 +262,7 @@ def grant_read(bucket: "s3.IBucket", grantee: iam.IGrantable, objects_key_patter
     grants: list[tuple[Sequence[str], Sequence[str]]] = [
         (_BUCKET_READ_ACTIONS, (bucket_arn, f"{bucket_arn}/{objects_key_pattern}"))]
     if key is not None:
-        grants.append((_KEY_READ_ACTIONS, (attribute(key, "key_arn"),)))
+        grants.append((KEY_READ_ACTIONS, (attribute(key, "key_arn"),)))
     execution_role = cast("_SageMakerExecutionRole", role)  # checked by ``fast`` above
     for actions, resources in grants:
         statement_key = _python_statement_key(actions, list(dict.fromkeys(resources)))

@@ -21,7 +21,7 @@ from ..validation.catalog import check_instance_type, has_instance_storage
 from ..validation.checks import check_combination, check_range, claim_name, duration_seconds
 from ..validation.combinations import check_monitorable_endpoint
 from ..validation.schedules import monitor_schedule_interval
-from .._internal.grants import _KEY_READ_ACTIONS, RoleBinding, bind_role
+from .._internal.grants import KEY_READ_ACTIONS, RoleBinding, bind_role
 from .._internal.stacks import attribute
 from ..interfaces import IInstanceEndpoint
 from ..errors import ValidationError, check_pattern
@@ -94,7 +94,7 @@ def bind_monitor_role(scope: Construct, role: iam.IRole | None, *, endpoint: IIn
         capture_key_arn = attribute(capture_key, "key_arn")
         if capture_key_arn not in granted:
             binding.grantee.add_to_principal_policy(iam.PolicyStatement(
-                actions=list(_KEY_READ_ACTIONS), resources=[capture_key_arn]))
+                actions=list(KEY_READ_ACTIONS), resources=[capture_key_arn]))
     return binding
 
 
