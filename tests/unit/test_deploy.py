@@ -148,3 +148,34 @@ def test_rejects_missing_group(stack):
     endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large")
     with pytest.raises(ValidationError, match="model_package_group"):
         DeployOnApproval(stack, "Deploy", model_package_group=None, endpoint=endpoint)
+
+
+def test_rejects_a_group_named_by_a_parameter(stack):
+    from aws_cdk import CfnParameter
+
+    key = PlatformKey(stack, "Key")
+    model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), encryption_key=key)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large")
+    name = CfnParameter(stack, "GroupName").value_as_string
+    group = ModelPackageGroup.from_model_package_group_name(stack, "Group", name)
+    with pytest.raises(ValidationError, match="known at synth"):
+        DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint)
+
+
+@pytest.mark.parametrize("imported", [False, True])
+def test_a_group_named_by_a_parameter_keeps_its_token_in_arns(stack, imported):
+    """Lower-casing a Token's marker (``${token[token.1]}``) breaks it: the literal text would land
+    in the ARN. A resolved name is lower-cased (SageMaker's ARNs), a Token is kept."""
+    from aws_cdk import CfnParameter
+    from aws_cdk import aws_iam as iam
+
+    name = CfnParameter(stack, "GroupName").value_as_string
+    group = (ModelPackageGroup.from_model_package_group_name(stack, "Group", name) if imported
+             else ModelPackageGroup(stack, "Group", model_package_group_name=name))
+    role = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    group.grant_read(role)
+    text = json.dumps(template_of(stack))
+    assert "${token" not in text.lower()
+    policy = next(iter(resources(template_of(stack), "AWS::IAM::Policy").values()))["Properties"]
+    arns = json.dumps([s["Resource"] for s in policy["PolicyDocument"]["Statement"]])
+    assert '{"Ref": "GroupName"}' in arns

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..errors import ValidationError
+from ..errors import ValidationError, is_unresolved
 from ..validation.combinations import check_network_endpoints, check_single_model_endpoint
 from ..handlers.common import name_prefix
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
@@ -101,7 +101,8 @@ class DeployOnApproval(ApprovalFunction):
     ) -> None:
         """
         :param model_package_group: the registry group whose approvals deploy (a
-            ``ModelPackageGroup``, or ``ModelPackageGroup.from_model_package_group_name``).
+            ``ModelPackageGroup``, or ``ModelPackageGroup.from_model_package_group_name``), named
+            at synth (not by a parameter: the models the function creates are named after it).
         :param endpoint: an instance-backed single-model endpoint: a ``RealtimeEndpoint``, or
             ``RealtimeEndpoint.from_endpoint_attributes(..., role=...)`` (a ``MultiModelEndpoint`` is
             refused: a version would replace the container that serves all its models).
@@ -127,6 +128,10 @@ class DeployOnApproval(ApprovalFunction):
         super().__init__(scope, id)
         if model_package_group is None:
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
+        if is_unresolved(model_package_group.model_package_group_name):
+            raise ValidationError(self, "model_package_group", model_package_group.model_package_group_name,
+                                  "a group whose name is known at synth: the function names the models and "
+                                  "endpoint configs it creates after the group, and its role may create only those")
         if not isinstance(endpoint, IInstanceEndpoint):
             raise ValidationError(self, "endpoint", type(endpoint).__name__,
                                   "an instance-backed endpoint (IInstanceEndpoint): a RealtimeEndpoint, or "

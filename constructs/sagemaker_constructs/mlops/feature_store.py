@@ -27,7 +27,7 @@ from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_present_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import check_count, check_excluded
+from ..validation.checks import arn_name, check_count, check_excluded
 from ..validation.naming import default_name
 from .mlflow import grant_with_policy
 
@@ -237,7 +237,7 @@ class FeatureGroup(Construct):
         """The group's ARN (SageMaker lower-cases the name in it)."""
         name = self.feature_group_name
         return Stack.of(self).format_arn(service="sagemaker", resource="feature-group",
-                                         resource_name=name if is_unresolved(name) else name.lower())
+                                         resource_name=arn_name(name))
 
     def _grant(self, grantee: iam.IGrantable, actions: Sequence[str], key_actions: Sequence[str],
                offline_read: bool = False, role_is_prepared: bool = False,

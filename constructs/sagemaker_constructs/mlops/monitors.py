@@ -38,7 +38,7 @@ from ..errors import ValidationError, check_pattern
 from ..inference.models import ContainerImage
 from ..interfaces import IInstanceEndpoint
 from ..validation.catalog import check_instance_type, has_instance_storage
-from ..validation.checks import check_choice, check_combination, check_range, claim_name
+from ..validation.checks import arn_name, check_choice, check_combination, check_range, claim_name
 from .check_steps import BiasFacet, POST_TRAINING_METRICS, PRE_TRAINING_METRICS, PROBLEM_TYPES, SHAP_AGG_METHODS
 from .monitor import (
     ANALYZER_IMAGE_ACCOUNTS,
@@ -538,7 +538,7 @@ class ModelExplainabilityMonitor(_EndpointMonitor):
                      "sagemaker:DeleteEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
             resources=[f"{arn}:endpoint/*", f"{arn}:endpoint-config/*"]))
         self._binding.grantee.add_to_principal_policy(iam.PolicyStatement(
-            actions=["sagemaker:DescribeModel"], resources=[f"{arn}:model/{model_name.lower()}"]))
+            actions=["sagemaker:DescribeModel"], resources=[f"{arn}:model/{arn_name(model_name)}"]))
         c = sagemaker.CfnModelExplainabilityJobDefinition
         job = c(
             self, "JobDefinition",

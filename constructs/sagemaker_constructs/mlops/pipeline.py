@@ -24,6 +24,7 @@ from constructs import Construct
 from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
+from ..validation.checks import arn_name
 from ..validation.limits import check_map
 from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
@@ -275,7 +276,7 @@ class Pipeline(Construct):
         if isinstance(default_policy, Construct):
             self.cfn_pipeline.node.add_dependency(default_policy)
         self.pipeline_arn: str = Stack.of(self).format_arn(
-            service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
+            service="sagemaker", resource="pipeline", resource_name=arn_name(self.pipeline_name)
         )
 
     def _bind_steps(self, ctx: _BindContext, everything: list[st.Step]) -> None:

@@ -11,7 +11,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..errors import ValidationError, is_unresolved
-from ..validation.checks import check_length
+from ..validation.checks import arn_name, check_length
 from ..validation.naming import check_name
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def _version_arn_pattern(scope: Construct, group_name: str, account: str | None 
                          region: str | None = None) -> str:
     """ARN pattern of a group's versions (SageMaker lower-cases names in ARNs)."""
     return Stack.of(scope).format_arn(service="sagemaker", resource="model-package",
-                                      resource_name=f"{group_name.lower()}/*", account=account, region=region)
+                                      resource_name=f"{arn_name(group_name)}/*", account=account, region=region)
 
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
@@ -100,7 +100,7 @@ class ImportedModelPackageGroup(_GroupGrants, Resource):
             check_account_ids(self, "account", [account])
         self.model_package_group_name: str = model_package_group_name
         self.model_package_group_arn: str = Stack.of(self).format_arn(
-            service="sagemaker", resource="model-package-group", resource_name=model_package_group_name.lower(),
+            service="sagemaker", resource="model-package-group", resource_name=arn_name(model_package_group_name),
             arn_format=ArnFormat.SLASH_RESOURCE_NAME, account=account, region=region)
         self.model_package_arn_pattern: str = _version_arn_pattern(self, model_package_group_name, account, region)
 
@@ -157,7 +157,7 @@ class ModelPackageGroup(_GroupGrants, Construct):
         stack = Stack.of(self)
         # Literal ARNs: the policy is a property of the group, so it cannot refer to its own ARN attribute.
         group_arn = stack.format_arn(service="sagemaker", resource="model-package-group",
-                                     resource_name=self.model_package_group_name.lower())
+                                     resource_name=arn_name(self.model_package_group_name))
         index = len(self._cross_account_grants)
         self._cross_account_grants.append(chosen)
         self.add_to_resource_policy(iam.PolicyStatement(

@@ -34,6 +34,13 @@ class ValidationError(ValueError):
         super().__init__(f"{path}: invalid {argument}={value!r}; {allowed}")
 
 
+def arn_name(name: str) -> str:
+    """``name`` as SageMaker writes it in ARNs: lower-cased. A Token is kept as it is: lower-casing
+    its marker would break it, and CloudFormation has no function that lower-cases, so a name
+    given as a parameter must already be lower case for the ARN to match."""
+    return name if is_unresolved(name) else name.lower()
+
+
 def is_unresolved(value: Any) -> bool:
     """True for CDK Tokens (values known only at deploy time, including encoded numbers and lists):
     validation skips them."""

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from ...validation.catalog import check_instance_type as _check_catalog
 from ...validation.naming import check_name
-from ...errors import is_unresolved
+from ...validation.checks import arn_name
 from ..._internal.stacks import format_arn, note_scope
 
 if TYPE_CHECKING:
@@ -31,8 +31,7 @@ def check_instance_type(scope: Construct, instance_type: str, *, use: str = "hos
 def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
     """``arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>``; SageMaker lower-cases
     endpoint names in ARNs."""
-    name = endpoint_name if is_unresolved(endpoint_name) else endpoint_name.lower()
-    return format_arn(scope, "sagemaker", "endpoint", name)  # Stack.format_arn's string, no call to Node
+    return format_arn(scope, "sagemaker", "endpoint", arn_name(endpoint_name))  # Stack.format_arn's string, no call to Node
 
 
 class _EndpointMixin:
