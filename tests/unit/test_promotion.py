@@ -396,3 +396,36 @@ def test_source_must_be_a_pipeline_source():
     _, stack = _delivery_stack()
     with pytest.raises(ValidationError, match="source"):
         _delivery(stack, source="github.com/org/repo")
+
+
+@pytest.mark.parametrize("target_env, part", [
+    (cdk.Environment(account="444455556666", region="eu-west-1"), "account"),
+    (cdk.Environment(account="111122223333", region="us-east-1"), "region"),
+])
+def test_stack_update_refuses_a_stack_in_another_account_or_region(target_env, part):
+    """The function calls UpdateStack and writes the approved version with its own credentials, in
+    its own region: a stack elsewhere would synthesize and never be updated."""
+    app = new_app()
+    tooling = cdk.Stack(app, "Tooling", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    serving = cdk.Stack(app, "Serving", env=target_env)
+    group = ModelPackageGroup(tooling, "Group", model_package_group_name="iris")
+    role = iam.Role.from_role_arn(tooling, "CfnRole", "arn:aws:iam::111122223333:role/cfn", mutable=False)
+    with pytest.raises(ValidationError, match=f"this stack's {part}"):
+        PromoteOnApproval(tooling, "Promote", model_package_group=group,
+                          target=PromotionTarget.stack_update(serving, deployment_role=role))
+    # the same account and region, or a stack without a fixed environment, is accepted
+    same = cdk.Stack(app, "Same", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    PromoteOnApproval(tooling, "SamePromote", model_package_group=group,
+                      target=PromotionTarget.stack_update(same, deployment_role=role))
+    agnostic = cdk.Stack(app, "Agnostic")
+    PromoteOnApproval(tooling, "AgnosticPromote", model_package_group=group,
+                      target=PromotionTarget.stack_update(agnostic, deployment_role=role))
+
+
+def test_pipeline_execution_refuses_a_pipeline_in_another_account():
+    app = new_app()
+    tooling = cdk.Stack(app, "Tooling", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    group = ModelPackageGroup(tooling, "Group", model_package_group_name="iris")
+    with pytest.raises(ValidationError, match="this stack's account"):
+        PromoteOnApproval(tooling, "Promote", model_package_group=group,
+                          target=PromotionTarget.pipeline_execution(_pipeline(tooling)))

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from ..errors import ValidationError, check_pattern
+from ..errors import ValidationError, check_pattern, is_unresolved
 from ..validation.combinations import check_single_model_endpoint
 from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
@@ -161,6 +161,13 @@ class PromoteOnApproval(ApprovalFunction):
             assert target.stack is not None  # PromotionTarget.stack_update(stack) always sets it
             raise ValidationError(self, "endpoint", endpoint.node.path,
                                   f"an endpoint of the stack the promotion updates ({target.stack.node.path})")
+        if target.kind == "stack":
+            assert target.stack is not None
+            self._check_same_environment(target.stack.account, target.stack.region, f"stack {target.stack.stack_name}")
+        else:
+            assert target.pipeline is not None
+            self._check_same_environment(target.pipeline.env.account, target.pipeline.env.region,
+                                         f"pipeline {target.pipeline.node.path}")
         group_name = model_package_group.model_package_group_name
         name = approved_version_parameter_name or approved_version_parameter_name_for(group_name)
         check_pattern(self, "approved_version_parameter_name", name, r"(?!/?(?i:aws|ssm))" + _PARAMETER_NAME.pattern,
@@ -257,3 +264,15 @@ class PromoteOnApproval(ApprovalFunction):
         )
         self._subscribe_to_approvals(retry_attempts=retry_attempts)
 
+    def _check_same_environment(self, account: str, region: str, what: str) -> None:
+        """Refuse a target in another account or region: the function calls CloudFormation (or
+        CodePipeline) and writes the approved version with its own credentials, in its own region."""
+        stack = Stack.of(self)
+        for part, theirs, ours in (("account", account, stack.account), ("region", region, stack.region)):
+            if not is_unresolved(theirs) and not is_unresolved(ours) and theirs != ours:
+                raise ValidationError(
+                    self, "target", f"{what} in {part} {theirs}",
+                    f"a target in this stack's {part} ({ours}): the function starts the deployment and records the "
+                    "approved version with its own credentials in its own account and region; for another account "
+                    "or region, put PromoteOnApproval in the target's account and region (or deliver through a "
+                    "ModelDeliveryPipeline there, whose stages deploy across accounts)")
