@@ -384,3 +384,36 @@ def test_rejects_more_than_ten_rollback_alarms(env):
               for i in range(11)]
     with pytest.raises(ValidationError, match="at most 10"):
         env.realtime(deployment=DeploymentGuardrail.canary(alarms=alarms))
+
+
+# ------------------------------------------------------------------ whole numbers
+def _async(env, **kwargs):
+    from sagemaker_constructs import AsyncEndpoint
+
+    return AsyncEndpoint(env.stack, "Async", model=env.model(), instance_type="ml.m5.large", output_bucket=env.bucket,
+                         encryption_key=env.key, max_instance_count=3, **kwargs)
+
+
+def _component(env, **kwargs):
+    from sagemaker_constructs import InferenceComponentEndpoint
+
+    endpoint = InferenceComponentEndpoint(env.stack, "IC", instance_type="ml.m5.xlarge", max_instance_count=2,
+                                          encryption_key=env.key)
+    endpoint.add_component("C", model=env.model(), max_copies=2, number_of_cpu_cores_required=1, **kwargs)
+
+
+@pytest.mark.parametrize("build, argument", [
+    (lambda env: env.realtime(instance_count=1.5), "instance_count"),
+    (lambda env: env.realtime(instance_count=2, max_instance_count=3.5), "max_instance_count"),
+    (lambda env: env.realtime(max_instance_count=float("inf")), "max_instance_count"),
+    (lambda env: _async(env, instance_count=1.5, scale_to_zero=False), "instance_count"),
+    (lambda env: _component(env, copies=1.5), "copies"),
+    (lambda env: env.realtime(max_instance_count=4).scale_on_schedule(
+        "Nights", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1.5), "min_capacity"),
+    (lambda env: env.serverless(max_concurrency=2.5), "max_concurrency"),
+])
+def test_counts_must_be_whole_numbers(env, build, argument):
+    """Instance, copy and concurrency counts are integers in the API and in the CloudFormation schemas
+    (``InitialInstanceCount``, ``CopyCount``, ``MinCapacity``): 1.5 must fail at synth, not at deploy."""
+    with pytest.raises(ValidationError, match=rf"{argument}.*whole number"):
+        build(env)

@@ -93,8 +93,9 @@ def check_int_range(
     scope: IConstruct | str, argument: str, value: int | float | None, *, minimum: float | None = None,
     maximum: float | None = None, limit: str | None = None, unit: str = "",
 ) -> None:
-    """Raise unless ``minimum <= value <= maximum`` (Tokens and ``None`` pass)."""
-    check_range(scope, argument, value, minimum=minimum, maximum=maximum, limit=limit, unit=unit)
+    """Raise unless ``value`` is a whole number with ``minimum <= value <= maximum`` (Tokens and
+    ``None`` pass): every count, size and percentage these check is an integer in the API."""
+    check_range(scope, argument, value, minimum=minimum, maximum=maximum, limit=limit, unit=unit, integer=True)
 
 
 def check_range(
@@ -112,7 +113,7 @@ def check_range(
     hi = "inf" if maximum is None else f"{maximum:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # NaN
         raise ValidationError(scope, argument, value, _with_limit(f"a number from {lo} to {hi}{suffix}", limit))
-    if integer and int(value) != value:
+    if integer and (not math.isfinite(value) or int(value) != value):
         raise ValidationError(scope, argument, value, _with_limit(f"a whole number from {lo} to {hi}{suffix}", limit))
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum) or (
             step and not math.isclose(round(value / step) * step, value, rel_tol=0, abs_tol=1e-9)):
