@@ -242,7 +242,7 @@ def l1_same(stack, kind: str, n: int) -> None:
         name = f"Bench-E{i}-L1"
         endpoint = sm.CfnEndpoint(stack, f"E{i}", endpoint_name=name, endpoint_config_name=config.attr_endpoint_config_name,
                                   tags=_TAGS, **({"retain_all_variant_properties": True, "exclude_retained_variant_properties": [
-                                      {"variantPropertyType": "DataCaptureConfig"}]} if kind == "realtime" else {}))
+                                      {"variantPropertyType": "DesiredWeight"}, {"variantPropertyType": "DataCaptureConfig"}]} if kind == "realtime" else {}))
         if kind == "realtime":
             target = _scalable_target(stack, f"T{i}", f"endpoint/{name}/variant/AllTraffic", autoscaling_role)
             target.add_dependency(endpoint)

@@ -108,7 +108,9 @@ def test_autoscaling_target_tracking_and_retained_count(env):
     assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
     ep = only(t, "AWS::SageMaker::Endpoint")
     assert ep["RetainAllVariantProperties"] is True
-    assert ep["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DataCaptureConfig"}]
+    # only the autoscaled instance count is retained: a changed A/B weight applies at the next update
+    assert ep["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"},
+                                                      {"VariantPropertyType": "DataCaptureConfig"}]
     (target_res,) = resources(t, "AWS::ApplicationAutoScaling::ScalableTarget").values()
     (endpoint_id,) = resources(t, "AWS::SageMaker::Endpoint")
     assert endpoint_id in target_res["DependsOn"]

@@ -134,8 +134,10 @@ class _InstanceEndpoint(EndpointBase):
 
         self._create_endpoint(
             deployment_config=deployment_config,
-            # Data capture changes still apply when the scaled capacity is retained.
-            exclude_retained=("DataCaptureConfig",),
+            # Only the scaled instance count is kept across updates: the variants' weights (A/B
+            # splits) and data capture follow the new config. UpdateEndpoint otherwise retains
+            # every variant property (botocore sagemaker UpdateEndpointInput.ExcludeRetainedVariantProperties).
+            exclude_retained=("DesiredWeight", "DataCaptureConfig"),
             autoscaling=None if max_instance_count is None else {
                 "dimension": "sagemaker:variant:DesiredInstanceCount",
                 "min_capacity": instance_count,
