@@ -25,7 +25,7 @@ from aws_cdk import aws_sqs as sqs
 
 from ..errors import check_int_range
 from ..handlers.common import CONNECT_TIMEOUT, READ_TIMEOUT
-from ..validation.checks import duration_seconds
+from ..validation.checks import duration_seconds, duration_to_seconds
 from ..validation.limits import check_timeout_outlives
 from ..interfaces import IModelPackageGroup
 from .._internal.functions import SecureFunction
@@ -86,7 +86,7 @@ class ApprovalFunction(SecureFunction):
         self.approval_age_alarm: cloudwatch.Alarm = self._queue_alarm(
             "ApprovalAgeAlarm", self.approvals_queue.metric_approximate_age_of_oldest_message(
                 statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(5)),
-            threshold=self._approval_age.to_seconds(), alarm_topic=self._alarm_topic,
+            threshold=duration_to_seconds(self, "approval_age_alarm", self._approval_age), alarm_topic=self._alarm_topic,
             description=self._age_alarm_description,
         )
         # The same statement SQS's event source adds (written once); named so a supplied role is checked.

@@ -27,7 +27,7 @@ from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_present_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import arn_name, check_count, check_excluded
+from ..validation.checks import arn_name, check_count, check_excluded, duration_to_seconds
 from ..validation.naming import default_name
 from .mlflow import grant_with_policy
 
@@ -73,7 +73,10 @@ class Feature:
 
 
 def _ttl(scope: Construct, ttl: Duration) -> dict[str, Any]:
-    seconds = int(ttl.to_seconds())
+    seconds = duration_to_seconds(scope, "ttl", ttl)
+    if is_unresolved(seconds):  # Duration.seconds(<parameter>): no unit can be chosen at synth
+        return {"Unit": "Seconds", "Value": seconds}
+    seconds = int(seconds)
     check_int_range(scope, "ttl (seconds)", seconds, minimum=1)
     unit, size = next((u, s) for u, s in _TTL_UNITS if seconds % s == 0)
     return {"Unit": unit, "Value": seconds // size}

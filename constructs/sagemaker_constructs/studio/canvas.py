@@ -42,7 +42,7 @@ from constructs import Construct
 from .._internal.functions import SecureFunction, function_log_group, hardened_function
 from .._internal.managed_role import add_known_statements, service_role
 from ..errors import ValidationError, is_unresolved
-from ..validation.checks import check_int_range
+from ..validation.checks import check_int_range, duration_to_seconds
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
 
@@ -401,7 +401,8 @@ class CanvasIdleShutdown(SecureFunction):
             handler="canvas_idle_shutdown.handler",
             description="Deletes the Canvas apps of a Studio domain's users idle for longer than the timeout",
             environment={"DOMAIN_ID": domain_id,
-                         "IDLE_TIMEOUT_SECONDS": (Token.as_string(idle_timeout.to_seconds()) if idle_timeout.is_unresolved()
+                         "IDLE_TIMEOUT_SECONDS": (Token.as_string(duration_to_seconds(self, "idle_timeout", idle_timeout))
+                                                  if idle_timeout.is_unresolved()
                                                   else str(int(idle_timeout.to_seconds())))},
             statements=statements, vpc=None, subnets=(), endpoint_security_group=None,
             encryption_key=encryption_key, timeout=timeout, memory_size=256, reserved_concurrency=1,

@@ -247,9 +247,20 @@ def duration_seconds(scope: IConstruct | str, argument: str, duration: Any, *, i
     for an unresolved duration."""
     if duration is None or duration.is_unresolved():
         return None
+    return duration_to_seconds(scope, argument, duration, integral=integral)
+
+
+def duration_to_seconds(scope: IConstruct | str, argument: str, duration: Any, *, integral: bool = True) -> float:
+    """``duration.to_seconds()`` for a template: a Token for ``Duration.seconds(<parameter>)``, our
+    ``ValidationError`` naming ``argument`` where CDK would raise its own (a fraction of a second,
+    or a parameter in another unit, which CDK cannot convert)."""
     try:
         return duration.to_seconds(integral=integral)
     except RuntimeError as error:  # jsii: "'1500 millis' cannot be converted into a whole number of seconds."
+        if duration.is_unresolved():
+            raise ValidationError(scope, argument, duration.to_human_string(),
+                                  "a Duration from a parameter as Duration.seconds(<parameter>): CDK converts a "
+                                  "Token to no other unit") from None
         raise ValidationError(scope, argument, duration.to_human_string(),
                               f"a whole number of seconds ({str(error).strip()})") from None
 

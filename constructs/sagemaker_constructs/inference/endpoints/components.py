@@ -32,7 +32,7 @@ from constructs import Construct
 from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
-from ...validation.checks import check_count, check_range
+from ...validation.checks import check_count, check_range, duration_to_seconds
 from ...validation.instances import has_instance_storage, instance_family
 from ...validation.naming import check_name, default_name
 from ..models import Model, check_image_architecture
@@ -129,7 +129,7 @@ class InferenceComponent(Construct):
         for argument, value in (("model_data_download_timeout", model_data_download_timeout),
                                 ("container_startup_health_check_timeout", container_startup_health_check_timeout)):
             if value is not None:
-                check_int_range(self, argument, value.to_seconds(), minimum=60, maximum=3600)
+                check_int_range(self, argument, duration_to_seconds(self, argument, value), minimum=60, maximum=3600)
         self._check_fit(endpoint, copies=copies, max_copies=max_copies, cpus=number_of_cpu_cores_required,
                         memory=min_memory_required_in_mb, accelerators=number_of_accelerator_devices_required)
 
@@ -158,9 +158,10 @@ class InferenceComponent(Construct):
         if model_data_download_timeout is not None or container_startup_health_check_timeout is not None:
             startup = sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
                 model_data_download_timeout_in_seconds=(
-                    int(model_data_download_timeout.to_seconds()) if model_data_download_timeout else None),
+                    duration_to_seconds(self, "model_data_download_timeout", model_data_download_timeout)
+                    if model_data_download_timeout else None),
                 container_startup_health_check_timeout_in_seconds=(
-                    int(container_startup_health_check_timeout.to_seconds())
+                    duration_to_seconds(self, "container_startup_health_check_timeout", container_startup_health_check_timeout)
                     if container_startup_health_check_timeout else None),
             )
         self.cfn_component: sagemaker.CfnInferenceComponent = sagemaker.CfnInferenceComponent(
