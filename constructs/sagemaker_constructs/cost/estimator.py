@@ -4,13 +4,15 @@
 assembly directory such as ``cdk.out``, a template file or a template dict) and prices what runs
 around the clock at its minimum: instance-backed SageMaker endpoints (real-time, multi-model,
 asynchronous, inference-component) at their minimum instance count (autoscaling ``MinCapacity``
-overrides the initial count; scheduled actions are time-weighted over a week), interface VPC
+overrides the initial count; an inference-component endpoint keeps at least the instances its
+components' minimum copies take; scheduled actions are time-weighted over a week; autoscaling and
+components count only in their endpoint's account and region), interface VPC
 endpoints per Availability Zone, NAT gateways, customer-managed KMS keys, CloudWatch alarms,
 Secrets Manager secrets, and managed MLflow tracking servers by their running hours (around the
 clock unless EventBridge Scheduler schedules stop and start them). What is billed per use (S3, Lambda, SQS, SNS, logs, serverless
 inference, data capture, pipeline and monitoring jobs, Studio apps) is listed as usage-based,
-never guessed; an instance type, price or resource type the price table does not cover is listed
-as unknown. Prices come from :mod:`sagemaker_constructs.cost.prices` (dated, with sources).
+never guessed; an instance type, price or resource type the price table does not cover, and an
+instance or copy count that is not a literal (a parameter), is listed as unknown. Prices come from :mod:`sagemaker_constructs.cost.prices` (dated, with sources).
 
 Money is ``decimal.Decimal`` USD, unrounded; ``to_dict``/``to_json`` round monthly figures to
 cents and keep unit prices as published.
@@ -19,19 +21,22 @@ cents and keep unit prices as published.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import ValidationError
 from . import prices as P
-from .schedules import ScheduledAction, UnsupportedSchedule, average_minimum, running_fraction
+from .schedules import ScheduledAction, UnsupportedSchedule, average, running_fraction, weekly_minimums
 
 _CENT = Decimal("0.01")
 _INSTANCE_TYPE = re.compile(r"\bml\.[a-z0-9-]+\.[a-z0-9]+\b")
 _SAGEMAKER_VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+_SAGEMAKER_COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 #: An EventBridge Scheduler universal target that starts or stops a managed MLflow tracking server
 #: (``MlflowTrackingServer.add_running_schedule``, or any template that schedules those API calls).
 _MLFLOW_TARGET = re.compile(
@@ -230,6 +235,14 @@ class _StackInput:
     template: dict[str, Any]
     region: str | None
     paths: dict[str, str] = field(default_factory=dict)  # logical id -> construct path
+    account: str | None = None  # the artifact's environment (with ``region``); None when agnostic
+
+    @property
+    def environment(self) -> tuple[str | None, str | None]:
+        """``(account, region)`` of the stack's environment, None for what is not concrete: a
+        scalable target in one account and region can only scale an endpoint in the same one."""
+        return (self.account if _concrete(self.account) else None,
+                self.region if _concrete_region(self.region) else None)
 
 
 def estimate_monthly_cost(source: Any, *, region: str | None = None,
@@ -265,7 +278,7 @@ def estimate_monthly_cost(source: Any, *, region: str | None = None,
                                   f"no price data for this region; price data covers {', '.join(P.regions())}")
         resolved.append((stack, stack_region))
     regions = sorted({r for _, r in resolved}) or ([region] if region else [])
-    builder = _Builder({s.name: s for s, _ in resolved}, overrides)
+    builder = _Builder([s for s, _ in resolved], overrides)
     for stack, stack_region in resolved:
         builder.price_stack(stack, stack_region)
     return CostReport(
@@ -309,7 +322,15 @@ def _label(source: Any) -> str:
 
 
 def _concrete_region(value: str | None) -> bool:
-    return bool(value) and value != "unknown-region" and "${" not in value and "Token[" not in value
+    return _concrete(value)
+
+
+def _concrete(value: str | None) -> bool:
+    """An environment field (account or region) that names one: not ``unknown-account``/``unknown-region``
+    or a token."""
+    if not value:
+        return False
+    return value not in ("unknown-account", "unknown-region") and "${" not in value and "Token[" not in value
 
 
 def _read_source(source: Any) -> list[_StackInput]:
@@ -342,7 +363,8 @@ def _read_stack(stack: Any) -> _StackInput:
     paths = {}
     for entry in artifact.find_metadata_by_type("aws:cdk:logicalId"):
         paths.setdefault(str(entry.data), entry.path)
-    return _StackInput(stack.stack_name, artifact.template, artifact.environment.region, paths)
+    return _StackInput(stack.stack_name, artifact.template, artifact.environment.region, paths,
+                       artifact.environment.account)
 
 
 def _read_assembly(directory: Path) -> list[_StackInput]:
@@ -370,9 +392,11 @@ def _read_assembly(directory: Path) -> list[_StackInput]:
                 if entry.get("type") == "aws:cdk:logicalId":
                     paths.setdefault(str(entry.get("data")), path)
         environment = artifact.get("environment", "")
-        env_region = environment.rsplit("/", 1)[-1] if environment.startswith("aws://") else None
+        env_account, env_region = None, None
+        if environment.startswith("aws://"):
+            env_account, _, env_region = environment.removeprefix("aws://").partition("/")
         name = props.get("stackName") or artifact.get("displayName") or artifact_id
-        stacks.append(_StackInput(name, template, env_region, paths))
+        stacks.append(_StackInput(name, template, env_region or None, paths, env_account or None))
     return stacks
 
 
@@ -471,51 +495,232 @@ def _mlflow_schedule(props: dict[str, Any]) -> tuple[str, str] | None:
     return (match.group("action"), name) if isinstance(name, str) else None
 
 
+class _NotLiteral(Exception):
+    """A count the floor depends on is in the template but is not a whole-number literal (a
+    parameter, an import, a condition, 1.5): the line is listed as unknown, never guessed."""
+
+    def __init__(self, what: str, value: Any) -> None:
+        super().__init__(what)
+        rendered = _render(value)
+        self.what = what
+        self.shown = rendered if rendered is not None else json.dumps(value, sort_keys=True, default=str)
+        self.literal = isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    def note(self, context: str) -> str:
+        reason = "not a whole number" if self.literal else "not known at synth"
+        return f"instance count {reason} ({context}: {self.what} {self.shown})"
+
+
+def _count(value: Any, what: str) -> int | None:
+    """A count property: None when absent, else its whole-number value; raises :class:`_NotLiteral`
+    for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    number = _int(value)
+    if number is None:
+        raise _NotLiteral(what, value)
+    return number
+
+
+def _amount(value: Any) -> Fraction | None:
+    """A positive literal resource requirement (CPU cores, MiB, devices) exactly, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        amount = Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return amount if amount > 0 else None
+
+
+def _scope(stack: _StackInput, kind: str, rendered: str) -> tuple[Any, ...]:
+    """The key of a rendered resource id or endpoint name (``kind``: a scalable dimension, or
+    ``"endpoint"``), where it names the same resource: a literal in every stack of the stack's
+    environment (account and region; environment-agnostic stacks together), one with a template
+    reference (``${...}``: a parameter, another resource) only in its own template. A target in one
+    account or region never scales an endpoint in another."""
+    where = ("stack", id(stack)) if "${" in rendered else ("environment", *stack.environment)
+    return (*where, kind, rendered)
+
+
+def _mean(profile: int | list[int]) -> Decimal:
+    return Decimal(profile) if isinstance(profile, int) else average(profile)
+
+
+def _per_minute(fn: Callable[[tuple[int, ...]], int], profiles: list[int | list[int]]) -> int | list[int]:
+    """``fn`` of the profiles' values, minute by minute (a constant when every profile is one)."""
+    if all(isinstance(p, int) for p in profiles):
+        return fn(tuple(p for p in profiles if isinstance(p, int)))
+    length = max(len(p) for p in profiles if isinstance(p, list))
+    memo: dict[tuple[int, ...], int] = {}
+    out = []
+    for minute in range(length):
+        values = tuple(p if isinstance(p, int) else p[minute] for p in profiles)
+        if values not in memo:
+            memo[values] = fn(values)
+        out.append(memo[values])
+    return out
+
+
+@dataclass(frozen=True)
+class _TargetFloor:
+    """What a scalable target commits to: ``profile`` (a constant, or its value at each minute of a
+    steady-state week: :func:`.schedules.weekly_minimums`), its ``MinCapacity``,
+    how its schedule was read (``None`` without scheduled actions) and the actions' time zones."""
+
+    profile: int | list[int]
+    minimum: int
+    lowest: int | None = None  # set when the schedule was not evaluated: the lowest scheduled minimum
+    zones: frozenset[str] = frozenset()
+
+    @property
+    def scheduled(self) -> bool:
+        return isinstance(self.profile, list) or self.lowest is not None
+
+
 @dataclass
 class _ScalableTarget:
-    min_capacity: int | None
-    max_capacity: int | None
-    actions: list[ScheduledAction]
+    """A scalable target's ``MinCapacity``/``MaxCapacity``/``ScheduledActions`` as the template has
+    them (read as counts when a line is priced)."""
+
+    min_capacity: Any
+    max_capacity: Any
+    actions: list[dict[str, Any]]
     logical_id: str
+
+    def floor(self) -> _TargetFloor:
+        """The floor: ``MinCapacity``, time-weighted over weekly ``cron(...)`` scheduled actions
+        (the lowest scheduled minimum when a schedule is not evaluated). Raises :class:`_NotLiteral`."""
+        minimum = _count(self.min_capacity, "autoscaling MinCapacity")
+        assert minimum is not None  # only targets with a MinCapacity are kept
+        if not self.actions:
+            return _TargetFloor(minimum, minimum)
+        maximum = _count(self.max_capacity, "autoscaling MaxCapacity")
+        actions = []
+        for action in self.actions:
+            bounds = action.get("ScalableTargetAction") or {}
+            label = f"scheduled action {action.get('ScheduledActionName', '?')}"
+            zone = action.get("Timezone")
+            actions.append(ScheduledAction(str(action.get("Schedule", "")),
+                                           _count(bounds.get("MinCapacity"), f"{label} MinCapacity"),
+                                           _count(bounds.get("MaxCapacity"), f"{label} MaxCapacity"),
+                                           zone if isinstance(zone, str) else None))
+        zones = frozenset(a.time_zone or "UTC" for a in actions)
+        try:
+            series = weekly_minimums(minimum, maximum if maximum is not None else minimum, actions)
+        except UnsupportedSchedule:
+            lowest = min([minimum, *(a.min_capacity for a in actions if a.min_capacity is not None)])
+            return _TargetFloor(lowest, minimum, lowest, zones)
+        return _TargetFloor(series, minimum, None, zones)
+
+
+@dataclass(frozen=True)
+class _Component:
+    """An inference component: the stack it is in, its rendered name, the variant it runs on, its
+    ``CopyCount`` and what one copy reserves (``ComputeResourceRequirements``)."""
+
+    stack: _StackInput
+    logical_id: str
+    name: str | None
+    variant_name: Any
+    copy_count: Any
+    requirements: Mapping[str, Any]
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name and "${" not in self.name else self.logical_id
+
+
+#: ``ComputeResourceRequirements`` fields, by what an instance has of them.
+_REQUIREMENTS = {"CPU cores": "NumberOfCpuCoresRequired", "MiB": "MinMemoryRequiredInMb",
+                 "accelerator devices": "NumberOfAcceleratorDevicesRequired"}
+
+
+def _instance_capacity(instance_type: str) -> dict[str, int]:
+    """What one ``instance_type`` instance offers a component's copies where the package knows it
+    (vCPUs and MiB from the EC2 specifications, accelerator devices from the instance catalog:
+    ``inference.endpoints.components``); empty for a type it does not know."""
+    from ..inference.endpoints.components import accelerator_facts, cpu_memory
+
+    capacity: dict[str, int] = {}
+    shape = cpu_memory(instance_type)
+    if shape is not None:
+        capacity["CPU cores"], capacity["MiB"] = shape
+    devices = accelerator_facts(instance_type)[1]
+    if devices:
+        capacity["accelerator devices"] = devices
+    return capacity
+
+
+def _instances_for(components: list[_Component], capacity: Mapping[str, int]) -> Callable[[tuple[int, ...]], int]:
+    """``copies -> instances``: the fewest instances that can hold ``copies[i]`` copies of
+    ``components[i]``: 0 without copies, else at least 1, and at least what the copies' total
+    requirements and each component's copies per instance take (a lower bound of the packing:
+    SageMaker may need more, never fewer)."""
+    needs = [{dim: amount for dim, key in _REQUIREMENTS.items() if dim in capacity
+              for amount in [_amount(c.requirements.get(key))] if amount is not None} for c in components]
+
+    def instances(copies: tuple[int, ...]) -> int:
+        if not any(k > 0 for k in copies):
+            return 0
+        count = 1
+        for dim, has in capacity.items():
+            total = sum((k * need[dim] for k, need in zip(copies, needs) if k > 0 and dim in need), Fraction(0))
+            count = max(count, math.ceil(total / has))
+        for k, need in zip(copies, needs):
+            per_instance = min((int(capacity[dim] // amount) for dim, amount in need.items()), default=0)
+            if k > 0 and per_instance > 0:
+                count = max(count, math.ceil(Fraction(k, per_instance)))
+        return count
+
+    return instances
 
 
 class _Builder:
-    def __init__(self, stacks: dict[str, _StackInput], overrides: dict[str, dict[str, P.Price]] | None = None) -> None:
+    def __init__(self, stacks: list[_StackInput], overrides: dict[str, dict[str, P.Price]] | None = None) -> None:
         self.overrides = overrides or {}
         self.lines: list[CostLine] = []
         self.usage: list[ListedItem] = []
         self.unknown: list[ListedItem] = []
-        # Scalable targets of every stack read, by rendered resource id: an endpoint and its
-        # autoscaling may live in different stacks when the endpoint name is a literal.
-        self.targets: dict[str, _ScalableTarget] = {}
+        # Scalable targets and inference components of every stack read, by where their rendered
+        # resource id / endpoint name means the same endpoint (_scope): an endpoint and its
+        # autoscaling or components may live in different stacks of one environment when the
+        # endpoint name is a literal.
+        self.targets: dict[tuple[Any, ...], _ScalableTarget] = {}
+        self.components: dict[tuple[Any, ...], list[_Component]] = {}
         # Schedules that start/stop tracking servers, by the server name in their input (rendered).
         self.running_schedules: dict[str, list[_RunningSchedule]] = {}
-        for stack in stacks.values():
+        for stack in stacks:
             for logical_id, res in stack.template.get("Resources", {}).items():
-                if res.get("Type") == "AWS::Scheduler::Schedule":
-                    props = res.get("Properties", {}) or {}
+                kind = res.get("Type")
+                props = res.get("Properties", {}) or {}
+                if kind == "AWS::Scheduler::Schedule":
                     found = _mlflow_schedule(props)
                     expression = props.get("ScheduleExpression")
                     if found is not None and isinstance(expression, str):
                         zone = props.get("ScheduleExpressionTimezone")
                         self.running_schedules.setdefault(found[1], []).append(_RunningSchedule(
                             found[0], expression, zone if isinstance(zone, str) else None, logical_id))
-                    continue
-                if res.get("Type") != "AWS::ApplicationAutoScaling::ScalableTarget":
-                    continue
-                props = res.get("Properties", {})
-                if props.get("ScalableDimension") != _SAGEMAKER_VARIANT_DIMENSION:
-                    continue
-                resource_id = _render(props.get("ResourceId"))
-                if resource_id is None:
-                    continue
-                actions = [
-                    ScheduledAction(str(a.get("Schedule", "")), _int(a.get("ScalableTargetAction", {}).get("MinCapacity")),
-                                    _int(a.get("ScalableTargetAction", {}).get("MaxCapacity")))
-                    for a in props.get("ScheduledActions", []) or []
-                ]
-                self.targets[resource_id] = _ScalableTarget(
-                    _int(props.get("MinCapacity")), _int(props.get("MaxCapacity")), actions, logical_id)
+                elif kind == "AWS::SageMaker::InferenceComponent":
+                    endpoint = _render(props.get("EndpointName"))
+                    if endpoint is None:
+                        continue
+                    specification = props.get("Specification") or {}
+                    self.components.setdefault(_scope(stack, "endpoint", endpoint), []).append(_Component(
+                        stack, logical_id, _render(props.get("InferenceComponentName")), props.get("VariantName"),
+                        (props.get("RuntimeConfig") or {}).get("CopyCount"),
+                        specification.get("ComputeResourceRequirements") or {}))
+                elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
+                    dimension = props.get("ScalableDimension")
+                    resource_id = _render(props.get("ResourceId"))
+                    if (dimension not in (_SAGEMAKER_VARIANT_DIMENSION, _SAGEMAKER_COPY_DIMENSION)
+                            or resource_id is None or props.get("MinCapacity") is None):
+                        continue
+                    self.targets[_scope(stack, dimension, resource_id)] = _ScalableTarget(
+                        props.get("MinCapacity"), props.get("MaxCapacity"),
+                        [a for a in props.get("ScheduledActions", []) or [] if isinstance(a, dict)], logical_id)
 
     def _rate(self, key: str, region: str, name: str) -> P.Price | None:
         """The price of ``name`` (an instance type, a server size) under ``key``: the caller's
@@ -573,8 +778,9 @@ class _Builder:
             return
         cprops = config.get("Properties", {}) or {}
         names = {f"${{{logical_id}.EndpointName}}", f"${{{logical_id}}}"}
-        if isinstance(props.get("EndpointName"), str):
-            names.add(props["EndpointName"])
+        rendered = _render(props.get("EndpointName"))  # a literal, or a parameter's ${Name}
+        if rendered is not None:
+            names.add(rendered)
         kind = "async " if cprops.get("AsyncInferenceConfig") else ""
         if cprops.get("DataCaptureConfig", {}).get("EnableCapture") in (True, "true"):
             pct = cprops["DataCaptureConfig"].get("InitialSamplingPercentage")
@@ -604,32 +810,16 @@ class _Builder:
         if not isinstance(instance_type, str):
             self._unknown(stack, logical_id, res, f"variant {variant_name}", "instance type not known at synth")
             return
-        initial = _int(variant.get("InitialInstanceCount"))
         scaling = variant.get("ManagedInstanceScaling") or {}
-        detail_parts = []
-        minimum = _int(scaling.get("MinInstanceCount")) if scaling else None
-        if scaling and scaling.get("Status", "ENABLED") == "ENABLED" and minimum is not None:
-            floor = Decimal(minimum)
+        managed = scaling if scaling and scaling.get("Status", "ENABLED") == "ENABLED" else None
+        components = self._components_of(stack, names, variant_name) if managed is not None else []
+        if managed is not None and (managed.get("MinInstanceCount") is not None or components):
             kind = kind or "inference-component "
-            detail_parts.append(f"managed instance scaling minimum {floor}")
-        else:
-            floor = Decimal(initial if initial is not None else 1)
-            detail_parts.append(f"initial count {floor}")
-        target = next((self.targets[f"endpoint/{n}/variant/{variant_name}"] for n in names
-                       if f"endpoint/{n}/variant/{variant_name}" in self.targets), None)
-        if target is not None and target.min_capacity is not None:
-            floor = Decimal(target.min_capacity)
-            detail_parts = [f"autoscaling minimum {target.min_capacity}"]
-            if target.actions:
-                try:
-                    floor = average_minimum(target.min_capacity, target.max_capacity or target.min_capacity,
-                                            target.actions)
-                    detail_parts.append(f"scheduled actions: time-weighted minimum {_fmt_qty(floor)}")
-                except UnsupportedSchedule:
-                    lowest = min([target.min_capacity, *(a.min_capacity for a in target.actions
-                                                         if a.min_capacity is not None)])
-                    floor = Decimal(lowest)
-                    detail_parts.append(f"schedule not evaluated; priced at the lowest scheduled minimum {lowest}")
+        try:
+            floor, detail_parts = self._floor(stack, names, variant_name, variant, instance_type, managed, components)
+        except _NotLiteral as exc:
+            self._unknown(stack, logical_id, res, f"{kind}{instance_type}".strip(), exc.note(f"variant {variant_name}"))
+            return
         price = self._rate(P.SAGEMAKER_HOSTING, region, instance_type)
         item = f"{kind}{instance_type} x{_fmt_qty(floor)}".strip()
         if price is None:
@@ -641,6 +831,101 @@ class _Builder:
             detail_parts.append("scales to zero: no committed instance cost")
         self._line(stack, logical_id, res, item, floor * P.HOURS_PER_MONTH, price,
                    f"variant {variant_name}: {'; '.join(detail_parts)}")
+
+    def _floor(self, stack, names, variant_name, variant, instance_type, managed, components) -> tuple[Decimal, list[str]]:
+        """The variant's committed instances (time-weighted) and how they were found: its
+        autoscaling ``MinCapacity`` (over scheduled actions), else its managed instance scaling
+        minimum, else its initial count; with managed instance scaling, at least the instances its
+        inference components' minimum copies take. Raises :class:`_NotLiteral`."""
+        target = next((self.targets[key] for key in (
+            _scope(stack, _SAGEMAKER_VARIANT_DIMENSION, f"endpoint/{n}/variant/{variant_name}") for n in sorted(names))
+            if key in self.targets), None)
+        if target is not None:
+            found = target.floor()
+            base: int | list[int] = found.profile
+            parts = [f"autoscaling minimum {found.minimum}"]
+            if found.lowest is not None:
+                parts.append(f"schedule not evaluated; priced at the lowest scheduled minimum {found.lowest}")
+            elif found.scheduled:
+                parts.append(f"scheduled actions: time-weighted minimum {_fmt_qty(_mean(base))}")
+            zones = set(found.zones)
+        elif managed is not None and managed.get("MinInstanceCount") is not None:
+            base = _count(managed.get("MinInstanceCount"), "ManagedInstanceScaling.MinInstanceCount") or 0
+            parts, zones = [f"managed instance scaling minimum {base}"], set()
+        else:
+            initial = _count(variant.get("InitialInstanceCount"), "InitialInstanceCount")
+            base = 1 if initial is None else initial
+            parts, zones = [f"initial count {base}"], set()
+        if components:
+            base, more, component_zones = self._component_floor(components, instance_type, base, managed)
+            parts += more
+            zones |= component_zones
+            if len(zones) > 1:
+                parts.append(f"schedules in {' and '.join(sorted(zones))} read as one zone (approximate)")
+        return _mean(base), parts
+
+    def _components_of(self, stack, names, variant_name) -> list[_Component]:
+        """The inference components that run on variant ``variant_name`` of the endpoint ``names`` name."""
+        found: list[_Component] = []
+        for name in sorted(names):
+            for component in self.components.get(_scope(stack, "endpoint", name), []):
+                if component.variant_name in (None, variant_name) and component not in found:
+                    found.append(component)
+        return found
+
+    def _component_floor(self, components, instance_type, base, managed) -> tuple[int | list[int], list[str], set[str]]:
+        """``base`` raised, minute by minute, to the instances the components' minimum copies take
+        (their copy-count autoscaling ``MinCapacity`` over its scheduled actions, else their
+        ``CopyCount``), up to ``ManagedInstanceScaling.MaxInstanceCount``."""
+        copies: list[int | list[int]] = []
+        shown: list[str] = []
+        zones: set[str] = set()
+        for component in components:
+            target = (self.targets.get(_scope(component.stack, _SAGEMAKER_COPY_DIMENSION,
+                                              f"inference-component/{component.name}"))
+                      if component.name is not None else None)
+            try:
+                if target is not None:
+                    found = target.floor()
+                    copies.append(found.profile)
+                    zones |= found.zones
+                    if found.lowest is not None:
+                        shown.append(f"{component.label} {found.lowest} (lowest scheduled; schedule not evaluated)")
+                    elif found.scheduled:
+                        shown.append(f"{component.label} {_fmt_qty(_mean(found.profile))} time-weighted")
+                    else:
+                        shown.append(f"{component.label} {found.minimum}")
+                else:
+                    count = _count(component.copy_count, "RuntimeConfig.CopyCount")
+                    copies.append(1 if count is None else count)
+                    shown.append(f"{component.label} {copies[-1]} (no copy-count autoscaling)")
+            except _NotLiteral as exc:
+                exc.what = f"component {component.label} {exc.what}"
+                raise
+        try:
+            maximum = _count(managed.get("MaxInstanceCount"), "ManagedInstanceScaling.MaxInstanceCount")
+        except _NotLiteral:
+            maximum = None  # not known: the copies' instances are not capped
+        capacity = _instance_capacity(instance_type)
+        instances = _instances_for(components, capacity)
+
+        def floor(values: tuple[int, ...]) -> int:
+            needed = instances(values[1:])
+            return max(values[0], needed if maximum is None else min(needed, maximum))
+
+        result = _per_minute(floor, [base, *copies])
+        parts = [f"inference components' minimum copies: {', '.join(shown)}"]
+        if capacity:
+            has = ", ".join(f"{v} {dim}" for dim, v in capacity.items())
+            parts.append(f"copies fitted to {instance_type} ({has} each; at least 1 instance while any copy runs)")
+        else:
+            parts.append(f"copies per instance not computed (no CPU and memory figures for {instance_type}): "
+                         f"at least 1 instance while any copy runs")
+        if isinstance(result, list):
+            parts.append(f"with the copies' schedules: time-weighted minimum {_fmt_qty(_mean(result))}")
+        else:
+            parts.append(f"committed instances {result}")
+        return result, parts, zones
 
     def _vpc_endpoint(self, stack, region, logical_id, res, props) -> None:
         endpoint_type = props.get("VpcEndpointType", "Gateway")

@@ -31,6 +31,7 @@ class ScheduledAction:
     schedule: str
     min_capacity: int | None
     max_capacity: int | None
+    time_zone: str | None = None  # the action's ``Timezone`` (UTC when None)
 
 
 class UnsupportedSchedule(ValueError):
@@ -97,14 +98,17 @@ def weekly_fire_minutes(expression: str) -> set[int]:
     return fired
 
 
-def average_minimum(min_capacity: int, max_capacity: int, actions: list[ScheduledAction]) -> Decimal:
-    """The time-weighted minimum capacity over a week in steady state (an exact fraction as Decimal).
+def weekly_minimums(min_capacity: int, max_capacity: int, actions: list[ScheduledAction]) -> list[int]:
+    """The capacity floor in effect at each minute of a week in steady state (``min(minimum,
+    maximum)`` then; index 0 = Monday 00:00): the series :func:`average_minimum` averages, for a
+    caller that combines several targets minute by minute (an inference-component endpoint's
+    instances follow all its components' copy counts).
 
     Raises :class:`UnsupportedSchedule` when any action's schedule is not weekly ``cron(...)``.
     """
     fires = [(weekly_fire_minutes(a.schedule), a) for a in actions]
     current_min, current_max = min_capacity, max_capacity
-    total = 0
+    series: list[int] = []
     for week in range(2):  # the first week reaches the steady state, the second is measured
         for minute in range(_MINUTES_PER_WEEK):
             for minutes, action in fires:
@@ -114,8 +118,22 @@ def average_minimum(min_capacity: int, max_capacity: int, actions: list[Schedule
                     if action.max_capacity is not None:
                         current_max = action.max_capacity
             if week == 1:
-                total += min(current_min, current_max)
-    return Decimal(total) / Decimal(_MINUTES_PER_WEEK)
+                series.append(min(current_min, current_max))
+    return series
+
+
+def average(series: list[int]) -> Decimal:
+    """The mean of a per-minute series (an exact fraction as Decimal)."""
+    return Decimal(sum(series)) / Decimal(len(series))
+
+
+def average_minimum(min_capacity: int, max_capacity: int, actions: list[ScheduledAction]) -> Decimal:
+    """The time-weighted minimum capacity over a week in steady state (an exact fraction as Decimal):
+    the mean of :func:`weekly_minimums`.
+
+    Raises :class:`UnsupportedSchedule` when any action's schedule is not weekly ``cron(...)``.
+    """
+    return average(weekly_minimums(min_capacity, max_capacity, actions))
 
 
 def running_fraction(starts: list[str], stops: list[str]) -> Decimal:
