@@ -102,6 +102,7 @@ def test_immutable_role_without_prepared_raises(stack):
     ({"online": False}, "offline_store_bucket"),
     ({"table_format": "Parquet"}, "table_format"),
     ({"feature_group_name": "bad name"}, "feature_group_name"),
+    ({"description": "d" * 129}, "description"),  # botocore Description: at most 128
 ])
 def test_bad_input(stack, kwargs, match):
     with pytest.raises(ValidationError, match=match):
@@ -125,3 +126,7 @@ def test_offline_only(stack):
     _group(stack, key=key, online=False, offline_store_bucket=bucket, table_format="Glue")
     props = only(template_of(stack), "AWS::SageMaker::FeatureGroup")
     assert "OnlineStoreConfig" not in props and props["OfflineStoreConfig"]["TableFormat"] == "Glue"
+
+
+def test_a_description_of_128_characters_passes(stack):
+    _group(stack, description="d" * 128)

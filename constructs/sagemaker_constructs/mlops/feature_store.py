@@ -27,7 +27,7 @@ from .._internal.managed_role import service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_present_findings
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import arn_name, check_count, check_excluded, duration_to_seconds
+from ..validation.checks import arn_name, check_count, check_excluded, check_length, duration_to_seconds
 from ..validation.naming import default_name
 from .mlflow import grant_with_policy
 
@@ -143,6 +143,8 @@ class FeatureGroup(Construct):
         super().__init__(scope, id)
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
+        check_length(self, "description", description, maximum=128,
+                     limit="botocore sagemaker CreateFeatureGroupRequest.Description")
         features = list(features)
         check_count(self, "features", features, minimum=1, maximum=MAX_FEATURES, what="features",
                     note="per feature group", limit="botocore sagemaker FeatureDefinitions")
