@@ -107,3 +107,56 @@ def test_schedule_time_zone_is_iana(env):
     endpoint = env.realtime(max_instance_count=4)
     with pytest.raises(ValidationError, match="IANA"):
         endpoint.scale_on_schedule("Nights", schedule="cron(0 19 ? * * *)", min_capacity=1, time_zone="Mars/Olympus")
+
+
+# --- cron fields: the ranges and wildcards of the EventBridge syntax Application Auto Scaling reads
+# (https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html)
+
+@pytest.mark.parametrize("expression,fragment", [
+    ("cron(0 25 ? * MON-FRI *)", "hours field '25'.*0-23"),
+    ("cron(75 7 ? * MON-FRI *)", "minutes field '75'.*0-59"),
+    ("cron(0 7 ? * FOO *)", "day-of-week field 'FOO'.*SUN-SAT"),
+    ("cron(0 7 ? 13 MON *)", "month field '13'.*JAN-DEC"),
+    ("cron(0 7 32 * ? *)", "day-of-month field '32'.*1-31"),
+    ("cron(0 7 0 * ? *)", "day-of-month field '0'"),
+    ("cron(0 7 ? * 8 *)", "day-of-week field '8'"),
+    ("cron(0 7 ? * 0 *)", "day-of-week field '0'"),
+    ("cron(0 7 ? * MON *0)", "year field"),
+    ("cron(0 7 ? * MON 1969)", "year field '1969'.*1970-2199"),
+    ("cron(0 7 ? * MON 2200)", "year field '2200'"),
+    ("cron(0 7-24 ? * MON *)", "hours field '7-24'"),
+    ("cron(0,60 7 ? * MON *)", "minutes field '0,60'"),
+    ("cron(0/0 7 ? * MON *)", "minutes field '0/0'"),
+    ("cron(0 7 ? * 2#6 *)", "day-of-week field '2#6'"),
+    ("cron(0 7 ? * 2#1,3 *)", "day-of-week field '2#1,3'"),
+    ("cron(0 7 32W * ? *)", "day-of-month field '32W'"),
+    ("cron(0 7 ? * 8L *)", "day-of-week field '8L'"),
+    ("cron(0 ? ? * MON *)", "hours field '\\?'"),
+    ("cron(0 7 1W ? * *)", "month field '\\?'"),
+    ("cron(0 7 L * 1 *)", "exactly one of day-of-month and day-of-week"),
+])
+def test_cron_fields_out_of_range(env, expression, fragment):
+    endpoint = env.realtime(max_instance_count=4)
+    with pytest.raises(ValidationError, match=rf"schedule=.*{fragment}.*scheduled-scaling-using-cron-expressions"):
+        endpoint.scale_on_schedule("Bad", schedule=expression, min_capacity=2)
+
+
+@pytest.mark.parametrize("expression", [
+    "cron(59 23 31 12 ? 2199)", "cron(0 0 1 1 ? 1970)", "cron(0 8 ? JAN,JUL,dec mon-fri *)",
+    "cron(*/10 8-18 ? * 2-6 *)", "cron(5/15 0 ? * * *)", "cron(0 9 L * ? *)", "cron(0 9 15W * ? *)",
+    "cron(0 9 ? * 6L *)", "cron(0 9 ? * FRI#2 *)", "cron(0 9 ? * L *)", "cron(0 09 ? * 1,7 2030-2035)",
+    "cron(0 22 ? * FRI-MON *)",  # a reversed range: the page does not say, so it is not refused
+])
+def test_cron_fields_in_range(expression):
+    assert check_schedule("Test", expression) == expression
+
+
+def test_cron_field_values_is_the_shared_parser():
+    from sagemaker_constructs.validation.schedules import DAY_NAMES, cron_field_values
+
+    assert cron_field_values("5/15", 0, 59) == {5, 20, 35, 50}
+    assert cron_field_values("5/1", 0, 9) == set(range(5, 10))
+    assert cron_field_values("MON-FRI", 1, 7, DAY_NAMES) == {2, 3, 4, 5, 6}
+    assert cron_field_values("*", 0, 23) == set(range(24))
+    for unread in ("60", "FRI-MON", "6L", "2#3", "1/0", "", "٣"):
+        assert cron_field_values(unread, 0, 59, DAY_NAMES) is None

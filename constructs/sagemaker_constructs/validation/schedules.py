@@ -3,9 +3,21 @@
 * EventBridge Scheduler (pipelines on a schedule): ``at(yyyy-mm-ddThh:mm:ss)``,
   ``rate(<n> minute|minutes|hour|hours|day|days)``, ``cron(<6 fields>)``
   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
+* Application Auto Scaling scheduled actions (``scale_on_schedule``): the same three forms
+  (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html).
 * SageMaker Model Monitor (``ScheduleConfig.ScheduleExpression``): only hourly ``cron(0 * ? * * *)``,
   daily ``cron(0 H ? * * *)``, every N hours ``cron(0 H/N ? * * *)`` and ``NOW`` (one run, at once)
   (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
+
+Both services read ``cron(...)`` in the EventBridge syntax
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html, which
+https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html
+refers to): minutes 0-59, hours 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 1-7 or
+SUN-SAT (1 = SUN), year 1970-2199; lists ``,``, ranges ``-``, all ``*`` and increments ``/``;
+``?`` (any) in one of the two day fields, ``L`` (last) in either, ``<day>W`` (nearest weekday) in
+day-of-month, ``<day>L`` and ``<day>#<1-5>`` (alone) in day-of-week. One parser
+(:func:`cron_field_values`) reads the fields for these checks and for the cost estimate. A range
+whose end is before its start (``FRI-MON``) is not refused: the page does not say.
 """
 
 from __future__ import annotations
@@ -19,41 +31,134 @@ from .checks import ValidationError, is_unresolved
 
 SCHEDULER_DOC = "https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html"
 MONITOR_SCHEDULE_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html"
+CRON_DOC = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html"
+AUTOSCALING_CRON_DOC = ("https://docs.aws.amazon.com/autoscaling/application/userguide/"
+                        "scheduled-scaling-using-cron-expressions.html")
 
 SCHEDULER_RULE = ("at(yyyy-mm-ddThh:mm:ss), rate(<positive integer> minute|minutes|hour|hours|day|days) or "
                   "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with exactly one of "
                   "day-of-month and day-of-week '?'")
+AUTOSCALING_SCHEDULE_RULE = (
+    "at(yyyy-mm-ddThh:mm:ss), rate(<positive integer> minute|minutes|hour|hours|day|days) or "
+    "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with one of day-of-month "
+    "and day-of-week '?' (Application Auto Scaling's schedule expressions)")
 MONITOR_RULE = ("hourly cron(0 * ? * * *), daily cron(0 <0-23> ? * * *), every N hours cron(0 <0-23>/<1-24> ? * * *), "
                 "or NOW (one run, immediately)")
 
 _AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
 _RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\((.*)\)")
-_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
-_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+_NUMBER = re.compile(r"[0-9]+")
 
+#: Day-of-week names (1 = Sunday) and month names, as cron fields spell them.
+DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
+MONTH_NAMES = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 
-def _numbers(lo: int, hi: int, names: str = "") -> str:
-    """A regex for one value: a number in lo..hi (optionally zero-padded) or one of ``names``."""
-    nums = "|".join(str(n) for n in range(hi, lo - 1, -1))
-    padded = "|".join(f"0{n}" for n in range(max(lo, 0), min(hi, 9) + 1))
-    return f"(?:{names + '|' if names else ''}{padded + '|' if padded else ''}{nums})"
-
-
-def _field(lo: int, hi: int, names: str = "", extra: str = "") -> re.Pattern[str]:
-    v = _numbers(lo, hi, names)
-    item = rf"(?:\*|{v}(?:-{v})?)(?:/\d+)?"
-    return re.compile(rf"(?:{item}(?:,{item})*{extra})", re.I)
-
-
-_CRON_FIELDS = (
-    ("minutes", _field(0, 59)),
-    ("hours", _field(0, 23)),
-    ("day-of-month", re.compile(rf"\?|L|{_numbers(1, 31)}W|{_field(1, 31).pattern}", re.I)),
-    ("month", _field(1, 12, _MONTHS)),
-    ("day-of-week", re.compile(rf"\?|L|{_numbers(1, 7, _DAYS)}(?:L|#[1-5])|{_field(1, 7, _DAYS).pattern}", re.I)),
-    ("year", _field(1970, 2199)),
+#: Per cron field: its name, lowest and highest value, value names, and what it takes.
+_CRON_SPEC: tuple[tuple[str, int, int, dict[str, int] | None, str], ...] = (
+    ("minutes", 0, 59, None, "0-59"),
+    ("hours", 0, 23, None, "0-23"),
+    ("day-of-month", 1, 31, None, "1-31, ? (any), L (last day) or <1-31>W (nearest weekday)"),
+    ("month", 1, 12, MONTH_NAMES, "1-12 or JAN-DEC"),
+    ("day-of-week", 1, 7, DAY_NAMES, "1-7 or SUN-SAT (1 = SUN), ? (any), L (last day), <day>L or <day>#<1-5>"),
+    ("year", 1970, 2199, None, "1970-2199"),
 )
+
+
+class _NotAField(ValueError):
+    """A cron field the parser does not read: a value out of range, or not the field's syntax."""
+
+
+def _cron_value(text: str, lo: int, hi: int, names: dict[str, int] | None) -> int:
+    if names and text in names:
+        return names[text]
+    if not _NUMBER.fullmatch(text) or not lo <= int(text) <= hi:
+        raise _NotAField(text)
+    return int(text)
+
+
+def _cron_values(text: str, lo: int, hi: int, names: dict[str, int] | None, *, wrap: bool) -> set[int]:
+    """The values of a list of ``*``/``?``, values, ranges and increments (``a/n``: from a to the
+    highest value, every n); a reversed range (``FRI-MON``) wraps past the highest value only if
+    ``wrap``."""
+    values: set[int] = set()
+    for part in text.strip().upper().split(","):
+        step = 1
+        increment = "/" in part
+        if increment:
+            part, step_text = part.split("/", 1)
+            if not _NUMBER.fullmatch(step_text) or int(step_text) == 0:
+                raise _NotAField(text)
+            step = int(step_text)
+        if part in ("*", "?"):
+            start, end = lo, hi
+        elif "-" in part:
+            a, b = part.split("-", 1)
+            start, end = _cron_value(a, lo, hi, names), _cron_value(b, lo, hi, names)
+        else:
+            start = _cron_value(part, lo, hi, names)
+            end = hi if increment else start
+        if start <= end:
+            values.update(range(start, end + 1, step))
+        elif wrap:
+            values.update([*range(start, hi + 1), *range(lo, end + 1)][::step])
+        else:
+            raise _NotAField(text)
+    return values
+
+
+def cron_field_values(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> set[int] | None:
+    """The values ``lo``..``hi`` a cron field of values, names, ranges, lists, ``*``/``?`` and
+    increments names (``5/15``: 5, 20, 35, 50 in minutes); None for anything else (``L``, ``W``,
+    ``#``, a reversed range, a value out of range)."""
+    try:
+        return _cron_values(text, lo, hi, names, wrap=False)
+    except _NotAField:
+        return None
+
+
+def _cron_field_problem(position: int, text: str) -> str | None:
+    """Why field ``position`` (0 = minutes) of a cron expression is not valid, or None."""
+    name, lo, hi, names, takes = _CRON_SPEC[position]
+    upper = text.upper()
+    try:
+        if position in (2, 4) and upper in ("?", "L"):
+            return None
+        if "?" in upper:
+            raise _NotAField(text)
+        if position == 2 and upper.endswith("W"):
+            _cron_value(upper[:-1], lo, hi, None)
+        elif position == 4 and "#" in upper:
+            day, nth = upper.split("#", 1)
+            _cron_value(day, lo, hi, names)
+            _cron_value(nth, 1, 5, None)
+        elif position == 4 and upper.endswith("L"):
+            _cron_value(upper[:-1], lo, hi, names)
+        else:
+            _cron_values(upper, lo, hi, names, wrap=True)
+    except _NotAField:
+        return (f"the {name} field {text!r} is not valid: it takes {takes}, with lists (,), ranges (-), "
+                f"* (all) and increments (/)")
+    return None
+
+
+def _check_expression(scope: IConstruct | str, argument: str, value: str, allowed: str) -> None:
+    if _AT.fullmatch(value) or _RATE.fullmatch(value):
+        return
+    cron = _CRON.fullmatch(value)
+    if cron is None:
+        raise ValidationError(scope, argument, value, allowed)
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        raise ValidationError(scope, argument, value, f"cron() takes 6 fields, got {len(fields)}; {allowed}")
+    for position, field in enumerate(fields):
+        problem = _cron_field_problem(position, field)
+        if problem is not None:
+            raise ValidationError(scope, argument, value, f"{problem}; {allowed}")
+    if (fields[2] == "?") == (fields[4] == "?"):
+        raise ValidationError(scope, argument, value, f"exactly one of day-of-month and day-of-week must be '?'; "
+                                                      f"{allowed}")
 
 
 def check_scheduler_expression(scope: IConstruct | str, argument: str, value: Any) -> None:
@@ -63,20 +168,20 @@ def check_scheduler_expression(scope: IConstruct | str, argument: str, value: An
     allowed = f"{SCHEDULER_RULE} ({SCHEDULER_DOC})"
     if not isinstance(value, str):
         raise ValidationError(scope, argument, value, allowed)
-    if _AT.fullmatch(value) or _RATE.fullmatch(value):
+    _check_expression(scope, argument, value, allowed)
+
+
+def check_autoscaling_schedule(scope: IConstruct | str, argument: str, value: Any) -> None:
+    """Raise unless ``value`` is a schedule Application Auto Scaling accepts for a scheduled action
+    (PutScheduledAction ``Schedule``; its cron fields as
+    https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html
+    gives them). Tokens pass; None does not (a scheduled action needs a schedule)."""
+    if is_unresolved(value):
         return
-    cron = _CRON.fullmatch(value)
-    if cron is None:
+    allowed = f"{AUTOSCALING_SCHEDULE_RULE} ({AUTOSCALING_CRON_DOC})"
+    if not isinstance(value, str):
         raise ValidationError(scope, argument, value, allowed)
-    fields = cron.group(1).split()
-    if len(fields) != 6:
-        raise ValidationError(scope, argument, value, f"cron() takes 6 fields, got {len(fields)}; {allowed}")
-    for (name, pattern), field in zip(_CRON_FIELDS, fields):
-        if not pattern.fullmatch(field):
-            raise ValidationError(scope, argument, value, f"the {name} field {field!r} is not valid; {allowed}")
-    if (fields[2] == "?") == (fields[4] == "?"):
-        raise ValidationError(scope, argument, value, f"exactly one of day-of-month and day-of-week must be '?'; "
-                                                      f"{allowed}")
+    _check_expression(scope, argument, value, allowed)
 
 
 _MONITOR_HOURLY = re.compile(r"cron\(0 \* \? \* \* \*\)")
@@ -109,6 +214,7 @@ def check_monitor_schedule(scope: IConstruct | str, argument: str, value: Any) -
 
 
 __all__ = [
-    "MONITOR_RULE", "MONITOR_SCHEDULE_DOC", "SCHEDULER_DOC", "SCHEDULER_RULE", "check_monitor_schedule",
-    "check_scheduler_expression", "monitor_schedule_interval",
+    "AUTOSCALING_CRON_DOC", "AUTOSCALING_SCHEDULE_RULE", "CRON_DOC", "DAY_NAMES", "MONITOR_RULE",
+    "MONITOR_SCHEDULE_DOC", "MONTH_NAMES", "SCHEDULER_DOC", "SCHEDULER_RULE", "check_autoscaling_schedule",
+    "check_monitor_schedule", "check_scheduler_expression", "cron_field_values", "monitor_schedule_interval",
 ]

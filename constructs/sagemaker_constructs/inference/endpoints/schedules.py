@@ -12,7 +12,8 @@ Schedules (PutScheduledAction ``Schedule``,
 https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html):
 ``at(yyyy-mm-ddThh:mm:ss)``, ``rate(<positive integer> minute|minutes|hour|hours|day|days)``, or
 ``cron(<six fields>)``: minutes, hours, day-of-month, month, day-of-week, year (the EventBridge
-cron syntax; one of day-of-month and day-of-week is ``?``). ``at`` and ``cron`` are in UTC unless
+cron syntax; one of day-of-month and day-of-week is ``?``; each field's values are range-checked by
+:mod:`sagemaker_constructs.validation.schedules`). ``at`` and ``cron`` are in UTC unless
 ``time_zone`` names an IANA time zone.
 """
 
@@ -24,17 +25,11 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
+from ...validation.schedules import AUTOSCALING_SCHEDULE_RULE, check_autoscaling_schedule
 
-_AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
-_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
-_CRON = re.compile(r"cron\((.*)\)")
-# One cron field: values, names, ranges, lists, steps, wildcards and the L/W/# forms EventBridge allows.
-_CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/\-#LW]+")
 #: ScheduledActionName: 1-256 characters, none of ``:``, ``/``, ``|`` or control characters.
 _ACTION_NAME = re.compile(r"[^:/|\x00-\x1f\x7f-\x9f]{1,256}")
-SCHEDULE_RULE = ("at(yyyy-mm-ddThh:mm:ss), rate(<positive integer> minute|minutes|hour|hours|day|days) or "
-                 "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with one of day-of-month "
-                 "and day-of-week '?' (Application Auto Scaling's schedule expressions)")
+SCHEDULE_RULE = AUTOSCALING_SCHEDULE_RULE
 
 
 def schedule_expression(schedule: "str | appscaling.Schedule") -> str:
@@ -43,21 +38,11 @@ def schedule_expression(schedule: "str | appscaling.Schedule") -> str:
 
 def check_schedule(scope: Construct, schedule: "str | appscaling.Schedule") -> str:
     """The expression of ``schedule``; raise ``ValidationError`` unless Application Auto Scaling
-    accepts its form (Tokens pass)."""
+    accepts it: its form, and each ``cron(...)`` field's values
+    (:func:`~sagemaker_constructs.validation.schedules.check_autoscaling_schedule`; Tokens pass)."""
     expression = schedule_expression(schedule)
-    if not isinstance(expression, str):
-        raise ValidationError(scope, "schedule", expression, SCHEDULE_RULE)
-    if is_unresolved(expression):
-        return expression
-    if _AT.fullmatch(expression) or _RATE.fullmatch(expression):
-        return expression
-    cron = _CRON.fullmatch(expression)
-    if cron is not None:
-        fields = cron.group(1).split()
-        if (len(fields) == 6 and all(_CRON_FIELD.fullmatch(f) for f in fields)
-                and "?" in (fields[2], fields[4]) and (fields[2], fields[4]) != ("?", "?")):
-            return expression
-    raise ValidationError(scope, "schedule", expression, SCHEDULE_RULE)
+    check_autoscaling_schedule(scope, "schedule", expression)
+    return expression
 
 
 def _time_zone(scope: Construct, time_zone: "str | TimeZone | None") -> TimeZone | None:
