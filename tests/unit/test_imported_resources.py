@@ -281,3 +281,25 @@ def test_invoker_retries_are_opt_in_and_reach_the_function():
     assert fn["Timeout"] == 49
     env = fn["Environment"]["Variables"]
     assert (env["MAX_ATTEMPTS"], env["CONNECT_TIMEOUT"], env["READ_TIMEOUT"]) == ("2", "2", "20")
+
+
+def test_rollback_alarms_without_a_guardrail_still_roll_back():
+    """Alarms alone: SageMaker's default update (blue/green, all at once) with AutoRollbackConfiguration,
+    not an update that silently ignores them."""
+    stack = _mlops_stack()
+    key, _, endpoint, group = _imported(stack, deployment=None)
+    assert endpoint.deployment_api_config == {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-5xx"}]}}
+    DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint, encryption_key=key)
+    (function,) = [f["Properties"] for f in resources(template_of(stack), "AWS::Lambda::Function").values()
+                   if f["Properties"].get("Handler") == "deploy_on_approval.handler"]
+    assert json.loads(function["Environment"]["Variables"]["DEPLOYMENT_CONFIG"]) == endpoint.deployment_api_config
+    bare = RealtimeEndpoint.from_endpoint_attributes(stack, "Bare", endpoint_name="bare")
+    assert bare.deployment_api_config is None
+
+
+def test_at_most_ten_rollback_alarms():
+    stack = _mlops_stack()
+    alarms = [cloudwatch.Alarm.from_alarm_arn(stack, f"A{i}", f"arn:aws:cloudwatch:us-east-1:111122223333:alarm:a{i}")
+              for i in range(11)]
+    with pytest.raises(ValidationError, match="rollback_alarms"):
+        RealtimeEndpoint.from_endpoint_attributes(stack, "E", endpoint_name="e", rollback_alarms=alarms)

@@ -19,6 +19,7 @@ from ...errors import ValidationError, check_int_range, is_unresolved
 from ..models import ImportedModel, check_model_instance_type
 from ...validation.combinations import (check_guardrail_instance_type, check_rollback_thresholds,
                                         check_shadow_testable)
+from ...validation.checks import check_count
 from ...validation.naming import check_name, default_name
 from ...validation.catalog import check_autoscalable
 from ...validation.instances import NVME_FAMILIES, has_instance_storage
@@ -214,7 +215,9 @@ class _InstanceEndpoint(EndpointBase):
         :param data_capture: the endpoint's capture settings (needed by ``ModelMonitor``; kept by
             ``DeployOnApproval``). Default: none.
         :param deployment: the guardrail ``DeployOnApproval`` deploys with, watching
-            ``rollback_alarms``. Default: SageMaker's default (all at once, no rollback alarms).
+            ``rollback_alarms``. Default: SageMaker's default (blue/green, all at once), rolled back
+            on ``rollback_alarms`` when there are any.
+        :param rollback_alarms: at most 10 alarms that roll a deployment back. Default: none.
         """
         return ImportedInstanceEndpoint(
             scope, id, endpoint_name=endpoint_name, variant_name=variant_name, model=model, role=role,
@@ -295,8 +298,15 @@ class ImportedInstanceEndpoint(_EndpointMixin, Resource):
         self.volume_key: kms.IKey | None = None if storage else encryption_key
         self.data_capture: DataCapture | None = data_capture
         self.rollback_alarms: Sequence[cloudwatch.IAlarm] = list(rollback_alarms)
+        check_count(self, "rollback_alarms", self.rollback_alarms, maximum=10, what="alarms",
+                    limit="botocore sagemaker AlarmList")
+        # Alarms without a guardrail: SageMaker's default update (blue/green, all at once) rolled back
+        # on them; with no update policy "SageMaker uses a blue/green deployment strategy with all at
+        # once traffic shifting" (botocore sagemaker DeploymentConfig.BlueGreenUpdatePolicy).
         self.deployment_api_config: Mapping[str, Any] | None = (
-            deployment.api(self.rollback_alarms) if deployment is not None else None)
+            deployment.api(self.rollback_alarms) if deployment is not None
+            else {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a.alarm_name} for a in self.rollback_alarms]}}
+            if self.rollback_alarms else None)
 
 
 def _path(value: Any) -> str:
