@@ -160,3 +160,12 @@ def test_cron_field_values_is_the_shared_parser():
     assert cron_field_values("*", 0, 23) == set(range(24))
     for unread in ("60", "FRI-MON", "6L", "2#3", "1/0", "", "٣"):
         assert cron_field_values(unread, 0, 59, DAY_NAMES) is None
+
+
+def test_cost_reads_cron_fields_with_the_same_parser():
+    from sagemaker_constructs.cost.schedules import UnsupportedSchedule, weekly_fire_minutes
+
+    # "30/1": from minute 30 on, every minute (it was read as minute 30 alone)
+    assert weekly_fire_minutes("cron(30/1 9 ? * MON *)") == set(range(9 * 60 + 30, 10 * 60))
+    with pytest.raises(UnsupportedSchedule):
+        weekly_fire_minutes("cron(0 25 ? * MON *)")

@@ -18,10 +18,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..validation.schedules import DAY_NAMES, cron_field_values
+
 _MINUTES_PER_WEEK = 7 * 24 * 60
-_DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-_MONTH_NAMES = {m: i for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 
 
 @dataclass(frozen=True)
@@ -39,35 +38,12 @@ class UnsupportedSchedule(ValueError):
 
 
 def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> set[int]:
-    values: set[int] = set()
-    for part in text.split(","):
-        part = part.strip().upper()
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            if not step_text.isdigit() or int(step_text) == 0:
-                raise UnsupportedSchedule(text)
-            step = int(step_text)
-        if part in ("*", "?"):
-            start, end = lo, hi
-        elif "-" in part:
-            a, b = part.split("-", 1)
-            start, end = _value(a, names), _value(b, names)
-        else:
-            start = _value(part, names)
-            end = hi if step > 1 else start
-        if not (lo <= start <= hi and lo <= end <= hi) or start > end:
-            raise UnsupportedSchedule(text)
-        values.update(range(start, end + 1, step))
-    return values
-
-
-def _value(text: str, names: dict[str, int] | None) -> int:
-    if names and text in names:
-        return names[text]
-    if not text.isdigit():
+    """The values of one cron field (the parser the schedule validation uses,
+    :func:`~sagemaker_constructs.validation.schedules.cron_field_values`)."""
+    values = cron_field_values(text, lo, hi, names)
+    if values is None:
         raise UnsupportedSchedule(text)
-    return int(text)
+    return values
 
 
 def weekly_fire_minutes(expression: str) -> set[int]:
@@ -86,7 +62,7 @@ def weekly_fire_minutes(expression: str) -> set[int]:
         raise UnsupportedSchedule(expression)
     minutes = _field(minute, 0, 59)
     hours = _field(hour, 0, 23)
-    days = _field(dow, 1, 7, _DAY_NAMES)  # 1 = Sunday
+    days = _field(dow, 1, 7, DAY_NAMES)  # 1 = Sunday
     fired = set()
     for day in range(7):  # 0 = Monday
         aws_day = (day + 1) % 7 + 1
