@@ -333,3 +333,19 @@ def test_canvas_choices_reach_the_settings_and_the_policy():
     policy = json.dumps([p for k, p in resources(t, "AWS::IAM::ManagedPolicy").items()
                          if "CanvasWorkspaceObjects" in json.dumps(p)])
     assert "redshift-data:ExecuteStatement" in policy and "athena:" not in policy
+
+
+def test_canvas_imported_group_of_another_account_needs_register_role():
+    """The documented import (``account=``): its ARN carries the partition Token, and the account is
+    still read from it."""
+    s = cdk.Stack(new_app(), "C", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    key = PlatformKey(s, "Key")
+    bucket = SecureBucket(s, "Data", encryption_key=key)
+    theirs = ModelPackageGroup.from_model_package_group_name(s, "Theirs", "shared", account="222222222222")
+    ours = ModelPackageGroup.from_model_package_group_name(s, "Ours", "own")
+    net = IsolatedNetwork(s, "Network", encryption_key=key, endpoints="studio")
+    with pytest.raises(ValidationError, match="cross_account_register_role"):
+        StudioDomain(s, "Studio", vpc=net.vpc, encryption_key=key,
+                     canvas=CanvasSettings(workspace_bucket=bucket, model_package_group=theirs))
+    StudioDomain(s, "Studio2", vpc=net.vpc, encryption_key=key,
+                 canvas=CanvasSettings(workspace_bucket=bucket, model_package_group=ours))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 import jsii
-from aws_cdk import Arn, ArnFormat, Aws, CustomResource, Duration, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import ArnFormat, Aws, CustomResource, Duration, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -158,8 +158,8 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
     group = settings.model_package_group
     if group is not None and settings.cross_account_register_role is None:
         arn, account = group.model_package_group_arn, Stack.of(scope).account
-        if not is_unresolved(arn) and not is_unresolved(account):
-            group_account = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).account
+        if not is_unresolved(account):
+            group_account = _literal_account(arn)
             if group_account and group_account != account:
                 raise ValidationError(
                     scope, "canvas.model_package_group", arn,
@@ -167,6 +167,14 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
                     "cross_account_register_role= (a role of that account whose policy lets Canvas register "
                     "model versions there, trusted by this account)")
 
+
+
+def _literal_account(arn: str) -> str | None:
+    """The account field of ``arn`` when it is literal, even if another field is a Token (an imported
+    group's ARN carries the ``AWS::Partition`` Token); None when it is not known at synth."""
+    parts = arn.split(":")
+    account = parts[4] if len(parts) > 5 and parts[0] == "arn" else None
+    return account if account and not is_unresolved(account) else None
 
 
 def canvas_statements(scope: Construct, settings: CanvasSettings, domain_id: str,
