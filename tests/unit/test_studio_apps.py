@@ -336,9 +336,9 @@ def test_canvas_choices_reach_the_settings_and_the_policy():
 
 
 def test_canvas_imported_group_of_another_account_needs_register_role():
-    """The documented import (``account=``): its ARN carries the partition Token, and the account is
-    still read from it."""
-    s = cdk.Stack(new_app(), "C", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    """The documented import (``account=``) in an app without our feature flags: its ARN carries the
+    partition Token (``arn:${Token[AWS.Partition.4]}:...``), and the account is still read from it."""
+    s = cdk.Stack(cdk.App(), "C", env=cdk.Environment(account="111111111111", region="us-east-1"))
     key = PlatformKey(s, "Key")
     bucket = SecureBucket(s, "Data", encryption_key=key)
     theirs = ModelPackageGroup.from_model_package_group_name(s, "Theirs", "shared", account="222222222222")
