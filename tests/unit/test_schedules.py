@@ -169,3 +169,90 @@ def test_cost_reads_cron_fields_with_the_same_parser():
     assert weekly_fire_minutes("cron(30/1 9 ? * MON *)") == set(range(9 * 60 + 30, 10 * 60))
     with pytest.raises(UnsupportedSchedule):
         weekly_fire_minutes("cron(0 25 ? * MON *)")
+
+
+# --- one-bound actions Application Auto Scaling cannot apply: "you must include both sizes ..."
+# (https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-policy-overview.html)
+
+def test_max_only_below_the_targets_minimum(env):
+    endpoint = env.realtime(instance_count=2, max_instance_count=4)
+    with pytest.raises(ValidationError, match=r"max_capacity=1; at least 2 instances, or give 'NightCap' min_capacity "
+                                              r"as well: the scalable target's MinCapacity is 2.*include both sizes"):
+        endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
+
+
+def test_max_only_below_a_minimum_another_action_sets(env):
+    endpoint = env.realtime(instance_count=1, max_instance_count=4)
+    endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=3, max_capacity=4)
+    with pytest.raises(ValidationError, match=r"max_capacity=2.*'Mornings' sets min_capacity=3"):
+        endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=2)
+
+
+def test_min_only_above_a_maximum_another_action_sets(env):
+    """The README's office hours with a hard night cap: the morning action raises only the minimum."""
+    endpoint = env.realtime(instance_count=2, max_instance_count=4)
+    endpoint.scale_on_schedule("Evenings", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1, max_capacity=1)
+    with pytest.raises(ValidationError, match=r"min_capacity=2; at most 1 instances, or give 'Mornings' max_capacity "
+                                              r"as well: scheduled action 'Evenings' sets max_capacity=1"):
+        endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=2)
+
+
+def test_a_later_minimum_above_an_earlier_max_only_action(env):
+    endpoint = env.realtime(instance_count=1, max_instance_count=4)
+    endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
+    with pytest.raises(ValidationError, match=r"min_capacity=2.*give scheduled action 'NightCap' min_capacity"):
+        endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=2, max_capacity=4)
+
+
+def test_a_later_maximum_below_an_earlier_min_only_action(env):
+    endpoint = env.realtime(instance_count=1, max_instance_count=4)
+    endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=3)
+    with pytest.raises(ValidationError, match=r"max_capacity=2.*give scheduled action 'Mornings' max_capacity"):
+        endpoint.scale_on_schedule("Evenings", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1, max_capacity=2)
+
+
+def test_a_refused_action_is_not_remembered(env, stack):
+    endpoint = env.realtime(instance_count=1, max_instance_count=4)
+    endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
+    with pytest.raises(ValidationError):
+        endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=2)
+    endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=1, max_capacity=4)
+    assert [a["ScheduledActionName"] for a in _actions(stack)] == ["NightCap", "Mornings"]
+
+
+@pytest.mark.parametrize("actions", [
+    # the README's office hours: minimums only, no maximum set by any action
+    [("Evenings", 1, None), ("Mornings", 2, None)],
+    # both bounds in every action that would conflict
+    [("Evenings", 1, 1), ("Mornings", 2, 4)],
+    [("NightCap", 1, 1), ("DayCap", 2, 4), ("Peak", 4, 4)],
+    # one bound, but never across another action's bound
+    [("Evenings", 1, 2), ("Mornings", 2, None), ("Lunch", None, 3)],
+    [("Cap", None, 2), ("Floor", 2, None)],
+])
+def test_schedules_application_auto_scaling_can_apply(env, stack, actions):
+    endpoint = env.realtime(instance_count=2, max_instance_count=4)
+    for name, low, high in actions:
+        endpoint.scale_on_schedule(name, schedule="cron(0 7 ? * MON-FRI *)", min_capacity=low, max_capacity=high)
+    assert len(_actions(stack)) == len(actions)
+
+
+def test_bounds_are_per_target(env, stack):
+    """A cap on one variant is not compared with another variant's minimum."""
+    endpoint = env.realtime(instance_count=1, max_instance_count=4)
+    endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=3, max_capacity=4)
+    variant = endpoint.add_variant("B", model=env.model("ModelB"), instance_type="ml.m5.large",
+                                   max_instance_count=2)
+    variant.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
+    with pytest.raises(ValidationError, match="'Mornings' sets min_capacity=3"):
+        endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
+
+
+def test_bounds_skip_tokens(env, stack):
+    from aws_cdk import CfnParameter
+
+    floor = CfnParameter(stack, "Floor", type="Number").value_as_number
+    endpoint = env.realtime(instance_count=1, max_instance_count=4)
+    endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=floor)
+    endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
+    assert len(_actions(stack)) == 2

@@ -4,7 +4,9 @@
   ``rate(<n> minute|minutes|hour|hours|day|days)``, ``cron(<6 fields>)``
   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
 * Application Auto Scaling scheduled actions (``scale_on_schedule``): the same three forms
-  (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html).
+  (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html), and
+  bounds it can apply whichever of the target's other actions ran last
+  (https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-policy-overview.html).
 * SageMaker Model Monitor (``ScheduleConfig.ScheduleExpression``): only hourly ``cron(0 * ? * * *)``,
   daily ``cron(0 H ? * * *)``, every N hours ``cron(0 H/N ? * * *)`` and ``NOW`` (one run, at once)
   (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
@@ -23,6 +25,7 @@ whose end is before its start (``FRI-MON``) is not refused: the page does not sa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from constructs import IConstruct
@@ -34,6 +37,8 @@ MONITOR_SCHEDULE_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-mo
 CRON_DOC = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html"
 AUTOSCALING_CRON_DOC = ("https://docs.aws.amazon.com/autoscaling/application/userguide/"
                         "scheduled-scaling-using-cron-expressions.html")
+SCHEDULED_SCALING_DOC = ("https://docs.aws.amazon.com/autoscaling/application/userguide/"
+                         "scheduled-scaling-policy-overview.html")
 
 SCHEDULER_RULE = ("at(yyyy-mm-ddThh:mm:ss), rate(<positive integer> minute|minutes|hour|hours|day|days) or "
                   "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with exactly one of "
@@ -184,6 +189,72 @@ def check_autoscaling_schedule(scope: IConstruct | str, argument: str, value: An
     _check_expression(scope, argument, value, allowed)
 
 
+def _known(value: Any) -> bool:
+    return value is not None and not is_unresolved(value)
+
+
+_BOTH_BOUNDS = ("Application Auto Scaling cannot apply a maximum below the minimum in effect or a minimum above the "
+                "maximum: \"you must include both sizes to ensure that the new minimum capacity is not greater than "
+                "the maximum capacity, or the new maximum capacity is not less than the minimum capacity\" "
+                f"({SCHEDULED_SCALING_DOC})")
+
+
+def check_scheduled_bounds(
+    scope: IConstruct | str,
+    action: str,
+    min_capacity: Any,
+    max_capacity: Any,
+    *,
+    target_min: Any,
+    others: Sequence[tuple[str, Any, Any]],
+    unit: str,
+) -> None:
+    """Raise unless Application Auto Scaling can apply scheduled action ``action`` whichever of the
+    target's other actions ran before it.
+
+    A scheduled action sets one bound or both, and the bounds stay until another action changes
+    them (https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html).
+    So when an action that sets only ``max_capacity`` fires, the minimum in effect can be the
+    scalable target's ``MinCapacity`` (``target_min``) or the minimum any other action sets; when
+    one that sets only ``min_capacity`` fires, the maximum in effect can be one any other action
+    sets (the target's own maximum is the ceiling its capacities are checked against already).
+    Application Auto Scaling cannot apply a maximum below that minimum nor a minimum above that
+    maximum; such an action must set both bounds (:data:`SCHEDULED_SCALING_DOC`). Actions that
+    set both bounds never conflict. Tokens are skipped.
+
+    :param others: the target's other scheduled actions, as ``(name, min_capacity, max_capacity)``.
+    :param unit: what the capacity counts ("instances", "copies"), for messages.
+    """
+    only_max = min_capacity is None and _known(max_capacity)
+    only_min = max_capacity is None and _known(min_capacity)
+    if only_max:
+        minimums = [(f"the scalable target's MinCapacity is {target_min}", target_min)]
+        minimums += [(f"scheduled action {name!r} sets min_capacity={low}", low) for name, low, _ in others]
+        for source, minimum in minimums:
+            if _known(minimum) and max_capacity < minimum:
+                raise ValidationError(scope, "max_capacity", max_capacity,
+                                      f"at least {minimum} {unit}, or give {action!r} min_capacity as well: {source}, "
+                                      f"which can be in effect when {action!r} fires; {_BOTH_BOUNDS}")
+    if only_min:
+        for name, _, high in others:
+            if _known(high) and min_capacity > high:
+                raise ValidationError(scope, "min_capacity", min_capacity,
+                                      f"at most {high} {unit}, or give {action!r} max_capacity as well: scheduled "
+                                      f"action {name!r} sets max_capacity={high}, which can be in effect when "
+                                      f"{action!r} fires; {_BOTH_BOUNDS}")
+    for name, low, high in others:
+        if _known(min_capacity) and low is None and _known(high) and high < min_capacity:
+            raise ValidationError(scope, "min_capacity", min_capacity,
+                                  f"at most {high} {unit}, or give scheduled action {name!r} min_capacity as well: "
+                                  f"it sets only max_capacity={high}, and {action!r} sets a minimum of "
+                                  f"{min_capacity} that can be in effect when {name!r} fires; {_BOTH_BOUNDS}")
+        if _known(max_capacity) and high is None and _known(low) and low > max_capacity:
+            raise ValidationError(scope, "max_capacity", max_capacity,
+                                  f"at least {low} {unit}, or give scheduled action {name!r} max_capacity as well: "
+                                  f"it sets only min_capacity={low}, and {action!r} sets a maximum of "
+                                  f"{max_capacity} that can be in effect when {name!r} fires; {_BOTH_BOUNDS}")
+
+
 _MONITOR_HOURLY = re.compile(r"cron\(0 \* \? \* \* \*\)")
 _MONITOR_DAILY = re.compile(r"cron\(0 ([01]?\d|2[0-3]) \? \* \* \*\)")
 _MONITOR_EVERY = re.compile(r"cron\(0 ([01]?\d|2[0-3])/(0?[1-9]|1\d|2[0-4]) \? \* \* \*\)")
@@ -215,6 +286,7 @@ def check_monitor_schedule(scope: IConstruct | str, argument: str, value: Any) -
 
 __all__ = [
     "AUTOSCALING_CRON_DOC", "AUTOSCALING_SCHEDULE_RULE", "CRON_DOC", "DAY_NAMES", "MONITOR_RULE",
-    "MONITOR_SCHEDULE_DOC", "MONTH_NAMES", "SCHEDULER_DOC", "SCHEDULER_RULE", "check_autoscaling_schedule",
-    "check_monitor_schedule", "check_scheduler_expression", "cron_field_values", "monitor_schedule_interval",
+    "MONITOR_SCHEDULE_DOC", "MONTH_NAMES", "SCHEDULED_SCALING_DOC", "SCHEDULER_DOC", "SCHEDULER_RULE",
+    "check_autoscaling_schedule", "check_monitor_schedule", "check_scheduled_bounds", "check_scheduler_expression",
+    "cron_field_values", "monitor_schedule_interval",
 ]

@@ -25,7 +25,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
-from ...validation.schedules import AUTOSCALING_SCHEDULE_RULE, check_autoscaling_schedule
+from ...validation.schedules import AUTOSCALING_SCHEDULE_RULE, check_autoscaling_schedule, check_scheduled_bounds
 
 #: ScheduledActionName: 1-256 characters, none of ``:``, ``/``, ``|`` or control characters.
 _ACTION_NAME = re.compile(r"[^:/|\x00-\x1f\x7f-\x9f]{1,256}")
@@ -76,6 +76,12 @@ def add_scheduled_action(
 ) -> None:
     """Validate and add one scheduled action to ``target``.
 
+    An action that sets only one bound must be one Application Auto Scaling can apply whichever
+    of the target's actions ran before it: a maximum not below the target's ``MinCapacity`` or
+    any minimum another action sets, a minimum not above any maximum another action sets
+    (:func:`~sagemaker_constructs.validation.schedules.check_scheduled_bounds`,
+    https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-policy-overview.html).
+
     :param floor: the lowest capacity this kind of endpoint can run at (0 only for kinds that
         scale to zero).
     :param ceiling: the autoscaling maximum; scheduled capacities may not exceed it.
@@ -103,10 +109,19 @@ def add_scheduled_action(
     taken: set[str] = vars(owner).setdefault("_scheduled_action_ids", set())
     if id in taken:
         raise ValidationError(owner, "id", id, "unique among this endpoint's scheduled actions")
+    # The target's actions so far, (name, min_capacity, max_capacity): which bounds can be in
+    # effect when this one fires (one owner, one scalable target).
+    actions: list[tuple[str, int | None, int | None]] = vars(owner).setdefault("_scheduled_bounds", [])
+    cfn_target = target.node.default_child
+    check_scheduled_bounds(owner, id, min_capacity, max_capacity, others=actions, unit=unit,
+                           target_min=cfn_target.min_capacity if isinstance(cfn_target, appscaling.CfnScalableTarget)
+                           else None)
+    zone = _time_zone(owner, time_zone)
     taken.add(id)
+    actions.append((id, min_capacity, max_capacity))
     target.scale_on_schedule(
         id, schedule=appscaling.Schedule.expression(expression), min_capacity=min_capacity,
-        max_capacity=max_capacity, time_zone=_time_zone(owner, time_zone),
+        max_capacity=max_capacity, time_zone=zone,
     )
 
 
