@@ -256,3 +256,39 @@ def test_bounds_skip_tokens(env, stack):
     endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=floor)
     endpoint.scale_on_schedule("NightCap", schedule="cron(0 20 ? * MON-FRI *)", max_capacity=1)
     assert len(_actions(stack)) == 2
+
+
+# --- time zones: checked against the tz database zoneinfo finds; a machine without one checks the form
+# (https://docs.python.org/3/library/zoneinfo.html#data-sources)
+
+@pytest.fixture
+def no_tz_database(tmp_path, monkeypatch):
+    """A machine without a tz database (Windows without tzdata, Alpine, distroless): an empty TZPATH."""
+    import zoneinfo
+
+    zoneinfo.reset_tzpath([str(tmp_path)])
+    zoneinfo.ZoneInfo.clear_cache()  # zones loaded by earlier tests
+    monkeypatch.setattr(zoneinfo, "available_timezones", set)  # and no tzdata package either
+    yield
+    zoneinfo.reset_tzpath()
+
+
+@pytest.mark.parametrize("name", ["Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+9", "UTC"])
+def test_time_zone_without_a_tz_database(env, stack, no_tz_database, name):
+    endpoint = env.realtime(max_instance_count=4)
+    endpoint.scale_on_schedule("Evenings", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1, time_zone=name)
+    assert _actions(stack)[0]["Timezone"] == name
+
+
+@pytest.mark.parametrize("name", ["Europe Berlin", "Europe/", "/Berlin", "../etc/passwd", "Europe//Berlin", "9/Z"])
+def test_time_zone_form_without_a_tz_database(env, no_tz_database, name):
+    endpoint = env.realtime(max_instance_count=4)
+    with pytest.raises(ValidationError, match="IANA.*no time zone database.*only the name's form"):
+        endpoint.scale_on_schedule("Evenings", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1, time_zone=name)
+
+
+@pytest.mark.parametrize("name", ["europe/berlin", "localtime", "Europe/Berlin/", "Mars/Olympus"])
+def test_time_zone_not_in_the_tz_database(env, name):
+    endpoint = env.realtime(max_instance_count=4)
+    with pytest.raises(ValidationError, match=r"time_zone=.*IANA time zone name, e\.g\. Europe/Berlin"):
+        endpoint.scale_on_schedule("Evenings", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1, time_zone=name)

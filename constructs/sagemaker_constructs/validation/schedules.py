@@ -24,6 +24,7 @@ whose end is before its start (``FRI-MON``) is not refused: the page does not sa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,7 @@ AUTOSCALING_CRON_DOC = ("https://docs.aws.amazon.com/autoscaling/application/use
                         "scheduled-scaling-using-cron-expressions.html")
 SCHEDULED_SCALING_DOC = ("https://docs.aws.amazon.com/autoscaling/application/userguide/"
                          "scheduled-scaling-policy-overview.html")
+ZONEINFO_DOC = "https://docs.python.org/3/library/zoneinfo.html#data-sources"
 
 SCHEDULER_RULE = ("at(yyyy-mm-ddThh:mm:ss), rate(<positive integer> minute|minutes|hour|hours|day|days) or "
                   "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with exactly one of "
@@ -255,6 +257,47 @@ def check_scheduled_bounds(
                                   f"{max_capacity} that can be in effect when {name!r} fires; {_BOTH_BOUNDS}")
 
 
+#: The form of a tz database name: ASCII letters, digits, '_', '-' and '+' in components that
+#: start with a letter, separated by '/' (Europe/Berlin, America/Argentina/Buenos_Aires, Etc/GMT+9, UTC).
+_IANA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z][A-Za-z0-9_+\-]*)*")
+
+
+@functools.lru_cache(maxsize=4)
+def _zones(tzpath: tuple[str, ...]) -> frozenset[str]:
+    """The zone names Python's zoneinfo finds (``tzpath`` keys the cache: zoneinfo.TZPATH), without
+    the system's ``localtime`` link (not a tz database name)."""
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones()) - {"localtime"}
+
+
+def check_time_zone(scope: IConstruct | str, argument: str, value: Any) -> None:
+    """Raise unless ``value`` is an IANA time zone name (Tokens and None pass).
+
+    The names are the tz database's that Python's ``zoneinfo`` finds on the synthesizing machine:
+    the system's, or the ``tzdata`` package. A machine with neither (Windows without ``tzdata``,
+    Alpine or distroless images: :data:`ZONEINFO_DOC`) has no list to check against, so there any
+    name of the tz database's form (``Area/Location``, ``UTC``) passes, and the service checks the
+    name at deploy time.
+    """
+    if value is None or is_unresolved(value):
+        return
+    allowed = "an IANA time zone name, e.g. Europe/Berlin or America/New_York"
+    if not isinstance(value, str):
+        raise ValidationError(scope, argument, value, allowed)
+    import zoneinfo
+
+    zones = _zones(tuple(zoneinfo.TZPATH))
+    if value in zones:
+        return
+    if not zones:
+        if _IANA_NAME.fullmatch(value):
+            return
+        allowed += (" (this machine has no time zone database, so only the name's form is checked: letters, "
+                    f"digits, '_', '-' and '+' in '/'-separated parts; {ZONEINFO_DOC})")
+    raise ValidationError(scope, argument, value, allowed)
+
+
 _MONITOR_HOURLY = re.compile(r"cron\(0 \* \? \* \* \*\)")
 _MONITOR_DAILY = re.compile(r"cron\(0 ([01]?\d|2[0-3]) \? \* \* \*\)")
 _MONITOR_EVERY = re.compile(r"cron\(0 ([01]?\d|2[0-3])/(0?[1-9]|1\d|2[0-4]) \? \* \* \*\)")
@@ -287,6 +330,6 @@ def check_monitor_schedule(scope: IConstruct | str, argument: str, value: Any) -
 __all__ = [
     "AUTOSCALING_CRON_DOC", "AUTOSCALING_SCHEDULE_RULE", "CRON_DOC", "DAY_NAMES", "MONITOR_RULE",
     "MONITOR_SCHEDULE_DOC", "MONTH_NAMES", "SCHEDULED_SCALING_DOC", "SCHEDULER_DOC", "SCHEDULER_RULE",
-    "check_autoscaling_schedule", "check_monitor_schedule", "check_scheduled_bounds", "check_scheduler_expression",
-    "cron_field_values", "monitor_schedule_interval",
+    "ZONEINFO_DOC", "check_autoscaling_schedule", "check_monitor_schedule", "check_scheduled_bounds",
+    "check_scheduler_expression", "check_time_zone", "cron_field_values", "monitor_schedule_interval",
 ]

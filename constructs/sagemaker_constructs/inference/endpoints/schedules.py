@@ -25,7 +25,12 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range, check_pattern, is_unresolved
-from ...validation.schedules import AUTOSCALING_SCHEDULE_RULE, check_autoscaling_schedule, check_scheduled_bounds
+from ...validation.schedules import (
+    AUTOSCALING_SCHEDULE_RULE,
+    check_autoscaling_schedule,
+    check_scheduled_bounds,
+    check_time_zone,
+)
 
 #: ScheduledActionName: 1-256 characters, none of ``:``, ``/``, ``|`` or control characters.
 _ACTION_NAME = re.compile(r"[^:/|\x00-\x1f\x7f-\x9f]{1,256}")
@@ -46,16 +51,12 @@ def check_schedule(scope: Construct, schedule: "str | appscaling.Schedule") -> s
 
 
 def _time_zone(scope: Construct, time_zone: "str | TimeZone | None") -> TimeZone | None:
+    """``time_zone`` as a ``TimeZone``; a name must be an IANA time zone
+    (:func:`~sagemaker_constructs.validation.schedules.check_time_zone`: on a machine without a tz
+    database only its form is checked)."""
     if time_zone is None or isinstance(time_zone, TimeZone):
         return time_zone
-    if not is_unresolved(time_zone):
-        try:
-            import zoneinfo
-
-            zoneinfo.ZoneInfo(time_zone)
-        except (ValueError, KeyError, OSError, ImportError) as error:  # ZoneInfoNotFoundError is a KeyError
-            raise ValidationError(scope, "time_zone", time_zone,
-                                  "an IANA time zone name, e.g. Europe/Berlin or America/New_York") from error
+    check_time_zone(scope, "time_zone", time_zone)
     return TimeZone.of(time_zone)
 
 
