@@ -122,3 +122,24 @@ def test_grant_access_to_the_servers_own_role_of_this_app_has_no_cycle(stack):
     server = _server(stack, role=role)
     server.grant_access(role)
     cdk.assertions.Template.from_stack(stack)  # would raise "Template is undeployable" on a cycle
+
+
+def test_the_ui_action_is_allowed_on_every_resource_and_nothing_else_is(stack):
+    """sagemaker-mlflow:AccessUI has no resource type (Service Authorization Reference): on the
+    server's ARN it would never match, and the presigned UI URL would open nothing."""
+    server = _server(stack)
+    viewer = iam.Role(stack, "Viewer", assumed_by=iam.AccountRootPrincipal())
+    policy = server.grant_access(viewer, read_only=True)
+    statements = cdk.Stack.of(server).resolve(policy.document.to_json())["Statement"]
+    unscoped = [s for s in statements if s["Resource"] == "*"]
+    assert unscoped == [{"Sid": "OpenTheMlflowUi", "Effect": "Allow", "Action": "sagemaker-mlflow:AccessUI",
+                         "Resource": "*"}]
+    (server_statement,) = [s for s in statements if s.get("Sid") == "UseTrackingServer"]
+    assert "sagemaker-mlflow:AccessUI" not in server_statement["Action"]
+    assert "sagemaker-mlflow:GetLoggedModel" in server_statement["Action"]
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.16.2"])
+def test_mlflow_versions_of_two_or_three_parts(stack, version):
+    _server(stack, mlflow_version=version)
+    assert only(template_of(stack), "AWS::SageMaker::MlflowTrackingServer")["MlflowVersion"] == version

@@ -46,7 +46,8 @@ __all__ = ["MlflowTrackingServer", "TRACKING_SERVER_SIZES"]
 TRACKING_SERVER_SIZES = ("Small", "Medium", "Large")
 _NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}"
 _WINDOW_PATTERN = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)"
-_MLFLOW_VERSION_PATTERN = r"[0-9]+\.[0-9]+\.[0-9]+"
+#: "2.16.2" or "3.0" (CloudFormation's MlflowVersion: ``^\d+(\.\d+)+$``; botocore's: three parts at most).
+_MLFLOW_VERSION_PATTERN = r"[0-9]+(\.[0-9]+){1,2}"
 #: The EventBridge Scheduler universal target of a SageMaker API action (``<partition>`` filled in).
 UNIVERSAL_TARGET = "arn:{partition}:scheduler:::aws-sdk:sagemaker:{action}"
 
@@ -58,7 +59,12 @@ MLFLOW_READ_ACTIONS = (
     "sagemaker-mlflow:SearchRegisteredModels", "sagemaker-mlflow:GetLatestModelVersions",
     "sagemaker-mlflow:GetModelVersion", "sagemaker-mlflow:SearchModelVersions",
     "sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts", "sagemaker-mlflow:GetModelVersionByAlias",
+    # MLflow 3's logged models (https://docs.aws.amazon.com/online-register/latest/data-formats/amazonsagemakerwithmlflow.html)
+    "sagemaker-mlflow:GetLoggedModel", "sagemaker-mlflow:SearchLoggedModels", "sagemaker-mlflow:ListLoggedModelArtifacts",
 )
+#: The MLflow actions with no resource type: allowed only on "*"
+#: (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemakerwithmlflow.html).
+MLFLOW_UNSCOPED_ACTIONS = ("sagemaker-mlflow:AccessUI",)
 MLFLOW_WRITE_ACTIONS = (
     "sagemaker-mlflow:CreateExperiment", "sagemaker-mlflow:UpdateExperiment", "sagemaker-mlflow:SetExperimentTag",
     "sagemaker-mlflow:CreateRun", "sagemaker-mlflow:UpdateRun", "sagemaker-mlflow:LogMetric",
@@ -113,7 +119,7 @@ class MlflowTrackingServer(Construct):
         :param size: ``"Small"``, ``"Medium"`` or ``"Large"``. Default: ``"Small"``.
         :param artifact_prefix: key prefix of the artifact store. Default: ``"mlflow"``.
         :param tracking_server_name: Default: a unique name derived from the construct path.
-        :param mlflow_version: e.g. ``"2.16.2"``. Default: the service's default version.
+        :param mlflow_version: e.g. ``"2.16.2"`` or ``"3.0"``. Default: the service's default version.
         :param model_package_groups: turn automatic model registration on, into these groups only.
             Default: none, registration off.
         :param weekly_maintenance_window_start: e.g. ``"Tue:03:30"`` (UTC). Default: chosen by SageMaker.
@@ -130,7 +136,7 @@ class MlflowTrackingServer(Construct):
         check_pattern(self, "tracking_server_name", tracking_server_name, _NAME_PATTERN, max_length=256,
                       description="1-256 letters, digits and hyphens, starting and ending with a letter or digit")
         check_pattern(self, "mlflow_version", mlflow_version, _MLFLOW_VERSION_PATTERN, max_length=16,
-                      description="a version such as 2.16.2")
+                      description="a version such as 2.16.2 or 3.0")
         check_pattern(self, "weekly_maintenance_window_start", weekly_maintenance_window_start, _WINDOW_PATTERN,
                       description="Day:HH:MM in UTC, e.g. Tue:03:30")
         prefix = artifact_prefix.strip("/")
@@ -330,17 +336,22 @@ class MlflowTrackingServer(Construct):
         actions = [*MLFLOW_READ_ACTIONS, *([] if read_only else MLFLOW_WRITE_ACTIONS)]
         object_actions = ["s3:GetObject"] if read_only else ["s3:GetObject", "s3:PutObject"]
         key_actions = ["kms:Decrypt", "kms:DescribeKey"] + ([] if read_only else ["kms:GenerateDataKey", "kms:Encrypt"])
+        scoped = [a for a in actions if a not in MLFLOW_UNSCOPED_ACTIONS]
         statements = [
             iam.PolicyStatement(sid="UseTrackingServer", actions=[
-                *actions, "sagemaker:DescribeMlflowTrackingServer", "sagemaker:CreatePresignedMlflowTrackingServerUrl"],
+                *scoped, "sagemaker:DescribeMlflowTrackingServer", "sagemaker:CreatePresignedMlflowTrackingServerUrl"],
                 resources=[self.tracking_server_arn]),
+            # The UI (opened through the presigned URL above) has no resource type: an ARN never matches.
+            iam.PolicyStatement(sid="OpenTheMlflowUi", actions=list(MLFLOW_UNSCOPED_ACTIONS), resources=["*"]),
             iam.PolicyStatement(sid="Artifacts", actions=object_actions,
                                 resources=[self.artifact_bucket.arn_for_objects(f"{self.artifact_prefix}/*")]),
             iam.PolicyStatement(sid="ArtifactKey", actions=key_actions, resources=self._keys()),
         ]
         return grant_with_policy(self, grantee, statements, role_is_prepared=role_is_prepared, reason=(
             "MLflow clients upload artifacts under run-specific keys chosen at run time: object actions on "
-            "this server's artifact prefix only (<prefix>/*)."))
+            "this server's artifact prefix only (<prefix>/*). sagemaker-mlflow:AccessUI has no resource type "
+            "in the Service Authorization Reference, so it is allowed on * (a read of the UI; every MLflow "
+            "API action stays on this server's ARN)."))
 
 
 def grant_with_policy(owner: Construct, grantee: iam.IGrantable, statements: list[iam.PolicyStatement], *,
