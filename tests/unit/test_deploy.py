@@ -179,3 +179,25 @@ def test_a_group_named_by_a_parameter_keeps_its_token_in_arns(stack, imported):
     policy = next(iter(resources(template_of(stack), "AWS::IAM::Policy").values()))["Properties"]
     arns = json.dumps([s["Resource"] for s in policy["PolicyDocument"]["Statement"]])
     assert '{"Ref": "GroupName"}' in arns
+
+
+def test_a_group_of_another_account_warns_that_its_events_must_be_forwarded():
+    """SageMaker sends a group's state changes to its own account's bus: the rule here never fires
+    unless that account forwards them, so synth says so (a warning: forwarding is a legitimate setup)."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Annotations, Match
+
+    from tests.conftest import new_app
+
+    def build(account):
+        stack = cdk.Stack(new_app(), "Deployer", env=cdk.Environment(account="111111111111", region="us-east-1"))
+        key = PlatformKey(stack, "Key")
+        model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), encryption_key=key)
+        endpoint = RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large")
+        group = ModelPackageGroup.from_model_package_group_name(stack, "Group", "churn", account=account)
+        DeployOnApproval(stack, "Deploy", model_package_group=group, endpoint=endpoint)
+        return Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("account 222222222222"))
+
+    (warning,) = build("222222222222")
+    assert "forwards them" in warning.entry.data and warning.id == "/Deployer/Deploy"
+    assert build(None) == []

@@ -14,7 +14,7 @@ than ``approval_age_alarm`` in the queue (child ``ApprovalAgeAlarm``).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -23,9 +23,9 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from ..errors import check_int_range
+from ..errors import check_int_range, is_unresolved
 from ..handlers.common import CONNECT_TIMEOUT, READ_TIMEOUT
-from ..validation.checks import duration_seconds, duration_to_seconds
+from ..validation.checks import arn_account, duration_seconds, duration_to_seconds
 from ..validation.limits import check_timeout_outlives
 from ..interfaces import IModelPackageGroup
 from .._internal.functions import SecureFunction
@@ -100,6 +100,16 @@ class ApprovalFunction(SecureFunction):
     def _subscribe_to_approvals(self, *, retry_attempts: int) -> None:
         """The queue feeds the function one approval at a time; the rule feeds the queue."""
         group = self.model_package_group
+        group_account, account = arn_account(group.model_package_group_arn), Stack.of(self).account
+        if group_account is not None and not is_unresolved(account) and group_account != account:
+            # SageMaker sends the group's state changes to the default bus of the group's account; this
+            # rule sees them only if that account forwards them here.
+            Annotations.of(self).add_warning_v2(
+                "@sagemaker-constructs/approvals:groupInAnotherAccount",
+                f"{group.model_package_group_name} is a model package group of account {group_account}: its "
+                f"approval events reach account {account}'s default event bus only if a rule in {group_account} "
+                "forwards them (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html); "
+                "until then no approval is deployed or promoted")
         self.function.add_event_source(event_sources.SqsEventSource(
             self.approvals_queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2,
         ))

@@ -42,7 +42,7 @@ from constructs import Construct
 from .._internal.functions import SecureFunction, function_log_group, hardened_function
 from .._internal.managed_role import add_known_statements, service_role
 from ..errors import ValidationError, is_unresolved
-from ..validation.checks import check_int_range, duration_to_seconds
+from ..validation.checks import arn_account, check_int_range, duration_to_seconds
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
 
@@ -159,7 +159,7 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
     if group is not None and settings.cross_account_register_role is None:
         arn, account = group.model_package_group_arn, Stack.of(scope).account
         if not is_unresolved(account):
-            group_account = _literal_account(arn)
+            group_account = arn_account(arn)
             if group_account and group_account != account:
                 raise ValidationError(
                     scope, "canvas.model_package_group", arn,
@@ -167,14 +167,6 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
                     "cross_account_register_role= (a role of that account whose policy lets Canvas register "
                     "model versions there, trusted by this account)")
 
-
-
-def _literal_account(arn: str) -> str | None:
-    """The account field of ``arn`` when it is literal, even if another field is a Token (an imported
-    group's ARN carries the ``AWS::Partition`` Token); None when it is not known at synth."""
-    parts = arn.split(":")
-    account = parts[4] if len(parts) > 5 and parts[0] == "arn" else None
-    return account if account and not is_unresolved(account) else None
 
 
 def canvas_statements(scope: Construct, settings: CanvasSettings, domain_id: str,

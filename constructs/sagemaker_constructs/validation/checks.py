@@ -41,6 +41,15 @@ def arn_name(name: str) -> str:
     return name if is_unresolved(name) else name.lower()
 
 
+def arn_account(arn: str) -> str | None:
+    """The account field of ``arn`` when it is literal, even if another field is a Token (an imported
+    resource's ARN carries the ``AWS::Partition`` Token in an app without CDK's region facts); None
+    when it is not known at synth."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    account = parts[4] if len(parts) > 5 and parts[0] == "arn" else None
+    return account if account and not is_unresolved(account) else None
+
+
 def is_unresolved(value: Any) -> bool:
     """True for CDK Tokens (values known only at deploy time, including encoded numbers and lists):
     validation skips them."""
