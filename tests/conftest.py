@@ -119,3 +119,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "marks": config.option.markexpr, "counts": counts,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }, indent=1))
+
+
+@pytest.fixture
+def no_tz_database(tmp_path, monkeypatch):
+    """A machine without a tz database (Windows without tzdata, Alpine, distroless): an empty TZPATH."""
+    import zoneinfo
+
+    zoneinfo.reset_tzpath([str(tmp_path)])
+    zoneinfo.ZoneInfo.clear_cache()  # zones loaded by earlier tests
+    monkeypatch.setattr(zoneinfo, "available_timezones", set)  # and no tzdata package either
+    yield
+    zoneinfo.reset_tzpath()

@@ -151,3 +151,11 @@ def test_the_reference_platform_server_keeps_the_inference_office_hours():
         [OFFICE_HOURS_START, OFFICE_HOURS_END])
     assert {k[:len("MlflowOfficeHoursSt")] for k in schedules} == {"MlflowOfficeHoursSt"}
     assert only(template_of(platform), "AWS::SageMaker::MlflowTrackingServer")["TrackingServerSize"] == "Small"
+
+
+def test_time_zone_on_a_machine_without_a_tz_database(stack, no_tz_database):
+    """The one time-zone check (validation.schedules.check_time_zone): a valid name is not refused
+    because the synthesizing machine has no tz database."""
+    server = _server(stack)
+    start, _ = server.add_running_schedule(start=WEEKDAYS_8, stop=WEEKDAYS_18, time_zone="Europe/Berlin")
+    assert start.schedule_expression_timezone == "Europe/Berlin"

@@ -261,18 +261,6 @@ def test_bounds_skip_tokens(env, stack):
 # --- time zones: checked against the tz database zoneinfo finds; a machine without one checks the form
 # (https://docs.python.org/3/library/zoneinfo.html#data-sources)
 
-@pytest.fixture
-def no_tz_database(tmp_path, monkeypatch):
-    """A machine without a tz database (Windows without tzdata, Alpine, distroless): an empty TZPATH."""
-    import zoneinfo
-
-    zoneinfo.reset_tzpath([str(tmp_path)])
-    zoneinfo.ZoneInfo.clear_cache()  # zones loaded by earlier tests
-    monkeypatch.setattr(zoneinfo, "available_timezones", set)  # and no tzdata package either
-    yield
-    zoneinfo.reset_tzpath()
-
-
 @pytest.mark.parametrize("name", ["Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+9", "UTC"])
 def test_time_zone_without_a_tz_database(env, stack, no_tz_database, name):
     endpoint = env.realtime(max_instance_count=4)

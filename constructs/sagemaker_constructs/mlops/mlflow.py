@@ -34,6 +34,7 @@ from .._internal.managed_role import recorded_policy, service_role
 from .._internal.grants import add_statements
 from ..compliance import acknowledge_present_findings, acknowledge_statement_findings
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
+from ..validation.schedules import check_time_zone
 from ..validation.naming import default_name
 from .schedule import SCHEDULE_PATTERN
 
@@ -264,14 +265,7 @@ class MlflowTrackingServer(Construct):
                                       "a server starts and stops")
         if not is_unresolved(start) and not is_unresolved(stop) and start == stop:
             raise ValidationError(self, "stop", stop, f"a different time from start ({start})")
-        if time_zone is not None and not is_unresolved(time_zone):
-            import zoneinfo
-
-            try:
-                zoneinfo.ZoneInfo(time_zone)
-            except (ValueError, KeyError, OSError) as error:  # ZoneInfoNotFoundError is a KeyError
-                raise ValidationError(self, "time_zone", time_zone,
-                                      "an IANA time zone name, e.g. Europe/Berlin or America/New_York") from error
+        check_time_zone(self, "time_zone", time_zone)
         role, policy = service_role(
             self, f"{id}Role", f"{id}Policy", service="scheduler.amazonaws.com",
             description=f"EventBridge Scheduler: start and stop MLflow tracking server {self.tracking_server_name}",
