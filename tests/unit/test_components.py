@@ -267,3 +267,17 @@ def test_roles_get_network_interface_calls_only_in_a_vpc(env, stack):
                   and r["Type"] == "AWS::IAM::ManagedPolicy" for s in r["Properties"]["PolicyDocument"]["Statement"]]
     assert sum("ec2:CreateNetworkInterface" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
                for s in statements) == 1
+
+
+def test_min_instance_count_from_a_parameter_starts_with_at_least_one_instance(env, stack):
+    """``max(1, min_instance_count)`` in the template: Python's max() of a Token's encoding gave a literal 1."""
+    from aws_cdk import CfnParameter
+
+    minimum = CfnParameter(stack, "MinInstances", type="Number", default=3).value_as_number
+    env.endpoint(min_instance_count=minimum)
+    t = template_of(stack)
+    variant = only(t, "AWS::SageMaker::EndpointConfig")["ProductionVariants"][0]
+    (condition_id,) = t["Conditions"]
+    assert t["Conditions"][condition_id] == {"Fn::Equals": [{"Ref": "MinInstances"}, 0]}
+    assert variant["InitialInstanceCount"] == {"Fn::If": [condition_id, 1, {"Ref": "MinInstances"}]}
+    assert variant["ManagedInstanceScaling"]["MinInstanceCount"] == {"Ref": "MinInstances"}

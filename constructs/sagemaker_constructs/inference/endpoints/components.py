@@ -18,7 +18,7 @@ the endpoint will produce an error."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -388,6 +388,13 @@ class InferenceComponentEndpoint(EndpointBase):
                 subnets=[s.subnet_id for s in chosen],
                 security_group_ids=[g.security_group_id for g in self.security_groups],
             )
+        initial: Any = max(1, min_instance_count)
+        if is_unresolved(min_instance_count):
+            # max(1, <parameter>) in the template: Python's max() of a Token's encoding is not it.
+            from aws_cdk import CfnCondition, Fn, Token
+
+            zero = CfnCondition(self, "MinInstanceCountIsZero", expression=Fn.condition_equals(min_instance_count, 0))
+            initial = Token.as_number(Fn.condition_if(zero.logical_id, 1, min_instance_count))
         self.cfn_endpoint_config: sagemaker.CfnEndpointConfig = sagemaker.CfnEndpointConfig(
             self, "Config",
             endpoint_config_name=endpoint_config_name,
@@ -398,7 +405,7 @@ class InferenceComponentEndpoint(EndpointBase):
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
                 variant_name=self.variant_name,
                 instance_type=instance_type,
-                initial_instance_count=max(1, min_instance_count),
+                initial_instance_count=initial,
                 managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
                     status="ENABLED", min_instance_count=min_instance_count, max_instance_count=max_instance_count),
                 routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(routing_strategy=routing_strategy),
