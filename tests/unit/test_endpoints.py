@@ -419,3 +419,26 @@ def test_counts_must_be_whole_numbers(env, build, argument):
     (``InitialInstanceCount``, ``CopyCount``, ``MinCapacity``): 1.5 must fail at synth, not at deploy."""
     with pytest.raises(ValidationError, match=rf"{argument}.*whole number"):
         build(env)
+
+
+def test_autoscaling_targets_need_autoscaling(env):
+    """A target with nothing to scale is refused, not dropped."""
+    with pytest.raises(ValidationError, match="target_provisioned_utilization.*max_provisioned_concurrency"):
+        env.serverless(provisioned_concurrency=2, target_provisioned_utilization=0.5)
+
+
+def test_a_variants_invocation_target_needs_its_autoscaling(env):
+    endpoint = env.realtime()
+    with pytest.raises(ValidationError, match="target_invocations_per_instance.*max_instance_count"):
+        endpoint.add_variant("B", model=env.model("ModelB"), instance_type="ml.m5.large",
+                             target_invocations_per_instance=37)
+
+
+def test_invocation_targets_may_be_fractional(env):
+    """TargetTrackingScalingPolicyConfiguration.TargetValue is a double, not a count."""
+    endpoint = env.realtime(max_instance_count=4, target_invocations_per_instance=37.5)
+    endpoint.add_variant("B", model=env.model("ModelB"), instance_type="ml.m5.large", max_instance_count=2,
+                         target_invocations_per_instance=12.5)
+    values = sorted(p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+                    for p in resources(template_of(env.stack), "AWS::ApplicationAutoScaling::ScalingPolicy").values())
+    assert values == [12.5, 37.5]

@@ -19,7 +19,7 @@ from ...errors import ValidationError, check_int_range, is_unresolved
 from ..models import ImportedModel, check_model_instance_type
 from ...validation.combinations import (check_guardrail_instance_type, check_rollback_thresholds,
                                         check_shadow_testable)
-from ...validation.checks import check_count
+from ...validation.checks import check_count, check_range
 from ...validation.naming import check_name, default_name
 from ...validation.catalog import check_autoscalable
 from ...validation.instances import NVME_FAMILIES, has_instance_storage
@@ -75,7 +75,8 @@ class _InstanceEndpoint(EndpointBase):
             if max_instance_count is None:
                 raise ValidationError(self, "target_invocations_per_instance", target_invocations_per_instance,
                                       "only with max_instance_count (autoscaling)")
-            check_int_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
+            # a target value (TargetTrackingScalingPolicyConfiguration.TargetValue is a double), not a count
+            check_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
         if deployment is not None:
             deployment.validate(self, instance_count)
             check_guardrail_instance_type(self, "instance_type", instance_type, deployment.mode)
@@ -400,7 +401,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
 
     def add_variant(self, id: str, *, model: "IModel", instance_type: str, instance_count: int = 1,
                     weight: float = 1.0, variant_name: str | None = None, max_instance_count: int | None = None,
-                    target_invocations_per_instance: float = 100) -> Variant:
+                    target_invocations_per_instance: float | None = None) -> Variant:
         """Another production variant (A/B testing): ``model`` on ``instance_type``, receiving
         ``weight / (sum of all production weights)`` of the traffic (the endpoint's own variant
         has ``variant_weight``). It shares the endpoint's data capture settings and volume key
@@ -417,7 +418,8 @@ class RealtimeEndpoint(_InstanceEndpoint):
         :param variant_name: Default: ``id``.
         :param max_instance_count: autoscale it up to this many (:meth:`Variant.scale_instances`).
             Default: no autoscaling.
-        :param target_invocations_per_instance: its autoscaling target (per minute). Default: 100.
+        :param target_invocations_per_instance: its autoscaling target (per minute), only with
+            ``max_instance_count``. Default: 100.
         """
         name = variant_name if variant_name is not None else id
         if self.shadow_variant is not None:
@@ -429,6 +431,9 @@ class RealtimeEndpoint(_InstanceEndpoint):
                                   f"at most {MAX_PRODUCTION_VARIANTS} production variants per endpoint "
                                   "(botocore sagemaker CreateEndpointConfig.ProductionVariants)")
         check_weight(self, f"add_variant({name!r}) weight", weight)
+        if target_invocations_per_instance is not None and max_instance_count is None:
+            raise ValidationError(self, f"add_variant({name!r}) target_invocations_per_instance",
+                                  target_invocations_per_instance, "only with max_instance_count (autoscaling)")
         variant = self._new_variant(id, name=name, model=model, instance_type=instance_type,
                                     instance_count=instance_count, weight=weight, shadow=False)
         if not is_unresolved(weight) and weight == 0 and not any(
@@ -439,7 +444,7 @@ class RealtimeEndpoint(_InstanceEndpoint):
         self.variants.append(variant)
         if max_instance_count is not None:
             variant.scale_instances(max_instance_count=max_instance_count,
-                                    target_invocations_per_instance=target_invocations_per_instance)
+                                    target_invocations_per_instance=target_invocations_per_instance or 100)
         self._render_variants()
         return variant
 

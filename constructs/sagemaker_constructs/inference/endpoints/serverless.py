@@ -54,7 +54,7 @@ class ServerlessEndpoint(EndpointBase):
         max_concurrency: int = 20,
         provisioned_concurrency: int | None = None,
         max_provisioned_concurrency: int | None = None,
-        target_provisioned_utilization: float = 0.7,
+        target_provisioned_utilization: float | None = None,
         endpoint_name: str | None = None,
         endpoint_config_name: str | None = None,
         data_capture: DataCapture | None = None,
@@ -68,7 +68,8 @@ class ServerlessEndpoint(EndpointBase):
             Default: none.
         :param max_provisioned_concurrency: autoscale provisioned concurrency up to this.
             Default: no autoscaling.
-        :param target_provisioned_utilization: autoscaling target (0.1-1.0). Default: 0.7.
+        :param target_provisioned_utilization: autoscaling target (0.1-1.0), only with
+            ``max_provisioned_concurrency``. Default: 0.7.
         :param data_capture: not supported by SageMaker for serverless endpoints; present so
             the mistake fails at synth with a clear message.
         :param shadow: not offered on serverless endpoints (shadow variants run on instances of a
@@ -91,6 +92,9 @@ class ServerlessEndpoint(EndpointBase):
                                       "only together with provisioned_concurrency (the autoscaling minimum)")
             check_int_range(self, "max_provisioned_concurrency", max_provisioned_concurrency,
                             minimum=provisioned_concurrency, maximum=max_concurrency)
+        if target_provisioned_utilization is not None and max_provisioned_concurrency is None:
+            raise ValidationError(self, "target_provisioned_utilization", target_provisioned_utilization,
+                                  "only with max_provisioned_concurrency (autoscaling)")
         check_range(self, "target_provisioned_utilization", target_provisioned_utilization, minimum=0.1, maximum=1.0)
         if getattr(model, "vpc_config", None) is not None:  # a Model, or one described by attributes
             raise ValidationError(self, "model", model.node.path,
@@ -152,7 +156,7 @@ class ServerlessEndpoint(EndpointBase):
             "min_capacity": provisioned_concurrency,
             "max_capacity": max_provisioned_concurrency,
             "metric": appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION,
-            "target_value": target_provisioned_utilization,
+            "target_value": 0.7 if target_provisioned_utilization is None else target_provisioned_utilization,
         })
 
     def add_shadow_variant(self, shadow: object, *, id: str = "ShadowVariant") -> None:

@@ -35,6 +35,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range, is_unresolved
+from ...validation.checks import check_range
 from .base import _EndpointMixin
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class Variant(_EndpointMixin, Construct):
         if self.scalable_target is not None:
             raise ValidationError(self, "scale_instances", self.variant_name, "once per variant")
         check_int_range(self, "max_instance_count", max_instance_count, minimum=self.instance_count)
-        check_int_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
+        check_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
         check_autoscalable(self, "instance_type", self.instance_type)
         self.max_instance_count = max_instance_count
         self.scalable_target = scale_variant(
