@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from constructs import IConstruct
 
@@ -191,7 +191,8 @@ def check_autoscaling_schedule(scope: IConstruct | str, argument: str, value: An
     _check_expression(scope, argument, value, allowed)
 
 
-def _known(value: Any) -> bool:
+def _known(value: Any) -> TypeGuard[float]:
+    """A literal number (not None, not a Token)."""
     return value is not None and not is_unresolved(value)
 
 
@@ -233,13 +234,13 @@ def check_scheduled_bounds(
         minimums = [(f"the scalable target's MinCapacity is {target_min}", target_min)]
         minimums += [(f"scheduled action {name!r} sets min_capacity={low}", low) for name, low, _ in others]
         for source, minimum in minimums:
-            if _known(minimum) and max_capacity < minimum:
+            if _known(minimum) and _known(max_capacity) and max_capacity < minimum:
                 raise ValidationError(scope, "max_capacity", max_capacity,
                                       f"at least {minimum} {unit}, or give {action!r} min_capacity as well: {source}, "
                                       f"which can be in effect when {action!r} fires; {_BOTH_BOUNDS}")
     if only_min:
         for name, _, high in others:
-            if _known(high) and min_capacity > high:
+            if _known(high) and _known(min_capacity) and min_capacity > high:
                 raise ValidationError(scope, "min_capacity", min_capacity,
                                       f"at most {high} {unit}, or give {action!r} max_capacity as well: scheduled "
                                       f"action {name!r} sets max_capacity={high}, which can be in effect when "
