@@ -23,6 +23,7 @@ from .managed_role import ManagedPolicyRole, recorded_policy
 from ..security.key import PlatformKey
 from ..network import allow_https_to_endpoints, check_vpc_settings, private_subnets
 from ..errors import check_int_range
+from ..validation.checks import duration_in
 from ..validation.limits import check_reserved_concurrency
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
@@ -124,7 +125,8 @@ class SecureFunction(Construct):
     def _check_function(self, *, timeout: Duration, memory_size: int, reserved_concurrency: int,
                         retry_attempts: int) -> None:
         if not timeout.is_unresolved():
-            check_int_range(self, "timeout (seconds)", timeout.to_seconds(), minimum=MIN_TIMEOUT_SECONDS,
+            check_int_range(self, "timeout (seconds)", duration_in(self, "timeout", timeout, "seconds"),
+                            minimum=MIN_TIMEOUT_SECONDS,
                             maximum=MAX_TIMEOUT_SECONDS)
         check_int_range(self, "memory_size", memory_size, minimum=MIN_MEMORY_MB, maximum=MAX_MEMORY_MB)
         check_reserved_concurrency(self, "reserved_concurrency", reserved_concurrency,

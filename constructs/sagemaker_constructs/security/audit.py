@@ -13,6 +13,7 @@ from constructs import Construct
 
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
 from ..errors import ValidationError, check_int_range
+from ..validation.checks import duration_in
 from ..validation.naming import check_trail_name
 from .bucket import SecureBucket
 
@@ -88,7 +89,8 @@ class AuditTrail(Construct):
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
         if object_lock_retention is not None and not object_lock_retention.is_unresolved():
-            check_int_range(self, "object_lock_retention (days)", object_lock_retention.to_days(),
+            check_int_range(self, "object_lock_retention (days)",
+                            duration_in(self, "object_lock_retention", object_lock_retention, "days"),
                             minimum=1, maximum=36500)
 
         self.encryption_key: kms.IKey = encryption_key

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_int_range
+from ..validation.checks import duration_in
 from ..validation.naming import check_bucket_name
 
 _REPLICATION_REASON = (
@@ -90,9 +91,11 @@ class SecureBucket(s3.Bucket):
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (a customer-managed key)")
         check_bucket_name(path, "bucket_name", bucket_name)
         if not noncurrent_version_expiration.is_unresolved():
-            check_int_range(path, "noncurrent_version_expiration (days)", noncurrent_version_expiration.to_days(), minimum=1)
+            check_int_range(path, "noncurrent_version_expiration (days)",
+                            duration_in(path, "noncurrent_version_expiration", noncurrent_version_expiration, "days"), minimum=1)
         if not access_logs_retention.is_unresolved():
-            check_int_range(path, "access_logs_retention (days)", access_logs_retention.to_days(), minimum=1)
+            check_int_range(path, "access_logs_retention (days)",
+                            duration_in(path, "access_logs_retention", access_logs_retention, "days"), minimum=1)
 
         super().__init__(
             scope,

@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..errors import ValidationError, check_int_range, is_unresolved
+from ..validation.checks import duration_in
 
 #: KMS alias names: ``alias/`` followed by 1-250 of ``[a-zA-Z0-9/_-]``; ``alias/aws/`` is reserved.
 _ALIAS_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-")
@@ -114,10 +115,13 @@ class PlatformKey(kms.Key):
         """
         alias_name = validate_key_alias(scope, alias)
         if not pending_window.is_unresolved():
-            check_int_range(f"{scope.node.path}/{id}", "pending_window (days)", pending_window.to_days(), minimum=7, maximum=30)
+            check_int_range(f"{scope.node.path}/{id}", "pending_window (days)",
+                            duration_in(f"{scope.node.path}/{id}", "pending_window", pending_window, "days"),
+                            minimum=7, maximum=30)
         if rotation_period is not None and not rotation_period.is_unresolved():
             check_int_range(
-                f"{scope.node.path}/{id}", "rotation_period (days)", rotation_period.to_days(), minimum=90, maximum=2560
+                f"{scope.node.path}/{id}", "rotation_period (days)",
+                duration_in(f"{scope.node.path}/{id}", "rotation_period", rotation_period, "days"), minimum=90, maximum=2560
             )
         super().__init__(
             scope,

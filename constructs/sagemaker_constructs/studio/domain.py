@@ -21,7 +21,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import check_glob
+from ..validation.checks import check_glob, duration_in
 from ..network import allow_https_to_endpoints, private_subnets, require_interface_endpoints
 from .._internal.managed_role import recorded_policy
 from ..compliance import acknowledge_present_findings
@@ -246,7 +246,8 @@ class StudioDomain(Construct):
         check_name(self, "domain_name", domain_name)
         if not idle_timeout.is_unresolved():
             check_int_range(
-                self, "idle_timeout (minutes)", idle_timeout.to_minutes(), minimum=MIN_IDLE_MINUTES,
+                self, "idle_timeout (minutes)", duration_in(self, "idle_timeout", idle_timeout, "minutes"),
+                minimum=MIN_IDLE_MINUTES,
                 maximum=MAX_IDLE_MINUTES,
             )
         if posix_user is not None:
@@ -292,9 +293,9 @@ class StudioDomain(Construct):
         idle = sagemaker.CfnDomain.AppLifecycleManagementProperty(
             idle_settings=sagemaker.CfnDomain.IdleSettingsProperty(
                 lifecycle_management="ENABLED",
-                idle_timeout_in_minutes=idle_timeout.to_minutes(),
+                idle_timeout_in_minutes=duration_in(self, "idle_timeout", idle_timeout, "minutes"),
                 min_idle_timeout_in_minutes=MIN_IDLE_MINUTES,
-                max_idle_timeout_in_minutes=idle_timeout.to_minutes(),
+                max_idle_timeout_in_minutes=duration_in(self, "idle_timeout", idle_timeout, "minutes"),
             )
         )
         posix = None if posix_user is None else sagemaker.CfnDomain.CustomPosixUserConfigProperty(

@@ -17,6 +17,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..errors import ValidationError, check_choice, check_int_range
+from ..validation.checks import duration_in
 from ..validation.naming import check_name
 
 if TYPE_CHECKING:
@@ -72,11 +73,12 @@ class SharedSpace(Construct):
         check_int_range(self, "ebs_volume_size_gb", ebs_volume_size_gb, minimum=MIN_SPACE_EBS_GB, maximum=maximum)
         idle_settings = None
         if idle_timeout is not None:
-            check_int_range(self, "idle_timeout (minutes)", idle_timeout.to_minutes(), minimum=MIN_IDLE_MINUTES,
+            minutes = duration_in(self, "idle_timeout", idle_timeout, "minutes")
+            check_int_range(self, "idle_timeout (minutes)", minutes, minimum=MIN_IDLE_MINUTES,
                             maximum=min(MAX_IDLE_MINUTES, domain.idle_timeout_minutes))
             idle_settings = sagemaker.CfnSpace.SpaceAppLifecycleManagementProperty(
                 idle_settings=sagemaker.CfnSpace.SpaceIdleSettingsProperty(
-                    idle_timeout_in_minutes=idle_timeout.to_minutes()))
+                    idle_timeout_in_minutes=minutes))
         self.space_name: str = space_name
         self.members: tuple["UserProfile", ...] = tuple(members)
         self.owner: "UserProfile | None" = owner

@@ -263,15 +263,22 @@ def duration_to_seconds(scope: IConstruct | str, argument: str, duration: Any, *
     """``duration.to_seconds()`` for a template: a Token for ``Duration.seconds(<parameter>)``, our
     ``ValidationError`` naming ``argument`` where CDK would raise its own (a fraction of a second,
     or a parameter in another unit, which CDK cannot convert)."""
+    return duration_in(scope, argument, duration, "seconds", integral=integral)
+
+
+def duration_in(scope: IConstruct | str, argument: str, duration: Any, unit: str, *, integral: bool = True) -> float:
+    """``duration`` in ``unit`` (``seconds``, ``minutes``, ``hours`` or ``days``), with CDK's own error
+    for a duration that is not a whole number of them (``Duration.hours(36)`` in days), or for a
+    parameter given in another unit, raised as our ``ValidationError`` naming ``argument``."""
     try:
-        return duration.to_seconds(integral=integral)
+        return getattr(duration, f"to_{unit}")(integral=integral)
     except RuntimeError as error:  # jsii: "'1500 millis' cannot be converted into a whole number of seconds."
         if duration.is_unresolved():
             raise ValidationError(scope, argument, duration.to_human_string(),
-                                  "a Duration from a parameter as Duration.seconds(<parameter>): CDK converts a "
+                                  f"a Duration from a parameter as Duration.{unit}(<parameter>): CDK converts a "
                                   "Token to no other unit") from None
         raise ValidationError(scope, argument, duration.to_human_string(),
-                              f"a whole number of seconds ({str(error).strip()})") from None
+                              f"a whole number of {unit} ({str(error).strip()})") from None
 
 
 _CLAIMED: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = weakref.WeakKeyDictionary()
