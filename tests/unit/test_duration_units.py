@@ -9,7 +9,11 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 
-from sagemaker_constructs import AuditTrail, PlatformKey, SecureBucket, StudioDomain, ValidationError
+from sagemaker_constructs import AuditTrail, EndpointInvoker, PlatformKey, SecureBucket, StudioDomain, ValidationError
+from tests.unit.test_invoke import FakeEndpoint
+from tests.unit.test_pipeline_steps import _train
+from tests.unit.test_pipelines import _pipeline
+from tests.unit.test_token_durations import _deploy
 
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -45,3 +49,15 @@ def test_a_parameter_in_another_unit_is_a_validation_error(stack):
     hours = cdk.CfnParameter(stack, "Hours", type="Number").value_as_number
     with pytest.raises(ValidationError, match=r"idle_timeout.*Duration.minutes\(<parameter>\)"):
         _domain(stack, cdk.Duration.hours(hours))
+
+
+@pytest.mark.parametrize("build, argument", [
+    (lambda s: _train(max_runtime=cdk.Duration.millis(1500)), "max_runtime"),
+    (lambda s: _pipeline(s, max_runtime=cdk.Duration.millis(1500)), "max_runtime"),
+    (lambda s: _deploy(s, _key(s), cdk.Duration.millis(90500)), "approval_age_alarm"),
+    (lambda s: EndpointInvoker(s, "Invoker", endpoint=FakeEndpoint(s), read_timeout=cdk.Duration.millis(1500)),
+     "read_timeout"),
+])
+def test_a_fraction_of_a_second_is_a_validation_error(stack, build, argument):
+    with pytest.raises(ValidationError, match=rf"{argument}.*whole number of seconds"):
+        build(stack)

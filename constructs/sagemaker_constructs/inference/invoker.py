@@ -14,7 +14,7 @@ from constructs import Construct
 
 from ..errors import ValidationError, check_int_range, is_unresolved
 from ..interfaces import InvocableEndpoint
-from ..validation.checks import check_length
+from ..validation.checks import check_length, duration_to_seconds
 from ..validation.combinations import check_network_endpoints
 from ..validation.limits import check_string
 from ..validation.naming import check_name
@@ -164,7 +164,8 @@ class EndpointInvoker(SecureFunction):
         sdk_seconds = None
         for argument, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
             if not value.is_unresolved():
-                check_int_range(self, f"{argument} (seconds)", value.to_seconds(), minimum=1, maximum=MAX_TIMEOUT)
+                check_int_range(self, f"{argument} (seconds)", duration_to_seconds(self, argument, value), minimum=1,
+                                maximum=MAX_TIMEOUT)
         if not (connect_timeout.is_unresolved() or read_timeout.is_unresolved() or timeout.is_unresolved()):
             sdk_seconds = (connect_timeout.to_seconds() + read_timeout.to_seconds()) * max_attempts
             if timeout.to_seconds() < sdk_seconds + TIMEOUT_MARGIN_SECONDS:

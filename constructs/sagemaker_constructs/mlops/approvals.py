@@ -51,11 +51,12 @@ class ApprovalFunction(SecureFunction):
         check_int_range(self, "max_receive_count", max_receive_count, minimum=1, maximum=1000)
         if not approval_age_alarm.is_unresolved():
             # SQS keeps a message at most 14 days; the queue keeps approvals 4 days.
-            check_int_range(self, "approval_age_alarm (seconds)", approval_age_alarm.to_seconds(), minimum=60,
+            check_int_range(self, "approval_age_alarm (seconds)",
+                            duration_to_seconds(self, "approval_age_alarm", approval_age_alarm), minimum=60,
                             maximum=4 * 86400)
         if not retry_interval.is_unresolved() and not timeout.is_unresolved():
-            check_int_range(self, "retry_interval (seconds)", retry_interval.to_seconds(),
-                            minimum=timeout.to_seconds(), maximum=12 * 3600)
+            check_int_range(self, "retry_interval (seconds)", duration_to_seconds(self, "retry_interval", retry_interval),
+                            minimum=duration_to_seconds(self, "timeout", timeout), maximum=12 * 3600)
 
     def _approval_settings(self, *, model_package_group: IModelPackageGroup, retry_interval: Duration,
                            max_receive_count: int, queue_removal_policy: RemovalPolicy,

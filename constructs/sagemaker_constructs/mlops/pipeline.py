@@ -24,7 +24,7 @@ from constructs import Construct
 from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import arn_name
+from ..validation.checks import arn_name, duration_to_seconds
 from ..validation.limits import check_map
 from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
@@ -621,13 +621,14 @@ class TrainingPipeline(Pipeline):
         if not isinstance(metric_threshold, (int, float)) or metric_threshold != metric_threshold:
             raise ValidationError(self, "metric_threshold", metric_threshold, "a number")
         if not max_runtime.is_unresolved():
-            check_int_range(self, "max_runtime (seconds)", max_runtime.to_seconds(), minimum=1,
+            check_int_range(self, "max_runtime (seconds)", duration_to_seconds(self, "max_runtime", max_runtime), minimum=1,
                             maximum=MAX_TRAINING_SECONDS)
         if max_wait is not None:
             if not use_spot:
                 raise ValidationError(self, "max_wait", max_wait.to_human_string(), "only with use_spot=True")
             if not max_wait.is_unresolved() and not max_runtime.is_unresolved():
-                check_int_range(self, "max_wait (seconds)", max_wait.to_seconds(), minimum=max_runtime.to_seconds(),
+                check_int_range(self, "max_wait (seconds)", duration_to_seconds(self, "max_wait", max_wait),
+                                minimum=duration_to_seconds(self, "max_runtime", max_runtime),
                                 maximum=MAX_TRAINING_SECONDS)
         for key, value in (hyperparameters or {}).items():
             if not isinstance(value, str):

@@ -28,7 +28,8 @@ from constructs import Construct
 from .._internal.functions import SecureFunction
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError
-from ..validation.checks import check_choice, check_combination, check_count, check_range, duration_seconds
+from ..validation.checks import (check_choice, check_combination, check_count, check_range, duration_seconds,
+                                 duration_to_seconds)
 from ..validation.limits import check_timeout_outlives
 from ..security.roles import JobExecutionRole
 from ..validation.catalog import check_instance_type
@@ -243,7 +244,7 @@ class RecommendInstancesStep(LambdaStep):
             check_range(where, argument, value, minimum=1, integer=True)
         seconds = None
         if job_duration is not None:
-            seconds = int(job_duration.to_seconds())
+            seconds = int(duration_to_seconds(where, "job_duration", job_duration))
             check_range(where, "job_duration", seconds, minimum=1, unit="seconds",
                         limit="botocore RecommendationJobInputConfig.JobDurationInSeconds")
         inputs: dict[str, Any] = {"ModelPackageArn": register.model_package_arn, "JobType": job_type}

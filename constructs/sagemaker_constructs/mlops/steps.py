@@ -27,7 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
 from ..validation.catalog import check_instance_type, instance_facts, volume_key
-from ..validation.checks import check_choice, check_count, check_pattern, check_range
+from ..validation.checks import check_choice, check_count, check_pattern, check_range, duration_to_seconds
 from ..validation.limits import check_map, check_string
 from . import definition as d
 from .registry import group_name_or_arn
@@ -68,7 +68,7 @@ def _seconds(where: str, argument: str, value: Duration | None, maximum: int, mi
         raise ValidationError(where, argument, value, "a Duration")
     if value.is_unresolved():
         raise ValidationError(where, argument, value, "a Duration known at synth")
-    seconds = int(value.to_seconds())
+    seconds = int(duration_to_seconds(where, argument, value))
     check_range(where, argument, seconds, minimum=minimum, maximum=maximum, unit="seconds")
     return seconds
 
