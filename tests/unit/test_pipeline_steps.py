@@ -652,3 +652,23 @@ def test_pipeline_rule_on_each_job_step_type(step, expected):
     body = json.dumps({"Version": "2020-12-01", "Steps": [{"Name": "S", **step}]})
     resource = {"Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}
     assert pipeline_jobs_hardened(resource).value == expected
+
+
+def test_tuning_counts_may_be_pipeline_parameters():
+    """A Parameter (or a CfnParameter) is compared by SageMaker at run time, not by Python."""
+    jobs, parallel = Parameter.integer("MaxJobs", 20), Parameter.integer("MaxParallelJobs", 4)
+    assert _tune(max_jobs=jobs, max_parallel_jobs=parallel).max_jobs is jobs
+    with pytest.raises(ValidationError, match="at most max_jobs"):
+        _tune(max_jobs=2, max_parallel_jobs=3)
+
+
+def test_top_model_artifacts_refuse_an_output_uri_with_a_trailing_slash():
+    """``<output_uri>/<job>/output/model.tar.gz`` joined on '/': a trailing '/' would make '//'."""
+    tuning = TuningStep("Tune", training=_train("T", output_uri="s3://bucket/tuning/"),
+                        objective_metric="validation:accuracy", ranges=[IntegerRange("max_depth", 2, 10)])
+    with pytest.raises(ValidationError, match="trailing '/'"):
+        tuning.best_model_artifacts
+    fine = TuningStep("Tune2", training=_train("T2", output_uri="s3://bucket/tuning"),
+                      objective_metric="validation:accuracy", ranges=[IntegerRange("max_depth", 2, 10)])
+    assert fine.top_model_artifacts(1).to_json() == {"Std:Join": {"On": "/", "Values": [
+        "s3://bucket/tuning", {"Get": "Steps.Tune2.TrainingJobSummaries[1].TrainingJobName"}, "output/model.tar.gz"]}}

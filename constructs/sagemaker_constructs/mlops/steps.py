@@ -1043,7 +1043,8 @@ class TuningStep(Step):
         if strategy != "Grid":
             _count(w, "max_jobs", max_jobs, 1, 750)
         _count(w, "max_parallel_jobs", max_parallel_jobs, 1, 100)
-        if strategy != "Grid" and max_parallel_jobs > max_jobs:
+        literal = all(isinstance(v, int) and not is_unresolved(v) for v in (max_jobs, max_parallel_jobs))
+        if strategy != "Grid" and literal and max_parallel_jobs > max_jobs:
             raise ValidationError(w, "max_parallel_jobs", max_parallel_jobs, f"at most max_jobs ({max_jobs})")
         if early_stopping and strategy == "Hyperband":
             raise ValidationError(w, "early_stopping", True, "not with strategy Hyperband (it stops jobs itself)")
@@ -1074,6 +1075,11 @@ class TuningStep(Step):
         check_range(self.where, "rank", rank, minimum=0, maximum=49, integer=True)
         output = self.training.output_uri
         parts = list(output.values) if isinstance(output, Join) and output.on == "/" else [output]
+        if isinstance(parts[-1], str) and not is_unresolved(parts[-1]) and parts[-1].endswith("/"):
+            # Joined on "/", the path would hold "//": give the prefix without its trailing "/".
+            raise ValidationError(self.where, "training.output_uri", output if isinstance(output, str) else parts[-1],
+                                  "an S3 URI without a trailing '/' (the artifacts are at "
+                                  "<output_uri>/<job name>/output/model.tar.gz)")
         return Join(*parts, Property(self, f"TrainingJobSummaries[{rank}].TrainingJobName", STRING),
                     "output/model.tar.gz", on="/", kind=MODEL_ARTIFACTS)
 
