@@ -546,6 +546,9 @@ def _tune(**kwargs):
     ({"strategy": "Hyperband", "early_stopping": True}, "early_stopping"),
     ({"objective_metric": "loss"}, "objective_metric"),
     ({"ranges": [ContinuousRange("eta", 0.0, 1.0, "Logarithmic")]}, "min_value"),
+    ({"ranges": [ContinuousRange("eta", 0.5, 5.0, "ReverseLogarithmic")]}, "0 <= x < 1"),
+    ({"ranges": [ContinuousRange("eta", -0.1, 0.5, "ReverseLogarithmic")]}, "0 <= x < 1"),
+    ({"ranges": [IntegerRange("depth", 1, 10, "ReverseLogarithmic")]}, "IntegerRange"),
     ({"warm_start_from": ["a", "b", "c", "d", "e", "f"]}, "warm_start_from"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_tuning_step_validation(kwargs, match):
@@ -672,3 +675,29 @@ def test_top_model_artifacts_refuse_an_output_uri_with_a_trailing_slash():
                       objective_metric="validation:accuracy", ranges=[IntegerRange("max_depth", 2, 10)])
     assert fine.top_model_artifacts(1).to_json() == {"Std:Join": {"On": "/", "Values": [
         "s3://bucket/tuning", {"Get": "Steps.Tune2.TrainingJobSummaries[1].TrainingJobName"}, "output/model.tar.gz"]}}
+
+
+def test_reverse_logarithmic_scaling_takes_a_continuous_range_from_zero():
+    """botocore ContinuousParameterRange.ScalingType: reverse logarithmic for ranges within 0 <= x < 1."""
+    step = _tune(ranges=[ContinuousRange("momentum", 0.0, 0.99, "ReverseLogarithmic")])
+    assert step.ranges[0].min_value == 0.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"description": "d" * 1025}, "description"),  # botocore EntityDescription: at most 1024
+    ({"description": "line one\nline two"}, "description"),  # no control characters
+    ({"recommend_instances": InstanceRecommendation("s3://b/p.tar.gz", framework_version="12")},
+     "framework_version"),  # botocore ModelPackageFrameworkVersion: at least 3, [0-9].[A-Za-z0-9.-]+
+])
+def test_register_step_strings_fit_the_api(stack, kwargs, match):
+    group = ModelPackageGroup.from_model_package_group_name(stack, "G", "g")
+    with pytest.raises(ValidationError, match=match):
+        RegisterModelStep("R", model_package_group=group, image=IMG, model_data="s3://b/m.tar.gz", **kwargs)
+
+
+def test_register_step_accepts_a_container_version_tag(stack):
+    group = ModelPackageGroup.from_model_package_group_name(stack, "G", "g")
+    RegisterModelStep("R", model_package_group=group, image=IMG, model_data="s3://b/m.tar.gz",
+                      description="Churn model, trained on 2026-12 data (AUC 0.91)",
+                      recommend_instances=InstanceRecommendation("s3://b/p.tar.gz", framework="SKLEARN",
+                                                                 framework_version="1.2-1"))

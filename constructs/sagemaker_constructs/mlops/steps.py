@@ -764,11 +764,14 @@ class RegisterModelStep(Step):
         self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="EnvironmentMap")
         check_choice(w, "approval_status", approval_status, ("PendingManualApproval", "Approved", "Rejected"))
         self.approval_status: str = approval_status
+        check_string(w, "description", description, shape="EntityDescription")
         self.version_description: str = description or f"Registered by step {name}"
         self.model_quality_report_uri: Any = (None if model_quality_report_uri is None
                                          else _s3(w, "model_quality_report_uri", model_quality_report_uri))
         if recommend_instances is not None:
             _s3(w, "recommend_instances.sample_payload_url", recommend_instances.sample_payload_url)
+            check_string(w, "recommend_instances.framework_version", recommend_instances.framework_version,
+                         shape="ModelPackageFrameworkVersion")
             for argument, value, allowed in (
                 ("domain", recommend_instances.domain, ("COMPUTER_VISION", "NATURAL_LANGUAGE_PROCESSING",
                                                         "MACHINE_LEARNING")),
@@ -1035,9 +1038,19 @@ class TuningStep(Step):
                 if strategy == "Grid":
                     raise ValidationError(w, f"ranges[{r.name!r}]", type(r).__name__,
                                           "only CategoricalRange with strategy Grid")
-                if r.scaling in ("Logarithmic", "ReverseLogarithmic") and r.min_value <= 0:
+                # botocore ContinuousParameterRange/IntegerParameterRange.ScalingType: logarithmic needs
+                # values above 0; reverse logarithmic is for continuous ranges entirely within 0 <= x < 1.
+                if r.scaling == "Logarithmic" and r.min_value <= 0:
                     raise ValidationError(w, f"ranges[{r.name!r}].min_value", r.min_value,
                                           "above 0 with logarithmic scaling")
+                if r.scaling == "ReverseLogarithmic":
+                    if isinstance(r, IntegerRange):
+                        raise ValidationError(w, f"ranges[{r.name!r}].scaling", r.scaling,
+                                              "Auto, Linear or Logarithmic for an IntegerRange (reverse "
+                                              "logarithmic scaling is for continuous ranges)")
+                    if r.min_value < 0 or r.max_value >= 1:
+                        raise ValidationError(w, f"ranges[{r.name!r}]", (r.min_value, r.max_value),
+                                              "a range entirely within 0 <= x < 1 with reverse logarithmic scaling")
             else:
                 raise ValidationError(w, "ranges", r, "IntegerRange, ContinuousRange or CategoricalRange")
         if strategy != "Grid":

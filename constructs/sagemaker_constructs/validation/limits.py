@@ -57,6 +57,7 @@ MAP_SHAPES: Mapping[str, tuple[int, str, str]] = {
 
 _ENV_KEY = "[a-zA-Z_][a-zA-Z0-9_]*"
 _ANY = "[\\S\\s]*"
+_ENTITY_TEXT = "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*"
 _MIME = "[a-zA-Z0-9](-*[a-zA-Z0-9])*\\/[a-zA-Z0-9](-*[a-zA-Z0-9.])*"
 
 #: botocore string shapes: (service, min length, max length, pattern or None). Patterns are botocore's
@@ -82,8 +83,12 @@ STRING_SHAPES: Mapping[str, tuple[str, int, int, str | None]] = {
     "Accept": ("sagemaker", 0, 256, ".*"),
     "ResponseMIMEType": ("sagemaker", 0, 1024, "[-\\w]+\\/.+"),
     "Header": ("sagemaker-runtime", 0, 1024, "\\p{ASCII}*"),
+    "EntityDescription": ("sagemaker", 0, 1024, _ENTITY_TEXT),
+    "ModelPackageFrameworkVersion": ("sagemaker", 3, 10, "[0-9]\\.[A-Za-z0-9.-]+"),
 }
-_PYTHON_PATTERNS = {"\\p{ASCII}*": "[\\x00-\\x7f]*"}
+#: Java's Unicode classes in Python's ``re``: letters, marks, separators, symbols, numbers and
+#: punctuation are every character but the control ones (Cc; Python has no \p{...}).
+_PYTHON_PATTERNS = {"\\p{ASCII}*": "[\\x00-\\x7f]*", _ENTITY_TEXT: "[^\\x00-\\x1f\\x7f-\\x9f]*"}
 
 #: botocore list shapes: (service, min entries, max entries, member shape).
 LIST_SHAPES: Mapping[str, tuple[str, int, int, str]] = {
@@ -99,6 +104,8 @@ _RULES = {
     "(?!\\s*$).+": "not blank, on one line",
     ".*": "on one line",
     "\\p{ASCII}*": "ASCII characters",
+    _ENTITY_TEXT: "on one line, without control characters",
+    "[0-9]\\.[A-Za-z0-9.-]+": "a version such as 1.2 or 1.2-1",
 }
 _PAGES = {
     "EnvironmentMap": "API_ContainerDefinition.html", "TrainingEnvironmentMap": "API_CreateTrainingJob.html",
@@ -113,6 +120,8 @@ _PAGES = {
     "ContentType": "API_TransformInput.html", "Accept": "API_TransformOutput.html",
     "ResponseMIMEType": "API_InferenceSpecification.html",
     "Header": "API_runtime_InvokeEndpoint.html",
+    "EntityDescription": "API_CreateModelPackage.html",
+    "ModelPackageFrameworkVersion": "API_ModelPackageContainerDefinition.html",
 }
 
 
