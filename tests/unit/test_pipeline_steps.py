@@ -426,7 +426,7 @@ def test_heterogeneous_cluster_and_warm_pool(stack):
     ({"distribution": Distribution.torchrun(instance_groups=["nope"]),
       "instance_groups": [InstanceGroup("gpu", "ml.g5.xlarge", 2)]}, "distribution.instance_groups"),
     ({"instance_groups": [InstanceGroup("a", "ml.m5.xlarge"), InstanceGroup("a", "ml.m5.xlarge")]}, "instance_groups"),
-    ({"keep_alive": Duration.hours(2)}, "keep_alive"),
+    ({"keep_alive": Duration.hours(7)}, "keep_alive"),  # botocore KeepAlivePeriodInSeconds: at most 21600
     ({"instance_count": 0}, "instance_count"),
     ({"instance_count": 101}, "instance_count"),
     ({"max_runtime": Duration.days(29)}, "max_runtime"),
@@ -701,3 +701,24 @@ def test_register_step_accepts_a_container_version_tag(stack):
                       description="Churn model, trained on 2026-12 data (AUC 0.91)",
                       recommend_instances=InstanceRecommendation("s3://b/p.tar.gz", framework="SKLEARN",
                                                                  framework_version="1.2-1"))
+
+
+def test_transform_payload_times_concurrency_is_at_most_100_mb():
+    """botocore CreateTransformJobRequest.MaxPayloadInMB: MaxConcurrentTransforms x MaxPayloadInMB <= 100."""
+    def transform(**kwargs):
+        return TransformStep("T", model_name="m", input_uri="s3://b/in", output_uri="s3://b/out", **kwargs)
+
+    with pytest.raises(ValidationError, match="max_concurrent_transforms.*100 MB"):
+        transform(max_payload_mb=100, max_concurrent_transforms=8)
+    transform(max_payload_mb=10, max_concurrent_transforms=10)
+    transform(max_payload_mb=Parameter.integer("Payload", 6), max_concurrent_transforms=50)
+
+
+def test_keep_alive_up_to_six_hours_and_not_in_a_tuning_step():
+    """botocore KeepAlivePeriodInSeconds: 0-21600. A tuning step's jobs would drop it: refused there."""
+    assert _train(keep_alive=Duration.hours(6)).keep_alive == 21600
+    with pytest.raises(ValidationError, match="keep_alive"):
+        _train(keep_alive=Duration.seconds(21601))
+    with pytest.raises(ValidationError, match="training.keep_alive"):
+        TuningStep("Tune", training=_train("T", keep_alive=Duration.minutes(30)),
+                   objective_metric="validation:accuracy", ranges=[IntegerRange("max_depth", 2, 10)])

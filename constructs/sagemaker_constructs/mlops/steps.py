@@ -344,7 +344,8 @@ class TrainingStep(Step):
         :param distribution: a :class:`Distribution`; needs more than one instance (or
             ``processes_per_host`` above 1 / several GPUs for MPI and data parallel). Default: none.
         :param keep_alive: keep the instances warm for the next matching job (a warm pool,
-            ``KeepAlivePeriodInSeconds``, 0-3600 s; API_ResourceConfig). Default: none.
+            ``KeepAlivePeriodInSeconds``, 0-21600 s: botocore KeepAlivePeriodInSeconds). Not with a
+            :class:`TuningStep`, whose jobs do not carry it. Default: none.
         :param environment: container environment. Default: none.
         """
         super().__init__(name, depends_on=depends_on, display_name=display_name, description=description)
@@ -403,7 +404,7 @@ class TrainingStep(Step):
         self.entry_point: str = entry_point
         self.distribution: Distribution | None = distribution
         self._check_distribution()
-        self.keep_alive: int | None = _seconds(w, "keep_alive", keep_alive, 3600, minimum=0)
+        self.keep_alive: int | None = _seconds(w, "keep_alive", keep_alive, 21600, minimum=0)
         self.environment: dict[str, Any] = _strings(w, "environment", environment, shape="TrainingEnvironmentMap")
         self._code_asset_id = f"{name}Code"
         self._code_uri: Any = None
@@ -887,6 +888,11 @@ class TransformStep(Step):
         self.max_payload_mb: Any = None if max_payload_mb is None else _count(w, "max_payload_mb", max_payload_mb, 0, 100)
         self.max_concurrent_transforms: Any = (None if max_concurrent_transforms is None else
                                           _count(w, "max_concurrent_transforms", max_concurrent_transforms, 0, 2**31 - 1))
+        payload, concurrent = self.max_payload_mb, self.max_concurrent_transforms
+        if all(isinstance(v, int) and not is_unresolved(v) for v in (payload, concurrent)) and payload * concurrent > 100:
+            raise ValidationError(w, "max_concurrent_transforms", concurrent,
+                                  f"at most {100 // max(payload, 1)} with max_payload_mb={payload}: max_concurrent_transforms "
+                                  "x max_payload_mb cannot exceed 100 MB (botocore CreateTransformJobRequest.MaxPayloadInMB)")
         for argument, value in (("input_filter", input_filter), ("output_filter", output_filter)):
             check_pattern(w, argument, value, r".+", max_length=63, description="a JSONPath of 1-63 characters")
         check_string(w, "content_type", content_type, shape="ContentType")
@@ -1064,6 +1070,10 @@ class TuningStep(Step):
         check_count(w, "warm_start_from", list(warm_start_from), maximum=5, what="parent tuning jobs")
         if warm_start_type not in ("IdenticalDataAndAlgorithm", "TransferLearning"):
             raise ValidationError(w, "warm_start_type", warm_start_type, "IdenticalDataAndAlgorithm or TransferLearning")
+        if training.keep_alive is not None:
+            raise ValidationError(w, "training.keep_alive", training.keep_alive,
+                                  "none: a tuning step's training jobs keep no warm pool (the training step's "
+                                  "keep_alive would be dropped)")
         self.training: TrainingStep = training
         self.objective_metric: str = objective_metric
         self.objective_type: str = objective_type
