@@ -593,6 +593,11 @@ def test_transform_step_validation(kwargs, match):
     ({"problem_type": "Clustering"}, "problem_type"),
     ({"objective": "F1"}, "problem_type"),
     ({"objective": "Speed", "problem_type": "Regression"}, "objective"),
+    # botocore AutoMLJobObjective.MetricName: each tabular problem type's own metrics
+    ({"objective": "F1", "problem_type": "Regression"}, "objective.*with problem_type Regression"),
+    ({"objective": "RMSE", "problem_type": "BinaryClassification"}, "objective"),
+    ({"objective": "AUC", "problem_type": "MulticlassClassification"}, "objective"),
+    ({"objective": "MAPE", "problem_type": "Regression"}, "objective"),
     ({"max_candidates": 0}, "max_candidates"),
     ({"validation_fraction": 1.5}, "validation_fraction"),
 ], ids=lambda v: v if isinstance(v, str) else None)
@@ -722,3 +727,11 @@ def test_keep_alive_up_to_six_hours_and_not_in_a_tuning_step():
     with pytest.raises(ValidationError, match="training.keep_alive"):
         TuningStep("Tune", training=_train("T", keep_alive=Duration.minutes(30)),
                    objective_metric="validation:accuracy", ranges=[IntegerRange("max_depth", 2, 10)])
+
+
+@pytest.mark.parametrize("problem_type, objective", [
+    ("Regression", "R2"), ("BinaryClassification", "AUC"), ("MulticlassClassification", "F1macro")])
+def test_automl_objective_of_its_problem_type(problem_type, objective):
+    step = AutoMLStep("AutoML", input_uri="s3://b/in", output_uri="s3://b/out", target_column="y",
+                      problem_type=problem_type, objective=objective)
+    assert step.objective == objective

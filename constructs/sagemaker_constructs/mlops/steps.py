@@ -1171,6 +1171,13 @@ AUTOML_PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Reg
 AUTOML_OBJECTIVES = ("Accuracy", "MSE", "F1", "F1macro", "AUC", "RMSE", "BalancedAccuracy", "R2", "Recall",
                      "RecallMacro", "Precision", "PrecisionMacro", "MAE", "MAPE", "MASE", "WAPE",
                      "AverageWeightedQuantileLoss")
+#: The objectives of each tabular problem type (botocore sagemaker AutoMLJobObjective.MetricName;
+#: the others of AUTOML_OBJECTIVES are time-series forecasting's, which this step does not run).
+AUTOML_OBJECTIVES_BY_PROBLEM_TYPE: dict[str, tuple[str, ...]] = {
+    "Regression": ("MAE", "MSE", "R2", "RMSE"),
+    "BinaryClassification": ("Accuracy", "AUC", "BalancedAccuracy", "F1", "Precision", "Recall"),
+    "MulticlassClassification": ("Accuracy", "BalancedAccuracy", "F1macro", "PrecisionMacro", "RecallMacro"),
+}
 
 
 class AutoMLStep(Step):
@@ -1229,6 +1236,9 @@ class AutoMLStep(Step):
             check_choice(w, "objective", objective, AUTOML_OBJECTIVES)
         if objective is not None and problem_type is None:
             raise ValidationError(w, "problem_type", None, "required with objective")
+        if objective is not None and problem_type in AUTOML_OBJECTIVES_BY_PROBLEM_TYPE:
+            check_choice(w, "objective", objective, AUTOML_OBJECTIVES_BY_PROBLEM_TYPE[problem_type],
+                         note=f"with problem_type {problem_type}")
         if mode != "ENSEMBLING":
             raise ValidationError(w, "mode", mode, "ENSEMBLING (the only mode a pipeline's AutoML step runs)")
         if content_type not in ("text/csv;header=present", "x-application/vnd.amazon+parquet"):
