@@ -610,3 +610,55 @@ def test_end_to_end_two_synths_of_a_small_app(tmp_path, capsys):
     assert configs and all(r.replacement == "will" for r in configs)  # a new configuration, the endpoint updates
     assert not [r for r in stack.resources if r.resource_type == "AWS::SageMaker::Endpoint" and r.replacement]
     assert code == 0 and run_cli(capsys, base, head, "--fail-on", "cost-increase=1")[0] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Values CloudFormation computes: Fn::Sub variables, policies as Fn::Join of JSON
+# ---------------------------------------------------------------------------------------------
+
+def _sub(template: str, **variables) -> dict:
+    return {"Fn::Sub": [template, variables]}
+
+
+def test_a_sub_whose_variable_changes_is_a_change(tmp_path, capsys):
+    """``${Env}-data`` with Env=dev -> prod is a new BucketName (create-only): the bucket is replaced."""
+    b, h = pair(tmp_path, {"Data": bucket(BucketName=_sub("${Env}-data", Env="dev"))},
+                {"Data": bucket(BucketName=_sub("${Env}-data", Env="prod"))})
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert replacement.reasons == ["create-only property BucketName changed"]
+    assert render(_sub("${Env}-data", Env={"Ref": "Stage"})) == "${Stage}-data"
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 1
+
+
+def test_a_policy_written_as_a_join_of_json_is_analysed(tmp_path, capsys):
+    """A policy document given as JSON text with references in it (``Fn::Join``) is read as a policy."""
+    def joined(action: str) -> dict:
+        return res("AWS::IAM::ManagedPolicy", "App/Policy/Resource", {"PolicyDocument": {"Fn::Join": ["", [
+            '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "' + action + '", "Resource": "',
+            {"Fn::GetAtt": ["Key", "Arn"]}, '"}]}']]}})
+
+    b, h = pair(tmp_path, {"Policy": joined("kms:Decrypt")}, {"Policy": joined("*")})
+    (change,) = compare_assemblies(b, h, cost=False).iam
+    assert change.wildcards == ["Action *"]
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "wildcard")[0] == 1
+
+
+@pytest.mark.parametrize("break_it", ["manifest", "template_missing", "template_list"])
+def test_a_broken_assembly_is_bad_input_not_a_traceback(tmp_path, capsys, break_it):
+    """Exit 2 (bad input), never exit 1, which means "a condition holds"."""
+    b, h = pair(tmp_path, {"Data": bucket()}, {"Data": bucket()})
+    if break_it == "manifest":
+        (h / "manifest.json").write_text("{not json")
+    elif break_it == "template_missing":
+        (h / "App.template.json").unlink()
+    else:
+        (h / "App.template.json").write_text("[]")
+    code, _, err = run_cli(capsys, b, h, "--no-cost")
+    assert code == 2 and "a readable cloud assembly" in err
+
+
+def test_cost_increase_with_an_empty_amount_is_refused():
+    with pytest.raises(ValueError, match="needs a USD amount"):
+        parse_fail_on("cost-increase=")
+    assert parse_fail_on("cost-increase") == {"cost-increase": None}

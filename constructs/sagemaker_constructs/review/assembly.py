@@ -57,7 +57,11 @@ def read_assembly(directory: str | Path) -> Assembly:
                               "a cloud assembly directory (with manifest.json), e.g. cdk.out after `cdk synth`")
     stacks: dict[str, StackInput] = {}
     reports: list[dict[str, Any]] = []
-    _read(directory, "", stacks, reports, set())
+    try:
+        _read(directory, "", stacks, reports, set())
+    except (OSError, ValueError, AttributeError, TypeError) as error:  # unreadable, not JSON, or not its shape
+        raise ValidationError(str(directory), "directory", str(directory),
+                              f"a readable cloud assembly ({type(error).__name__}: {error})") from None
     return Assembly(directory, stacks, reports)
 
 
@@ -83,6 +87,8 @@ def _read(directory: Path, prefix: str, stacks: dict[str, Any], reports: list[An
         if kind != "aws:cloudformation:stack" or not props.get("templateFile"):
             continue
         template = json.loads((directory / props["templateFile"]).read_text(encoding="utf-8"))
+        if not isinstance(template, dict):
+            raise ValueError(f"{props['templateFile']} is not a CloudFormation template (a JSON object)")
         environment = artifact.get("environment") or ""
         region = environment.rsplit("/", 1)[-1] if environment.startswith("aws://") else None
         if region in ("unknown-region", ""):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .jsondiff import json_document, render
+from .jsondiff import is_intrinsic, json_document, render
 
 #: ``{type: [(property, kind)]}``: where each resource type keeps its policy documents; kind is
 #: ``identity``, ``trust`` or ``resource``. ``Policies`` lists are read per ``PolicyName``.
@@ -157,7 +157,7 @@ def policy_documents(resource: dict[str, Any]) -> dict[str, tuple[str, list[Stat
         else:
             docs = {prop: props.get(prop)} if prop in props else {}
         for label, doc in docs.items():
-            if not isinstance(doc, dict):
+            if not isinstance(doc, dict) or is_intrinsic(doc):  # JSON text, or an Fn::Join/Fn::Sub of it
                 doc = json_document(doc)
             if not isinstance(doc, dict):
                 continue

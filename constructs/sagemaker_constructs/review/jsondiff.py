@@ -104,6 +104,12 @@ def render(value: Any) -> str:
         if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
             return render(arg[0]).join(render(p) for p in arg[1])
         if key == "Fn::Sub":
+            if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], dict):
+                # the variables are part of the value: ${Env} with Env=prod renders as prod
+                text = render(arg[0])
+                for name, variable in arg[1].items():
+                    text = text.replace("${" + str(name) + "}", render(variable))
+                return text
             return render(arg[0] if isinstance(arg, list) and arg else arg)
         if key == "Fn::ImportValue":
             return "${Import:" + render(arg) + "}"

@@ -434,7 +434,7 @@ def parse_fail_on(text: str | None) -> dict[str, Decimal | None]:
         part = part.strip()
         if not part:
             continue
-        name, _, value = part.partition("=")
+        name, equals, value = part.partition("=")
         name = name.strip()
         if name not in FAIL_ON_CONDITIONS:
             raise ValueError(f"--fail-on: unknown condition {name!r}; allowed: {', '.join(FAIL_ON_CONDITIONS)}"
@@ -442,6 +442,9 @@ def parse_fail_on(text: str | None) -> dict[str, Decimal | None]:
         if value and name != "cost-increase":
             raise ValueError(f"--fail-on: {name} takes no value (got {part!r})")
         amount = None
+        if equals and not value.strip():  # "cost-increase=" with no amount: a typo, not "any increase"
+            raise ValueError(f"--fail-on: cost-increase= needs a USD amount (or cost-increase alone for any increase), "
+                             f"got {part!r}")
         if value:
             try:
                 amount = Decimal(value.strip().lstrip("$"))
