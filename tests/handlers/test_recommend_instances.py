@@ -161,7 +161,7 @@ def test_record_no_candidate_and_failed_jobs(sm):
     describe_package(sm, pending)
     describe_package(sm, pending)
     update_package(sm, {**pending, PREFIX + "status": "NO_CANDIDATE",
-                        PREFIX + "reason": "no recommendation with ModelLatency <= 10 ms"})
+                        PREFIX + "reason": "no recommendation with ModelLatency at most 10 ms"})
     assert ri.handler({"action": "record"})["Decisions"][0]["status"] == "NO_CANDIDATE"
     list_jobs(sm, "FAILED")
     describe_job(sm, "FAILED", reason="The model failed to load")
@@ -179,3 +179,42 @@ def test_already_recorded_versions_and_running_jobs_are_left_alone(sm):
     assert ri.handler({"action": "record"})["Decisions"][0]["decision"] == "ignored"
     list_jobs(sm, "IN_PROGRESS")
     assert ri.handler({"action": "record"})["Decisions"] == []
+
+
+def _sagemaker_accepts_metadata_value(value: str) -> bool:
+    """UpdateModelPackage's CustomerMetadataValue, as botocore's sagemaker model writes it (a Java
+    pattern; its trailing ``${1,256}`` is the length, checked here separately)."""
+    import botocore.session
+    import regex
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("CustomerMetadataValue")
+    pattern = shape.metadata["pattern"].split("$", 1)[0]
+    return (shape.metadata["min"] <= len(value) <= shape.metadata["max"]
+            and regex.fullmatch(pattern, value) is not None)
+
+
+@pytest.mark.parametrize("status, reason, target, recommendations", [
+    ("COMPLETED", None, "10", RECOMMENDATIONS),     # NO_CANDIDATE: the reason quotes the target
+    ("FAILED", "ClientError: Could not load the model (HTTP 500); see 'logs', <stream>, et al. " * 5, None, ()),
+])
+def test_recorded_values_are_ones_sagemaker_accepts(sm, monkeypatch, status, reason, target, recommendations):
+    """A failure reason with punctuation, or the NO_CANDIDATE reason, is recorded as a value UpdateModelPackage
+    accepts: one it refuses (``<``, ``(``, ``'``, ``;``) failed every record run, and the version stayed
+    IN_PROGRESS."""
+    recorded = []
+    list_jobs(sm, "COMPLETED" if status == "COMPLETED" else "FAILED")
+    describe_job(sm, status, recommendations, reason=reason)
+    pending = {PREFIX + "job": NAME, PREFIX + "status": "IN_PROGRESS",
+               **({PREFIX + "max-latency-ms": target} if target else {})}
+    describe_package(sm, pending)
+    describe_package(sm, pending)
+    sm.add_response("update_model_package", {"ModelPackageArn": ARN}, None)
+    client = ri._client("sagemaker")
+    client.meta.events.register("provide-client-params.sagemaker.UpdateModelPackage",
+                                lambda params, **_: recorded.append(params["CustomerMetadataProperties"]))
+    ri.handler({"action": "record"})
+    (metadata,) = recorded
+    assert metadata[PREFIX + "status"] in ("NO_CANDIDATE", "FAILED")
+    assert metadata[PREFIX + "reason"]
+    bad = {k: v for k, v in metadata.items() if not _sagemaker_accepts_metadata_value(v)}
+    assert not bad, bad

@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from typing import Any
 
 import boto3
@@ -47,6 +48,10 @@ KEYS = ("job", "status", "max-latency-ms", "instance-type", "instance-count", "c
 JOB_TYPES = ("Default", "Advanced")
 ENDED = ("COMPLETED", "FAILED", "STOPPED")
 LOOKBACK = datetime.timedelta(days=2)
+#: UpdateModelPackage ``CustomerMetadataValue``: 1-256 characters, each a letter, a space, a number or
+#: one of ``_.:/=+-@`` (botocore ``([\p{L}\p{Z}\p{N}_.:\/=+\-@]*)``); SageMaker refuses anything else.
+METADATA_VALUE_MAX = 256
+METADATA_VALUE_SYMBOLS = frozenset("_.:/=+-@")
 
 
 class RecommendationError(Exception):
@@ -93,9 +98,18 @@ def _metadata(model_package_arn: str) -> dict[str, str]:
     return dict(described.get("CustomerMetadataProperties") or {})
 
 
+def metadata_value(value: Any) -> str:
+    """``value`` as a ``CustomerMetadataValue`` SageMaker accepts: each character it refuses (``<``,
+    ``(``, ``,``, a quote... of a job's failure reason) replaced by a space, runs of spaces made one,
+    at most 256 characters, never empty."""
+    text = "".join(c if unicodedata.category(c)[0] in "LZN" or c in METADATA_VALUE_SYMBOLS else " "
+                   for c in str(value))
+    return " ".join(text.split())[:METADATA_VALUE_MAX].rstrip() or "-"
+
+
 def _record(model_package_arn: str, values: dict[str, Any]) -> dict[str, str]:
     current = _metadata(model_package_arn)
-    merged = {**current, **{PREFIX + k: str(v) for k, v in values.items() if v is not None}}
+    merged = {**current, **{PREFIX + k: metadata_value(v) for k, v in values.items() if v is not None}}
     _client("sagemaker").update_model_package(ModelPackageArn=model_package_arn, CustomerMetadataProperties=merged)
     return merged
 
@@ -193,12 +207,12 @@ def _record_job(name: str) -> dict[str, Any]:
     if metadata.get(PREFIX + "job") != name or metadata.get(PREFIX + "status") != "IN_PROGRESS":
         return {"job": name, "decision": "ignored", "why": "already recorded or another job"}
     if job.get("Status") != "COMPLETED":
-        _record(arn, {"status": "FAILED", "reason": (job.get("FailureReason") or job.get("Status", ""))[:256]})
+        _record(arn, {"status": "FAILED", "reason": job.get("FailureReason") or job.get("Status", "")})
         return {"job": name, "decision": "recorded", "status": "FAILED", "model_package": arn}
     target = metadata.get(PREFIX + "max-latency-ms")
     chosen = best(job.get("InferenceRecommendations") or [], float(target) if target else None)
     if chosen is None:
-        _record(arn, {"status": "NO_CANDIDATE", "reason": f"no recommendation with ModelLatency <= {target} ms"})
+        _record(arn, {"status": "NO_CANDIDATE", "reason": f"no recommendation with ModelLatency at most {target} ms"})
         return {"job": name, "decision": "recorded", "status": "NO_CANDIDATE", "model_package": arn}
     metrics, endpoint = chosen.get("Metrics") or {}, chosen.get("EndpointConfiguration") or {}
     _record(arn, {"status": "COMPLETED", "instance-type": endpoint.get("InstanceType"),
