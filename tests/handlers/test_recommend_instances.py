@@ -218,3 +218,27 @@ def test_recorded_values_are_ones_sagemaker_accepts(sm, monkeypatch, status, rea
     assert metadata[PREFIX + "reason"]
     bad = {k: v for k, v in metadata.items() if not _sagemaker_accepts_metadata_value(v)}
     assert not bad, bad
+
+
+def test_job_description_fits_for_the_longest_group_name(sm, monkeypatch):
+    """A 63-character group name in a long Region: "Instance recommendations for <version ARN>" was 154 characters,
+    and SageMaker refuses a JobDescription above 128 (botocore RecommendationJobDescription)."""
+    group = "g" * 63
+    arn = f"arn:aws:sagemaker:ap-southeast-2:123456789012:model-package/{group}/12"
+    monkeypatch.setenv("MODEL_PACKAGE_GROUP_NAME", group)
+    monkeypatch.delenv("KMS_KEY_ARN")
+    monkeypatch.delenv("VPC_CONFIG")
+    limit = ri._client("sagemaker").meta.service_model.shape_for("RecommendationJobDescription").metadata["max"]
+    sent = []
+    ri._client("sagemaker").meta.events.register(
+        "provide-client-params.sagemaker.CreateInferenceRecommendationsJob",
+        lambda params, **_: sent.append(params["JobDescription"]))
+    sm.add_response("create_inference_recommendations_job", {"JobArn": "arn:aws:sagemaker:us-east-1:1:x/y"}, None)
+    sm.add_response("describe_model_package", {
+        "ModelPackageName": group, "ModelPackageArn": arn, "CreationTime": datetime.datetime(2026, 1, 1),
+        "ModelPackageStatus": "Completed", "ModelPackageStatusDetails": {"ValidationStatuses": []}}, None)
+    sm.add_response("update_model_package", {"ModelPackageArn": arn}, None)
+    ri.handler({"ModelPackageArn": arn})
+    (description,) = sent
+    assert len(description) <= limit and f"{group[:40]}" in description, description
+    assert ri.job_description(ARN) == "Instance recommendations for model package iris/7"

@@ -52,6 +52,9 @@ LOOKBACK = datetime.timedelta(days=2)
 #: one of ``_.:/=+-@`` (botocore ``([\p{L}\p{Z}\p{N}_.:\/=+\-@]*)``); SageMaker refuses anything else.
 METADATA_VALUE_MAX = 256
 METADATA_VALUE_SYMBOLS = frozenset("_.:/=+-@")
+#: CreateInferenceRecommendationsJob ``JobDescription``: at most 128 characters (botocore
+#: RecommendationJobDescription); a version ARN alone can be 130.
+JOB_DESCRIPTION_MAX = 128
 
 
 class RecommendationError(Exception):
@@ -84,6 +87,13 @@ def job_name(prefix: str, model_package_arn: str) -> str:
     version = model_package_arn.rsplit("/", 1)[-1]
     digest = hashlib.sha256(model_package_arn.encode()).hexdigest()[:8]
     return f"{prefix[:64 - len(version) - 11]}-v{version}-{digest}"
+
+
+def job_description(model_package_arn: str) -> str:
+    """The job's description: the version it benchmarks (``<group>/<version>``), at most 128 characters."""
+    version = model_package_arn.split(":model-package/", 1)[-1]
+    text = f"Instance recommendations for model package {version}"
+    return text if len(text) <= JOB_DESCRIPTION_MAX else f"{text[:JOB_DESCRIPTION_MAX - 3]}..."
 
 
 def _group_of(model_package_arn: str) -> str:
@@ -138,7 +148,7 @@ def start(event: dict[str, Any]) -> dict[str, Any]:
     if vpc:
         config["VpcConfig"] = json.loads(vpc)
     request: dict[str, Any] = {"JobName": name, "JobType": job_type, "RoleArn": _env("JOB_ROLE_ARN"),
-                               "InputConfig": config, "JobDescription": f"Instance recommendations for {arn}"}
+                               "InputConfig": config, "JobDescription": job_description(arn)}
     if job_type == "Advanced":
         config["EndpointConfigurations"] = [{"InstanceType": t} for t in instance_types]
         stopping: dict[str, Any] = {}
