@@ -319,3 +319,29 @@ def test_one_rule_per_module_and_the_pack_lists_every_one():
     assert sorted(r.id for r in with_rule.values()) == sorted(RULES)
     for name, rule in with_rule.items():  # the module is named after its rule
         assert rule.id == "SageMaker-" + "".join(part.capitalize() for part in name.split("_")), name
+
+
+def _open_model(scope, name: str) -> sagemaker.CfnModel:
+    return sagemaker.CfnModel(scope, name, execution_role_arn="arn:aws:iam::1:role/r",
+                              primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(image="image"))
+
+
+def test_resources_of_nested_stacks_are_checked_and_acknowledged_by_their_paths(tmp_path):
+    """CDK hands plugins the top-level templates only: a NestedStack's resources (and a nested
+    stack's nested stack's) are in their own template files, read as well."""
+    app = new_app(outdir=str(tmp_path))
+    parent = cdk.Stack(app, "Parent")
+    inner = cdk.NestedStack(parent, "Inner")
+    _open_model(inner, "Open")
+    excused = _open_model(inner, "Excused")
+    acknowledge(excused, reason="fixture: served by a serverless endpoint, which supports neither",
+                nag=["SageMaker-ModelNetworkIsolation", "SageMaker-ModelInVpc"])
+    _open_model(cdk.NestedStack(inner, "Deeper"), "Deep")
+    add_compliance_checks(app, packs=["SageMaker"])
+    with pytest.raises(RuntimeError, match="SageMaker::SageMaker-ModelInVpc"):
+        app.synth()
+    findings = ReferenceAssembly(outdir=tmp_path, stacks={}).unacknowledged_findings()
+    assert sorted((rule, path) for rule, path, _ in findings) == [
+        ("SageMaker-ModelInVpc", "Parent/Inner/Deeper/Deep"), ("SageMaker-ModelInVpc", "Parent/Inner/Open"),
+        ("SageMaker-ModelNetworkIsolation", "Parent/Inner/Deeper/Deep"),
+        ("SageMaker-ModelNetworkIsolation", "Parent/Inner/Open")]

@@ -9,7 +9,8 @@ do) and this module lists them. Findings are acknowledged like any other:
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+import os
+from typing import Any, Iterator, Mapping, Sequence
 
 import jsii
 from aws_cdk import (
@@ -88,6 +89,47 @@ def evaluate(template: Mapping[str, Any], rules: Sequence[Rule] = RULES) -> dict
     return findings
 
 
+NESTED_STACK = "AWS::CloudFormation::Stack"
+#: How CDK names a nested stack's template in the cloud assembly (``NestedStack.templateFile``).
+NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
+
+
+def templates_with_nested(template_paths: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(path, template)`` of each template CDK hands a plugin, then of the nested stacks' templates.
+
+    CDK hands validation plugins the templates of the top-level stacks only; a ``NestedStack``'s
+    resources are in its own template (``<id>.nested.template.json``, a file asset written beside
+    its parent's), which the parent names only through an ``AWS::CloudFormation::Stack`` with an
+    asset URL. So the nested templates in the directory of a template that declares nested stacks
+    are read too (nested stacks of nested stacks are written there as well). CDK finds each
+    finding's construct by the template's file name and the logical id
+    (``ConstructTree.getConstructByLogicalId``), so acknowledgements apply as on any other resource.
+    """
+    seen: set[str] = set()
+    directories: list[str] = []
+    for path in template_paths:
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        with open(path, encoding="utf-8") as f:
+            template = json.load(f)
+        yield path, template
+        resources = (template.get("Resources") or {}).values()
+        if any(isinstance(r, dict) and r.get("Type") == NESTED_STACK for r in resources):
+            directory = os.path.dirname(path)
+            if directory not in directories:
+                directories.append(directory)
+    for directory in directories:
+        for name in sorted(os.listdir(directory or ".")):
+            path = os.path.join(directory, name)
+            if not name.endswith(NESTED_TEMPLATE_SUFFIX) or os.path.realpath(path) in seen:
+                continue
+            seen.add(os.path.realpath(path))
+            with open(path, encoding="utf-8") as f:
+                yield path, json.load(f)
+
+
 @jsii.implements(IPolicyValidationPlugin)
 class SageMakerChecks:
     """Our SageMaker rules as a CDK validation plugin, built like the cdk-nag packs:
@@ -139,11 +181,10 @@ class SageMakerChecks:
         return "0.1.0"
 
     def validate(self, context: IPolicyValidationContextBeta1) -> PolicyValidationPluginReport:
-        """Run every rule on the templates CDK hands over (``context.template_paths``)."""
+        """Run every rule on the templates CDK hands over (``context.template_paths``) and on the
+        templates of their nested stacks (:func:`templates_with_nested`)."""
         by_rule: dict[str, list[PolicyViolatingResource]] = {}
-        for path in context.template_paths:
-            with open(path, encoding="utf-8") as f:
-                template = json.load(f)
+        for path, template in templates_with_nested(context.template_paths):
             for rule_id, logical_ids in evaluate(template, self._rules).items():
                 by_rule.setdefault(rule_id, []).extend(
                     PolicyViolatingResource(locations=[f"/Resources/{lid}"], resource_logical_id=lid,
