@@ -129,3 +129,30 @@ def test_rejects_zero_day_noncurrent_expiration(stack):
 def test_rejects_zero_day_access_log_retention(stack):
     with pytest.raises(ValidationError, match="access_logs_retention"):
         SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), access_logs_retention=Duration.days(0))
+
+
+def test_logs_to_another_secure_bucket_in_a_plain_app():
+    """A SecureBucket as another's server_access_logs_bucket, in a cdk.App() without our feature
+    flags: s3.Bucket would give the log bucket the LogDeliveryWrite ACL, which its
+    BUCKET_OWNER_ENFORCED ownership refuses (a jsii RuntimeError at construction). The delivery is
+    granted by bucket policy instead, as with the flag, and the log bucket keeps ACLs disabled."""
+    import aws_cdk as cdk
+
+    stack = cdk.Stack(cdk.App(), "Plain")
+    key = PlatformKey(stack, "Key")
+    logs = SecureBucket(stack, "Logs", encryption_key=key)
+    SecureBucket(stack, "Bucket", encryption_key=key, server_access_logs_bucket=logs)
+    t = template_of(stack)
+    buckets = resources(t, "AWS::S3::Bucket")
+    log_id = next(k for k in buckets if k.startswith("Logs") and "AccessLogs" not in k)
+    main = next(v for k, v in buckets.items() if k.startswith("Bucket"))
+    assert main["Properties"]["LoggingConfiguration"] == {"DestinationBucketName": {"Ref": log_id}, "LogFilePrefix": "Bucket/"}
+    assert "AccessControl" not in buckets[log_id]["Properties"]
+    assert buckets[log_id]["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    policy = next(p for k, p in resources(t, "AWS::S3::BucketPolicy").items() if k.startswith("LogsPolicy"))
+    delivery = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                    if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"})
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [log_id, "Arn"]}, "/Bucket/*"]]}
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert "aws:SourceArn" in delivery["Condition"]["ArnLike"]

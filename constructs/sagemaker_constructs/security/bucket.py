@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence, cast
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -87,6 +87,11 @@ class SecureBucket(s3.Bucket):
             (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
         """
         path = f"{scope.node.path}/{id}"
+        # A log bucket of this app gets its log-delivery permissions from us, not from s3.Bucket:
+        # without the feature flag @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy (a plain
+        # cdk.App()), s3.Bucket would set the LogDeliveryWrite ACL on it, which a bucket with ACLs
+        # disabled (BUCKET_OWNER_ENFORCED: every SecureBucket) refuses, failing synth.
+        own_log_bucket = server_access_logs_bucket if isinstance(server_access_logs_bucket, s3.Bucket) else None
         if encryption_key is None:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (a customer-managed key)")
         check_bucket_name(path, "bucket_name", bucket_name)
@@ -111,9 +116,10 @@ class SecureBucket(s3.Bucket):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             versioned=True,
-            server_access_logs_bucket=server_access_logs_bucket,
+            server_access_logs_bucket=server_access_logs_bucket if own_log_bucket is None else None,
             server_access_logs_prefix=(
-                server_access_logs_prefix or f"{id}/" if server_access_logs_bucket is not None else None
+                server_access_logs_prefix or f"{id}/"
+                if server_access_logs_bucket is not None and own_log_bucket is None else None
             ),
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -141,12 +147,38 @@ class SecureBucket(s3.Bucket):
             )
         else:
             self.access_logs_bucket = server_access_logs_bucket
+            if own_log_bucket is not None:
+                self._log_to(own_log_bucket, server_access_logs_prefix or f"{id}/")
         if not replication_rules:
             acknowledge(self, reason=_REPLICATION_REASON, nag=across_packs("S3BucketReplicationEnabled"))
         if not (object_lock_enabled or object_lock_default_retention):
             acknowledge(self, reason=_NO_OBJECT_LOCK_REASON, control_tower=["s3_bucket_object_lock_enabled_check"])
         if not event_bridge_enabled:
             acknowledge(self, reason=_NO_NOTIFICATIONS_REASON, control_tower=["s3_event_notifications_enabled_check"])
+
+    def _log_to(self, target: s3.Bucket, prefix: str) -> None:
+        """Deliver this bucket's server access logs to ``target`` (a bucket of this app) under
+        ``prefix``, with the permissions s3.Bucket gives with the feature flag
+        ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy``, in any app: a bucket policy statement
+        for S3's logging service (only for this bucket, as CDK writes it), and use of the target's
+        key. Never the ``LogDeliveryWrite`` ACL, which an ACL-less bucket refuses
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
+        if target.encryption_key is not None:
+            target.encryption_key.grant_encrypt_decrypt(iam.ServicePrincipal("logging.s3.amazonaws.com"))
+        cfn = cast(s3.CfnBucket, self.node.default_child)  # an s3.Bucket's L1
+        cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=target.bucket_name, log_file_prefix=prefix,
+        )
+        same_stack = Stack.of(target) is Stack.of(self)
+        target.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[target.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": self.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": self.env.account},
+            } if same_stack else None,
+        ))
 
     def _create_access_logs_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
         logs = s3.Bucket(
