@@ -406,6 +406,62 @@ def test_key_and_bucket_policies_are_read(tmp_path):
     assert by_id["P"].wildcards == ["Action s3:*"]
 
 
+def test_model_package_group_share_and_endpoint_policies_are_read(tmp_path, capsys):
+    """A registry shared with another account, then with everyone, is a new trust and a wildcard;
+    a VPC endpoint's policy and a document nested in an object (DynamoDB's ``ResourcePolicy``)
+    are IAM documents too. They were only "modified" properties, and --fail-on wildcard passed."""
+    def group(principals):
+        return res("AWS::SageMaker::ModelPackageGroup", "App/Registry/Resource", {
+            "ModelPackageGroupName": "churn", "ModelPackageGroupPolicy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["sagemaker:DescribeModelPackage"], "Principal": {"AWS": principals},
+                 "Resource": "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/*"}]}})
+
+    def endpoint(action):
+        return res("AWS::EC2::VPCEndpoint", "App/Network/S3/Resource", {
+            "ServiceName": "com.amazonaws.us-east-1.s3", "VpcId": "vpc-1", "PolicyDocument": json.dumps(
+                {"Statement": [{"Effect": "Allow", "Action": action, "Principal": "*", "Resource": "arn:aws:s3:::b/*"}]})})
+
+    def table(action):
+        return res("AWS::DynamoDB::Table", "App/Table/Resource", {"KeySchema": [], "ResourcePolicy": {"PolicyDocument": {
+            "Statement": [{"Effect": "Allow", "Action": action, "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                           "Resource": "*"}]}}})
+
+    b, h = pair(tmp_path, {"Registry": group("arn:aws:iam::222222222222:root"), "S3": endpoint("s3:GetObject"),
+                           "Table": table("dynamodb:GetItem")},
+                {"Registry": group(["arn:aws:iam::222222222222:root", "*"]), "S3": endpoint(["s3:GetObject", "s3:PutObject"]),
+                 "Table": table("dynamodb:*")})
+    by_id = {c.logical_id: c for c in compare_assemblies(b, h, cost=False).iam}
+    assert by_id["Registry"].document == "ModelPackageGroupPolicy" and by_id["Registry"].kind == "resource"
+    assert by_id["Registry"].new_principals == ["AWS:*"] and "Principal AWS:*" in by_id["Registry"].wildcards
+    assert by_id["S3"].new_actions == ["s3:PutObject"]
+    assert by_id["Table"].document == "ResourcePolicy.PolicyDocument" and by_id["Table"].wildcards == ["Action dynamodb:*"]
+    code, _, err = run_cli(capsys, b, h, "--no-cost", "--fail-on", "wildcard")
+    assert code == 1 and "IAM wildcard(s) introduced" in err
+
+
+def test_policy_properties_are_policy_documents_in_the_resource_schemas():
+    """Every type and property the IAM diff reads is a policy document in the CloudFormation
+    resource schemas cfn-lint ships (a misspelt type or property would be read from nothing)."""
+    from sagemaker_constructs.review.iam import POLICY_PROPERTIES
+
+    root = schemas.schema_dir()
+    providers = json.loads((root / "providers" / "us-east-1.json").read_text())
+    for resource_type, properties in POLICY_PROPERTIES.items():
+        assert resource_type in providers, resource_type
+        (schema_file,) = [f for f in root.rglob(f"{providers[resource_type]}*") if f.suffix == ".json"]
+        declared = json.loads(schema_file.read_text())
+        for prop, _kind in properties:
+            if prop == "*":
+                continue
+            outer, _, inner = prop.partition(".")
+            assert outer in declared["properties"], (resource_type, prop)
+            if inner:
+                definition = declared["properties"][outer]
+                ref = definition.get("$ref", "").rsplit("/", 1)[-1]
+                nested = declared["definitions"][ref]["properties"] if ref else definition["properties"]
+                assert inner in nested, (resource_type, prop)
+
+
 # ---------------------------------------------------------------------------------------------
 # Security groups and network
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Policy documents are read from identity policies (``AWS::IAM::Policy``, ``ManagedPolicy``, the
 inline ``Policies`` of roles, users and groups), trust policies (``AssumeRolePolicyDocument``) and
-resource policies (key, bucket, queue, topic, secret, repository, log and domain policies), as
-structure or as a JSON string. Statements are compared as sets (order and ``Sid`` do not matter);
+resource policies (key, bucket, access point, queue, topic, secret, repository, file system, VPC
+endpoint, model package group, log, event bus, table and domain policies), as structure or as a
+JSON string. Statements are compared as sets (order and ``Sid`` do not matter);
 actions, resources and principals of ``Allow`` statements are compared one by one.
 """
 
@@ -15,7 +16,10 @@ from typing import Any, Iterable
 from .jsondiff import is_intrinsic, json_document, render
 
 #: ``{type: [(property, kind)]}``: where each resource type keeps its policy documents; kind is
-#: ``identity``, ``trust`` or ``resource``. ``Policies`` lists are read per ``PolicyName``.
+#: ``identity``, ``trust`` or ``resource``. ``Policies`` lists are read per ``PolicyName``; a
+#: dotted property (``ResourcePolicy.PolicyDocument``) is a document nested in an object. The
+#: types and properties are those the CloudFormation resource schemas (cfn-lint's) declare as a
+#: policy document (object or JSON string).
 POLICY_PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
     "AWS::IAM::Policy": (("PolicyDocument", "identity"),),
     "AWS::IAM::ManagedPolicy": (("PolicyDocument", "identity"),),
@@ -23,14 +27,34 @@ POLICY_PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
     "AWS::IAM::User": (("Policies", "identity"),),
     "AWS::IAM::Group": (("Policies", "identity"),),
     "AWS::IAM::RolePolicy": (("PolicyDocument", "identity"),),
+    "AWS::IAM::UserPolicy": (("PolicyDocument", "identity"),),
+    "AWS::IAM::GroupPolicy": (("PolicyDocument", "identity"),),
+    "AWS::SSO::PermissionSet": (("InlinePolicy", "identity"),),
     "AWS::KMS::Key": (("KeyPolicy", "resource"),),
+    "AWS::KMS::ReplicaKey": (("KeyPolicy", "resource"),),
     "AWS::S3::BucketPolicy": (("PolicyDocument", "resource"),),
+    "AWS::S3::AccessPoint": (("Policy", "resource"),),
+    "AWS::S3Express::BucketPolicy": (("PolicyDocument", "resource"),),
     "AWS::SQS::QueuePolicy": (("PolicyDocument", "resource"),),
+    "AWS::SQS::QueueInlinePolicy": (("PolicyDocument", "resource"),),
     "AWS::SNS::TopicPolicy": (("PolicyDocument", "resource"),),
+    "AWS::SNS::TopicInlinePolicy": (("PolicyDocument", "resource"),),
     "AWS::SecretsManager::ResourcePolicy": (("ResourcePolicy", "resource"),),
     "AWS::ECR::Repository": (("RepositoryPolicyText", "resource"),),
+    "AWS::ECR::RegistryPolicy": (("PolicyText", "resource"),),
+    "AWS::EFS::FileSystem": (("FileSystemPolicy", "resource"),),
+    "AWS::EC2::VPCEndpoint": (("PolicyDocument", "resource"),),
+    "AWS::SageMaker::ModelPackageGroup": (("ModelPackageGroupPolicy", "resource"),),
     "AWS::Logs::ResourcePolicy": (("PolicyDocument", "resource"),),
+    "AWS::Logs::LogGroup": (("ResourcePolicyDocument", "resource"),),
     "AWS::Events::EventBusPolicy": (("Statement", "resource"),),
+    "AWS::Events::EventBus": (("Policy", "resource"),),
+    "AWS::Lambda::ResourcePolicy": (("PolicyDocument", "resource"),),
+    "AWS::CloudTrail::ResourcePolicy": (("ResourcePolicy", "resource"),),
+    "AWS::Kinesis::ResourcePolicy": (("ResourcePolicy", "resource"),),
+    "AWS::DynamoDB::Table": (("ResourcePolicy.PolicyDocument", "resource"),),
+    "AWS::ApiGateway::RestApi": (("Policy", "resource"),),
+    "AWS::Backup::BackupVault": (("AccessPolicy", "resource"),),
     "AWS::OpenSearchService::Domain": (("AccessPolicies", "resource"),),
     "AWS::Lambda::Permission": (("*", "resource"),),
 }
@@ -154,6 +178,10 @@ def policy_documents(resource: dict[str, Any]) -> dict[str, tuple[str, list[Stat
                     for p in props.get("Policies") or [] if isinstance(p, dict)}
         elif prop == "Statement":  # EventBusPolicy: a single statement
             docs = {prop: {"Statement": [props[prop]]}} if prop in props else {}
+        elif "." in prop:  # a document inside an object property
+            outer, inner = prop.split(".", 1)
+            holder = props.get(outer)
+            docs = {prop: holder[inner]} if isinstance(holder, dict) and inner in holder else {}
         else:
             docs = {prop: props.get(prop)} if prop in props else {}
         for label, doc in docs.items():
