@@ -695,3 +695,37 @@ def test_everything_the_domain_creates_uses_the_domains_key(studio):
     log_groups = resources(t, "AWS::Logs::LogGroup")
     assert log_groups and all(g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key961B73FD", "Arn"]}
                               for k, g in log_groups.items() if k.startswith("Studio"))
+
+
+def test_teardown_role_may_make_every_call_of_the_handler(studio):
+    """SageMaker's List* actions have no resource type: IAM matches ListApps/ListSpaces only with a
+    statement whose Resource is "*" (a statement naming the domain's app ARNs never allows them), so
+    a teardown scoped to the domain's ARNs was denied its first call and every stack deletion failed."""
+    from tests.harness.iam_eval import ALLOW, default_refs, evaluate, role_policies
+
+    _, _, t = studio
+    refs = default_refs(t)
+    (role_id,) = [k for k in resources(t, "AWS::IAM::Role") if k.startswith("StudioTeardownProviderRole")]
+    policies = role_policies(t, role_id, refs)
+    (domain_logical_id,) = resources(t, "AWS::SageMaker::Domain")
+    domain_id = refs[f"{domain_logical_id}.DomainId"]
+    sagemaker = "arn:aws:sagemaker:eu-west-1:111122223333"
+    calls = {
+        "sagemaker:DescribeDomain": f"{sagemaker}:domain/{domain_id}",
+        "sagemaker:ListApps": "*",  # no resource type (Service Authorization Reference)
+        "sagemaker:ListSpaces": "*",
+        "sagemaker:DeleteApp": f"{sagemaker}:app/{domain_id}/alice/jupyterlab/default",
+        "sagemaker:DescribeSpace": f"{sagemaker}:space/{domain_id}/team",
+        "sagemaker:DeleteSpace": f"{sagemaker}:space/{domain_id}/team",
+        "ec2:DescribeSecurityGroups": "*",
+        "ec2:DescribeNetworkInterfaces": "*",
+        "ec2:DescribePrefixLists": "*",
+        "elasticfilesystem:DescribeMountTargets": "*",
+        "elasticfilesystem:DescribeFileSystems": "*",
+    }
+    for action, resource in calls.items():
+        assert evaluate(policies, action, resource).effect == ALLOW, action
+    # the deletes stay on this domain: another domain's apps and spaces are not the teardown's
+    other = f"{sagemaker}:app/d-otherdomain01/bob/jupyterlab/default"
+    assert evaluate(policies, "sagemaker:DeleteApp", other).effect != ALLOW
+    assert evaluate(policies, "sagemaker:DeleteSpace", f"{sagemaker}:space/d-otherdomain01/team").effect != ALLOW

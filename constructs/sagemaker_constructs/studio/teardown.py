@@ -41,6 +41,11 @@ TEARDOWN_RESOURCE_TYPE = "Custom::StudioTeardown"
 #: What the handler reads of its own stack (and nothing else) to tell a stack update from the domain's deletion.
 STACK_READ_ACTIONS = ("cloudformation:DescribeStacks", "cloudformation:DescribeStackResource",
                       "cloudformation:GetTemplate")
+#: What the handler lists (ListApps, ListSpaces): SageMaker's List* actions support no resource-level
+#: permissions ("Except for the ListTags API, resource-level restrictions are not available on List-
+#: calls", https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html), so they
+#: need Resource "*".
+LIST_ACTIONS = ("sagemaker:ListApps", "sagemaker:ListSpaces")
 
 
 class TeardownProvider(Construct):
@@ -73,8 +78,8 @@ class TeardownProvider(Construct):
         statements = [
             iam.PolicyStatement(
                 sid="StudioAppsAndSpaces",
-                actions=["sagemaker:DescribeDomain", "sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:DescribeSpace",
-                         "sagemaker:DeleteApp", "sagemaker:DeleteSpace"],
+                actions=["sagemaker:DescribeDomain", "sagemaker:DescribeSpace", "sagemaker:DeleteApp",
+                         "sagemaker:DeleteSpace"],
                 resources=[
                     f"{domain_resource_arn}:domain/{domain_id}",
                     f"{domain_resource_arn}:app/{domain_id}/*",
@@ -82,10 +87,14 @@ class TeardownProvider(Construct):
                     f"{domain_resource_arn}:user-profile/{domain_id}/*",
                 ],
             ),
+            # List* of SageMaker have no resource type: IAM matches them only with Resource "*" (a
+            # statement naming the domain's ARNs never allows them). The handler lists this domain's
+            # apps and spaces only (DomainIdEquals); the deletes above stay on this domain's ARNs.
             iam.PolicyStatement(
                 sid="DescribeOnly",
-                actions=["ec2:DescribeSecurityGroups", "ec2:DescribePrefixLists", "ec2:DescribeNetworkInterfaces",
-                         "elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DescribeFileSystems"],
+                actions=[*LIST_ACTIONS, "ec2:DescribeSecurityGroups", "ec2:DescribePrefixLists",
+                         "ec2:DescribeNetworkInterfaces", "elasticfilesystem:DescribeMountTargets",
+                         "elasticfilesystem:DescribeFileSystems"],
                 resources=["*"],
             ),
         ]
@@ -179,9 +188,9 @@ class TeardownProvider(Construct):
         acknowledge_provider(
             self,
             policy_reason=(
-                "Wildcards only where IAM cannot scope further: ec2/elasticfilesystem Describe* have no "
-                "resource-level permissions; apps, spaces and profiles of this domain are named by users "
-                "at run time (<domain id>/*); Lambda names its own log streams; deletes are limited to "
+                "Wildcards only where IAM cannot scope further: ec2/elasticfilesystem Describe* and "
+                "sagemaker ListApps/ListSpaces have no resource-level permissions; apps, spaces and "
+                "profiles of this domain are named by users at run time (<domain id>/*); Lambda names its own log streams; deletes are limited to "
                 "this domain's tagged EFS and to this VPC."
             ),
             function_reason=(
