@@ -496,6 +496,43 @@ def test_vpc_endpoint_removed(tmp_path):
     assert "VPC endpoint removed" in report.to_markdown()
 
 
+def test_sagemaker_network_settings_and_routes_changed_in_place(tmp_path):
+    """A Studio domain switched to PublicInternetOnly, a model that loses its network isolation and
+    VPC, a subnet that starts giving public IPs and a route moved to an internet gateway stay the
+    same resources: they were no network change at all."""
+    def domain(access):
+        return res("AWS::SageMaker::Domain", "App/Studio/Domain", {
+            "DomainName": "d", "AuthMode": "IAM", "VpcId": "vpc-1", "SubnetIds": ["subnet-1"],
+            "AppNetworkAccessType": access})
+
+    def model(**props):
+        return res("AWS::SageMaker::Model", "App/Model/Resource", {"ExecutionRoleArn": "arn:aws:iam::1:role/r", **props})
+
+    def subnet(public):
+        return res("AWS::EC2::Subnet", "App/Network/Subnet", {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24",
+                                                               "MapPublicIpOnLaunch": public})
+
+    def route(**target):
+        return res("AWS::EC2::Route", "App/Network/Route", {"RouteTableId": "rtb-1", "DestinationCidrBlock": "0.0.0.0/0",
+                                                             **target})
+
+    isolated = {"EnableNetworkIsolation": True, "VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}}
+    report = review(tmp_path, {"Domain": domain("VpcOnly"), "Model": model(**isolated), "Subnet": subnet(False),
+                               "Route": route(NatGatewayId="nat-1")},
+                    {"Domain": domain("PublicInternetOnly"), "Model": model(), "Subnet": subnet(True),
+                     "Route": route(GatewayId="igw-1")})
+    found = {(c.logical_id, c.detail, c.open_to_world) for c in report.network if c.kind == "changed"}
+    assert ("Domain", "AppNetworkAccessType: VpcOnly -> PublicInternetOnly", True) in found
+    assert ("Model", "EnableNetworkIsolation: true -> (not set)", True) in found
+    assert ("Model", 'VpcConfig: {"SecurityGroupIds":["sg-1"],"Subnets":["subnet-1"]} -> (not set)', True) in found
+    assert ("Subnet", "MapPublicIpOnLaunch: false -> true", True) in found
+    assert ("Route", "DestinationCidrBlock 0.0.0.0/0, NatGatewayId nat-1 -> DestinationCidrBlock 0.0.0.0/0, "
+            "GatewayId igw-1", False) in found
+    assert "AWS::SageMaker::Domain changed" in report.to_markdown()
+    back = review(tmp_path / "back", {"Domain": domain("PublicInternetOnly")}, {"Domain": domain("VpcOnly")})
+    assert [(c.detail, c.open_to_world) for c in back.network] == [("AppNetworkAccessType: PublicInternetOnly -> VpcOnly", False)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Compliance
 # ---------------------------------------------------------------------------------------------

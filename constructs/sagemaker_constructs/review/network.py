@@ -26,6 +26,27 @@ NETWORK_TYPES: dict[str, tuple[str, ...]] = {
     "AWS::EC2::VPC": ("CidrBlock",),
 }
 
+#: Settings that decide what a resource can reach, reported when they change on a resource that
+#: stays: ``{type: {property: values that open it to the internet}}``. SageMaker's: a domain's
+#: ``AppNetworkAccessType`` (``PublicInternetOnly`` gives Studio apps SageMaker's internet access),
+#: a notebook instance's ``DirectInternetAccess``, a model's or job's network isolation and VPC
+#: (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html,
+#: https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html,
+#: https://docs.aws.amazon.com/sagemaker/latest/dg/mkt-algo-model-internet-free.html).
+NETWORK_SETTINGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "AWS::SageMaker::Domain": {"AppNetworkAccessType": ("PublicInternetOnly",), "VpcId": (), "SubnetIds": ()},
+    "AWS::SageMaker::NotebookInstance": {"DirectInternetAccess": ("Enabled",), "SubnetId": ()},
+    "AWS::SageMaker::Model": {"EnableNetworkIsolation": ("false", "(not set)"), "VpcConfig": ("(not set)",)},
+    "AWS::SageMaker::DataQualityJobDefinition": {"NetworkConfig": ()},
+    "AWS::SageMaker::ModelQualityJobDefinition": {"NetworkConfig": ()},
+    "AWS::SageMaker::ModelBiasJobDefinition": {"NetworkConfig": ()},
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": {"NetworkConfig": ()},
+    "AWS::Lambda::Function": {"VpcConfig": ("(not set)",)},
+    "AWS::EC2::Subnet": {"MapPublicIpOnLaunch": ("true",)},
+    "AWS::EC2::VPCEndpoint": {"SubnetIds": (), "SecurityGroupIds": (), "PrivateDnsEnabled": ()},
+}
+_NOT_SET = "(not set)"
+
 
 @dataclass(frozen=True)
 class NetworkChange:
@@ -106,7 +127,15 @@ def diff_resource(stack: str, logical_id: str, path: str, old: dict[str, Any] | 
         assert present is not None  # exactly one of old and new is None here
         out.append(NetworkChange(stack, logical_id, resource_type, path, "added" if new else "removed",
                                  _describe(present)))
-    elif resource_type == "AWS::EC2::VPCEndpoint" and old and new and _describe(old) != _describe(new):
+    elif resource_type in NETWORK_TYPES and old and new and _describe(old) != _describe(new):
         out.append(NetworkChange(stack, logical_id, resource_type, path, "changed",
                                  f"{_describe(old)} -> {_describe(new)}"))
+    if old and new:
+        before_props, after_props = old.get("Properties") or {}, new.get("Properties") or {}
+        for prop, opening in NETWORK_SETTINGS.get(resource_type, {}).items():
+            was = render(before_props[prop]) if prop in before_props else _NOT_SET
+            now = render(after_props[prop]) if prop in after_props else _NOT_SET
+            if was != now:
+                out.append(NetworkChange(stack, logical_id, resource_type, path, "changed", f"{prop}: {was} -> {now}",
+                                         open_to_world=now in opening and was not in opening))
     return out
