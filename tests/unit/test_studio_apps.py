@@ -349,3 +349,29 @@ def test_canvas_imported_group_of_another_account_needs_register_role():
                      canvas=CanvasSettings(workspace_bucket=bucket, model_package_group=theirs))
     StudioDomain(s, "Studio2", vpc=net.vpc, encryption_key=key,
                  canvas=CanvasSettings(workspace_bucket=bucket, model_package_group=ours))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"default_instance_type": "ml.t2.medium"}, "Studio apps"),       # a notebook-instance type, not a Studio one
+    ({"default_instance_type": "ml.m5.xlage"}, "ml.m5.xlarge"),        # a typo: the nearest real type is suggested
+    ({"allowed_instance_types": ["ml.t2.*"]}, "allowed_instance_types"),  # matches no Studio type: allows nothing
+    ({"allowed_instance_types": ["ml.t3.medium", "ml.inf1.xlarge"]}, "ml.inf1.xlarge"),
+])
+def test_instance_types_are_those_studio_apps_run_on(stack, kwargs, match):
+    """CreateApp takes only botocore's AppInstanceType values (API_ResourceSpec.html): anything else
+    passed synth and failed when the user opened JupyterLab (or, in allowed_instance_types, denied every app)."""
+    with pytest.raises(ValidationError, match=match):
+        _domain(stack, **kwargs)
+
+
+def test_shared_space_instance_type_is_a_studio_type(stack):
+    domain, *_ = _domain(stack)
+    alice = domain.add_user_profile("alice")
+    with pytest.raises(ValidationError, match="add_shared_space instance_type"):
+        domain.add_shared_space("Team", name="team", members=[alice], instance_type="ml.t2.large")
+    domain.add_shared_space("Team", name="team", members=[alice], instance_type="ml.g5.xlarge")
+
+
+def test_a_studio_type_newer_than_the_catalog_is_allowed_by_context():
+    stack = cdk.Stack(new_app(context={"@sagemaker-constructs/extraInstanceTypes": ["ml.z9.xlarge"]}), "Test")
+    _domain(stack, default_instance_type="ml.z9.xlarge", allowed_instance_types=["ml.z9.*"])

@@ -5,6 +5,7 @@ The domain lives here; user profiles in ``profiles.py``; the teardown provider i
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 from typing import Any, Sequence, cast
 
@@ -21,6 +22,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
+from ..validation.catalog import _extra_types, check_instance_type, instance_types
 from ..validation.checks import check_glob, duration_in
 from ..network import allow_https_to_endpoints, private_subnets, require_interface_endpoints
 from .._internal.managed_role import recorded_policy
@@ -537,6 +539,8 @@ class StudioDomain(Construct):
             return
         if not str(value).startswith("ml."):
             raise ValidationError(self, argument, value, "a SageMaker instance type such as ml.t3.medium")
+        # a type Studio apps do not run on (ml.t2.medium, ml.m5.xlage, ml.inf1.xlarge) is refused by CreateApp
+        check_instance_type(self, argument, value, use="studio")
         allowed = self.__dict__.get("allowed_instance_types")
         if allowed:
             check_glob(self, argument, value, allowed, of="allowed_instance_types")
@@ -548,10 +552,22 @@ class StudioDomain(Construct):
             if not allowed:
                 raise ValidationError(self, "allowed_instance_types", list(allowed),
                                       "at least one instance type (or None for any)")
+            studio_types = sorted(instance_types("studio") | _extra_types(self))
             for pattern in allowed:
-                if not is_unresolved(pattern) and not str(pattern).startswith("ml."):
+                if is_unresolved(pattern):
+                    continue
+                if not str(pattern).startswith("ml."):
                     raise ValidationError(self, "allowed_instance_types", pattern,
                                           "SageMaker instance types or patterns, e.g. ml.t3.*")
+                if not any(fnmatch.fnmatchcase(t, pattern) for t in studio_types):
+                    # a pattern that matches no Studio type allows nothing (the Deny refuses every app);
+                    # an exact name goes through the catalog's check for its message and extra types
+                    if not any(ch in pattern for ch in "*?["):
+                        check_instance_type(self, "allowed_instance_types", pattern, use="studio")
+                    else:
+                        raise ValidationError(self, "allowed_instance_types", pattern,
+                                              "a pattern matching at least one instance type of Studio apps "
+                                              "(botocore sagemaker AppInstanceType), e.g. ml.t3.*")
         self.allowed_instance_types = tuple(allowed) if allowed is not None else None
         if default_instance_type is not None:
             self._check_instance_type("default_instance_type", default_instance_type)
