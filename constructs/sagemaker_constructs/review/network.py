@@ -30,9 +30,9 @@ NETWORK_TYPES: dict[str, tuple[str, ...]] = {
 #: stays: ``{type: {property: values that open it to the internet}}``. SageMaker's: a domain's
 #: ``AppNetworkAccessType`` (``PublicInternetOnly`` gives Studio apps SageMaker's internet access),
 #: a notebook instance's ``DirectInternetAccess``, a model's or job's network isolation and VPC
-#: (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html,
-#: https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html,
-#: https://docs.aws.amazon.com/sagemaker/latest/dg/mkt-algo-model-internet-free.html).
+#: (``AppNetworkAccessType`` in https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateDomain.html,
+#: ``DirectInternetAccess`` in https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateNotebookInstance.html,
+#: ``EnableNetworkIsolation`` in https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html).
 NETWORK_SETTINGS: dict[str, dict[str, tuple[str, ...]]] = {
     "AWS::SageMaker::Domain": {"AppNetworkAccessType": ("PublicInternetOnly",), "VpcId": (), "SubnetIds": ()},
     "AWS::SageMaker::NotebookInstance": {"DirectInternetAccess": ("Enabled",), "SubnetId": ()},
