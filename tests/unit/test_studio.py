@@ -729,3 +729,21 @@ def test_teardown_role_may_make_every_call_of_the_handler(studio):
     other = f"{sagemaker}:app/d-otherdomain01/bob/jupyterlab/default"
     assert evaluate(policies, "sagemaker:DeleteApp", other).effect != ALLOW
     assert evaluate(policies, "sagemaker:DeleteSpace", f"{sagemaker}:space/d-otherdomain01/team").effect != ALLOW
+
+
+def test_user_profile_named_by_a_parameter_needs_an_id(stack):
+    """A CfnParameter as the user name: the name was also the construct id, and CDK failed at synth with
+    'ID components may not include unresolved tokens'. Now id= names the construct, and without it the
+    ValidationError says so."""
+    _, domain = _network_domain(stack, allowed_instance_types=["ml.t3.*"])
+    user = cdk.CfnParameter(stack, "UserName")
+    with pytest.raises(ValidationError, match="id="):
+        domain.add_user_profile(user.value_as_string)
+    role = iam.Role(stack, "UserRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    profile = domain.add_user_profile(user.value_as_string, id="User", execution_role=role)
+    assert profile.node.path.endswith("/UserProfiles/User")
+    with pytest.raises(ValidationError, match="id"):
+        domain.add_user_profile("user", id="User")
+    t = template_of(stack)
+    (props,) = resources(t, "AWS::SageMaker::UserProfile").values()
+    assert props["Properties"]["UserProfileName"] == {"Ref": "UserName"}

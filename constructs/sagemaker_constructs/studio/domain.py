@@ -465,23 +465,33 @@ class StudioDomain(Construct):
         return dict(self._profiles)
 
     # ------------------------------------------------------------------ users
-    def add_user_profile(self, name: str, *, execution_role: iam.IRole | None = None) -> UserProfile:
+    def add_user_profile(self, name: str, *, execution_role: iam.IRole | None = None,
+                         id: str | None = None) -> UserProfile:
         """Add a user profile named ``name`` (its construct ID too: keep it stable).
 
         :param execution_role: Default: the domain's default execution role.
+        :param id: the construct ID (child ``UserProfiles/<id>``). Required when ``name`` is a Token
+            (a ``CfnParameter``): construct IDs cannot hold Tokens. Default: ``name``.
         """
         check_name(self, "user profile name", name)
         if name in self._profiles:
             raise ValidationError(self, "user profile name", name, "each user profile name at most once")
+        if id is None and is_unresolved(name):
+            raise ValidationError(self, "add_user_profile id", None,
+                                  "a construct id (id=...) for a user profile whose name is a Token: "
+                                  "construct ids cannot hold Tokens")
         container = self._container("UserProfiles")
+        construct_id = name if id is None else id
+        if container.node.try_find_child(construct_id) is not None:
+            raise ValidationError(self, "add_user_profile id", construct_id, "each construct id at most once")
         profile = UserProfile(
-            container, name, domain=self, user_profile_name=name, execution_role=execution_role
+            container, construct_id, domain=self, user_profile_name=name, execution_role=execution_role
         )
         self._profiles[name] = profile
         if self.teardown is not None:
             # Deleted before the profiles: CloudFormation deletes dependents first.
             self.teardown.node.add_dependency(profile)
-        self._guard_role(profile.execution_role, name)
+        self._guard_role(profile.execution_role, construct_id)
         return profile
 
     # ------------------------------------------------------------------ spaces
