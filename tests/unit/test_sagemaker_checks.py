@@ -345,3 +345,53 @@ def test_resources_of_nested_stacks_are_checked_and_acknowledged_by_their_paths(
         ("SageMaker-ModelInVpc", "Parent/Inner/Deeper/Deep"), ("SageMaker-ModelInVpc", "Parent/Inner/Open"),
         ("SageMaker-ModelNetworkIsolation", "Parent/Inner/Deeper/Deep"),
         ("SageMaker-ModelNetworkIsolation", "Parent/Inner/Open")]
+
+
+def _if(then, otherwise, condition="UseKey"):
+    return {"Fn::If": [condition, then, otherwise]}
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+EBS = [{"InstanceType": "ml.m5.large", "InitialInstanceCount": 2}]
+
+
+@pytest.mark.parametrize("rule_id,properties,expected", [
+    # a key only under one condition: the other deployment has none
+    ("SageMaker-EndpointConfigVolumeKey", {"KmsKeyId": _if("k", NO_VALUE), "ProductionVariants": EBS}, N),
+    ("SageMaker-EndpointConfigVolumeKey", {"KmsKeyId": _if("k", "k2"), "ProductionVariants": EBS}, C),
+    ("SageMaker-EndpointConfigVolumeKey", {"ProductionVariants": _if(EBS, [{"ServerlessConfig": {}}])}, N),
+    # one condition takes the same branch everywhere: key with EBS, serverless without
+    ("SageMaker-EndpointConfigVolumeKey", {"KmsKeyId": _if("k", NO_VALUE),
+                                           "ProductionVariants": _if(EBS, [{"ServerlessConfig": {}}])}, C),
+    ("SageMaker-NotebookInstanceHardened", {"DirectInternetAccess": "Disabled", "RootAccess": "Disabled",
+                                            "KmsKeyId": _if("k", NO_VALUE), "SubnetId": "s"}, N),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": _if(2, 1, "Prod")}]}, N),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": _if(2, 3, "Prod")}]}, C),
+    ("SageMaker-FeatureGroupEncrypted", {"OnlineStoreConfig": _if({"EnableOnlineStore": True}, NO_VALUE)}, N),
+    ("SageMaker-ShadowVariantEncrypted", {"KmsKeyId": _if("k", NO_VALUE),
+                                          "ShadowProductionVariants": [{"InstanceType": "ml.c5.large"}]}, N),
+    ("SageMaker-CanvasDirectDeployOff", {"CanvasAppSettings": {"DirectDeploySettings": {
+        "Status": _if("ENABLED", "DISABLED", "Sandbox")}}}, N),
+    ("SageMaker-ComponentEndpointIsolated", {"ProductionVariants": _if(EBS, [])}, N),
+    ("SageMaker-ModelInVpc", {"VpcConfig": _if(VPC, NO_VALUE, "InVpc")}, N),
+    ("SageMaker-ModelInVpc", {"VpcConfig": _if(VPC, VPC, "InVpc")}, C),
+])
+def test_a_non_compliant_branch_of_a_condition_is_a_finding(rule_id, properties, expected):
+    rule = RULES[rule_id]
+    resource = {"Type": rule.resource_type, "Properties": properties}
+    assert rule.answer(resource, {"Resources": {"R": resource}}) is expected
+    assert evaluate({"Resources": {"R": resource}}, [rule]) == ({rule_id: ["R"]} if expected is N else {})
+
+
+def test_l1_with_a_conditional_key_fails_synth(tmp_path):
+    app = new_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Conditional")
+    use_key = cdk.CfnCondition(stack, "UseKey", expression=cdk.Fn.condition_equals(
+        cdk.CfnParameter(stack, "Key", default="").value_as_string, ""))
+    sagemaker.CfnEndpointConfig(stack, "Config", kms_key_id=cdk.Fn.condition_if(
+        use_key.logical_id, "arn:aws:kms:us-east-1:111122223333:key/k", cdk.Aws.NO_VALUE).to_string(),
+        production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name="AllTraffic", model_name="m", instance_type="ml.m5.large", initial_instance_count=2)])
+    add_compliance_checks(app, packs=["SageMaker"])
+    with pytest.raises(RuntimeError, match="SageMaker::SageMaker-EndpointConfigVolumeKey"):
+        app.synth()

@@ -37,10 +37,103 @@ class Rule:
     template_check: TemplateCheck | None = None
 
     def answer(self, resource: Mapping[str, Any], template: Mapping[str, Any]) -> Compliance:
-        """The rule's answer for ``resource`` of ``template``."""
+        """The rule's answer for ``resource`` of ``template``: for a resource whose properties hold
+        ``Fn::If`` (or ``Ref: AWS::NoValue``), the answer of the worst deployment its conditions
+        allow (see :func:`condition_variants`): one non-compliant branch is a finding."""
+        answers = [self._answer_one(variant, template) for variant in condition_variants(resource)]
+        if N in answers:
+            return N
+        return C if C in answers else NA
+
+    def _answer_one(self, resource: Mapping[str, Any], template: Mapping[str, Any]) -> Compliance:
         if self.template_check is not None:
             return self.template_check(resource, template)
         return self.check(resource)
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+#: At most this many conditions are combined every way (2**n variants); beyond, the others take
+#: one branch each way, all at once.
+MAX_COMBINED_CONDITIONS = 8
+_ABSENT = object()
+
+
+def _conditions(value: Any, found: dict[str, None]) -> bool:
+    """Collect the condition names of every ``Fn::If`` in ``value``; whether it holds any
+    ``Fn::If`` or ``AWS::NoValue`` at all."""
+    if isinstance(value, dict):
+        branching = value == NO_VALUE
+        branch = value.get("Fn::If")
+        if len(value) == 1 and isinstance(branch, list) and len(branch) == 3 and isinstance(branch[0], str):
+            found.setdefault(branch[0])
+            branching = True
+        for inner in value.values():
+            branching = _conditions(inner, found) or branching
+        return branching
+    if isinstance(value, list):
+        return any([_conditions(inner, found) for inner in value])
+    return False
+
+
+def _choose(value: Any, taken: Mapping[str, bool], default: bool) -> Any:
+    """``value`` with each ``Fn::If`` replaced by its branch under ``taken`` and ``AWS::NoValue``
+    dropped (``_ABSENT`` when ``value`` itself is absent)."""
+    if isinstance(value, dict):
+        if value == NO_VALUE:
+            return _ABSENT
+        branch = value.get("Fn::If")
+        if len(value) == 1 and isinstance(branch, list) and len(branch) == 3 and isinstance(branch[0], str):
+            return _choose(branch[1] if taken.get(branch[0], default) else branch[2], taken, default)
+        chosen = {k: _choose(v, taken, default) for k, v in value.items()}
+        return {k: v for k, v in chosen.items() if v is not _ABSENT}
+    if isinstance(value, list):
+        return [v for v in (_choose(inner, taken, default) for inner in value) if v is not _ABSENT]
+    return value
+
+
+def condition_variants(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The resource as each combination of its ``Fn::If`` conditions would deploy it: every
+    ``Fn::If`` replaced by the branch its condition takes (one condition takes the same branch
+    everywhere) and ``Ref: AWS::NoValue`` left out, as CloudFormation does. A resource without
+    either is its only variant. cdk-nag's rules resolve a value and judge what they find, so a
+    literal non-compliant branch (``Fn::If [UseKey, key, AWS::NoValue]``) must not pass."""
+    found: dict[str, None] = {}
+    if not _conditions(resource.get("Properties"), found):
+        return [resource]
+    names = list(found)
+    combined, rest = names[:MAX_COMBINED_CONDITIONS], names[MAX_COMBINED_CONDITIONS:]
+    variants = []
+    for bits in range(2 ** len(combined)):
+        taken = {name: not bits & (1 << i) for i, name in enumerate(combined)}
+        for default in ((True, False) if rest else (True,)):
+            properties = _choose(resource.get("Properties"), taken, default)
+            variants.append({**resource, "Properties": {} if properties is _ABSENT else properties})
+    return variants
+
+
+def is_true(value: Any) -> bool:
+    """A CloudFormation boolean that is true: ``true``, or the string ``"true"`` CloudFormation
+    takes for it (any case; ``add_property_override("...", "true")``, YAML templates)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_false(value: Any) -> bool:
+    """A CloudFormation boolean that is false: ``false`` or the string ``"false"`` (any case)."""
+    return value is False or (isinstance(value, str) and value.lower() == "false")
+
+
+def integer(value: Any) -> int | None:
+    """A CloudFormation integer given literally (``2``, or the string ``"2"`` CloudFormation takes
+    for it); None for an intrinsic function or anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return None
 
 
 def props(resource: Mapping[str, Any]) -> Mapping[str, Any]:
