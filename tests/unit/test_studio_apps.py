@@ -375,3 +375,20 @@ def test_shared_space_instance_type_is_a_studio_type(stack):
 def test_a_studio_type_newer_than_the_catalog_is_allowed_by_context():
     stack = cdk.Stack(new_app(context={"@sagemaker-constructs/extraInstanceTypes": ["ml.z9.xlarge"]}), "Test")
     _domain(stack, default_instance_type="ml.z9.xlarge", allowed_instance_types=["ml.z9.*"])
+
+
+def test_custom_image_named_by_a_parameter(stack):
+    """The app image config's name was the image name edited in Python ('.' -> '-'), which corrupted a
+    Token's marker: synth failed with 'Unrecognized token key'."""
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "team-image")
+    name = cdk.CfnParameter(stack, "ImageName").value_as_string
+    image = CustomImage(stack, "Image", repository=repo, image_name=name)
+    _domain(stack, custom_images=[image])
+    t = template_of(stack)
+    (config,) = resources(t, "AWS::SageMaker::AppImageConfig").values()
+    config_name = config["Properties"]["AppImageConfigName"]
+    assert isinstance(config_name, str) and config_name.endswith("-config") and len(config_name) <= 63
+    (img,) = resources(t, "AWS::SageMaker::Image").values()
+    assert img["Properties"]["ImageName"] == {"Ref": "ImageName"}
+    settings = only(t, "AWS::SageMaker::Domain")["DefaultUserSettings"]["JupyterLabAppSettings"]
+    assert settings["CustomImages"] == [{"AppImageConfigName": config_name, "ImageName": {"Ref": "ImageName"}}]

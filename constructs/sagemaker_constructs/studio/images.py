@@ -15,7 +15,7 @@ from constructs import Construct
 
 from .._internal.managed_role import service_role
 from ..compliance import acknowledge_present_findings
-from ..errors import check_choice, check_pattern
+from ..errors import check_choice, check_pattern, is_unresolved
 from ..validation.limits import check_map
 from ..validation.naming import default_name
 
@@ -74,7 +74,10 @@ class CustomImage(Construct):
                       description="1-63 letters and digits, single '-' or '.' between them")
         self.app_type: str = app_type
         self.image_name: str = image_name or default_name(self)
-        self.app_image_config_name: str = f"{self.image_name.replace('.', '-')[:56].rstrip('-')}-config"
+        # Derived from the image name in Python; a Token (CfnParameter) cannot be edited so, and its
+        # marker with '.' replaced resolved to nothing: the config is then named from the construct path.
+        base = default_name(self, max_length=56) if is_unresolved(self.image_name) else self.image_name
+        self.app_image_config_name: str = f"{base.replace('.', '-')[:56].rstrip('-')}-config"
         check_pattern(self, "image_name (app image config name)", self.app_image_config_name, _CONFIG_NAME,
                       max_length=63)
         policy: iam.ManagedPolicy | None = None
