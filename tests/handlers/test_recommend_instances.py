@@ -242,3 +242,37 @@ def test_job_description_fits_for_the_longest_group_name(sm, monkeypatch):
     (description,) = sent
     assert len(description) <= limit and f"{group[:40]}" in description, description
     assert ri.job_description(ARN) == "Instance recommendations for model package iris/7"
+
+
+def test_record_leaves_the_jobs_of_a_group_whose_prefix_starts_with_ours_alone(sm):
+    """NameContains "iris-rec" also lists group "iris-recall"'s jobs ("iris-recall-rec-v1-..."): recording them
+    described a version this function may not read (AccessDenied), and the run failed before reaching its own."""
+    other_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/iris-recall/1"
+    other = ri.job_name("iris-recall-rec", other_arn)
+    summary = {"JobDescription": "d", "JobType": "Default", "JobArn": "arn:aws:sagemaker:us-east-1:1:j/x",
+               "Status": "COMPLETED", "CreationTime": datetime.datetime(2026, 11, 30), "RoleArn": ROLE,
+               "LastModifiedTime": datetime.datetime(2026, 11, 30)}
+    sm.add_response("list_inference_recommendations_jobs", {"InferenceRecommendationsJobs": [
+        {**summary, "JobName": other}, {**summary, "JobName": NAME}]},
+        {"NameContains": "iris-rec", "LastModifiedTimeAfter": ANY, "MaxResults": 100})
+    describe_job(sm, "COMPLETED", RECOMMENDATIONS)
+    pending = {PREFIX + "job": NAME, PREFIX + "status": "IN_PROGRESS"}
+    describe_package(sm, pending)
+    describe_package(sm, pending)
+    sm.add_response("update_model_package", {"ModelPackageArn": ARN}, None)
+    result = ri.handler({"action": "record"})
+    assert [d["job"] for d in result["Decisions"]] == [NAME]
+    assert ri.is_own_job("iris-rec", NAME) and not ri.is_own_job("iris-rec", other)
+
+
+def test_a_job_for_another_groups_version_is_ignored(sm):
+    """Two groups sharing their first 40 characters share a prefix: a job whose version is of the other
+    group is not recorded (the function may not read or update that group's versions)."""
+    list_jobs(sm, "COMPLETED")
+    sm.add_response("describe_inference_recommendations_job", {
+        "JobName": NAME, "JobType": "Default", "JobArn": "arn:aws:sagemaker:us-east-1:1:j/x", "RoleArn": ROLE,
+        "Status": "COMPLETED", "CreationTime": datetime.datetime(2026, 11, 30),
+        "LastModifiedTime": datetime.datetime(2026, 11, 30),
+        "InputConfig": {"ModelPackageVersionArn": ARN.replace("/iris/", "/iris-two/")}}, {"JobName": NAME})
+    (decision,) = ri.handler({"action": "record"})["Decisions"]
+    assert decision["decision"] == "ignored" and "not a version of iris" in decision["why"]

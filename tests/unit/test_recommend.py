@@ -63,7 +63,7 @@ def test_function_may_only_touch_its_jobs_and_the_groups_versions(built):
     policies = resources(t, "AWS::IAM::ManagedPolicy")
     statements = {s.get("Sid"): s for lid, p in policies.items() if lid.startswith("RecommenderPolicy")
                   for s in p["Properties"]["PolicyDocument"]["Statement"]}
-    assert "inference-recommendations-job/churn-rec*" in json.dumps(statements["RecommendationsJobs"]["Resource"])
+    assert "inference-recommendations-job/churn-rec-v*" in json.dumps(statements["RecommendationsJobs"]["Resource"])
     assert "model-package/churn/*" in json.dumps(statements["RecordOnTheGroupsVersions"]["Resource"])
     assert statements["PassOnlyTheJobRole"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
@@ -169,3 +169,30 @@ def test_sdk_attempt_is_the_handlers_client(monkeypatch):
     finally:
         recommend_instances._client.cache_clear()
     assert config.connect_timeout + config.read_timeout == SDK_ATTEMPT_SECONDS
+
+
+def _job_statement(t, recommender_id):
+    policies = resources(t, "AWS::IAM::ManagedPolicy")
+    (statement,) = [s for lid, p in policies.items() if lid.startswith(f"{recommender_id}Policy")
+                    for s in p["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "RecommendationsJobs"]
+    return json.dumps(statement["Resource"])
+
+
+def test_job_arn_matches_neither_another_groups_jobs_nor_misses_a_mixed_case_group(stack):
+    """"churn-rec*" also matched group "churn-recall"'s jobs (churn-recall-rec-v1-...): the function could
+    describe and tag them. And "Churn-rec*" never matched: SageMaker lower-cases names in ARNs, so a
+    mixed-case group's function was refused CreateInferenceRecommendationsJob on its own jobs."""
+    from sagemaker_constructs import PlatformKey
+    key = PlatformKey(stack, "Key")
+    for rid, name in (("Churn", "churn"), ("Recall", "churn-recall"), ("Mixed", "ChurnModel")):
+        group = ModelPackageGroup(stack, f"{rid}Group", model_package_group_name=name)
+        InstanceRecommender(stack, rid, model_package_group=group, encryption_key=key)
+    t = template_of(stack)
+    churn = _job_statement(t, "Churn")
+    assert "inference-recommendations-job/churn-rec-v*" in churn
+    import fnmatch
+    pattern = "churn-rec-v*"
+    assert not fnmatch.fnmatchcase("churn-recall-rec-v1-0123abcd", pattern)
+    assert fnmatch.fnmatchcase("churn-rec-v1-0123abcd", pattern)
+    mixed = _job_statement(t, "Mixed")
+    assert "inference-recommendations-job/churnmodel-rec-v*" in mixed and "ChurnModel" not in mixed

@@ -89,6 +89,13 @@ def job_name(prefix: str, model_package_arn: str) -> str:
     return f"{prefix[:64 - len(version) - 11]}-v{version}-{digest}"
 
 
+def is_own_job(prefix: str, name: str) -> bool:
+    """Whether ``name`` is a :func:`job_name` of ``prefix``: ``NameContains`` also lists the jobs of
+    another group's recommender whose prefix starts with this one (``churn-rec`` and
+    ``churn-recall-rec``), which this function neither owns nor may read the versions of."""
+    return re.fullmatch(rf"{re.escape(prefix)}-v\d+-[0-9a-f]{{8}}", name) is not None
+
+
 def job_description(model_package_arn: str) -> str:
     """The job's description: the version it benchmarks (``<group>/<version>``), at most 128 characters."""
     version = model_package_arn.split(":model-package/", 1)[-1]
@@ -199,7 +206,7 @@ def record(event: dict[str, Any]) -> dict[str, Any]:
             kwargs["NextToken"] = token
         page = sagemaker.list_inference_recommendations_jobs(**kwargs)
         for summary in page.get("InferenceRecommendationsJobs", []):
-            if summary.get("Status") in ENDED and summary["JobName"].startswith(prefix):
+            if summary.get("Status") in ENDED and is_own_job(prefix, summary["JobName"]):
                 decisions.append(_record_job(summary["JobName"]))
         token = page.get("NextToken")
         if not token:
@@ -213,6 +220,13 @@ def _record_job(name: str) -> dict[str, Any]:
     arn = (job.get("InputConfig") or {}).get("ModelPackageVersionArn")
     if not arn:
         return {"job": name, "decision": "ignored", "why": "no model package version"}
+    group = _env("MODEL_PACKAGE_GROUP_NAME")
+    try:
+        of_this_group = _group_of(arn).lower() == group.lower()
+    except RecommendationError:
+        of_this_group = False
+    if not of_this_group:  # a job of another recommender whose prefix starts with ours
+        return {"job": name, "decision": "ignored", "why": f"not a version of {group}", "model_package": arn}
     metadata = _metadata(arn)
     if metadata.get(PREFIX + "job") != name or metadata.get(PREFIX + "status") != "IN_PROGRESS":
         return {"job": name, "decision": "ignored", "why": "already recorded or another job"}

@@ -28,7 +28,7 @@ from constructs import Construct
 from .._internal.functions import SecureFunction
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError
-from ..validation.checks import (check_choice, check_combination, check_count, check_range, duration_seconds,
+from ..validation.checks import (arn_name, check_choice, check_combination, check_count, check_range, duration_seconds,
                                  duration_to_seconds)
 from ..validation.limits import check_timeout_outlives
 from ..security.roles import JobExecutionRole
@@ -142,8 +142,11 @@ class InstanceRecommender(SecureFunction):
         self.job_role: iam.IRole = job_role
         environment = {"JOB_ROLE_ARN": job_role.role_arn, "JOB_PREFIX": self.job_prefix,
                        "MODEL_PACKAGE_GROUP_NAME": group, "KMS_KEY_ARN": encryption_key.key_arn}
+        # The handler names every job <prefix>-v<version>-<hash> (handlers/recommend_instances.job_name):
+        # "<prefix>-v*", not "<prefix>*", which matched another group's jobs ("churn-rec*" those of
+        # "churn-recall"); SageMaker lower-cases names in ARNs, so the pattern is lower case too.
         self._job_arn = stack.format_arn(service="sagemaker", resource="inference-recommendations-job",
-                                         resource_name=f"{self.job_prefix}*")
+                                         resource_name=f"{arn_name(self.job_prefix)}-v*")
         statements = [
             iam.PolicyStatement(sid="RecommendationsJobs",
                                 actions=["sagemaker:CreateInferenceRecommendationsJob",
@@ -171,7 +174,7 @@ class InstanceRecommender(SecureFunction):
                 "sagemaker.api endpoint) to run it in a VPC, which removes this finding."),
             iam_reason=(
                 "Wildcards only where IAM cannot scope further: ListInferenceRecommendationsJobs and X-Ray have no "
-                "resource type; job names carry a run-time version suffix (<group>-rec*); versions are numbered "
+                "resource type; job names carry a run-time version suffix (<group>-rec-v*); versions are numbered "
                 "at run time (model-package/<group>/*); EC2 Describe* for VPC functions."),
         )
         if vpc is not None:
