@@ -395,3 +395,48 @@ def test_l1_with_a_conditional_key_fails_synth(tmp_path):
     add_compliance_checks(app, packs=["SageMaker"])
     with pytest.raises(RuntimeError, match="SageMaker::SageMaker-EndpointConfigVolumeKey"):
         app.synth()
+
+
+HARDENED_NET = {"EnableNetworkIsolation": "true", "EnableInterContainerTrafficEncryption": "True"}
+JOB = {"JobResources": {"ClusterConfig": {"VolumeKmsKeyId": "k"}}}
+
+
+@pytest.mark.parametrize("rule_id,properties,expected", [
+    # CloudFormation takes "true"/"false" for a boolean and "1" for an integer (add_property_override,
+    # YAML templates): read as the value they are
+    ("SageMaker-ModelNetworkIsolation", {"EnableNetworkIsolation": "true"}, C),
+    ("SageMaker-ModelNetworkIsolation", {"EnableNetworkIsolation": "false"}, N),
+    ("SageMaker-ComponentEndpointIsolated", {"EnableNetworkIsolation": "True", "ProductionVariants": EBS}, C),
+    ("SageMaker-MonitoringJobHardened", {"NetworkConfig": HARDENED_NET, **JOB,
+                                         "DataQualityJobOutputConfig": {"KmsKeyId": "k"}}, C),
+    ("SageMaker-ModelQualityJobHardened", {"NetworkConfig": HARDENED_NET, **JOB,
+                                           "ModelQualityJobOutputConfig": {"KmsKeyId": "k"}}, C),
+    ("SageMaker-ModelBiasJobHardened", {"NetworkConfig": HARDENED_NET, **JOB,
+                                        "ModelBiasJobOutputConfig": {"KmsKeyId": "k"}}, C),
+    ("SageMaker-ModelExplainabilityJobHardened", {"NetworkConfig": {**HARDENED_NET, "VpcConfig": VPC}, **JOB,
+                                                  "ModelExplainabilityJobOutputConfig": {"KmsKeyId": "k"}}, C),
+    ("SageMaker-DataCaptureEncrypted", {"DataCaptureConfig": {"EnableCapture": "false"}}, NA),
+    ("SageMaker-ShadowVariantEncrypted", {"KmsKeyId": "k", "ShadowProductionVariants": [{"InstanceType": "ml.c5.large"}],
+                                          "DataCaptureConfig": {"EnableCapture": "false"}}, C),
+    ("SageMaker-FeatureGroupEncrypted", {"OnlineStoreConfig": {"EnableOnlineStore": "false"}}, C),
+    ("SageMaker-FeatureGroupEncrypted", {"OnlineStoreConfig": {"EnableOnlineStore": "true"}}, N),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": "1"}]}, N),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": "2"}]}, C),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": {"Ref": "Count"}}]}, C),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": 1, "ManagedInstanceScaling": {
+        "Status": "ENABLED", "MinInstanceCount": "0", "MaxInstanceCount": "2"}}]}, NA),
+])
+def test_cloudformation_string_forms_of_booleans_and_integers(rule_id, properties, expected):
+    assert RULES[rule_id].check({"Type": RULES[rule_id].resource_type, "Properties": properties}) is expected
+
+
+def test_an_override_written_as_a_string_is_read(stack):
+    model = _open_model(stack, "Model")
+    model.add_property_override("EnableNetworkIsolation", "true")
+    config = sagemaker.CfnEndpointConfig(stack, "Config", kms_key_id="k", production_variants=[
+        sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+            variant_name="AllTraffic", model_name="m", instance_type="ml.m5.large", initial_instance_count=2)])
+    config.add_property_override("ProductionVariants.0.InitialInstanceCount", "1")
+    findings = evaluate(cdk.assertions.Template.from_stack(stack).to_json())
+    assert "SageMaker-ModelNetworkIsolation" not in findings
+    assert findings["SageMaker-EndpointMultiInstance"] == [stack.resolve(config.logical_id)]

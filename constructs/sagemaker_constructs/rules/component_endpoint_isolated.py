@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import NA, Compliance, Rule, ok, props
+from ._base import NA, Compliance, Rule, is_true, ok, props
 
 
 def component_endpoint_isolated(resource: Mapping[str, Any]) -> Compliance:
     variants = [v for v in props(resource).get("ProductionVariants") or [] if isinstance(v, dict)]
     if not variants or any("ModelName" in v or "ServerlessConfig" in v for v in variants):
         return NA  # models named per variant: SageMaker-ModelNetworkIsolation / ModelInVpc read them
-    isolated = props(resource).get("EnableNetworkIsolation") in (True, "true")
+    isolated = is_true(props(resource).get("EnableNetworkIsolation"))
     return ok(isolated or bool(props(resource).get("VpcConfig")))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import NA, Compliance, Rule, ok, props
+from ._base import NA, Compliance, Rule, is_false, ok, props
 
 
 def data_capture_encrypted(resource: Mapping[str, Any]) -> Compliance:
     capture = props(resource).get("DataCaptureConfig")
-    if not capture or capture.get("EnableCapture") is False:
+    if not capture or is_false(capture.get("EnableCapture")):
         return NA
     return ok(bool(capture.get("KmsKeyId")))
 

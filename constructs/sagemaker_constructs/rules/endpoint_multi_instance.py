@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import NA, Compliance, Rule, ok, props
+from ._base import NA, Compliance, Rule, integer, ok, props
 
 
 def _scales_to_zero(variant: Mapping[str, Any]) -> bool:
@@ -12,7 +12,7 @@ def _scales_to_zero(variant: Mapping[str, Any]) -> bool:
     trade-off, not a single-instance endpoint."""
     scaling = variant.get("ManagedInstanceScaling")
     return (isinstance(scaling, dict) and scaling.get("Status", "ENABLED") == "ENABLED"
-            and scaling.get("MinInstanceCount") == 0)
+            and integer(scaling.get("MinInstanceCount")) == 0)
 
 
 def endpoint_multi_instance(resource: Mapping[str, Any]) -> Compliance:
@@ -22,8 +22,8 @@ def endpoint_multi_instance(resource: Mapping[str, Any]) -> Compliance:
                 if isinstance(v, dict) and "ServerlessConfig" not in v and not _scales_to_zero(v)]
     if not variants:
         return NA
-    counts = [v.get("InitialInstanceCount") for v in variants]
-    return ok(all(not isinstance(c, int) or c >= 2 for c in counts))
+    counts = [integer(v.get("InitialInstanceCount")) for v in variants]  # "1" is CloudFormation's 1 too
+    return ok(all(c is None or c >= 2 for c in counts))
 
 
 RULE = Rule("SageMaker-EndpointMultiInstance", "AWS::SageMaker::EndpointConfig",

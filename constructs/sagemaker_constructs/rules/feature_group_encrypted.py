@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import Compliance, Rule, ok, props
+from ._base import Compliance, Rule, is_false, ok, props
 
 
 def feature_group_encrypted(resource: Mapping[str, Any]) -> Compliance:
     p = props(resource)
     online = p.get("OnlineStoreConfig") or {}
     offline = p.get("OfflineStoreConfig") or {}
-    online_ok = not online.get("EnableOnlineStore") or bool((online.get("SecurityConfig") or {}).get("KmsKeyId"))
+    enabled = online.get("EnableOnlineStore")
+    online_ok = not enabled or is_false(enabled) or bool((online.get("SecurityConfig") or {}).get("KmsKeyId"))
     offline_ok = not offline or bool((offline.get("S3StorageConfig") or {}).get("KmsKeyId"))
     return ok(online_ok and offline_ok)
 

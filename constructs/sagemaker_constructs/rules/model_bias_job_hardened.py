@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import Compliance, Rule, ok, props
+from ._base import Compliance, Rule, is_true, ok, props
 
 
 def model_bias_job_hardened(resource: Mapping[str, Any]) -> Compliance:
@@ -12,7 +12,7 @@ def model_bias_job_hardened(resource: Mapping[str, Any]) -> Compliance:
     net = p.get("NetworkConfig") or {}
     cluster = (p.get("JobResources") or {}).get("ClusterConfig") or {}
     output = p.get("ModelBiasJobOutputConfig") or {}
-    return ok(net.get("EnableNetworkIsolation") is True and net.get("EnableInterContainerTrafficEncryption") is True
+    return ok(is_true(net.get("EnableNetworkIsolation")) and is_true(net.get("EnableInterContainerTrafficEncryption"))
               and bool(cluster.get("VolumeKmsKeyId")) and bool(output.get("KmsKeyId")))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import Compliance, Rule, ok, props
+from ._base import Compliance, Rule, is_true, ok, props
 
 
 def model_explainability_job_hardened(resource: Mapping[str, Any]) -> Compliance:
@@ -14,7 +14,7 @@ def model_explainability_job_hardened(resource: Mapping[str, Any]) -> Compliance
     net = p.get("NetworkConfig") or {}
     cluster = (p.get("JobResources") or {}).get("ClusterConfig") or {}
     output = p.get("ModelExplainabilityJobOutputConfig") or {}
-    return ok(bool(net.get("VpcConfig")) and net.get("EnableInterContainerTrafficEncryption") is True
+    return ok(bool(net.get("VpcConfig")) and is_true(net.get("EnableInterContainerTrafficEncryption"))
               and bool(cluster.get("VolumeKmsKeyId")) and bool(output.get("KmsKeyId")))
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import Compliance, Rule, ok, props
+from ._base import Compliance, Rule, is_true, ok, props
 
 
 def model_network_isolation(resource: Mapping[str, Any]) -> Compliance:
-    return ok(props(resource).get("EnableNetworkIsolation") is True)
+    return ok(is_true(props(resource).get("EnableNetworkIsolation")))
 
 
 RULE = Rule("SageMaker-ModelNetworkIsolation", "AWS::SageMaker::Model",

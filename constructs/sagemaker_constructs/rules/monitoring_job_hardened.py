@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._base import Compliance, Rule, ok, props
+from ._base import Compliance, Rule, is_true, ok, props
 
 
 def monitoring_job_hardened(resource: Mapping[str, Any]) -> Compliance:
@@ -12,7 +12,7 @@ def monitoring_job_hardened(resource: Mapping[str, Any]) -> Compliance:
     net = p.get("NetworkConfig") or {}
     cluster = (p.get("JobResources") or {}).get("ClusterConfig") or {}
     output = p.get("DataQualityJobOutputConfig") or {}
-    return ok(net.get("EnableNetworkIsolation") is True and bool(cluster.get("VolumeKmsKeyId"))
+    return ok(is_true(net.get("EnableNetworkIsolation")) and bool(cluster.get("VolumeKmsKeyId"))
               and bool(output.get("KmsKeyId")))
 
 

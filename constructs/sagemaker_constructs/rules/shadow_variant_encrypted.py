@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..validation.instances import has_instance_storage
-from ._base import NA, Compliance, Rule, ok, props
+from ._base import NA, Compliance, Rule, is_false, ok, props
 
 
 def shadow_variant_encrypted(resource: Mapping[str, Any]) -> Compliance:
@@ -26,7 +26,7 @@ def shadow_variant_encrypted(resource: Mapping[str, Any]) -> Compliance:
         isinstance(v.get("InstanceType"), str) and has_instance_storage(v["InstanceType"]))]
     volume_ok = not with_volume or bool(properties.get("KmsKeyId"))
     capture = properties.get("DataCaptureConfig")
-    capture_ok = not capture or capture.get("EnableCapture") is False or bool(capture.get("KmsKeyId"))
+    capture_ok = not capture or is_false(capture.get("EnableCapture")) or bool(capture.get("KmsKeyId"))
     return ok(volume_ok and capture_ok)
 
 
