@@ -392,3 +392,23 @@ def test_custom_image_named_by_a_parameter(stack):
     assert img["Properties"]["ImageName"] == {"Ref": "ImageName"}
     settings = only(t, "AWS::SageMaker::Domain")["DefaultUserSettings"]["JupyterLabAppSettings"]
     assert settings["CustomImages"] == [{"AppImageConfigName": config_name, "ImageName": {"Ref": "ImageName"}}]
+
+
+def test_space_ebs_sizes_as_parameters(stack):
+    """A CfnParameter as the domain's maximum EBS size was compared as its Token's encoding: every
+    shared space's ebs_volume_size_gb was refused ('allowed: 5 to -1.88815e+289')."""
+    maximum = cdk.CfnParameter(stack, "MaxEbs", type="Number").value_as_number
+    domain, *_ = _domain(stack, space_ebs_gb=(20, maximum))
+    alice = domain.add_user_profile("alice")
+    domain.add_shared_space("Team", name="team", members=[alice], ebs_volume_size_gb=50)
+    with pytest.raises(ValidationError, match="ebs_volume_size_gb"):
+        domain.add_shared_space("Big", name="big", members=[alice], ebs_volume_size_gb=20000)
+    t = template_of(stack)
+    assert only(t, "AWS::SageMaker::Domain")["DefaultUserSettings"]["SpaceStorageSettings"] == {
+        "DefaultEbsStorageSettings": {"DefaultEbsVolumeSizeInGb": 20, "MaximumEbsVolumeSizeInGb": {"Ref": "MaxEbs"}}}
+
+
+def test_space_ebs_default_as_parameter_still_bounds_the_maximum(stack):
+    default = cdk.CfnParameter(stack, "DefaultEbs", type="Number").value_as_number
+    with pytest.raises(ValidationError, match="space_ebs_gb"):
+        _domain(stack, space_ebs_gb=(default, 4))

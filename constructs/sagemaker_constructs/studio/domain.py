@@ -590,7 +590,8 @@ class StudioDomain(Construct):
         if space_ebs_gb is not None:
             default, maximum = space_ebs_gb
             check_int_range(self, "space_ebs_gb (default)", default, minimum=MIN_SPACE_EBS_GB, maximum=MAX_SPACE_EBS_GB)
-            check_int_range(self, "space_ebs_gb (maximum)", maximum, minimum=default, maximum=MAX_SPACE_EBS_GB)
+            check_int_range(self, "space_ebs_gb (maximum)", maximum,
+                            minimum=MIN_SPACE_EBS_GB if is_unresolved(default) else default, maximum=MAX_SPACE_EBS_GB)
 
     def _container(self, id: str) -> Construct:
         """The plain grouping child ``id``, made on first use (try_find_child is typed IConstruct)."""

@@ -16,7 +16,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..errors import ValidationError, check_choice, check_int_range
+from ..errors import ValidationError, check_choice, check_int_range, is_unresolved
 from ..validation.checks import duration_in
 from ..validation.naming import check_name
 
@@ -70,6 +70,8 @@ class SharedSpace(Construct):
         owner = owner or members[0]
         check_choice(self, "owner", owner, members, of="the members", label=lambda profile: profile.user_profile_name)
         maximum = domain.space_ebs_gb[1] if domain.space_ebs_gb else MAX_SPACE_EBS_GB
+        if is_unresolved(maximum):  # the domain's maximum is a parameter: SageMaker compares at deploy time
+            maximum = MAX_SPACE_EBS_GB
         check_int_range(self, "ebs_volume_size_gb", ebs_volume_size_gb, minimum=MIN_SPACE_EBS_GB, maximum=maximum)
         idle_settings = None
         if idle_timeout is not None:
