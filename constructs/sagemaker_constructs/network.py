@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from .security.key import PlatformKey
+from .security.key import PlatformKey, check_key_not_alias
 from .errors import ValidationError, check_int_range
 from .validation.checks import check_combination, check_count
 
@@ -278,6 +278,7 @@ class IsolatedNetwork(Construct):
         check_int_range(self, "max_azs", max_azs, minimum=2)
         validate_cidr(self, cidr, subnet_cidr_mask, max_azs)
         service_names = resolve_endpoints(self, endpoints)
+        check_key_not_alias(self, "encryption_key", encryption_key)
 
         self.encryption_key: kms.IKey = encryption_key or PlatformKey(self, "Key", description="VPC flow logs")
         self.vpc: ec2.Vpc = ec2.Vpc(

@@ -174,3 +174,40 @@ def test_other_eventbridge_grants_are_kept(stack):
         conditions={"StringEquals": {"aws:SourceAccount": "111122223333"}},
     ))
     assert len(_eventbridge_statements(template_of(stack))) == 2
+
+
+def _alias_keys(stack):
+    from aws_cdk import CfnParameter
+
+    name = CfnParameter(stack, "AliasName", default="team-a").value_as_string
+    return {
+        "Alias.from_alias_name": kms.Alias.from_alias_name(stack, "ImportedAlias", "alias/team-a"),
+        "Alias.from_alias_name(parameter)": kms.Alias.from_alias_name(stack, "ParamAlias", f"alias/{name}"),
+        "Key.from_key_arn(alias ARN)": kms.Key.from_key_arn(
+            stack, "AliasArn", "arn:aws:kms:us-east-1:111122223333:alias/team-a"),
+        "PlatformKey.add_alias": PlatformKey(stack, "Aliased").add_alias("alias/platform"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["Alias.from_alias_name", "Alias.from_alias_name(parameter)",
+                                  "Key.from_key_arn(alias ARN)", "PlatformKey.add_alias"])
+@pytest.mark.parametrize("construct", ["JobExecutionRole", "StudioUserRole", "ModelHostingRole", "SecureBucket",
+                                       "AuditTrail", "IsolatedNetwork"])
+def test_an_alias_is_refused_where_a_key_is_granted(stack, kind, construct):
+    """An alias's key_arn is the alias ARN: the roles' kms grants on it give no use of the key and
+    their VolumeKmsKey/OutputKmsKey guardrails (ArnNotEquals the alias ARN) deny every job naming
+    the key; bucket grants and the log groups (CloudWatch Logs wants the key ARN) fail the same way."""
+    import sagemaker_constructs as sc
+
+    key = _alias_keys(stack)[kind]
+    with pytest.raises(ValidationError, match=r"encryption_key.*not an alias"):
+        getattr(sc, construct)(stack, "Uses", encryption_key=key)
+
+
+def test_an_imported_key_by_its_arn_is_accepted(stack):
+    from sagemaker_constructs import JobExecutionRole, SecureBucket
+
+    key = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    JobExecutionRole(stack, "Role", encryption_key=key)
+    SecureBucket(stack, "Bucket", encryption_key=key)
+    template_of(stack)

@@ -16,6 +16,7 @@ from ..errors import ValidationError, check_int_range
 from ..validation.checks import duration_in
 from ..validation.naming import check_trail_name
 from .bucket import SecureBucket
+from .key import check_key_not_alias
 
 #: CloudTrail's limit on data resources across a trail's basic event selectors.
 MAX_DATA_EVENT_RESOURCES = 250
@@ -88,6 +89,7 @@ class AuditTrail(Construct):
         check_trail_name(self, "trail_name", trail_name)
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
+        check_key_not_alias(self, "encryption_key", encryption_key)
         if object_lock_retention is not None and not object_lock_retention.is_unresolved():
             check_int_range(self, "object_lock_retention (days)",
                             duration_in(self, "object_lock_retention", object_lock_retention, "days"),

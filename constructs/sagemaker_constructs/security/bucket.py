@@ -14,6 +14,7 @@ from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_int_range
 from ..validation.checks import duration_in
 from ..validation.naming import check_bucket_name
+from .key import check_key_not_alias
 
 _REPLICATION_REASON = (
     "Cross-region replication is an opt-in disaster-recovery choice (pass replication_rules=); "
@@ -94,6 +95,7 @@ class SecureBucket(s3.Bucket):
         own_log_bucket = server_access_logs_bucket if isinstance(server_access_logs_bucket, s3.Bucket) else None
         if encryption_key is None:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (a customer-managed key)")
+        check_key_not_alias(scope, "encryption_key", encryption_key, where=path)
         check_bucket_name(path, "bucket_name", bucket_name)
         if not noncurrent_version_expiration.is_unresolved():
             check_int_range(path, "noncurrent_version_expiration (days)",

@@ -48,6 +48,32 @@ def validate_key_alias(scope: Construct, alias: str | None) -> str | None:
     return name
 
 
+def check_key_not_alias(scope: Construct, argument: str, key: kms.IKey | None, *, where: str | None = None) -> None:
+    """Raise :class:`ValidationError` when ``key`` is a KMS alias (``kms.Alias``,
+    ``kms.Alias.from_alias_name``, ``kms.Key.from_key_arn`` of an alias ARN): its ``key_arn`` is
+    the alias ARN, which in an IAM policy's ``Resource`` gives no use of the key (KMS authorizes a
+    key's use on the key ARN: https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html)
+    and which CloudWatch Logs refuses as a log group's key. ``kms.Key`` objects (``PlatformKey``)
+    pass, and any key, without a call to Node (an alias is known by its type, or by a literal ARN)."""
+    from .._internal.stacks import attribute, python_state
+
+    if key is None or isinstance(key, kms.Key):
+        return
+    # An imported alias is a jsii proxy of the interfaces it implements (its _delegates): kms.IAlias
+    # is the one with alias_name.
+    delegates = (python_state(key) or {}).get("_delegates") or ()
+    alias = isinstance(key, kms.Alias) or any(hasattr(type(o), "alias_name") for o in (key, *delegates))
+    arn = None if alias else attribute(key, "key_arn")
+    text = arn if isinstance(arn, str) and not is_unresolved(arn) else ""
+    if alias or ":alias/" in text:
+        raise ValidationError(
+            where or scope, argument, arn if text else key.node.path,
+            "a KMS key, not an alias: IAM grants and the SageMaker key conditions name the key ARN "
+            "(an alias ARN there gives no use of the key); pass kms.Key.from_key_arn(...) with the "
+            "key's ARN (arn:...:key/<key id>), or the kms.Key / PlatformKey itself",
+        )
+
+
 class PlatformKey(kms.Key):
     """A customer-managed, rotating KMS key for SageMaker volumes, buckets, logs and trails.
 

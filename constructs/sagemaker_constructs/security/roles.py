@@ -52,6 +52,7 @@ from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.checks import check_choice
 from ..validation.naming import check_iam_name
+from .key import check_key_not_alias
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -516,6 +517,7 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         path = f"{scope.node.path}/{id}" if role_name is not None or (encryption_key is None and self._key_required) else id
         if encryption_key is None and self._key_required:
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (the platform's customer-managed key)")
+        check_key_not_alias(scope, "encryption_key", encryption_key, where=f"{scope.node.path}/{id}")
         check_iam_name(path, "role_name", role_name, kind="role")
         super().__init__(
             scope,
