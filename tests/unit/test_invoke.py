@@ -426,3 +426,29 @@ def test_all_nag_packs_report_no_unacknowledged_findings(tmp_path):
              for k, v in template.items() if k.startswith(("Public", "Private"))}
     assert {k: v for k, v in skips.items() if v} == {
         logical_id({"Resources": template}, "AWS::Lambda::Function", "PublicFunction"): ["CKV_AWS_117"]}
+
+
+def test_timeouts_and_attempts_from_parameters_reach_the_environment_as_references():
+    """Duration.seconds(<CfnParameter>) for connect/read timeouts: str(int(...)) of the Token's encoded double
+    wrote a 290-digit number into READ_TIMEOUT, and the handler refused it (below 1) at every call."""
+    stack = new_stack()
+    read = cdk.CfnParameter(stack, "ReadTimeout", type="Number")
+    connect = cdk.CfnParameter(stack, "ConnectTimeout", type="Number")
+    attempts = cdk.CfnParameter(stack, "Attempts", type="Number")
+    timeout = cdk.CfnParameter(stack, "Timeout", type="Number")
+    EndpointInvoker(stack, "Invoker", endpoint=FakeEndpoint(stack), max_attempts=attempts.value_as_number,
+                    connect_timeout=Duration.seconds(connect.value_as_number),
+                    read_timeout=Duration.seconds(read.value_as_number),
+                    timeout=Duration.seconds(timeout.value_as_number))
+    variables = _function(template_of(stack))["Environment"]["Variables"]
+    assert variables["READ_TIMEOUT"] == {"Ref": "ReadTimeout"}
+    assert variables["CONNECT_TIMEOUT"] == {"Ref": "ConnectTimeout"}
+    assert variables["MAX_ATTEMPTS"] == {"Ref": "Attempts"}
+
+
+def test_a_timeout_parameter_in_minutes_is_refused_by_name():
+    stack = new_stack()
+    minutes = cdk.CfnParameter(stack, "ReadMinutes", type="Number")
+    with pytest.raises(ValidationError, match="read_timeout"):
+        EndpointInvoker(stack, "Invoker", endpoint=FakeEndpoint(stack),
+                        read_timeout=Duration.minutes(minutes.value_as_number), timeout=Duration.minutes(15))

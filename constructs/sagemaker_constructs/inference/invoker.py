@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Tokenization
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -186,9 +186,9 @@ class EndpointInvoker(SecureFunction):
             handler=HANDLER,
             description=description or f"Invokes the SageMaker endpoint {endpoint_name}",
             environment={"ENDPOINT_NAME": endpoint_name, "CONTENT_TYPE": content_type, "ACCEPT": accept,
-                         "MAX_ATTEMPTS": str(max_attempts),
-                         "CONNECT_TIMEOUT": str(int(connect_timeout.to_seconds())),
-                         "READ_TIMEOUT": str(int(read_timeout.to_seconds()))},
+                         "MAX_ATTEMPTS": _number_text(max_attempts),
+                         "CONNECT_TIMEOUT": _number_text(duration_to_seconds(self, "connect_timeout", connect_timeout)),
+                         "READ_TIMEOUT": _number_text(duration_to_seconds(self, "read_timeout", read_timeout))},
             statements=[iam.PolicyStatement(sid="InvokeOneEndpoint", actions=[INVOKE_ACTION],
                                             resources=[endpoint.endpoint_arn])],
             vpc=vpc,
@@ -252,6 +252,14 @@ class EndpointInvoker(SecureFunction):
                 "a SageMaker endpoint ARN (arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>)",
             )
         return name
+
+
+def _number_text(value: float) -> str:
+    """A whole number as an environment value; a Token (``Duration.seconds(<parameter>)``) stays one:
+    ``str(int(...))`` of its encoded double wrote a 290-digit number the handler refused at every call."""
+    if is_unresolved(value):
+        return Tokenization.stringify_number(value)
+    return str(int(value))
 
 
 def _key_of(endpoint: Any) -> kms.IKey | None:
