@@ -440,3 +440,35 @@ def test_an_override_written_as_a_string_is_read(stack):
     findings = evaluate(cdk.assertions.Template.from_stack(stack).to_json())
     assert "SageMaker-ModelNetworkIsolation" not in findings
     assert findings["SageMaker-EndpointMultiInstance"] == [stack.resolve(config.logical_id)]
+
+
+def _l1_pipeline(stack, isolated: bool) -> sagemaker.CfnPipeline:
+    """A raw CfnPipeline whose definition holds a CloudFormation number (CDK renders it unquoted)."""
+    count = cdk.CfnParameter(stack, f"Count{isolated}", type="Number", default=1).value_as_number
+    step = {"Name": "Train", "Type": "Training", "Arguments": {
+        "EnableNetworkIsolation": isolated, "VpcConfig": VPC, "OutputDataConfig": {"KmsKeyId": "k"},
+        "ResourceConfig": {"InstanceCount": count, "InstanceType": "ml.m5.large", "VolumeKmsKeyId": "k"}}}
+    body = stack.to_json_string({"Version": "2020-12-01", "Steps": [step]})
+    return sagemaker.CfnPipeline(stack, f"Pipeline{isolated}", pipeline_name=f"p-{isolated}".lower(),
+                                 role_arn="arn:aws:iam::1:role/r", pipeline_definition={"PipelineDefinitionBody": body})
+
+
+def test_pipeline_definition_with_an_unquoted_reference_is_read(stack):
+    _l1_pipeline(stack, True)
+    open_pipeline = _l1_pipeline(stack, False)
+    findings = evaluate(cdk.assertions.Template.from_stack(stack).to_json())
+    assert findings["SageMaker-PipelineJobsHardened"] == [stack.resolve(open_pipeline.logical_id)]
+
+
+@pytest.mark.parametrize("body,expected", [
+    # Fn::Sub: a variable is a reference, ${!Literal} is literal text
+    ({"Fn::Sub": '{"Steps": [{"Name": "${Name}", "Type": "Training", "Arguments": {"EnableNetworkIsolation": '
+                 '${Isolated}, "Note": "${!Literal}"}}]}'}, N),
+    # a join with a delimiter other than "": the steps are joined by ","
+    ({"Fn::Join": [",", ['{"Steps": [{"Name": "F", "Type": "Fail"}',
+                         '{"Name": "T", "Type": "Training", "Arguments": {}}]}']]}, N),
+    ({"Ref": "DefinitionParameter"}, NA),  # the whole body unreadable at synth
+])
+def test_pipeline_definition_body_forms(body, expected):
+    rule = RULES["SageMaker-PipelineJobsHardened"]
+    assert rule.check({"Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}) is expected
