@@ -296,3 +296,30 @@ def test_network_settings_without_vpc_are_refused(stack, factory, argument):
              else ec2.SecurityGroup.from_security_group_id(stack, "EndpointsSg", "sg-0123456789abcdef0"))
     with pytest.raises(ValidationError, match=f"{argument}.*pass vpc= together with {argument}"):
         factory(stack, env, vpc=None, **{argument: value})
+
+
+@pytest.mark.parametrize("kind", ["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"])
+def test_max_runtime_from_a_parameter_is_a_reference(stack, kind):
+    """max_runtime=Duration.seconds(<CfnParameter>) is referenced as MaxRuntimeInSeconds."""
+    import aws_cdk as cdk
+    env = _setup(stack)
+    runtime = Duration.seconds(cdk.CfnParameter(stack, "MaxRuntime", type="Number").value_as_number)
+    if kind == "DataQuality":
+        key, net, bucket, endpoint = env
+        ModelMonitor(stack, "Monitor", endpoint=endpoint, baseline_uri="s3://baseline-bucket/iris",
+                     output_bucket=bucket, encryption_key=key, features=FEATURES, max_runtime=runtime)
+    else:
+        {"ModelQuality": _quality, "ModelBias": _bias, "ModelExplainability": _explain}[kind](
+            stack, env, max_runtime=runtime)
+    definition = only(template_of(stack), f"AWS::SageMaker::{kind}JobDefinition")
+    assert definition["StoppingCondition"] == {"MaxRuntimeInSeconds": {"Ref": "MaxRuntime"}}
+
+
+def test_max_runtime_parameter_in_hours_is_refused_by_name(stack):
+    """Duration.hours(<CfnParameter>): CDK cannot convert it to seconds and raised its own RuntimeError
+    from deep inside the job definition; it is a ValidationError naming max_runtime."""
+    import aws_cdk as cdk
+    env = _setup(stack)
+    runtime = Duration.hours(cdk.CfnParameter(stack, "MaxRuntime", type="Number").value_as_number)
+    with pytest.raises(ValidationError, match="max_runtime"):
+        _quality(stack, env, max_runtime=runtime)

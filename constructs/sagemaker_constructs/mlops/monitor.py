@@ -18,7 +18,7 @@ from constructs import Construct
 
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..validation.catalog import check_instance_type, has_instance_storage
-from ..validation.checks import check_combination, check_range, claim_name, duration_seconds
+from ..validation.checks import check_combination, check_range, claim_name, duration_seconds, duration_to_seconds
 from ..validation.combinations import check_monitorable_endpoint
 from ..validation.schedules import monitor_schedule_interval
 from .._internal.grants import KEY_READ_ACTIONS, RoleBinding, bind_role
@@ -143,6 +143,14 @@ def check_monitoring_job(scope: Construct, instance_type: str, schedule_expressi
                           refused=interval is not None and runtime > interval,
                           because=f"at most the schedule's interval, {interval} seconds for {schedule_expression}",
                           limit="botocore sagemaker MonitoringStoppingCondition.MaxRuntimeInSeconds")
+
+
+def max_runtime_seconds(scope: Construct, max_runtime: Duration) -> int | float:
+    """``MaxRuntimeInSeconds`` of ``max_runtime``: a whole number, or the Token of
+    ``Duration.seconds(<parameter>)``; a parameter in another unit (which CDK cannot convert) is a
+    ValidationError naming ``max_runtime``, not CDK's own error."""
+    seconds = duration_to_seconds(scope, "max_runtime", max_runtime)
+    return seconds if max_runtime.is_unresolved() else int(seconds)
 
 
 class ModelMonitor(Construct):
@@ -283,7 +291,7 @@ class ModelMonitor(Construct):
                 )),
             network_config=network_config,
             stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
-                max_runtime_in_seconds=int(max_runtime.to_seconds())),
+                max_runtime_in_seconds=max_runtime_seconds(self, max_runtime)),
         )
         self.job_definition.node.add_dependency(endpoint)
         binding.depend_on_policies(self.job_definition)

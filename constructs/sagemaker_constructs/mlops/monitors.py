@@ -48,6 +48,7 @@ from .monitor import (
     bind_monitor_role,
     check_monitored_endpoint,
     check_monitoring_job,
+    max_runtime_seconds,
     publish_metrics_and_network,
 )
 from .retraining import start_pipeline_on_alarm
@@ -124,7 +125,8 @@ class _EndpointMonitor(Construct):
             monitoring_outputs=[self.cfn_class.MonitoringOutputProperty(s3_output=self.cfn_class.S3OutputProperty(
                 s3_uri=output_bucket.s3_url_for_object(self._output_prefix), local_path="/opt/ml/processing/output",
                 s3_upload_mode="EndOfJob"))])
-        self._stopping = self.cfn_class.StoppingConditionProperty(max_runtime_in_seconds=int(max_runtime.to_seconds()))
+        self._stopping = self.cfn_class.StoppingConditionProperty(
+            max_runtime_in_seconds=max_runtime_seconds(self, max_runtime))
         self.schedule_name: str = f"{endpoint.endpoint_name[:63 - len(self.schedule_suffix)]}{self.schedule_suffix}"
         claim_name(self, "endpoint", self.schedule_name, kind="monitoring schedule name")
 
