@@ -412,3 +412,47 @@ def test_space_ebs_default_as_parameter_still_bounds_the_maximum(stack):
     default = cdk.CfnParameter(stack, "DefaultEbs", type="Number").value_as_number
     with pytest.raises(ValidationError, match="space_ebs_gb"):
         _domain(stack, space_ebs_gb=(default, 4))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"jupyter_lab_lifecycle_configs": ["install-extensions"]},  # a name, not the ARN
+    {"code_editor_lifecycle_configs": ["arn:aws:sagemaker:eu-west-1:111122223333:lifecycle-config/x"]},
+])
+def test_lifecycle_configs_are_studio_lifecycle_config_arns(stack, kwargs):
+    """LifecycleConfigArns takes StudioLifecycleConfigArn values only: a name passed synth and the domain
+    failed to deploy."""
+    with pytest.raises(ValidationError, match="lifecycle_configs.*StudioLifecycleConfigArn"):
+        _domain(stack, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"container_entrypoint": ["python", "-m", "server"]}, "container_entrypoint"),  # at most one entry
+    ({"container_arguments": [str(i) for i in range(51)]}, "container_arguments"),
+    ({"display_name": " Team image "}, "display_name"),
+    ({"display_name": "x" * 129}, "display_name"),
+])
+def test_custom_image_settings_against_botocore(stack, kwargs, match):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "team-image")
+    with pytest.raises(ValidationError, match=match):
+        CustomImage(stack, "Image", repository=repo, **kwargs)
+
+
+@pytest.mark.parametrize("display_name", ["x" * 65, "   "])
+def test_shared_space_display_name_against_botocore(stack, display_name):
+    domain, *_ = _domain(stack)
+    alice = domain.add_user_profile("alice")
+    with pytest.raises(ValidationError, match="display_name"):
+        domain.add_shared_space("Team", name="team", members=[alice], display_name=display_name)
+
+
+def test_studio_shapes_are_botocores():
+    botocore = pytest.importorskip("botocore.session")
+    from sagemaker_constructs.studio.domain import LIFECYCLE_CONFIG_ARN
+
+    model = botocore.get_session().get_service_model("sagemaker")
+    assert model.shape_for("StudioLifecycleConfigArn").metadata["pattern"] == LIFECYCLE_CONFIG_ARN
+    assert model.shape_for("CustomImageContainerEntrypoint").metadata["max"] == 1
+    assert model.shape_for("CustomImageContainerArguments").metadata["max"] == 50
+    assert model.shape_for("ImageDisplayName").metadata == {"min": 1, "max": 128, "pattern": r"\S(.*\S)?"}
+    display = model.shape_for("CreateSpaceRequest").members["SpaceDisplayName"].metadata
+    assert display == {"min": 0, "max": 64, "pattern": r"(?!\s*$).+"}

@@ -102,6 +102,8 @@ MIN_POSIX_UID, MAX_POSIX_UID = 10_000, 4_000_000
 MIN_POSIX_GID, MAX_POSIX_GID = 1_001, 4_000_000
 #: EBS size limits of a Studio space, in GB (DefaultEbsStorageSettings, EbsStorageSettings).
 MIN_SPACE_EBS_GB, MAX_SPACE_EBS_GB = 5, 16_384
+#: botocore sagemaker StudioLifecycleConfigArn (the ARNs of LifecycleConfigArns and ResourceSpec).
+LIFECYCLE_CONFIG_ARN = r"(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)"
 
 
 class StudioDomain(Construct):
@@ -259,6 +261,13 @@ class StudioDomain(Construct):
             validate_canvas(self, canvas)
         self._check_app_settings(default_instance_type, allowed_instance_types, custom_images, default_image,
                                  space_ebs_gb)
+        for argument, arns in (("jupyter_lab_lifecycle_configs", jupyter_lab_lifecycle_configs),
+                               ("code_editor_lifecycle_configs", code_editor_lifecycle_configs)):
+            for arn in arns:
+                check_pattern(self, argument, arn, LIFECYCLE_CONFIG_ARN, max_length=256,
+                              description="a Studio lifecycle configuration ARN "
+                                          "(arn:aws:sagemaker:<region>:<account>:studio-lifecycle-config/<name>)",
+                              limit="botocore sagemaker StudioLifecycleConfigArn")
         if home_efs_removal_policy not in (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY):
             raise ValidationError(self, "home_efs_removal_policy", home_efs_removal_policy, "RETAIN or DESTROY")
         if s3_prefix_list_id is not None and not is_unresolved(s3_prefix_list_id):

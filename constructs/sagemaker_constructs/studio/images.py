@@ -16,6 +16,7 @@ from constructs import Construct
 from .._internal.managed_role import service_role
 from ..compliance import acknowledge_present_findings
 from ..errors import check_choice, check_pattern, is_unresolved
+from ..validation.checks import check_count
 from ..validation.limits import check_map
 from ..validation.naming import default_name
 
@@ -72,6 +73,14 @@ class CustomImage(Construct):
         check_map(self, "environment", environment, shape="CustomImageContainerEnvironmentVariables")
         check_pattern(self, "image_name", image_name, _IMAGE_NAME, max_length=63,
                       description="1-63 letters and digits, single '-' or '.' between them")
+        check_pattern(self, "display_name", display_name, r"\S(.*\S)?", max_length=128, min_length=1,
+                      description="1-128 characters, not starting or ending with whitespace",
+                      limit="botocore sagemaker ImageDisplayName")
+        check_count(self, "container_entrypoint", container_entrypoint, maximum=1, what="entries",
+                    note="(the executable; its arguments go in container_arguments)",
+                    limit="botocore sagemaker CustomImageContainerEntrypoint")
+        check_count(self, "container_arguments", container_arguments, maximum=50, what="arguments",
+                    limit="botocore sagemaker CustomImageContainerArguments")
         self.app_type: str = app_type
         self.image_name: str = image_name or default_name(self)
         # Derived from the image name in Python; a Token (CfnParameter) cannot be edited so, and its

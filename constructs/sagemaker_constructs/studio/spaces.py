@@ -16,7 +16,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..errors import ValidationError, check_choice, check_int_range, is_unresolved
+from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
 from ..validation.checks import duration_in
 from ..validation.naming import check_name
 
@@ -58,6 +58,8 @@ class SharedSpace(Construct):
 
         check_name(self, "name", space_name)
         check_choice(self, "app_type", app_type, SPACE_APP_TYPES)
+        check_pattern(self, "display_name", display_name, r"(?!\s*$).+", max_length=64, min_length=1,
+                      description="1-64 characters, not only whitespace", limit="botocore sagemaker SpaceDisplayName")
         members = list(members)
         if not members:
             raise ValidationError(self, "members", members, "at least one user profile of the domain")
