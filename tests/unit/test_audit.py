@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import aws_s3 as s3
 
@@ -149,3 +151,31 @@ def test_rejects_object_lock_retention_out_of_range(stack, days):
 
     with pytest.raises(ValidationError, match="object_lock_retention"):
         AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), object_lock_retention=Duration.days(days))
+
+
+def test_organization_trail_lets_cloudtrail_write_the_organizations_logs(stack):
+    """CloudTrail writes an organization trail's member-account logs under AWSLogs/<org id>/; without
+    org_id (which AuditTrail could not pass) CDK left that statement out of the bucket policy, with
+    a warning only, and the member accounts' logs could not be delivered."""
+    AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), is_organization_trail=True,
+               org_id="o-a1b2c3d4e5", trail_name="org-trail")
+    t = template_of(stack)
+    (trail,) = resources(t, "AWS::CloudTrail::Trail").values()
+    assert trail["Properties"]["IsOrganizationTrail"] is True
+    policy = next(p for k, p in resources(t, "AWS::S3::BucketPolicy").items() if "AccessLogs" not in k)
+    (org,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+              if "AWSLogs/o-a1b2c3d4e5/*" in json.dumps(s.get("Resource"))]
+    assert org["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert org["Action"] == "s3:PutObject"
+    assert "trail/org-trail" in json.dumps(org["Condition"]["StringEquals"]["aws:SourceArn"])
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"is_organization_trail": True, "trail_name": "org-trail"}, "org_id"),
+    ({"is_organization_trail": True, "org_id": "o-a1b2c3d4e5"}, "trail_name"),
+    ({"is_organization_trail": True, "org_id": "123456789012", "trail_name": "org-trail"}, "org_id"),
+    ({"org_id": "o-a1b2c3d4e5"}, "org_id"),
+])
+def test_organization_trail_settings_are_checked(stack, kwargs, argument):
+    with pytest.raises(ValidationError, match=f"invalid {argument}="):
+        AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), **kwargs)

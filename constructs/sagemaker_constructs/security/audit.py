@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from ..errors import ValidationError, check_int_range
+from ..errors import ValidationError, check_int_range, check_pattern
 from ..validation.checks import duration_in
 from ..validation.naming import check_trail_name
 from .bucket import SecureBucket
@@ -56,6 +56,7 @@ class AuditTrail(Construct):
         is_organization_trail: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         object_lock_retention: Duration | None = Duration.days(365),
+        org_id: str | None = None,
     ) -> None:
         """
         :param encryption_key: key for log files and the log group (required).
@@ -65,13 +66,18 @@ class AuditTrail(Construct):
         :param trail_name: Default: a CloudFormation-generated name.
         :param log_retention: retention of the CloudWatch copy. Default: one year.
         :param is_organization_trail: log every account of the organization (deploy from the
-            management account). Default: false.
+            management account); needs ``org_id`` and ``trail_name``, which the log bucket's policy
+            names so that CloudTrail may write the member accounts' logs
+            (``AWSLogs/<org id>/*``, only for this trail:
+            https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html).
+            Default: false.
         :param removal_policy: for the trail, the created bucket and the log group. Default: RETAIN.
         :param object_lock_retention: GOVERNANCE-mode default retention of the created bucket's
             log files (1-36500 days); ``None`` creates the bucket without Object Lock. Ignored
             with ``bucket=``. Default: 365 days. Object Lock cannot be turned off again; on a trail
             bucket deployed without it, CloudFormation cannot add it (turn it on in S3 first:
             https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
+        :param org_id: the organization's id (``o-...``), with ``is_organization_trail``. Default: none.
         """
         super().__init__(scope, id)
         buckets = list(data_event_buckets)
@@ -87,6 +93,21 @@ class AuditTrail(Construct):
                 raise ValidationError(self, "data_event_buckets", key, "each bucket at most once")
             seen.add(key)
         check_trail_name(self, "trail_name", trail_name)
+        check_pattern(self, "org_id", org_id, r"o-[a-z0-9]{10,32}",
+                      description="an AWS Organizations id: 'o-' and 10-32 lowercase letters or digits",
+                      limit="botocore organizations OrganizationId")
+        if org_id is not None and not is_organization_trail:
+            raise ValidationError(self, "org_id", org_id, "only with is_organization_trail=True")
+        if is_organization_trail:
+            # Without them CDK leaves the organization's statement out of the bucket policy (a
+            # warning only): CloudTrail could not write the member accounts' logs.
+            for argument, value in (("org_id", org_id), ("trail_name", trail_name)):
+                if value is None:
+                    raise ValidationError(
+                        self, argument, None,
+                        "required with is_organization_trail=True: the log bucket's policy lets CloudTrail write "
+                        "AWSLogs/<org_id>/* only for the trail named trail_name",
+                    )
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
         check_key_not_alias(self, "encryption_key", encryption_key)
@@ -114,6 +135,7 @@ class AuditTrail(Construct):
             is_multi_region_trail=True,
             include_global_service_events=True,
             is_organization_trail=is_organization_trail or None,
+            org_id=org_id,
             enable_file_validation=True,
             management_events=cloudtrail.ReadWriteType.ALL,
             send_to_cloud_watch_logs=True,
