@@ -156,3 +156,26 @@ def test_logs_to_another_secure_bucket_in_a_plain_app():
     assert delivery["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [log_id, "Arn"]}, "/Bucket/*"]]}
     assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert "aws:SourceArn" in delivery["Condition"]["ArnLike"]
+
+
+@pytest.mark.parametrize("locked", ["audit trail bucket", "object_lock_default_retention"])
+def test_refuses_a_log_bucket_with_an_object_lock_default_retention(stack, locked):
+    """S3 delivers no server access logs to a bucket with an Object Lock default retention (the
+    AuditTrail's bucket has one): the logs would silently never arrive."""
+    from sagemaker_constructs import AuditTrail
+
+    key = PlatformKey(stack, "Key")
+    if locked == "audit trail bucket":
+        target = AuditTrail(stack, "Trail", encryption_key=key).bucket
+    else:
+        target = SecureBucket(stack, "Locked", encryption_key=key,
+                              object_lock_default_retention=s3.ObjectLockRetention.governance(Duration.days(30)))
+    with pytest.raises(ValidationError, match="server_access_logs_bucket.*Object Lock default retention"):
+        SecureBucket(stack, "Bucket", encryption_key=key, server_access_logs_bucket=target)
+
+
+def test_accepts_a_log_bucket_with_object_lock_but_no_default_retention(stack):
+    key = PlatformKey(stack, "Key")
+    target = SecureBucket(stack, "Locked", encryption_key=key, object_lock_enabled=True)
+    SecureBucket(stack, "Bucket", encryption_key=key, server_access_logs_bucket=target)
+    template_of(stack)

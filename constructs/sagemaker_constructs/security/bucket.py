@@ -32,6 +32,22 @@ _NO_NOTIFICATIONS_REASON = (
 )
 
 
+def _check_log_destination(path: str, target: s3.Bucket) -> None:
+    """Raise :class:`ValidationError` when ``target`` (a bucket of this app) has an S3 Object Lock
+    default retention (an ``AuditTrail``'s bucket, a ``SecureBucket`` with
+    ``object_lock_default_retention``): S3 delivers no server access logs to such a bucket
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
+    cfn = target.node.default_child
+    lock = getattr(cfn, "object_lock_configuration", None) if isinstance(cfn, s3.CfnBucket) else None
+    rule = getattr(lock, "rule", None)
+    if getattr(rule, "default_retention", None) is not None:
+        raise ValidationError(
+            path, "server_access_logs_bucket", target.node.path,
+            "a bucket with an S3 Object Lock default retention cannot receive server access logs: pass a log "
+            "bucket without one, or leave server_access_logs_bucket out (a log bucket is created)",
+        )
+
+
 class SecureBucket(s3.Bucket):
     """An S3 bucket a security reviewer signs off on. Usable wherever an ``s3.IBucket`` is expected.
 
@@ -97,6 +113,8 @@ class SecureBucket(s3.Bucket):
             raise ValidationError(path, "encryption_key", None, "a kms.IKey is required (a customer-managed key)")
         check_key_not_alias(scope, "encryption_key", encryption_key, where=path)
         check_bucket_name(path, "bucket_name", bucket_name)
+        if own_log_bucket is not None:
+            _check_log_destination(path, own_log_bucket)
         if not noncurrent_version_expiration.is_unresolved():
             check_int_range(path, "noncurrent_version_expiration (days)",
                             duration_in(path, "noncurrent_version_expiration", noncurrent_version_expiration, "days"), minimum=1)
