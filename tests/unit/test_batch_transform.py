@@ -92,3 +92,19 @@ def test_image_must_be_a_container_image(stack):
     with pytest.raises(ValidationError, match="image"):
         BatchTransform(stack, "B", image=IMAGE, model_data="s3://m/model.tar.gz",  # type: ignore[arg-type]
                        input_uri="s3://d/in/", output_uri="s3://d/out", encryption_key=key, vpc=net.vpc)
+
+
+@pytest.mark.parametrize("parameters, match", [
+    ({"InputDataURL": "s3://data/other/"}, "a parameter the pipeline declares"),   # a typo: never reached a step
+    ({"InputDataUrl": ""}, "1 to 1024"),    # Scheduler's SageMakerPipelineParameter.Value is 1-1024 characters
+    ({"InputDataUrl": 3}, "a string"),
+])
+def test_schedule_parameters_are_ones_the_pipeline_and_scheduler_take(stack, parameters, match):
+    """A schedule's parameters were checked by name shape only: an undeclared name (a typo of InputDataUrl)
+    was silently never used, and an empty value failed the deployment (Scheduler refuses it)."""
+    batch = _batch(stack)
+    with pytest.raises(ValidationError, match=match):
+        batch.pipeline.schedule("rate(1 day)", parameters=parameters)
+    batch.pipeline.schedule("rate(1 day)", parameters={"InputDataUrl": "s3://data/other/"}, id="Daily")
+    assert only(template_of(stack), "AWS::Scheduler::Schedule")["Target"]["SageMakerPipelineParameters"] == {
+        "PipelineParameterList": [{"Name": "InputDataUrl", "Value": "s3://data/other/"}]}

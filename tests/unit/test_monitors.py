@@ -224,6 +224,25 @@ def test_retraining_trigger_validation(stack):
         quality.on_violation_start(pipeline, parameters={"bad name": "x"})
 
 
+
+@pytest.mark.parametrize("parameters, match", [
+    ({"Input_Data": "s3://b/new/"}, "no '_'"),      # SageMaker takes it; an EventBridge rule target refuses it
+    ({"-InputDataUrl": "s3://b/new/"}, "no '_'"),
+    ({"InputDataURL": "s3://b/new/"}, "a parameter the pipeline declares"),  # a typo: silently never used
+    ({"InputDataUrl": 7}, "a string"),
+])
+def test_retraining_parameters_are_ones_eventbridge_and_the_pipeline_take(stack, parameters, match):
+    """Names were checked against SageMaker's pattern, not EventBridge's (botocore events
+    SageMakerPipelineParameterName: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*$), so PutTargets failed the deployment;
+    and a name the pipeline does not declare was accepted and never reached a step."""
+    env = _setup(stack)
+    key, net, _, _ = env
+    pipeline = Pipeline(stack, "Retrain", steps=[_train()], encryption_key=key, vpc=net.vpc)
+    quality = _quality(stack, env)
+    with pytest.raises(ValidationError, match=match):
+        quality.on_violation_start(pipeline, parameters=parameters)
+
+
 @pytest.mark.parametrize("factory, kwargs, match", [
     (_quality, {"problem_type": "Ranking"}, "problem_type"),
     (_quality, {"alarm_metric": "loss"}, "alarm_metric"),

@@ -16,7 +16,8 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._internal.managed_role import service_role
-from ..errors import ValidationError, check_pattern
+from ..errors import ValidationError
+from .schedule import EVENTS_PARAMETER_NAME, check_pipeline_parameters
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -32,12 +33,11 @@ def start_pipeline_on_alarm(scope: Construct, id: str, *, alarm: cloudwatch.IAla
 
     if not isinstance(pipeline, Pipeline):
         raise ValidationError(scope, "pipeline", type(pipeline).__name__, "a Pipeline (or TrainingPipeline)")
-    for name, value in (parameters or {}).items():
-        check_pattern(scope, "parameters", name, r"[A-Za-z0-9\-_]{1,256}", description="a pipeline parameter name")
-        if value is None:
-            raise ValidationError(scope, f"parameters[{name!r}]", value, "a string")
-        check_pattern(scope, f"parameters[{name!r}]", value, r"[\s\S]*", max_length=1024,
-                      description="a string of at most 1024 characters", limit="botocore sagemaker String1024")
+    check_pipeline_parameters(
+        scope, "parameters", parameters, declared=pipeline.parameters, name_pattern=EVENTS_PARAMETER_NAME,
+        name_description="a pipeline parameter name an EventBridge rule target accepts: letters, digits and inner "
+                         "'-' (no '_')",
+        min_value_length=0, limit="botocore events SageMakerPipelineParameter")
     role, policy = service_role(
         scope, f"{id}Role", f"{id}Policy", service="events.amazonaws.com",
         description=f"EventBridge: start pipeline {pipeline.pipeline_name} when a monitor alarms", statements=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping, Sequence
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -10,7 +10,34 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct, IConstruct
 
 from .._internal.managed_role import service_role
-from ..errors import check_pattern
+from ..errors import ValidationError, check_pattern, is_unresolved
+
+#: EventBridge Scheduler's SageMakerPipelineParameter: Name ``[A-Za-z0-9\-_]*`` (1-256), Value 1-1024
+#: characters (botocore ``scheduler``); an EventBridge rule target's Name is ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*$``
+#: (1-256: no underscore, no leading or trailing ``-``), Value 0-1024 (botocore ``events``).
+SCHEDULER_PARAMETER_NAME = r"[A-Za-z0-9\-_]{1,256}"
+EVENTS_PARAMETER_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
+
+
+def check_pipeline_parameters(scope: Construct, argument: str, parameters: Mapping[str, str] | None, *,
+                              declared: Sequence[Mapping[str, Any]] | None, name_pattern: str,
+                              name_description: str, min_value_length: int, limit: str) -> None:
+    """``parameters`` passed to a pipeline execution by a schedule or a rule: names the target
+    accepts (``name_pattern``), declared by the pipeline (``declared``, its ``parameters``: an
+    undeclared one would never reach a step), string values of ``min_value_length``-1024 characters."""
+    names = [str(p.get("Name")) for p in declared] if declared is not None else None
+    for name, value in (parameters or {}).items():
+        check_pattern(scope, argument, name, name_pattern, max_length=256, description=name_description, limit=limit)
+        if names is not None and not is_unresolved(name) and name not in names:
+            raise ValidationError(scope, argument, name,
+                                  f"a parameter the pipeline declares ({', '.join(names) or 'none'}): an "
+                                  "undeclared one would never reach a step")
+        if value is None or not isinstance(value, str):
+            raise ValidationError(scope, f"{argument}[{name!r}]", value, "a string")
+        check_pattern(scope, f"{argument}[{name!r}]", value, r"[\s\S]*", min_length=min_value_length,
+                      max_length=1024, description=f"a string of {min_value_length} to 1024 characters",
+                      limit=limit)
+
 
 SCHEDULE_PATTERN = r"(rate\(\s*[1-9][0-9]*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\S+( \S+){5}\))"
 
@@ -23,9 +50,12 @@ def schedule_pipeline(scope: Construct, *, pipeline_name: str, pipeline_arn: str
     input encrypted with ``encryption_key``, and retries for 24 hours."""
     check_pattern(scope, "schedule expression", expression, SCHEDULE_PATTERN,
                   description="rate(<n> minutes|hours|days) or cron(<6 fields>)")
-    for name in (parameters or {}):
-        check_pattern(scope, "schedule parameter name", name, r"[A-Za-z0-9\-_]{1,256}",
-                      description="a pipeline parameter name")
+    from .pipeline import Pipeline
+
+    check_pipeline_parameters(scope, "parameters", parameters,
+                              declared=scope.parameters if isinstance(scope, Pipeline) else None,
+                              name_pattern=SCHEDULER_PARAMETER_NAME, name_description="a pipeline parameter name",
+                              min_value_length=1, limit="botocore scheduler SageMakerPipelineParameter")
     role, policy = service_role(
         scope, f"{id}Role", f"{id}Policy", service="scheduler.amazonaws.com",
         description=f"EventBridge Scheduler: start pipeline {pipeline_name}", statements=[
