@@ -472,6 +472,19 @@ class _Check:
         return self._check()
 
 
+#: The fewest characters an acknowledgement's reason has (a specific reason, not "ok" or "n/a").
+MIN_REASON_LENGTH = 20
+
+
+def check_reason(reason: str) -> None:
+    """Raise ``ValueError`` unless ``reason`` is a specific reason: a string of at least
+    :data:`MIN_REASON_LENGTH` characters besides surrounding blanks. Every acknowledging function
+    checks it when called, whether or not a pack ever writes the acknowledgement."""
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValueError(f"an acknowledgement needs a specific reason (at least {MIN_REASON_LENGTH} characters), "
+                         f"got {reason!r}")
+
+
 def acknowledge(
     construct: IConstruct,
     *,
@@ -493,8 +506,7 @@ def acknowledge(
     only when a pack that reads them can be registered (:func:`when_checked`); checkov reads the
     template, so its skips are written now.
     """
-    if len(reason.strip()) < 20:
-        raise ValueError("an acknowledgement needs a specific reason (at least 20 characters)")
+    check_reason(reason)
     rules = [nag_rule_id(r) for r in nag] + [control_tower_rule_id(r) for r in control_tower]
     if rules:
         when_checked(construct, lambda: _acknowledge_rules(construct, rules, reason))
@@ -623,6 +635,7 @@ def _iam_resources_with_findings(construct: IConstruct) -> list[tuple[CfnResourc
 def acknowledge_iam_findings(construct: IConstruct, *, reason: str) -> list[str]:
     """Acknowledge, on each IAM resource under ``construct``, exactly the IAM4/IAM5 findings it
     has now (see :func:`iam_findings`), with ``reason``. Returns the acknowledged ids."""
+    check_reason(reason)
     acknowledged = []
     for resource, ids in _iam_findings(construct):
         acknowledge(resource, reason=reason, nag=ids)
@@ -637,6 +650,7 @@ def acknowledge_statement_findings(construct: IConstruct,
     ``statements`` produce (not whatever else that policy holds: for a policy shared with the
     caller's own statements, such as an imported role's), computed when the app is validated and
     only if a pack can read them (no call otherwise)."""
+    check_reason(reason)
 
     when_checked(construct, lambda: _acknowledge_findings_of(construct, statements, reason))
 
@@ -670,6 +684,7 @@ def acknowledge_generated_findings(construct: IConstruct, *, reason: str, action
     of ``actions`` (``fnmatch`` patterns: the actions CDK writes there), and the IAM4 findings of
     the AWS managed policies named in ``managed_policies`` (``"service-role/AWSLambdaBasicExecutionRole"``).
     A statement with any other action, yours added later, keeps its findings."""
+    check_reason(reason)
     when_checked(construct, lambda: _acknowledge_generated(construct, reason, actions, managed_policies))
 
 
@@ -699,6 +714,7 @@ def acknowledge_present_findings(construct: IConstruct, *, reason: str) -> None:
     (:func:`acknowledge_statement_findings`: no call now, none without a pack); statements added
     later keep their findings. Anything else is read now. A statement the record missed leaves its
     finding unacknowledged (reported), never one of yours acknowledged."""
+    check_reason(reason)
     from ._internal.managed_role import known_statements
 
     known = known_statements(construct) if isinstance(construct, iam.ManagedPolicy) else None
@@ -753,6 +769,7 @@ def acknowledge_iam_findings_at_synth(
     call is spent when no pack is registered. With ``include_present``, the findings present now
     are acknowledged too, with the same reason (what ``acknowledge_iam_findings`` now and this
     function would together acknowledge), all of them at validation: nothing is computed now."""
+    check_reason(reason)
     if include_present:
         exclude = set  # acknowledge every finding there is at validation
     elif exclude is None:

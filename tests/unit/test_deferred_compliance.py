@@ -237,3 +237,24 @@ def test_generated_findings_cover_only_the_statements_cdk_writes(tmp_path):
     acks = {a.removeprefix("AwsSolutions::") for by_path in result.acknowledgements().values() for a in by_path}
     assert {"AwsSolutions-IAM5[Resource::*]",
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"} <= acks
+
+
+@pytest.mark.parametrize("call", [
+    "acknowledge_iam_findings", "acknowledge_statement_findings", "acknowledge_generated_findings",
+    "acknowledge_present_findings", "acknowledge_iam_findings_at_synth", "acknowledge"])
+@pytest.mark.parametrize("reason", ["ok", "   n/a    ", None])
+def test_every_acknowledging_function_refuses_a_reason_that_is_not_specific(call, reason):
+    """The reason is checked when the call is made, even where the acknowledgement is written only
+    at validation (or never, without a pack), and even where the construct has no finding yet."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+
+    from sagemaker_constructs import compliance
+
+    stack = cdk.Stack(cdk.App(), "Reasons")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    extra = {"acknowledge_statement_findings": {"statements": []},
+             "acknowledge_generated_findings": {"actions": ["s3:*"]},
+             "acknowledge": {"nag": ["AwsSolutions-IAM5"]}}.get(call, {})
+    with pytest.raises(ValueError, match="specific reason"):
+        getattr(compliance, call)(role, reason=reason, **extra)
