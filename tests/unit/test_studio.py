@@ -747,3 +747,34 @@ def test_user_profile_named_by_a_parameter_needs_an_id(stack):
     t = template_of(stack)
     (props,) = resources(t, "AWS::SageMaker::UserProfile").values()
     assert props["Properties"]["UserProfileName"] == {"Ref": "UserName"}
+
+
+def test_supplied_role_may_pass_the_job_roles(stack):
+    """job_roles with default_execution_role= was silently ignored: the supplied role got no
+    iam:PassRole, so users of the domain could start no job although job_roles named the roles."""
+    from sagemaker_constructs import JobExecutionRole
+
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="none")
+    job = JobExecutionRole(stack, "Job", encryption_key=key)
+    own = iam.Role(stack, "Own", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, job_roles=[job], default_execution_role=own)
+    t = template_of(stack)
+    (policy,) = [p["Properties"] for k, p in resources(t, "AWS::IAM::Policy").items() if k.startswith("OwnDefaultPolicy")]
+    passes = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Action") == "iam:PassRole"]
+    job_id = next(k for k in resources(t, "AWS::IAM::Role") if k.startswith("Job"))
+    assert [(s["Resource"], s["Condition"]) for s in passes] == [
+        ({"Fn::GetAtt": [job_id, "Arn"]}, {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}})]
+
+
+def test_supplied_immutable_role_with_job_roles_raises_unless_prepared(stack):
+    from sagemaker_constructs import JobExecutionRole
+
+    key = PlatformKey(stack, "Key")
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="none")
+    job = JobExecutionRole(stack, "Job", encryption_key=key)
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::111122223333:role/ds", mutable=False)
+    with pytest.raises(ValidationError, match=r"default_execution_role.*iam:PassRole.*role_is_prepared"):
+        StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, job_roles=[job], default_execution_role=role)
+    StudioDomain(stack, "Studio2", vpc=net.vpc, encryption_key=key, job_roles=[job], default_execution_role=role,
+                 role_is_prepared=True)

@@ -202,8 +202,9 @@ class StudioDomain(Construct):
         :param default_execution_role: Default: a new ``StudioUserRole`` (child ``ExecutionRole``).
             A role given here gets exactly the statements the default role would get for
             ``data_buckets`` and ``notebook_sharing_bucket`` (object and bucket actions, the
-            default persona's prefix guardrails, use of the buckets' keys and ``encryption_key``),
-            in its own policy; its other permissions are the caller's.
+            default persona's prefix guardrails, use of the buckets' keys and ``encryption_key``)
+            and for ``job_roles`` (``iam:PassRole`` of them to SageMaker only), in its own policy; its
+            other permissions are the caller's.
         :param idle_timeout: idle shutdown of JupyterLab/Code Editor apps, 60 minutes to
             365 days. Default: 1 hour.
         :param home_efs_removal_policy: RETAIN (default) keeps the home EFS on deletion;
@@ -214,7 +215,8 @@ class StudioDomain(Construct):
             at deploy time by the teardown provider (needs ``teardown=True``).
         :param data_buckets: buckets the execution role (the default one, or
             ``default_execution_role``) may read and write. Default: none.
-        :param job_roles: roles the default execution role may pass to SageMaker for the jobs,
+        :param job_roles: roles the execution role (the default one, or ``default_execution_role``)
+            may pass to SageMaker for the jobs,
             models and pipelines users start (e.g. a ``JobExecutionRole``). Default: none, so
             users cannot start jobs until one is given.
         :param notebook_sharing_bucket: where shared notebook output goes. Default: sharing off.
@@ -416,10 +418,17 @@ class StudioDomain(Construct):
             )
 
         self.execution_role: iam.IRole = default_execution_role or default_role("ExecutionRole", buckets)
-        if default_execution_role is not None and buckets:
-            template = default_role(TEMPLATE_ID, buckets)
-            statements = bucket_statements(template, buckets)
-            self.node.try_remove_child(TEMPLATE_ID)
+        if default_execution_role is not None and (buckets or job_roles):
+            statements: list[iam.PolicyStatement] = []
+            if buckets:
+                template = default_role(TEMPLATE_ID, buckets)
+                statements += bucket_statements(template, buckets)
+                self.node.try_remove_child(TEMPLATE_ID)
+            if job_roles:  # what StudioUserRole(passable_roles=job_roles) allows
+                statements.append(iam.PolicyStatement(
+                    sid="PassExecutionRolesToSageMaker", actions=["iam:PassRole"],
+                    resources=[r.role_arn for r in job_roles],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
             add_statements(self, default_execution_role, statements, role_is_prepared=role_is_prepared,
                            argument="default_execution_role")
         if default_execution_role is None:
