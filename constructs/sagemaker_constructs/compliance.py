@@ -77,7 +77,7 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
         "HIPAA.Security": nag("HIPAASecurityChecks"),
         "NIST.800.53.R5": nag("NIST80053R5Checks"),
         "PCI.DSS.321": nag("PCIDSS321Checks"),
-        "SageMaker": lambda scope, verbose: SageMakerChecks(),
+        "SageMaker": lambda scope, verbose: SageMakerChecks(scope, verbose=verbose),
         CONTROL_TOWER_PACK: _control_tower,
     }
     from .validation.checks import check_choice

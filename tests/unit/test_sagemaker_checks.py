@@ -472,3 +472,14 @@ def test_pipeline_definition_with_an_unquoted_reference_is_read(stack):
 def test_pipeline_definition_body_forms(body, expected):
     rule = RULES["SageMaker-PipelineJobsHardened"]
     assert rule.check({"Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}) is expected
+
+
+def test_add_compliance_checks_passes_verbose_to_the_sagemaker_pack(tmp_path):
+    app = new_app(outdir=str(tmp_path))
+    _insecure_l1_stack(app)
+    add_compliance_checks(app, packs=["SageMaker"], verbose=True)
+    with pytest.raises(RuntimeError):
+        app.synth()
+    findings = ReferenceAssembly(outdir=tmp_path, stacks={}).unacknowledged_findings()
+    rule = RULES["SageMaker-ModelInVpc"]
+    assert {d for r, _, d in findings if r == rule.id} == {f"{rule.description} Fix: {rule.fix}"}
