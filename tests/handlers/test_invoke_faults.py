@@ -150,3 +150,46 @@ def test_answer_under_the_limit_is_returned(runtime):
     _answer(runtime, payload, "application/json")
     result = ie.handler({"body": {}}, None)
     assert result["statusCode"] == 200 and len(result["body"]["values"]) == 4000
+
+
+class DroppingEndpoint(BaseHTTPRequestHandler):
+    """Reads each InvokeEndpoint request whole, then closes the connection without answering (a load
+    balancer or container dropping it mid-inference)."""
+
+    requests = 0
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        type(self).requests += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.close_connection = True
+        self.wfile.flush()
+        self.connection.shutdown(2)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def dropping_endpoint():
+    DroppingEndpoint.requests = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DroppingEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_connection_closed_after_the_request_was_sent_is_answered_not_raised(monkeypatch, dropping_endpoint,
+                                                                              capsys):
+    """The request reached the endpoint, which closed the connection without an answer: botocore's
+    ConnectionClosedError was raised, so Lambda invoked the function again (asynchronous invocations: twice)
+    and the model ran up to three times, against the function's at-most-once contract."""
+    _use_endpoint(monkeypatch, dropping_endpoint)
+    result = ie.handler({"body": {"x": 1}}, None)
+    time.sleep(0.1)
+    assert DroppingEndpoint.requests == 1
+    assert result["statusCode"] == 502 and result["body"]["error"] == "EndpointFailure"
+    assert "may have been processed" in result["body"]["message"]
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert line["error"] == "ConnectionClosedError"

@@ -19,9 +19,9 @@ same way.
 
 At most once: one call sends the request at most ``MAX_ATTEMPTS`` times (default 1: botocore's
 ``total_max_attempts``, no SDK retry). A failure after which the request may have reached the
-model -- a read timeout, a 5xx answer from SageMaker -- is answered (504 ``EndpointTimeout`` /
-502 ``EndpointFailure``) instead of raised, because a raised error makes Lambda invoke the
-function again (asynchronous invocations: twice more), which would send the request again.
+model -- a read timeout, a connection closed before the answer, a 5xx answer from SageMaker -- is
+answered (504 ``EndpointTimeout`` / 502 ``EndpointFailure``) instead of raised, because a raised
+error makes Lambda invoke the function again (asynchronous invocations: twice more), which would send the request again.
 Failures where it did not reach the model (throttling, a connection that was never made) raise,
 so asynchronous invocations are retried and then sent to the dead-letter queue.
 
@@ -46,7 +46,8 @@ import json
 import os
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError,
+                                 ReadTimeoutError)
 
 try:  # imported from the package
     from . import common
@@ -207,6 +208,13 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         return _error_result(504, "EndpointTimeout",
                              "the endpoint did not answer in time; the request may have been processed, so it was "
                              "not sent again", api_gateway)
+    except ConnectionClosedError as err:
+        # The connection was closed after the request was sent, before any answer: it may have reached the model.
+        _log("ERROR", "the connection closed before an answer; not retried (the request may have been processed)",
+             endpoint=endpoint_name, error="ConnectionClosedError", detail=str(err), request_id=request_id)
+        return _error_result(502, "EndpointFailure",
+                             "the connection closed before the endpoint answered; the request may have been "
+                             "processed, so it was not sent again", api_gateway)
     except (ConnectTimeoutError, EndpointConnectionError) as err:
         _log("ERROR", "could not connect to the endpoint; raising so Lambda can retry", endpoint=endpoint_name,
              error=type(err).__name__, detail=str(err), request_id=request_id)

@@ -48,8 +48,8 @@ class EndpointInvoker(SecureFunction):
     message (no retry would help).
 
     At most once: one call sends the request to the endpoint at most ``max_attempts`` times
-    (default 1, no SDK retry). A read timeout or a SageMaker 5xx (the request may have been
-    processed) is answered 504 / 502 instead of failing the invocation, so Lambda does not send it
+    (default 1, no SDK retry). A read timeout, a connection closed before the answer or a SageMaker
+    5xx (the request may have been processed) is answered 504 / 502 instead of failing the invocation, so Lambda does not send it
     again; throttling and connection failures (the request never reached the model) fail the
     invocation, so asynchronous invocations are retried and then sent to the dead-letter queue.
     The function's ``timeout`` must exceed the SDK's worst case, ``(connect_timeout +
