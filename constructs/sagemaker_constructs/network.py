@@ -17,8 +17,8 @@ from constructs import Construct, IConstruct
 
 from .compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
 from .security.key import PlatformKey, check_key_not_alias
-from .errors import ValidationError, check_int_range
-from .validation.checks import check_combination, check_count
+from .errors import ValidationError, check_int_range, is_unresolved
+from .validation.checks import check_combination, check_count, check_length
 
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -275,9 +275,18 @@ class IsolatedNetwork(Construct):
         :param vpc_name: the VPC's Name tag. Default: the construct path.
         """
         super().__init__(scope, id)
+        # CDK lays out the subnets (how many, their CIDRs) at synth: a CloudFormation parameter
+        # cannot be used for these (CDK fails on it, or our checks would quote its encoding).
+        for argument, value in (("max_azs", max_azs), ("cidr", cidr), ("subnet_cidr_mask", subnet_cidr_mask)):
+            if is_unresolved(value):
+                raise ValidationError(self, argument, "a Token (deploy-time value)",
+                                      "a value known at synth: the VPC's subnets and their CIDRs are laid out then")
         check_int_range(self, "max_azs", max_azs, minimum=2)
         validate_cidr(self, cidr, subnet_cidr_mask, max_azs)
         service_names = resolve_endpoints(self, endpoints)
+        # The Name tag: EC2 tag values are at most 256 characters
+        # (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+        check_length(self, "vpc_name", vpc_name, minimum=1, maximum=256, limit="EC2 tag value")
         check_key_not_alias(self, "encryption_key", encryption_key)
 
         self.encryption_key: kms.IKey = encryption_key or PlatformKey(self, "Key", description="VPC flow logs")

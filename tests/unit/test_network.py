@@ -172,3 +172,21 @@ def test_rejects_vpc_larger_than_slash_16(stack):
 def test_rejects_subnet_mask_out_of_range(stack, mask):
     with pytest.raises(ValidationError, match="subnet_cidr_mask"):
         IsolatedNetwork(stack, "Network", subnet_cidr_mask=mask)
+
+
+@pytest.mark.parametrize("argument, kind", [("max_azs", "Number"), ("subnet_cidr_mask", "Number"), ("cidr", "String")])
+def test_layout_settings_from_a_parameter_are_refused_clearly(stack, argument, kind):
+    """max_azs as a parameter failed in jsii ("no 'Isolated' subnet groups"), subnet_cidr_mask's and
+    cidr's refusals quoted the Token's encoding: CDK lays the subnets out at synth."""
+    from aws_cdk import CfnParameter
+
+    parameter = CfnParameter(stack, "Value", type=kind)
+    value = parameter.value_as_number if kind == "Number" else parameter.value_as_string
+    with pytest.raises(ValidationError, match=f"invalid {argument}='a Token.*known at synth"):
+        IsolatedNetwork(stack, "Network", **{argument: value})
+
+
+def test_vpc_name_longer_than_an_ec2_tag_value_is_refused(stack):
+    with pytest.raises(ValidationError, match="vpc_name"):
+        IsolatedNetwork(stack, "Network", vpc_name="n" * 257)
+    IsolatedNetwork(stack, "Fits", vpc_name="n" * 256)
