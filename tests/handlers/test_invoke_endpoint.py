@@ -186,7 +186,9 @@ def test_5xx_answers_are_not_raised_so_lambda_does_not_send_again(runtime, capsy
 
 
 @pytest.mark.parametrize("event", [{}, {"body": None}, ["not", "an", "object"], {"body": {"x": {1, 2}}},
-                                   {"body": {}, "target_model": ""}, {"body": {}, "inference_id": 7}])
+                                   {"body": {}, "target_model": ""}, {"body": {}, "inference_id": 7},
+                                   # botocore's ParamValidationError was raised: a Lambda error, retried twice
+                                   {"body": {}, "content_type": ["text/csv"]}, {"body": {}, "accept": 1}])
 def test_malformed_events_are_400_results_without_calling_sagemaker(runtime, event):
     result = ie.handler(event, None)
     assert result["statusCode"] == 400 and result["body"]["error"] == "BadRequest"

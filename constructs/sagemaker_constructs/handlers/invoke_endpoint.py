@@ -152,6 +152,10 @@ def _request(event: Any, endpoint_name: str) -> tuple[dict[str, Any], bool]:
                 payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
             except (TypeError, ValueError) as err:
                 raise BadRequest(f"the body cannot be serialised as JSON: {err}") from err
+        for key in ("content_type", "accept"):
+            if event.get(key) is not None and not isinstance(event[key], str):
+                # botocore refuses it before sending (ParamValidationError): a Lambda error, retried when asynchronous
+                raise BadRequest(f"{key} must be a string")
         content_type = event.get("content_type") or content_type
         accept = event.get("accept") or accept
         for key, parameter in OPTIONAL_PARAMETERS.items():
