@@ -442,3 +442,21 @@ def test_invocation_targets_may_be_fractional(env):
     values = sorted(p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
                     for p in resources(template_of(env.stack), "AWS::ApplicationAutoScaling::ScalingPolicy").values())
     assert values == [12.5, 37.5]
+
+
+def test_serverless_parameter_max_concurrency_bounds_nothing_at_synth(env):
+    """A CfnParameter max_concurrency: provisioned concurrency was compared with its number
+    encoding (-1.9e289) and every value was refused."""
+    from aws_cdk import CfnParameter
+
+    limit = CfnParameter(env.stack, "MaxConcurrency", type="Number").value_as_number
+    env.serverless(max_concurrency=limit, provisioned_concurrency=2, max_provisioned_concurrency=8)
+    t = template_of(env.stack)
+    (variant,) = _config(t)["ProductionVariants"]
+    assert variant["ServerlessConfig"]["MaxConcurrency"] == {"Ref": "MaxConcurrency"}
+    assert variant["ServerlessConfig"]["ProvisionedConcurrency"] == 2
+    target = only(t, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 8)
+    with pytest.raises(ValidationError, match="provisioned_concurrency"):  # the API's own maximum stays
+        ServerlessEndpoint(env.stack, "Other", model=env.model("OtherModel", network_isolation=False),
+                           max_concurrency=limit, provisioned_concurrency=201)

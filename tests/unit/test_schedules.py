@@ -280,3 +280,30 @@ def test_time_zone_not_in_the_tz_database(env, name):
     endpoint = env.realtime(max_instance_count=4)
     with pytest.raises(ValidationError, match=r"time_zone=.*IANA time zone name, e\.g\. Europe/Berlin"):
         endpoint.scale_on_schedule("Evenings", schedule="cron(0 19 ? * MON-FRI *)", min_capacity=1, time_zone=name)
+
+
+def test_a_parameter_maximum_bounds_no_schedule(env, stack):
+    """A CfnParameter max_instance_count / max_copies is no bound at synth: its number encoding
+    (-1.9e289) refused every scheduled capacity ("allowed: 1 to -1.88815e+289")."""
+    from aws_cdk import CfnParameter
+
+    from sagemaker_constructs import AsyncEndpoint, InferenceComponentEndpoint
+
+    ceiling = CfnParameter(stack, "Ceiling", type="Number").value_as_number
+    endpoint = env.realtime(instance_count=1, max_instance_count=ceiling)
+    endpoint.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=3)
+    queued = AsyncEndpoint(stack, "Async", model=env.model("AsyncModel"), instance_type="ml.m5.large",
+                           output_bucket=env.bucket, encryption_key=env.key, max_instance_count=ceiling)
+    queued.scale_on_schedule("Nights", schedule="cron(0 19 ? * MON-FRI *)", max_capacity=0)
+    components = InferenceComponentEndpoint(stack, "IC", instance_type="ml.m5.xlarge", max_instance_count=2)
+    component = components.add_component("Component", model=env.model("IcModel"), max_copies=ceiling)
+    component.scale_on_schedule("Mornings", schedule="cron(0 7 ? * MON-FRI *)", min_capacity=1)
+    targets = [t for t in template_of(stack)["Resources"].values()
+               if t["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget"]
+    assert sorted(a["ScalableTargetAction"].get("MinCapacity", a["ScalableTargetAction"].get("MaxCapacity"))
+                  for t in targets for a in t["Properties"]["ScheduledActions"]) == [0, 1, 3]
+    # literal bounds are still checked
+    literal = AsyncEndpoint(stack, "Async2", model=env.model("AsyncModel2"), instance_type="ml.m5.large",
+                            output_bucket=env.bucket, encryption_key=env.key, max_instance_count=2)
+    with pytest.raises(ValidationError, match="max_capacity=3"):
+        literal.scale_on_schedule("Peak", schedule="rate(1 hour)", max_capacity=3)

@@ -98,6 +98,10 @@ def add_scheduled_action(
     expression = check_schedule(owner, schedule)
     if min_capacity is None and max_capacity is None:
         raise ValidationError(owner, "min_capacity", None, "a scheduled action sets min_capacity, max_capacity or both")
+    if ceiling is not None and is_unresolved(ceiling):
+        # a CfnParameter maximum (max_instance_count, max_copies): its number encoding is no bound
+        # to compare with; CloudFormation's own MinCapacity/MaxCapacity checks apply at deploy time
+        ceiling = None
     for argument, value in (("min_capacity", min_capacity), ("max_capacity", max_capacity)):
         if value is None or is_unresolved(value):
             continue

@@ -83,15 +83,18 @@ class ServerlessEndpoint(EndpointBase):
         check_name(self, "endpoint_config_name", endpoint_config_name)
         check_choice(self, "memory_size_in_mb", memory_size_in_mb, SERVERLESS_MEMORY_SIZES)
         check_int_range(self, "max_concurrency", max_concurrency, minimum=1, maximum=MAX_SERVERLESS_CONCURRENCY)
+        # a CfnParameter max_concurrency bounds nothing at synth (its number encoding is no value)
+        concurrency_bound = MAX_SERVERLESS_CONCURRENCY if is_unresolved(max_concurrency) else min(
+            MAX_SERVERLESS_CONCURRENCY, max_concurrency)
         if provisioned_concurrency is not None:
             check_int_range(self, "provisioned_concurrency", provisioned_concurrency, minimum=1,
-                            maximum=min(MAX_SERVERLESS_CONCURRENCY, max_concurrency))
+                            maximum=concurrency_bound)
         if max_provisioned_concurrency is not None:
             if provisioned_concurrency is None:
                 raise ValidationError(self, "max_provisioned_concurrency", max_provisioned_concurrency,
                                       "only together with provisioned_concurrency (the autoscaling minimum)")
             check_int_range(self, "max_provisioned_concurrency", max_provisioned_concurrency,
-                            minimum=provisioned_concurrency, maximum=max_concurrency)
+                            minimum=provisioned_concurrency, maximum=concurrency_bound)
         if target_provisioned_utilization is not None and max_provisioned_concurrency is None:
             raise ValidationError(self, "target_provisioned_utilization", target_provisioned_utilization,
                                   "only with max_provisioned_concurrency (autoscaling)")
