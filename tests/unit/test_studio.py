@@ -250,11 +250,18 @@ def test_teardown_functions_are_hardened(studio):
         assert "LoggingConfig" in p
 
 
-def test_teardown_waits_up_to_two_hours(studio):
+def test_teardown_waits_at_most_as_long_as_cloudformation(studio):
+    """CloudFormation waits at most 3600 s for a custom resource (ServiceTimeout); the waiter polled for
+    2 hours, so a long teardown failed the stack deletion at one hour and went on deleting."""
+    import re
+
     _, _, t = studio
     (machine,) = resources(t, "AWS::StepFunctions::StateMachine").values()
     definition = json.dumps(machine["Properties"]["DefinitionString"])
-    assert '\\"MaxAttempts\\":240' in definition or "240" in definition  # 2 h / 30 s
+    (attempts,) = {int(n) for n in re.findall(r'MaxAttempts\\+":(\d+)', definition)}
+    (interval,) = {int(n) for n in re.findall(r'IntervalSeconds\\+":(\d+)', definition)}
+    assert interval == 30 and attempts * interval == 3600
+    assert "ServiceTimeout" not in json.dumps(resources(t, "Custom::StudioTeardown"))  # CloudFormation's default, 3600 s
 
 
 def test_no_teardown_when_disabled(stack):

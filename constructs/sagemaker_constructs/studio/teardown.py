@@ -32,8 +32,12 @@ from ..compliance import (
 if TYPE_CHECKING:
     from .canvas import CanvasSettingsProvider
 
-#: How long the teardown may take before the Provider framework fails the deletion.
-TEARDOWN_TIMEOUT = Duration.hours(2)
+#: How long the teardown may take before the Provider framework fails the deletion: CloudFormation
+#: waits at most an hour for a custom resource (ServiceTimeout 1-3600 s,
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html),
+#: and so does the Provider framework (its total timeout's maximum): a longer wait failed the stack
+#: deletion at one hour while the teardown went on polling.
+TEARDOWN_TIMEOUT = Duration.hours(1)
 #: How often the Provider framework polls ``is_complete``.
 TEARDOWN_QUERY_INTERVAL = Duration.seconds(30)
 #: The custom resource type.
