@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -153,6 +154,29 @@ def test_linear_guardrail_with_own_alarms(env):
     assert routing["LinearStepSize"] == {"Type": "INSTANCE_COUNT", "Value": 1}
     assert config["AutoRollbackConfiguration"]["Alarms"] == [{"AlarmName": "slo"}]
     assert resources(template_of(env.stack), "AWS::CloudWatch::Alarm") == {}
+
+
+@pytest.mark.parametrize("make, unit, divisor", [(Duration.seconds, "s", 1000000), (Duration.millis, "ms", 1000)])
+def test_a_parameter_rollback_latency_is_compared_in_its_own_unit(env, make, unit, divisor):
+    """rollback_latency from a CfnParameter: Python multiplied its number encoding by 1000, a threshold
+    of -1.9e292 that put the alarm in ALARM at every data point, so every deployment rolled back."""
+    latency = cdk.CfnParameter(env.stack, "Latency", type="Number", default=2)
+    env.realtime(deployment=DeploymentGuardrail.canary(percent=25), rollback_latency=make(latency.value_as_number))
+    (alarm,) = [a["Properties"] for a in resources(template_of(env.stack), "AWS::CloudWatch::Alarm").values()
+                if "ModelLatency" in json.dumps(a)]
+    assert alarm["Threshold"] == {"Ref": "Latency"}
+    math, latency_metric = alarm["Metrics"]
+    assert math["Expression"] == f"latency / {divisor}" and math["ReturnData"] is True
+    assert latency_metric["MetricStat"]["Metric"]["MetricName"] == "ModelLatency"
+    assert latency_metric["MetricStat"]["Stat"] == "p99"
+    assert alarm["AlarmDescription"]["Fn::Join"][1][-1] == f" {unit}"
+
+
+def test_a_parameter_rollback_latency_in_hours_is_refused(env):
+    latency = cdk.CfnParameter(env.stack, "Latency", type="Number", default=2)
+    with pytest.raises(ValidationError, match="rollback_latency"):
+        env.realtime(deployment=DeploymentGuardrail.canary(percent=25),
+                     rollback_latency=Duration.hours(latency.value_as_number))
 
 
 def test_all_at_once_bakes(env):

@@ -239,12 +239,24 @@ class _InstanceEndpoint(EndpointBase):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        p99: cloudwatch.IMetric = self.metric_model_latency(statistic="p99", period=Duration.minutes(1))
+        if latency.is_unresolved():
+            # A CfnParameter latency: Python cannot multiply its number encoding by 1000 (that gave a
+            # threshold of -1.9e292, an alarm in ALARM at every data point, so every deployment rolled
+            # back). CloudWatch converts the metric instead: ModelLatency (microseconds) divided down
+            # to the unit the Duration was given in, compared with the parameter itself.
+            amount, unit, divisor = _token_latency(self, latency)
+            p99 = cloudwatch.MathExpression(expression=f"latency / {divisor}", using_metrics={"latency": p99},
+                                            period=Duration.minutes(1), label=f"p99 ModelLatency ({unit})")
+            threshold: float = amount
+        else:
+            amount, unit, threshold = latency.to_milliseconds(), "ms", latency.to_milliseconds() * 1000
         slow = cloudwatch.Alarm(
             self,
             "ModelLatencyAlarm",
-            alarm_description=f"{self.endpoint_name}: p99 model latency above {latency.to_milliseconds()} ms",
-            metric=self.metric_model_latency(statistic="p99", period=Duration.minutes(1)),
-            threshold=latency.to_milliseconds() * 1000,  # ModelLatency is in microseconds
+            alarm_description=f"{self.endpoint_name}: p99 model latency above {amount} {unit}",
+            metric=p99,
+            threshold=threshold,  # microseconds (ModelLatency), or the unit of a parameter latency
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=3,
             datapoints_to_alarm=2,
@@ -308,6 +320,21 @@ class ImportedInstanceEndpoint(_EndpointMixin, Resource):
             deployment.api(self.rollback_alarms) if deployment is not None
             else {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a.alarm_name} for a in self.rollback_alarms]}}
             if self.rollback_alarms else None)
+
+
+#: Duration units a Token ``rollback_latency`` may be given in: (converter, unit, microseconds per unit).
+_LATENCY_UNITS = (("to_milliseconds", "ms", 1000), ("to_seconds", "s", 1_000_000), ("to_minutes", "min", 60_000_000))
+
+
+def _token_latency(scope: Construct, latency: Duration) -> tuple[float, str, int]:
+    """(amount, unit, microseconds per unit) of a Duration whose amount is a Token."""
+    for converter, unit, divisor in _LATENCY_UNITS:
+        try:
+            return getattr(latency, converter)(), unit, divisor
+        except Exception:  # jsii: a Token Duration converts only to its own unit
+            continue
+    raise ValidationError(scope, "rollback_latency", latency.to_human_string(),
+                          "Duration.millis(), Duration.seconds() or Duration.minutes() of a parameter")
 
 
 def _path(value: Any) -> str:
