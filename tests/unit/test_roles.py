@@ -656,3 +656,21 @@ def test_statements_that_merge_under_the_limit_pass(stack):
     statements = [s for s in template_of(stack)["Resources"].values() if s["Type"] == "AWS::IAM::ManagedPolicy"][0][
         "Properties"]["PolicyDocument"]["Statement"]
     assert any(isinstance(s["Resource"], list) and len(s["Resource"]) == 70 for s in statements)
+
+
+def test_pipeline_role_with_no_job_types_synthesizes(stack):
+    """orchestrate_pipelines with pipeline_resources=[] (steps that create no job) wrote
+    RunPipelineSteps with no Resource, and synth failed in jsii; now there is no such statement."""
+    role = JobExecutionRole(stack, "Role", encryption_key=PlatformKey(stack, "Key"), orchestrate_pipelines=True,
+                            pipeline_resources=[])
+    doc = template_of(stack)["Resources"][stack.get_logical_id(role.policy.node.default_child)]["Properties"]
+    sids = {s.get("Sid") for s in doc["PolicyDocument"]["Statement"]}
+    assert "RunPipelineSteps" not in sids and "PassSelfToSageMaker" in sids
+
+
+@pytest.mark.parametrize("argument, value", [("pipeline_resources", ["model"]),
+                                             ("volume_key_exempt_instance_types", ["ml.g5.*"])])
+def test_pipeline_settings_without_orchestrate_pipelines_are_refused(stack, argument, value):
+    """Both shape only what orchestrate_pipelines writes: without it they were silently ignored."""
+    with pytest.raises(ValidationError, match=f"invalid {argument}=.*only with orchestrate_pipelines=True"):
+        JobExecutionRole(stack, "Role", encryption_key=PlatformKey(stack, "Key"), **{argument: value})

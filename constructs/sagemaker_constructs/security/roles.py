@@ -1353,16 +1353,26 @@ class JobExecutionRole(_SageMakerExecutionRole):
             pipeline's steps create (``training-job``, ``processing-job``,
             ``hyper-parameter-tuning-job``, ``transform-job``, ``model``, ``automl-job``): only
             their create, describe and stop actions are allowed (``Pipeline`` passes the types of
-            its steps). Default: training, processing, tuning and transform jobs and models.
+            its steps; ``[]``: none). Default: training, processing, tuning and transform jobs and
+            models. Refused without ``orchestrate_pipelines``.
         :param volume_key_exempt_instance_types: with ``orchestrate_pipelines``, instance types
             (or patterns such as ``ml.g5.*``) whose jobs may omit the volume key: SageMaker rejects
             a volume key for instance types with local NVMe storage, so the steps leave it out
             there (``Pipeline`` passes its steps' types). A volume key that IS given must still be
-            the platform key. Default: none, every job must name the platform key.
+            the platform key. Default: none, every job must name the platform key. Refused without
+            ``orchestrate_pipelines``.
         :param role_name: Default: a CloudFormation-generated name.
         :param permissions_boundary: Default: none.
         """
         _check_exempt_instance_types(f"{scope.node.path}/{id}", volume_key_exempt_instance_types)
+        if not orchestrate_pipelines:
+            # Both shape the pipeline statements and guardrails, which only orchestrate_pipelines writes.
+            for argument, value in (("pipeline_resources", pipeline_resources),
+                                    ("volume_key_exempt_instance_types", volume_key_exempt_instance_types)):
+                if value:
+                    raise ValidationError(f"{scope.node.path}/{id}", argument, list(value),
+                                          "only with orchestrate_pipelines=True (without it the role has no pipeline "
+                                          "statements or guardrails for it to shape)")
         super().__init__(
             scope,
             id,
@@ -1393,14 +1403,15 @@ class JobExecutionRole(_SageMakerExecutionRole):
                 check_choice(self, "pipeline_resources", kind, [*PIPELINE_STEP_ACTIONS, "automl-job"])
             actions = [a for t in types for a in PIPELINE_STEP_ACTIONS.get(t, _AUTOML_STEP_ACTIONS)]
             actions.append("sagemaker:AddTags")
-            self._allow(
-                actions,
-                [self._sagemaker_arn(t) for t in types],
-                sid="RunPipelineSteps",
-                wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(
-                    actions=", ".join(actions), what="the jobs and models a pipeline's steps create"
-                ),
-            )
+            if types:  # none (pipeline_resources=[]): steps that create no job (a statement without resources fails synth)
+                self._allow(
+                    actions,
+                    [self._sagemaker_arn(t) for t in types],
+                    sid="RunPipelineSteps",
+                    wildcard_reason=_SAGEMAKER_RESOURCES_REASON.format(
+                        actions=", ".join(actions), what="the jobs and models a pipeline's steps create"
+                    ),
+                )
             self._allow(
                 ["iam:PassRole"],
                 [self.role_arn],
