@@ -66,6 +66,17 @@ def test_with_an_imported_group(stack):
     assert "model-package/churn/*" in docs and "model-package-group/churn" in docs
 
 
+def test_a_gpu_instance_type_with_local_storage_gets_no_volume_key(stack):
+    """instance_type is the TrainingInstanceType parameter's default: on ml.g5 (local NVMe storage)
+    SageMaker refuses a VolumeKmsKeyId, so every execution with the default failed."""
+    _pipeline(stack, instance_type="ml.g5.xlarge")
+    resources_ = _steps(_definition(stack))["Train"]["Arguments"]["ResourceConfig"]
+    assert resources_["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
+    assert "VolumeKmsKeyId" not in resources_
+    guardrail = json.dumps([p["Properties"] for p in resources(template_of(stack), "AWS::IAM::ManagedPolicy").values()])
+    assert '"sagemaker:InstanceTypes": ["ml.g5.xlarge"]' in guardrail  # the role's guardrail lets it through
+
+
 METRICS = {"accuracy": r"accuracy=([0-9\.]+)", "train:loss": r"loss=([0-9\.]+)"}
 
 

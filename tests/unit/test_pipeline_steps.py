@@ -310,6 +310,31 @@ def test_the_roles_volume_key_guardrail_exempts_the_steps_nvme_instance_types(st
     assert guardrail["Condition"]["Null"] == {"sagemaker:VolumeKmsKey": "true"}
 
 
+def test_a_parameters_nvme_default_leaves_the_volume_key_out_and_is_exempted(stack):
+    """An instance type given as a String parameter runs on its default unless an execution says
+    otherwise: on ml.g5 (local NVMe storage) SageMaker refuses VolumeKmsKeyId, so every execution with
+    the default failed. The key follows the default, and the role's guardrail exempts it."""
+    key, vpc, bucket, _ = _base(stack)
+    gpu = Parameter.string("GpuType", "ml.g5.xlarge")
+    evaluate = ProcessingStep("Evaluate", image=IMG, entrypoint=["python3"], instance_type=Parameter.string(
+        "EvalType", "ml.m5d.large"))
+    model = CreateModelStep("Model", image=IMG, model_data="s3://bucket/m/model.tar.gz")
+    score = TransformStep("Score", model_name=model.model_name, input_uri="s3://bucket/in/", output_uri=OUT,
+                          instance_type=Parameter.string("ScoreType", "ml.g4dn.xlarge"))
+    groups = _train("Groups", instance_groups=[InstanceGroup("gpu", gpu, 1), InstanceGroup("cpu", "ml.c5.xlarge", 1)])
+    cpu = _train("Cpu", instance_type=Parameter.string("CpuType", "ml.m5.xlarge"))
+    Pipeline(stack, "Pipeline", steps=[_train(instance_type=gpu), evaluate, model, score, groups, cpu],
+             encryption_key=key, vpc=vpc, data_bucket=bucket)
+    steps = _steps(_definition(stack))
+    assert "VolumeKmsKeyId" not in steps["Train"]["Arguments"]["ResourceConfig"]
+    assert "VolumeKmsKeyId" not in steps["Evaluate"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
+    assert "VolumeKmsKeyId" not in steps["Score"]["Arguments"]["TransformResources"]
+    assert "VolumeKmsKeyId" not in steps["Groups"]["Arguments"]["ResourceConfig"]
+    assert steps["Cpu"]["Arguments"]["ResourceConfig"]["VolumeKmsKeyId"] == "TOKEN"
+    assert _volume_key_guardrail(template_of(stack))["Condition"]["ForAnyValue:StringNotLike"] == {
+        "sagemaker:InstanceTypes": ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.m5d.large"]}
+
+
 def test_the_roles_volume_key_guardrail_has_no_exemption_without_nvme_steps(stack):
     key, vpc, bucket, _ = _base(stack)
     Pipeline(stack, "Pipeline", steps=[_train(instance_type="ml.m5.xlarge")], encryption_key=key, vpc=vpc,

@@ -483,3 +483,48 @@ def test_add_compliance_checks_passes_verbose_to_the_sagemaker_pack(tmp_path):
     findings = ReferenceAssembly(outdir=tmp_path, stacks={}).unacknowledged_findings()
     rule = RULES["SageMaker-ModelInVpc"]
     assert {d for r, _, d in findings if r == rule.id} == {f"{rule.description} Fix: {rule.fix}"}
+
+
+def _training_step(resource_config: dict) -> dict:
+    return {"Name": "T", "Type": "Training", "Arguments": {
+        "EnableNetworkIsolation": True, "ResourceConfig": resource_config,
+        "OutputDataConfig": {"KmsKeyId": "k"}, "VpcConfig": VPC}}
+
+
+def _inline(steps: list, parameters: list | None = None) -> dict:
+    body = json.dumps({"Version": "2020-12-01", "Parameters": parameters or [], "Steps": steps})
+    return {"Type": "AWS::SageMaker::Pipeline", "Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}
+
+
+GPU_TYPE = [{"Name": "GpuType", "Type": "String", "DefaultValue": "ml.g5.xlarge"}]
+
+
+@pytest.mark.parametrize("steps,parameters,expected", [
+    # SageMaker refuses VolumeKmsKeyId on a type with local NVMe storage (encrypted by the instance)
+    ([_training_step({"InstanceType": "ml.g5.xlarge", "InstanceCount": 1})], None, C),
+    ([_training_step({"InstanceType": {"Get": "Parameters.GpuType"}, "InstanceCount": 1})], GPU_TYPE, C),
+    ([_training_step({"InstanceGroups": [{"InstanceType": "ml.p4d.24xlarge"}, {"InstanceType": "ml.g5.xlarge"}]})],
+     None, C),
+    ([_training_step({"InstanceType": "ml.m5.xlarge", "InstanceCount": 1})], None, N),
+    ([_training_step({"InstanceGroups": [{"InstanceType": "ml.m5.xlarge"}, {"InstanceType": "ml.g5.xlarge"}]})],
+     None, N),
+    ([_training_step({"InstanceType": {"Get": "Parameters.Unknown"}})], None, N),
+    ([{"Name": "B", "Type": "Transform", "Arguments": {"TransformResources": {"InstanceType": "ml.g4dn.xlarge"},
+                                                       "TransformOutput": {"KmsKeyId": "k"}}}], None, C),
+    ([{"Name": "P", "Type": "Processing", "Arguments": {
+        "NetworkConfig": {"EnableNetworkIsolation": True, "VpcConfig": VPC},
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5d.large", "InstanceCount": 1}}}}], None, C),
+])
+def test_pipeline_jobs_on_instance_storage_need_no_volume_key(steps, parameters, expected):
+    assert RULES["SageMaker-PipelineJobsHardened"].check(_inline(steps, parameters)) is expected
+
+
+def test_our_pipeline_on_a_gpu_type_passes_the_pack(stack):
+    from tests.unit.test_pipeline_steps import _base, _train
+
+    from sagemaker_constructs import Pipeline
+
+    key, vpc, bucket, _ = _base(stack)
+    Pipeline(stack, "Pipeline", steps=[_train(instance_type="ml.g5.xlarge")], encryption_key=key, vpc=vpc,
+             data_bucket=bucket)
+    assert "SageMaker-PipelineJobsHardened" not in evaluate(cdk.assertions.Template.from_stack(stack).to_json())

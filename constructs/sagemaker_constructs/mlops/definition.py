@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from ..validation.catalog import volume_key
 from ..errors import is_unresolved
 from aws_cdk import aws_s3_assets as s3_assets
+from .expressions import Parameter
 
 if TYPE_CHECKING:
     from .expressions import Expression
@@ -70,6 +71,25 @@ EXECUTION_ID = get("Execution.PipelineExecutionId")
 def parameter(name: str, type: str, default: Any) -> dict[str, Any]:
     """A pipeline parameter (``String``, ``Integer``, ``Float`` or ``Boolean``) with its default."""
     return {"Name": name, "Type": type, "DefaultValue": default}
+
+
+# ------------------------------------------------------------------ instance types
+def instance_type_default(instance_type: Any) -> Any:
+    """What a job runs on unless an execution says otherwise: a literal type as it is, a String
+    parameter's literal default (``TrainingPipeline``'s ``TrainingInstanceType``), anything else
+    (a step property, a parameter without a default) unchanged."""
+    if isinstance(instance_type, Parameter) and isinstance(instance_type.default, str):
+        return instance_type.default
+    return instance_type
+
+
+def job_volume_key(instance_type: Any, key_arn: Any, *, member: str = "VolumeKmsKeyId") -> dict[str, Any]:
+    """``catalog.volume_key`` of the type a job runs on by default: none for a type with local NVMe
+    storage, given literally or as a parameter's default (SageMaker refuses ``VolumeKmsKeyId`` for
+    those types, so an execution with the default failed). An execution overriding the parameter
+    with a type of the other storage kind is refused (by SageMaker, or by the role's volume-key
+    guardrail)."""
+    return volume_key(instance_type_default(instance_type), key_arn, member=member)
 
 
 # ------------------------------------------------------------------ secure job defaults
@@ -151,7 +171,7 @@ def training_step(
         "AlgorithmSpecification": algorithm,
         "OutputDataConfig": {"S3OutputPath": output_uri, "KmsKeyId": job.key_arn},
         "ResourceConfig": {"InstanceCount": instance_count, "InstanceType": instance_type,
-                           "VolumeSizeInGB": volume_size_gb, **volume_key(instance_type, job.key_arn)},
+                           "VolumeSizeInGB": volume_size_gb, **job_volume_key(instance_type, job.key_arn)},
         "StoppingCondition": stopping,
         "RoleArn": job.role_arn,
         "InputDataConfig": [dict(c) for c in channels],
@@ -208,7 +228,7 @@ def processing_step(
         "Arguments": {
             "ProcessingResources": {"ClusterConfig": {"InstanceCount": instance_count, "InstanceType": instance_type,
                                                       "VolumeSizeInGB": volume_size_gb,
-                                                      **volume_key(instance_type, job.key_arn)}},
+                                                      **job_volume_key(instance_type, job.key_arn)}},
             "AppSpecification": {"ImageUri": image_uri, "ContainerEntrypoint": list(entrypoint)},
             "RoleArn": job.role_arn,
             "ProcessingInputs": [dict(i) for i in inputs],

@@ -207,7 +207,8 @@ class Pipeline(Construct):
         buckets = [b for b in read_buckets if b is not data_bucket]
         # The steps leave the volume key out on instance types with local NVMe storage (SageMaker
         # rejects one there): the role's guardrail must let those jobs through without it.
-        unkeyed = sorted({t for s in everything for t in s.instance_types()
+        # A parameter's default counts: the steps leave the key out for it (definition.job_volume_key).
+        unkeyed = sorted({t for s in everything for t in map(d.instance_type_default, s.instance_types())
                           if isinstance(t, str) and not is_unresolved(t) and has_instance_storage(t)})
         if isinstance(role, JobExecutionRole) and role.orchestrate_pipelines:  # a role with its own guardrails
             exempt = role.volume_key_exempt_instance_types
@@ -224,7 +225,8 @@ class Pipeline(Construct):
                                 scope, child, encryption_key=encryption_key,
                                 data_buckets=[*buckets, *([data_bucket] if data_bucket is not None else [])],
                                 output_bucket=data_bucket, orchestrate_pipelines=bool(types),
-                                pipeline_resources=resources, volume_key_exempt_instance_types=unkeyed))
+                                pipeline_resources=resources if types else None,
+                                volume_key_exempt_instance_types=unkeyed if types else ()))
         self.role: iam.IRole = binding.role
         if isinstance(self.role, Construct):
             acknowledge_iam_findings_at_synth(
@@ -465,7 +467,10 @@ class TrainingPipeline(Pipeline):
         :param vpc: the jobs' VPC (``IsolatedNetwork``'s ``vpc``).
         :param model_package_group: where passing models are registered (a ``ModelPackageGroup``,
             or one imported with ``ModelPackageGroup.from_model_package_group_name``).
-        :param instance_type: default of the ``TrainingInstanceType`` parameter. Default: ml.m5.xlarge.
+        :param instance_type: default of the ``TrainingInstanceType`` parameter. The volume key follows
+            it: none on a type with local NVMe storage (``ml.g5``, ``ml.g4dn``, ``ml.p4d``...), which
+            SageMaker refuses one for, so an execution that overrides the parameter with a type of the
+            other storage kind is refused. Default: ml.m5.xlarge.
         :param instance_count: training instances (at least 1). Default: 1.
         :param use_spot: managed spot training with checkpoints. Default: true.
         :param max_runtime: training max runtime (1 s - 28 days). Default: 2 hours.

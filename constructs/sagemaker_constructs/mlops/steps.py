@@ -26,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from ..errors import ValidationError, is_unresolved
-from ..validation.catalog import check_instance_type, instance_facts, volume_key
+from ..validation.catalog import check_instance_type, instance_facts
 from ..validation.checks import check_choice, check_count, check_pattern, check_range, duration_to_seconds
 from ..validation.limits import check_map, check_string
 from . import definition as d
@@ -501,7 +501,7 @@ class TrainingStep(Step):
                                             "InstanceCount": g.instance_count} for g in self.instance_groups]
             # The volume key follows the groups' types, not instance_type: none when a group has local
             # NVMe storage (SageMaker refuses VolumeKmsKeyId for those, catalog.volume_key).
-            if not all(volume_key(g.instance_type, True) for g in self.instance_groups):
+            if not all(d.job_volume_key(g.instance_type, True) for g in self.instance_groups):
                 resources.pop("VolumeKmsKeyId", None)
             elif "VolumeKmsKeyId" not in resources:
                 resources["VolumeKmsKeyId"] = ctx.job.key_arn
@@ -924,7 +924,7 @@ class TransformStep(Step):
             "TransformInput": data_input,
             "TransformOutput": output,
             "TransformResources": {"InstanceType": self.instance_type, "InstanceCount": self.instance_count,
-                                   **volume_key(self.instance_type, ctx.job.key_arn)},
+                                   **d.job_volume_key(self.instance_type, ctx.job.key_arn)},
         }
         if self.batch_strategy:
             args["BatchStrategy"] = self.batch_strategy

@@ -8,36 +8,59 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..validation.instances import has_instance_storage
 from ._base import C, N, NA, Compliance, Rule
 from .pipeline_definitions import pipeline_definition, pipeline_steps
 
 JOB_STEP_TYPES = ("Training", "Processing", "Tuning", "Transform", "AutoML", "Model", "QualityCheck", "ClarifyCheck")
 
 
-def _training_hardened(a: Mapping[str, Any]) -> bool:
-    return bool(a.get("EnableNetworkIsolation") is True and (a.get("ResourceConfig") or {}).get("VolumeKmsKeyId")
+def _instance_type(value: Any, defaults: Mapping[str, Any]) -> Any:
+    """An instance type as the job runs it by default: a pipeline parameter (``{"Get":
+    "Parameters.<name>"}``) stands for its ``DefaultValue``."""
+    if isinstance(value, dict) and isinstance(value.get("Get"), str) and value["Get"].startswith("Parameters."):
+        return defaults.get(value["Get"][len("Parameters."):])
+    return value
+
+
+def _volume_keyed(resources: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
+    """A job's volumes have ``VolumeKmsKeyId``, or none is possible: every instance it runs on has
+    local NVMe instance storage, encrypted by the instance, where SageMaker refuses a volume key
+    ("You can't request a VolumeKmsKeyId when using an instance type with local storage",
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html), so the
+    pipeline steps leave it out there (``mlops.definition.job_volume_key``)."""
+    if resources.get("VolumeKmsKeyId"):
+        return True
+    groups = [g for g in resources.get("InstanceGroups") or [] if isinstance(g, dict)]
+    types = [_instance_type(g.get("InstanceType"), defaults) for g in groups] or [
+        _instance_type(resources.get("InstanceType"), defaults)]
+    return all(isinstance(t, str) and has_instance_storage(t) for t in types)
+
+
+def _training_hardened(a: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
+    return bool(a.get("EnableNetworkIsolation") is True and _volume_keyed(a.get("ResourceConfig") or {}, defaults)
                 and (a.get("OutputDataConfig") or {}).get("KmsKeyId") and a.get("VpcConfig"))
 
 
-def _hardened(step: Mapping[str, Any]) -> bool:
+def _hardened(step: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
     a = step.get("Arguments") or {}
     kind = step.get("Type")
     if kind == "Training":
-        return _training_hardened(a)
+        return _training_hardened(a, defaults)
     if kind == "Tuning":
         definitions = [a.get("TrainingJobDefinition")] if a.get("TrainingJobDefinition") else []
         definitions += list(a.get("TrainingJobDefinitions") or [])
-        return bool(definitions) and all(_training_hardened(x or {}) for x in definitions)
+        return bool(definitions) and all(_training_hardened(x or {}, defaults) for x in definitions)
     if kind in ("Processing", "QualityCheck", "ClarifyCheck"):
         net = a.get("NetworkConfig") or {}
         cluster = (a.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-        encrypted = bool(cluster.get("VolumeKmsKeyId") and net.get("VpcConfig"))
+        encrypted = bool(_volume_keyed(cluster, defaults) and net.get("VpcConfig"))
         if kind == "ClarifyCheck":
             return encrypted and net.get("EnableInterContainerTrafficEncryption") is True and bool(
                 (a.get("ProcessingOutputConfig") or {}).get("KmsKeyId"))
         return encrypted and net.get("EnableNetworkIsolation") is True
     if kind == "Transform":  # isolation and VPC are the model's (a Model step, checked on its own)
-        return bool((a.get("TransformResources") or {}).get("VolumeKmsKeyId")
+        return bool(_volume_keyed(a.get("TransformResources") or {}, defaults)
                     and (a.get("TransformOutput") or {}).get("KmsKeyId"))
     if kind == "AutoML":  # Autopilot has no network-isolation setting
         security = (a.get("AutoMLJobConfig") or a.get("SecurityConfig") or {})
@@ -54,7 +77,8 @@ def pipeline_jobs_hardened(resource: Mapping[str, Any]) -> Compliance:
     jobs = [s for s in pipeline_steps(definition.get("Steps", [])) if s.get("Type") in JOB_STEP_TYPES]
     if not jobs:
         return NA
-    return C if all(_hardened(step) for step in jobs) else N
+    defaults = {p.get("Name"): p.get("DefaultValue") for p in definition.get("Parameters") or [] if isinstance(p, dict)}
+    return C if all(_hardened(step, defaults) for step in jobs) else N
 
 
 RULE = Rule("SageMaker-PipelineJobsHardened", "AWS::SageMaker::Pipeline",
