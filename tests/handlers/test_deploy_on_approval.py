@@ -214,6 +214,55 @@ def test_multi_container_package_becomes_containers(sm):
     assert doa.handler(event(), None)["decision"] == "deployed"
 
 
+def test_package_containers_keep_their_additional_model_data_and_hostname(sm):
+    """A package whose container lists AdditionalModelDataSources (a draft model, adapters) was deployed
+    without them: the model served without the data its container expects."""
+    extra = [{"ChannelName": "draft", "S3DataSource": {
+        "S3Uri": "s3://models-bucket/churn/7/draft/", "S3DataType": "S3Prefix", "CompressionType": "None"}}]
+    sm.package(containers=[{"Image": IMAGE, "ModelDataUrl": MODEL_DATA, "ContainerHostname": "churn",
+                            "AdditionalModelDataSources": extra}])
+    sm.endpoint()
+    sm.config()
+    sm.create_model(PrimaryContainer={"Image": IMAGE, "ModelDataUrl": MODEL_DATA, "ContainerHostname": "churn",
+                                      "AdditionalModelDataSources": extra})
+    sm.create_config()
+    sm.update()
+    assert doa.handler(event(), None)["decision"] == "deployed"
+
+
+def test_serving_variant_keeps_its_instance_pools_and_capacity_reservation(sm):
+    """The serving variant's InstancePools (no InstanceType then), capacity reservation and provisioning
+    timeout were dropped: CreateEndpointConfig got a variant without an instance type, or the endpoint
+    left its reserved capacity at the first approval."""
+    pools = [{"InstanceType": "ml.g5.xlarge", "Priority": 1}, {"InstanceType": "ml.g6.xlarge", "Priority": 2}]
+    reservation = {"CapacityReservationPreference": "capacity-reservations-only",
+                   "MlReservationArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-plan/plan"}
+    settings = {"InstancePools": pools, "CapacityReservationConfig": reservation,
+                "VariantInstanceProvisionTimeoutInSeconds": 900}
+    sm.package()
+    sm.endpoint()
+    sm.config({"VariantName": "AllTraffic", "ModelName": "Model-Old", "InitialInstanceCount": 2,
+               "InitialVariantWeight": 1.0, **settings})
+    sm.create_model()
+    sm.stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:us-east-1:1:x/y"}, {
+        "EndpointConfigName": TARGET, "ProductionVariants": [{
+            "VariantName": "AllTraffic", "ModelName": TARGET, "InitialVariantWeight": 1.0, "InitialInstanceCount": 4,
+            **settings}], "Tags": TAGS})
+    sm.update()
+    assert doa.handler(event(), None)["decision"] == "deployed"
+
+
+def test_every_production_variant_member_is_carried_or_set():
+    """The serving variant is rebuilt from a list of keys: a ProductionVariant member missing from it is
+    silently dropped by every approval."""
+    import botocore.session
+
+    members = set(botocore.session.get_session().get_service_model("sagemaker")
+                  .shape_for("ProductionVariant").members)
+    set_by_handler = {"VariantName", "ModelName", "InitialVariantWeight", "InitialInstanceCount"}
+    assert members - set_by_handler - set(doa.CARRIED_VARIANT_KEYS) == set()
+
+
 # --- ignored and already-deployed
 
 

@@ -63,12 +63,21 @@ THROTTLING = common.THROTTLING
 BUSY = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
 #: SageMaker's pattern for model and endpoint config names.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-#: Properties of the serving variant carried over to the new endpoint config (capacity and timeouts).
+#: Properties of the serving variant carried over to the new endpoint config (capacity and timeouts):
+#: every member of botocore's ``ProductionVariant`` but the ones set here (``VariantName``, ``ModelName``,
+#: ``InitialVariantWeight``, ``InitialInstanceCount``). A variant on ``InstancePools`` has no
+#: ``InstanceType``; one on a capacity reservation (``CapacityReservationConfig``) would otherwise be
+#: moved to on-demand capacity by the first approval.
 CARRIED_VARIANT_KEYS = (
     "InstanceType", "ServerlessConfig", "VolumeSizeInGB", "ModelDataDownloadTimeoutInSeconds",
     "ContainerStartupHealthCheckTimeoutInSeconds", "ManagedInstanceScaling", "RoutingConfig",
-    "InferenceAmiVersion", "EnableSSMAccess", "CoreDumpConfig",
+    "InferenceAmiVersion", "EnableSSMAccess", "CoreDumpConfig", "InstancePools",
+    "VariantInstanceProvisionTimeoutInSeconds", "CapacityReservationConfig", "AcceleratorPartitionLayouts",
+    "AcceleratorType",
 )
+#: Members of a package's container (``ModelPackageContainerDefinition``) that CreateModel's
+#: ``ContainerDefinition`` takes under the same name and shape, copied as they are.
+CARRIED_CONTAINER_KEYS = ("ContainerHostname", "Environment", "AdditionalModelDataSources")
 PACKAGE_TAG = common.PACKAGE_TAG
 #: The tag StudioUserRole's guardrails read (security/roles.py PLATFORM_RESOURCE_TAG_* is this tag).
 PLATFORM_TAG = common.PLATFORM_TAG
@@ -190,8 +199,7 @@ def _containers(package: dict[str, Any]) -> list[dict[str, Any]]:
             definition["ModelDataUrl"] = container["ModelDataUrl"]
         elif container.get("ModelDataSource"):
             definition["ModelDataSource"] = container["ModelDataSource"]
-        if container.get("Environment"):
-            definition["Environment"] = container["Environment"]
+        definition.update({key: container[key] for key in CARRIED_CONTAINER_KEYS if container.get(key)})
         result.append(definition)
     return result
 
