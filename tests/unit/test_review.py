@@ -667,6 +667,42 @@ def test_nested_assemblies_are_read(tmp_path):
     assert list(read_assembly(outer).stacks) == ["assembly-Prod/Stack"]
 
 
+def write_nested(directory: Path, bucket_name: str) -> Path:
+    """Stack ``Parent`` with a ``NestedStack`` ``Data`` holding a bucket, as CDK writes it: the
+    nested template is a file beside the parent's, named in the artifact's metadata."""
+    directory.mkdir(parents=True, exist_ok=True)
+    parent = {"Resources": {"DataNestedStackDataNestedStackResourceEC94013D": {
+        "Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": f"https://x/{bucket_name}.json"}}}}
+    nested = {"Resources": {"B08E7C7AF": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket_name},
+                                          "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}}}
+    (directory / "Parent.template.json").write_text(json.dumps(parent))
+    (directory / "ParentData0FBABE46.nested.template.json").write_text(json.dumps(nested))
+    metadata = {
+        "/Parent": [{"type": "aws:cdk:templateFile", "data": "Parent.template.json"}],
+        "/Parent/Data": [{"type": "aws:cdk:templateFile", "data": "ParentData0FBABE46.nested.template.json"}],
+        "/Parent/Data.NestedStack/Data.NestedStackResource": [
+            {"type": "aws:cdk:logicalId", "data": "DataNestedStackDataNestedStackResourceEC94013D"}],
+        "/Parent/Data/B/Resource": [{"type": "aws:cdk:logicalId", "data": "B08E7C7AF"}],
+    }
+    (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"Parent": {
+        "type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+        "properties": {"templateFile": "Parent.template.json"}, "metadata": metadata, "displayName": "Parent"}}}))
+    return directory
+
+
+def test_a_bucket_replaced_in_a_nested_stack_is_flagged(tmp_path, capsys):
+    """A nested stack's resources are in their own template; the parent shows only a new TemplateURL."""
+    b, h = write_nested(tmp_path / "base", "a-bucket"), write_nested(tmp_path / "head", "b-bucket")
+    assert list(read_assembly(h).stacks) == ["Parent", "Parent/Data"]
+    assert read_assembly(h).stacks["Parent/Data"].path("B08E7C7AF") == "Parent/Data/B/Resource"
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert (replacement.stack, replacement.logical_id, replacement.path) == (
+        "Parent/Data", "B08E7C7AF", "Parent/Data/B/Resource")
+    assert replacement.reasons == ["create-only property BucketName changed"]
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # End to end: two synths of a small app
 # ---------------------------------------------------------------------------------------------
