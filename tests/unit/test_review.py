@@ -30,7 +30,7 @@ def res(kind: str, path: str, props: dict | None = None, **extra) -> dict:
 
 
 def write_assembly(directory: Path, stacks: dict[str, dict], *, report: dict | None = None,
-                   metadata: dict[str, dict] | None = None) -> Path:
+                   metadata: dict[str, dict] | None = None, names: dict[str, str] | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     artifacts = {}
     for name, resources in stacks.items():
@@ -39,6 +39,8 @@ def write_assembly(directory: Path, stacks: dict[str, dict], *, report: dict | N
                            "properties": {"templateFile": f"{name}.template.json"}, "displayName": name}
         if metadata and name in metadata:
             artifacts[name]["metadata"] = metadata[name]
+        if names and name in names:  # Stack(stack_name=...)
+            artifacts[name]["properties"]["stackName"] = names[name]
     (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
     if report is not None:
         (directory / "validation-report.json").write_text(json.dumps(report))
@@ -203,6 +205,25 @@ def test_resource_moved_to_another_stack_is_a_replacement(tmp_path):
     (replacement,) = report.replacements
     assert replacement.stack == "B" and replacement.reasons == ["moved from stack A (Key1)"]
     assert report.removals == []
+
+
+def test_stacks_are_paired_by_the_stack_name_cloudformation_deploys_to(tmp_path, capsys):
+    """Stack(app, "Data") -> Stack(app, "Data", stack_name="data-prod") is a new CloudFormation
+    stack with a new bucket; Stack(app, "DataV2", stack_name="data-prod") is the same stack."""
+    b = write_assembly(tmp_path / "base", {"Data": {"Data": bucket()}})
+    h = write_assembly(tmp_path / "head", {"Data": {"Data": bucket()}}, names={"Data": "data-prod"})
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert replacement.stack == "data-prod" and "stack renamed from Data" in replacement.reasons[0]
+    assert [(s.name, s.status) for s in report.stacks] == [("Data", "removed"), ("data-prod", "added")]
+    assert any("now deployed as data-prod" in n for n in report.notes)
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 1
+
+    b = write_assembly(tmp_path / "base2", {"Data": {"Data": bucket()}}, names={"Data": "data-prod"})
+    h = write_assembly(tmp_path / "head2", {"DataV2": {"Data": bucket()}}, names={"DataV2": "data-prod"})
+    report = compare_assemblies(b, h, cost=False)
+    assert not report.replacements and not report.removals and not report.notes
+    assert [(s.key, s.status, s.changed) for s in report.stacks] == [("DataV2", "modified", False)]
 
 
 def test_replacement_cascades_to_create_only_references(tmp_path):

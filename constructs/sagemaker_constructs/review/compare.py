@@ -52,8 +52,7 @@ def compare_assemblies(base: str | Path | Assembly, head: str | Path | Assembly,
     stateful = frozenset(stateful_types)
     unpaired_removed: list[tuple[StackInput, str]] = []
     unpaired_added: list[tuple[StackInput, str]] = []
-    for key in list(base_asm.stacks) + [k for k in head_asm.stacks if k not in base_asm.stacks]:
-        old, new = base_asm.stacks.get(key), head_asm.stacks.get(key)
+    for old, new in _match_stacks(report, base_asm, head_asm):
         stack_diff = _compare_stack(report, old, new, region, stateful, unpaired_removed, unpaired_added)
         report.stacks.append(stack_diff)
     _pair_across_stacks(report, unpaired_removed, unpaired_added, stateful)
@@ -61,6 +60,41 @@ def compare_assemblies(base: str | Path | Assembly, head: str | Path | Assembly,
     if cost:
         report.cost = _cost(base_asm, head_asm, region)
     return report
+
+
+def _identity(stack: StackInput) -> tuple[str, str]:
+    return stack.environment, stack.name
+
+
+def _match_stacks(report: ReviewReport, base: Assembly, head: Assembly) -> list[tuple[Any, Any]]:
+    """``[(base stack or None, head stack or None)]``, paired by what CloudFormation deploys to:
+    the environment and the stack name. A construct ID changed under a pinned ``stack_name`` is
+    the same CloudFormation stack; a ``stack_name`` changed under the same construct ID is a new
+    stack (``cdk deploy`` creates it and leaves the old one as it is)."""
+    head_by_identity: dict[tuple[str, str], str] = {}
+    for key, stack in head.stacks.items():
+        head_by_identity.setdefault(_identity(stack), key)
+    base_identities = {_identity(stack) for stack in base.stacks.values()}
+    used: set[str] = set()
+    out: list[tuple[Any, Any]] = []
+    for key, old in base.stacks.items():
+        same = head.stacks.get(key)
+        if same is not None and _identity(same) == _identity(old):
+            match = key
+        else:
+            match = head_by_identity.get(_identity(old))
+            if match is not None and (match in base.stacks and _identity(base.stacks[match]) == _identity(old)):
+                match = None  # paired with its own base stack
+        if match is not None and match not in used:
+            used.add(match)
+            out.append((old, head.stacks[match]))
+            continue
+        out.append((old, None))
+        if same is not None and same.key not in used and _identity(same) not in base_identities:
+            report.notes.append(f"Stack {old.name} is now deployed as {same.name} ({key}): CloudFormation creates "
+                                f"a new stack with new resources; `cdk deploy` leaves {old.name} as it is.")
+    out += [(None, stack) for key, stack in head.stacks.items() if key not in used]
+    return out
 
 
 def _normalized(resource: dict[str, Any]) -> dict[str, Any]:
@@ -302,13 +336,15 @@ def _pair_across_stacks(report: ReviewReport, removed: list[Any], added: list[An
         res = old.resources[lid]
         tail = old.path(lid).split("/", 1)[-1]
         for i, (new, nlid) in enumerate(added):
-            if i in used or new.key == old.key or new.resources[nlid].get("Type") != res.get("Type"):
+            if i in used or new is old or new.resources[nlid].get("Type") != res.get("Type"):
                 continue
             if nlid == lid or (tail and new.path(nlid).split("/", 1)[-1] == tail):
                 used.add(i)
+                why = (f"stack renamed from {old.name} ({lid}): a new CloudFormation stack" if new.key == old.key
+                       else f"moved from stack {old.name} ({lid})")
                 report.replacements.append(Replacement(
                     new.name, nlid, res.get("Type", ""), new.path(nlid), "will",
-                    [f"moved from stack {old.name} ({lid})"], old_logical_id=lid,
+                    [why], old_logical_id=lid,
                     old_resource_policy=_policy(res, False), old_stack=old.name))
                 break
         else:
