@@ -53,6 +53,18 @@ def test_variant_autoscales_on_its_own_target_and_schedule(env):
     assert ep["RetainAllVariantProperties"] is True
 
 
+@pytest.mark.parametrize("primary_autoscales", [False, True])
+def test_an_autoscaled_variant_keeps_weights_following_the_config(env, primary_autoscales):
+    """A variant's own autoscaling (add_variant(max_instance_count=...)) retained every variant
+    property but data capture, so a changed A/B weight was silently kept at the deployed one."""
+    endpoint = env.realtime(**({"max_instance_count": 4} if primary_autoscales else {}))
+    endpoint.add_variant("B", model=env.model("B"), instance_type="ml.m5.large", weight=0.1, max_instance_count=3)
+    ep = only(template_of(env.stack), "AWS::SageMaker::Endpoint")
+    assert ep["RetainAllVariantProperties"] is True
+    assert ep["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"},
+                                                      {"VariantPropertyType": "DataCaptureConfig"}]
+
+
 def test_variant_schedule_needs_autoscaling(env):
     variant = env.realtime().add_variant("B", model=env.model("B"), instance_type="ml.m5.large")
     with pytest.raises(ValidationError, match="scale_instances"):

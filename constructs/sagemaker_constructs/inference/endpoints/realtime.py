@@ -35,6 +35,13 @@ if TYPE_CHECKING:
     from ...interfaces import IInstanceEndpoint, IModel
 
 
+#: Variant properties a stack update takes from the new endpoint config although the endpoint
+#: retains its variants' properties (``RetainAllVariantProperties``, kept for the autoscaled
+#: instance counts): UpdateEndpoint otherwise retains every variant property, weights included
+#: (botocore sagemaker ``UpdateEndpointInput.ExcludeRetainedVariantProperties``).
+_NOT_RETAINED = ("DesiredWeight", "DataCaptureConfig")
+
+
 def _production_variant(name: str, model: "IModel", count: int, instance_type: str,
                         weight: float) -> dict[str, Any]:
     """One instance-backed ``CfnEndpointConfig.ProductionVariantProperty``, as the mapping jsii
@@ -139,7 +146,7 @@ class _InstanceEndpoint(EndpointBase):
             # Only the scaled instance count is kept across updates: the variants' weights (A/B
             # splits) and data capture follow the new config. UpdateEndpoint otherwise retains
             # every variant property (botocore sagemaker UpdateEndpointInput.ExcludeRetainedVariantProperties).
-            exclude_retained=("DesiredWeight", "DataCaptureConfig"),
+            exclude_retained=_NOT_RETAINED,
             autoscaling=None if max_instance_count is None else {
                 "dimension": "sagemaker:variant:DesiredInstanceCount",
                 "min_capacity": instance_count,
@@ -559,10 +566,12 @@ class RealtimeEndpoint(_InstanceEndpoint):
                 shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)]
 
     def _retain_scaled_capacity(self) -> None:
-        """Stack updates keep the autoscaled instance counts (as with ``max_instance_count``)."""
+        """Stack updates keep the autoscaled instance counts (as with ``max_instance_count``), and
+        only them: the variants' weights and data capture follow the new config (without
+        ``DesiredWeight`` here, a changed A/B split was silently kept at the deployed weights)."""
         self.cfn_endpoint.retain_all_variant_properties = True
         self.cfn_endpoint.exclude_retained_variant_properties = [
-            {"variantPropertyType": "DataCaptureConfig"}]  # CfnEndpoint.VariantPropertyProperty
+            {"variantPropertyType": p} for p in _NOT_RETAINED]  # CfnEndpoint.VariantPropertyProperty
 
 
 __all__: Sequence[str] = ("ImportedInstanceEndpoint", "RealtimeEndpoint", "ShadowVariant", "Variant", "NVME_FAMILIES",
