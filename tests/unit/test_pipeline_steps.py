@@ -760,3 +760,17 @@ def test_automl_objective_of_its_problem_type(problem_type, objective):
     step = AutoMLStep("AutoML", input_uri="s3://b/in", output_uri="s3://b/out", target_column="y",
                       problem_type=problem_type, objective=objective)
     assert step.objective == objective
+
+
+def test_more_than_five_security_groups_are_refused(stack):
+    """Every job's VpcConfig.SecurityGroupIds takes 1-5 (botocore VpcSecurityGroupIds): six passed synth
+    and every execution failed when its first job started."""
+    from aws_cdk import aws_ec2 as ec2
+
+    key, vpc, bucket, _ = _base(stack)
+    groups = [ec2.SecurityGroup.from_security_group_id(stack, f"Sg{i}", f"sg-0{i}23456789abcdef0") for i in range(6)]
+    with pytest.raises(ValidationError, match=r"security_groups.*6 security groups.*1 to 5"):
+        Pipeline(stack, "P", steps=[_train()], encryption_key=key, vpc=vpc, data_bucket=bucket,
+                 security_groups=groups)
+    Pipeline(stack, "Five", steps=[_train("T5")], encryption_key=key, vpc=vpc, data_bucket=bucket,
+             security_groups=groups[:5])

@@ -196,3 +196,15 @@ def test_job_arn_matches_neither_another_groups_jobs_nor_misses_a_mixed_case_gro
     assert fnmatch.fnmatchcase("churn-rec-v1-0123abcd", pattern)
     mixed = _job_statement(t, "Mixed")
     assert "inference-recommendations-job/churnmodel-rec-v*" in mixed and "ChurnModel" not in mixed
+
+
+def test_more_than_five_job_security_groups_are_refused(stack):
+    """The jobs' VpcConfig (RecommendationJobVpcConfig.SecurityGroupIds) takes 1-5: six were written into
+    the function's VPC_CONFIG and every recommendations job was refused."""
+    from aws_cdk import aws_ec2 as ec2
+
+    key, vpc, _, group = _base(stack)
+    groups = [ec2.SecurityGroup.from_security_group_id(stack, f"Sg{i}", f"sg-0{i}23456789abcdef0") for i in range(6)]
+    with pytest.raises(ValidationError, match=r"job_security_groups.*6 security groups.*1 to 5"):
+        InstanceRecommender(stack, "R", model_package_group=group, encryption_key=key, vpc=vpc,
+                            job_security_groups=groups)

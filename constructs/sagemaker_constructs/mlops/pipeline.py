@@ -24,7 +24,7 @@ from constructs import Construct
 from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import arn_name, duration_to_seconds
+from ..validation.checks import arn_name, check_count, duration_to_seconds
 from ..validation.limits import check_map
 from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
@@ -195,6 +195,10 @@ class Pipeline(Construct):
         self.steps: list[st.Step] = list(steps)
         everything = self._check_steps()
         chosen = private_subnets(self, vpc, subnets)
+        if security_groups:
+            # Every job's VpcConfig.SecurityGroupIds: SageMaker refuses more than 5 when the step runs.
+            check_count(self, "security_groups", list(security_groups), minimum=1, maximum=5, what="security groups",
+                        limit="botocore sagemaker VpcSecurityGroupIds")
         self.encryption_key = encryption_key
         self.pipeline_name: str = pipeline_name or default_name(self, max_length=80)
 

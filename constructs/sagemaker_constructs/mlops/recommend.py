@@ -105,6 +105,10 @@ class InstanceRecommender(SecureFunction):
                                what=f"one attempt of the handler's SageMaker client (botocore's default connect + "
                                     f"read timeouts, 60 + 60 = {SDK_ATTEMPT_SECONDS} s)")
         chosen = self._check_network(vpc, subnets, endpoint_security_group)
+        if job_security_groups:
+            # The jobs' VpcConfig (RecommendationJobVpcConfig.SecurityGroupIds): 1-5; more fails every job.
+            check_count(self, "job_security_groups", list(job_security_groups), minimum=1, maximum=5,
+                        what="security groups", limit="botocore sagemaker RecommendationJobVpcConfig.SecurityGroupIds")
         self.model_package_group = model_package_group
         group = model_package_group.model_package_group_name
         stack = Stack.of(self)
