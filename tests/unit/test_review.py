@@ -340,6 +340,25 @@ def test_json_document_renders_tokens_and_refuses_plain_strings():
     assert render({"Fn::ImportValue": "Stack:Export"}) == "${Import:Stack:Export}"
 
 
+def test_a_definition_with_an_unquoted_number_reference_is_still_structure(tmp_path):
+    """Stack.to_json_string writes a CfnParameter number unquoted (``"InstanceCount":`` + Ref + ``,``);
+    the definition is still compared step by step, not as one escaped string."""
+    def pipeline(instance_type: str) -> dict:
+        body = {"Fn::Join": ["", [
+            '{"Version":"2020-12-01","Steps":[{"Name":"Train","Type":"Training","Arguments":{"ResourceConfig":'
+            '{"InstanceCount":', {"Ref": "Count"}, ',"InstanceType":"' + instance_type + '","VolumeKmsKeyId":"',
+            {"Fn::GetAtt": ["Key", "Arn"]}, '"}}}]}']]}
+        return res("AWS::SageMaker::Pipeline", "App/Pipeline/Resource",
+                   {"PipelineName": "p", "RoleArn": "r", "PipelineDefinition": {"PipelineDefinitionBody": body}})
+
+    report = review(tmp_path, {"Pipeline": pipeline("ml.m5.xlarge")}, {"Pipeline": pipeline("ml.m5.2xlarge")})
+    (change,) = [r for s in report.stacks for r in s.resources][0].changes
+    assert change.line() == "Steps.Train.ResourceConfig.InstanceType: ml.m5.xlarge -> ml.m5.2xlarge"
+    assert change.within == "PipelineDefinition.PipelineDefinitionBody"
+    assert json_document({"Fn::Sub": ['{"A": ${N}, "B": "${AWS::Region}", "C": "${!Literal}"}', {"N": {"Ref": "P"}}]}) == {
+        "A": "${P}", "B": "${AWS::Region}", "C": "${Literal}"}
+
+
 def test_long_plain_strings_show_the_difference_not_the_whole_value():
     old = "x" * 500 + "OLD" + "y" * 500
     new = "x" * 500 + "NEW" + "y" * 500

@@ -10,6 +10,7 @@ a custom resource payload) is diffed as structure, never as one escaped line.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -170,12 +171,64 @@ def json_document(value: Any) -> dict[str, Any] | list[Any] | None:
     return doc if isinstance(doc, (dict, list)) else None
 
 
+class _Token(str):
+    """A reference inside JSON text (its :func:`render` text), as opposed to literal text."""
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _pieces(value: Any) -> list[str]:
+    """A string value as literal text and :class:`_Token` parts: ``Fn::Join`` (nested, any
+    delimiter) and ``Fn::Sub`` (its variables; ``${!Literal}`` is literal) are split."""
+    if isinstance(value, str):
+        return [value]
+    if is_intrinsic(value):
+        ((key, arg),) = value.items()
+        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+            delimiter = _pieces(arg[0])
+            pieces: list[str] = []
+            for i, part in enumerate(arg[1]):
+                pieces += (delimiter if i else []) + _pieces(part)
+            return pieces
+        if key == "Fn::Sub":
+            text = arg[0] if isinstance(arg, list) and arg else arg
+            variables = arg[1] if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], dict) else {}
+            if isinstance(text, str):
+                pieces, at = [], 0
+                for match in _SUB_VARIABLE.finditer(text):
+                    pieces.append(text[at:match.start()])
+                    name = match.group(1)
+                    if name.startswith("!"):
+                        pieces.append("${" + name[1:] + "}")
+                    elif name in variables:
+                        pieces += _pieces(variables[name])
+                    else:
+                        pieces.append(_Token(match.group(0)))
+                    at = match.end()
+                return [*pieces, text[at:]]
+    return [_Token(render(value))]
+
+
 def _render_for_json(value: Any) -> str:
-    """Like :func:`render`, but a token inside a JSON string literal is escaped for it."""
-    ((key, arg),) = value.items()
-    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-        return render(arg[0]).join(p if isinstance(p, str) else json.dumps(render(p))[1:-1] for p in arg[1])
-    return render(value)
+    """Like :func:`render`, but a reference inside a JSON string literal is escaped for it, and
+    one outside any string (a number or boolean CDK wrote unquoted: ``{"InstanceCount":`` + Ref
+    + ``}``) is written as the string ``"${Count}"``, so the rest of the document still parses."""
+    out: list[str] = []
+    in_string = escaped = False
+    for piece in _pieces(value):
+        if isinstance(piece, _Token):
+            out.append(json.dumps(str(piece))[1:-1] if in_string else json.dumps(str(piece)))
+            continue
+        for char in piece:
+            if escaped:
+                escaped = False
+            elif in_string and char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = not in_string
+        out.append(piece)
+    return "".join(out)
 
 
 def diff(old: Any, new: Any, path: tuple[Any, ...] = (), *, raw: tuple[Any, ...] = (), within: str | None = None) -> list[Change]:
