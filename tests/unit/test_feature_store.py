@@ -130,3 +130,17 @@ def test_offline_only(stack):
 
 def test_a_description_of_128_characters_passes(stack):
     _group(stack, description="d" * 128)
+
+
+def test_a_role_without_an_offline_store_is_refused(stack):
+    """role= was the offline store's role; on an online-only group it was dropped from the template without
+    a word (no RoleArn), so a user expecting their role to be used got none."""
+    role = iam.Role.from_role_arn(stack, "Imported", "arn:aws:iam::123456789012:role/features")
+    with pytest.raises(ValidationError, match=r"role.*only with offline_store_bucket"):
+        _group(stack, role=role)
+
+
+def test_role_is_prepared_without_a_role_is_refused(stack):
+    with pytest.raises(ValidationError, match=r"role_is_prepared.*only with role="):
+        _group(stack, offline_store_bucket=SecureBucket(stack, "Data", encryption_key=PlatformKey(stack, "K")),
+               role_is_prepared=True)

@@ -169,6 +169,14 @@ class FeatureGroup(Construct):
             raise ValidationError(self, "offline_store_bucket", None,
                                   "a bucket is required when online=False (a feature group needs a store)")
         check_choice(self, "table_format", table_format, TABLE_FORMATS)
+        if role is not None and offline_store_bucket is None:
+            # CreateFeatureGroup's RoleArn is the role that writes the offline store: without one it was
+            # dropped from the template, silently.
+            raise ValidationError(self, "role", getattr(role, "role_arn", role),
+                                  "only with offline_store_bucket (the role writes the offline store; an "
+                                  "online-only feature group has no role)")
+        if role_is_prepared and role is None:
+            raise ValidationError(self, "role_is_prepared", True, "only with role= (the default role gets its grants)")
         if ttl is not None and not online:
             raise ValidationError(self, "ttl", ttl.to_human_string(), "only with the online store (online=True)")
         check_pattern(self, "feature_group_name", feature_group_name, FEATURE_NAME_PATTERN, max_length=64,
