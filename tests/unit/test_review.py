@@ -241,6 +241,37 @@ def test_replacement_cascades_to_create_only_references(tmp_path):
     assert "refers to Sg" in by_id["In"].reasons[0]
 
 
+def test_cascade_reads_the_create_only_path_not_its_whole_top_level_property(tmp_path):
+    """Domain's create-only DomainSettings/RStudioServerProDomainSettings/DefaultResourceSpec does
+    not make DomainSettings.SecurityGroupIds create-only: a replaced security group (a new
+    GroupDescription) is an update of the domain; a replaced role in the RStudio spec's place is not."""
+    def stack(description):
+        sg = {"Fn::GetAtt": ["Sg", "GroupId"]}
+        return {"Sg": res("AWS::EC2::SecurityGroup", "App/Sg/Resource", {"GroupDescription": description,
+                                                                         "VpcId": "vpc-1"}),
+                "Domain": res("AWS::SageMaker::Domain", "App/Domain/Resource", {
+                    "AuthMode": "IAM", "DomainName": "d", "VpcId": "vpc-1", "SubnetIds": ["subnet-1"],
+                    "DefaultUserSettings": {"ExecutionRole": "r", "SecurityGroups": [sg]},
+                    "DomainSettings": {"SecurityGroupIds": [sg], "RStudioServerProDomainSettings": {
+                        "DomainExecutionRoleArn": "r", "DefaultResourceSpec": {"SageMakerImageArn": {"Ref": "Img"}}}}},
+                    DeletionPolicy="Retain"),
+                "Img": res("AWS::SageMaker::Image", "App/Img/Resource", {"ImageName": description,
+                                                                         "ImageRoleArn": "r"})}
+    report = review(tmp_path, stack("a"), stack("b"))
+    by_id = {r.logical_id: r for r in report.stacks[0].resources}
+    assert by_id["Sg"].replacement == "will"
+    assert by_id["Domain"].reasons == ["create-only property DomainSettings.RStudioServerProDomainSettings."
+                                       "DefaultResourceSpec refers to Img, which is replaced"]
+    del by_id  # without the image, the security group alone replaces nothing but itself
+    base, head = stack("a"), stack("b")
+    for template in (base, head):
+        del template["Img"]
+        del template["Domain"]["Properties"]["DomainSettings"]["RStudioServerProDomainSettings"]
+    report = review(tmp_path / "sg-only", base, head)
+    assert [(r.logical_id, r.replacement) for r in report.stacks[0].resources] == [("Sg", "will")]
+    assert not report.replacements
+
+
 def test_without_cfn_lint_the_report_says_so_and_the_gate_cannot_pass(tmp_path, capsys, monkeypatch):
     def missing():
         raise schemas.SchemasUnavailable("cfn-lint is not installed: " + schemas.INSTALL_HINT)

@@ -11,7 +11,7 @@ from ..errors import ValidationError
 from . import findings as F
 from . import iam, network, schemas
 from .assembly import Assembly, StackInput, read_assembly
-from .jsondiff import Change, diff, render
+from .jsondiff import Change, diff, is_intrinsic, render
 from .report import CostDelta, Removal, Replacement, ResourceChange, ReviewReport, StackDiff
 
 #: Resource types whose replacement or removal loses data or an identity other resources and
@@ -165,6 +165,22 @@ def _refs(value: Any) -> set[str]:
     return found
 
 
+def _values_at(value: Any, pointer: tuple[str, ...]) -> list[Any]:
+    """The values at a schema pointer (``DomainSettings/RStudioServerProDomainSettings/...``, ``*``
+    any list item): only what the create-only property holds, not its updatable siblings."""
+    if not pointer:
+        return [value]
+    head, rest = pointer[0], pointer[1:]
+    if isinstance(value, list):
+        items = value if head == "*" else []
+        return [found for item in items for found in _values_at(item, rest)]
+    if isinstance(value, dict) and not is_intrinsic(value) and head in value:
+        return _values_at(value[head], rest)
+    if is_intrinsic(value):
+        return [value]  # Fn::If and the like: whatever it holds may land at the pointer
+    return []
+
+
 def _stem(logical_id: str) -> str:
     return _HASH.sub("", logical_id)
 
@@ -308,11 +324,11 @@ def _cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: Stac
             if not rules:
                 continue
             props = res.get("Properties") or {}
-            for name in {p[0] for p in rules.create_only}:
-                hits = _refs(props.get(name)) & set(pending)
+            for pointer in rules.create_only:
+                hits = set().union(*(_refs(v) for v in _values_at(props, pointer))) & set(pending)
                 if hits:
                     target = sorted(hits)[0]
-                    found[lid] = f"create-only property {name} refers to {target}, which is replaced"
+                    found[lid] = f"create-only property {'.'.join(pointer)} refers to {target}, which is replaced"
                     break
         for lid, reason in found.items():
             res = new.resources[lid]
