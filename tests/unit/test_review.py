@@ -196,6 +196,9 @@ def test_stateful_removal_is_flagged_and_gated(tmp_path, capsys):
     assert "Stateful resources removed" in report.to_markdown()
     assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "removal")[0] == 1
     assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 0
+    # every --fail-on counts: the first one is not dropped for the last
+    code, _, err = run_cli(capsys, b, h, "--no-cost", "--fail-on", "removal", "--fail-on", "replacement")
+    assert code == 1 and "fails on removal" in err
 
 
 def test_resource_moved_to_another_stack_is_a_replacement(tmp_path):
@@ -862,3 +865,5 @@ def test_cost_increase_with_an_empty_amount_is_refused():
     with pytest.raises(ValueError, match="needs a USD amount"):
         parse_fail_on("cost-increase=")
     assert parse_fail_on("cost-increase") == {"cost-increase": None}
+    with pytest.raises(ValueError, match="replacement takes no value"):
+        parse_fail_on("replacement=")

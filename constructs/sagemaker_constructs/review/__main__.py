@@ -4,7 +4,7 @@ Compares two cloud assembly directories (``cdk.out`` of the base and of the head
 review as Markdown, or as JSON with ``--json``. ``--output FILE`` also writes it to a file;
 ``--max-chars N`` cuts the Markdown (a GitHub comment holds 65,536 characters).
 
-``--fail-on`` takes a comma-separated list of conditions:
+``--fail-on`` takes a comma-separated list of conditions (given more than once, all of them count):
 
 - ``replacement``: a stateful resource would be replaced (or may be);
 - ``removal``: a stateful resource is removed;
@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("base", help="cloud assembly directory of the base (e.g. cdk.out of main)")
     parser.add_argument("head", help="cloud assembly directory of the head (e.g. cdk.out of the pull request)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    parser.add_argument("--fail-on", default="", metavar="CONDITIONS",
-                        help=f"exit 1 when any holds: {', '.join(FAIL_ON_CONDITIONS)} (cost-increase=<USD>)")
+    parser.add_argument("--fail-on", action="append", default=[], metavar="CONDITIONS",
+                        help=f"exit 1 when any holds: {', '.join(FAIL_ON_CONDITIONS)} (cost-increase=<USD>); "
+                             "may be given more than once")
     parser.add_argument("--region", default=None,
                         help=f"region of environment-agnostic stacks, for schemas and prices (default {DEFAULT_REGION})")
     parser.add_argument("--no-cost", action="store_true", help="skip the cost estimate")
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
     args = parser.parse_args(argv)
     try:
-        fail_on = parse_fail_on(args.fail_on)
+        fail_on = parse_fail_on(",".join(args.fail_on))  # every --fail-on counts, not the last one
     except ValueError as exc:
         print(f"review: {exc}", file=sys.stderr)
         return 2

@@ -442,6 +442,8 @@ def parse_fail_on(text: str | None) -> dict[str, Decimal | None]:
         if value and name != "cost-increase":
             raise ValueError(f"--fail-on: {name} takes no value (got {part!r})")
         amount = None
+        if equals and not value.strip() and name != "cost-increase":
+            raise ValueError(f"--fail-on: {name} takes no value (got {part!r})")
         if equals and not value.strip():  # "cost-increase=" with no amount: a typo, not "any increase"
             raise ValueError(f"--fail-on: cost-increase= needs a USD amount (or cost-increase alone for any increase), "
                              f"got {part!r}")
