@@ -452,3 +452,43 @@ def test_a_timeout_parameter_in_minutes_is_refused_by_name():
     with pytest.raises(ValidationError, match="read_timeout"):
         EndpointInvoker(stack, "Invoker", endpoint=FakeEndpoint(stack),
                         read_timeout=Duration.minutes(minutes.value_as_number), timeout=Duration.minutes(15))
+
+
+def test_a_plain_key_of_the_endpoint_lets_cloudwatch_logs_use_it(stack):
+    """An endpoint built with a kms.Key (not a PlatformKey): the invoker's log group was encrypted
+    with it, but its policy did not let CloudWatch Logs use it, so the deployment failed."""
+    from aws_cdk import aws_kms as kms
+
+    from sagemaker_constructs import RealtimeEndpoint
+    from tests.unit.test_endpoints import Env
+
+    env = Env(stack)
+    plain = kms.Key(stack, "Plain")
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=env.model(), instance_type="ml.m5.large",
+                                encryption_key=plain)
+    EndpointInvoker(stack, "Invoker", endpoint=endpoint)
+    EndpointInvoker(stack, "Second", endpoint=endpoint)
+    t = template_of(stack)
+    key_id = logical_id(t, "AWS::KMS::Key", "Plain")
+    groups = resources(t, "AWS::Logs::LogGroup").values()
+    assert [g["Properties"]["KmsKeyId"] for g in groups] == [{"Fn::GetAtt": [key_id, "Arn"]}] * 2
+    statements = t["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    logs = [s for s in statements if s.get("Sid") == "AllowCloudWatchLogsForThisAccount"]
+    assert len(logs) == 1  # once per key
+    (statement,) = logs
+    assert statement["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    assert "kms:GenerateDataKey*" in statement["Action"] and "kms:Decrypt" in statement["Action"]
+    assert "kms:EncryptionContext:aws:logs:arn" in json.dumps(statement["Condition"]["ArnLike"])
+
+
+def test_a_platform_key_of_the_endpoint_gets_no_second_logs_statement(stack):
+    from sagemaker_constructs import RealtimeEndpoint
+    from tests.unit.test_endpoints import Env
+
+    env = Env(stack)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", model=env.model(), instance_type="ml.m5.large",
+                                encryption_key=env.key)
+    EndpointInvoker(stack, "Invoker", endpoint=endpoint)
+    t = template_of(stack)
+    policy = t["Resources"][logical_id(t, "AWS::KMS::Key", "Key")]["Properties"]["KeyPolicy"]["Statement"]
+    assert [s.get("Sid") for s in policy].count("AllowCloudWatchLogsForThisAccount") == 1

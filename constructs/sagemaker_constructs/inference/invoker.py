@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from aws_cdk import Duration, Tokenization
+from aws_cdk import Aws, Duration, Tokenization
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -65,8 +65,9 @@ class EndpointInvoker(SecureFunction):
       ``READ_TIMEOUT``) encrypted with ``encryption_key``; asynchronous invocations retried
       twice, then sent to the dead-letter queue (alarm: child ``DeadLetterQueueAlarm``, notifying
       ``alarm_topic`` when given);
-    * ``encryption_key``: the endpoint's own key (``endpoint.encryption_key``) when it has one;
-      otherwise a new :class:`PlatformKey` (child ``Key``) that only CloudWatch Logs may use as a
+    * ``encryption_key``: the endpoint's own key (``endpoint.encryption_key``) when it has one
+      (a ``kms.Key`` of this app that is not a ``PlatformKey`` gets a key-policy statement letting
+      CloudWatch Logs of this account and region use it); otherwise a new :class:`PlatformKey` (child ``Key``) that only CloudWatch Logs may use as a
       service, for the environment, the log group and the dead-letter queue;
     * log group (child ``Logs``) encrypted with the key, kept one year, RETAINed on deletion;
     * dead-letter queue (child ``DeadLetterQueue``): SQS, encrypted with the key, TLS enforced,
@@ -129,7 +130,8 @@ class EndpointInvoker(SecureFunction):
             ``IsolatedNetwork``'s ``endpoint_security_group``); the function may send HTTPS to it
             only (only with ``vpc``). Default: HTTPS to the VPC CIDR.
         :param encryption_key: key for the environment, logs and dead-letter queue. Its policy
-            must let CloudWatch Logs use it (a ``PlatformKey`` does). Default: the endpoint's
+            must let CloudWatch Logs use it: a ``PlatformKey`` does, a ``kms.Key`` of this app gets
+            the statement (so does the endpoint's key), an imported key must have it. Default: the endpoint's
             ``encryption_key`` when it has one, else a new ``PlatformKey`` (child ``Key``).
         :param content_type: ``ContentType`` sent when the caller gives none. Default:
             ``application/json``.
@@ -194,7 +196,7 @@ class EndpointInvoker(SecureFunction):
             vpc=vpc,
             subnets=chosen_subnets,
             endpoint_security_group=endpoint_security_group,
-            encryption_key=encryption_key or _key_of(endpoint),
+            encryption_key=_let_logs_use(encryption_key or _key_of(endpoint)),
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrency=reserved_concurrency,
@@ -260,6 +262,32 @@ def _number_text(value: float) -> str:
     if is_unresolved(value):
         return Tokenization.stringify_number(value)
     return str(int(value))
+
+
+#: CloudWatch Logs "must have permissions for the KMS key" of a log group, in its key policy
+#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+_LOGS_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+_LOGS_ALLOWED = "_sagemaker_constructs_logs_allowed"
+
+
+def _let_logs_use(key: kms.IKey | None) -> kms.IKey | None:
+    """``key``, whose policy now lets CloudWatch Logs of this account and region use it for log
+    groups when it is a ``kms.Key`` of this app other than a :class:`PlatformKey` (which already
+    allows it): without that statement CloudWatch Logs refused the function's log group, so an
+    endpoint built with a plain ``kms.Key`` (the default key) failed the deployment. An imported
+    key's policy is not CDK's to change (it must allow CloudWatch Logs already)."""
+    from ..security.key import PlatformKey
+
+    if not isinstance(key, kms.Key) or isinstance(key, PlatformKey) or vars(key).get(_LOGS_ALLOWED):
+        return key
+    vars(key)[_LOGS_ALLOWED] = True
+    key.add_to_resource_policy(iam.PolicyStatement(
+        sid="AllowCloudWatchLogsForThisAccount", principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+        actions=list(_LOGS_KEY_ACTIONS), resources=["*"],
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"}},
+    ))
+    return key
 
 
 def _key_of(endpoint: Any) -> kms.IKey | None:
