@@ -98,6 +98,22 @@ def test_rejects_duplicate_buckets(stack):
         AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=[b, b])
 
 
+def test_rejects_one_bucket_imported_twice(stack):
+    # Two imports of one bucket would list its ARN twice in the selector's Values (uniqueItems in
+    # CloudFormation's schema): the deployment would fail.
+    key = PlatformKey(stack, "Key")
+    a = s3.Bucket.from_bucket_name(stack, "A", "team-data")
+    b = s3.Bucket.from_bucket_arn(stack, "B", "arn:aws:s3:::team-data")
+    with pytest.raises(ValidationError, match=r"Test/A and Test/B \(bucket team-data\).*at most once"):
+        AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=[a, b])
+
+
+def test_accepts_distinct_imported_buckets(stack):
+    key = PlatformKey(stack, "Key")
+    buckets = [s3.Bucket.from_bucket_name(stack, n, n.lower() + "-data") for n in ("A", "B")]
+    AuditTrail(stack, "Trail", encryption_key=key, data_event_buckets=buckets)
+
+
 @pytest.mark.parametrize("name", ["ab", "-bad", "has space", "x" * 129])
 def test_rejects_bad_trail_names(stack, name):
     with pytest.raises(ValidationError, match="trail_name"):

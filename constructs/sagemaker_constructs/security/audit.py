@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..compliance import INLINE_SERVICE_POLICY_REASON, acknowledge, across_packs
-from ..errors import ValidationError, check_int_range, check_pattern
+from ..errors import ValidationError, check_int_range, check_pattern, is_unresolved
 from ..validation.checks import duration_in
 from ..validation.naming import check_trail_name
 from .bucket import SecureBucket
@@ -86,12 +86,17 @@ class AuditTrail(Construct):
                 self, "data_event_buckets", f"{len(buckets)} buckets",
                 f"CloudTrail allows at most {MAX_DATA_EVENT_RESOURCES} data resources in a trail's event selectors",
             )
-        seen: set[str] = set()
+        # One bucket imported twice (two from_bucket_name of one name) is two constructs but one data
+        # resource: CloudFormation refuses a trail whose selector lists a value twice (the schema's
+        # EventSelectors DataResources Values are uniqueItems), so a known name counts, else the path.
+        seen: dict[str, str] = {}
         for b in buckets:
-            key = b.node.path
+            name = b.bucket_name
+            key = f"bucket {name}" if isinstance(name, str) and not is_unresolved(name) else b.node.path
             if key in seen:
-                raise ValidationError(self, "data_event_buckets", key, "each bucket at most once")
-            seen.add(key)
+                value = b.node.path if seen[key] == b.node.path else f"{seen[key]} and {b.node.path} ({key})"
+                raise ValidationError(self, "data_event_buckets", value, "each bucket at most once")
+            seen[key] = b.node.path
         check_trail_name(self, "trail_name", trail_name)
         check_pattern(self, "org_id", org_id, r"o-[a-z0-9]{10,32}",
                       description="an AWS Organizations id: 'o-' and 10-32 lowercase letters or digits",
