@@ -186,6 +186,11 @@ REF_URI = {"Fn::Join": ["", ["s3://", {"Ref": "Artifacts"}, "/mlflow"]]}
     (_bucket("aws:kms", "k", name="team-artifacts"), "s3://team-artifacts/mlflow", C),
     (_bucket("AES256", name="other"), "s3://team-artifacts/mlflow", NA),  # a bucket of another template
     (_bucket("AES256"), {"Fn::Join": ["", ["s3://", {"Fn::GetAtt": ["Artifacts", "Arn"]}]]}, N),
+    (_bucket("AES256"), {"Fn::Sub": "s3://${Artifacts}/mlflow"}, N),  # a template's own Fn::Sub
+    (_bucket("aws:kms", "k"), {"Fn::Sub": "s3://${Artifacts}/mlflow"}, C),
+    (_bucket("AES256"), {"Fn::Sub": ["s3://${B}/mlflow", {"B": {"Ref": "Artifacts"}}]}, N),
+    (_bucket("AES256"), {"Fn::Sub": ["s3://${Artifacts}/x", {"Artifacts": "team-artifacts"}]}, NA),  # a variable
+    (_bucket("AES256"), {"Fn::Sub": "s3://${!Artifacts}/mlflow"}, NA),  # a literal ${Artifacts}
 ])
 def test_mlflow_artifacts_rule_reads_the_bucket_of_the_template(bucket, uri, expected):
     rule = RULES["SageMaker-MlflowArtifactsEncrypted"]

@@ -26,8 +26,12 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 _LITERAL = re.compile(r"^s3://([^/]+)")
 
 
+_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
 def _references(value: Any) -> Iterator[str]:
-    """Logical ids a template value refers to (``Ref``, ``Fn::GetAtt``), anywhere inside it."""
+    """Logical ids a template value refers to (``Ref``, ``Fn::GetAtt``, and ``Fn::Sub``'s
+    ``${Bucket}``/``${Bucket.Arn}`` that its variables do not name), anywhere inside it."""
     if isinstance(value, dict):
         for key, inner in value.items():
             if key == "Ref" and isinstance(inner, str):
@@ -36,6 +40,14 @@ def _references(value: Any) -> Iterator[str]:
                 target = inner[0] if isinstance(inner, list) and inner else str(inner).split(".", 1)[0]
                 if isinstance(target, str):
                     yield target
+            elif key == "Fn::Sub":
+                body = inner[0] if isinstance(inner, list) and inner else inner
+                variables = inner[1] if isinstance(inner, list) and len(inner) > 1 and isinstance(inner[1], dict) else {}
+                if isinstance(body, str):
+                    for name in _SUB_VARIABLE.findall(body):
+                        if name not in variables:
+                            yield name.split(".", 1)[0]
+                yield from _references(variables)
             else:
                 yield from _references(inner)
     elif isinstance(value, list):
