@@ -94,6 +94,20 @@ def test_custom_image_bad_input(stack, kwargs, match):
         CustomImage(stack, "Image", repository=repo, **kwargs)
 
 
+@pytest.mark.parametrize("names", [
+    ("team.image", "team-image"),
+    ("research-pytorch-2-3-cuda-12-1-python-3-11-ubuntu-22-04-gpu-v1",
+     "research-pytorch-2-3-cuda-12-1-python-3-11-ubuntu-22-04-gpu-v2"),
+])
+def test_custom_images_whose_app_image_configs_share_a_name_are_refused(stack, names):
+    """Both images' AppImageConfigs got one name (the image name's first 56 characters, '.' as '-'):
+    CloudFormation would fail to create the second."""
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "team-image")
+    images = [CustomImage(stack, f"Image{i}", repository=repo, image_name=n) for i, n in enumerate(names)]
+    with pytest.raises(ValidationError, match=rf"custom_images='{names[0]} and {names[1]}'.*app image config names"):
+        _domain(stack, custom_images=images)
+
+
 # ------------------------------------------------------------------ shared spaces
 def test_shared_space_owned_by_a_member_apps_for_members_only(stack):
     domain, bucket, key = _domain(stack)

@@ -605,6 +605,17 @@ class StudioDomain(Construct):
         names = [i.image_name for i in images]
         if len(set(names)) != len(names):
             raise ValidationError(self, "custom_images", names, "each image at most once")
+        # Each image's AppImageConfig is named from its image name (its first 56 characters, '.' as '-',
+        # then '-config'): two images whose names differ only there (a.b and a-b, or past the 56th
+        # character) would create two configs of one name, and the second would fail to deploy.
+        configs: dict[str, CustomImage] = {}
+        for image in images:
+            other = configs.setdefault(image.app_image_config_name, image)
+            if other is not image:
+                raise ValidationError(
+                    self, "custom_images", f"{other.image_name} and {image.image_name}",
+                    f"images whose app image config names differ (both are {image.app_image_config_name!r}: "
+                    "the image name's first 56 characters with '.' as '-', then '-config'); rename one image")
         if space_ebs_gb is not None:
             default, maximum = space_ebs_gb
             check_int_range(self, "space_ebs_gb (default)", default, minimum=MIN_SPACE_EBS_GB, maximum=MAX_SPACE_EBS_GB)
