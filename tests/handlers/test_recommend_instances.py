@@ -276,3 +276,30 @@ def test_a_job_for_another_groups_version_is_ignored(sm):
         "InputConfig": {"ModelPackageVersionArn": ARN.replace("/iris/", "/iris-two/")}}, {"JobName": NAME})
     (decision,) = ri.handler({"action": "record"})["Decisions"]
     assert decision["decision"] == "ignored" and "not a version of iris" in decision["why"]
+
+
+def test_one_jobs_error_does_not_keep_the_others_from_being_recorded(sm):
+    """A version whose describe fails (deleted since its job ran, access denied) raised out of the loop:
+    every later job of the two-day lookback stayed IN_PROGRESS at every scheduled run."""
+    old_arn = ARN.replace("/7", "/6")
+    old_name = ri.job_name("iris-rec", old_arn)
+    summary = {"JobDescription": "d", "JobType": "Default", "JobArn": "arn:aws:sagemaker:us-east-1:1:j/x",
+               "Status": "COMPLETED", "CreationTime": datetime.datetime(2026, 11, 30), "RoleArn": ROLE,
+               "LastModifiedTime": datetime.datetime(2026, 11, 30)}
+    sm.add_response("list_inference_recommendations_jobs", {"InferenceRecommendationsJobs": [
+        {**summary, "JobName": old_name}, {**summary, "JobName": NAME}]},
+        {"NameContains": "iris-rec", "LastModifiedTimeAfter": ANY, "MaxResults": 100})
+    sm.add_response("describe_inference_recommendations_job", {
+        "JobName": old_name, "JobType": "Default", "JobArn": "arn:aws:sagemaker:us-east-1:1:j/o", "RoleArn": ROLE,
+        "Status": "COMPLETED", "CreationTime": datetime.datetime(2026, 11, 30),
+        "LastModifiedTime": datetime.datetime(2026, 11, 30), "InputConfig": {"ModelPackageVersionArn": old_arn},
+        "InferenceRecommendations": list(RECOMMENDATIONS)}, {"JobName": old_name})
+    sm.add_client_error("describe_model_package", "ValidationException", f"ModelPackage {old_arn} does not exist.",
+                        expected_params={"ModelPackageName": old_arn})
+    describe_job(sm, "FAILED", reason="The model failed to load")
+    pending = {PREFIX + "job": NAME, PREFIX + "status": "IN_PROGRESS"}
+    describe_package(sm, pending)
+    describe_package(sm, pending)
+    update_package(sm, {**pending, PREFIX + "status": "FAILED", PREFIX + "reason": "The model failed to load"})
+    with pytest.raises(ri.RecommendationError, match=rf"1 job.*{old_name}.*does not exist"):
+        ri.handler({"action": "record"})

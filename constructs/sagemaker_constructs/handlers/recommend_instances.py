@@ -16,7 +16,9 @@ Two kinds of invocation, each logged as one JSON line and answered with a JSON o
   (lowest ``CostPerHour``) whose ``ModelLatency`` meets the target: ``...-instance-type``,
   ``...-instance-count``, ``...-cost-per-hour``, ``...-model-latency-ms``,
   ``...-max-invocations``, status ``COMPLETED``; ``NO_CANDIDATE`` when none meets it; ``FAILED``
-  (with the job's reason) when the job failed or stopped.
+  (with the job's reason) when the job failed or stopped. A job whose recording fails (an AWS error on
+  it or its version) is reported as ``failed`` without stopping the others; the invocation then raises
+  :class:`RecommendationError` naming those jobs.
 
 Versions of other groups are refused (``MODEL_PACKAGE_GROUP_NAME``). Configuration from the
 environment: ``JOB_ROLE_ARN``, ``JOB_PREFIX``, ``MODEL_PACKAGE_GROUP_NAME`` (required);
@@ -207,11 +209,24 @@ def record(event: dict[str, Any]) -> dict[str, Any]:
         page = sagemaker.list_inference_recommendations_jobs(**kwargs)
         for summary in page.get("InferenceRecommendationsJobs", []):
             if summary.get("Status") in ENDED and is_own_job(prefix, summary["JobName"]):
-                decisions.append(_record_job(summary["JobName"]))
+                try:
+                    decisions.append(_record_job(summary["JobName"]))
+                except (ClientError, RecommendationError) as error:
+                    # One job's error (its version deleted or no longer readable, throttling) must not keep
+                    # every later job of the last two days from being recorded: recorded below, raised at the end.
+                    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+                    decisions.append({"job": summary["JobName"], "decision": "failed", "error": code or type(error).__name__,
+                                      "detail": str(error)})
         token = page.get("NextToken")
         if not token:
             break
     _log(action="record", decisions=decisions)
+    failed = [d for d in decisions if d["decision"] == "failed"]
+    if failed:
+        # The function fails (its errors metric and the event's retries see it); the jobs recorded stay recorded
+        # and are "already recorded" on a retry.
+        raise RecommendationError(f"could not record {len(failed)} job(s): " + "; ".join(
+            f"{d['job']}: {d['detail']}" for d in failed))
     return {"Recorded": [d for d in decisions if d["decision"] == "recorded"], "Decisions": decisions}
 
 
