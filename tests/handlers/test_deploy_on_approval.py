@@ -303,6 +303,17 @@ def test_busy_endpoint_raises_endpoint_busy(sm, capsys, status):
     assert decisions(capsys)[-1]["decision"] == "endpoint-busy"
 
 
+def test_failed_endpoint_raises_without_creating_a_model_or_config(sm, capsys):
+    """On a Failed endpoint only DeleteEndpoint works (botocore DescribeEndpoint EndpointStatus): the handler
+    created a Model and an EndpointConfig that could never serve, then failed on UpdateEndpoint."""
+    sm.package()
+    sm.endpoint("Failed")
+    with pytest.raises(doa.DeploymentError, match="is Failed"):
+        doa.handler(event(), None)
+    assert sm.calls == ["DescribeModelPackage", "DescribeEndpoint"]
+    assert decisions(capsys)[-1]["decision"] == "failed"
+
+
 @pytest.mark.parametrize("current, pending", [(TARGET, None), (OLD_CONFIG, TARGET)])
 def test_busy_endpoint_already_serving_the_package_is_already_deployed(sm, current, pending):
     sm.package()

@@ -23,7 +23,8 @@ carried into the new endpoint config unchanged (same model, weight and settings,
 count), so an approval never drops a variant.
 
 Errors are never swallowed. While the endpoint is busy (Creating, Updating, SystemUpdating,
-RollingBack, Deleting) :class:`EndpointBusy` is raised, throttling re-raises the ``ClientError`` and any
+RollingBack, Deleting) :class:`EndpointBusy` is raised, a ``Failed`` endpoint raises :class:`DeploymentError`
+before anything is created, throttling re-raises the ``ClientError`` and any
 other AWS error raises :class:`DeploymentError`. From the queue, a failed record is reported in
 ``batchItemFailures`` and offered again after the queue's visibility timeout (so an approval waits out a
 blue/green rollout of hours), and moves to the dead-letter queue after the queue's receive limit. Invoked
@@ -295,6 +296,14 @@ def deploy(event: dict[str, Any]) -> dict[str, Any]:
     if status in BUSY:
         _decide("endpoint-busy", status=status, current_config=endpoint.get("EndpointConfigName"), **ids)
         raise EndpointBusy(f"endpoint {settings.endpoint} is {status}; {arn} will be deployed on a retry")
+    if status == "Failed":
+        # "DeleteEndpoint is the only operation that can be performed on a failed endpoint" (DescribeEndpoint
+        # EndpointStatus): a Model and EndpointConfig created now would never serve; the approval is retried
+        # through the queue (the endpoint may be re-created by its stack), then dead-lettered.
+        reason = endpoint.get("FailureReason") or "no reason given"
+        _decide("failed", status=status, detail=reason, **ids)
+        raise DeploymentError(f"endpoint {settings.endpoint} is Failed ({reason}): only DeleteEndpoint works on it; "
+                              f"{arn} is not deployed")
 
     config = _call("describe_endpoint_config", ids, EndpointConfigName=endpoint["EndpointConfigName"])
     containers = _containers(package)
