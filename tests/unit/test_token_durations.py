@@ -21,6 +21,7 @@ from sagemaker_constructs import (
     FeatureGroup,
     InferenceComponentEndpoint,
     Model,
+    DeploymentGuardrail,
     ModelPackageGroup,
     RealtimeEndpoint,
     StudioDomain,
@@ -69,7 +70,17 @@ def _component(stack, key, **timeouts):
     endpoint.add_component("C", model=model, number_of_cpu_cores_required=1, **timeouts)
 
 
+def _guarded(stack, key, guardrail):
+    model = Model(stack, "GuardedModel", image=ContainerImage.from_uri(IMAGE), encryption_key=key)
+    RealtimeEndpoint(stack, "Endpoint", model=model, instance_type="ml.m5.large", deployment=guardrail)
+
+
 @pytest.mark.parametrize("build, argument", [
+    (lambda s, k, n: _guarded(s, k, DeploymentGuardrail.linear(wait=cdk.Duration.minutes(n))), "deployment wait"),
+    (lambda s, k, n: _guarded(s, k, DeploymentGuardrail.canary(termination_wait=cdk.Duration.minutes(n))),
+     "deployment termination_wait"),
+    (lambda s, k, n: _guarded(s, k, DeploymentGuardrail.all_at_once(max_execution_timeout=cdk.Duration.hours(n))),
+     "deployment max_execution_timeout"),
     (lambda s, k, n: _feature_group(s, k, cdk.Duration.days(n)), "ttl"),
     (lambda s, k, n: _feature_group(s, k, cdk.Duration.millis(1500)), "ttl"),
     (lambda s, k, n: _canvas(s, k, cdk.Duration.hours(n)), "idle_timeout"),
@@ -90,7 +101,11 @@ def test_a_parameter_in_seconds_reaches_the_template(team):
     _feature_group(stack, key, cdk.Duration.seconds(number))
     _deploy(stack, key, cdk.Duration.seconds(number))
     _component(stack, key, model_data_download_timeout=cdk.Duration.seconds(number))
+    _guarded(stack, key, DeploymentGuardrail.linear(wait=cdk.Duration.seconds(number)))
     t = template_of(stack)
+    (policy,) = [e["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+                 for e in resources(t, "AWS::SageMaker::Endpoint").values() if "DeploymentConfig" in e["Properties"]]
+    assert policy["TrafficRoutingConfiguration"]["WaitIntervalInSeconds"] == {"Ref": "Number"}
     group = only(t, "AWS::SageMaker::FeatureGroup")
     assert group["OnlineStoreConfig"]["TtlDuration"] == {"Unit": "Seconds", "Value": {"Ref": "Number"}}
     alarms = [a for a in resources(t, "AWS::CloudWatch::Alarm").values()

@@ -11,7 +11,8 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ...errors import ValidationError, check_int_range
-from ...validation.checks import check_combination, check_range, duration_seconds, is_unresolved
+from ...validation.checks import (check_combination, check_range, duration_seconds, duration_to_seconds,
+                                  is_unresolved)
 
 #: SageMaker's limits for BlueGreenUpdatePolicy (UpdateEndpoint DeploymentConfig).
 MAX_WAIT_SECONDS = 3600
@@ -67,6 +68,11 @@ class DeploymentGuardrail:
                    max_execution_timeout=max_execution_timeout, alarms=alarms)
 
     def validate(self, scope: Construct, instance_count: int) -> None:
+        for argument, duration in (("deployment wait", self.wait), ("deployment termination_wait", self.termination_wait),
+                                   ("deployment max_execution_timeout", self.max_execution_timeout)):
+            if duration is not None and duration.is_unresolved():
+                # Duration.minutes(<parameter>): CDK's raw MustBeDurationSpecifiedDuration when rendered
+                duration_to_seconds(scope, argument, duration)
         check_int_range(scope, "deployment wait (seconds)", duration_seconds(scope, "deployment wait", self.wait),
                         minimum=0, maximum=MAX_WAIT_SECONDS)
         check_int_range(scope, "deployment termination_wait (seconds)",
