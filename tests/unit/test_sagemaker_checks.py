@@ -402,6 +402,55 @@ def test_l1_with_a_conditional_key_fails_synth(tmp_path):
         app.synth()
 
 
+def _param(kind="String", **fields):
+    return {"Type": kind, **fields}
+
+
+@pytest.mark.parametrize("rule_id,properties,parameters,expected", [
+    # a Ref to a parameter is judged as each value it may take: its AllowedValues, or its Default
+    # and anything else (the Ref itself)
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": {"Ref": "Count"}}]},
+     {"Count": _param("Number", Default=1)}, N),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": {"Ref": "Count"}}]},
+     {"Count": _param("Number", Default="2")}, C),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": {"Ref": "Count"}}]},
+     {"Count": _param("Number", AllowedValues=["2", "1"], Default="2")}, N),
+    ("SageMaker-EndpointMultiInstance", {"ProductionVariants": [{"InitialInstanceCount": {"Ref": "Count"}}]},
+     {"Count": _param("Number")}, C),  # no default: the template cannot tell
+    ("SageMaker-DomainVpcOnly", {"AppNetworkAccessType": {"Ref": "Access"}},
+     {"Access": _param(AllowedValues=["VpcOnly"])}, C),
+    ("SageMaker-DomainVpcOnly", {"AppNetworkAccessType": {"Ref": "Access"}},
+     {"Access": _param(AllowedValues=["VpcOnly", "PublicInternetOnly"])}, N),
+    ("SageMaker-DomainVpcOnly", {"AppNetworkAccessType": {"Ref": "Access"}}, {"Access": _param(Default="VpcOnly")}, N),
+    ("SageMaker-ModelNetworkIsolation", {"EnableNetworkIsolation": {"Ref": "Isolated"}},
+     {"Isolated": _param(AllowedValues=["true"])}, C),
+    ("SageMaker-DomainEncrypted", {"KmsKeyId": {"Ref": "Key"}}, {"Key": _param(Default="")}, N),
+    ("SageMaker-DomainEncrypted", {"KmsKeyId": {"Ref": "Key"}}, {"Key": _param()}, C),
+    # an SSM parameter's Default is the name of the SSM parameter, not the value
+    ("SageMaker-DomainEncrypted", {"KmsKeyId": {"Ref": "Key"}},
+     {"Key": _param("AWS::SSM::Parameter::Value<String>", Default="")}, C),
+])
+def test_a_reference_to_a_parameter_is_judged_by_its_values(rule_id, properties, parameters, expected):
+    rule = RULES[rule_id]
+    resource = {"Type": rule.resource_type, "Properties": properties}
+    template = {"Parameters": parameters, "Resources": {"R": resource}}
+    assert rule.answer(resource, template) is expected
+    assert evaluate(template, [rule]) == ({rule_id: ["R"]} if expected is N else {})
+
+
+def test_an_endpoint_with_a_parameter_instance_count_of_one_is_a_finding(tmp_path):
+    app = new_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Counted")
+    count = cdk.CfnParameter(stack, "Count", type="Number", default=1)
+    sagemaker.CfnEndpointConfig(stack, "Config", kms_key_id="arn:aws:kms:us-east-1:111122223333:key/k",
+                                production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                                    variant_name="AllTraffic", model_name="m", instance_type="ml.m5.large",
+                                    initial_instance_count=count.value_as_number)])
+    add_compliance_checks(app, packs=["SageMaker"])
+    with pytest.raises(RuntimeError, match="SageMaker::SageMaker-EndpointMultiInstance"):
+        app.synth()
+
+
 HARDENED_NET = {"EnableNetworkIsolation": "true", "EnableInterContainerTrafficEncryption": "True"}
 JOB = {"JobResources": {"ClusterConfig": {"VolumeKmsKeyId": "k"}}}
 

@@ -39,8 +39,10 @@ class Rule:
     def answer(self, resource: Mapping[str, Any], template: Mapping[str, Any]) -> Compliance:
         """The rule's answer for ``resource`` of ``template``: for a resource whose properties hold
         ``Fn::If`` (or ``Ref: AWS::NoValue``), the answer of the worst deployment its conditions
-        allow (see :func:`condition_variants`): one non-compliant branch is a finding."""
-        answers = [self._answer_one(variant, template) for variant in condition_variants(resource)]
+        allow (see :func:`condition_variants`): one non-compliant branch is a finding; a ``Ref``
+        to a template parameter is judged as each value it may take (:func:`parameter_variants`)."""
+        answers = [self._answer_one(each, template) for variant in condition_variants(resource)
+                   for each in parameter_variants(variant, template)]
         if N in answers:
             return N
         return C if C in answers else NA
@@ -109,6 +111,81 @@ def condition_variants(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             properties = _choose(resource.get("Properties"), taken, default)
             variants.append({**resource, "Properties": {} if properties is _ABSENT else properties})
     return variants
+
+
+#: Parameter types whose ``Ref`` is the parameter's value as given (a list type is a list, an
+#: ``AWS::SSM::Parameter::Value<...>``'s Default is the name of an SSM parameter, not its value).
+SCALAR_PARAMETER_TYPES = ("String", "Number")
+#: At most this many deployments of one resource are judged for its parameters.
+MAX_PARAMETER_VARIANTS = 64
+_KEEP = object()  # the Ref itself: a value the template cannot tell
+
+
+def _parameter_refs(value: Any, names: Mapping[str, Any], found: dict[str, None]) -> None:
+    if isinstance(value, dict):
+        ref = value.get("Ref")
+        if len(value) == 1 and isinstance(ref, str) and ref in names:
+            found.setdefault(ref)
+            return
+        for inner in value.values():
+            _parameter_refs(inner, names, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _parameter_refs(inner, names, found)
+
+
+def _substitute(value: Any, chosen: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict):
+        ref = value.get("Ref")
+        if len(value) == 1 and isinstance(ref, str) and ref in chosen:
+            return value if chosen[ref] is _KEEP else chosen[ref]
+        return {k: _substitute(v, chosen) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, chosen) for v in value]
+    return value
+
+
+def _literal(value: Any) -> str:
+    """A parameter value as CloudFormation passes it: a string (``Ref`` of a Number parameter
+    inside ``Fn::Join`` is its text too); rules read ``"2"`` and ``"true"`` as CloudFormation does."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parameter_variants(resource: Mapping[str, Any], template: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The resource as each value of the template parameters it ``Ref``s: a parameter with
+    ``AllowedValues`` as each of them (CloudFormation refuses any other), one without as its
+    ``Default`` and as the ``Ref`` itself (a deployment may pass anything). So
+    ``InitialInstanceCount: Ref Count`` with ``Default: 1`` is judged as the one instance the
+    stack deploys by default, and ``AppNetworkAccessType: Ref Access`` with ``AllowedValues:
+    [VpcOnly]`` as VpcOnly. Parameters of list and SSM types stay references. A resource that
+    names no parameter is its only variant."""
+    parameters = template.get("Parameters")
+    if not isinstance(parameters, dict) or not parameters:
+        return [resource]
+    scalar = {name: p for name, p in parameters.items()
+              if isinstance(p, dict) and p.get("Type", "String") in SCALAR_PARAMETER_TYPES}
+    found: dict[str, None] = {}
+    _parameter_refs(resource.get("Properties"), scalar, found)
+    if not found:
+        return [resource]
+    options: dict[str, list[Any]] = {}
+    for name in found:
+        parameter = scalar[name]
+        allowed = parameter.get("AllowedValues")
+        if isinstance(allowed, list) and allowed and all(isinstance(v, (str, int, float)) for v in allowed):
+            options[name] = [_literal(v) for v in allowed]
+        elif isinstance(parameter.get("Default"), (str, int, float)):
+            options[name] = [_KEEP, _literal(parameter["Default"])]
+        else:
+            options[name] = [_KEEP]
+    combinations: list[dict[str, Any]] = [{}]
+    for name, values in options.items():
+        if len(combinations) * len(values) > MAX_PARAMETER_VARIANTS:
+            values = [_KEEP]  # beyond the limit, a parameter stays a reference (as before)
+        combinations = [{**c, name: v} for c in combinations for v in values]
+    return [{**resource, "Properties": _substitute(resource.get("Properties"), chosen)} for chosen in combinations]
 
 
 def is_true(value: Any) -> bool:
