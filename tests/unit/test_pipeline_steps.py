@@ -774,3 +774,24 @@ def test_more_than_five_security_groups_are_refused(stack):
                  security_groups=groups)
     Pipeline(stack, "Five", steps=[_train("T5")], encryption_key=key, vpc=vpc, data_bucket=bucket,
              security_groups=groups[:5])
+
+
+@pytest.mark.parametrize("factory, default", [
+    (Parameter.integer, "5"), (Parameter.integer, 2.5), (Parameter.integer, True), (Parameter.float, "0.8"),
+    (Parameter.float, False), (Parameter.boolean, "true"), (Parameter.boolean, 1), (Parameter.string, 3),
+])
+def test_rejects_a_default_of_another_type(factory, default):
+    """The definition's DefaultValue is typed (integer, number, boolean, string in the pipeline definition
+    schema): Parameter.integer('N', '5') wrote "5" and CreatePipeline refused the definition at deployment."""
+    with pytest.raises(ValidationError, match=r"default.*of the parameter's type"):
+        factory("P", default)
+
+
+def test_defaults_of_the_right_type_and_cloudformation_parameters_pass(stack):
+    import aws_cdk as cdk
+
+    assert Parameter.float("F", 1).default == 1 and Parameter.integer("I", 3).default == 3
+    assert Parameter.boolean("B", False).default is False and Parameter.string("S", "").default == ""
+    number = cdk.CfnParameter(stack, "N", type="Number").value_as_number
+    assert Parameter.integer("I", number).default is number  # a Ref, resolved by CloudFormation
+    assert Parameter.string("S", cdk.CfnParameter(stack, "T").value_as_string).default

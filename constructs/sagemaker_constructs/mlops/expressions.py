@@ -31,6 +31,18 @@ ACCEPTS: dict[str, frozenset[str]] = {
 
 PARAMETER_TYPES = {"String": STRING, "Integer": NUMBER, "Float": NUMBER, "Boolean": BOOLEAN}
 PARAMETER_NAME_PATTERN = r"[A-Za-z0-9\-_]{1,256}"
+_DEFAULT_TYPES = {"String": "a str", "Integer": "an int", "Float": "an int or a float", "Boolean": "a bool"}
+
+
+def _default_fits(type: str, default: Any) -> bool:
+    """Whether ``default`` is a JSON value of the parameter type (a bool is no number here)."""
+    if type == "String":
+        return isinstance(default, str)
+    if type == "Boolean":
+        return isinstance(default, bool)
+    if isinstance(default, bool):
+        return False
+    return isinstance(default, int) if type == "Integer" else isinstance(default, (int, float))
 
 
 class Expression:
@@ -64,6 +76,11 @@ class Parameter(Expression):
                       description="1-256 letters, digits, hyphens and underscores",
                       limit="botocore sagemaker PipelineParameterName")
         check_choice(f"Parameter {name!r}", "type", type, PARAMETER_TYPES)
+        if default is not None and not is_unresolved(default) and not _default_fits(type, default):
+            # The definition's DefaultValue is typed (the pipeline definition schema: a JSON string, integer,
+            # number or boolean): another type fails CreatePipeline at deployment.
+            raise ValidationError(f"Parameter {name!r}", "default", default,
+                                  f"a default of the parameter's type ({_DEFAULT_TYPES[type]})")
         self.name: str = name
         self.type: str = type
         self.default: Any = default
