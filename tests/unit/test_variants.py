@@ -65,6 +65,29 @@ def test_an_autoscaled_variant_keeps_weights_following_the_config(env, primary_a
                                                       {"VariantPropertyType": "DataCaptureConfig"}]
 
 
+def test_shadow_sampling_from_a_parameter_keeps_the_ratio(env):
+    """A CfnParameter sampling_percentage was the shadow's weight against the production weight 1:
+    a sample of 50 was rendered as 50 times the production traffic, not half of it."""
+    from aws_cdk import CfnParameter
+
+    sampling = CfnParameter(env.stack, "Sampling", type="Number", min_value=0, max_value=100).value_as_number
+    env.realtime(shadow=ShadowVariant(env.model("Candidate"), "ml.c5.large", sampling_percentage=sampling))
+    config = _config(template_of(env.stack))
+    (primary,), (shadow,) = config["ProductionVariants"], config["ShadowProductionVariants"]
+    assert (primary["InitialVariantWeight"], shadow["InitialVariantWeight"]) == (100, {"Ref": "Sampling"})
+
+
+def test_a_parameter_variant_weight_with_a_shadow_is_refused(env):
+    """variant_weight from a CfnParameter with a shadow: Python multiplied its number encoding and
+    wrote InitialVariantWeight -9.4e288 (SageMaker's minimum is 0)."""
+    from aws_cdk import CfnParameter
+
+    weight = CfnParameter(env.stack, "Weight", type="Number").value_as_number
+    with pytest.raises(ValidationError, match="variant_weight.*a number with a shadow variant"):
+        env.realtime(variant_weight=weight, shadow=ShadowVariant(env.model("Candidate"), "ml.c5.large",
+                                                                 sampling_percentage=50))
+
+
 def test_variant_schedule_needs_autoscaling(env):
     variant = env.realtime().add_variant("B", model=env.model("B"), instance_type="ml.m5.large")
     with pytest.raises(ValidationError, match="scale_instances"):

@@ -488,7 +488,9 @@ class RealtimeEndpoint(_InstanceEndpoint):
         ``shadow.instance_count`` ``shadow.instance_type`` instances receives
         ``shadow.sampling_percentage`` percent of the production variant's requests, replicated,
         and answers nobody. Rendered with ``InitialVariantWeight`` = ``variant_weight x
-        sampling_percentage / 100`` (the ratio to the production variant's weight). At most one,
+        sampling_percentage / 100`` (the ratio to the production variant's weight); a
+        ``sampling_percentage`` from a CloudFormation parameter is the shadow's weight against a
+        production weight of 100 (the same ratio); a ``variant_weight`` from a parameter is refused. At most one,
         and only on an endpoint with a single production variant (shadow-tests-create.html). It
         shares the endpoint's data capture settings and volume key; its model's role gets the
         capture grants. Its instances are billed like the production variant's.
@@ -507,9 +509,19 @@ class RealtimeEndpoint(_InstanceEndpoint):
         check_sampling(self, shadow.sampling_percentage)
         check_shadow_testable(self, "instance_type", self.instance_type, self.model)
         check_shadow_testable(self, "shadow instance_type", shadow.instance_type, shadow.model, model_argument="shadow")
-        if not is_unresolved(self.variant_weight) and self.variant_weight == 0:
+        if is_unresolved(self.variant_weight):
+            # Python multiplied the parameter's number encoding: InitialVariantWeight -9.4e288, which
+            # SageMaker refuses (VariantWeight minimum 0); CloudFormation has no multiplication.
+            raise ValidationError(self, "variant_weight", "a CloudFormation parameter",
+                                  "a number with a shadow variant: the shadow's weight is variant_weight x "
+                                  "sampling_percentage / 100, which CloudFormation cannot compute (the endpoint's "
+                                  "one production variant receives all traffic whatever its weight)")
+        if self.variant_weight == 0:
             raise ValidationError(self, "variant_weight", self.variant_weight,
                                   "positive with a shadow variant: the shadow's sample is relative to it")
+        # A parameter sampling_percentage is the shadow's weight itself, against a production weight
+        # of 100 (its only production variant receives all traffic whatever its weight): the same
+        # ratio, sampling_percentage / 100 (against variant_weight it was 100 times that).
         weight = (self.variant_weight * shadow.sampling_percentage / 100
                   if not is_unresolved(shadow.sampling_percentage) else shadow.sampling_percentage)
         variant = self._new_variant(id, name=shadow.variant_name, model=shadow.model,
@@ -554,13 +566,15 @@ class RealtimeEndpoint(_InstanceEndpoint):
         return variant
 
     def _render_variants(self) -> None:
+        shadow = self.shadow_variant
+        primary_weight = (100 if shadow is not None and is_unresolved(shadow.sampling_percentage)
+                          else self.variant_weight)
         self.cfn_endpoint_config.production_variants = [
             _production_variant(self.variant_name, self.model, self._primary_count, self.instance_type,
-                                self.variant_weight),
+                                primary_weight),
             *(_production_variant(v.variant_name, v.model, v.instance_count, v.instance_type, v.weight)
               for v in self.variants),
         ]
-        shadow = self.shadow_variant
         if shadow is not None:  # unset until there is one (an endpoint has at most one, never removed)
             self.cfn_endpoint_config.shadow_production_variants = [_production_variant(
                 shadow.variant_name, shadow.model, shadow.instance_count, shadow.instance_type, shadow.weight)]
