@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
@@ -113,6 +114,25 @@ def test_rejects_pending_window_outside_7_to_30_days(stack, days):
 def test_rejects_rotation_period_outside_kms_range(stack, days):
     with pytest.raises(ValidationError, match="rotation_period"):
         PlatformKey(stack, "Key", rotation_period=Duration.days(days))
+
+
+@pytest.mark.parametrize("argument, prop", [("pending_window", "PendingWindowInDays"),
+                                             ("rotation_period", "RotationPeriodInDays")])
+def test_windows_from_a_parameter_are_refs(stack, argument, prop):
+    """kms.Key checked both ranges on a CfnParameter's number encoding (-1.9e289) and synth failed with
+    its raw error ('value must between 7 and 30 days'); the parameter is now the property's Ref."""
+    days = cdk.CfnParameter(stack, "Days", type="Number").value_as_number
+    PlatformKey(stack, "Key", **{argument: Duration.days(days)})
+    props = only(template_of(stack), "AWS::KMS::Key")
+    assert props[prop] == {"Ref": "Days"}
+    assert props["EnableKeyRotation"] is True
+
+
+@pytest.mark.parametrize("argument", ["pending_window", "rotation_period"])
+def test_windows_from_a_parameter_in_another_unit_are_refused(stack, argument):
+    hours = cdk.CfnParameter(stack, "Hours", type="Number").value_as_number
+    with pytest.raises(ValidationError, match=rf"{argument}.*Duration.days\(<parameter>\)"):
+        PlatformKey(stack, "Key", **{argument: Duration.hours(hours)})
 
 
 def _deny_grants(template: dict) -> list[dict]:

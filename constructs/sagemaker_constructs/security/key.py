@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -140,26 +140,35 @@ class PlatformKey(kms.Key):
             principals directly. Default: true.
         """
         alias_name = validate_key_alias(scope, alias)
+        path = f"{scope.node.path}/{id}"
+        # A parameter (Duration.days(<CfnParameter>)) is written to the key's L1 as a Ref: kms.Key checks
+        # both ranges on the Token's number encoding (-1.9e289) and failed synth with its raw error.
+        token_days: dict[str, Any] = {}
         if not pending_window.is_unresolved():
-            check_int_range(f"{scope.node.path}/{id}", "pending_window (days)",
-                            duration_in(f"{scope.node.path}/{id}", "pending_window", pending_window, "days"),
+            check_int_range(path, "pending_window (days)", duration_in(path, "pending_window", pending_window, "days"),
                             minimum=7, maximum=30)
+        else:
+            token_days["pending_window_in_days"] = duration_in(path, "pending_window", pending_window, "days")
         if rotation_period is not None and not rotation_period.is_unresolved():
-            check_int_range(
-                f"{scope.node.path}/{id}", "rotation_period (days)",
-                duration_in(f"{scope.node.path}/{id}", "rotation_period", rotation_period, "days"), minimum=90, maximum=2560
-            )
+            check_int_range(path, "rotation_period (days)",
+                            duration_in(path, "rotation_period", rotation_period, "days"), minimum=90, maximum=2560)
+        elif rotation_period is not None:
+            token_days["rotation_period_in_days"] = duration_in(path, "rotation_period", rotation_period, "days")
         super().__init__(
             scope,
             id,
             alias=alias_name,
             description=description or "sagemaker-constructs platform key",
             enable_key_rotation=True,
-            rotation_period=rotation_period,
-            pending_window=pending_window,
+            rotation_period=None if "rotation_period_in_days" in token_days else rotation_period,
+            pending_window=None if "pending_window_in_days" in token_days else pending_window,
             removal_policy=removal_policy,
             admins=list(admins) or None,
         )
+        if token_days:
+            cfn_key = cast(kms.CfnKey, self.node.default_child)  # a kms.Key's L1
+            for attribute, days in token_days.items():
+                setattr(cfn_key, attribute, days)
         self._eventbridge_statement: iam.PolicyStatement | None = None
         account = Aws.ACCOUNT_ID
         this_account = {"StringEquals": {"aws:SourceAccount": account}}
