@@ -437,6 +437,30 @@ def test_iam_wildcard_introduced_is_reported_and_gated(tmp_path, capsys):
     assert code == 1 and "1 IAM wildcard(s) introduced" in err
 
 
+@pytest.mark.parametrize("head_document", [
+    {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"},
+        {"Fn::If": ["Dev", {"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Ref": "AWS::NoValue"}]}]},
+    {"Fn::If": ["Dev", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+                {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"}]}]},
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": {"Fn::If": ["Dev", ["*"], "s3:GetObject"]},
+                                             "Resource": {"Fn::If": ["Dev", "*", "arn:aws:s3:::b/k"]}}]},
+], ids=["statement", "document", "values"])
+def test_a_wildcard_under_a_condition_is_introduced(tmp_path, capsys, head_document):
+    """Either branch of an Fn::If may be deployed: a wildcard in one is a wildcard introduced."""
+    def policy(document):
+        return {"Policy": res("AWS::IAM::ManagedPolicy", "App/Policy/Resource", {"PolicyDocument": document})}
+
+    base = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"}]}
+    b, h = pair(tmp_path, policy(base), policy(head_document))
+    (change,) = compare_assemblies(b, h, cost=False).iam
+    assert change.wildcards == ["Action *", "Resource *"]
+    assert "Allow NotAction " not in change.statements_added
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "wildcard")[0] == 1
+
+
 def test_iam_statement_removed_and_order_ignored(tmp_path):
     write = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/out/x"}
     report = review(tmp_path, {"Policy": policy(READ, write)}, {"Policy": policy(READ)})

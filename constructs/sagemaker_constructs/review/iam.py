@@ -122,23 +122,37 @@ class IamChange:
         return {k: v for k, v in self.__dict__.items() if v not in ([], "")}
 
 
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def _flatten(value: Any) -> list[Any]:
+    """The items a value may deploy: a list's items, each branch of an ``Fn::If`` (either may be
+    deployed, so a wildcard in one branch is introduced), ``AWS::NoValue`` left out."""
+    if value is None or value == _NO_VALUE:
+        return []
+    if isinstance(value, list):
+        return [item for inner in value for item in _flatten(inner)]
+    branch = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    if isinstance(branch, list) and len(branch) == 3:
+        return _flatten(branch[1]) + _flatten(branch[2])
+    return [value]
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, list):
-        return tuple(sorted({render(v) for v in value}))
-    return (render(value),)
+    return tuple(sorted({render(v) for v in _flatten(value)}))
 
 
 def _principals(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if value == "*" or not isinstance(value, dict) or "Fn::If" in value:
-        return (render(value),)
     out = set()
-    for kind, ids in value.items():
-        for one in _strings(ids):
-            out.add(f"{kind}:{one}")
+    for one in _flatten(value):
+        if one == "*" or not isinstance(one, dict) or is_intrinsic(one):
+            out.add(render(one))
+            continue
+        for kind, ids in one.items():
+            for each in _strings(ids):
+                out.add(f"{kind}:{each}")
     return tuple(sorted(out))
 
 
@@ -184,14 +198,18 @@ def policy_documents(resource: dict[str, Any]) -> dict[str, tuple[str, list[Stat
             docs = {prop: holder[inner]} if isinstance(holder, dict) and inner in holder else {}
         else:
             docs = {prop: props.get(prop)} if prop in props else {}
-        for label, doc in docs.items():
-            if not isinstance(doc, dict) or is_intrinsic(doc):  # JSON text, or an Fn::Join/Fn::Sub of it
-                doc = json_document(doc)
-            if not isinstance(doc, dict):
-                continue
-            raw = doc.get("Statement") or []
-            statements = [s for s in (_statement(r) for r in (raw if isinstance(raw, list) else [raw])) if s]
-            out[label] = (kind, statements)
+        for label, value in docs.items():
+            statements: list[Statement] = []
+            read = False
+            for doc in _flatten(value):  # a document under Fn::If: each branch's statements
+                if not isinstance(doc, dict) or is_intrinsic(doc):  # JSON text, or an Fn::Join/Fn::Sub of it
+                    doc = json_document(doc)
+                if not isinstance(doc, dict):
+                    continue
+                read = True
+                statements += [s for s in (_statement(r) for r in _flatten(doc.get("Statement"))) if s]
+            if read:
+                out[label] = (kind, list(dict.fromkeys(statements)))
     return out
 
 
