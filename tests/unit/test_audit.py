@@ -169,6 +169,34 @@ def test_rejects_object_lock_retention_out_of_range(stack, days):
         AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), object_lock_retention=Duration.days(days))
 
 
+def test_object_lock_retention_from_a_parameter_is_a_ref(stack):
+    """CDK's ObjectLockRetention checked 'at least 1 day' on a CfnParameter's number encoding and synth
+    failed with its raw MustBeObjectLockRetention error; the parameter is now the retention's Ref, and
+    the bucket stays unusable as a server-access-log destination (a default retention)."""
+    import aws_cdk as cdk
+    from aws_cdk import Duration
+
+    days = cdk.CfnParameter(stack, "RetentionDays", type="Number").value_as_number
+    key = PlatformKey(stack, "Key")
+    trail = AuditTrail(stack, "Trail", encryption_key=key, object_lock_retention=Duration.days(days))
+    bucket = _trail_bucket(template_of(stack))
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": {"Ref": "RetentionDays"}}},
+    }
+    with pytest.raises(ValidationError, match="Object Lock default retention"):
+        SecureBucket(stack, "Data", encryption_key=key, server_access_logs_bucket=trail.bucket)
+
+
+def test_object_lock_retention_from_a_parameter_in_another_unit_is_refused(stack):
+    import aws_cdk as cdk
+    from aws_cdk import Duration
+
+    hours = cdk.CfnParameter(stack, "RetentionHours", type="Number").value_as_number
+    with pytest.raises(ValidationError, match=r"object_lock_retention.*Duration.days\(<parameter>\)"):
+        AuditTrail(stack, "Trail", encryption_key=PlatformKey(stack, "Key"), object_lock_retention=Duration.hours(hours))
+
+
 def test_organization_trail_lets_cloudtrail_write_the_organizations_logs(stack):
     """CloudTrail writes an organization trail's member-account logs under AWSLogs/<org id>/; without
     org_id (which AuditTrail could not pass) CDK left that statement out of the bucket policy, with

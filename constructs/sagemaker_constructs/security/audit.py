@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudtrail as cloudtrail
@@ -116,18 +116,30 @@ class AuditTrail(Construct):
         if encryption_key is None:
             raise ValidationError(self, "encryption_key", None, "a kms.IKey is required")
         check_key_not_alias(self, "encryption_key", encryption_key)
+        # A parameter (Duration.days(<CfnParameter>)) goes into the bucket's L1 as a Ref: CDK's
+        # ObjectLockRetention checks "at least 1 day" on the Token's number encoding and fails synth.
+        retention_days: float | None = None
         if object_lock_retention is not None and not object_lock_retention.is_unresolved():
             check_int_range(self, "object_lock_retention (days)",
                             duration_in(self, "object_lock_retention", object_lock_retention, "days"),
                             minimum=1, maximum=36500)
+        elif object_lock_retention is not None and bucket is None:
+            retention_days = duration_in(self, "object_lock_retention", object_lock_retention, "days")
 
         self.encryption_key: kms.IKey = encryption_key
         self.bucket: s3.IBucket = bucket or SecureBucket(
             self, "Bucket", encryption_key=encryption_key, removal_policy=removal_policy,
+            object_lock_enabled=True if retention_days is not None else None,
             object_lock_default_retention=(
-                s3.ObjectLockRetention.governance(object_lock_retention) if object_lock_retention is not None else None
+                s3.ObjectLockRetention.governance(object_lock_retention)
+                if object_lock_retention is not None and retention_days is None else None
             ),
         )
+        if bucket is None and retention_days is not None:
+            cast(s3.CfnBucket, self.bucket.node.default_child).object_lock_configuration = (
+                s3.CfnBucket.ObjectLockConfigurationProperty(
+                    object_lock_enabled="Enabled", rule=s3.CfnBucket.ObjectLockRuleProperty(
+                        default_retention=s3.CfnBucket.DefaultRetentionProperty(mode="GOVERNANCE", days=retention_days))))
         self.log_group: logs.LogGroup = logs.LogGroup(
             self, "LogGroup", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
         )
