@@ -81,3 +81,19 @@ def test_without_region_a_deploy_time_mapping(stack):
 def test_validation(args, kwargs, match):
     with pytest.raises(ValidationError, match=match):
         ContainerImage.for_builtin_algorithm(*args, **kwargs)
+
+
+def test_a_stack_pinned_to_a_region_the_table_lacks_is_refused():
+    """A stack pinned to ap-south-2 with a Deep Learning Container image (the DLC table lists no
+    ap-south-2): the template's Fn::FindInMap of that region failed the deployment."""
+    import aws_cdk as cdk
+
+    from tests.conftest import new_app
+
+    pinned = cdk.Stack(new_app(), "Pinned", env=cdk.Environment(account="111122223333", region="ap-south-2"))
+    image = ContainerImage.for_builtin_algorithm("pytorch", "2.1.0", scope="inference", py_version="py310")
+    with pytest.raises(ValidationError, match="image.*stack's region ap-south-2"):
+        Model(pinned, "Model", image=image)
+    listed = cdk.Stack(new_app(), "Listed", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    Model(listed, "Model", image=image)  # a listed region keeps the deploy-time mapping
+    assert "Fn::FindInMap" in json.dumps(only(template_of(listed), "AWS::SageMaker::Model")["PrimaryContainer"])

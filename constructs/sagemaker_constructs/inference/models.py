@@ -34,6 +34,7 @@ from .._internal.stacks import note_scope
 from ..security.roles import ModelHostingRole, flush_policy, give_network_interfaces, held_policy, platform_tags
 
 _IMAGE_URI = r"[^\s]{1,255}"
+_REGION = "_sagemaker_constructs_region"
 
 
 #: Registry accounts of SageMaker's large model inference (DJL) images by region, from the
@@ -284,6 +285,15 @@ class ContainerImage:
         if self._regional is not None:
             accounts, repository = self._regional
             stack = Stack.of(scope)
+            region = vars(stack).get(_REGION)
+            if region is None:  # one call to Node per stack
+                region = vars(stack)[_REGION] = stack.region
+            if not is_unresolved(region) and region not in accounts:
+                # Fn::FindInMap of a region the mapping lacks fails the deployment ("Unable to get mapping")
+                raise ValidationError(scope, "image", repository,
+                                      f"an image published in the stack's region {region}: the registry table "
+                                      f"lists {', '.join(sorted(accounts))}; use ContainerImage.from_uri with the "
+                                      "image's URI in that region, or deploy the stack to a listed region")
             mapping_id = "ImageAccounts" + hashlib.sha256(repository.split(":")[0].encode()).hexdigest()[:8]
             # the child of that id is the CfnMapping an earlier call made (try_find_child is typed IConstruct)
             mapping = cast("CfnMapping | None", stack.node.try_find_child(mapping_id)) or CfnMapping(
