@@ -225,6 +225,19 @@ def test_schedule_starts_the_pipeline(stack):
     assert "sagemaker:StartPipelineExecution" in actions
 
 
+def test_a_second_schedule_under_the_same_id_is_refused(stack):
+    """pipeline.schedule() twice (a nightly and a weekly run) failed in jsii with "There is already a
+    Construct with name 'ScheduleRole'"; an id the pipeline already uses ("Resource") too."""
+    pipeline = _pipeline(stack)
+    pipeline.schedule("cron(0 3 * * ? *)")
+    with pytest.raises(ValidationError, match=r"id.*not used yet.*Schedule exists"):
+        pipeline.schedule("cron(0 4 ? * SUN *)")
+    with pytest.raises(ValidationError, match=r"id.*not used yet.*Resource exists"):
+        pipeline.schedule("rate(1 day)", id="Resource")
+    pipeline.schedule("cron(0 4 ? * SUN *)", id="Weekly")
+    assert len(resources(template_of(stack), "AWS::Scheduler::Schedule")) == 2
+
+
 def test_model_package_group_defaults(stack):
     group = ModelPackageGroup(stack, "Group", model_package_group_name="churn", description="churn models")
     t = template_of(stack)

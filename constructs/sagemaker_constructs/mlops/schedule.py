@@ -50,6 +50,11 @@ def schedule_pipeline(scope: Construct, *, pipeline_name: str, pipeline_arn: str
     input encrypted with ``encryption_key``, and retries for 24 hours."""
     check_pattern(scope, "schedule expression", expression, SCHEDULE_PATTERN,
                   description="rate(<n> minutes|hours|days) or cron(<6 fields>)")
+    taken = [child for child in (id, f"{id}Role", f"{id}Policy") if scope.node.try_find_child(child) is not None]
+    if taken:
+        # A second schedule under the same id failed in jsii ("There is already a Construct with name ...").
+        raise ValidationError(scope, "id", id, f"an id not used yet on {scope.node.path} ({taken[0]} exists): give "
+                                               "each schedule its own, e.g. schedule(..., id=\"Nightly\")")
     from .pipeline import Pipeline
 
     check_pipeline_parameters(scope, "parameters", parameters,
