@@ -583,6 +583,22 @@ def test_new_ingress_rules_inline_and_standalone(tmp_path):
     assert "**open to the internet**" in report.to_markdown()
 
 
+def test_an_ingress_rule_open_under_a_condition_is_open_to_the_internet(tmp_path):
+    """Either branch of an Fn::If may be deployed: a rule, or a peer, open to 0.0.0.0/0 in one
+    branch is reported as open (it read as 'all traffic from (no peer)')."""
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}
+    standalone = res("AWS::EC2::SecurityGroupIngress", "App/In/Resource", {
+        "GroupId": {"Fn::GetAtt": ["Sg", "GroupId"]}, "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+        "CidrIp": {"Fn::If": ["Demo", "0.0.0.0/0", "10.0.0.0/16"]}})
+    head = group(https, {"Fn::If": ["Debug", ssh, {"Ref": "AWS::NoValue"}]})
+    report = review(tmp_path, {"Sg": group(https)}, {"Sg": head, "In": standalone})
+    found = {(c.logical_id, c.kind, c.detail, c.open_to_world) for c in report.network}
+    assert ("Sg", "ingress added", "tcp 22 from 0.0.0.0/0", True) in found
+    assert ("In", "ingress added", "tcp 8080 from 0.0.0.0/0 (group ${Sg.GroupId})", True) in found
+    assert not [c for c in report.network if "no peer" in c.detail]
+
+
 def test_vpc_endpoint_removed(tmp_path):
     endpoint = res("AWS::EC2::VPCEndpoint", "App/Network/SageMakerApi/Resource",
                    {"ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".sagemaker.api"]]},

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .jsondiff import is_intrinsic, json_document, render
+from .jsondiff import deployable, is_intrinsic, json_document, render
 
 #: ``{type: [(property, kind)]}``: where each resource type keeps its policy documents; kind is
 #: ``identity``, ``trust`` or ``resource``. ``Policies`` lists are read per ``PolicyName``; a
@@ -122,31 +122,15 @@ class IamChange:
         return {k: v for k, v in self.__dict__.items() if v not in ([], "")}
 
 
-_NO_VALUE = {"Ref": "AWS::NoValue"}
-
-
-def _flatten(value: Any) -> list[Any]:
-    """The items a value may deploy: a list's items, each branch of an ``Fn::If`` (either may be
-    deployed, so a wildcard in one branch is introduced), ``AWS::NoValue`` left out."""
-    if value is None or value == _NO_VALUE:
-        return []
-    if isinstance(value, list):
-        return [item for inner in value for item in _flatten(inner)]
-    branch = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
-    if isinstance(branch, list) and len(branch) == 3:
-        return _flatten(branch[1]) + _flatten(branch[2])
-    return [value]
-
-
 def _strings(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    return tuple(sorted({render(v) for v in _flatten(value)}))
+    return tuple(sorted({render(v) for v in deployable(value)}))
 
 
 def _principals(value: Any) -> tuple[str, ...]:
     out = set()
-    for one in _flatten(value):
+    for one in deployable(value):
         if one == "*" or not isinstance(one, dict) or is_intrinsic(one):
             out.add(render(one))
             continue
@@ -201,13 +185,13 @@ def policy_documents(resource: dict[str, Any]) -> dict[str, tuple[str, list[Stat
         for label, value in docs.items():
             statements: list[Statement] = []
             read = False
-            for doc in _flatten(value):  # a document under Fn::If: each branch's statements
+            for doc in deployable(value):  # a document under Fn::If: each branch's statements
                 if not isinstance(doc, dict) or is_intrinsic(doc):  # JSON text, or an Fn::Join/Fn::Sub of it
                     doc = json_document(doc)
                 if not isinstance(doc, dict):
                     continue
                 read = True
-                statements += [s for s in (_statement(r) for r in _flatten(doc.get("Statement"))) if s]
+                statements += [s for s in (_statement(r) for r in deployable(doc.get("Statement"))) if s]
             if read:
                 out[label] = (kind, list(dict.fromkeys(statements)))
     return out

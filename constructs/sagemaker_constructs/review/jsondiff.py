@@ -87,6 +87,22 @@ def is_intrinsic(value: Any) -> bool:
     return key == "Ref" or key.startswith("Fn::") or key == "Condition"
 
 
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def deployable(value: Any) -> list[Any]:
+    """The items a value may deploy: a list's items, each branch of an ``Fn::If`` (either may be
+    deployed, so a wildcard or an open rule in one branch is introduced), ``AWS::NoValue`` left out."""
+    if value is None or value == _NO_VALUE:
+        return []
+    if isinstance(value, list):
+        return [item for inner in value for item in deployable(inner)]
+    branch = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    if isinstance(branch, list) and len(branch) == 3:
+        return deployable(branch[1]) + deployable(branch[2])
+    return [value]
+
+
 def render(value: Any) -> str:
     """A value as a string, intrinsics written the way ``Fn::Sub`` would (``${X.Arn}``)."""
     if isinstance(value, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dataclasses import dataclass
-from .jsondiff import render
+from .jsondiff import deployable, is_intrinsic, render
 
 _WORLD = ("0.0.0.0/0", "::/0")
 _PEERS = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId",
@@ -85,6 +85,16 @@ def describe_rule(rule: dict[str, Any], direction: str) -> tuple[str, bool]:
     return text, any(render(rule.get(k)) in _WORLD for k in ("CidrIp", "CidrIpv6"))
 
 
+def _rule_variants(props: dict[str, Any]) -> list[dict[str, Any]]:
+    """A standalone rule's properties as each branch of its ``Fn::If`` peers would deploy them
+    (``CidrIp: Fn::If [Open, 0.0.0.0/0, 10.0.0.0/16]`` is two rules that may be deployed)."""
+    variants: list[dict[str, Any]] = [{}]
+    for key, value in props.items():
+        options = deployable(value) if key in _PEERS or key in ("FromPort", "ToPort", "IpProtocol") else [value]
+        variants = [{**v, key: o} for v in variants for o in options] if options else variants
+    return variants
+
+
 def _rules(resource: dict[str, Any] | None) -> dict[tuple[str, str], bool]:
     """``{(direction, rule text): open to world}`` of a security group's inline rules, or of a
     standalone ingress/egress resource (its group named in the text)."""
@@ -95,14 +105,17 @@ def _rules(resource: dict[str, Any] | None) -> dict[tuple[str, str], bool]:
     found = {}
     if kind == "AWS::EC2::SecurityGroup":
         for prop, direction in (("SecurityGroupIngress", "ingress"), ("SecurityGroupEgress", "egress")):
-            for rule in props.get(prop) or []:
-                if isinstance(rule, dict):
-                    text, world = describe_rule(rule, direction)
-                    found[(direction, text)] = world
+            for rule in deployable(props.get(prop)):  # a rule under Fn::If: each branch may be deployed
+                if isinstance(rule, dict) and not is_intrinsic(rule):
+                    for variant in _rule_variants(rule):
+                        text, world = describe_rule(variant, direction)
+                        found[(direction, text)] = world
     elif kind in _RULE_TYPES:
         direction = _RULE_TYPES[kind]
-        text, world = describe_rule(props, direction)
-        found[(direction, f"{text} (group {render(props.get('GroupId', props.get('GroupName')))})")] = world
+        group = render(props.get('GroupId', props.get('GroupName')))
+        for rule in _rule_variants(props):
+            text, world = describe_rule(rule, direction)
+            found[(direction, f"{text} (group {group})")] = world
     return found
 
 
