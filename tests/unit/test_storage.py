@@ -179,3 +179,41 @@ def test_accepts_a_log_bucket_with_object_lock_but_no_default_retention(stack):
     target = SecureBucket(stack, "Locked", encryption_key=key, object_lock_enabled=True)
     SecureBucket(stack, "Bucket", encryption_key=key, server_access_logs_bucket=target)
     template_of(stack)
+
+
+def test_refuses_object_lock_disabled_with_a_default_retention(stack):
+    """s3.Bucket raised its raw 'Object Lock must be enabled to configure default retention settings'."""
+    retention = s3.ObjectLockRetention.governance(Duration.days(30))
+    with pytest.raises(ValidationError, match="object_lock_enabled=False.*a default retention needs Object Lock"):
+        SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), object_lock_enabled=False,
+                     object_lock_default_retention=retention)
+
+
+@pytest.mark.parametrize("env", [{"region": "us-east-1"}, {"account": "444455556666"}])
+def test_refuses_a_log_bucket_in_another_region_or_account(env):
+    """S3 delivers server access logs only to a bucket of the source bucket's Region and account; CDK
+    failed the synth with a raw CannotUseCrossEnvironment error."""
+    import aws_cdk as cdk
+
+    from tests.conftest import new_app
+
+    app = new_app()
+    home = {"account": "111122223333", "region": "eu-west-1"}
+    logs_stack = cdk.Stack(app, "Logs", env=cdk.Environment(**{**home, **env}))
+    target = SecureBucket(logs_stack, "AccessLogs", encryption_key=PlatformKey(logs_stack, "Key"))
+    stack = cdk.Stack(app, "Data", env=cdk.Environment(**home))
+    with pytest.raises(ValidationError, match=r"server_access_logs_bucket='Logs/AccessLogs'.*in this bucket's"):
+        SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), server_access_logs_bucket=target)
+
+
+def test_accepts_a_log_bucket_of_another_stack_in_the_same_environment():
+    import aws_cdk as cdk
+
+    from tests.conftest import new_app
+
+    app = new_app()
+    env = cdk.Environment(account="111122223333", region="eu-west-1")
+    logs_stack, stack = cdk.Stack(app, "Logs", env=env), cdk.Stack(app, "Data", env=env)
+    target = SecureBucket(logs_stack, "AccessLogs", encryption_key=PlatformKey(logs_stack, "Key"))
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), server_access_logs_bucket=target)
+    app.synth()

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..compliance import acknowledge, across_packs
-from ..errors import ValidationError, check_int_range
+from ..errors import ValidationError, check_int_range, is_unresolved
 from ..validation.checks import duration_in
 from ..validation.naming import check_bucket_name
 from .key import check_key_not_alias
@@ -46,6 +46,24 @@ def _check_log_destination(path: str, target: s3.Bucket) -> None:
             "a bucket with an S3 Object Lock default retention cannot receive server access logs: pass a log "
             "bucket without one, or leave server_access_logs_bucket out (a log bucket is created)",
         )
+
+
+def _check_log_environment(path: str, scope: Construct, target: s3.Bucket) -> None:
+    """Raise :class:`ValidationError` when ``target`` (a bucket of this app) is in another Region or
+    account than the bucket logging to it: S3 delivers server access logs only to a bucket in the
+    source bucket's Region and account
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html), and CDK
+    fails the synth with a raw cross-environment error."""
+    source, destination = Stack.of(scope), Stack.of(target)
+    if source is destination:
+        return
+    for what, mine, theirs in (("Region", source.region, destination.region),
+                               ("account", source.account, destination.account)):
+        if not is_unresolved(mine) and not is_unresolved(theirs) and mine != theirs:
+            raise ValidationError(
+                path, "server_access_logs_bucket", target.node.path,
+                f"a bucket in this bucket's {what} ({mine}; it is in {theirs}): S3 delivers server access "
+                "logs only within the source bucket's Region and account")
 
 
 class SecureBucket(s3.Bucket):
@@ -115,6 +133,12 @@ class SecureBucket(s3.Bucket):
         check_bucket_name(path, "bucket_name", bucket_name)
         if own_log_bucket is not None:
             _check_log_destination(path, own_log_bucket)
+            _check_log_environment(path, scope, own_log_bucket)
+        if object_lock_enabled is False and object_lock_default_retention is not None:
+            # s3.Bucket raised its raw "Object Lock must be enabled to configure default retention settings"
+            raise ValidationError(path, "object_lock_enabled", False,
+                                  "True or None (the default) with object_lock_default_retention: a default "
+                                  "retention needs Object Lock")
         if not noncurrent_version_expiration.is_unresolved():
             check_int_range(path, "noncurrent_version_expiration (days)",
                             duration_in(path, "noncurrent_version_expiration", noncurrent_version_expiration, "days"), minimum=1)
