@@ -795,3 +795,12 @@ def test_defaults_of_the_right_type_and_cloudformation_parameters_pass(stack):
     number = cdk.CfnParameter(stack, "N", type="Number").value_as_number
     assert Parameter.integer("I", number).default is number  # a Ref, resolved by CloudFormation
     assert Parameter.string("S", cdk.CfnParameter(stack, "T").value_as_string).default
+
+
+@pytest.mark.parametrize("condition", [lambda: Condition.not_(None),  # type: ignore[arg-type]
+                                       lambda: Condition.or_(Condition.equals(1, 1), "x")])  # type: ignore[arg-type]
+def test_a_combined_condition_of_something_else_is_a_validation_error(condition):
+    """Condition.not_(None) or Condition.or_(..., "x") raised AttributeError ('NoneType' object has no attribute
+    'check') from inside ConditionStep."""
+    with pytest.raises(ValidationError, match=r"(Not|Or) condition.*Condition objects"):
+        ConditionStep("Check", conditions=[condition()], if_steps=[FailStep("Stop")])

@@ -1358,6 +1358,9 @@ class Condition:
             elif numeric and (isinstance(side, bool) or not isinstance(side, (int, float))):
                 raise ValidationError(where, f"{self.type} operand", side, "a number or a numeric reference")
         for c in self.conditions:
+            if not isinstance(c, Condition):
+                # Condition.not_(None) / or_(..., "x") failed with a raw AttributeError on .check.
+                raise ValidationError(where, f"{self.type} condition", c, "Condition objects (Condition.equals(...), ...)")
             c.check(where)
 
     def to_json(self) -> dict[str, Any]:
