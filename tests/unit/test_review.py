@@ -152,6 +152,23 @@ def test_domain_auth_mode_will_and_vpc_may_replace(tmp_path):
     assert replacement.reasons == ["conditionally create-only property VpcId changed"]
 
 
+def test_a_block_added_above_a_nested_create_only_property_replaces_only_when_it_sets_it(tmp_path):
+    """Domain's create-only DomainSettings/RStudioServerProDomainSettings/DefaultResourceSpec: adding
+    DomainSettings with only SecurityGroupIds (updatable) is an update; adding the spec replaces."""
+    groups = {"SecurityGroupIds": ["sg-1"]}
+    report = review(tmp_path / "groups", {"Domain": domain()}, {"Domain": domain(DomainSettings=groups)})
+    assert not report.replacements
+    (change,) = report.stacks[0].resources
+    assert change.kind == "modified" and change.replacement is None
+    rstudio = {**groups, "RStudioServerProDomainSettings": {"DomainExecutionRoleArn": "r",
+                                                            "DefaultResourceSpec": {"InstanceType": "system"}}}
+    report = review(tmp_path / "spec", {"Domain": domain(DomainSettings=groups)},
+                    {"Domain": domain(DomainSettings=rstudio)})
+    (replacement,) = report.replacements
+    assert replacement.reasons == [
+        "create-only property DomainSettings.RStudioServerProDomainSettings.DefaultResourceSpec changed"]
+
+
 def test_stateful_logical_id_change_is_a_replacement(tmp_path, capsys):
     # The construct was moved: same type, new construct path, new logical ID.
     before = {"DataBucketE3889A50": res("AWS::S3::Bucket", "App/DataBucket/Resource", DeletionPolicy="Retain")}

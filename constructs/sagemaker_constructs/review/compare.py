@@ -130,15 +130,24 @@ def _replacement_reasons(resource_type: str, old: dict[str, Any], new: dict[str,
     if rules is None:
         return None, []
     will, may = [], []
+    before, after = old.get("Properties") or {}, new.get("Properties") or {}
+
+    def touches(pointer: tuple[str, ...], raw: tuple[Any, ...]) -> bool:
+        if not schemas.matches(pointer, raw):
+            return False
+        # a change above a nested create-only property (DomainSettings added, with only its
+        # updatable SecurityGroupIds) replaces only when the value at the property changed
+        return len(raw) >= len(pointer) or _values_at(before, pointer) != _values_at(after, pointer)
+
     for change in changes:
         if not change.raw or change.raw[0] != "Properties":
             continue
         raw = change.raw[1:]
         for pointer in rules.create_only:
-            if schemas.matches(pointer, raw):
+            if touches(pointer, raw):
                 will.append(".".join(pointer))
         for pointer in rules.conditional:
-            if schemas.matches(pointer, raw):
+            if touches(pointer, raw):
                 may.append(".".join(pointer))
     if will:
         return "will", [f"create-only property {p} changed" for p in dict.fromkeys(will)]
