@@ -804,3 +804,12 @@ def test_a_combined_condition_of_something_else_is_a_validation_error(condition)
     'check') from inside ConditionStep."""
     with pytest.raises(ValidationError, match=r"(Not|Or) condition.*Condition objects"):
         ConditionStep("Check", conditions=[condition()], if_steps=[FailStep("Stop")])
+
+
+def test_a_pipeline_description_longer_than_the_api_takes_is_refused(stack):
+    """PipelineDescription is at most 3072 characters (botocore CreatePipelineRequest): a longer description
+    passed synth and failed the AWS::SageMaker::Pipeline at deployment (the default one is cut to fit)."""
+    key, vpc, bucket, _ = _base(stack)
+    with pytest.raises(ValidationError, match=r"description.*3072 characters \(got 3073\)"):
+        Pipeline(stack, "P", steps=[_train()], encryption_key=key, vpc=vpc, data_bucket=bucket, description="d" * 3073)
+    Pipeline(stack, "Fits", steps=[_train("T2")], encryption_key=key, vpc=vpc, data_bucket=bucket, description="d" * 3072)

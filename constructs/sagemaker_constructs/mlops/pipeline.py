@@ -24,7 +24,7 @@ from constructs import Construct
 from .._internal.grants import ROLE_IS_PREPARED, bind_role
 from ..compliance import acknowledge_iam_findings_at_synth
 from ..errors import ValidationError, check_choice, check_int_range, check_pattern, is_unresolved
-from ..validation.checks import arn_name, check_count, duration_to_seconds
+from ..validation.checks import arn_name, check_count, check_length, duration_to_seconds
 from ..validation.limits import check_map
 from ..inference.models import ContainerImage
 from ..interfaces import IModelPackageGroup
@@ -192,6 +192,8 @@ class Pipeline(Construct):
                       description="1-256 letters, digits and single hyphens, starting and ending with a letter or digit")
         if role_is_prepared and role is None:
             raise ValidationError(self, ROLE_IS_PREPARED, True, "only with role= (the default role gets its grants)")
+        check_length(self, "description", description, maximum=3072,
+                     limit="botocore sagemaker CreatePipelineRequest.PipelineDescription")
         self.steps: list[st.Step] = list(steps)
         everything = self._check_steps()
         chosen = private_subnets(self, vpc, subnets)
