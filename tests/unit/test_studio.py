@@ -274,6 +274,26 @@ def test_no_teardown_when_disabled(stack):
                    "FromPort": 443, "GroupId": s3[0]["GroupId"], "IpProtocol": "tcp", "ToPort": 443}]
 
 
+def test_no_teardown_and_no_prefix_list_warns_that_s3_is_unreachable(stack):
+    """teardown=False without s3_prefix_list_id silently left the domain's group without HTTPS to S3
+    (only the teardown provider looks the prefix list up)."""
+    from aws_cdk.assertions import Annotations, Match
+
+    _network_domain(stack, teardown=False)
+    assert not [r for r in resources(template_of(stack), "AWS::EC2::SecurityGroupEgress").values()
+                if "DestinationPrefixListId" in r["Properties"]]
+    Annotations.from_stack(stack).has_warning("/Test/Studio", Match.string_like_regexp(
+        "teardown=False without s3_prefix_list_id.*no HTTPS egress to S3"))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"teardown": False, "s3_prefix_list_id": "pl-63a5400a"}])
+def test_s3_egress_by_either_way_does_not_warn(stack, kwargs):
+    from aws_cdk.assertions import Annotations, Match
+
+    _network_domain(stack, **kwargs)
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp("s3_prefix_list_id"))
+
+
 def test_imported_vpc_and_key_need_no_lookups(stack):
     vpc = ec2.Vpc.from_vpc_attributes(
         stack, "Vpc", vpc_id="vpc-0123456789abcdef0", vpc_cidr_block="10.1.0.0/16",

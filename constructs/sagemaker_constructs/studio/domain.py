@@ -11,7 +11,8 @@ from typing import Any, Sequence, cast
 
 import jsii
 from aws_cdk import (
-    CfnDeletionPolicy, CfnResource, CustomResource, Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack,
+    Annotations, CfnDeletionPolicy, CfnResource, CustomResource, Duration, IStableStringProducer, Lazy, RemovalPolicy,
+    Stack,
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -212,7 +213,8 @@ class StudioDomain(Construct):
         :param endpoint_security_group: the VPC endpoints' security group (an
             ``IsolatedNetwork``'s ``endpoint_security_group``). Default: HTTPS to the VPC CIDR.
         :param s3_prefix_list_id: the region's S3 prefix list (``pl-...``). Default: looked up
-            at deploy time by the teardown provider (needs ``teardown=True``).
+            at deploy time by the teardown provider (needs ``teardown=True``; with ``teardown=False``
+            and no prefix list the group has no HTTPS to S3, and synth warns).
         :param data_buckets: buckets the execution role (the default one, or
             ``default_execution_role``) may read and write. Default: none.
         :param job_roles: roles the execution role (the default one, or ``default_execution_role``)
@@ -460,6 +462,16 @@ class StudioDomain(Construct):
                 description="HTTPS to S3 through the gateway endpoint",
             )
             self.s3_egress = egress
+        else:
+            # Only the teardown provider looks the prefix list up: without either, Studio's apps (and
+            # the jobs bound to this group) silently had no HTTPS to S3 through the gateway endpoint.
+            Annotations.of(self).add_warning_v2(
+                "@sagemaker-constructs/studio:noS3Egress",
+                "teardown=False without s3_prefix_list_id: the domain's security group gets no HTTPS egress to "
+                "S3 (the teardown provider is what looks the Region's S3 prefix list up), so Studio apps and the "
+                "jobs in this group cannot reach S3 through the gateway endpoint. Pass s3_prefix_list_id='pl-...' "
+                "(aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,"
+                "Values=com.amazonaws.<region>.s3).")
 
     # ------------------------------------------------------------------ attributes
     @property
