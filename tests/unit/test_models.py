@@ -137,6 +137,24 @@ def test_multi_model_mode_reads_the_prefix(stack):
     assert "models/*" in reads
 
 
+def test_multi_model_prefix_from_a_parameter_reads_under_it(stack):
+    """A multi-model prefix from a CfnParameter was refused ('loads models from an S3 prefix'), and
+    a parameter key was granted as one object only, which a multi-model endpoint cannot load from."""
+    from aws_cdk import CfnParameter
+
+    prefix = CfnParameter(stack, "ModelsPrefix", type="String").value_as_string
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Models", encryption_key=key)
+    Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), model_data=ModelData.from_bucket(bucket, prefix),
+          multi_model=True)
+    t = template_of(stack)
+    container = only(t, "AWS::SageMaker::Model")["PrimaryContainer"]
+    assert container["Mode"] == "MultiModel" and "ModelsPrefix" in json.dumps(container["ModelDataUrl"])
+    (reads,) = [s["Resource"] for s in _policy_statements(t) if "s3:GetObject*" in json.dumps(s.get("Action"))]
+    objects = [r["Fn::Join"][1] for r in reads if "Fn::Join" in r]
+    assert objects == [[{"Fn::GetAtt": [objects[0][0]["Fn::GetAtt"][0], "Arn"]}, "/", {"Ref": "ModelsPrefix"}, "*"]]
+
+
 def test_rejects_multi_model_without_a_prefix(stack):
     with pytest.raises(ValidationError, match="S3 prefix"):
         _model(stack, multi_model=True)

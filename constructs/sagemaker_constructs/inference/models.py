@@ -329,14 +329,16 @@ class ModelData:
     def is_prefix(self) -> bool:
         return self.key is not None and not is_unresolved(self.key) and self.key.endswith("/")
 
-    def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
-        """The S3 URL for a model in ``scope``, granting ``grantee`` read access."""
+    def bind(self, scope: Construct, grantee: iam.IGrantable, *, as_prefix: bool = False) -> str:
+        """The S3 URL for a model in ``scope``, granting ``grantee`` read access (to the objects
+        under the key with ``as_prefix``, as for a key ending in ``/``: a multi-model endpoint's
+        prefix from a CloudFormation parameter)."""
         if self._path is not None:
             asset = s3_assets.Asset(scope, "ModelDataAsset", path=self._path)
             asset.grant_read(grantee)
             return asset.s3_object_url
         assert self.bucket is not None and self.key is not None
-        grant_read(self.bucket, grantee, f"{self.key}*" if self.is_prefix else self.key)
+        grant_read(self.bucket, grantee, f"{self.key}*" if self.is_prefix or as_prefix else self.key)
         return s3_url_for_object(self.bucket, self.key)
 
 
@@ -465,7 +467,9 @@ class Model(Construct):
         if image is None:
             raise ValidationError(self, "image", None, "a ContainerImage is required")
         check_map(self, "environment", environment, shape="EnvironmentMap")
-        if multi_model and (model_data is None or (not model_data.is_prefix and model_data._path is None)):
+        # a key from a CloudFormation parameter is taken as the prefix it names (the role reads under it)
+        if multi_model and (model_data is None or (not model_data.is_prefix and model_data._path is None
+                                                   and not is_unresolved(model_data.key))):
             raise ValidationError(
                 self, "model_data", getattr(model_data, "key", None),
                 "a multi-model endpoint loads models from an S3 prefix: ModelData.from_bucket(bucket, 'prefix/')",
@@ -505,7 +509,8 @@ class Model(Construct):
             self.image_uri: str | None = image.bind(self, binding.grantee)
             #: The model package version the container runs (:meth:`from_model_package`), or None.
             self.model_package_name: str | None = getattr(image, "model_package_name", None)
-            self.model_data_url: str | None = model_data.bind(self, binding.grantee) if model_data is not None else None
+            self.model_data_url: str | None = (model_data.bind(self, binding.grantee, as_prefix=multi_model)
+                                               if model_data is not None else None)
             binding.finish()
         finally:  # the held role's policy is written now, whether or not the binding succeeded
             flush_policy(binding.grantee)
