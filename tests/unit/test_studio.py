@@ -805,3 +805,15 @@ def test_supplied_immutable_role_with_job_roles_raises_unless_prepared(stack):
         StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key, job_roles=[job], default_execution_role=role)
     StudioDomain(stack, "Studio2", vpc=net.vpc, encryption_key=key, job_roles=[job], default_execution_role=role,
                  role_is_prepared=True)
+
+
+def test_readme_states_the_teardown_timeout_the_provider_has():
+    """The README still said the teardown retried 'until the 2-hour timeout' after it became 1 hour."""
+    import re
+    from pathlib import Path
+
+    from sagemaker_constructs.studio.teardown import TEARDOWN_TIMEOUT
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    stated = {int(h) for h in re.findall(r"until the (\d+)-hour timeout", readme)}
+    assert stated == {int(TEARDOWN_TIMEOUT.to_hours())}
