@@ -292,6 +292,41 @@ def test_cascade_reads_the_create_only_path_not_its_whole_top_level_property(tmp
     assert not report.replacements
 
 
+def test_a_changed_mapping_or_condition_is_reported_and_replaces_what_reads_it(tmp_path, capsys):
+    """A value moved into Mappings (Fn::FindInMap) or decided by a Condition changes with no change
+    in the resource's text: the section's change is listed, and a create-only property reading it
+    may replace its resource."""
+    def template(names: dict, condition: dict) -> Path:
+        directory = tmp_path / str(len(list(tmp_path.iterdir())))
+        directory.mkdir()
+        resources = {"Data": bucket(BucketName={"Fn::FindInMap": ["Names", "prod", "bucket"]}),
+                     "Queue": res("AWS::SQS::Queue", "App/Queue/Resource",
+                                  {"FifoQueue": {"Fn::If": ["Ordered", True, {"Ref": "AWS::NoValue"}]}})}
+        (directory / "App.template.json").write_text(json.dumps(
+            {"Mappings": {"Names": names}, "Conditions": {"Ordered": condition}, "Resources": resources}))
+        (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {"App": {
+            "type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+            "properties": {"templateFile": "App.template.json"}}}}))
+        return directory
+
+    same = {"Fn::Equals": ["a", "a"]}
+    b = template({"prod": {"bucket": "team-data"}}, same)
+    h = template({"prod": {"bucket": "team-data-v2"}}, same)
+    report = compare_assemblies(b, h, cost=False)
+    (stack,) = [s for s in report.stacks if s.changed]
+    assert [c.line() for c in stack.template_changes] == ["Mappings.Names.prod.bucket: team-data -> team-data-v2"]
+    (replacement,) = report.replacements
+    assert (replacement.logical_id, replacement.certainty) == ("Data", "may")
+    assert replacement.reasons == ["create-only property BucketName reads mapping Names, which changed"]
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 1
+
+    h = template({"prod": {"bucket": "team-data"}}, {"Fn::Equals": ["a", "b"]})
+    report = compare_assemblies(b, h, cost=False)
+    (replacement,) = report.replacements
+    assert replacement.logical_id == "Queue"
+    assert replacement.reasons == ["create-only property FifoQueue reads condition Ordered, which changed"]
+
+
 def test_without_cfn_lint_the_report_says_so_and_the_gate_cannot_pass(tmp_path, capsys, monkeypatch):
     def missing():
         raise schemas.SchemasUnavailable("cfn-lint is not installed: " + schemas.INSTALL_HINT)

@@ -270,18 +270,20 @@ def _compare_stack(report: ReviewReport, old: StackInput | None, new: StackInput
         if certainty:
             replaced[lid] = reasons[0]
         _side_diffs(report, stack.name, lid, new.path(lid), before, after)
+    changed_sections: dict[str, set[str]] = {}
     if old and new:
+        for section in _TEMPLATE_SECTIONS:
+            before, after = old.template.get(section) or {}, new.template.get(section) or {}
+            result.template_changes += diff(before, after, (section,))
+            if isinstance(before, dict) and isinstance(after, dict):
+                changed_sections[section] = {n for n in {*before, *after} if before.get(n) != after.get(n)}
+        _template_cascade(report, result, old, new, changed_sections, replaced, by_id, stack_region, stateful)
         _cascade(report, result, old, new, replaced, by_id, stack_region, stateful)
         for rc in result.resources:
             if rc.kind == "modified" and rc.replacement and rc.stateful:
                 report.replacements.append(Replacement(stack.name, rc.logical_id, rc.resource_type, rc.path,
                                                        rc.replacement, rc.reasons,
                                                        old_resource_policy=_policy(b[rc.logical_id], True)))
-    for section in ("Parameters", "Outputs"):
-        before = (old.template.get(section) if old else None) or {}
-        after = (new.template.get(section) if new else None) or {}
-        if old and new:
-            result.template_changes += diff(before, after, (section,))
     order = {"replaced": 0, "removed": 1, "modified": 2, "added": 3}
     result.resources.sort(key=lambda r: (order[r.kind] if not (r.kind == "modified" and r.replacement) else 0,
                                          r.logical_id))
@@ -316,6 +318,73 @@ def _pair(old: StackInput, new: StackInput, removed: list[str], added: list[str]
         if len(left) == 1 and len(right) == 1:
             pairs[left[0]] = right[0]
     return pairs
+
+
+#: Template sections diffed besides the resources: a changed mapping, condition or parameter
+#: default changes what the resources that read it deploy, with no change in the resources' text.
+_TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Conditions", "Rules", "Outputs")
+
+
+def _reads(value: Any, changed: dict[str, set[str]]) -> str | None:
+    """What of the changed parameters, mappings and conditions ``value`` reads (``mapping
+    Sizes``), or None."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref" and arg in changed.get("Parameters", ()):
+                return f"parameter {arg}"
+            if key == "Fn::FindInMap" and isinstance(arg, list) and arg and arg[0] in changed.get("Mappings", ()):
+                return f"mapping {arg[0]}"
+            if key == "Fn::If" and isinstance(arg, list) and arg and arg[0] in changed.get("Conditions", ()):
+                return f"condition {arg[0]}"
+            if key == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                if isinstance(text, str):
+                    for name in re.findall(r"\$\{([^!}][^}]*)\}", text):
+                        if name in changed.get("Parameters", ()):
+                            return f"parameter {name}"
+        for inner in value.values():
+            found = _reads(inner, changed)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for inner in value:
+            found = _reads(inner, changed)
+            if found:
+                return found
+    return None
+
+
+def _template_cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: StackInput,
+                      changed: dict[str, set[str]], replaced: dict[str, str], by_id: dict[str, ResourceChange],
+                      region: str, stateful: frozenset[str]) -> None:
+    """A resource whose create-only property reads a changed mapping, condition or parameter
+    default (``InstanceType: Fn::FindInMap [Sizes, prod, type]``) may be replaced, though its own
+    text is the same."""
+    if not report.schemas_checked or not any(changed.get(s) for s in ("Parameters", "Mappings", "Conditions")):
+        return
+    for lid, res in new.resources.items():
+        if lid in replaced or lid not in old.resources:
+            continue
+        rules = schemas.replacement_rules(res.get("Type", ""), region)
+        if not rules:
+            continue
+        props = res.get("Properties") or {}
+        for pointer in rules.create_only:
+            what = _reads(_values_at(props, pointer), changed)
+            if what:
+                reason = f"create-only property {'.'.join(pointer)} reads {what}, which changed"
+                rc = by_id.get(lid)
+                if rc is None:
+                    rc = ResourceChange(new.name, lid, res.get("Type", ""), new.path(lid), "modified",
+                                        stateful=res.get("Type") in stateful)
+                    result.resources.append(rc)
+                    by_id[lid] = rc
+                if rc.replacement is None:
+                    rc.replacement = "may"
+                rc.reasons.append(reason)
+                replaced[lid] = reason
+                break
 
 
 def _cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: StackInput, replaced: dict[str, str],
