@@ -376,3 +376,13 @@ def test_without_botocore_instance_types_are_checked_by_form(stack, monkeypatch)
     with pytest.raises(ValidationError, match="0 to 40 definitions"):
         _pipeline(cdk.Stack(new_app(), "Third"), metric_definitions={f"m{i}": "(.*)" for i in range(41)},
                   metric_name="m0")
+
+
+@pytest.mark.parametrize("use_spot", [True, False])
+def test_a_max_runtime_from_a_cloudformation_parameter_is_a_validation_error(stack, use_spot):
+    """max_runtime=Duration.seconds(<CfnParameter>) with the default use_spot=True failed in jsii
+    ('DurationAmountsCannotNegative: ... -3.78e+289': the spot max wait was computed from the Token's
+    number encoding); the Train step needs a literal MaxRuntimeInSeconds."""
+    runtime = cdk.Duration.seconds(cdk.CfnParameter(stack, "Runtime", type="Number").value_as_number)
+    with pytest.raises(ValidationError, match=r"max_runtime.*a Duration known at synth"):
+        _pipeline(stack, max_runtime=runtime, use_spot=use_spot)

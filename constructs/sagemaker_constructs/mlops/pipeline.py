@@ -631,9 +631,12 @@ class TrainingPipeline(Pipeline):
         check_pattern(self, "entry_point", entry_point, r"[A-Za-z0-9_./-]{1,256}", description="a file name")
         if not isinstance(metric_threshold, (int, float)) or metric_threshold != metric_threshold:
             raise ValidationError(self, "metric_threshold", metric_threshold, "a number")
-        if not max_runtime.is_unresolved():
-            check_int_range(self, "max_runtime (seconds)", duration_to_seconds(self, "max_runtime", max_runtime), minimum=1,
-                            maximum=MAX_TRAINING_SECONDS)
+        if max_runtime.is_unresolved():
+            # The Train step takes a literal MaxRuntimeInSeconds (its spot max wait is computed from it at
+            # synth): a CloudFormation parameter failed in jsii ("Duration amounts cannot be negative").
+            raise ValidationError(self, "max_runtime", max_runtime.to_human_string(), "a Duration known at synth")
+        check_int_range(self, "max_runtime (seconds)", duration_to_seconds(self, "max_runtime", max_runtime), minimum=1,
+                        maximum=MAX_TRAINING_SECONDS)
         if max_wait is not None:
             if not use_spot:
                 raise ValidationError(self, "max_wait", max_wait.to_human_string(), "only with use_spot=True")
