@@ -731,6 +731,27 @@ def test_findings_added_and_resolved_per_pack_from_the_validation_report(tmp_pat
     assert code == 1 and "1 compliance finding(s) added" in err
 
 
+def test_a_second_finding_of_one_rule_on_one_resource_is_added(tmp_path, capsys):
+    """cfn-lint (the CloudFormation Validate plugin) reports one violation per property: a second
+    property failing the same rule on the same resource is a finding added, not the same one."""
+    def lint(*properties: str) -> dict:
+        return {"version": "55.0.0", "pluginReports": [{"pluginName": "CloudFormation Validate", "violations": [
+            {"ruleName": "F3031", "description": f"{prop}: does not match pattern", "violatingConstructs": [
+                {"constructPath": "App/Model", "cloudFormationResource": {
+                    "templatePath": "App.template.json", "logicalId": "Model",
+                    "propertyPaths": [f"Properties.{prop}"]}}]} for prop in properties]}]}
+
+    stack = {"Model": model(True)}
+    b, h = pair(tmp_path, stack, stack, base_kwargs={"report": lint("ExecutionRoleArn")},
+                head_kwargs={"report": lint("ExecutionRoleArn", "PrimaryContainer.Image")})
+    report = compare_assemblies(b, h, cost=False)
+    (added,) = [f for f in report.findings if f.pack == "CloudFormation Validate"]
+    assert (added.kind, added.rule, added.path, added.where) == (
+        "added", "F3031", "App/Model", "Properties.PrimaryContainer.Image")
+    assert "(`Properties.PrimaryContainer.Image`)" in report.to_markdown()
+    assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "finding")[0] == 1
+
+
 def model(isolated: bool) -> dict:
     return res("AWS::SageMaker::Model", "App/Model/Resource",
                {"ExecutionRoleArn": "arn:aws:iam::111111111111:role/r", "EnableNetworkIsolation": isolated,

@@ -29,12 +29,22 @@ class FindingChange:
     rule: str
     path: str
     detail: str = ""
+    #: the violation's property paths in the template (``Properties.ExecutionRoleArn``), when the
+    #: report names them: one rule may find several properties of one resource
+    where: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "where" or v}
 
 
-Findings = dict[str, dict[tuple[str, str], str]]  # {pack: {(rule, construct path): description/reason}}
+#: ``{pack: {(rule, construct path, property paths): description/reason}}``
+Findings = dict[str, dict[tuple[str, str, str], str]]
+
+
+def _where(construct: dict[str, Any]) -> str:
+    paths = (construct.get("cloudFormationResource") or {}).get("propertyPaths") or []
+    # the whole resource (``/Resources/M``) names no property
+    return ", ".join(sorted(str(p) for p in paths if not str(p).startswith("/Resources/")))
 
 
 def _from_reports(assembly: Assembly) -> tuple[Findings, Findings]:
@@ -49,7 +59,8 @@ def _from_reports(assembly: Assembly) -> tuple[Findings, Findings]:
                 for violation in plugin.get(key) or []:
                     detail = violation.get("reason") or violation.get("description") or ""
                     for construct in violation.get("violatingConstructs") or [{}]:
-                        bucket[pack][(violation.get("ruleName", "?"), construct.get("constructPath", ""))] = detail
+                        key = (violation.get("ruleName", "?"), construct.get("constructPath", ""), _where(construct))
+                        bucket[pack][key] = detail
     return open_, acked
 
 
@@ -79,8 +90,10 @@ def compare(base: Assembly, head: Assembly) -> tuple[list[FindingChange], dict[s
     sources: dict[str, str] = {}
     packs = list(dict.fromkeys([*b_open, *h_open]))
     if SAGEMAKER_PACK not in b_open or SAGEMAKER_PACK not in h_open:
-        b_open[SAGEMAKER_PACK], b_acked[SAGEMAKER_PACK] = evaluate_sagemaker(base)
-        h_open[SAGEMAKER_PACK], h_acked[SAGEMAKER_PACK] = evaluate_sagemaker(head)
+        for assembly, open_, acked in ((base, b_open, b_acked), (head, h_open, h_acked)):
+            found, acknowledged = evaluate_sagemaker(assembly)
+            open_[SAGEMAKER_PACK] = {(r, p, ""): d for (r, p), d in found.items()}
+            acked[SAGEMAKER_PACK] = {(r, p, ""): d for (r, p), d in acknowledged.items()}
         sources[SAGEMAKER_PACK] = "evaluated on the templates"
         if SAGEMAKER_PACK not in packs:
             packs.append(SAGEMAKER_PACK)
@@ -97,11 +110,13 @@ def compare(base: Assembly, head: Assembly) -> tuple[list[FindingChange], dict[s
         else:
             sources[pack] = "validation-report.json"
         before, after = b_open[pack], h_open[pack]
-        changes += [FindingChange(pack, "added", r, p, d) for (r, p), d in sorted(after.items()) if (r, p) not in before]
-        changes += [FindingChange(pack, "resolved", r, p, d) for (r, p), d in sorted(before.items())
-                    if (r, p) not in after]
+        changes += [FindingChange(pack, "added", r, p, d, w) for (r, p, w), d in sorted(after.items())
+                    if (r, p, w) not in before]
+        changes += [FindingChange(pack, "resolved", r, p, d, w) for (r, p, w), d in sorted(before.items())
+                    if (r, p, w) not in after]
         ab, ah = b_acked.get(pack, {}), h_acked.get(pack, {})
-        changes += [FindingChange(pack, "acknowledged", r, p, d) for (r, p), d in sorted(ah.items()) if (r, p) not in ab]
-        changes += [FindingChange(pack, "acknowledgement removed", r, p, d) for (r, p), d in sorted(ab.items())
-                    if (r, p) not in ah and (r, p) not in after]
+        changes += [FindingChange(pack, "acknowledged", r, p, d, w) for (r, p, w), d in sorted(ah.items())
+                    if (r, p, w) not in ab]
+        changes += [FindingChange(pack, "acknowledgement removed", r, p, d, w) for (r, p, w), d in sorted(ab.items())
+                    if (r, p, w) not in ah and (r, p, w) not in after]
     return changes, sources

@@ -345,7 +345,9 @@ class ReviewReport:
             out.append("")
         for f in listed[:_MAX_LINES * 2]:
             detail = f.detail if len(f.detail) <= 200 else f.detail[:199] + "…"
-            out.append(f"- {f.pack} {f.kind}: {_code(f.rule)} on {_code(f.path)}{' — ' + _cell(detail) if detail else ''}")
+            where = f" ({_code(f.where)})" if f.where else ""
+            out.append(f"- {f.pack} {f.kind}: {_code(f.rule)} on {_code(f.path)}{where}"
+                       f"{' — ' + _cell(detail) if detail else ''}")
         if len(listed) > _MAX_LINES * 2:
             out.append(f"- … {len(listed) - _MAX_LINES * 2} more (see `--json`)")
         return out
