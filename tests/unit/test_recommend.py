@@ -208,3 +208,17 @@ def test_more_than_five_job_security_groups_are_refused(stack):
     with pytest.raises(ValidationError, match=r"job_security_groups.*6 security groups.*1 to 5"):
         InstanceRecommender(stack, "R", model_package_group=group, encryption_key=key, vpc=vpc,
                             job_security_groups=groups)
+
+
+def test_a_record_interval_parameter_in_seconds_is_a_validation_error(stack):
+    """record_interval=Duration.seconds(<CfnParameter>) failed in jsii (InvalidScheduleUnit: EventBridge rate
+    schedules take minutes, hours or days); Duration.minutes(<CfnParameter>) works."""
+    import aws_cdk as cdk
+
+    key, _, _, group = _base(stack)
+    minutes = cdk.CfnParameter(stack, "Every", type="Number").value_as_number
+    with pytest.raises(ValidationError, match=r"record_interval.*Duration.minutes\(<parameter>\)"):
+        InstanceRecommender(stack, "R", model_package_group=group, encryption_key=key,
+                            record_interval=Duration.seconds(minutes))
+    InstanceRecommender(stack, "Ok", model_package_group=group, encryption_key=key,
+                        record_interval=Duration.minutes(minutes))

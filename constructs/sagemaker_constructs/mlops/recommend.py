@@ -186,8 +186,16 @@ class InstanceRecommender(SecureFunction):
             self.function.add_environment("VPC_CONFIG", stack.to_json_string({
                 "Subnets": [s.subnet_id for s in chosen],
                 "SecurityGroupIds": [g.security_group_id for g in groups if g is not None]}))
+        try:
+            schedule = events.Schedule.rate(record_interval)
+        except RuntimeError:  # jsii InvalidScheduleUnit: Duration.seconds(<parameter>)
+            if not record_interval.is_unresolved():
+                raise
+            raise ValidationError(self, "record_interval", record_interval.to_human_string(),
+                                  "a Duration from a parameter in minutes, hours or days (Duration.minutes("
+                                  "<parameter>)): an EventBridge rate schedule has no seconds") from None
         self.record_rule: events.Rule = events.Rule(
-            self, "RecordSchedule", schedule=events.Schedule.rate(record_interval),
+            self, "RecordSchedule", schedule=schedule,
             description=f"Record ended Inference Recommender jobs on {group} versions",
             targets=[targets.LambdaFunction(self.function, event=events.RuleTargetInput.from_object(
                 {"action": "record"}), retry_attempts=2, dead_letter_queue=self.dead_letter_queue)],
