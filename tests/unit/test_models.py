@@ -111,6 +111,27 @@ def test_ecr_repository_image_pull_is_scoped_to_that_repository(stack):
     assert any("repository/iris-inference" in json.dumps(s["Resource"]) for s in pulls)
 
 
+def test_ecr_repository_image_gets_no_pull_of_the_accounts_other_repositories(stack):
+    """The default role of a from_ecr_repository model also pulled every repository of the account
+    (repository/*), wider than 'pull granted on that repository only'."""
+    repo = ecr.Repository.from_repository_arn(stack, "Repo", "arn:aws:ecr:us-east-1:999999999999:repository/team/img")
+    Model(stack, "Model", image=ContainerImage.from_ecr_repository(repo, "v1"))
+    pulls = [s for s in _policy_statements(template_of(stack)) if "ecr:BatchGetImage" in json.dumps(s.get("Action"))]
+    assert [s["Resource"] for s in pulls] == ["arn:aws:ecr:us-east-1:999999999999:repository/team/img"]
+
+
+def test_a_supplied_role_gets_the_same_scoped_pull(stack):
+    repo = ecr.Repository.from_repository_name(stack, "Repo", "iris-inference")
+    role = iam.Role(stack, "Hosting", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    Model(stack, "Model", image=ContainerImage.from_ecr_repository(repo, "v1"), role=role)
+    t = template_of(stack)
+    statements = [s for p in resources(t, "AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements += _policy_statements(t)
+    pulls = [s for s in statements if "ecr:BatchGetImage" in json.dumps(s.get("Action"))]
+    assert pulls and all("repository/iris-inference" in json.dumps(s["Resource"]) for s in pulls)
+    assert "repository/*" not in json.dumps(pulls)
+
+
 def test_image_from_asset_needs_no_docker_at_synth(stack, tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/python:3.12-slim\n")
     Model(stack, "Model", image=ContainerImage.from_asset(str(tmp_path)))

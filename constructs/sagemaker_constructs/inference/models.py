@@ -395,10 +395,13 @@ class _ModelPackageSource:
         return None
 
 
-def _model_role(scope: Construct, id: str, encryption_key: kms.IKey | None, vpc: ec2.IVpc | None) -> ModelHostingRole:
+def _model_role(scope: Construct, id: str, encryption_key: kms.IKey | None, vpc: ec2.IVpc | None,
+                repositories: Sequence[ecr.IRepository] = ()) -> ModelHostingRole:
     """A Model's default role: the network-interface calls only for a model in a VPC (a choice the
-    Model made, so an inference-component endpoint in a VPC may add them later)."""
-    role = ModelHostingRole(scope, id, encryption_key=encryption_key, network_interfaces=vpc is not None)
+    Model made, so an inference-component endpoint in a VPC may add them later); image pulls from
+    ``repositories`` only when the image names its repository (else this account's, in this region)."""
+    role = ModelHostingRole(scope, id, encryption_key=encryption_key, network_interfaces=vpc is not None,
+                            ecr_repositories=repositories)
     role.network_interfaces_chosen = False
     return role
 
@@ -484,7 +487,11 @@ class Model(Construct):
         # the bucket key's Decrypt; the role itself gets no bucket-wide read.
         # held_policy: the artifact grant joins the role's one policy document (written in the finally below).
         with held_policy():
-            binding = bind_role(self, role, default=lambda scope, id: _model_role(scope, id, encryption_key, vpc),
+            # An image in a named ECR repository is pulled from it alone: the default role's pull of every
+            # repository of the account was wider than the image needs.
+            repository = image._repository if isinstance(image, ContainerImage) else None
+            binding = bind_role(self, role, default=lambda scope, id: _model_role(
+                scope, id, encryption_key, vpc, [repository] if repository is not None else ()),
                                 role_is_prepared=role_is_prepared)
         try:
             self.role: iam.IRole = binding.role
