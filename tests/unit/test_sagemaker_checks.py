@@ -388,6 +388,15 @@ def test_a_non_compliant_branch_of_a_condition_is_a_finding(rule_id, properties,
     assert evaluate({"Resources": {"R": resource}}, [rule]) == ({rule_id: ["R"]} if expected is N else {})
 
 
+def test_a_resource_exists_only_where_its_own_condition_holds():
+    """Condition: UseKey on the resource: the UseKey-false branch of its properties never deploys."""
+    rule = RULES["SageMaker-DomainEncrypted"]
+    resource = {"Type": rule.resource_type, "Condition": "UseKey", "Properties": {"KmsKeyId": _if("k", NO_VALUE)}}
+    assert rule.answer(resource, {"Resources": {"R": resource}}) is C
+    other = {**resource, "Condition": "Prod"}  # another condition decides whether it exists
+    assert rule.answer(other, {"Resources": {"R": other}}) is N
+
+
 def test_l1_with_a_conditional_key_fails_synth(tmp_path):
     app = new_app(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Conditional")

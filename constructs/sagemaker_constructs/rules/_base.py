@@ -98,15 +98,20 @@ def condition_variants(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     ``Fn::If`` replaced by the branch its condition takes (one condition takes the same branch
     everywhere) and ``Ref: AWS::NoValue`` left out, as CloudFormation does. A resource without
     either is its only variant. cdk-nag's rules resolve a value and judge what they find, so a
-    literal non-compliant branch (``Fn::If [UseKey, key, AWS::NoValue]``) must not pass."""
+    literal non-compliant branch (``Fn::If [UseKey, key, AWS::NoValue]``) must not pass. The
+    resource's own ``Condition`` holds wherever the resource exists."""
     found: dict[str, None] = {}
     if not _conditions(resource.get("Properties"), found):
         return [resource]
-    names = list(found)
+    # a resource with a Condition exists only where it holds: its own condition takes the true
+    # branch everywhere (Condition: UseKey, KmsKeyId: Fn::If [UseKey, key, AWS::NoValue] has a key)
+    own = resource.get("Condition")
+    fixed = {own: True} if isinstance(own, str) else {}
+    names = [name for name in found if name not in fixed]
     combined, rest = names[:MAX_COMBINED_CONDITIONS], names[MAX_COMBINED_CONDITIONS:]
     variants = []
     for bits in range(2 ** len(combined)):
-        taken = {name: not bits & (1 << i) for i, name in enumerate(combined)}
+        taken = {**fixed, **{name: not bits & (1 << i) for i, name in enumerate(combined)}}
         for default in ((True, False) if rest else (True,)):
             properties = _choose(resource.get("Properties"), taken, default)
             variants.append({**resource, "Properties": {} if properties is _ABSENT else properties})
