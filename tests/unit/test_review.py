@@ -890,6 +890,48 @@ def test_a_bucket_replaced_in_a_nested_stack_is_flagged(tmp_path, capsys):
     assert run_cli(capsys, b, h, "--no-cost", "--fail-on", "replacement")[0] == 1
 
 
+FAKE_CDK = """#!/usr/bin/env bash
+# cdk synth --quiet --output DIR: writes a one-bucket assembly; fails after writing it in FAIL_IN
+out=""
+while [[ $# -gt 0 ]]; do [[ "$1" == --output ]] && out="$2"; shift; done
+mkdir -p "$out"
+echo '{"Resources": {"Data": {"Type": "AWS::S3::Bucket"}}}' > "$out/App.template.json"
+echo '{"version": "55.0.0", "artifacts": {"App": {"type": "aws:cloudformation:stack",
+  "environment": "aws://unknown-account/unknown-region", "properties": {"templateFile": "App.template.json"}}}}' \
+  > "$out/manifest.json"
+if [[ "$(basename "$out")" == "$FAIL_IN" ]]; then echo "ValidationError: the app is broken" >&2; exit 1; fi
+"""
+
+
+@pytest.mark.parametrize("fail_in,code", [("none", 0), ("base.out", 0), ("head.out", 2)])
+def test_ci_review_fails_when_the_head_does_not_synthesize(tmp_path, fail_in, code):
+    """.ci/review compares what a failed synth wrote, but a head that does not synthesize is never
+    a clean pass, and the synth log is printed (the review directory is removed on exit)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    shutil.copy(Path(__file__).parents[2] / ".ci" / "review", repo / ".ci" / "review")
+    cdk = tmp_path / "cdk"
+    cdk.write_text(FAKE_CDK)
+    cdk.chmod(0o755)
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+    env = {**os.environ, "PYTHON": sys.executable, "CDK": str(cdk), "BASE_REF": "main", "FAIL_IN": fail_in,
+           "TMPDIR": str(tmp_path)}
+    run = subprocess.run(["bash", str(repo / ".ci" / "review"), "--no-cost"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == code, run.stderr
+    assert "## Infrastructure review" in run.stdout
+    if fail_in != "none":
+        assert "ValidationError: the app is broken" in run.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # End to end: two synths of a small app
 # ---------------------------------------------------------------------------------------------
