@@ -104,6 +104,20 @@ def test_grant_invoke_async_and_the_input_prefix(env, stack):
     assert endpoint.output_prefix in get and endpoint.input_prefix not in get
 
 
+def test_grant_invoke_lets_the_caller_upload_a_large_payload_in_parts(env, stack):
+    """The caller got the bucket key's GenerateDataKey/Encrypt only: the SDKs upload a payload of
+    more than a few MB as a multipart upload, which needs kms:Decrypt too (AccessDenied)."""
+    endpoint = env.endpoint()
+    role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    endpoint.grant_invoke(role)
+    t = template_of(stack)
+    statements = only(t, "AWS::IAM::Policy")["PolicyDocument"]["Statement"]
+    bucket_key = _key_arn(stack)
+    (kms_statement,) = [s for s in statements if "kms:" in json.dumps(s["Action"])]
+    assert kms_statement["Resource"] == bucket_key
+    assert {"kms:GenerateDataKey", "kms:Decrypt"} <= set(kms_statement["Action"])
+
+
 def test_schedule(env, stack):
     endpoint = env.endpoint(max_instance_count=3)
     endpoint.scale_on_schedule("Batch", schedule="cron(0 1 ? * * *)", min_capacity=2)

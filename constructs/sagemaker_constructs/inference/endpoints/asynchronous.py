@@ -232,14 +232,17 @@ class AsyncEndpoint(EndpointBase):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call ``InvokeEndpointAsync`` on this endpoint and put request payloads
-        under :attr:`input_prefix` (with data keys of the bucket's key)."""
+        under :attr:`input_prefix` (with data keys of the bucket's key, and its ``kms:Decrypt``:
+        the SDKs upload a large payload in parts, and "to use an AWS KMS key to encrypt a multipart
+        upload, you must have kms:GenerateDataKey and kms:Decrypt permissions",
+        https://repost.aws/knowledge-center/s3-large-file-encryption-kms-key)."""
         grant = iam.Grant.add_to_principal(grantee=grantee, actions=_INVOKE_ASYNC, resource_arns=[self.endpoint_arn])
         grant = grant.combine(iam.Grant.add_to_principal(
             grantee=grantee, actions=["s3:PutObject", "s3:AbortMultipartUpload"],
             resource_arns=[self.output_bucket.arn_for_objects(f"{self.input_prefix}*")]))
         if self.output_bucket.encryption_key is not None:
             grant = grant.combine(iam.Grant.add_to_principal(
-                grantee=grantee, actions=["kms:GenerateDataKey", "kms:Encrypt"],
+                grantee=grantee, actions=["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"],
                 resource_arns=[self.output_bucket.encryption_key.key_arn]))
         return grant
 
