@@ -224,6 +224,50 @@ def test_an_alias_is_refused_where_a_key_is_granted(stack, kind, construct):
         getattr(sc, construct)(stack, "Uses", encryption_key=key)
 
 
+def _uses_bucket(construct, stack, key, bucket):
+    import sagemaker_constructs as sc
+
+    if construct == "StudioDomain(canvas=...)":
+        return sc.StudioDomain(stack, "Uses", vpc=_imported_vpc(stack), encryption_key=key, s3_prefix_list_id="pl-63a5400a",
+                               canvas=sc.CanvasSettings(workspace_bucket=bucket))
+    argument = {"JobExecutionRole": "output_bucket", "StudioUserRole": "data_buckets",
+                "ModelHostingRole": "data_capture_bucket", "StudioDomain": "data_buckets"}[construct]
+    extra = {"vpc": _imported_vpc(stack), "s3_prefix_list_id": "pl-63a5400a"} if construct == "StudioDomain" else {}
+    return getattr(sc, construct)(stack, "Uses", encryption_key=key,
+                                  **{argument: [bucket] if argument.endswith("s") else bucket}, **extra)
+
+
+def _imported_vpc(stack):
+    from aws_cdk import aws_ec2 as ec2
+
+    return ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0123456789abcdef0", vpc_cidr_block="10.1.0.0/16",
+                                       availability_zones=["us-east-1a"], isolated_subnet_ids=["subnet-0a"])
+
+
+@pytest.mark.parametrize("kind", ["Alias.from_alias_name", "Key.from_key_arn(alias ARN)"])
+@pytest.mark.parametrize("construct", ["JobExecutionRole", "StudioUserRole", "ModelHostingRole", "StudioDomain",
+                                       "StudioDomain(canvas=...)"])
+def test_a_bucket_imported_with_an_alias_key_is_refused(stack, kind, construct):
+    """A data bucket imported with its key as an alias (from_bucket_attributes(encryption_key=alias)):
+    the kms grant named the alias ARN, which gives no use of the key, so every read and write of the
+    bucket's SSE-KMS objects was denied at run time."""
+    from aws_cdk import aws_s3 as s3
+
+    bucket = s3.Bucket.from_bucket_attributes(stack, "Data", bucket_name="team-data",
+                                              encryption_key=_alias_keys(stack)[kind])
+    with pytest.raises(ValidationError, match=r"\(Test/Data encryption_key\).*not an alias"):
+        _uses_bucket(construct, stack, PlatformKey(stack, "Key"), bucket)
+
+
+def test_a_bucket_imported_with_its_key_arn_is_accepted(stack):
+    from aws_cdk import aws_s3 as s3
+
+    key = kms.Key.from_key_arn(stack, "DataKey", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    bucket = s3.Bucket.from_bucket_attributes(stack, "Data", bucket_name="team-data", encryption_key=key)
+    _uses_bucket("JobExecutionRole", stack, PlatformKey(stack, "Key"), bucket)
+    template_of(stack)
+
+
 def test_an_imported_key_by_its_arn_is_accepted(stack):
     from sagemaker_constructs import JobExecutionRole, SecureBucket
 

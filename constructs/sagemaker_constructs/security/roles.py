@@ -52,6 +52,7 @@ from .._internal.nag import statement_findings
 from ..handlers.common import PLATFORM_TAG_KEY, PLATFORM_TAG_VALUE
 from ..validation.checks import check_choice
 from ..validation.naming import check_iam_name
+from .bucket import SecureBucket
 from .key import check_key_not_alias
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -658,6 +659,18 @@ class _SageMakerExecutionRole(ManagedPolicyRole):
         note_statements(self.guardrails, [_statement_json("Deny", actions, resources, sid, conditions)])
         return statement
 
+    def _check_bucket_keys(self, argument: str, buckets: Sequence[s3.IBucket | None]) -> None:
+        """Raise :class:`ValidationError` for a bucket whose ``encryption_key`` is a KMS alias (an
+        import such as ``s3.Bucket.from_bucket_attributes(encryption_key=kms.Alias.from_alias_name(...))``):
+        the key grant would name the alias ARN, which gives no use of the key, so every read and write
+        of the bucket's SSE-KMS objects was denied."""
+        for bucket in buckets:
+            if bucket is None or isinstance(bucket, SecureBucket):  # a SecureBucket refuses an alias itself
+                continue
+            key = bucket.encryption_key
+            if key is not None:
+                check_key_not_alias(self, f"{argument} ({bucket.node.path} encryption_key)", key)
+
     def _key_arns(self, buckets: Sequence[s3.IBucket]) -> list[str]:
         keys = [attribute(self.encryption_key, "key_arn")] if self.encryption_key is not None else []
         keys.extend(attribute(b.encryption_key, "key_arn") for b in buckets if b.encryption_key is not None)
@@ -1144,6 +1157,7 @@ class StudioUserRole(_SageMakerExecutionRole):
         object_actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
         self._allow_buckets("ReadWriteDataBuckets", self.data_buckets, object_actions,
                             ["s3:ListBucket", "s3:GetBucketLocation"])
+        self._check_bucket_keys("data_buckets", self.data_buckets)
         self._allow_key_use(self._key_arns(self.data_buckets), _KEY_USE_ACTIONS)
         self._allow_ecr_pull(ecr_repositories)
         log_read = ["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"]
@@ -1394,6 +1408,8 @@ class JobExecutionRole(_SageMakerExecutionRole):
                                 ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                                 ["s3:ListBucket", "s3:GetBucketLocation"])
         buckets = [*self.data_buckets, *([output_bucket] if output_bucket is not None else [])]
+        self._check_bucket_keys("data_buckets", self.data_buckets)
+        self._check_bucket_keys("output_bucket", [output_bucket])
         self._allow_key_use(self._key_arns(buckets), _KEY_USE_ACTIONS)
         self._allow_ecr_pull(ecr_repositories)
         self._allow_log_writes("/aws/sagemaker/")
@@ -1492,6 +1508,8 @@ class ModelHostingRole(_SageMakerExecutionRole):
                                 ["s3:PutObject", "s3:AbortMultipartUpload"], ["s3:GetBucketLocation"])
             key_actions = [*key_actions, "kms:Encrypt", "kms:GenerateDataKey"]
             buckets.append(data_capture_bucket)
+        self._check_bucket_keys("model_data_buckets", self.model_data_buckets)
+        self._check_bucket_keys("data_capture_bucket", [data_capture_bucket])
         self._allow_key_use(self._key_arns(buckets), key_actions)
         self._allow_ecr_pull(ecr_repositories)
         self._allow_log_writes("/aws/sagemaker/Endpoints/")

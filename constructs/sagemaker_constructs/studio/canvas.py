@@ -43,6 +43,8 @@ from .._internal.functions import SecureFunction, function_log_group, hardened_f
 from .._internal.managed_role import add_known_statements, service_role
 from ..errors import ValidationError, is_unresolved
 from ..validation.checks import arn_account, check_int_range, duration_to_seconds
+from ..security.bucket import SecureBucket
+from ..security.key import check_key_not_alias
 from ..security.roles import Persona
 from .teardown import STACK_READ_ACTIONS, acknowledge_provider
 
@@ -151,6 +153,11 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
         raise ValidationError(scope, "canvas.workspace_prefix", settings.workspace_prefix, "a non-empty key prefix")
     if settings.idle_timeout is not None:
         validate_idle_timeout(scope, "canvas.idle_timeout", settings.idle_timeout)
+    # The Canvas policy grants use of the buckets' keys: an alias's ARN there gives no use of the key.
+    for argument, bucket in (("canvas.workspace_bucket", settings.workspace_bucket),
+                             *(("canvas.data_buckets", b) for b in settings.data_buckets)):
+        if not isinstance(bucket, SecureBucket) and bucket.encryption_key is not None:
+            check_key_not_alias(scope, f"{argument} ({bucket.node.path} encryption_key)", bucket.encryption_key)
     personas = list(settings.personas)
     if not personas or any(not isinstance(p, Persona) for p in personas):
         raise ValidationError(scope, "canvas.personas", personas,
