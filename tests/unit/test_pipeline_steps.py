@@ -813,3 +813,22 @@ def test_a_pipeline_description_longer_than_the_api_takes_is_refused(stack):
     with pytest.raises(ValidationError, match=r"description.*3072 characters \(got 3073\)"):
         Pipeline(stack, "P", steps=[_train()], encryption_key=key, vpc=vpc, data_bucket=bucket, description="d" * 3073)
     Pipeline(stack, "Fits", steps=[_train("T2")], encryption_key=key, vpc=vpc, data_bucket=bucket, description="d" * 3072)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"entrypoint": []}, r"entrypoint.*0 entries.*1 to 100"),
+    ({"entrypoint": ["python3"] * 101}, r"entrypoint.*101 entries.*1 to 100"),
+    ({"arguments": ["--x"] * 101}, r"arguments.*101 arguments.*0 to 100"),
+    ({"arguments": ["a" * 257]}, r"arguments.*at most 256 characters \(got 257\)"),
+    ({"entrypoint": ["python3", "b" * 257]}, r"entrypoint.*at most 256 characters"),
+])
+def test_processing_entrypoint_and_arguments_beyond_the_api_limits_are_refused(kwargs, match):
+    """AppSpecification.ContainerEntrypoint and ContainerArguments take 1-100 entries of at most 256
+    characters (botocore): an empty entrypoint or 101 arguments passed synth and failed when the step started."""
+    with pytest.raises(ValidationError, match=match):
+        ProcessingStep("Prep", image=IMG, **kwargs)
+
+
+def test_processing_entrypoint_and_arguments_within_the_limits_pass():
+    step = ProcessingStep("Prep", image=IMG, entrypoint=["python3", "x" * 256], arguments=["--n", Parameter.string("N")])
+    assert len(step.arguments) == 2

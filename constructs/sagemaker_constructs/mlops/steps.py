@@ -594,6 +594,19 @@ class ProcessingStep(Step):
         self.entrypoint: list[str] | None = list(entrypoint) if entrypoint is not None else None
         self.code: str | None = code
         self.arguments: list[Any] = [_string(w, "arguments", a) for a in arguments]
+        # AppSpecification.ContainerEntrypoint / ContainerArguments: 1-100 entries of at most 256 characters
+        # (botocore); an empty entrypoint or a longer list passed synth and failed when the step started.
+        if self.entrypoint is not None:
+            check_count(w, "entrypoint", self.entrypoint, minimum=1, maximum=100, what="entries",
+                        limit="botocore sagemaker ContainerEntrypoint")
+        check_count(w, "arguments", self.arguments, maximum=100, what="arguments",
+                    limit="botocore sagemaker ContainerArguments")
+        for argument, values in (("entrypoint", self.entrypoint or []), ("arguments", self.arguments)):
+            for value in values:
+                if not isinstance(value, Expression):
+                    check_pattern(w, argument, _string(w, argument, value), r"[\s\S]*", max_length=256,
+                                  description="entries of at most 256 characters",
+                                  limit="botocore sagemaker ContainerEntrypointString")
         self.instance_type: Any = _instance_type(w, "instance_type", instance_type, "processing")
         self.instance_count: Any = _count(w, "instance_count", instance_count, 1, 100)
         self.volume_size_gb: Any = _count(w, "volume_size_gb", volume_size_gb, 1, 16384)
