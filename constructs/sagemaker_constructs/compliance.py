@@ -80,17 +80,27 @@ def add_compliance_checks(app: Stage, *, packs: Sequence[str] = COMPLIANCE_PACKS
         "SageMaker": lambda scope, verbose: SageMakerChecks(scope, verbose=verbose),
         CONTROL_TOWER_PACK: _control_tower,
     }
-    from .validation.checks import check_choice
+    from .validation.checks import check_choice, check_combination
 
+    check_combination(app, "packs", packs, refused=isinstance(packs, str),
+                      because="a list of pack names, e.g. packs=['SageMaker'] (a string is read letter by letter)")
     for pack in packs:
         check_choice(app, "packs", pack, factories)
     _require_checkers(packs)
-    Validations.of(app).add_plugins(*(factories[p](app, verbose=verbose) for p in packs))
+    # a pack registered twice (the same name twice, or a second call on the app) reports every
+    # finding twice: each pack is registered once per app
+    registered = vars(app).setdefault(_REGISTERED_PACKS, set())
+    new = [p for p in dict.fromkeys(packs) if p not in registered]
+    registered.update(new)
+    if new:
+        Validations.of(app).add_plugins(*(factories[p](app, verbose=verbose) for p in new))
     from .validation.quotas import add_quota_checks
 
     add_quota_checks(app)  # CloudFormation's template quotas, checked at synth
     flush_postponed(app)  # nested stages synthesized before now (CDK Pipelines' stages)
 
+
+_REGISTERED_PACKS = "_sagemaker_constructs_registered_packs"  # on the app object, in Python only
 
 #: The command that installs every checker :func:`add_compliance_checks` can register.
 COMPLIANCE_INSTALL_COMMAND = 'pip install "sagemaker-constructs[compliance]"'

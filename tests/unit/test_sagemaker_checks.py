@@ -537,6 +537,25 @@ def test_pipeline_definition_body_forms(body, expected):
     assert rule.check({"Properties": {"PipelineDefinition": {"PipelineDefinitionBody": body}}}) is expected
 
 
+def test_each_pack_is_registered_once_and_packs_is_a_list(tmp_path, capsys):
+    """packs=["SageMaker", "SageMaker"], or a second call, reported every finding twice;
+    packs="SageMaker" was refused as the pack 'S'."""
+    from sagemaker_constructs import ValidationError
+
+    with pytest.raises(ValidationError, match=r"a list of pack names, e.g. packs=\['SageMaker'\]"):
+        add_compliance_checks(new_app(), packs="SageMaker")
+    app = new_app(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Twice")
+    sagemaker.CfnModel(stack, "Model", execution_role_arn="arn:aws:iam::111122223333:role/r",
+                       primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(image="img"))
+    add_compliance_checks(app, packs=["SageMaker", "SageMaker"])
+    add_compliance_checks(app, packs=["SageMaker"])
+    with pytest.raises(RuntimeError):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [p["pluginName"] for p in report["pluginReports"]].count("SageMaker") == 1
+
+
 def test_add_compliance_checks_passes_verbose_to_the_sagemaker_pack(tmp_path):
     app = new_app(outdir=str(tmp_path))
     _insecure_l1_stack(app)
