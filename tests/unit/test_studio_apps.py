@@ -245,6 +245,18 @@ def test_canvas_group_in_another_account_needs_register_role():
     assert settings["ModelRegisterSettings"]["CrossAccountModelRegisterRoleArn"].endswith("canvas-register")
 
 
+def test_canvas_register_role_without_a_group_is_refused(stack):
+    """Without model_package_group registration is off: the role was written next to a DISABLED
+    ModelRegisterSettings (and passed to SageMaker) and never used."""
+    role = iam.Role.from_role_arn(stack, "Register", "arn:aws:iam::222222222222:role/canvas-register")
+    key = PlatformKey(stack, "Key")
+    bucket = SecureBucket(stack, "Data", encryption_key=key)
+    net = IsolatedNetwork(stack, "Network", encryption_key=key, endpoints="studio")
+    with pytest.raises(ValidationError, match=r"canvas.cross_account_register_role='Test/Register'.*model_package_group"):
+        StudioDomain(stack, "Studio", vpc=net.vpc, encryption_key=key,
+                     canvas=CanvasSettings(workspace_bucket=bucket, cross_account_register_role=role))
+
+
 def test_canvas_endpoint_preset(stack):
     from sagemaker_constructs import ENDPOINT_PRESETS
 

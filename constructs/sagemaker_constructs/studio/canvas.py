@@ -163,6 +163,11 @@ def validate(scope: Construct, settings: CanvasSettings) -> None:
         raise ValidationError(scope, "canvas.personas", personas,
                               "one or more of " + ", ".join(f"Persona.{p.name}" for p in Persona))
     group = settings.model_package_group
+    if group is None and settings.cross_account_register_role is not None:
+        # Registration is off without a group (ModelRegisterSettings DISABLED): the role was silently
+        # written next to the DISABLED status, passed to SageMaker, and never used.
+        raise ValidationError(scope, "canvas.cross_account_register_role", settings.cross_account_register_role.node.path,
+                              "only with model_package_group= (the group of the role's account Canvas registers into)")
     if group is not None and settings.cross_account_register_role is None:
         arn, account = group.model_package_group_arn, Stack.of(scope).account
         if not is_unresolved(account):
