@@ -220,7 +220,12 @@ def test_stack_update_endpoint_must_be_in_the_updated_stack():
                           target=PromotionTarget.stack_update(one, deployment_role=role))
 
 
-@pytest.mark.parametrize("name", ["no spaces allowed", "/aws/reserved", "ssm-reserved"])
+@pytest.mark.parametrize("name", ["no spaces allowed", "/aws/reserved", "ssm-reserved",
+                                  # a hierarchy needs its leading / (botocore ssm PutParameterRequest.Name): this
+                                  # passed synth and PutParameter refused it at every approval
+                                  "team/churn/approved",
+                                  # at most fifteen levels
+                                  "/l" * 16])
 def test_approved_version_parameter_name_is_checked(stack, name):
     group = ModelPackageGroup(stack, "Group", model_package_group_name="iris")
     with pytest.raises(ValidationError, match="approved_version_parameter_name"):
@@ -276,6 +281,22 @@ def _delivery(stack, **overrides):
     )
     kwargs.update(overrides)
     return ModelDeliveryPipeline(stack, "Delivery", **kwargs)
+
+
+@pytest.mark.parametrize("name", ["team/churn/approved", "/l" * 16, "", None])
+def test_delivery_reads_only_a_parameter_name_ssm_accepts(name):
+    """The synth step reads the parameter PromoteOnApproval writes: a hierarchy without its leading / (or 16
+    levels) passed synth and every pipeline run failed reading it."""
+    _, stack = _delivery_stack()
+    with pytest.raises(ValidationError, match="approved_version_parameter_name"):
+        _delivery(stack, approved_version_parameter_name=name)
+
+
+def test_parameter_names_ssm_accepts_pass(stack):
+    from sagemaker_constructs.mlops.promotion import check_parameter_name
+
+    for name in ("approved", "/approved", "/team/churn/approved", "/l" * 15):
+        check_parameter_name(stack, "approved_version_parameter_name", name)
 
 
 @pytest.fixture(scope="module")

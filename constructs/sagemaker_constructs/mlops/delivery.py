@@ -24,6 +24,7 @@ from ..errors import ValidationError, check_pattern, is_unresolved
 from ..interfaces import IModelPackageGroup
 from ..security.bucket import SecureBucket
 from ..security.key import PlatformKey
+from .promotion import check_parameter_name
 from .registry import check_account_ids
 
 #: The context key the pipeline's synth step sets to the approved version ARN (read by app.py).
@@ -140,10 +141,7 @@ class ModelDeliveryPipeline(Construct):
         if model_package_group is None:
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
         self._check_stages(stages)
-        check_pattern(self, "approved_version_parameter_name", approved_version_parameter_name or "",
-                      r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*",
-                      description="an SSM parameter name (a-zA-Z0-9_.- and / between path parts)",
-                      limit="botocore ssm PutParameterRequest.Name")
+        check_parameter_name(self, "approved_version_parameter_name", approved_version_parameter_name)
         stack = Stack.of(self)
         if is_unresolved(stack.account) or is_unresolved(stack.region):
             raise ValidationError(self, "stack env", f"{stack.account}/{stack.region}",

@@ -21,8 +21,25 @@ from ..interfaces import IInstanceEndpoint, IModelPackageGroup
 from .approvals import ApprovalFunction
 
 HANDLER = "promote_on_approval.handler"
-#: SSM parameter names: letters, digits, ``_.-/``; at most 1011 characters with the path.
-_PARAMETER_NAME = re.compile(r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*")
+#: SSM parameter names: letters, digits and ``_.-``; a name in a hierarchy starts with ``/`` (botocore ssm
+#: PutParameterRequest.Name: "For parameters in a hierarchy, you must include a leading forward slash").
+_PARAMETER_NAME = re.compile(r"(?:[a-zA-Z0-9_.\-]+|(?:/[a-zA-Z0-9_.\-]+)+)")
+#: "Parameter hierarchies are limited to a maximum depth of fifteen levels" (the same botocore documentation).
+MAX_PARAMETER_DEPTH = 15
+
+
+def check_parameter_name(scope: Construct, argument: str, name: str | None) -> None:
+    """Raise unless ``name`` is an SSM parameter name PutParameter accepts: ``_PARAMETER_NAME`` (a path
+    with its leading ``/``), not prefixed with ``aws`` or ``ssm``, at most 1011 characters and 15 levels.
+    Tokens pass."""
+    check_pattern(scope, argument, name if name is not None else "", r"(?!/?(?i:aws|ssm))" + _PARAMETER_NAME.pattern,
+                  max_length=1011, min_length=1,
+                  description="an SSM parameter name: a-zA-Z0-9_.-, in a hierarchy with a leading / before each "
+                              "level (/team/model/approved), at most 1011 characters, not starting with aws or ssm",
+                  limit="botocore ssm PutParameterRequest.Name")
+    if name and not is_unresolved(name) and name.count("/") > MAX_PARAMETER_DEPTH:
+        raise ValidationError(scope, argument, name, f"at most {MAX_PARAMETER_DEPTH} hierarchy levels (got "
+                                                     f"{name.count('/')}; botocore ssm PutParameterRequest.Name)")
 
 
 def approved_version_parameter_name_for(group_name: str) -> str:
@@ -170,10 +187,7 @@ class PromoteOnApproval(ApprovalFunction):
                                          f"pipeline {target.pipeline.node.path}")
         group_name = model_package_group.model_package_group_name
         name = approved_version_parameter_name or approved_version_parameter_name_for(group_name)
-        check_pattern(self, "approved_version_parameter_name", name, r"(?!/?(?i:aws|ssm))" + _PARAMETER_NAME.pattern,
-                      max_length=1011, min_length=1,
-                      description="an SSM parameter name (a-zA-Z0-9_.- and / between path parts, at most 1011 "
-                                  "characters, not starting with aws or ssm)", limit="botocore ssm PutParameterRequest.Name")
+        check_parameter_name(self, "approved_version_parameter_name", name)
         self._check_approvals(timeout=timeout, retry_attempts=retry_attempts, retry_interval=retry_interval,
                               max_receive_count=max_receive_count, approval_age_alarm=approval_age_alarm)
         chosen_subnets = self._check_network(vpc, subnets, endpoint_security_group)
