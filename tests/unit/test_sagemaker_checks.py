@@ -596,6 +596,12 @@ GPU_TYPE = [{"Name": "GpuType", "Type": "String", "DefaultValue": "ml.g5.xlarge"
     ([{"Name": "P", "Type": "Processing", "Arguments": {
         "NetworkConfig": {"EnableNetworkIsolation": True, "VpcConfig": VPC},
         "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5d.large", "InstanceCount": 1}}}}], None, C),
+    # a processing or quality-check job's S3 outputs without ProcessingOutputConfig.KmsKeyId
+    *[([{"Name": "P", "Type": kind, "Arguments": {
+        "NetworkConfig": {"EnableNetworkIsolation": True, "VpcConfig": VPC},
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "VolumeKmsKeyId": "k"}},
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "o"}], **key}}}], None, expected)
+      for kind in ("Processing", "QualityCheck") for key, expected in (({}, N), ({"KmsKeyId": "k"}, C))],
 ])
 def test_pipeline_jobs_on_instance_storage_need_no_volume_key(steps, parameters, expected):
     assert RULES["SageMaker-PipelineJobsHardened"].check(_inline(steps, parameters)) is expected

@@ -58,7 +58,11 @@ def _hardened(step: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
         if kind == "ClarifyCheck":
             return encrypted and net.get("EnableInterContainerTrafficEncryption") is True and bool(
                 (a.get("ProcessingOutputConfig") or {}).get("KmsKeyId"))
-        return encrypted and net.get("EnableNetworkIsolation") is True
+        # outputs the job uploads to S3 are encrypted with ProcessingOutputConfig.KmsKeyId (a job
+        # with no outputs uploads nothing)
+        outputs = a.get("ProcessingOutputConfig")
+        output_keyed = not outputs or bool(isinstance(outputs, dict) and outputs.get("KmsKeyId"))
+        return encrypted and output_keyed and net.get("EnableNetworkIsolation") is True
     if kind == "Transform":  # isolation and VPC are the model's (a Model step, checked on its own)
         return bool(_volume_keyed(a.get("TransformResources") or {}, defaults)
                     and (a.get("TransformOutput") or {}).get("KmsKeyId"))
