@@ -217,3 +217,22 @@ def test_accepts_a_log_bucket_of_another_stack_in_the_same_environment():
     target = SecureBucket(logs_stack, "AccessLogs", encryption_key=PlatformKey(logs_stack, "Key"))
     SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), server_access_logs_bucket=target)
     app.synth()
+
+
+@pytest.mark.parametrize("ids, match", [
+    (["noncurrent-versions"], "lifecycle_rules id='noncurrent-versions'; a unique rule ID"),
+    (["archive", "archive"], "lifecycle_rules id='archive'; a unique rule ID"),
+    (["x" * 256], r"lifecycle_rules id=.*1 to 255 characters \(got 256\)"),
+])
+def test_refuses_lifecycle_rule_ids_s3_refuses(stack, ids, match):
+    """S3 refuses a lifecycle configuration with two rules of one ID (SecureBucket's own rule is
+    'noncurrent-versions') or an ID over 255 characters: the deployment failed."""
+    rules = [s3.LifecycleRule(id=i, expiration=Duration.days(400)) for i in ids]
+    with pytest.raises(ValidationError, match=match):
+        SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), lifecycle_rules=rules)
+
+
+def test_accepts_distinct_lifecycle_rule_ids_and_rules_without_one(stack):
+    rules = [s3.LifecycleRule(id="archive", expiration=Duration.days(400)), s3.LifecycleRule(expiration=Duration.days(500))]
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), lifecycle_rules=rules)
+    template_of(stack)

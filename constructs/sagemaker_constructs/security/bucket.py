@@ -12,7 +12,7 @@ from constructs import Construct
 
 from ..compliance import acknowledge, across_packs
 from ..errors import ValidationError, check_int_range, is_unresolved
-from ..validation.checks import duration_in
+from ..validation.checks import check_length, duration_in
 from ..validation.naming import check_bucket_name
 from .key import check_key_not_alias
 
@@ -134,6 +134,19 @@ class SecureBucket(s3.Bucket):
         if own_log_bucket is not None:
             _check_log_destination(path, own_log_bucket)
             _check_log_environment(path, scope, own_log_bucket)
+        # S3 refuses a lifecycle configuration with two rules of one ID, and IDs over 255 characters
+        # (botocore s3 LifecycleRule.ID, "Unique identifier for the rule"): ours is "noncurrent-versions".
+        rule_ids = ["noncurrent-versions"]
+        for rule in lifecycle_rules:
+            rule_id = rule.id
+            if rule_id is None or is_unresolved(rule_id):
+                continue
+            check_length(path, "lifecycle_rules id", rule_id, minimum=1, maximum=255, limit="botocore s3 LifecycleRule ID")
+            if rule_id in rule_ids:
+                raise ValidationError(path, "lifecycle_rules id", rule_id,
+                                      "a unique rule ID (S3 refuses two rules of one ID; 'noncurrent-versions' is "
+                                      "SecureBucket's own rule)")
+            rule_ids.append(rule_id)
         if object_lock_enabled is False and object_lock_default_retention is not None:
             # s3.Bucket raised its raw "Object Lock must be enabled to configure default retention settings"
             raise ValidationError(path, "object_lock_enabled", False,
