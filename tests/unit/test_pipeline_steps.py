@@ -625,6 +625,10 @@ def test_transform_step_validation(kwargs, match):
     ({"objective": "MAPE", "problem_type": "Regression"}, "objective"),
     ({"max_candidates": 0}, "max_candidates"),
     ({"validation_fraction": 1.5}, "validation_fraction"),
+    # botocore AutoMLChannel.SampleWeightAttributeName [a-zA-Z0-9_-]+, 1-256: refused when the job started
+    ({"sample_weight_column": "sample weight"}, "sample_weight_column.*letters, digits"),
+    ({"sample_weight_column": ""}, "sample_weight_column.*at least 1"),
+    ({"sample_weight_column": "w" * 257}, "sample_weight_column.*at most 256"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_automl_step_validation(kwargs, match):
     kwargs.setdefault("target_column", "churn")

@@ -1258,6 +1258,9 @@ class AutoMLStep(Step):
             raise ValidationError(w, "content_type", content_type,
                                   "text/csv;header=present or x-application/vnd.amazon+parquet")
         check_range(w, "validation_fraction", validation_fraction, minimum=0, maximum=1)
+        check_pattern(w, "sample_weight_column", sample_weight_column, r"[a-zA-Z0-9_-]+", max_length=256, min_length=1,
+                      description="a column name of 1-256 letters, digits, '_' and '-'",
+                      limit="botocore sagemaker AutoMLChannel.SampleWeightAttributeName")
         self.input_uri: Any = _s3(w, "input_uri", input_uri)
         self.output_uri: Any = _s3(w, "output_uri", output_uri)
         self.target_column: str = target_column
