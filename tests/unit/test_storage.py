@@ -236,3 +236,25 @@ def test_accepts_distinct_lifecycle_rule_ids_and_rules_without_one(stack):
     rules = [s3.LifecycleRule(id="archive", expiration=Duration.days(400)), s3.LifecycleRule(expiration=Duration.days(500))]
     SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), lifecycle_rules=rules)
     template_of(stack)
+
+
+def test_warns_when_the_log_bucket_key_is_imported(stack):
+    """The log delivery grant on an imported key was dropped by CDK without a word (its policy cannot
+    be changed), so S3 delivered no access logs unless the key policy already allowed it."""
+    from aws_cdk.assertions import Annotations, Match
+
+    imported = kms.Key.from_key_arn(stack, "Imported",
+                                    "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    target = SecureBucket(stack, "Logs", encryption_key=imported)
+    SecureBucket(stack, "Bucket", encryption_key=PlatformKey(stack, "Key"), server_access_logs_bucket=target)
+    Annotations.from_stack(stack).has_warning("/Test/Bucket", Match.string_like_regexp(
+        "encrypted with an imported key.*logging.s3.amazonaws.com"))
+
+
+def test_no_warning_when_the_log_bucket_key_is_ours(stack):
+    from aws_cdk.assertions import Annotations, Match
+
+    key = PlatformKey(stack, "Key")
+    target = SecureBucket(stack, "Logs", encryption_key=key)
+    SecureBucket(stack, "Bucket", encryption_key=key, server_access_logs_bucket=target)
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp("imported key"))

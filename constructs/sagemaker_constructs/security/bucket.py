@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence, cast
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -220,8 +220,17 @@ class SecureBucket(s3.Bucket):
         for S3's logging service (only for this bucket, as CDK writes it), and use of the target's
         key. Never the ``LogDeliveryWrite`` ACL, which an ACL-less bucket refuses
         (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html)."""
-        if target.encryption_key is not None:
-            target.encryption_key.grant_encrypt_decrypt(iam.ServicePrincipal("logging.s3.amazonaws.com"))
+        key = target.encryption_key
+        if key is not None:
+            key.grant_encrypt_decrypt(iam.ServicePrincipal("logging.s3.amazonaws.com"))
+            if not isinstance(key, kms.Key):
+                # An imported key's policy cannot be changed: CDK drops the grant without a word, and S3
+                # cannot encrypt the log objects with the key unless its policy already allows it.
+                Annotations.of(self).add_warning_v2(
+                    "@sagemaker-constructs/bucket:logKeyImported",
+                    f"server_access_logs_bucket {target.node.path} is encrypted with an imported key: its key policy "
+                    "is not changed here, so make sure it lets logging.s3.amazonaws.com use the key (kms:Encrypt, "
+                    "kms:GenerateDataKey*), or S3 delivers no access logs there")
         cfn = cast(s3.CfnBucket, self.node.default_child)  # an s3.Bucket's L1
         cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
             destination_bucket_name=target.bucket_name, log_file_prefix=prefix,
