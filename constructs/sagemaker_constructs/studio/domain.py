@@ -627,7 +627,7 @@ class StudioDomain(Construct):
                 raise ValidationError(
                     self, "custom_images", f"{other.image_name} and {image.image_name}",
                     f"images whose app image config names differ (both are {image.app_image_config_name!r}: "
-                    "the image name's first 56 characters with '.' as '-', then '-config'); rename one image")
+                    "the image name cut after 56 places, '.' as '-', then '-config'); rename one image")
         if space_ebs_gb is not None:
             default, maximum = space_ebs_gb
             check_int_range(self, "space_ebs_gb (default)", default, minimum=MIN_SPACE_EBS_GB, maximum=MAX_SPACE_EBS_GB)
