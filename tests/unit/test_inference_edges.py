@@ -226,3 +226,29 @@ def test_shadow_variant_refuses_multi_model_models(env, stack):
         RealtimeEndpoint(stack, "E", model=env.model(), instance_type="ml.m5.large",
                          shadow=ShadowVariant(model=multi, instance_type="ml.m5.large"))
     assert not hasattr(MultiModelEndpoint, "add_shadow_variant")  # a multi-model endpoint offers none
+
+
+_NOT_FINITE = [
+    ("variant_weight", lambda env, w: env.realtime(variant_weight=w)),
+    ("weight", lambda env, w: env.realtime().add_variant("B", model=env.model("B"), instance_type="ml.m5.large", weight=w)),
+    ("target_invocations_per_instance", lambda env, w: env.realtime(max_instance_count=3,
+                                                                     target_invocations_per_instance=w)),
+    ("target_backlog_per_instance", lambda env, w: AsyncEndpoint(
+        env.stack, "Async", model=env.model(), instance_type="ml.m5.large", output_bucket=env.bucket,
+        encryption_key=env.key, target_backlog_per_instance=w)),
+    ("target_value", lambda env, w: InferenceComponentEndpoint(
+        env.stack, "IC", instance_type="ml.m5.xlarge", max_instance_count=2).add_component("C", model=env.model(),
+                                                                                           target_value=w)),
+    ("number_of_cpu_cores_required", lambda env, w: InferenceComponentEndpoint(
+        env.stack, "IC", instance_type="ml.m5.xlarge", max_instance_count=2).add_component(
+            "C", model=env.model(), number_of_cpu_cores_required=w)),
+]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+@pytest.mark.parametrize("argument, build", _NOT_FINITE, ids=[a for a, _ in _NOT_FINITE])
+def test_a_number_without_a_json_form_is_a_validation_error(env, argument, build, value):
+    """inf/nan weights and scaling targets reached jsii, whose kernel could not parse them (the synth
+    died with a raw JSONDecodeError, or OverflowError for CPU cores)."""
+    with pytest.raises(ValidationError, match=f"{argument}.*a finite number"):
+        build(env, value)

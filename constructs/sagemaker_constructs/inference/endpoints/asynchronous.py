@@ -34,7 +34,7 @@ from ...validation.instances import has_instance_storage
 from ..models import check_model_instance_type
 from ...validation.naming import check_name, default_name
 from .autoscaling import register_target, wake_from_zero
-from .base import EndpointBase, check_instance_type
+from .base import EndpointBase, check_finite, check_instance_type
 
 if TYPE_CHECKING:
     from ...interfaces import IModel
@@ -118,6 +118,7 @@ class AsyncEndpoint(EndpointBase):
                         minimum=1, maximum=MAX_ASYNC_CONCURRENCY)
         check_int_range(self, "instance_count", instance_count, minimum=1)
         check_int_range(self, "max_instance_count", max_instance_count, minimum=instance_count)
+        check_finite(self, "target_backlog_per_instance", target_backlog_per_instance)
         if not is_unresolved(target_backlog_per_instance) and not (
                 isinstance(target_backlog_per_instance, (int, float)) and target_backlog_per_instance > 0):
             raise ValidationError(self, "target_backlog_per_instance", target_backlog_per_instance, "a positive number")

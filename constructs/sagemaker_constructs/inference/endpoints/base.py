@@ -28,6 +28,19 @@ def check_instance_type(scope: Construct, instance_type: str, *, use: str = "hos
     _check_catalog(scope, argument, instance_type, use=use)
 
 
+def check_finite(scope: Construct, argument: str, value: object) -> None:
+    """Raise unless ``value`` (a number) is finite: ``float("inf")`` or ``nan`` has no JSON form, so
+    jsii's kernel failed to parse the value and the synth died with a raw ``JSONDecodeError``
+    (Tokens and non-numbers pass: the argument's own check handles them)."""
+    import math
+
+    from ...errors import ValidationError, is_unresolved
+
+    if (isinstance(value, float) and not is_unresolved(value) and not math.isfinite(value)):
+        raise ValidationError(scope, argument, value,
+                              "a finite number (a CloudFormation template is JSON, which has no NaN or Infinity)")
+
+
 def endpoint_arn_for(scope: Construct, endpoint_name: str) -> str:
     """``arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>``; SageMaker lower-cases
     endpoint names in ARNs."""

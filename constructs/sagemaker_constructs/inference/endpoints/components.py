@@ -37,7 +37,7 @@ from ...validation.instances import has_instance_storage, instance_family
 from ...validation.naming import check_name, default_name
 from ..models import Model, check_image_architecture
 from .autoscaling import register_target, wake_from_zero
-from .base import EndpointBase, check_instance_type
+from .base import EndpointBase, check_finite, check_instance_type
 
 if TYPE_CHECKING:
     from ...interfaces import IModel
@@ -117,6 +117,8 @@ class InferenceComponent(Construct):
         max_copies = copies if max_copies is None else max_copies
         check_int_range(self, "max_copies", max_copies, minimum=copies)
         check_choice(self, "scaling_metric", scaling_metric, SCALING_METRICS)
+        check_finite(self, "target_value", target_value)
+        check_finite(self, "number_of_cpu_cores_required", number_of_cpu_cores_required)
         if target_value is not None and not is_unresolved(target_value) and not (
                 isinstance(target_value, (int, float)) and target_value > 0):
             raise ValidationError(self, "target_value", target_value, "a positive number")

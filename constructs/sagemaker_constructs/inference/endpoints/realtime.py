@@ -23,7 +23,7 @@ from ...validation.checks import check_count, check_range
 from ...validation.naming import check_name, default_name
 from ...validation.catalog import check_autoscalable
 from ...validation.instances import NVME_FAMILIES, has_instance_storage
-from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_instance_type, endpoint_arn_for
+from .base import VARIANT_NAME, EndpointBase, _EndpointMixin, check_finite, check_instance_type, endpoint_arn_for
 from .data_capture import DataCapture
 from .deployment import DeploymentGuardrail
 from .variants import (MAX_PRODUCTION_VARIANTS, SHADOW_DOC, ShadowVariant, Variant, _all_zero_weights, check_sampling,
@@ -83,6 +83,7 @@ class _InstanceEndpoint(EndpointBase):
                 raise ValidationError(self, "target_invocations_per_instance", target_invocations_per_instance,
                                       "only with max_instance_count (autoscaling)")
             # a target value (TargetTrackingScalingPolicyConfiguration.TargetValue is a double), not a count
+            check_finite(self, "target_invocations_per_instance", target_invocations_per_instance)
             check_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
         if deployment is not None:
             deployment.validate(self, instance_count)

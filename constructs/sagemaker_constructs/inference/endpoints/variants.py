@@ -36,7 +36,7 @@ from constructs import Construct
 
 from ...errors import ValidationError, check_int_range, is_unresolved
 from ...validation.checks import check_range
-from .base import _EndpointMixin
+from .base import _EndpointMixin, check_finite
 
 if TYPE_CHECKING:
     from ...interfaces import IModel
@@ -109,6 +109,7 @@ class Variant(_EndpointMixin, Construct):
         if self.scalable_target is not None:
             raise ValidationError(self, "scale_instances", self.variant_name, "once per variant")
         check_int_range(self, "max_instance_count", max_instance_count, minimum=self.instance_count)
+        check_finite(self, "target_invocations_per_instance", target_invocations_per_instance)
         check_range(self, "target_invocations_per_instance", target_invocations_per_instance, minimum=1)
         check_autoscalable(self, "instance_type", self.instance_type)
         self.max_instance_count = max_instance_count
@@ -140,6 +141,7 @@ def check_weight(scope: Construct, argument: str, weight: float) -> None:
     """Raise unless ``weight`` is a non-negative number (``InitialVariantWeight`` minimum 0)."""
     if is_unresolved(weight):
         return
+    check_finite(scope, argument, weight)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
         raise ValidationError(scope, argument, weight,
                               "a non-negative number (botocore ProductionVariant.InitialVariantWeight minimum 0)")
