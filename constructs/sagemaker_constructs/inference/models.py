@@ -516,8 +516,11 @@ class Model(Construct):
             self.image_uri: str | None = image.bind(self, binding.grantee)
             #: The model package version the container runs (:meth:`from_model_package`), or None.
             self.model_package_name: str | None = getattr(image, "model_package_name", None)
-            self.model_data_url: str | None = (model_data.bind(self, binding.grantee, as_prefix=multi_model)
-                                               if model_data is not None else None)
+            # as_prefix only where it matters: a ModelData subclass (or stand-in) written against
+            # bind(scope, grantee) keeps working for every single-model Model.
+            self.model_data_url: str | None = (
+                None if model_data is None else model_data.bind(self, binding.grantee, as_prefix=True)
+                if multi_model else model_data.bind(self, binding.grantee))
             binding.finish()
         finally:  # the held role's policy is written now, whether or not the binding succeeded
             flush_policy(binding.grantee)
