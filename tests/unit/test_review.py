@@ -1022,3 +1022,8 @@ def test_cost_increase_with_an_empty_amount_is_refused():
     assert parse_fail_on("cost-increase") == {"cost-increase": None}
     with pytest.raises(ValueError, match="replacement takes no value"):
         parse_fail_on("replacement=")
+    with pytest.raises(ValueError, match=r"without thousands separators \(cost-increase=1000\)"):
+        parse_fail_on("cost-increase=1,000")
+    assert parse_fail_on("cost-increase=$1000.50") == {"cost-increase": __import__("decimal").Decimal("1000.50")}
+    with pytest.raises(ValueError, match="unknown condition 'replacment'"):
+        parse_fail_on("replacment")

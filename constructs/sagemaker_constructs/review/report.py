@@ -438,6 +438,10 @@ def parse_fail_on(text: str | None) -> dict[str, Decimal | None]:
             continue
         name, equals, value = part.partition("=")
         name = name.strip()
+        if not equals and name.replace(".", "", 1).isdigit() and "cost-increase" in out:
+            # "cost-increase=1,000": the comma separates conditions
+            raise ValueError(f"--fail-on: {part!r} is not a condition; write a cost-increase amount without "
+                             "thousands separators (cost-increase=1000)")
         if name not in FAIL_ON_CONDITIONS:
             raise ValueError(f"--fail-on: unknown condition {name!r}; allowed: {', '.join(FAIL_ON_CONDITIONS)}"
                              " (cost-increase=<USD>)")
