@@ -374,17 +374,24 @@ def _template_cascade(report: ReviewReport, result: StackDiff, old: StackInput, 
             what = _reads(_values_at(props, pointer), changed)
             if what:
                 reason = f"create-only property {'.'.join(pointer)} reads {what}, which changed"
-                rc = by_id.get(lid)
-                if rc is None:
-                    rc = ResourceChange(new.name, lid, res.get("Type", ""), new.path(lid), "modified",
-                                        stateful=res.get("Type") in stateful)
-                    result.resources.append(rc)
-                    by_id[lid] = rc
-                if rc.replacement is None:
-                    rc.replacement = "may"
-                rc.reasons.append(reason)
-                replaced[lid] = reason
+                _may_replace(result, new, lid, reason, by_id, replaced, stateful)
                 break
+
+
+def _may_replace(result: StackDiff, new: StackInput, lid: str, reason: str, by_id: dict[str, ResourceChange],
+                 replaced: dict[str, str], stateful: frozenset[str]) -> None:
+    """Record that ``lid`` may be replaced for ``reason`` (a "modified" change if it had none)."""
+    res = new.resources[lid]
+    rc = by_id.get(lid)
+    if rc is None:
+        rc = ResourceChange(new.name, lid, res.get("Type", ""), new.path(lid), "modified",
+                            stateful=res.get("Type") in stateful)
+        result.resources.append(rc)
+        by_id[lid] = rc
+    if rc.replacement is None:
+        rc.replacement = "may"
+    rc.reasons.append(reason)
+    replaced[lid] = reason
 
 
 def _cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: StackInput, replaced: dict[str, str],
@@ -409,17 +416,7 @@ def _cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: Stac
                     found[lid] = f"create-only property {'.'.join(pointer)} refers to {target}, which is replaced"
                     break
         for lid, reason in found.items():
-            res = new.resources[lid]
-            rc = by_id.get(lid)
-            if rc is None:
-                rc = ResourceChange(new.name, lid, res.get("Type", ""), new.path(lid), "modified",
-                                    stateful=res.get("Type") in stateful)
-                result.resources.append(rc)
-                by_id[lid] = rc
-            if rc.replacement is None:
-                rc.replacement = "may"
-            rc.reasons.append(reason)
-            replaced[lid] = reason
+            _may_replace(result, new, lid, reason, by_id, replaced, stateful)
         pending = found
 
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from .._internal.json_text import join_json
+
 #: Keys that name the items of a list of objects (the first one every item has, uniquely, wins).
 ID_KEYS: tuple[str, ...] = ("Name", "Sid", "PolicyName", "VariantName", "ChannelName", "ParameterKey", "OutputName",
                             "InputName", "MetricName", "Key", "Id", "ContainerHostname", "AttributeName")
@@ -230,21 +232,8 @@ def _render_for_json(value: Any) -> str:
     """Like :func:`render`, but a reference inside a JSON string literal is escaped for it, and
     one outside any string (a number or boolean CDK wrote unquoted: ``{"InstanceCount":`` + Ref
     + ``}``) is written as the string ``"${Count}"``, so the rest of the document still parses."""
-    out: list[str] = []
-    in_string = escaped = False
-    for piece in _pieces(value):
-        if isinstance(piece, _Token):
-            out.append(json.dumps(str(piece))[1:-1] if in_string else json.dumps(str(piece)))
-            continue
-        for char in piece:
-            if escaped:
-                escaped = False
-            elif in_string and char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = not in_string
-        out.append(piece)
-    return "".join(out)
+    return join_json(_pieces(value), lambda piece, in_string: None if not isinstance(piece, _Token) else (
+        json.dumps(str(piece))[1:-1] if in_string else json.dumps(str(piece))))
 
 
 def diff(old: Any, new: Any, path: tuple[Any, ...] = (), *, raw: tuple[Any, ...] = (), within: str | None = None) -> list[Change]:

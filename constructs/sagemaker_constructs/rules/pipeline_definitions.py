@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from .._internal.json_text import join_json
 from ._base import props
 
 
@@ -43,21 +44,8 @@ def _render(pieces: list[Any]) -> str:
     """The JSON text with each unresolved part as ``TOKEN``: inside a JSON string as it stands,
     elsewhere (a number or boolean CDK rendered unquoted, ``{"Count":`` + Ref + ``,...``) as the
     string ``"TOKEN"``, so the rest of the definition still parses."""
-    out: list[str] = []
-    in_string = escaped = False
-    for piece in pieces:
-        if piece is _TOKEN:
-            out.append("TOKEN" if in_string else '"TOKEN"')
-            continue
-        for char in piece:
-            if escaped:
-                escaped = False
-            elif in_string and char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = not in_string
-        out.append(piece)
-    return "".join(out)
+    return join_json(pieces, lambda piece, in_string: None if piece is not _TOKEN else (
+        "TOKEN" if in_string else '"TOKEN"'))
 
 
 def pipeline_definition(resource: Mapping[str, Any]) -> dict[str, Any] | None:
