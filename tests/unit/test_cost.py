@@ -446,3 +446,30 @@ def test_mlflow_schedule_that_is_not_weekly_is_priced_around_the_clock():
     template = _scheduled_mlflow(start="cron(0 8 1 * ? *)")
     (line,) = estimate_monthly_cost(template, region="us-east-1", mlflow_prices={"Small": "1"}).lines
     assert line.quantity == HOURS and line.detail.startswith("schedule not evaluated")
+
+
+def _nested_endpoint_app(tmp_path):
+    """An app whose only endpoint (two ml.m5.large) is in a NestedStack inside a NestedStack."""
+    from aws_cdk import aws_sagemaker as sm
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Parent", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    inner = cdk.NestedStack(cdk.NestedStack(stack, "Outer"), "Inner")
+    config = sm.CfnEndpointConfig(inner, "Config", production_variants=[sm.CfnEndpointConfig.ProductionVariantProperty(
+        variant_name="AllTraffic", model_name="m", instance_type="ml.m5.large", initial_instance_count=2)])
+    sm.CfnEndpoint(inner, "Endpoint", endpoint_config_name=config.attr_endpoint_config_name)
+    return app, stack
+
+
+def test_resources_of_a_nested_stack_are_priced(tmp_path):
+    """A NestedStack's resources are in its own template, which the parent names only through an
+    AWS::CloudFormation::Stack: an endpoint there was priced at $0 (and the review's cost gate missed it)."""
+    app, stack = _nested_endpoint_app(tmp_path)
+    expected = 2 * HOURS * hosting("ml.m5.large")
+    from_stack = estimate_monthly_cost(stack)
+    assert from_stack.total == expected
+    app.synth()
+    from_assembly = estimate_monthly_cost(str(tmp_path))
+    assert from_assembly.total == expected
+    (line,) = [line for line in from_assembly.lines if line.monthly]
+    assert (line.stack, line.logical_id, line.path.lstrip("/")) == ("Parent/Outer/Inner", "Endpoint", "Parent/Outer/Inner/Endpoint")

@@ -345,10 +345,10 @@ def _read_source(source: Any) -> list[_StackInput]:
                                 json.loads(path.read_text()), None, {})]
         raise ValidationError(str(source), "source", str(source),
                               "a cloud assembly directory, a template file, a template dict or a CDK Stack")
-    return [_read_stack(source)]
+    return _read_stack(source)
 
 
-def _read_stack(stack: Any) -> _StackInput:
+def _read_stack(stack: Any) -> list[_StackInput]:
     import aws_cdk as cdk
 
     if not isinstance(stack, cdk.Stack):
@@ -363,8 +363,14 @@ def _read_stack(stack: Any) -> _StackInput:
     paths = {}
     for entry in artifact.find_metadata_by_type("aws:cdk:logicalId"):
         paths.setdefault(str(entry.data), entry.path)
-    return _StackInput(stack.stack_name, artifact.template, artifact.environment.region, paths,
-                       artifact.environment.account)
+    parent = _StackInput(stack.stack_name, artifact.template, artifact.environment.region, paths,
+                         artifact.environment.account)
+    directory = Path(assembly.directory)
+    entry = json.loads((directory / "manifest.json").read_text()).get("artifacts", {}).get(stack.artifact_id, {})
+    metadata = dict(entry.get("metadata", {}))
+    if "additionalMetadataFile" in entry:
+        metadata.update(json.loads((directory / entry["additionalMetadataFile"]).read_text()))
+    return [parent, *_nested_inputs(directory, artifact.template_file, metadata, parent)]
 
 
 def _read_assembly(directory: Path) -> list[_StackInput]:
@@ -397,7 +403,35 @@ def _read_assembly(directory: Path) -> list[_StackInput]:
             env_account, _, env_region = environment.removeprefix("aws://").partition("/")
         name = props.get("stackName") or artifact.get("displayName") or artifact_id
         stacks.append(_StackInput(name, template, env_region or None, paths, env_account or None))
+        stacks += _nested_inputs(directory, props["templateFile"], metadata, stacks[-1])
     return stacks
+
+
+#: How CDK names a ``NestedStack``'s template (a file asset beside its parent's template).
+_NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
+
+
+def _nested_inputs(directory: Path, template_file: str, metadata: Mapping[str, Any],
+                   parent: _StackInput) -> list[_StackInput]:
+    """The parent's ``NestedStack``s (at any depth), each priced as a stack of its own: their
+    resources are in their own templates, which the parent names only through an
+    ``AWS::CloudFormation::Stack``. CDK records every template of a top-level stack's tree in its
+    artifact's metadata (``aws:cdk:templateFile`` at each stack's construct path)."""
+    files = {path.lstrip("/"): entry.get("data") for path, entries in metadata.items() for entry in entries or []
+             if entry.get("type") == "aws:cdk:templateFile" and isinstance(entry.get("data"), str)}
+    root = next((path for path, name in files.items() if name == template_file), None)
+    nested = [path for path, name in files.items()
+              if root is not None and path.startswith(root + "/") and name.endswith(_NESTED_TEMPLATE_SUFFIX)]
+    out = []
+    for path in sorted(nested):
+        template = json.loads((directory / files[path]).read_text())
+        deeper = [other + "/" for other in nested if other.startswith(path + "/")]
+        paths = {str(entry.get("data")): at for at, entries in metadata.items() for entry in entries or []
+                 if entry.get("type") == "aws:cdk:logicalId" and at.lstrip("/").startswith(path + "/")
+                 and not at.lstrip("/").startswith(tuple(deeper))}
+        out.append(_StackInput(f"{parent.name}/{path[len(root) + 1:]}", template, parent.region, paths,
+                               parent.account))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
