@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import ValidationError
 from . import prices as P
@@ -366,11 +366,13 @@ def _read_stack(stack: Any) -> list[_StackInput]:
     parent = _StackInput(stack.stack_name, artifact.template, artifact.environment.region, paths,
                          artifact.environment.account)
     directory = Path(assembly.directory)
-    entry = json.loads((directory / "manifest.json").read_text()).get("artifacts", {}).get(stack.artifact_id, {})
+    artifacts = json.loads((directory / "manifest.json").read_text()).get("artifacts", {})
+    entry = artifacts.get(stack.artifact_id, {})
     metadata = dict(entry.get("metadata", {}))
     if "additionalMetadataFile" in entry:
         metadata.update(json.loads((directory / entry["additionalMetadataFile"]).read_text()))
-    return [parent, *_nested_inputs(directory, artifact.template_file, metadata, parent)]
+    return [parent, *_nested_inputs(directory, artifact.template_file, metadata, parent,
+                                    _asset_files(directory, artifacts, entry))]
 
 
 def _read_assembly(directory: Path) -> list[_StackInput]:
@@ -403,7 +405,8 @@ def _read_assembly(directory: Path) -> list[_StackInput]:
             env_account, _, env_region = environment.removeprefix("aws://").partition("/")
         name = props.get("stackName") or artifact.get("displayName") or artifact_id
         stacks.append(_StackInput(name, template, env_region or None, paths, env_account or None))
-        stacks += _nested_inputs(directory, props["templateFile"], metadata, stacks[-1])
+        stacks += _nested_inputs(directory, props["templateFile"], metadata, stacks[-1],
+                                 _asset_files(directory, manifest.get("artifacts", {}), artifact))
     return stacks
 
 
@@ -411,8 +414,19 @@ def _read_assembly(directory: Path) -> list[_StackInput]:
 _NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
 
 
+def _asset_files(directory: Path, artifacts: Mapping[str, Any], artifact: Mapping[str, Any]) -> list[str]:
+    """The source files of the file assets of the stack ``artifact`` (its asset manifests)."""
+    names = []
+    for dependency in artifact.get("dependencies") or []:
+        manifest = (artifacts.get(dependency) or {})
+        if manifest.get("type") == "cdk:asset-manifest" and (manifest.get("properties") or {}).get("file"):
+            files = json.loads((directory / manifest["properties"]["file"]).read_text()).get("files") or {}
+            names += [str((f.get("source") or {}).get("path")) for f in files.values()]
+    return names
+
+
 def _nested_inputs(directory: Path, template_file: str, metadata: Mapping[str, Any],
-                   parent: _StackInput) -> list[_StackInput]:
+                   parent: _StackInput, asset_files: Sequence[str] = ()) -> list[_StackInput]:
     """The parent's ``NestedStack``s (at any depth), each priced as a stack of its own: their
     resources are in their own templates, which the parent names only through an
     ``AWS::CloudFormation::Stack``. CDK records every template of a top-level stack's tree in its
@@ -420,6 +434,13 @@ def _nested_inputs(directory: Path, template_file: str, metadata: Mapping[str, A
     files = {path.lstrip("/"): entry.get("data") for path, entries in metadata.items() for entry in entries or []
              if entry.get("type") == "aws:cdk:templateFile" and isinstance(entry.get("data"), str)}
     root = next((path for path, name in files.items() if name == template_file), None)
+    if root is None:  # aws-cdk-lib before the templateFile metadata: the stack's file assets name them
+        out = []
+        for name in sorted(n for n in asset_files if n.endswith(_NESTED_TEMPLATE_SUFFIX)):
+            template = json.loads((directory / name).read_text())
+            out.append(_StackInput(f"{parent.name}/{name.removesuffix(_NESTED_TEMPLATE_SUFFIX)}", template,
+                                   parent.region, {}, parent.account))
+        return out
     nested = [path for path, name in files.items()
               if root is not None and path.startswith(root + "/") and name.endswith(_NESTED_TEMPLATE_SUFFIX)]
     out = []
