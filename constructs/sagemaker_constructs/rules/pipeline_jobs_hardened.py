@@ -81,7 +81,8 @@ def pipeline_jobs_hardened(resource: Mapping[str, Any]) -> Compliance:
     jobs = [s for s in pipeline_steps(definition.get("Steps", [])) if s.get("Type") in JOB_STEP_TYPES]
     if not jobs:
         return NA
-    defaults = {p.get("Name"): p.get("DefaultValue") for p in definition.get("Parameters") or [] if isinstance(p, dict)}
+    defaults: dict[str, Any] = {str(p.get("Name")): p.get("DefaultValue")
+                                for p in definition.get("Parameters") or [] if isinstance(p, dict)}
     return C if all(_hardened(step, defaults) for step in jobs) else N
 
 
