@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..errors import ValidationError
 from . import findings as F
@@ -363,19 +363,28 @@ def _template_cascade(report: ReviewReport, result: StackDiff, old: StackInput, 
     text is the same."""
     if not report.schemas_checked or not any(changed.get(s) for s in ("Parameters", "Mappings", "Conditions")):
         return
-    for lid, res in new.resources.items():
+    for lid, pointers in _kept_create_only(old, new, replaced, region):
+        for pointer, values in pointers:
+            what = _reads(values, changed)
+            if what:
+                reason = f"create-only property {'.'.join(pointer)} reads {what}, which changed"
+                _may_replace(result, new, lid, reason, by_id, replaced, stateful)
+                break
+
+
+def _kept_create_only(old: StackInput, new: StackInput, replaced: dict[str, str], region: str) -> Iterator[
+        tuple[str, Iterator[tuple[Any, list[Any]]]]]:
+    """Each resource in both templates and not yet replaced, with its create-only properties'
+    ``(pointer, values)`` in the new template (read lazily: a caller stops at the first that
+    replaces it)."""
+    for lid, res in list(new.resources.items()):
         if lid in replaced or lid not in old.resources:
             continue
         rules = schemas.replacement_rules(res.get("Type", ""), region)
         if not rules:
             continue
         props = res.get("Properties") or {}
-        for pointer in rules.create_only:
-            what = _reads(_values_at(props, pointer), changed)
-            if what:
-                reason = f"create-only property {'.'.join(pointer)} reads {what}, which changed"
-                _may_replace(result, new, lid, reason, by_id, replaced, stateful)
-                break
+        yield lid, ((pointer, _values_at(props, pointer)) for pointer in rules.create_only)
 
 
 def _may_replace(result: StackDiff, new: StackInput, lid: str, reason: str, by_id: dict[str, ResourceChange],
@@ -402,15 +411,9 @@ def _cascade(report: ReviewReport, result: StackDiff, old: StackInput, new: Stac
     pending = dict(replaced)
     while pending:
         found: dict[str, str] = {}
-        for lid, res in new.resources.items():
-            if lid in replaced or lid not in old.resources:
-                continue
-            rules = schemas.replacement_rules(res.get("Type", ""), region)
-            if not rules:
-                continue
-            props = res.get("Properties") or {}
-            for pointer in rules.create_only:
-                hits = set().union(*(_refs(v) for v in _values_at(props, pointer))) & set(pending)
+        for lid, pointers in _kept_create_only(old, new, replaced, region):
+            for pointer, values in pointers:
+                hits = set().union(*(_refs(v) for v in values)) & set(pending)
                 if hits:
                     target = sorted(hits)[0]
                     found[lid] = f"create-only property {'.'.join(pointer)} refers to {target}, which is replaced"
