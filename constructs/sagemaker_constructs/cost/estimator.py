@@ -368,9 +368,7 @@ def _read_stack(stack: Any) -> list[_StackInput]:
     directory = Path(assembly.directory)
     artifacts = json.loads((directory / "manifest.json").read_text()).get("artifacts", {})
     entry = artifacts.get(stack.artifact_id, {})
-    metadata = dict(entry.get("metadata", {}))
-    if "additionalMetadataFile" in entry:
-        metadata.update(json.loads((directory / entry["additionalMetadataFile"]).read_text()))
+    metadata = _artifact_metadata(directory, entry)
     return [parent, *_nested_inputs(directory, artifact.template_file, metadata, parent,
                                     _asset_files(directory, artifacts, entry))]
 
@@ -391,9 +389,7 @@ def _read_assembly(directory: Path) -> list[_StackInput]:
         if kind != "aws:cloudformation:stack":
             continue
         template = json.loads((directory / props["templateFile"]).read_text())
-        metadata = dict(artifact.get("metadata", {}))
-        if "additionalMetadataFile" in artifact:
-            metadata.update(json.loads((directory / artifact["additionalMetadataFile"]).read_text()))
+        metadata = _artifact_metadata(directory, artifact)
         paths = {}
         for path, entries in metadata.items():
             for entry in entries:
@@ -412,6 +408,14 @@ def _read_assembly(directory: Path) -> list[_StackInput]:
 
 #: How CDK names a ``NestedStack``'s template (a file asset beside its parent's template).
 _NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
+
+
+def _artifact_metadata(directory: Path, artifact: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack artifact's metadata: in the manifest, and in its ``additionalMetadataFile``."""
+    metadata = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:
+        metadata.update(json.loads((directory / artifact["additionalMetadataFile"]).read_text()))
+    return metadata
 
 
 def _asset_files(directory: Path, artifacts: Mapping[str, Any], artifact: Mapping[str, Any]) -> list[str]:
