@@ -155,7 +155,7 @@ class StudioDomain(Construct):
       EBS size of spaces);
     * ``add_shared_space``: a shared space (``SpaceSharingType: Shared``) owned by a member, under the
       per-user isolation of :class:`StudioUserRole`; apps in it only for its ``members`` (the other
-      users' roles are denied ``CreateApp`` in it unless their source identity is a member);
+      users' roles are denied ``CreateApp`` and ``DeleteApp`` in it unless their source identity is a member);
     * ``canvas``: :class:`CanvasSettings` (SageMaker Canvas and Data Wrangler) applied by a
       ``Custom::CanvasSettings`` (child ``CanvasSettings``) that restores the previous settings when
       it goes; the Canvas policy (child ``Canvas``) on the roles of ``canvas.personas``, ``CreateApp``
@@ -720,7 +720,9 @@ class StudioDomain(Construct):
                     conditions = {"StringNotEquals": {"aws:SourceIdentity": members}}
                 statements.append(iam.PolicyStatement(
                     sid=f"DenyAppsInSpace{''.join(ch for ch in space.node.id if ch.isalnum())}",
-                    effect=iam.Effect.DENY, actions=["sagemaker:CreateApp"],
+                    # DeleteApp too: it stops the members' running app (StudioUserRole's AppsInSharedSpaces
+                    # allows both in every shared space).
+                    effect=iam.Effect.DENY, actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
                     resources=[app(resource_name=f"{self.domain_id}/{space.space_name}/*")], conditions=conditions))
         canvas = self.__dict__.get("canvas")
         if canvas is not None and persona is not None and persona not in tuple(canvas.personas):

@@ -3,7 +3,7 @@
 A shared space (``SpaceSharingSettings.SharingType: Shared``) has an owner (``OwnershipSettings``): with
 the role's rule, everyone may run apps in shared spaces and only the owner (or ``PLATFORM_ADMIN``)
 updates or deletes the space; :class:`StudioDomain` narrows "everyone" to the space's members with a
-Deny on ``CreateApp`` in the space for every other source identity
+Deny on ``CreateApp`` and ``DeleteApp`` in the space for every other source identity
 (https://docs.aws.amazon.com/sagemaker/latest/dg/domain-space.html,
 https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-jl-admin-guide-permissions.html).
 """
