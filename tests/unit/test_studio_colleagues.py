@@ -6,10 +6,11 @@ role; the synthesized policies are evaluated with tests/harness/iam_eval.py.
 
 from __future__ import annotations
 
+import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 
-from sagemaker_constructs import StudioDomain
+from sagemaker_constructs import StudioDomain, StudioUserRole, ValidationError
 from tests.conftest import new_stack
 from tests.harness.iam_eval import ALLOW, DENY, default_refs, evaluate, role_policies
 from tests.harness.templates import template_of
@@ -52,3 +53,22 @@ def test_non_members_cannot_delete_the_apps_of_a_shared_space():
         assert evaluate(policies, action, app, {"aws:SourceIdentity": "alice", **shared}).effect == ALLOW, action
         assert evaluate(policies, action, app, {"aws:SourceIdentity": "carol", **shared}).effect == DENY, action
         assert evaluate(policies, action, app, shared).effect == DENY, action  # no source identity: fail closed
+
+
+def test_a_role_of_one_user_is_refused_for_another_users_profile():
+    """StudioUserRole(user_profile_name='bob') grants bob's spaces and apps by name, whoever's session
+    it is: given to alice's profile (or as the default role of profiles without one), alice would
+    update and delete bob's private spaces and stop his apps."""
+    stack = new_stack()
+    domain, key = domain_of(stack)
+    bobs = StudioUserRole(stack, "BobRole", encryption_key=key, user_profile_name="bob")
+    with pytest.raises(ValidationError, match=r"execution_role='bob'.*'alice'"):
+        domain.add_user_profile("alice", execution_role=bobs)
+    assert "alice" not in domain.user_profiles
+    domain.add_user_profile("bob", execution_role=bobs)  # the role's own user
+
+    other = new_stack("Other")
+    shared_default, key = domain_of(other, default_execution_role=StudioUserRole(
+        other, "BobDefault", encryption_key=kms.Key.from_key_arn(other, "K", KEY_ARN), user_profile_name="bob"))
+    with pytest.raises(ValidationError, match=r"default_execution_role='bob'.*'carol'"):
+        shared_default.add_user_profile("carol")

@@ -514,6 +514,17 @@ class StudioDomain(Construct):
         construct_id = name if id is None else id
         if container.node.try_find_child(construct_id) is not None:
             raise ValidationError(self, "add_user_profile id", construct_id, "each construct id at most once")
+        # A StudioUserRole of one user grants that user's spaces and apps by name, whoever's session it
+        # is: on another user's profile it would let them change and delete the first user's spaces.
+        role = execution_role or self.execution_role
+        owner = getattr(role, "user_profile_name", None)
+        if owner is not None and not is_unresolved(owner) and not is_unresolved(name) and owner != name:
+            argument = "add_user_profile execution_role" if execution_role is not None else "default_execution_role"
+            raise ValidationError(
+                self, argument, owner,
+                f"a role for user profile {name!r}: this StudioUserRole is user profile {owner!r}'s "
+                "(user_profile_name), so it would give its spaces and apps to this profile; give the profile a "
+                "role of its own or a shared one (no user_profile_name)")
         profile = UserProfile(
             container, construct_id, domain=self, user_profile_name=name, execution_role=execution_role
         )
