@@ -375,6 +375,21 @@ def test_stages_are_exposed_in_their_environments(delivered):
     assert delivery.accounts == [DEV, PROD]
 
 
+def test_a_stage_in_another_account_and_region_synthesizes():
+    """A stage in another region reads the pipeline's artifacts from a replication bucket CDK puts in that
+    region; cross-account it needs a KMS key there. Without one, synth died in jsii
+    (ArtifactBucketMustHaveKmsKey) although DeliveryStage takes any region."""
+    app, stack = _delivery_stack()
+    _delivery(stack, stages=[DeliveryStage("Dev", DEV, "us-east-1"), DeliveryStage("Prod", PROD, "eu-central-1")])
+    assembly = app.synth()
+    (support,) = [s for s in assembly.stacks if s.environment.region == "eu-central-1"
+                  and s.environment.account == "000000000000"]
+    (key,) = [r for r in support.template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    readers = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s["Action"] == ["kms:Decrypt", "kms:DescribeKey"]]
+    assert [json.dumps(s["Principal"]).count(f"cdk-hnb659fds-deploy-role-{PROD}-eu-central-1") for s in readers] == [1]
+
+
 @pytest.mark.parametrize("stages, match", [
     ([DeliveryStage("Dev", "", "us-east-1")], "account"),
     ([DeliveryStage("Dev", DEV, "")], "region"),

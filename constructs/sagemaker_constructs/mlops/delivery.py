@@ -192,6 +192,9 @@ class ModelDeliveryPipeline(Construct):
             self, "Pipeline", pipeline_name=pipeline_name, synth=self.synth_step, artifact_bucket=self.artifact_bucket,
             self_mutation=self_mutation, code_build_defaults=defaults, docker_enabled_for_synth=False,
             pipeline_type=codepipeline.PipelineType.V2,
+            # A stage in another region reads the artifacts from a replication bucket in that region (a
+            # support stack CDK creates): cross-account it needs a KMS key there, rotated like ours.
+            cross_account_keys=True, enable_key_rotation=True,
         )
         #: The serving ``cdk.Stage`` of each environment, by name.
         self.stages: dict[str, Stage] = {}
