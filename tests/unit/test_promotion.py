@@ -405,6 +405,22 @@ def test_stages_are_validated(stages, match):
         _delivery(stack, stages=stages)
 
 
+@pytest.mark.parametrize("overrides, match", [
+    ({"artifact_bucket": None, "artifact_prefix": "models/"}, "only with artifact_bucket"),
+    ({"artifact_prefix": "/models/"}, "not starting with /"),
+    ({"artifact_prefix": "m" * 1025}, "at most 1024"),
+])
+def test_the_artifact_prefix_is_honoured_or_refused(overrides, match):
+    """artifact_prefix without artifact_bucket was silently ignored; a bad prefix was refused only when a stage
+    was in another account (the same stages in the pipeline's own account passed it)."""
+    _, stack = _delivery_stack()
+    with pytest.raises(ValidationError, match=match):
+        _delivery(stack, **overrides)
+    _, same = _delivery_stack()
+    with pytest.raises(ValidationError, match=match):
+        _delivery(same, stages=[DeliveryStage("Dev", "000000000000", "us-east-1")], **overrides)
+
+
 def test_the_pipeline_stack_needs_an_environment():
     _, stack = _delivery_stack(env=False)
     with pytest.raises(ValidationError, match="explicit account and region"):

@@ -142,6 +142,7 @@ class ModelDeliveryPipeline(Construct):
             raise ValidationError(self, "model_package_group", None, "a ModelPackageGroup is required")
         self._check_stages(stages)
         check_parameter_name(self, "approved_version_parameter_name", approved_version_parameter_name)
+        self._check_artifact_prefix(artifact_prefix, artifact_bucket)
         stack = Stack.of(self)
         if is_unresolved(stack.account) or is_unresolved(stack.region):
             raise ValidationError(self, "stack env", f"{stack.account}/{stack.region}",
@@ -329,6 +330,19 @@ class ModelDeliveryPipeline(Construct):
                                       f"an account and region no other stage deploys to (stage {seen_envs[env]} does)")
             seen_envs[env] = stage.name
 
+    def _check_artifact_prefix(self, prefix: str, bucket: s3.IBucket | None) -> None:
+        """An S3 key prefix (not starting with /, at most 1024 characters), and only with the bucket it
+        narrows: without ``artifact_bucket`` nothing is opened, so the prefix would be ignored."""
+        if prefix is None or is_unresolved(prefix):
+            return
+        if not isinstance(prefix, str) or prefix.startswith("/") or len(prefix) > 1024:
+            raise ValidationError(self, "artifact_prefix", prefix,
+                                  "an S3 key prefix of at most 1024 characters, not starting with /")
+        if prefix and bucket is None:
+            raise ValidationError(self, "artifact_prefix", prefix,
+                                  "only with artifact_bucket (the bucket whose objects under the prefix the stages' "
+                                  "accounts may read); without it no artifacts are opened")
+
     def _grant_cross_account(self, accounts: list[str], group: IModelPackageGroup, bucket: s3.IBucket | None,
                              prefix: str, key: kms.IKey | None, repositories: Sequence[ecr.IRepository]) -> None:
         principals = [iam.AccountPrincipal(a) for a in accounts]
@@ -340,8 +354,6 @@ class ModelDeliveryPipeline(Construct):
                                   "grant_cross_account_deployment there")
         grant(accounts)
         if bucket is not None:
-            if prefix.startswith("/") or len(prefix) > 1024:
-                raise ValidationError(self, "artifact_prefix", prefix, "an S3 key prefix, not starting with /")
             added = bucket.add_to_resource_policy(iam.PolicyStatement(
                 sid="DeploymentAccountsReadModelArtifacts", principals=principals, actions=list(_ARTIFACT_ACTIONS),
                 resources=[bucket.arn_for_objects(f"{prefix}*")]))
