@@ -72,3 +72,21 @@ def test_a_role_of_one_user_is_refused_for_another_users_profile():
         other, "BobDefault", encryption_key=kms.Key.from_key_arn(other, "K", KEY_ARN), user_profile_name="bob"))
     with pytest.raises(ValidationError, match=r"default_execution_role='bob'.*'carol'"):
         shared_default.add_user_profile("carol")
+
+
+def test_a_shared_space_is_refused_when_its_apps_would_run_as_one_users_role():
+    """Shared spaces' apps run as DefaultSpaceSettings.ExecutionRole, the domain's default role: when
+    that is bob's own StudioUserRole, alice, a member, would update and delete bob's spaces and stop
+    his apps from the shared space."""
+    stack = new_stack()
+    vpc, key = imported(stack)
+    bobs = StudioUserRole(stack, "BobRole", encryption_key=key, user_profile_name="bob")
+    domain = StudioDomain(stack, "Studio", vpc=vpc, encryption_key=key, s3_prefix_list_id="pl-63a5400a",
+                          default_execution_role=bobs)
+    bob = domain.add_user_profile("bob")
+    alice = domain.add_user_profile("alice", execution_role=StudioUserRole(
+        stack, "AliceRole", encryption_key=key, user_profile_name="alice"))
+    with pytest.raises(ValidationError, match=r"default_execution_role='bob'.*\['alice'\]"):
+        domain.add_shared_space("Team", name="team", members=[bob, alice])
+    assert not domain.shared_spaces
+    domain.add_shared_space("Solo", name="solo", members=[bob])  # bob's own role, bob alone

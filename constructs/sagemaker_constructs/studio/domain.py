@@ -571,6 +571,17 @@ class StudioDomain(Construct):
             raise ValidationError(self, "add_shared_space name", name, "each space name at most once")
         if self.node.try_find_child("Spaces") and self.node.find_child("Spaces").node.try_find_child(id):
             raise ValidationError(self, "add_shared_space id", id, "each construct id at most once")
+        # Apps of a shared space run as DefaultSpaceSettings.ExecutionRole, the domain's default role
+        # (botocore sagemaker DefaultSpaceSettings): a StudioUserRole of one user there would let every
+        # member act as that user (change and delete their spaces, stop their apps).
+        single = getattr(self.execution_role, "user_profile_name", None)
+        others = [getattr(m, "user_profile_name", m) for m in members if getattr(m, "user_profile_name", m) != single]
+        if single is not None and others:
+            raise ValidationError(
+                self, "default_execution_role", single,
+                f"a shared role (StudioUserRole without user_profile_name, or a role of yours) for a shared space "
+                f"with members {others}: the space's apps run as the domain's default execution role, which is "
+                f"user profile {single!r}'s own StudioUserRole, so its members would act as that user")
         if instance_type is not None:
             self._check_instance_type("add_shared_space instance_type", instance_type)
         container = self._container("Spaces")
