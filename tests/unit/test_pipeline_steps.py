@@ -581,6 +581,46 @@ def test_tuning_step_validation(kwargs, match):
         _tune(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"target_objective_value": float("nan")}, {"target_objective_value": float("inf")},
+    {"target_objective_value": "high"}, {"ranges": [ContinuousRange("eta", float("nan"), 0.5)]},
+    {"ranges": [ContinuousRange("eta", 0.1, float("inf"))]},
+], ids=["target-nan", "target-inf", "target-text", "range-nan", "range-inf"])
+def test_tuning_numbers_must_be_finite(kwargs):
+    """NaN or infinity as the target objective killed jsii's kernel at synth (raw JSONDecodeError); a
+    range's bound went to SageMaker as the string 'nan'."""
+    with pytest.raises(ValidationError, match="finite number"):
+        _tune(**kwargs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda fn: [ConditionStep("Gate", conditions=[Condition.greater_than(Parameter.float("Score", 0.5),
+                                                                         float("inf"))], if_steps=[FailStep("Stop")])],
+    lambda fn: [ConditionStep("Gate", conditions=[Condition.is_in(Parameter.float("Score", 0.5), [float("nan")])],
+                              if_steps=[FailStep("Stop")])],
+    lambda fn: [LambdaStep("Notify", function=fn, inputs={"threshold": float("nan")})],
+], ids=["condition-inf", "in-nan", "lambda-input-nan"])
+def test_a_definition_with_nan_or_infinity_is_refused(stack, make):
+    """Literal NaN or infinity anywhere in the definition reached jsii, whose kernel died (JSONDecodeError)."""
+    key, vpc, _, _ = _base(stack)
+    fn = lambda_.Function.from_function_arn(stack, "Fn", "arn:aws:lambda:us-east-1:111122223333:function:notify")
+    with pytest.raises(ValidationError, match="finite number"):
+        Pipeline(stack, "Pipeline", steps=make(fn), encryption_key=key, vpc=vpc)
+
+
+@pytest.mark.parametrize("default", [float("nan"), float("inf"), float("-inf")])
+def test_a_float_parameter_default_must_be_finite(default):
+    with pytest.raises(ValidationError, match="finite"):
+        Parameter.float("Threshold", default)
+
+
+def test_a_numeric_text_target_objective_still_renders(stack):
+    key, vpc, _, _ = _base(stack)
+    Pipeline(stack, "Pipeline", steps=[_tune(target_objective_value="0.9")], encryption_key=key, vpc=vpc)
+    config = _steps(_definition(stack))["Tune"]["Arguments"]["HyperParameterTuningJobConfig"]
+    assert config["TuningJobCompletionCriteria"] == {"TargetObjectiveMetricValue": 0.9}
+
+
 def test_tuning_strategies_grid_and_hyperband_with_warm_start(stack):
     key, vpc, _, _ = _base(stack)
     grid = TuningStep("Grid", training=_train("T1"), objective_metric="validation:accuracy", strategy="Grid",

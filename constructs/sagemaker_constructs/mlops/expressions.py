@@ -9,6 +9,7 @@ and the steps they name become dependencies of the step that uses them.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..errors import ValidationError, check_choice, check_pattern, is_unresolved
@@ -31,7 +32,7 @@ ACCEPTS: dict[str, frozenset[str]] = {
 
 PARAMETER_TYPES = {"String": STRING, "Integer": NUMBER, "Float": NUMBER, "Boolean": BOOLEAN}
 PARAMETER_NAME_PATTERN = r"[A-Za-z0-9\-_]{1,256}"
-_DEFAULT_TYPES = {"String": "a str", "Integer": "an int", "Float": "an int or a float", "Boolean": "a bool"}
+_DEFAULT_TYPES = {"String": "a str", "Integer": "an int", "Float": "a finite int or float", "Boolean": "a bool"}
 
 
 def _default_fits(type: str, default: Any) -> bool:
@@ -42,6 +43,8 @@ def _default_fits(type: str, default: Any) -> bool:
         return isinstance(default, bool)
     if isinstance(default, bool):
         return False
+    if isinstance(default, float) and not math.isfinite(default):
+        return False  # JSON has no NaN or infinity: jsii could not carry the definition
     return isinstance(default, int) if type == "Integer" else isinstance(default, (int, float))
 
 

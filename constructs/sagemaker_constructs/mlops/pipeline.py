@@ -9,6 +9,7 @@ between steps are :mod:`.expressions`; the registered model's serving metadata i
 from __future__ import annotations
 
 import fnmatch
+import math
 from typing import Any, Callable, Mapping, Sequence
 
 from aws_cdk import Duration, Stack
@@ -269,6 +270,7 @@ class Pipeline(Construct):
         self.parameters: list[dict[str, Any]] = [p.declaration() for p in declared]
         #: The pipeline definition (a dict; tokens resolve at synth).
         self.definition: dict[str, Any] = render(d.pipeline_definition(self.parameters, rendered))
+        self._check_finite(self.definition)
         self.cfn_pipeline: sagemaker.CfnPipeline = sagemaker.CfnPipeline(
             self,
             "Resource",
@@ -286,6 +288,20 @@ class Pipeline(Construct):
         self.pipeline_arn: str = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=arn_name(self.pipeline_name)
         )
+
+    def _check_finite(self, value: Any, path: str = "definition") -> None:
+        """Refuse NaN and infinities anywhere in the definition (a condition's operand, a Lambda step's
+        input...): the definition is JSON, which has neither, and jsii died carrying it to the template."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError(self, path, value, "a finite number (a pipeline definition is JSON, which has no "
+                                                     "NaN or infinity)")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self._check_finite(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                named = item.get("Name") if isinstance(item, dict) and isinstance(item.get("Name"), str) else None
+                self._check_finite(item, f"{path}[{named!r}]" if named else f"{path}[{index}]")
 
     def _bind_steps(self, ctx: _BindContext, everything: list[st.Step]) -> None:
         for step in everything:

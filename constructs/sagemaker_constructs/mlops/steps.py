@@ -17,6 +17,7 @@ against botocore's input shape.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Sequence
@@ -93,6 +94,13 @@ def _s3(where: str, argument: str, value: Any) -> Any:
     if not isinstance(value, str) or not (is_unresolved(value) or value.startswith("s3://") or "${Token[" in value):
         raise ValidationError(where, argument, value, "an s3:// URI, a Parameter or a step property")
     return value
+
+
+def _finite(where: str, argument: str, value: Any) -> None:
+    """Raise when ``value`` is a float NaN or infinity: the definition is JSON, which has neither (jsii
+    could not carry it to the template; a range's ``str(nan)`` reached SageMaker)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(where, argument, value, "a finite number")
 
 
 def _string(where: str, argument: str, value: Any) -> Any:
@@ -1051,6 +1059,8 @@ class TuningStep(Step):
             if isinstance(r, CategoricalRange):
                 check_count(w, f"ranges[{r.name!r}].values", list(r.values), minimum=1, maximum=30, what="values")
             elif isinstance(r, (IntegerRange, ContinuousRange)):
+                for bound in ("min_value", "max_value"):
+                    _finite(w, f"ranges[{r.name!r}].{bound}", getattr(r, bound))
                 if r.min_value > r.max_value:
                     raise ValidationError(w, f"ranges[{r.name!r}]", (r.min_value, r.max_value), "min_value <= max_value")
                 check_choice(w, f"ranges[{r.name!r}].scaling", r.scaling, SCALING_TYPES)
@@ -1098,6 +1108,13 @@ class TuningStep(Step):
         self.early_stopping: bool = early_stopping
         self.warm_start_from: list[Any] = [_string(w, "warm_start_from", j) for j in warm_start_from]
         self.warm_start_type: str = warm_start_type
+        if target_objective_value is not None:
+            try:  # rendered as float(...): a number, or a string of one
+                target = float(target_objective_value)
+            except (TypeError, ValueError):
+                target = None
+            if target is None or isinstance(target_objective_value, bool) or not math.isfinite(target):
+                raise ValidationError(w, "target_objective_value", target_objective_value, "a finite number")
         self.target_objective_value: float | None = target_objective_value
 
     @property
