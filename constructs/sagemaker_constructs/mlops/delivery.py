@@ -335,9 +335,8 @@ class ModelDeliveryPipeline(Construct):
         narrows: without ``artifact_bucket`` nothing is opened, so the prefix would be ignored."""
         if prefix is None or is_unresolved(prefix):
             return
-        if not isinstance(prefix, str) or prefix.startswith("/") or len(prefix) > 1024:
-            raise ValidationError(self, "artifact_prefix", prefix,
-                                  "an S3 key prefix of at most 1024 characters, not starting with /")
+        check_pattern(self, "artifact_prefix", prefix, r"(?!/)[\s\S]*", max_length=1024,
+                      description="an S3 key prefix, not starting with /")
         if prefix and bucket is None:
             raise ValidationError(self, "artifact_prefix", prefix,
                                   "only with artifact_bucket (the bucket whose objects under the prefix the stages' "
