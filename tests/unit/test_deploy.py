@@ -124,7 +124,11 @@ def test_approvals_are_buffered_and_retried_through_a_queue(stack):
 
 
 @pytest.mark.parametrize("kwargs,match", [({"max_receive_count": 0}, "max_receive_count"),
-                                          ({"retry_interval": Duration.seconds(30)}, "retry_interval")])
+                                          ({"retry_interval": Duration.seconds(30)}, "retry_interval"),
+                                          # 1000 receives 10 minutes apart: ~7 days, the queue keeps 4
+                                          ({"max_receive_count": 1000}, "expire instead of reaching"),
+                                          ({"max_receive_count": 9, "retry_interval": Duration.hours(12)},
+                                           "allowed: 1 to 8")])
 def test_rejects_bad_retry_settings(stack, kwargs, match):
     key = PlatformKey(stack, "Key")
     model = Model(stack, "Model", image=ContainerImage.from_uri(IMAGE), encryption_key=key)

@@ -25,10 +25,14 @@ from aws_cdk import aws_sqs as sqs
 
 from ..errors import check_int_range, is_unresolved
 from ..handlers.common import CONNECT_TIMEOUT, READ_TIMEOUT
-from ..validation.checks import arn_account, duration_seconds, duration_to_seconds
+from ..validation.checks import arn_account, check_range, duration_seconds, duration_to_seconds
 from ..validation.limits import check_timeout_outlives
 from ..interfaces import IModelPackageGroup
 from .._internal.functions import SecureFunction
+
+
+#: How long the approvals queue keeps an approval (SQS's default retention).
+APPROVAL_RETENTION_DAYS = 4
 
 
 class ApprovalFunction(SecureFunction):
@@ -57,6 +61,19 @@ class ApprovalFunction(SecureFunction):
         if not retry_interval.is_unresolved() and not timeout.is_unresolved():
             check_int_range(self, "retry_interval (seconds)", duration_to_seconds(self, "retry_interval", retry_interval),
                             minimum=duration_to_seconds(self, "timeout", timeout), maximum=12 * 3600)
+        if not retry_interval.is_unresolved() and isinstance(max_receive_count, int) \
+                and not is_unresolved(max_receive_count):
+            # An approval reaches the dead-letter queue after max_receive_count receives, one retry_interval
+            # apart; the queue deletes it once it is older than its retention (botocore sqs
+            # MessageRetentionPeriod), so retries beyond that were never made and the approval vanished
+            # without the dead-letter alarm.
+            interval = duration_to_seconds(self, "retry_interval", retry_interval)
+            check_range(self, "max_receive_count", max_receive_count, minimum=1, integer=True,
+                        maximum=max(1, APPROVAL_RETENTION_DAYS * 86400 // max(interval, 1)),
+                        note=f"with retry_interval={retry_interval.to_human_string()}: the approvals queue keeps an "
+                             f"approval {APPROVAL_RETENTION_DAYS} days, so later retries would never run and it would "
+                             "expire instead of reaching the dead-letter queue",
+                        limit="botocore sqs MessageRetentionPeriod")
 
     def _approval_settings(self, *, model_package_group: IModelPackageGroup, retry_interval: Duration,
                            max_receive_count: int, queue_removal_policy: RemovalPolicy,
@@ -79,7 +96,7 @@ class ApprovalFunction(SecureFunction):
             encryption_master_key=self.encryption_key,
             enforce_ssl=True,
             visibility_timeout=self._retry_interval,
-            retention_period=Duration.days(4),
+            retention_period=Duration.days(APPROVAL_RETENTION_DAYS),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=self._max_receive_count),
             removal_policy=self._queue_removal_policy,
         )
