@@ -421,6 +421,16 @@ def test_the_artifact_prefix_is_honoured_or_refused(overrides, match):
         _delivery(same, stages=[DeliveryStage("Dev", "000000000000", "us-east-1")], **overrides)
 
 
+def test_a_context_key_is_refused_with_own_synth_commands():
+    """approved_version_context only names the key of the default synth command: with synth_commands it was
+    silently ignored."""
+    _, stack = _delivery_stack()
+    with pytest.raises(ValidationError, match="approved_version_context"):
+        _delivery(stack, synth_commands=["npx cdk synth"], approved_version_context="team:approved")
+    _, other = _delivery_stack()
+    _delivery(other, synth_commands=["npx cdk synth"])  # the default key with own commands is fine
+
+
 def test_the_pipeline_stack_needs_an_environment():
     _, stack = _delivery_stack(env=False)
     with pytest.raises(ValidationError, match="explicit account and region"):

@@ -143,6 +143,11 @@ class ModelDeliveryPipeline(Construct):
         self._check_stages(stages)
         check_parameter_name(self, "approved_version_parameter_name", approved_version_parameter_name)
         self._check_artifact_prefix(artifact_prefix, artifact_bucket)
+        if synth_commands is not None and approved_version_context != APPROVED_VERSION_CONTEXT:
+            raise ValidationError(self, "approved_version_context", approved_version_context,
+                                  "only without synth_commands: the default synth command is what sets this context "
+                                  "key (your synth_commands pass the approved version to cdk synth themselves, "
+                                  "from $APPROVED_VERSION_PARAMETER)")
         stack = Stack.of(self)
         if is_unresolved(stack.account) or is_unresolved(stack.region):
             raise ValidationError(self, "stack env", f"{stack.account}/{stack.region}",
