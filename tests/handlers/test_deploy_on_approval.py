@@ -186,6 +186,29 @@ def test_optional_settings_reach_the_requests(sm, monkeypatch):
     assert doa.handler(event(), None)["decision"] == "deployed"
 
 
+def test_config_settings_no_variable_sets_are_carried(sm):
+    """An endpoint config's ExplainerConfig, AsyncInferenceConfig and MetricsConfig were left out of the new
+    config: an approval switched off online explainability (or an async endpoint's output configuration)."""
+    explainer = {"ClarifyExplainerConfig": {"ShapConfig": {"ShapBaselineConfig": {"MimeType": "text/csv",
+                                                                                  "ShapBaseline": "1,2,3"}}}}
+    asynchronous = {"OutputConfig": {"S3OutputPath": "s3://results/churn/", "KmsKeyId": KMS}}
+    metrics = {"EnableEnhancedMetrics": True}
+    sm.package()
+    sm.endpoint()
+    sm.stub.add_response("describe_endpoint_config", {
+        "EndpointConfigName": OLD_CONFIG, "CreationTime": NOW,
+        "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/{OLD_CONFIG.lower()}",
+        "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "Model-Old", "InitialInstanceCount": 2,
+                                "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1.0,
+                                "ContainerStartupHealthCheckTimeoutInSeconds": 600}],
+        "ExplainerConfig": explainer, "AsyncInferenceConfig": asynchronous, "MetricsConfig": metrics,
+    }, {"EndpointConfigName": OLD_CONFIG})
+    sm.create_model()
+    sm.create_config(ExplainerConfig=explainer, AsyncInferenceConfig=asynchronous, MetricsConfig=metrics)
+    sm.update()
+    assert doa.handler(event(), None)["decision"] == "deployed"
+
+
 def test_serverless_variant_keeps_its_serverless_config(sm):
     serverless = {"MemorySizeInMB": 4096, "MaxConcurrency": 20}
     sm.package()

@@ -20,7 +20,8 @@ Names are deterministic (:func:`resource_name`), which makes every step safe to 
 Endpoints with several variants: only the serving variant (``VARIANT_NAME``) gets the new model, keeping
 its weight, capacity and timeouts; the config's other production variants (A/B) and its shadow variant are
 carried into the new endpoint config unchanged (same model, weight and settings, at their current instance
-count), so an approval never drops a variant.
+count), so an approval never drops a variant. The config's explainer, async inference, metrics and
+cross-region traffic settings (``CARRIED_CONFIG_KEYS``) are carried too.
 
 Errors are never swallowed. While the endpoint is busy (Creating, Updating, SystemUpdating,
 RollingBack, Deleting) :class:`EndpointBusy` is raised, a ``Failed`` endpoint raises :class:`DeploymentError`
@@ -79,6 +80,11 @@ CARRIED_VARIANT_KEYS = (
 #: Members of a package's container (``ModelPackageContainerDefinition``) that CreateModel's
 #: ``ContainerDefinition`` takes under the same name and shape, copied as they are.
 CARRIED_CONTAINER_KEYS = ("ContainerHostname", "Environment", "AdditionalModelDataSources")
+#: Endpoint-config settings of the serving config that no environment variable sets, carried to the new
+#: config when present (members of both botocore's DescribeEndpointConfig output and CreateEndpointConfig
+#: input): without them an approval silently switched off online explainability, an async endpoint's
+#: output configuration, per-variant metrics or cross-region traffic.
+CARRIED_CONFIG_KEYS = ("AsyncInferenceConfig", "ExplainerConfig", "MetricsConfig", "CrossRegionTrafficConfig")
 PACKAGE_TAG = common.PACKAGE_TAG
 #: The tag StudioUserRole's guardrails read (security/roles.py PLATFORM_RESOURCE_TAG_* is this tag).
 PLATFORM_TAG = common.PLATFORM_TAG
@@ -321,6 +327,7 @@ def deploy(event: dict[str, Any]) -> dict[str, Any]:
                           else {}),
                        **({"KmsKeyId": settings.kms_key_arn} if settings.kms_key_arn else {}),
                        **({"DataCaptureConfig": settings.data_capture} if settings.data_capture else {}),
+                       **{key: config[key] for key in CARRIED_CONFIG_KEYS if config.get(key)},
                        "Tags": [{"Key": PACKAGE_TAG, "Value": arn}, PLATFORM_TAG]}
     config_created = bool(_call("create_endpoint_config", ids, exists_ok=True, **endpoint_config))
     deployment: dict[str, Any] = {"DeploymentConfig": settings.deployment_config} if settings.deployment_config else {}
