@@ -491,3 +491,26 @@ def test_pipeline_execution_refuses_a_pipeline_in_another_account():
     with pytest.raises(ValidationError, match="this stack's account"):
         PromoteOnApproval(tooling, "Promote", model_package_group=group,
                           target=PromotionTarget.pipeline_execution(_pipeline(tooling)))
+
+
+def test_an_imported_key_is_flagged_because_eventbridge_needs_its_policy():
+    """With an imported encryption_key CDK cannot grant EventBridge the approvals queue's key (the grant is
+    dropped silently), so no approval reaches the queue unless the key policy already allows it."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk.assertions import Annotations, Match
+
+    def build(imported: bool):
+        app, stack = _delivery_stack()
+        group = ModelPackageGroup(stack, "Group", model_package_group_name="iris")
+        pipeline = codepipeline.Pipeline.from_pipeline_arn(
+            stack, "Delivery", "arn:aws:codepipeline:us-east-1:000000000000:deliver")
+        key = (kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:us-east-1:000000000000:key/"
+                                                  "1234abcd-12ab-34cd-56ef-1234567890ab") if imported
+               else PlatformKey(stack, "Key"))
+        PromoteOnApproval(stack, "Promote", model_package_group=group, encryption_key=key,
+                          target=PromotionTarget.pipeline_execution(pipeline))
+        return Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("events.amazonaws.com"))
+
+    (warning,) = build(True)
+    assert warning.id == "/Delivery/Promote"
+    assert build(False) == []

@@ -19,6 +19,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -128,6 +129,16 @@ class ApprovalFunction(SecureFunction):
                 f"approval events reach account {account}'s default event bus only if a rule in {group_account} "
                 "forwards them (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html); "
                 "until then no approval is deployed or promoted")
+        if not isinstance(self.encryption_key, kms.Key):
+            # targets.SqsQueue grants EventBridge the queue's key; an imported key's policy cannot be changed,
+            # so CDK drops that grant without a word and no approval reaches the queue unless the policy
+            # already allows EventBridge.
+            Annotations.of(self).add_warning_v2(
+                "@sagemaker-constructs/approvals:keyImported",
+                f"encryption_key {self.encryption_key.key_arn} is imported: its key policy is not changed here, so "
+                "make sure it lets events.amazonaws.com use the key (kms:GenerateDataKey, kms:Decrypt) for the "
+                "approvals queue, and logs.<region>.amazonaws.com for the function's log group, or no approval "
+                "is delivered (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html)")
         self.function.add_event_source(event_sources.SqsEventSource(
             self.approvals_queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2,
         ))
