@@ -101,6 +101,12 @@ def test_schedule_ids_unique_and_valid(env):
         endpoint.scale_on_schedule("Nights", schedule="cron(0 20 ? * * *)", min_capacity=1)
     with pytest.raises(ValidationError, match="scheduled action name"):
         endpoint.scale_on_schedule("a:b", schedule="cron(0 20 ? * * *)", min_capacity=1)
+    # botocore application-autoscaling ScheduledActionName: no space at either end (it synthesized
+    # and Application Auto Scaling refused it at deploy time)
+    for name in ("Nights ", " Nights"):
+        with pytest.raises(ValidationError, match="no space at either end"):
+            endpoint.scale_on_schedule(name, schedule="cron(0 20 ? * * *)", min_capacity=1)
+    endpoint.scale_on_schedule("Late nights", schedule="cron(0 22 ? * * *)", min_capacity=1)
 
 
 def test_schedule_time_zone_is_iana(env):

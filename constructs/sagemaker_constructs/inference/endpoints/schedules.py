@@ -32,8 +32,10 @@ from ...validation.schedules import (
     check_time_zone,
 )
 
-#: ScheduledActionName: 1-256 characters, none of ``:``, ``/``, ``|`` or control characters.
-_ACTION_NAME = re.compile(r"[^:/|\x00-\x1f\x7f-\x9f]{1,256}")
+#: ScheduledActionName: 1-256 characters, none of ``:``, ``/``, ``|`` or control characters, and
+#: no space at either end (botocore application-autoscaling ``ScheduledActionName`` pattern
+#: ``(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+``).
+_ACTION_NAME = re.compile(r"(?! )[^:/|\x00-\x1f\x7f-\x9f]{1,256}(?<! )")
 SCHEDULE_RULE = AUTOSCALING_SCHEDULE_RULE
 
 
@@ -93,7 +95,8 @@ def add_scheduled_action(
     if id is None:
         raise ValidationError(owner, "id", id, "a scheduled action name")
     check_pattern(owner, "id", id, _ACTION_NAME.pattern, max_length=256, min_length=1,
-                  description="a scheduled action name: 1-256 characters without ':', '/' or '|'",
+                  description="a scheduled action name: 1-256 characters without ':', '/', '|' or control "
+                              "characters, and no space at either end",
                   limit="botocore application-autoscaling ScheduledActionName")
     expression = check_schedule(owner, schedule)
     if min_capacity is None and max_capacity is None:
