@@ -31,7 +31,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import ValidationError
 from . import prices as P
-from .schedules import ScheduledAction, UnsupportedSchedule, average, running_fraction, weekly_minimums
+from .schedules import (ScheduledAction, UnsupportedSchedule, average, running_fraction, weekly_minimums,
+                        zones_converted)
 
 _CENT = Decimal("0.01")
 _INSTANCE_TYPE = re.compile(r"\bml\.[a-z0-9-]+\.[a-z0-9]+\b")
@@ -281,6 +282,7 @@ def estimate_monthly_cost(source: Any, *, region: str | None = None,
     builder = _Builder([s for s, _ in resolved], overrides)
     for stack, stack_region in resolved:
         builder.price_stack(stack, stack_region)
+    builder.finish()
     return CostReport(
         region=", ".join(r for r in regions if r), price_date=P.PRICE_DATE, lines=tuple(builder.lines),
         usage_based=tuple(builder.usage), unknown=tuple(builder.unknown), stacks=tuple(s.name for s in stacks),
@@ -464,6 +466,21 @@ def _nested_inputs(directory: Path, template_file: str, metadata: Mapping[str, A
 # ---------------------------------------------------------------------------------------------
 
 
+def _intrinsic(value: Any) -> bool:
+    """Whether ``value`` is an intrinsic function or a reference (``{"Fn::If": ...}``, ``{"Ref": ...}``):
+    its value is decided at deploy time (a condition, a parameter), not in the template."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = str(next(iter(value)))
+    return key in ("Ref", "Condition") or key.startswith("Fn::")
+
+
+def _shown(value: Any) -> str:
+    """A template value as a note shows it: rendered where it can be, else its JSON."""
+    rendered = _render(value)
+    return rendered if rendered is not None else json.dumps(value, sort_keys=True, default=str)
+
+
 def _target(value: Any) -> str | None:
     """The logical ID a ``Ref``/``Fn::GetAtt`` points to, else ``None``."""
     if isinstance(value, dict) and len(value) == 1:
@@ -604,6 +621,18 @@ def _scope(stack: _StackInput, kind: str, rendered: str) -> tuple[Any, ...]:
     return (*where, kind, rendered)
 
 
+def _zone_note(zones: set[str] | frozenset[str]) -> str | None:
+    """How scheduled actions in several time zones were combined (None for one zone: its weekly
+    profile is the same in any zone, shifted)."""
+    if len(zones) <= 1:
+        return None
+    shown = " and ".join(sorted(zones))
+    if zones_converted([None if z == "UTC" else z for z in zones]):
+        return (f"schedules in {shown} converted to UTC at their mid-January offsets "
+                f"(daylight-saving changes not modelled)")
+    return f"schedules in {shown} read as one zone (no time zone database here for all of them; approximate)"
+
+
 def _mean(profile: int | list[int]) -> Decimal:
     return Decimal(profile) if isinstance(profile, int) else average(profile)
 
@@ -633,6 +662,7 @@ class _TargetFloor:
     minimum: int
     lowest: int | None = None  # set when the schedule was not evaluated: the lowest scheduled minimum
     zones: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = ()  # how the actions were read: suspended, ended
 
     @property
     def scheduled(self) -> bool:
@@ -641,38 +671,86 @@ class _TargetFloor:
 
 @dataclass
 class _ScalableTarget:
-    """A scalable target's ``MinCapacity``/``MaxCapacity``/``ScheduledActions`` as the template has
-    them (read as counts when a line is priced)."""
+    """A scalable target's ``MinCapacity``/``MaxCapacity``/``ScheduledActions``/``SuspendedState``
+    as the template has them (read as counts when a line is priced)."""
 
     min_capacity: Any
     max_capacity: Any
-    actions: list[dict[str, Any]]
+    actions: Any
     logical_id: str
+    suspended: Any = None
 
     def floor(self) -> _TargetFloor:
         """The floor: ``MinCapacity``, time-weighted over weekly ``cron(...)`` scheduled actions
-        (the lowest scheduled minimum when a schedule is not evaluated). Raises :class:`_NotLiteral`."""
+        (the lowest scheduled minimum when a schedule is not evaluated). Actions do not count while
+        ``SuspendedState.ScheduledScalingSuspended`` is set, nor once their ``EndTime`` has passed.
+        Raises :class:`_NotLiteral` for a count, an action, a suspension or an end that is not a
+        literal (a condition or parameter decides it)."""
         minimum = _count(self.min_capacity, "autoscaling MinCapacity")
         assert minimum is not None  # only targets with a MinCapacity are kept
-        if not self.actions:
+        raw = [] if self.actions is None else self.actions
+        if not isinstance(raw, list):
+            raise _NotLiteral("autoscaling ScheduledActions", raw)
+        if not raw:
             return _TargetFloor(minimum, minimum)
+        suspended = {} if self.suspended is None else self.suspended
+        flag = suspended.get("ScheduledScalingSuspended") if isinstance(suspended, dict) and not _intrinsic(
+            suspended) else suspended
+        if flag in (True, "true"):
+            return _TargetFloor(minimum, minimum, notes=(
+                f"scheduled scaling suspended (SuspendedState): its {len(raw)} scheduled action(s) not counted",))
+        if flag not in (None, False, "false"):
+            raise _NotLiteral("autoscaling SuspendedState", self.suspended)
         maximum = _count(self.max_capacity, "autoscaling MaxCapacity")
-        actions = []
-        for action in self.actions:
+        actions, notes = [], []
+        zones_given = [a.get("Timezone") if isinstance(a, dict) else None for a in raw]
+        one_zone = all(json.dumps(z, sort_keys=True) == json.dumps(zones_given[0], sort_keys=True) for z in zones_given)
+        for action in raw:
+            if not isinstance(action, dict) or _intrinsic(action):
+                raise _NotLiteral("autoscaling scheduled action", action)
             bounds = action.get("ScalableTargetAction") or {}
             label = f"scheduled action {action.get('ScheduledActionName', '?')}"
+            if not isinstance(bounds, dict) or _intrinsic(bounds):
+                raise _NotLiteral(f"{label} ScalableTargetAction", bounds)
+            if _ended(action.get("EndTime"), label):
+                notes.append(f"{label} ended at {action['EndTime']}: not counted")
+                continue
             zone = action.get("Timezone")
+            if zone is not None and not isinstance(zone, str):
+                if not one_zone:  # actions in zones a parameter or condition decides: not comparable
+                    raise _NotLiteral(f"{label} Timezone", zone)
+                zone = None  # every action in the same (unknown) zone: its weekly profile is the same shifted
             actions.append(ScheduledAction(str(action.get("Schedule", "")),
                                            _count(bounds.get("MinCapacity"), f"{label} MinCapacity"),
                                            _count(bounds.get("MaxCapacity"), f"{label} MaxCapacity"),
-                                           zone if isinstance(zone, str) else None))
+                                           zone))
+        if not actions:
+            return _TargetFloor(minimum, minimum, notes=tuple(notes))
         zones = frozenset(a.time_zone or "UTC" for a in actions)
         try:
             series = weekly_minimums(minimum, maximum if maximum is not None else minimum, actions)
         except UnsupportedSchedule:
-            lowest = min([minimum, *(a.min_capacity for a in actions if a.min_capacity is not None)])
-            return _TargetFloor(lowest, minimum, lowest, zones)
-        return _TargetFloor(series, minimum, None, zones)
+            lowest = min([minimum, *(c for a in actions for c in (a.min_capacity, a.max_capacity) if c is not None)])
+            return _TargetFloor(lowest, minimum, lowest, zones, tuple(notes))
+        return _TargetFloor(series, minimum, None, zones, tuple(notes))
+
+
+def _ended(value: Any, label: str) -> bool:
+    """Whether a scheduled action's ``EndTime`` has passed (it fires no more); raises
+    :class:`_NotLiteral` for an end that is not a date-time literal."""
+    if value is None:
+        return False
+    import datetime
+
+    try:
+        end = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        end = None
+    if end is None:
+        raise _NotLiteral(f"{label} EndTime", value)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=datetime.timezone.utc)
+    return end <= datetime.datetime.now(datetime.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -751,6 +829,10 @@ class _Builder:
         self.components: dict[tuple[Any, ...], list[_Component]] = {}
         # Schedules that start/stop tracking servers, by the server name in their input (rendered).
         self.running_schedules: dict[str, list[_RunningSchedule]] = {}
+        # Inference components no endpoint read has claimed (by their endpoint name), and those whose
+        # endpoint name is not known at synth: listed as unknown at the end (their copies need instances).
+        self.claimed: set[tuple[int, str]] = set()
+        self.unresolved_components: list[tuple[_StackInput, str, dict[str, Any], Any]] = []
         for stack in stacks:
             for logical_id, res in stack.template.get("Resources", {}).items():
                 kind = res.get("Type")
@@ -765,6 +847,8 @@ class _Builder:
                 elif kind == "AWS::SageMaker::InferenceComponent":
                     endpoint = _render(props.get("EndpointName"))
                     if endpoint is None:
+                        if props.get("EndpointName") is not None:
+                            self.unresolved_components.append((stack, logical_id, res, props.get("EndpointName")))
                         continue
                     specification = props.get("Specification") or {}
                     self.components.setdefault(_scope(stack, "endpoint", endpoint), []).append(_Component(
@@ -779,7 +863,7 @@ class _Builder:
                         continue
                     self.targets[_scope(stack, dimension, resource_id)] = _ScalableTarget(
                         props.get("MinCapacity"), props.get("MaxCapacity"),
-                        [a for a in props.get("ScheduledActions", []) or [] if isinstance(a, dict)], logical_id)
+                        props.get("ScheduledActions"), logical_id, props.get("SuspendedState"))
 
     def _rate(self, key: str, region: str, name: str) -> P.Price | None:
         """The price of ``name`` (an instance type, a server size) under ``key``: the caller's
@@ -793,6 +877,8 @@ class _Builder:
 
     def _line(self, stack, logical_id, res, item, quantity, price: P.Price, detail="") -> None:
         quantity = Decimal(quantity)
+        if isinstance(res.get("Condition"), str):  # priced as if created: the committed cost at most
+            detail = "; ".join(x for x in (detail, f"created only where condition {res['Condition']} holds") if x)
         self.lines.append(CostLine(
             stack=stack.name, logical_id=logical_id, path=self._path(stack, logical_id, res),
             resource_type=res["Type"], item=item, quantity=quantity, unit=price.unit, unit_price=price.usd,
@@ -806,6 +892,22 @@ class _Builder:
 
     def _unknown(self, *args) -> None:
         self._listed(self.unknown, *args)
+
+    def finish(self) -> None:
+        """After every stack is priced: the inference components no endpoint read runs, listed as
+        unknown (their copies take instances of an endpoint whose cost is not in the estimate)."""
+        for components in self.components.values():
+            for c in components:
+                if (id(c.stack), c.logical_id) not in self.claimed:
+                    res = c.stack.template["Resources"][c.logical_id]
+                    endpoint = _render(res.get("Properties", {}).get("EndpointName"))
+                    self._unknown(c.stack, c.logical_id, res, f"inference component {c.label}",
+                                  f"runs on endpoint {endpoint}, which is not among the templates read in this "
+                                  f"account and region: the instances its copies take are not priced")
+        for stack, logical_id, res, value in self.unresolved_components:
+            self._unknown(stack, logical_id, res, "inference component",
+                          f"its endpoint is not known at synth ({_shown(value)}): the instances its copies take "
+                          f"are not priced")
 
     # -- pricing -----------------------------------------------------------------------------
 
@@ -826,6 +928,12 @@ class _Builder:
 
     def _endpoint(self, stack, region, logical_id, res, props) -> None:
         resources = stack.template.get("Resources", {})
+        names = {f"${{{logical_id}.EndpointName}}", f"${{{logical_id}}}"}
+        rendered = _render(props.get("EndpointName"))  # a literal, or a parameter's ${Name}
+        if rendered is not None:
+            names.add(rendered)
+        for name in names:  # this endpoint's components: priced with it, or unknown with it
+            self.claimed |= {(id(c.stack), c.logical_id) for c in self.components.get(_scope(stack, "endpoint", name), [])}
         config_ref = props.get("EndpointConfigName")
         config_id = _target(config_ref)
         if config_id is None and isinstance(config_ref, str):
@@ -836,40 +944,74 @@ class _Builder:
             self._unknown(stack, logical_id, res, "endpoint", "its endpoint configuration is not in this template")
             return
         cprops = config.get("Properties", {}) or {}
-        names = {f"${{{logical_id}.EndpointName}}", f"${{{logical_id}}}"}
-        rendered = _render(props.get("EndpointName"))  # a literal, or a parameter's ${Name}
-        if rendered is not None:
-            names.add(rendered)
+        if not isinstance(cprops, dict) or _intrinsic(cprops):
+            self._unknown(stack, logical_id, res, "endpoint",
+                          f"its endpoint configuration {config_id} is not known at synth (a condition decides it)")
+            return
         kind = "async " if cprops.get("AsyncInferenceConfig") else ""
-        if cprops.get("DataCaptureConfig", {}).get("EnableCapture") in (True, "true"):
-            pct = cprops["DataCaptureConfig"].get("InitialSamplingPercentage")
+        capture = cprops.get("DataCaptureConfig") or {}
+        if _intrinsic(capture):
+            self._usage(stack, logical_id, res, "data capture",
+                        "captured requests written to S3 where a condition enables capture")
+        elif isinstance(capture, dict) and capture.get("EnableCapture") in (True, "true"):
+            pct = capture.get("InitialSamplingPercentage")
             self._usage(stack, logical_id, res, "data capture",
                         f"captured requests written to S3 ({pct}% sampling)" if pct is not None else
                         "captured requests written to S3")
         if kind:
             self._usage(stack, logical_id, res, "async inference",
                         "request payloads and results in S3, notifications in SNS")
-        variants = [*(cprops.get("ProductionVariants") or []), *(cprops.get("ShadowProductionVariants") or [])]
-        for variant in variants:
-            self._variant(stack, region, logical_id, res, names, kind, variant)
+        for key in ("ProductionVariants", "ShadowProductionVariants"):
+            variants = cprops.get(key) or []
+            if not isinstance(variants, list):  # a condition chooses the list
+                self._unknown(stack, logical_id, res, f"endpoint {key}",
+                              f"{key} not known at synth (a condition decides them): {_shown(variants)}")
+                continue
+            for variant in variants:
+                if not isinstance(variant, dict) or _intrinsic(variant):
+                    self._unknown(stack, logical_id, res, f"endpoint {key}",
+                                  f"a variant not known at synth (a condition decides it): {_shown(variant)}")
+                    continue
+                self._variant(stack, region, logical_id, res, names, kind, variant)
 
     def _variant(self, stack, region, logical_id, res, names, kind, variant) -> None:
         variant_name = variant.get("VariantName", "")
         serverless = variant.get("ServerlessConfig")
+        if _intrinsic(serverless):  # serverless, or (with AWS::NoValue) on instances: a condition decides
+            self._unknown(stack, logical_id, res, f"variant {variant_name}",
+                          f"serverless or instance-backed not known at synth (ServerlessConfig {_shown(serverless)})")
+            return
         if serverless:
             memory = serverless.get("MemorySizeInMB")
             self._usage(stack, logical_id, res, f"serverless {variant_name}",
                         f"inference duration and data processed per request ({memory} MB)")
-            provisioned = _int(serverless.get("ProvisionedConcurrency"))
+            value = serverless.get("ProvisionedConcurrency")
+            provisioned = _int(value)
             if provisioned:
                 self._unknown(stack, logical_id, res, f"serverless {variant_name}",
                               f"provisioned concurrency {provisioned} x {memory} MB: no price for it in {region}")
+            elif provisioned is None and value is not None:  # a parameter: warm capacity billed by the hour
+                self._unknown(stack, logical_id, res, f"serverless {variant_name}",
+                              f"provisioned concurrency not known at synth ({_shown(value)}) x {memory} MB: "
+                              f"billed while provisioned; no price for it in {region}")
             return
         instance_type = variant.get("InstanceType")
+        pools = variant.get("InstancePools")
+        if instance_type is None and isinstance(pools, list) and pools:
+            shown = ", ".join(_shown(p.get("InstanceType")) if isinstance(p, dict) else _shown(p) for p in pools)
+            self._unknown(stack, logical_id, res, f"variant {variant_name}",
+                          f"instance pools ({shown}): SageMaker provisions them by priority as capacity allows, "
+                          f"so the instance type is not known at synth")
+            return
         if not isinstance(instance_type, str):
             self._unknown(stack, logical_id, res, f"variant {variant_name}", "instance type not known at synth")
             return
         scaling = variant.get("ManagedInstanceScaling") or {}
+        if _intrinsic(scaling) or not isinstance(scaling, dict) or _intrinsic(scaling.get("Status")):
+            self._unknown(stack, logical_id, res, f"{kind}{instance_type}".strip(),
+                          f"instance count not known at synth (variant {variant_name}: ManagedInstanceScaling "
+                          f"{_shown(scaling)})")
+            return
         managed = scaling if scaling and scaling.get("Status", "ENABLED") == "ENABLED" else None
         components = self._components_of(stack, names, variant_name) if managed is not None else []
         if managed is not None and (managed.get("MinInstanceCount") is not None or components):
@@ -907,7 +1049,10 @@ class _Builder:
                 parts.append(f"schedule not evaluated; priced at the lowest scheduled minimum {found.lowest}")
             elif found.scheduled:
                 parts.append(f"scheduled actions: time-weighted minimum {_fmt_qty(_mean(base))}")
+            parts += found.notes
             zones = set(found.zones)
+            if not components and (note := _zone_note(zones)):
+                parts.append(note)
         elif managed is not None and managed.get("MinInstanceCount") is not None:
             base = _count(managed.get("MinInstanceCount"), "ManagedInstanceScaling.MinInstanceCount") or 0
             parts, zones = [f"managed instance scaling minimum {base}"], set()
@@ -919,8 +1064,8 @@ class _Builder:
             base, more, component_zones = self._component_floor(components, instance_type, base, managed)
             parts += more
             zones |= component_zones
-            if len(zones) > 1:
-                parts.append(f"schedules in {' and '.join(sorted(zones))} read as one zone (approximate)")
+            if note := _zone_note(zones):
+                parts.append(note)
         return _mean(base), parts
 
     def _components_of(self, stack, names, variant_name) -> list[_Component]:
@@ -928,7 +1073,9 @@ class _Builder:
         found: list[_Component] = []
         for name in sorted(names):
             for component in self.components.get(_scope(stack, "endpoint", name), []):
-                if component.variant_name in (None, variant_name) and component not in found:
+                # a VariantName a parameter or condition decides may be this variant
+                if (not isinstance(component.variant_name, str) or component.variant_name == variant_name) \
+                        and component not in found:
                     found.append(component)
         return found
 
@@ -954,6 +1101,8 @@ class _Builder:
                         shown.append(f"{component.label} {_fmt_qty(_mean(found.profile))} time-weighted")
                     else:
                         shown.append(f"{component.label} {found.minimum}")
+                    if found.notes:
+                        shown[-1] += f" ({'; '.join(found.notes)})"
                 else:
                     count = _count(component.copy_count, "RuntimeConfig.CopyCount")
                     copies.append(1 if count is None else count)
@@ -1111,8 +1260,8 @@ def _mlflow_running_hours(schedules: list[_RunningSchedule]) -> tuple[Decimal, s
     """The monthly running hours of a tracking server under ``schedules`` and how they were found."""
     if not schedules:
         return P.HOURS_PER_MONTH, f"running around the clock ({P.HOURS_PER_MONTH} h/month)"
-    starts = [s.expression for s in schedules if s.action == "start"]
-    stops = [s.expression for s in schedules if s.action == "stop"]
+    starts = [(s.expression, s.time_zone) for s in schedules if s.action == "start"]
+    stops = [(s.expression, s.time_zone) for s in schedules if s.action == "stop"]
     shown = "; ".join(f"{s.action} {s.expression}" for s in schedules)
     zones = sorted({s.time_zone or "UTC" for s in schedules})
     try:
@@ -1122,7 +1271,7 @@ def _mlflow_running_hours(schedules: list[_RunningSchedule]) -> tuple[Decimal, s
                                    f"clock ({P.HOURS_PER_MONTH} h/month)")
     hours = fraction * P.HOURS_PER_MONTH
     weekly = fraction * 168
-    zone = f"in {zones[0]}" if len(zones) == 1 else f"in {' and '.join(zones)}, read as one zone (approximate)"
+    zone = f"in {zones[0]}" if len(zones) == 1 else str(_zone_note(set(zones)))
     if zones != ["UTC"] and len(zones) == 1:
         zone += ": the weekly hours are the same in any zone; daylight-saving weeks not modelled"
     return hours, (f"running {_fmt_qty(hours)} h/month on its schedule ({_fmt_qty(weekly)} of 168 h a week; "

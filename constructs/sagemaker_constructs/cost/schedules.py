@@ -8,15 +8,25 @@ week (day-of-month, month and year all wildcards) is simulated minute by minute 
 its steady state; anything else (``rate()``, ``at()``, calendar days, ``L``/``W``/``#``) is not
 evaluated and the caller falls back to the lowest minimum any action sets.
 
+Each action fires in its own time zone (``Timezone``, UTC when absent). The series is in UTC: an
+action's minutes are shifted by its zone's UTC offset in mid-January (:func:`utc_offset_minutes`),
+so actions of one target in different zones (or targets combined minute by minute) line up as they
+do in the account; the offsets of one zone shift a whole series alike, which leaves its mean as it
+is. Daylight-saving changes (an hour, part of the year, where zones observe it differently) are not
+modelled. Where Python has no time zone database for a zone, every action is read in one zone.
+
 :func:`running_fraction` reuses the same simulation for a resource that schedules start and stop
 (a managed MLflow tracking server on EventBridge Scheduler): running is a minimum of 1, stopped 0.
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Sequence
 
 from ..validation.schedules import DAY_NAMES, cron_field_values
 
@@ -37,6 +47,32 @@ class UnsupportedSchedule(ValueError):
     """The expression is not a weekly-repeating ``cron(...)`` this module evaluates."""
 
 
+#: The instant whose UTC offsets convert scheduled actions' zones (standard time north of the equator).
+OFFSET_REFERENCE = datetime.datetime(2027, 1, 15, 12, tzinfo=datetime.timezone.utc)
+
+
+@functools.lru_cache(maxsize=64)
+def utc_offset_minutes(time_zone: str | None) -> int | None:
+    """Minutes east of UTC of the IANA ``time_zone`` at :data:`OFFSET_REFERENCE` (0 for None, UTC's
+    own); None when Python's ``zoneinfo`` does not know it (no time zone database on this machine)."""
+    if time_zone is None or time_zone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+        return 0
+    import zoneinfo
+
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+    offset = OFFSET_REFERENCE.astimezone(zone).utcoffset()
+    return None if offset is None else int(offset.total_seconds()) // 60
+
+
+def zones_converted(zones: Sequence[str | None]) -> bool:
+    """Whether :func:`weekly_minimums` converts actions in ``zones`` to UTC (every zone is known
+    here), rather than reading them all in one zone."""
+    return all(utc_offset_minutes(zone) is not None for zone in zones)
+
+
 def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> set[int]:
     """The values of one cron field (the parser the schedule validation uses,
     :func:`~sagemaker_constructs.validation.schedules.cron_field_values`)."""
@@ -46,8 +82,9 @@ def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> 
     return values
 
 
-def weekly_fire_minutes(expression: str) -> set[int]:
-    """The minutes of a week (0 = Monday 00:00) at which ``cron(...)`` ``expression`` fires.
+def weekly_fire_minutes(expression: str, utc_offset: int = 0) -> set[int]:
+    """The minutes of a week (0 = Monday 00:00 UTC) at which ``cron(...)`` ``expression`` fires,
+    read in a zone ``utc_offset`` minutes east of UTC (0: in UTC).
 
     Raises :class:`UnsupportedSchedule` for anything that does not repeat weekly.
     """
@@ -70,7 +107,7 @@ def weekly_fire_minutes(expression: str) -> set[int]:
             continue
         for h in hours:
             for m in minutes:
-                fired.add(day * 1440 + h * 60 + m)
+                fired.add((day * 1440 + h * 60 + m - utc_offset) % _MINUTES_PER_WEEK)
     return fired
 
 
@@ -80,9 +117,14 @@ def weekly_minimums(min_capacity: int, max_capacity: int, actions: list[Schedule
     caller that combines several targets minute by minute (an inference-component endpoint's
     instances follow all its components' copy counts).
 
+    Each action is read in its ``time_zone`` and shifted to UTC (see the module's notes); when a
+    zone is not known here, all of them are read in one zone.
+
     Raises :class:`UnsupportedSchedule` when any action's schedule is not weekly ``cron(...)``.
     """
-    fires = [(weekly_fire_minutes(a.schedule), a) for a in actions]
+    convert = zones_converted([a.time_zone for a in actions])
+    fires = [(weekly_fire_minutes(a.schedule, (utc_offset_minutes(a.time_zone) or 0) if convert else 0), a)
+             for a in actions]
     current_min, current_max = min_capacity, max_capacity
     series: list[int] = []
     for week in range(2):  # the first week reaches the steady state, the second is measured
@@ -112,14 +154,20 @@ def average_minimum(min_capacity: int, max_capacity: int, actions: list[Schedule
     return average(weekly_minimums(min_capacity, max_capacity, actions))
 
 
-def running_fraction(starts: list[str], stops: list[str]) -> Decimal:
+def running_fraction(starts: Sequence[str | tuple[str, str | None]],
+                     stops: Sequence[str | tuple[str, str | None]]) -> Decimal:
     """The fraction of a week (steady state, exact as Decimal) a resource runs when the ``cron(...)``
     expressions ``starts`` start it and ``stops`` stop it. It runs from creation until the first stop;
     a start and a stop in the same minute leave it stopped.
 
-    All expressions are read in one time zone: the running time per week is the same in any zone,
-    shifted as a whole (daylight-saving changes move it by an hour on two days a year; not modelled).
+    Each expression is a string (UTC) or ``(expression, time zone)``: expressions in one zone run
+    the same hours a week in any zone; in different zones they are converted to UTC as
+    :func:`weekly_minimums` does (daylight-saving changes not modelled).
     Raises :class:`UnsupportedSchedule` when any expression is not weekly ``cron(...)``.
     """
-    actions = [ScheduledAction(s, 1, None) for s in starts] + [ScheduledAction(s, 0, None) for s in stops]
+    def action(item: str | tuple[str, str | None], running: int) -> ScheduledAction:
+        expression, zone = (item, None) if isinstance(item, str) else item
+        return ScheduledAction(expression, running, None, zone)
+
+    actions = [action(s, 1) for s in starts] + [action(s, 0) for s in stops]
     return average_minimum(1, 1, actions)
