@@ -281,3 +281,30 @@ def test_min_instance_count_from_a_parameter_starts_with_at_least_one_instance(e
     assert t["Conditions"][condition_id] == {"Fn::Equals": [{"Ref": "MinInstances"}, 0]}
     assert variant["InitialInstanceCount"] == {"Fn::If": [condition_id, 1, {"Ref": "MinInstances"}]}
     assert variant["ManagedInstanceScaling"]["MinInstanceCount"] == {"Ref": "MinInstances"}
+
+
+def test_a_component_name_is_used_once_per_account_and_region(env, stack):
+    # Inference component names are unique per account and Region (CreateInferenceComponent: "a unique name"):
+    # a second component of the same name passed synth and CloudFormation refused it at deploy.
+    endpoint = env.endpoint()
+    model = env.model()
+    endpoint.add_component("A", model=model, component_name="ranker")
+    with pytest.raises(ValidationError, match="IC/A already creates 'ranker'"):
+        endpoint.add_component("B", model=model, component_name="ranker")
+    other = InferenceComponentEndpoint(stack, "IC2", instance_type="ml.m5.xlarge", max_instance_count=2,
+                                       encryption_key=env.key)
+    with pytest.raises(ValidationError, match="inference components are unique per account and Region"):
+        other.add_component("C", model=model, component_name="ranker")
+    other.add_component("D", model=model, component_name="ranker-2")
+
+
+def test_the_same_component_name_in_another_region_is_accepted():
+    from aws_cdk import App, Environment, Stack
+
+    app = App()
+    for region in ("us-east-1", "eu-west-1"):
+        regional = IcEnv(Stack(app, f"S-{region}", env=Environment(account="111111111111", region=region)))
+        regional.endpoint().add_component("A", model=regional.model(), component_name="ranker")
+    same = IcEnv(Stack(app, "S-again", env=Environment(account="111111111111", region="eu-west-1")))
+    with pytest.raises(ValidationError, match="already creates 'ranker'"):
+        same.endpoint().add_component("A", model=same.model(), component_name="ranker")

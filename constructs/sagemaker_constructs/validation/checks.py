@@ -281,18 +281,22 @@ def duration_in(scope: IConstruct | str, argument: str, duration: Any, unit: str
                               f"a whole number of {unit} ({str(error).strip()})") from None
 
 
-_CLAIMED: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]]" = weakref.WeakKeyDictionary()
+_CLAIMED: "weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], str]]" = weakref.WeakKeyDictionary()
 
 
 def claim_name(scope: IConstruct, argument: str, name: Any, *, kind: str) -> None:
     """Record that ``scope`` creates a resource called ``name`` of ``kind`` (names unique per account
-    and Region); raise when another construct of the same app already claimed it (Tokens pass unless
+    and Region); raise when another construct of the same app, in a stack of the same account and
+    Region (environment-agnostic stacks with each other), already claimed it (Tokens pass unless
     they are the same Token)."""
     if name is None:
         return
+    from .._internal.stacks import arn_parts
+
     claimed = _CLAIMED.setdefault(scope.node.root, {})
-    owner = claimed.get((kind, name))
+    key = (kind, name, *arn_parts(scope)[1:])
+    owner = claimed.get(key)
     if owner is not None and owner != scope.node.path:
         raise ValidationError(scope, argument, name, f"a {kind} of its own: {owner} already creates {name!r}, and "
                                                      f"{kind}s are unique per account and Region")
-    claimed[(kind, name)] = scope.node.path
+    claimed[key] = scope.node.path

@@ -32,7 +32,7 @@ from constructs import Construct
 from ..._internal.stacks import attribute
 from ...compliance import acknowledge, across_packs
 from ...errors import ValidationError, check_choice, check_int_range, is_unresolved
-from ...validation.checks import check_count, check_range, duration_to_seconds
+from ...validation.checks import check_count, check_range, claim_name, duration_to_seconds
 from ...validation.instances import has_instance_storage, instance_family
 from ...validation.naming import check_name, default_name
 from ..models import Model, check_image_architecture
@@ -156,6 +156,7 @@ class InferenceComponent(Construct):
         self.scale_to_zero: bool = scale_to_zero
         self.min_copies = 0 if scale_to_zero else 1
         self.component_name: str = component_name or default_name(self)
+        claim_name(self, "component_name", self.component_name, kind="inference component")
         startup = None
         if model_data_download_timeout is not None or container_startup_health_check_timeout is not None:
             startup = sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
