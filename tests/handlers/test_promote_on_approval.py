@@ -256,6 +256,29 @@ def test_a_busy_stack_is_retried_later(aws, stack_target):
         poa.handler(event(8), None)
 
 
+@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"])
+def test_a_stack_that_needs_an_operator_is_reported_as_failed_not_busy(aws, stack_target, capsys, status):
+    # A stack in ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED starts no update until someone acts
+    # (delete and recreate it, ContinueUpdateRollback): retrying as "busy" only hid that.
+    aws.package(8)
+    aws.current(7)
+    aws.put(8, written=4)
+    aws.stack(status=status)
+    with pytest.raises(poa.DeploymentError, match=f"is {status} and cannot be updated") as raised:
+        poa.handler(event(8), None)
+    assert not isinstance(raised.value, poa.DeploymentBusy)
+    decision = logged(capsys)[-1]
+    assert decision["decision"] == "failed" and decision["status"] == status
+
+
+def test_the_stuck_statuses_are_cloudformation_stack_statuses():
+    import botocore.session
+
+    enum = botocore.session.get_session().get_service_model("cloudformation").shape_for("StackStatus").enum
+    assert set(poa.STUCK_STATUSES) <= set(enum)
+    assert not any(s.endswith("_IN_PROGRESS") for s in poa.STUCK_STATUSES)
+
+
 def test_a_failed_stack_update_raises(aws, stack_target):
     aws.package(8)
     aws.current(7)

@@ -26,7 +26,8 @@ Each event ends in exactly one decision, logged as one JSON line and returned:
 
 Errors are never swallowed: a stack whose update is in progress or a pipeline at its concurrency limit raises
 :class:`DeploymentBusy`, throttling re-raises the ``ClientError``, any other AWS error raises
-:class:`DeploymentError`. From the queue, a failed record is reported in ``batchItemFailures`` and offered
+:class:`DeploymentError` (so does a stack no update can start from until an operator acts, :data:`STUCK_STATUSES`:
+``ROLLBACK_COMPLETE``, ``UPDATE_ROLLBACK_FAILED``, ...; logged ``failed`` with what to do). From the queue, a failed record is reported in ``batchItemFailures`` and offered
 again after the queue's visibility timeout, then moves to the dead-letter queue.
 
 Rolling back is explicit: an event with ``"force": true`` at its top level (sent by an operator to the queue
@@ -59,6 +60,18 @@ from botocore.exceptions import ClientError
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
 #: CloudFormation needs these acknowledged to update a stack with IAM resources or macros.
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+#: Stack statuses (botocore cloudformation ``StackStatus``) from which no ``UpdateStack`` starts until an
+#: operator acts: reported as ``failed`` with what to do, not as ``deployment-busy`` (nothing is in progress).
+STUCK_STATUSES = {
+    "CREATE_FAILED": "roll it back (RollbackStack) or delete and recreate it",
+    "ROLLBACK_FAILED": "delete it and create it again",
+    "ROLLBACK_COMPLETE": "its creation failed and was rolled back: delete it and create it again",
+    "UPDATE_FAILED": "roll it back (RollbackStack)",
+    "UPDATE_ROLLBACK_FAILED": "continue the rollback (ContinueUpdateRollback)",
+    "IMPORT_ROLLBACK_FAILED": "continue the rollback (ContinueUpdateRollback)",
+    "DELETE_FAILED": "finish deleting it and create it again",
+    "DELETE_COMPLETE": "it was deleted: create it again",
+}
 _VERSION_ARN = re.compile(r"arn:[^:]+:sagemaker:[^:]+:\d{12}:model-package/([^/]+)/(\d+)")
 
 
@@ -200,6 +213,10 @@ def _deploy(settings: Settings, ids: dict[str, Any], arn: str, parameter_version
     if status.endswith("_IN_PROGRESS"):
         _decide("deployment-busy", stack=settings.stack, status=status, **ids)
         raise DeploymentBusy(f"stack {settings.stack} is {status}; {arn} will be deployed on a retry")
+    if status in STUCK_STATUSES:  # no update starts until an operator acts; retries cannot help before then
+        _decide("failed", stack=settings.stack, status=status, reason=STUCK_STATUSES[status], **ids)
+        raise DeploymentError(f"stack {settings.stack} is {status} and cannot be updated: {STUCK_STATUSES[status]}; "
+                              f"{arn} is deployed when the event is retried after that")
     try:
         response = _client("cloudformation").update_stack(
             StackName=settings.stack, UsePreviousTemplate=True, RoleARN=settings.role_arn, Capabilities=CAPABILITIES,
